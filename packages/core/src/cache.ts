@@ -1,0 +1,49 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LanguageModelRequest, LanguageModelResponse } from './language-model.js';
+import { writeJsonAtomic } from './util/atomic.js';
+import { hashValue } from './util/hash.js';
+
+export interface CacheKeyParts {
+  provider: string;
+  modelId: string;
+  request: LanguageModelRequest;
+  /**
+   * Which repeated sample of the same request this is. Self-consistency asks the same prompt
+   * several times; each sample is paid for once and cached on its own.
+   */
+  sampleIndex?: number;
+}
+
+/** Key of one LLM call: a hash of provider, model, request (without its abort signal) and sample index. */
+export function llmCacheKey(parts: CacheKeyParts): string {
+  const { abortSignal: _ignored, ...request } = parts.request;
+  return hashValue({ v: 1, provider: parts.provider, model: parts.modelId, request, sample: parts.sampleIndex ?? 0 });
+}
+
+/**
+ * LLM responses on disk, one file per call under `dir/ab/abcdef….json`. Writes are atomic
+ * (temporary file + rename), so concurrent writers and a crash mid-write leave either a whole entry
+ * or none; an unreadable entry counts as a miss.
+ */
+export class LLMCallCache {
+  constructor(readonly dir: string) {}
+
+  private pathFor(key: string): string {
+    return join(this.dir, key.slice(0, 2), `${key}.json`);
+  }
+
+  async get(key: string): Promise<LanguageModelResponse | undefined> {
+    try {
+      const parsed = JSON.parse(await readFile(this.pathFor(key), 'utf8')) as { response?: LanguageModelResponse };
+      if (!parsed.response || !Array.isArray(parsed.response.choices)) return undefined;
+      return parsed.response;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async set(key: string, response: LanguageModelResponse): Promise<void> {
+    await writeJsonAtomic(this.pathFor(key), { savedAt: new Date().toISOString(), response });
+  }
+}

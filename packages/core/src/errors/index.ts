@@ -1,0 +1,5 @@
+export { Prompt2ModelError } from './prompt2model-error.js';
+export { APICallError, isRetryableStatus, parseRetryAfter } from './api-call-error.js';
+export { ValidationError, type ValidationIssue } from './validation-error.js';
+export { BudgetExceededError } from './budget-exceeded-error.js';
+export { AbortError, throwIfAborted } from './abort-error.js';

@@ -1,0 +1,18 @@
+export * from './errors/index.js';
+export * from './schemas.js';
+export * from './language-model.js';
+export * from './language-model-client.js';
+export * from './scheduler.js';
+export * from './cache.js';
+export * from './cost.js';
+export * from './events.js';
+export * from './run-store.js';
+export * from './jsonl.js';
+export * from './splits.js';
+export * from './stages.js';
+export * from './context.js';
+export * from './pipeline.js';
+export { redactSecrets } from './util/redact.js';
+export { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
+export { hashValue, sha256, stableStringify } from './util/hash.js';
+export { sleep } from './util/sleep.js';

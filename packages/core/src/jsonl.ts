@@ -1,0 +1,125 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { z } from 'zod';
+import { ValidationError } from './errors/validation-error.js';
+
+/**
+ * Streams the rows of a JSON Lines file. Blank lines are skipped; a malformed last line (a crash
+ * mid-append) is skipped when `tolerateTruncatedTail` is set, and any other bad line is an error
+ * naming the file and line.
+ */
+export async function* readJsonl<T = unknown>(
+  path: string,
+  options: { schema?: z.ZodType<T>; tolerateTruncatedTail?: boolean } = {},
+): AsyncGenerator<T> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let lineNumber = 0;
+  let pendingError: ValidationError | undefined;
+  for await (const line of lines) {
+    lineNumber++;
+    if (pendingError) throw pendingError;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      pendingError = new ValidationError({
+        subject: `${path} line ${lineNumber}`,
+        issues: [{ path: '', message: `not valid JSON (${(error as Error).message})` }],
+        hint: 'Each line must be one JSON object, e.g. {"input": "...", "output": "..."}.',
+      });
+      if (options.tolerateTruncatedTail) continue;
+      throw pendingError;
+    }
+    if (options.schema) {
+      const parsed = options.schema.safeParse(value);
+      if (!parsed.success) throw ValidationError.fromZod(`${path} line ${lineNumber}`, parsed.error);
+      yield parsed.data;
+    } else {
+      yield value as T;
+    }
+  }
+}
+
+export async function readJsonlAll<T = unknown>(
+  path: string,
+  options: { schema?: z.ZodType<T>; tolerateTruncatedTail?: boolean } = {},
+): Promise<T[]> {
+  const rows: T[] = [];
+  for await (const row of readJsonl(path, options)) rows.push(row);
+  return rows;
+}
+
+/**
+ * Appends rows to a JSON Lines file, one `write` per row so a crash leaves at most one partial
+ * last line (which `readJsonl(..., { tolerateTruncatedTail: true })` skips). Call `sync()` at
+ * checkpoints to make rows durable.
+ */
+export class JsonlWriter {
+  private constructor(
+    private readonly handle: FileHandle,
+    readonly path: string,
+  ) {}
+
+  static async open(path: string, options: { truncate?: boolean } = {}): Promise<JsonlWriter> {
+    await mkdir(dirname(path), { recursive: true });
+    const handle = await open(path, options.truncate ? 'w' : 'a');
+    return new JsonlWriter(handle, path);
+  }
+
+  async write(row: unknown): Promise<void> {
+    await this.handle.write(`${JSON.stringify(row)}\n`);
+  }
+
+  async sync(): Promise<void> {
+    await this.handle.sync();
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+/**
+ * Repairs a JSON Lines file left by a crash: drops a trailing partial line so appends start clean.
+ * Returns the number of complete rows.
+ */
+export async function repairJsonlTail(path: string): Promise<number> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, 'r+');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return 0;
+    const content = await handle.readFile({ encoding: 'utf8' });
+    let end = content.length;
+    if (!content.endsWith('\n')) end = content.lastIndexOf('\n') + 1;
+    let rows = 0;
+    let keep = 0;
+    let start = 0;
+    while (start < end) {
+      const nl = content.indexOf('\n', start);
+      const line = content.slice(start, nl);
+      if (line.trim() !== '') {
+        try {
+          JSON.parse(line);
+          rows++;
+          keep = nl + 1;
+        } catch {
+          break;
+        }
+      } else keep = nl + 1;
+      start = nl + 1;
+    }
+    if (keep < content.length) await handle.truncate(Buffer.byteLength(content.slice(0, keep), 'utf8'));
+    return rows;
+  } finally {
+    await handle.close();
+  }
+}

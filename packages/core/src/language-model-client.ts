@@ -1,0 +1,221 @@
+import type { z } from 'zod';
+import type { LLMCallCache } from './cache.js';
+import { llmCacheKey } from './cache.js';
+import type { CostLedger } from './cost.js';
+import { ValidationError } from './errors/validation-error.js';
+import type { ProgressEmitter } from './events.js';
+import {
+  estimateRequestTokens,
+  jsonSchemaFrom,
+  type ChatMessage,
+  type LanguageModel,
+  type LanguageModelRequest,
+  type LanguageModelResponse,
+} from './language-model.js';
+import type { RequestScheduler } from './scheduler.js';
+
+export interface GenerateOptions {
+  /** Which repeated sample of the same request this is (self-consistency); part of the cache key. */
+  sampleIndex?: number;
+  /** Skip the cache for this call (it is still written). */
+  noCacheRead?: boolean;
+  signal?: AbortSignal;
+  /** Stage name for progress/usage events. */
+  stage?: string;
+}
+
+export interface GenerateResult extends LanguageModelResponse {
+  /** True when the response came from the on-disk cache and cost nothing. */
+  cached: boolean;
+}
+
+export interface LanguageModelClientOptions {
+  model: LanguageModel;
+  scheduler?: RequestScheduler;
+  cache?: LLMCallCache;
+  ledger?: CostLedger;
+  events?: ProgressEmitter;
+}
+
+/**
+ * The one path every LLM call takes: cache lookup, budget check, scheduler (rate limits, retries),
+ * the model, then cost accounting and cache write. Stages use this, never `model.doGenerate` directly.
+ */
+export class LanguageModelClient {
+  readonly model: LanguageModel;
+  private readonly scheduler: RequestScheduler | undefined;
+  private readonly cache: LLMCallCache | undefined;
+  private readonly ledger: CostLedger | undefined;
+  private readonly events: ProgressEmitter | undefined;
+  private readonly inFlight = new Map<string, Promise<LanguageModelResponse>>();
+
+  constructor(options: LanguageModelClientOptions) {
+    this.model = options.model;
+    this.scheduler = options.scheduler;
+    this.cache = options.cache;
+    this.ledger = options.ledger;
+    this.events = options.events;
+  }
+
+  get modelId(): string {
+    return this.model.modelId;
+  }
+
+  /** Most choices one request may ask for with `n`. */
+  get maxChoicesPerRequest(): number {
+    return Math.max(1, this.model.maxChoicesPerRequest ?? 1);
+  }
+
+  async generate(request: LanguageModelRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
+    const key = llmCacheKey({ provider: this.model.provider, modelId: this.model.modelId, request, sampleIndex: options.sampleIndex });
+    if (this.cache && !options.noCacheRead) {
+      const hit = await this.cache.get(key);
+      if (hit) {
+        this.emitUsage(hit, 0, true, options.stage);
+        return { ...hit, cached: true };
+      }
+    }
+    // Two identical calls at once (same sample) share one request.
+    let pending = this.inFlight.get(key);
+    if (!pending) {
+      pending = this.callModel(request, key, options).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, pending);
+    }
+    return { ...(await pending), cached: false };
+  }
+
+  private async callModel(request: LanguageModelRequest, key: string, options: GenerateOptions): Promise<LanguageModelResponse> {
+    const estimatedTokens = estimateRequestTokens(request);
+    if (this.ledger) {
+      const estimate = this.ledger.costOf(this.model.modelId, {
+        inputTokens: estimatedTokens - (request.maxTokens ?? 256) * (request.n ?? 1),
+        outputTokens: 0,
+      });
+      this.ledger.assertCanSpend(estimate);
+    }
+    const send = (signal: AbortSignal | undefined) =>
+      this.model.doGenerate({ ...request, ...(signal ? { abortSignal: signal } : {}) });
+    const response = this.scheduler
+      ? await this.scheduler.run(
+          async (context) => {
+            const result = await send(context.signal);
+            context.reportTokens(result.usage.inputTokens + result.usage.outputTokens);
+            return result;
+          },
+          { estimatedTokens, signal: options.signal ?? request.abortSignal },
+        )
+      : await send(options.signal ?? request.abortSignal);
+    const cost = this.ledger ? this.ledger.record(this.model.modelId, response.usage) : 0;
+    this.emitUsage(response, cost, false, options.stage);
+    if (this.cache) await this.cache.set(key, response);
+    return response;
+  }
+
+  /**
+   * `count` independent samples of one prompt, batched by `n` where the provider supports it.
+   * Sample batches are cached separately, so asking for more samples later pays only for the new ones.
+   */
+  async sample(request: Omit<LanguageModelRequest, 'n'>, count: number, options: GenerateOptions = {}): Promise<string[]> {
+    const perRequest = this.maxChoicesPerRequest;
+    const batches: Array<Promise<GenerateResult>> = [];
+    for (let batch = 0, remaining = count; remaining > 0; batch++) {
+      const n = Math.min(perRequest, remaining);
+      remaining -= n;
+      batches.push(this.generate({ ...request, n }, { ...options, sampleIndex: (options.sampleIndex ?? 0) * 1000 + batch }));
+    }
+    const results = await Promise.all(batches);
+    return results.flatMap((result) => result.choices.map((choice) => choice.text));
+  }
+
+  /**
+   * Asks for JSON matching `schema` and validates it. On invalid output the model is shown its
+   * answer and the validation error and asked again, up to `maxAttempts`; then a ValidationError.
+   * Never returns empty content silently.
+   */
+  async generateObject<T>(
+    request: Omit<LanguageModelRequest, 'responseFormat' | 'n'> & { schemaName?: string },
+    schema: z.ZodType<T>,
+    options: GenerateOptions & { maxAttempts?: number } = {},
+  ): Promise<{ object: T; attempts: number }> {
+    const maxAttempts = options.maxAttempts ?? 3;
+    const { schemaName, ...base } = request;
+    const jsonSchema = jsonSchemaFrom(schema);
+    let messages: ChatMessage[] = [...base.messages];
+    const problems: string[] = [];
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const result = await this.generate(
+        { ...base, messages, responseFormat: { type: 'json', schema: jsonSchema, name: schemaName ?? 'response' } },
+        options,
+      );
+      const text = result.choices[0]?.text ?? '';
+      const problem = validateJson(text, schema);
+      if (problem.ok) return { object: problem.value, attempts: attempt };
+      problems.push(problem.message);
+      messages = [
+        ...base.messages,
+        { role: 'assistant', content: text },
+        {
+          role: 'user',
+          content: `That answer was not valid: ${problem.message}\nReply again with only a JSON object that matches this JSON schema:\n${JSON.stringify(jsonSchema)}`,
+        },
+      ];
+    }
+    throw new ValidationError({
+      subject: `${this.model.modelId} JSON answer`,
+      issues: problems.map((message, index) => ({ path: `attempt ${index + 1}`, message })),
+      hint: 'The model kept returning invalid JSON. Try a stronger --teacher model, or a prompt with clearly marked examples.',
+    });
+  }
+
+  private emitUsage(response: LanguageModelResponse, costUsd: number, cached: boolean, stage: string | undefined): void {
+    this.events?.emit({
+      type: 'usage',
+      ...(stage ? { stage } : {}),
+      model: this.model.modelId,
+      inputTokens: cached ? 0 : response.usage.inputTokens,
+      outputTokens: cached ? 0 : response.usage.outputTokens,
+      costUsd,
+      totalCostUsd: this.ledger?.totalUsd ?? 0,
+      cached,
+    });
+  }
+}
+
+/** Extracts a JSON value from model text: plain JSON, a fenced ```json block, or the outermost braces. */
+export function extractJson(text: string): unknown {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new Error('the answer was empty');
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/i.exec(trimmed);
+  const candidates = [trimmed, fenced?.[1]?.trim(), sliceOuter(trimmed, '{', '}'), sliceOuter(trimmed, '[', ']')];
+  let lastError: unknown;
+  for (const candidate of candidates) {
+    if (!candidate) continue;
+    try {
+      return JSON.parse(candidate);
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw new Error(`not valid JSON (${(lastError as Error).message})`);
+}
+
+function sliceOuter(text: string, open: string, close: string): string | undefined {
+  const start = text.indexOf(open);
+  const end = text.lastIndexOf(close);
+  return start >= 0 && end > start ? text.slice(start, end + 1) : undefined;
+}
+
+function validateJson<T>(text: string, schema: z.ZodType<T>): { ok: true; value: T } | { ok: false; message: string } {
+  let value: unknown;
+  try {
+    value = extractJson(text);
+  } catch (error) {
+    return { ok: false, message: (error as Error).message };
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return {
+    ok: false,
+    message: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; '),
+  };
+}

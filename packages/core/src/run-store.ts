@@ -1,0 +1,181 @@
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { z } from 'zod';
+import { ValidationError } from './errors/validation-error.js';
+import type { CostSnapshot } from './cost.js';
+import { RunManifestSchema, type RunManifest, type StageRecord } from './schemas.js';
+import { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
+import { redactSecrets } from './util/redact.js';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+/**
+ * A run folder: `manifest.json` records each stage's status and artifact; artifacts are written
+ * atomically, so a crash or Ctrl-C at any moment leaves a folder that the same command resumes.
+ */
+export class RunStore {
+  private manifest: RunManifest;
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly dir: string,
+    manifest: RunManifest,
+  ) {
+    this.manifest = manifest;
+  }
+
+  /** Opens (or creates) the run folder at `dir`. */
+  static async open(dir: string, options: { config?: Record<string, unknown> } = {}): Promise<RunStore> {
+    const absolute = resolve(dir);
+    await mkdir(absolute, { recursive: true });
+    const manifestPath = join(absolute, MANIFEST_FILE);
+    let manifest: RunManifest;
+    let text: string | undefined;
+    try {
+      text = await readFile(manifestPath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    if (text === undefined) {
+      const now = new Date().toISOString();
+      manifest = { version: 1, createdAt: now, updatedAt: now, config: {}, stages: {} };
+    } else {
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        throw new ValidationError({
+          subject: manifestPath,
+          issues: [{ path: '', message: 'not valid JSON' }],
+          hint: 'The run folder manifest is damaged; restore it or use a new --out folder.',
+        });
+      }
+      const parsed = RunManifestSchema.safeParse(json);
+      if (!parsed.success) throw ValidationError.fromZod(manifestPath, parsed.error, 'Use a new --out folder for this run.');
+      manifest = parsed.data;
+    }
+    const store = new RunStore(absolute, manifest);
+    if (options.config) {
+      store.manifest.config = { ...store.manifest.config, ...sanitizeConfig(options.config) };
+    }
+    // A stage left `running` by a crash is unfinished: it runs again (resuming its own partial output).
+    for (const record of Object.values(store.manifest.stages)) {
+      if (record.status === 'running') record.status = 'pending';
+    }
+    await store.saveManifest();
+    return store;
+  }
+
+  /** Absolute path of a file inside the run folder. */
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  get cacheDir(): string {
+    return this.path('cache');
+  }
+
+  getManifest(): RunManifest {
+    return structuredClone(this.manifest);
+  }
+
+  stage(name: string): StageRecord | undefined {
+    return this.manifest.stages[name];
+  }
+
+  isDone(name: string): boolean {
+    return this.manifest.stages[name]?.status === 'done';
+  }
+
+  async startStage(name: string): Promise<void> {
+    this.manifest.stages[name] = { ...this.manifest.stages[name], status: 'running', startedAt: new Date().toISOString() };
+    delete this.manifest.stages[name]!.error;
+    await this.saveManifest();
+  }
+
+  async finishStage(name: string, artifact?: string): Promise<void> {
+    this.manifest.stages[name] = {
+      ...this.manifest.stages[name],
+      status: 'done',
+      finishedAt: new Date().toISOString(),
+      ...(artifact ? { artifact } : {}),
+    };
+    await this.saveManifest();
+  }
+
+  async failStage(name: string, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    this.manifest.stages[name] = { ...this.manifest.stages[name], status: 'failed', error: redactSecrets(message) };
+    await this.saveManifest();
+  }
+
+  /** Marks a finished stage as not done, so the next run repeats it. */
+  async resetStage(name: string): Promise<void> {
+    delete this.manifest.stages[name];
+    await this.saveManifest();
+  }
+
+  async saveCost(cost: CostSnapshot): Promise<void> {
+    this.manifest.cost = cost;
+    await this.saveManifest();
+  }
+
+  async writeJson(name: string, value: unknown): Promise<string> {
+    const path = this.path(name);
+    await writeJsonAtomic(path, value);
+    return path;
+  }
+
+  async writeText(name: string, text: string): Promise<string> {
+    const path = this.path(name);
+    await writeFileAtomic(path, text);
+    return path;
+  }
+
+  async readJson<T>(name: string, schema?: z.ZodType<T>): Promise<T | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path(name), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    const value = JSON.parse(text) as unknown;
+    if (!schema) return value as T;
+    const parsed = schema.safeParse(value);
+    if (!parsed.success) throw ValidationError.fromZod(this.path(name), parsed.error);
+    return parsed.data;
+  }
+
+  async exists(name: string): Promise<boolean> {
+    try {
+      await stat(this.path(name));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private saveManifest(): Promise<void> {
+    // Serialise manifest writes: two stages finishing at once must not lose each other's update.
+    this.writes = this.writes
+      .catch(() => undefined)
+      .then(async () => {
+        this.manifest.updatedAt = new Date().toISOString();
+        await writeJsonAtomic(this.path(MANIFEST_FILE), this.manifest);
+      });
+    return this.writes;
+  }
+}
+
+const SECRET_KEY = /(key|token|secret|password|authorization)/i;
+
+/** Drops secret-looking keys and redacts values before config lands in the manifest. */
+export function sanitizeConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined || SECRET_KEY.test(key)) continue;
+    out[key] = typeof value === 'string' ? redactSecrets(value) : value;
+  }
+  return out;
+}

@@ -1,0 +1,266 @@
+import { APICallError } from './errors/api-call-error.js';
+import { AbortError } from './errors/abort-error.js';
+import { sleep } from './util/sleep.js';
+
+export interface RequestSchedulerOptions {
+  /** Most requests in flight at once. Default 8. */
+  maxConcurrency?: number;
+  /** Requests-per-minute budget of the endpoint; requests are spaced so no 60 s window exceeds it. */
+  requestsPerMinute?: number;
+  /** Tokens-per-minute budget (prompt + completion, estimated before and corrected after each call). */
+  tokensPerMinute?: number;
+  /**
+   * Fraction of the RPM/TPM budget to use (default 0.98): a little headroom for clock differences
+   * between us and the server, so we never trip the limit ourselves.
+   */
+  headroom?: number;
+  /** Retries after the first attempt for retryable errors. Default 6. */
+  maxRetries?: number;
+  /** First backoff delay; doubles each retry, with jitter. Default 1000 ms. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Per-attempt timeout. Default 120 s. */
+  timeoutMs?: number;
+  /** Aborts every queued and running request. */
+  signal?: AbortSignal;
+  /** Called before each retry, e.g. to log it. */
+  onRetry?: (info: RetryInfo) => void;
+  /** Injected for tests: source of randomness for jitter. */
+  random?: () => number;
+}
+
+export interface RetryInfo {
+  attempt: number;
+  delayMs: number;
+  error: unknown;
+}
+
+export interface TaskContext {
+  /** Aborts when the run is cancelled or this attempt times out. */
+  signal: AbortSignal;
+  /** 0 for the first attempt. */
+  attempt: number;
+  /** Reports the tokens this attempt really used, replacing the estimate in the TPM window. */
+  reportTokens(tokens: number): void;
+}
+
+export interface SchedulerStats {
+  started: number;
+  succeeded: number;
+  failed: number;
+  retries: number;
+  rateLimited: number;
+  inFlight: number;
+  queued: number;
+}
+
+interface WindowEntry {
+  at: number;
+  tokens: number;
+}
+
+const WINDOW_MS = 60_000;
+
+/**
+ * Runs every LLM call: bounded concurrency, RPM/TPM budgets, retries with exponential backoff and
+ * jitter that honour Retry-After, per-attempt timeouts and cancellation. One scheduler per endpoint
+ * is shared by every stage, so the budgets hold across the whole run.
+ */
+export class RequestScheduler {
+  readonly options: Required<Omit<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry'>> &
+    Pick<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry'>;
+  private active = 0;
+  private readonly slotWaiters: Array<() => void> = [];
+  private gate: Promise<void> = Promise.resolve();
+  private readonly window: WindowEntry[] = [];
+  private nextStartAt = 0;
+  private cooldownUntil = 0;
+  private readonly counters = { started: 0, succeeded: 0, failed: 0, retries: 0, rateLimited: 0, queued: 0 };
+
+  constructor(options: RequestSchedulerOptions = {}) {
+    this.options = {
+      maxConcurrency: options.maxConcurrency ?? 8,
+      headroom: options.headroom ?? 0.98,
+      maxRetries: options.maxRetries ?? 6,
+      initialBackoffMs: options.initialBackoffMs ?? 1000,
+      maxBackoffMs: options.maxBackoffMs ?? 60_000,
+      timeoutMs: options.timeoutMs ?? 120_000,
+      random: options.random ?? Math.random,
+      requestsPerMinute: options.requestsPerMinute,
+      tokensPerMinute: options.tokensPerMinute,
+      signal: options.signal,
+      onRetry: options.onRetry,
+    };
+    if (this.options.maxConcurrency < 1) throw new RangeError('maxConcurrency must be at least 1');
+  }
+
+  get stats(): SchedulerStats {
+    return { ...this.counters, inFlight: this.active };
+  }
+
+  /**
+   * Runs `task` under the budgets, retrying retryable failures. `estimatedTokens` counts against
+   * the TPM budget before the call starts.
+   */
+  async run<T>(
+    task: (context: TaskContext) => Promise<T>,
+    options: { estimatedTokens?: number; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const signal = combineSignals(this.options.signal, options.signal);
+    const estimatedTokens = options.estimatedTokens ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      this.counters.queued++;
+      try {
+        await this.acquireSlot(signal);
+      } finally {
+        this.counters.queued--;
+      }
+      let delayMs: number;
+      try {
+        const entry = await this.acquireStart(estimatedTokens, signal);
+        this.counters.started++;
+        const timeout = AbortSignal.timeout(this.options.timeoutMs);
+        const attemptSignal = combineSignals(signal, timeout)!;
+        try {
+          const result = await raceAbort(
+            task({ signal: attemptSignal, attempt, reportTokens: (tokens) => (entry.tokens = tokens) }),
+            attemptSignal,
+          );
+          this.counters.succeeded++;
+          return result;
+        } catch (rawError) {
+          if (signal?.aborted) throw new AbortError(undefined, signal.reason);
+          const error = timeout.aborted
+            ? new APICallError({ message: `Request timed out after ${this.options.timeoutMs} ms`, isRetryable: true, cause: rawError })
+            : rawError;
+          const apiError = APICallError.isInstance(error) ? error : undefined;
+          if (apiError?.statusCode === 429) this.counters.rateLimited++;
+          if (!apiError?.isRetryable || attempt >= this.options.maxRetries) {
+            this.counters.failed++;
+            throw error;
+          }
+          delayMs = this.backoffDelay(attempt, apiError);
+          if (apiError.statusCode === 429) {
+            // The server says we are over its limit: hold back every request, not only this one.
+            this.cooldownUntil = Math.max(this.cooldownUntil, Date.now() + delayMs);
+          }
+          this.counters.retries++;
+          this.options.onRetry?.({ attempt: attempt + 1, delayMs, error });
+        }
+      } finally {
+        this.releaseSlot();
+      }
+      // Wait outside the slot so other requests keep the endpoint busy meanwhile.
+      await sleep(delayMs, signal);
+    }
+  }
+
+  private backoffDelay(attempt: number, error: APICallError): number {
+    const exponential = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** attempt);
+    // "Equal jitter": half fixed, half random, so retries of a burst spread out.
+    const jittered = exponential / 2 + (this.options.random() * exponential) / 2;
+    if (error.retryAfterMs !== undefined) {
+      // The server named the wait: honour it exactly, plus a little jitter so retries do not all land at once.
+      return Math.max(error.retryAfterMs, 0) + this.options.random() * 100;
+    }
+    return jittered;
+  }
+
+  private acquireSlot(signal: AbortSignal | undefined): Promise<void> {
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, signal.reason));
+    if (this.active < this.options.maxConcurrency) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        signal?.removeEventListener('abort', onAbort);
+        this.active++;
+        resolve();
+      };
+      const onAbort = () => {
+        const index = this.slotWaiters.indexOf(waiter);
+        if (index >= 0) this.slotWaiters.splice(index, 1);
+        reject(new AbortError(undefined, signal?.reason));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.slotWaiters.push(waiter);
+    });
+  }
+
+  private releaseSlot(): void {
+    this.active--;
+    const next = this.slotWaiters.shift();
+    if (next) next();
+  }
+
+  /** Waits, in FIFO order, until starting one more request keeps RPM and TPM within budget. */
+  private async acquireStart(tokens: number, signal: AbortSignal | undefined): Promise<WindowEntry> {
+    const previous = this.gate;
+    let release!: () => void;
+    this.gate = new Promise((resolve) => (release = resolve));
+    try {
+      await previous;
+      const rpm = this.options.requestsPerMinute ? this.options.requestsPerMinute * this.options.headroom : undefined;
+      const tpm = this.options.tokensPerMinute ? this.options.tokensPerMinute * this.options.headroom : undefined;
+      const spacing = rpm ? WINDOW_MS / rpm : 0;
+      for (;;) {
+        const now = Date.now();
+        while (this.window.length > 0 && this.window[0]!.at <= now - WINDOW_MS) this.window.shift();
+        let waitMs = Math.max(this.nextStartAt - now, this.cooldownUntil - now, 0);
+        if (rpm && this.window.length >= Math.floor(rpm)) {
+          waitMs = Math.max(waitMs, this.window[this.window.length - Math.floor(rpm)]!.at + WINDOW_MS - now);
+        }
+        if (tpm && tokens > 0) {
+          let used = 0;
+          for (const entry of this.window) used += entry.tokens;
+          if (used + tokens > tpm && this.window.length > 0) {
+            // Wait until enough old entries leave the window.
+            let freed = 0;
+            for (const entry of this.window) {
+              freed += entry.tokens;
+              if (used - freed + tokens <= tpm) {
+                waitMs = Math.max(waitMs, entry.at + WINDOW_MS - now);
+                break;
+              }
+            }
+          }
+        }
+        if (waitMs <= 0) break;
+        await sleep(Math.ceil(waitMs), signal);
+      }
+      const entry = { at: Date.now(), tokens };
+      this.window.push(entry);
+      this.nextStartAt = entry.at + spacing;
+      return entry;
+    } finally {
+      release();
+    }
+  }
+}
+
+/** Combines abort signals; undefined when none is given. */
+export function combineSignals(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (present.length === 0) return undefined;
+  if (present.length === 1) return present[0];
+  return AbortSignal.any(present);
+}
+
+function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,142 @@
+import type { StageContext } from './context.js';
+import type {
+  Example,
+  EvalReport,
+  ModelCandidate,
+  PromptSpec,
+  TrainedModel,
+  TrainingJobSpec,
+} from './schemas.js';
+
+/**
+ * Stage interfaces. Each is small and versioned (`specificationVersion`), so core can adapt older
+ * implementations instead of breaking them. A stage receives the shared `StageContext` (LLM client,
+ * scheduler, cache, run store, events, cost ledger, abort signal) and never builds its own.
+ */
+
+export interface PromptParser {
+  readonly specificationVersion: 'v1';
+  readonly name: string;
+  parse(prompt: string, context: StageContext): Promise<PromptSpec>;
+}
+
+export interface DatasetRetrieverOptions {
+  /** Most examples to return. */
+  maxExamples?: number;
+}
+
+export interface DatasetRetriever {
+  readonly specificationVersion: 'v1';
+  readonly name: string;
+  retrieve(spec: PromptSpec, options: DatasetRetrieverOptions, context: StageContext): Promise<Example[]>;
+}
+
+export interface DatasetGeneratorOptions {
+  /** How many accepted examples to produce. */
+  numExamples: number;
+  /** JSON Lines file to stream accepted examples into (resumed when it exists). */
+  outputPath: string;
+  /** Examples that must not leak into the training data (decontamination). */
+  evaluationSet?: Example[];
+}
+
+export interface GeneratedDataset {
+  path: string;
+  count: number;
+  /** Counts and reasons (accepted, duplicates, low agreement, ...), tokens and cost. */
+  summary: Record<string, unknown>;
+}
+
+export interface DatasetGenerator {
+  readonly specificationVersion: 'v1';
+  readonly name: string;
+  generate(spec: PromptSpec, options: DatasetGeneratorOptions, context: StageContext): Promise<GeneratedDataset>;
+}
+
+export interface ModelRetrieverOptions {
+  topK?: number;
+}
+
+export interface ModelRetriever {
+  readonly specificationVersion: 'v1';
+  readonly name: string;
+  retrieve(spec: PromptSpec, options: ModelRetrieverOptions, context: StageContext): Promise<ModelCandidate[]>;
+}
+
+/** Trains one job to completion (resuming an earlier attempt when the run folder has one). */
+export interface Trainer {
+  readonly specificationVersion: 'v1';
+  readonly name: string;
+  train(job: TrainingJobSpec, context: StageContext): Promise<TrainedModel>;
+}
+
+/** Events a training backend reports (the worker's JSON-lines protocol). */
+export type TrainingEvent =
+  | { type: 'start'; totalSteps?: number; epochs?: number; [key: string]: unknown }
+  | { type: 'step'; step: number; totalSteps?: number; loss?: number; learningRate?: number; tokensPerSecond?: number; [key: string]: unknown }
+  | { type: 'eval'; step?: number; epoch?: number; metrics: Record<string, number>; [key: string]: unknown }
+  | { type: 'checkpoint'; step: number; path: string; [key: string]: unknown }
+  | { type: 'log'; message: string; [key: string]: unknown }
+  | { type: 'done'; [key: string]: unknown }
+  | { type: 'error'; message: string; [key: string]: unknown };
+
+export interface TrainingJobHandle {
+  /** Backend-specific id (a process id, a managed job id, a Slurm job id). Stored for resume. */
+  id: string;
+  backend: string;
+  /** Job folder (local/command backends). */
+  dir?: string;
+  [key: string]: unknown;
+}
+
+/** Where a training job runs: a local GPU worker, a managed fine-tuning API, or a remote command. */
+export interface TrainerBackend {
+  readonly specificationVersion: 'v1';
+  readonly name: string;
+  /** Starts the job (or re-attaches to `resume`), returning its handle. */
+  submit(job: TrainingJobSpec, context: StageContext, resume?: TrainingJobHandle): Promise<TrainingJobHandle>;
+  /** Streams the job's events until it ends. */
+  watch(handle: TrainingJobHandle, context: StageContext): AsyncIterable<TrainingEvent>;
+  cancel(handle: TrainingJobHandle): Promise<void>;
+  /** The trained model, once the job is done. */
+  collect(handle: TrainingJobHandle, job: TrainingJobSpec, context: StageContext): Promise<TrainedModel>;
+}
+
+export interface Prediction {
+  output: string;
+  latencyMs: number;
+}
+
+/** Runs a model over inputs (batched, with progress). */
+export interface Executor {
+  readonly specificationVersion: 'v1';
+  readonly name: string;
+  /** Model identity for reports. */
+  readonly modelId: string;
+  execute(inputs: string[], context: StageContext): Promise<Prediction[]>;
+}
+
+export interface EvaluateRequest {
+  model: TrainedModel;
+  /** JSON Lines test set inside or outside the run folder. */
+  testPath: string;
+  spec: PromptSpec;
+}
+
+export interface Evaluator {
+  readonly specificationVersion: 'v1';
+  readonly name: string;
+  evaluate(request: EvaluateRequest, context: StageContext): Promise<EvalReport>;
+}
+
+export interface Demo {
+  /** Where to open it. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface DemoCreator {
+  readonly specificationVersion: 'v1';
+  readonly name: string;
+  create(model: TrainedModel, spec: PromptSpec, context: StageContext): Promise<Demo>;
+}
