@@ -1,0 +1,2 @@
+export * from './mock-language-model.js';
+export * from './openai-server.js';
