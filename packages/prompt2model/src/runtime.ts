@@ -1,0 +1,179 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import {
+  AbortError,
+  BudgetExceededError,
+  ProgressEmitter,
+  Prompt2ModelError,
+  ValidationError,
+  createStageContext,
+  redactSecrets,
+  type LanguageModel,
+  type StageContext,
+} from '@prompt2model/core';
+import { createOpenAI } from '@prompt2model/openai';
+import { attachProgressRenderer } from './progress.js';
+
+/** Options every verb accepts (declared once on the program). */
+export interface GlobalOptions {
+  out?: string;
+  teacher: string;
+  baseUrl?: string;
+  maxCost?: number;
+  json: boolean;
+  verbose: boolean;
+  rpm?: number;
+  tpm?: number;
+  concurrency?: number;
+}
+
+export interface CliIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Whether stderr is an interactive terminal (progress bars) or not (plain log lines). */
+  isTTY: boolean;
+  /** The terminal stream progress bars draw on (process.stderr in the CLI). */
+  stderrStream?: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+}
+
+/** Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 budget cap reached, 130 cancelled. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, budget: 3, cancelled: 130 } as const;
+
+export class CliUsageError extends Prompt2ModelError {
+  constructor(message: string, hint?: string) {
+    super({ name: 'CliUsageError', message, ...(hint ? { hint } : {}) });
+  }
+}
+
+/**
+ * What a verb gets: parsed global options, a way to build the run context (teacher, scheduler,
+ * cache, run folder, progress rendering), output helpers, and error handling.
+ */
+export class CliRuntime {
+  private readonly controller = new AbortController();
+  private readonly cleanups: Array<() => void> = [];
+  exitCode: number = EXIT.ok;
+
+  constructor(readonly io: CliIO) {}
+
+  /** Aborted on Ctrl-C (SIGINT/SIGTERM in the CLI). */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  abort(reason?: unknown): void {
+    this.controller.abort(reason);
+  }
+
+  /** The global options merged with the verb's own. */
+  options<T extends object>(command: Command): GlobalOptions & T {
+    return command.optsWithGlobals() as GlobalOptions & T;
+  }
+
+  /** The teacher LanguageModel from --teacher / --base-url (or OPENAI_BASE_URL) and OPENAI_API_KEY. */
+  teacherModel(options: GlobalOptions): LanguageModel {
+    const baseURL = options.baseUrl ?? this.io.env.OPENAI_BASE_URL;
+    const apiKey = this.io.env.OPENAI_API_KEY;
+    return createOpenAI({ ...(baseURL ? { baseURL } : {}), ...(apiKey ? { apiKey } : {}) })(options.teacher);
+  }
+
+  /**
+   * Opens the run folder (`--out`, or a temporary one) and wires teacher, scheduler, cache, cost
+   * ledger and progress rendering. `teacher: false` for verbs that need no LLM.
+   */
+  async createContext(
+    options: GlobalOptions,
+    settings: { teacher?: boolean; config?: Record<string, unknown>; outDir?: string } = {},
+  ): Promise<StageContext> {
+    const outDir = settings.outDir ?? options.out ?? (await mkdtemp(join(tmpdir(), 'prompt2model-')));
+    const events = new ProgressEmitter();
+    this.cleanups.push(attachProgressRenderer(events, { io: this.io, json: options.json, verbose: options.verbose }));
+    return createStageContext({
+      outDir,
+      events,
+      signal: this.signal,
+      ...(settings.teacher === false ? {} : { teacher: this.teacherModel(options) }),
+      ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
+      scheduler: {
+        ...(options.rpm !== undefined ? { requestsPerMinute: options.rpm } : {}),
+        ...(options.tpm !== undefined ? { tokensPerMinute: options.tpm } : {}),
+        ...(options.concurrency !== undefined ? { maxConcurrency: options.concurrency } : {}),
+      },
+      config: { teacher: options.teacher, ...settings.config },
+    });
+  }
+
+  /** Prints a result: JSON with --json, else the human text. */
+  print(options: GlobalOptions, result: unknown, human: string | (() => string)): void {
+    if (options.json) this.io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    else this.io.stdout(`${typeof human === 'function' ? human() : human}\n`);
+  }
+
+  /** Wraps a verb's action: runs it, maps errors to a message on stderr and an exit code. */
+  action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+    return async (...args: A) => {
+      try {
+        await fn(...args);
+      } catch (error) {
+        this.fail(error, args.at(-1) as Command | undefined);
+      } finally {
+        this.finish();
+      }
+    };
+  }
+
+  /** Stops progress rendering (bars are cleared before the final output). */
+  finish(): void {
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+  }
+
+  fail(error: unknown, command?: Command): void {
+    this.finish();
+    const json = Boolean(command?.optsWithGlobals?.().json);
+    const verbose = Boolean(command?.optsWithGlobals?.().verbose);
+    this.exitCode = exitCodeFor(error, this.signal.aborted);
+    const message = redactSecrets(error instanceof Error ? error.message : String(error));
+    const hint = Prompt2ModelError.isInstance(error) ? error.hint : undefined;
+    if (json) {
+      this.io.stderr(`${JSON.stringify({ error: { name: (error as Error)?.name ?? 'Error', message, ...(hint ? { hint } : {}) } })}\n`);
+    } else {
+      this.io.stderr(`error: ${message}\n`);
+      if (hint) this.io.stderr(`hint: ${hint}\n`);
+      if (verbose && error instanceof Error && error.stack) this.io.stderr(`${redactSecrets(error.stack)}\n`);
+    }
+  }
+}
+
+function exitCodeFor(error: unknown, aborted: boolean): number {
+  if (aborted || AbortError.isInstance(error)) return EXIT.cancelled;
+  if (BudgetExceededError.isInstance(error)) return EXIT.budget;
+  if (ValidationError.isInstance(error) || error instanceof CliUsageError) return EXIT.usage;
+  return EXIT.failure;
+}
+
+/** Parses sizes like `3GB`, `500MB`, `1.5GiB`, or plain bytes. */
+export function parseSize(text: string): number {
+  const match = /^\s*([\d.]+)\s*([kmgt]?i?b?)?\s*$/i.exec(text);
+  if (!match) throw new CliUsageError(`Not a size: "${text}"`, 'Use a number with a unit, e.g. 3GB, 500MB or 24GiB.');
+  const value = Number(match[1]);
+  const unit = (match[2] ?? '').toLowerCase();
+  const powers: Record<string, number> = { '': 0, b: 0, k: 1, kb: 1, kib: 1, m: 2, mb: 2, mib: 2, g: 3, gb: 3, gib: 3, t: 4, tb: 4, tib: 4 };
+  const power = powers[unit];
+  if (power === undefined || !Number.isFinite(value)) throw new CliUsageError(`Not a size: "${text}"`, 'Use e.g. 3GB, 500MB or 24GiB.');
+  const base = unit.includes('i') ? 1024 : 1000;
+  return Math.round(value * base ** power);
+}
+
+/** Parses a positive number option, with a clear message. */
+export function parseNumber(name: string, { integer = false, min = 0 } = {}): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+      throw new CliUsageError(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${value}"`);
+    }
+    return n;
+  };
+}

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../src/program.js';
+
+async function run(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, env: {} });
+  return { code, stdout, stderr };
+}
+
+describe('prompt2model CLI skeleton', () => {
+  it('prints help with the global flags and exits 0', async () => {
+    const { code, stdout } = await run(['--help']);
+    expect(code).toBe(0);
+    for (const flag of ['--out', '--teacher', '--base-url', '--max-cost', '--json', '--verbose']) expect(stdout).toContain(flag);
+  });
+
+  it('prints the version', async () => {
+    const { code, stdout } = await run(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('rejects an unknown verb on stderr with a usage exit code', async () => {
+    const { code, stderr, stdout } = await run(['no-such-verb']);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/unknown command|too many arguments/i);
+    expect(stdout).toBe('');
+  });
+
+  it('rejects a malformed --max-cost with a clear message', async () => {
+    const { code, stderr } = await run(['--max-cost', 'lots', '--help']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--max-cost must be a number');
+  });
+});
