@@ -1,0 +1,6 @@
+export {
+  HuggingFaceChatLanguageModel,
+  createHuggingFace,
+  type HuggingFaceChatSettings,
+  type HuggingFaceProviderSettings,
+} from './huggingface-chat-language-model.js';
