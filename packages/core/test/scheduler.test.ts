@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { APICallError, AbortError, RequestScheduler } from '../src/index.js';
+
+const retryable = (status = 500, retryAfterMs?: number) =>
+  new APICallError({ message: `status ${status}`, statusCode: status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+
+describe('RequestScheduler', () => {
+  it('never runs more than maxConcurrency tasks at once', async () => {
+    const scheduler = new RequestScheduler({ maxConcurrency: 3 });
+    let running = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 12 }, () =>
+        scheduler.run(async () => {
+          running++;
+          peak = Math.max(peak, running);
+          await new Promise((r) => setTimeout(r, 5));
+          running--;
+        }),
+      ),
+    );
+    expect(peak).toBe(3);
+    expect(scheduler.stats.succeeded).toBe(12);
+  });
+
+  it('retries retryable errors and gives up after maxRetries with the last error', async () => {
+    const scheduler = new RequestScheduler({ maxRetries: 2, initialBackoffMs: 1 });
+    let attempts = 0;
+    const error = await scheduler
+      .run(async () => {
+        attempts++;
+        throw retryable(503);
+      })
+      .catch((e: unknown) => e);
+    expect(attempts).toBe(3);
+    expect((error as APICallError).statusCode).toBe(503);
+    expect(scheduler.stats.failed).toBe(1);
+  });
+
+  it('does not retry non-retryable errors or plain programming errors', async () => {
+    const scheduler = new RequestScheduler({ initialBackoffMs: 1 });
+    let attempts = 0;
+    await expect(
+      scheduler.run(async () => {
+        attempts++;
+        throw new APICallError({ message: 'bad request', statusCode: 400 });
+      }),
+    ).rejects.toThrow('bad request');
+    await expect(
+      scheduler.run(async () => {
+        attempts++;
+        throw new TypeError('bug');
+      }),
+    ).rejects.toThrow('bug');
+    expect(attempts).toBe(2);
+  });
+
+  it('uses Retry-After instead of its own backoff and pauses other requests meanwhile', async () => {
+    const scheduler = new RequestScheduler({ maxConcurrency: 2, initialBackoffMs: 10_000, random: () => 0 });
+    const starts: Array<{ id: string; at: number }> = [];
+    let first = true;
+    const t0 = Date.now();
+    await Promise.all([
+      scheduler.run(async () => {
+        starts.push({ id: 'a', at: Date.now() - t0 });
+        if (first) {
+          first = false;
+          throw retryable(429, 300);
+        }
+      }),
+      (async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        await scheduler.run(async () => {
+          starts.push({ id: 'b', at: Date.now() - t0 });
+        });
+      })(),
+    ]);
+    const retryOfA = starts.filter((s) => s.id === 'a')[1]!;
+    const b = starts.find((s) => s.id === 'b')!;
+    expect(retryOfA.at).toBeGreaterThanOrEqual(290);
+    expect(retryOfA.at).toBeLessThan(2000); // not the 10 s exponential backoff
+    expect(b.at).toBeGreaterThanOrEqual(290); // held back by the 429 cooldown
+  });
+
+  it('spaces request starts to the RPM budget', async () => {
+    const scheduler = new RequestScheduler({ requestsPerMinute: 600, headroom: 1, maxConcurrency: 10 });
+    const starts: number[] = [];
+    await Promise.all(Array.from({ length: 6 }, () => scheduler.run(async () => void starts.push(Date.now()))));
+    starts.sort((a, b) => a - b);
+    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(95);
+  });
+
+  it('holds requests back when the TPM budget is used up', async () => {
+    // 6000 TPM: a 100-token request is allowed every second on average; two fit at once.
+    const scheduler = new RequestScheduler({ tokensPerMinute: 200 * 60, headroom: 1 });
+    const starts: number[] = [];
+    const t0 = Date.now();
+    const task = (tokens: number) => scheduler.run(async () => void starts.push(Date.now() - t0), { estimatedTokens: tokens });
+    await Promise.all([task(6000), task(6000)]);
+    expect(starts).toHaveLength(2);
+    const third = scheduler.run(async () => 'ran', { estimatedTokens: 6000, signal: AbortSignal.timeout(200) });
+    await expect(third).rejects.toBeInstanceOf(AbortError);
+  });
+
+  it('cancels queued work when the signal aborts', async () => {
+    const controller = new AbortController();
+    const scheduler = new RequestScheduler({ maxConcurrency: 1, signal: controller.signal });
+    const slow = scheduler.run(() => new Promise((r) => setTimeout(r, 200)));
+    const queued = scheduler.run(async () => 'never');
+    controller.abort();
+    await expect(queued).rejects.toSatisfy((e: unknown) => AbortError.isInstance(e));
+    await expect(slow).rejects.toSatisfy((e: unknown) => AbortError.isInstance(e));
+  });
+
+  it('turns a timed-out attempt into a retry', async () => {
+    const scheduler = new RequestScheduler({ timeoutMs: 50, initialBackoffMs: 1 });
+    let attempts = 0;
+    const result = await scheduler.run(async ({ signal }) => {
+      attempts++;
+      if (attempts === 1) await new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+      return 'ok';
+    });
+    expect(result).toBe('ok');
+    expect(attempts).toBe(2);
+  });
+});
