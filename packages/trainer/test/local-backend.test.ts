@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AbortError, BudgetExceededError, readJsonlAll, type ProgressEvent } from '@prompt2model/core';
+import { createTrainer, LocalBackend, parseEventLine, runWorkerProcess } from '../src/index.js';
+import { FAKE_WORKER, makeContext, tempDir, toyRows, writeRows } from './helpers.js';
+
+function backend(scenario: string, extra: Partial<ConstructorParameters<typeof LocalBackend>[0]> = {}) {
+  return new LocalBackend({ workerCommand: [process.execPath, FAKE_WORKER], env: { FAKE_WORKER_SCENARIO: scenario }, cancelGraceMs: 5000, ...extra });
+}
+
+describe('worker protocol', () => {
+  it('parses JSON-lines events and keeps anything else as log text', () => {
+    expect(parseEventLine('{"type":"step","step":3,"loss":0.5}')).toEqual({ type: 'step', step: 3, loss: 0.5 });
+    expect(parseEventLine('Loading checkpoint shards: 100%')).toEqual({ type: 'log', message: 'Loading checkpoint shards: 100%' });
+    expect(parseEventLine('{"type":"step"}')).toEqual({ type: 'log', message: '{"type":"step"}' });
+    expect(parseEventLine('{"type":"unknown"}')).toEqual({ type: 'log', message: '{"type":"unknown"}' });
+    expect(parseEventLine('   ')).toBeUndefined();
+  });
+
+  it('turns a silent non-zero exit into an error event with the end of stderr', async () => {
+    const events = [];
+    for await (const event of runWorkerProcess({ command: process.execPath, args: ['-e', 'console.error("Traceback: boom"); process.exit(4)'] })) events.push(event);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: 'error', exitCode: 4 });
+    expect((events[0] as { message: string }).message).toMatch(/exit code 4[\s\S]*Traceback: boom/);
+  });
+
+  it('names the install command when the interpreter is missing', async () => {
+    const stream = runWorkerProcess({ command: 'surely-not-a-python-3', args: [], notFoundHint: 'pip install torch' });
+    const error = await (async () => {
+      for await (const _ of stream) void _;
+    })().catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/was not found/);
+    expect((error as { hint?: string }).hint).toBe('pip install torch');
+  });
+});
+
+describe('LocalBackend with a stand-in worker', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let train: string;
+  let validation: string;
+  beforeAll(async () => {
+    ({ dir, cleanup } = await tempDir());
+    train = await writeRows(join(dir, 'train.jsonl'), toyRows(16));
+    validation = await writeRows(join(dir, 'validation.jsonl'), toyRows(4, 50));
+  });
+  afterAll(() => cleanup());
+
+  const job = () => ({ baseModel: 'google/flan-t5-small', epochs: 2, batchSize: 4, instruction: 'Add one.', data: { train, validation } });
+
+  it('trains: progress from step events, eval logs, events stored, model collected', async () => {
+    const out = join(dir, 'run-ok');
+    const { context, events } = await makeContext(out);
+    const trainer = createTrainer({ backend: backend('success') });
+    const model = await trainer.train(job() as never, context);
+    expect(model.kind).toBe('local-folder');
+    expect(model.reference).toBe(join(out, 'training/job/output/merged'));
+    expect(model.artifacts.adapter).toBe(join(out, 'training/job/output/adapter'));
+    expect(model.metrics.steps).toBe(8);
+    expect(model.metrics.estimatedCostUsd).toBe(0);
+    const progress = events.filter((e): e is Extract<ProgressEvent, { type: 'progress' }> => e.type === 'progress');
+    expect(progress.at(-1)).toMatchObject({ stage: 'train', done: 8, total: 8 });
+    expect(progress.map((p) => p.counters?.loss).filter((x) => x !== undefined)).toEqual([2, 1, 2 / 3, 0.5, 0.4, 2 / 6, 2 / 7, 0.25]);
+    const logs = events.filter((e) => e.type === 'log').map((e) => (e as { message: string }).message);
+    expect(logs.some((m) => m.startsWith('Estimate (local)'))).toBe(true);
+    expect(logs).toContain('eval epoch 1: eval_loss=0.25');
+    expect(logs).toContain('Some library banner that is not JSON');
+    const stored = await readJsonlAll<{ type: string }>(join(out, 'training/events.jsonl'));
+    expect(stored.map((e) => e.type)).toEqual(expect.arrayContaining(['start', 'step', 'eval', 'checkpoint', 'done']));
+    // The worker got the validated job with the T5 LoRA target modules and self-contained data paths.
+    const config = JSON.parse(await readFile(join(out, 'training/job/job.json'), 'utf8'));
+    expect(config.job.lora.targetModules).toEqual(['q', 'k', 'v', 'o']);
+    expect(config.job.data).toEqual({ train: 'data/train.jsonl', validation: 'data/validation.jsonl' });
+    const handle = JSON.parse(await readFile(join(out, 'training/handle.json'), 'utf8'));
+    expect(handle.handle.backend).toBe('local');
+
+    // Running again finds the finished job and does not launch the worker.
+    const again = await makeContext(out);
+    const second = await createTrainer({ backend: backend('crash') }).train(job() as never, again.context);
+    expect(second.reference).toBe(model.reference);
+  });
+
+  it('fails with the worker error message and its hint', async () => {
+    const { context } = await makeContext(join(dir, 'run-fail'));
+    const error = await createTrainer({ backend: backend('fail') }).train(job() as never, context).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/failed: CUDA out of memory/);
+    expect((error as { hint?: string }).hint).toBe('Lower the batch size.');
+  });
+
+  it('reports a crash with the traceback', async () => {
+    const { context } = await makeContext(join(dir, 'run-crash'));
+    await expect(createTrainer({ backend: backend('crash') }).train(job() as never, context)).rejects.toThrow(/exit code 3[\s\S]*RuntimeError: boom/);
+  });
+
+  it('turns a missing Python package into an install hint', async () => {
+    const { context } = await makeContext(join(dir, 'run-deps'));
+    const error = await createTrainer({ backend: backend('missing-deps') }).train(job() as never, context).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/peft/);
+    expect((error as { hint?: string }).hint).toBe('Install the missing packages: pip install peft');
+  });
+
+  it('checks the estimate against --max-cost before launching', async () => {
+    const out = join(dir, 'run-budget');
+    const { context } = await makeContext(out, { maxCostUsd: 0.000001 });
+    const trainer = createTrainer({ backend: backend('success', { gpuHourlyUsd: 100 }) });
+    await expect(trainer.train(job() as never, context)).rejects.toSatisfy((e: unknown) => BudgetExceededError.isInstance(e));
+    expect(existsSync(join(out, 'training/job/job.json'))).toBe(false);
+    expect(existsSync(join(out, 'training/estimate.json'))).toBe(true);
+  });
+
+  it('cancels cleanly on abort (the worker checkpoints) and resumes from that checkpoint on rerun', async () => {
+    const out = join(dir, 'run-cancel');
+    const controller = new AbortController();
+    const { context, events } = await makeContext(out, { signal: controller.signal });
+    context.events.on((event) => {
+      if (event.type === 'progress' && event.done === 3) controller.abort(new Error('Ctrl-C'));
+    });
+    const longJob = { ...job(), epochs: 50 };
+    const error = await createTrainer({ backend: backend('slow') }).train(longJob as never, context).catch((e: unknown) => e);
+    expect(AbortError.isInstance(error)).toBe(true);
+    const checkpoint = JSON.parse(await readFile(join(out, 'training/job/output/checkpoint.json'), 'utf8')) as { step: number };
+    expect(checkpoint.step).toBeGreaterThanOrEqual(3);
+    expect(checkpoint.step).toBeLessThan(200);
+    expect(events.filter((e) => e.type === 'progress').length).toBeLessThan(200);
+
+    const rerun = await makeContext(out);
+    const model = await createTrainer({ backend: backend('success') }).train(longJob as never, rerun.context);
+    expect(model.metrics.steps).toBe(200);
+    const started = rerun.events.find((e) => e.type === 'progress');
+    expect(started).toMatchObject({ done: checkpoint.step, total: 200 });
+    expect(rerun.events.some((e) => e.type === 'log' && /Resuming training job local-/.test(e.message))).toBe(true);
+  });
+
+  it('builds accelerate/torchrun command lines for several GPUs', () => {
+    expect(new LocalBackend({ launcher: 'accelerate', gpus: 4 }).workerArgv()).toEqual(['accelerate', 'launch', '--num_processes', '4', '-m', 'p2m_worker']);
+    expect(new LocalBackend({ launcher: 'torchrun', gpus: 2 }).workerArgv()).toEqual(['torchrun', '--standalone', '--nproc_per_node', '2', '-m', 'p2m_worker']);
+    expect(new LocalBackend({ python: '/opt/venv/bin/python' }).workerArgv()).toEqual(['/opt/venv/bin/python', '-m', 'p2m_worker']);
+  });
+});
