@@ -1,0 +1,92 @@
+/**
+ * Text normalisation and hashing shared by dedup, voting and decontamination. One definition of
+ * "the same text", so an input that counts as a duplicate also counts as the same vote.
+ */
+
+/** Unicode-compatible, case-folded, whitespace-collapsed, trimmed form of a text. */
+export function normalizeText(text: string): string {
+  return text.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
+}
+
+/**
+ * A looser key for comparing answers: normalised, with surrounding quotes and trailing sentence
+ * punctuation removed (`"Positive."` and `positive` are the same vote).
+ */
+export function answerKey(text: string): string {
+  return normalizeText(text)
+    .replace(/^["'`“”‘’«»]+|["'`“”‘’«»]+$/gu, '')
+    .replace(/[.!?。！？]+$/u, '')
+    .trim();
+}
+
+/** Words of a normalised text (letters, digits and marks; punctuation dropped). */
+export function words(text: string): string[] {
+  return normalizeText(text).match(/[\p{L}\p{N}\p{M}_]+/gu) ?? [];
+}
+
+/** 32-bit FNV-1a hash of a string (its UTF-16 code units). */
+export function fnv1a32(text: string, seed = 0x811c9dc5): number {
+  let hash = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** A 52-bit numeric hash (two independent 32-bit hashes), safe as a Set<number> key. */
+export function hash52(text: string): number {
+  const high = fnv1a32(text, 0x811c9dc5) & 0xfffff;
+  const low = fnv1a32(text, 0x9747b28c);
+  return high * 0x100000000 + low;
+}
+
+/** Murmur3's 32-bit finaliser: spreads the bits of a 32-bit integer. */
+export function mix32(value: number): number {
+  let h = value >>> 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * A small seeded PRNG (mulberry32). Prompt construction draws from it so the same run state always
+ * yields the same requests, which is what lets a rerun hit the LLM cache.
+ */
+export function seededRandom(seed: number | string): () => number {
+  let state = typeof seed === 'number' ? seed >>> 0 : fnv1a32(seed);
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher-Yates shuffle of a copy, driven by `random`. */
+export function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+/** `count` distinct items drawn uniformly with `random` (all of them when there are fewer). */
+export function sampleWithoutReplacement<T>(items: readonly T[], count: number, random: () => number): T[] {
+  if (count >= items.length) return shuffled(items, random);
+  const picked = new Set<number>();
+  const out: T[] = [];
+  while (out.length < count) {
+    const index = Math.floor(random() * items.length);
+    if (picked.has(index)) continue;
+    picked.add(index);
+    out.push(items[index]!);
+  }
+  return out;
+}
