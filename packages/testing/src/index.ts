@@ -1,2 +1,3 @@
 export * from './mock-language-model.js';
 export * from './openai-server.js';
+export * from './deepl-server.js';
