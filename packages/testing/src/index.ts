@@ -1,3 +1,5 @@
 export * from './mock-language-model.js';
 export * from './openai-server.js';
 export * from './deepl-server.js';
+export * from './onnx/index.js';
+export * from './openai-finetuning-server.js';
