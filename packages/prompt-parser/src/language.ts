@@ -51,6 +51,8 @@ export interface LanguageDetection {
   confidence: number;
 }
 
+const CHINESE_FUNCTION_CHARACTERS = /[的是了在不有和这们吗请把么为个说从给还没让该将进时对译语這們嗎請個說為從給還沒讓該將進時對譯語]/u;
+
 const SCRIPT_PATTERNS = {
   kana: /[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]/gu,
   han: /\p{Script=Han}/gu,
@@ -100,7 +102,12 @@ export function detectLanguage(text: string, options: DetectLanguageOptions = {}
   const share = (value: number) => value / Math.max(1, nonLatin);
   if (counts.kana > 0 && share(cjk) >= 0.5) return byScript('jpn', share(cjk));
   if (counts.hangul > 0 && share(counts.hangul + counts.han) >= 0.5) return byScript('kor', share(counts.hangul + counts.han));
-  if (counts.han > 0 && share(counts.han) >= 0.5) return byScript('cmn', share(counts.han));
+  if (counts.han > 0 && share(counts.han) >= 0.5) {
+    // Han without kana: a Chinese sentence almost always has one of these function characters; a
+    // Japanese kanji compound such as 主成分分析 has none.
+    if (CHINESE_FUNCTION_CHARACTERS.test(prose) || counts.han > 12) return byScript('cmn', share(counts.han));
+    return { ...byScript('jpn', share(counts.han)), confidence: 0.5 };
+  }
   for (const [script, code] of [['thai', 'tha'], ['hebrew', 'heb'], ['greek', 'ell']] as const) {
     if (counts[script] > 0 && share(counts[script]) >= 0.5 && counts[script] >= counts.latin) {
       return byScript(code, share(counts[script]));

@@ -49,14 +49,15 @@ function isStructured(output: string): boolean {
 /** Labels the instruction lists: `as positive, negative or neutral`, `one of "a", "b", "c"`, `yes/no`. */
 export function labelsFromInstruction(instruction: string): string[] {
   const found: string[] = [];
-  const lists = instruction.matchAll(
-    /(?:one of|either|as|into|labels?|categories|classes|options|choose from|answer with)\s*[:(]?\s*((?:["'`“]?[\p{L}\d][\p{L}\d -]{0,24}["'`”]?\s*(?:,\s*|\s+or\s+|\s*\/\s*|\s*\|\s*|,\s*or\s+)){1,15}["'`“]?[\p{L}\d][\p{L}\d -]{0,24}["'`”]?)/giu,
-  );
-  for (const match of lists) {
-    for (const item of match[1]!.split(/,\s*or\s+|,\s*|\s+or\s+|\s*\/\s*|\s*\|\s*/u)) {
-      const label = item.replace(/^["'`“]|["'`”]$/g, '').trim();
-      if (label && label.split(/\s+/).length <= 3 && !found.includes(label)) found.push(label);
-    }
+  const keyword = /(?<![\p{L}])(?:one of|either|as|into|labels?|categories|classes|options|choose from|answer with|with)(?:\s*[:(]\s*|\s+)/giu;
+  for (const match of instruction.matchAll(keyword)) {
+    // The rest of the sentence after the keyword, e.g. `positive, negative or neutral`.
+    const rest = instruction.slice(match.index + match[0].length).split(/[.;:\n)]|\s(?:based|depending|according)\s/u)[0] ?? '';
+    const items = rest
+      .split(/\s*,\s*or\s+|\s*,\s*|\s+or\s+|\s*\/\s*|\s*\|\s*/u)
+      .map((item) => item.trim().replace(/^["'`“‘]|["'`”’]$/g, '').trim());
+    if (items.length < 2 || items.some((item) => item === '' || item.split(/\s+/).length > 3)) continue;
+    for (const item of items) if (!found.includes(item)) found.push(item);
   }
   return found;
 }
