@@ -19,3 +19,9 @@ export { workerPythonDir, PYTHON_INSTALL_HINT } from './python-path.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local.js';
 export { CommandBackend, shellQuote, type CommandBackendOptions } from './backends/command.js';
 export { createTrainer, type CreateTrainerOptions, type TrainerWithEstimate, type PreparedTraining } from './trainer.js';
+export {
+  OpenAIFineTuningBackend,
+  OPENAI_TRAINING_PRICES,
+  OPENAI_DATA_RULES,
+  type OpenAIFineTuningBackendOptions,
+} from './backends/openai.js';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createStageContext, type ProgressEvent, type StageContext } from '@prompt2model/core';
+import { createStageContext, type ProgressEvent, type RequestSchedulerOptions, type StageContext } from '@prompt2model/core';
 
 export const FAKE_WORKER = resolve(import.meta.dirname, 'fixtures/fake-worker.mjs');
 
@@ -21,7 +21,7 @@ export function toyRows(count: number, offset = 0): Array<{ input: string; outpu
 
 export async function makeContext(
   outDir: string,
-  options: { maxCostUsd?: number; signal?: AbortSignal } = {},
+  options: { maxCostUsd?: number; signal?: AbortSignal; scheduler?: RequestSchedulerOptions } = {},
 ): Promise<{ context: StageContext; events: ProgressEvent[] }> {
   const context = await createStageContext({ outDir, cacheDir: false, ...options });
   const events: ProgressEvent[] = [];
