@@ -1,0 +1,86 @@
+import { Prompt2ModelError } from '@prompt2model/core';
+
+/**
+ * The slice of @huggingface/transformers this package uses, typed locally: the library loads
+ * lazily (`await import()`), so importing the evaluator for chrF or exact match never pulls in
+ * onnxruntime.
+ */
+export interface TransformersTensor {
+  dims: number[];
+  data: ArrayLike<number | bigint>;
+  tolist(): unknown;
+}
+
+export interface TransformersTokenizer {
+  (texts: string | string[], options?: { padding?: boolean; truncation?: boolean; add_special_tokens?: boolean; max_length?: number }): {
+    input_ids: TransformersTensor;
+    attention_mask: TransformersTensor;
+    [name: string]: TransformersTensor;
+  };
+  encode(text: string, options?: { add_special_tokens?: boolean }): number[];
+  padding_side: 'left' | 'right';
+}
+
+export interface TransformersModel {
+  (inputs: Record<string, TransformersTensor>): Promise<Record<string, TransformersTensor>>;
+  dispose(): Promise<unknown>;
+}
+
+export type TransformersPipeline = ((texts: string[], options?: Record<string, unknown>) => Promise<unknown>) & {
+  dispose(): Promise<unknown>;
+  tokenizer: TransformersTokenizer;
+};
+
+export interface TransformersModule {
+  env: { allowRemoteModels: boolean; allowLocalModels: boolean; localModelPath: string; cacheDir: string | null };
+  AutoTokenizer: { from_pretrained(model: string, options?: Record<string, unknown>): Promise<TransformersTokenizer> };
+  AutoModel: { from_pretrained(model: string, options?: Record<string, unknown>): Promise<TransformersModel> };
+  pipeline(task: string, model: string, options?: Record<string, unknown>): Promise<TransformersPipeline>;
+}
+
+export interface ModelLoadOptions {
+  /** Allow downloading from the Hugging Face Hub when the model is not a local folder (default false). */
+  allowRemoteModels?: boolean;
+  /** Where downloaded models are cached (transformers.js default otherwise). */
+  cacheDir?: string;
+  /** ONNX weights variant: `fp32` (default, `model.onnx`), `fp16`, `q8`, `q4`, ... */
+  dtype?: string;
+}
+
+let loaded: Promise<TransformersModule> | undefined;
+
+/** Loads @huggingface/transformers once, on first use. */
+export async function loadTransformers(): Promise<TransformersModule> {
+  loaded ??= import('@huggingface/transformers').then((module) => module as unknown as TransformersModule);
+  try {
+    return await loaded;
+  } catch (error) {
+    loaded = undefined;
+    throw new Prompt2ModelError({
+      message: `Could not load @huggingface/transformers: ${(error as Error).message}`,
+      cause: error,
+      hint: 'Install it with `npm install @huggingface/transformers` (it brings onnxruntime-node).',
+    });
+  }
+}
+
+/** Options passed to every `from_pretrained`/`pipeline` call. */
+export function pretrainedOptions(options: ModelLoadOptions): Record<string, unknown> {
+  return {
+    dtype: options.dtype ?? 'fp32',
+    local_files_only: !(options.allowRemoteModels ?? false),
+    ...(options.cacheDir ? { cache_dir: options.cacheDir } : {}),
+  };
+}
+
+/** Wraps a loading failure with what to do about it. */
+export function modelLoadError(model: string, error: unknown, options: ModelLoadOptions): Prompt2ModelError {
+  const remote = options.allowRemoteModels ?? false;
+  return new Prompt2ModelError({
+    message: `Could not load the ONNX model "${model}": ${(error as Error).message}`,
+    cause: error,
+    hint: remote
+      ? 'Check the model id (it needs ONNX weights, e.g. an Xenova/ or onnx-community/ export) and the network.'
+      : 'Remote loading is off: pass a local folder with config.json, tokenizer.json and onnx/*.onnx, or allow remote models (allowRemoteModels: true / --allow-remote-models).',
+  });
+}
