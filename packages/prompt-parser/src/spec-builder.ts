@@ -76,8 +76,9 @@ export async function buildSpec(split: SplitPrompt, context: StageContext, optio
     } else {
       const translator = options.translator;
       try {
-        // A trusted guess names the source; a shaky one lets the service detect it.
-        const sourceLanguage = detection.method === 'script' || detection.confidence >= 0.5 ? detection.language : undefined;
+        // A writing system that settles the language names the source; a trigram guess on a short
+        // instruction is shaky, so the service detects it (and may find it is English after all).
+        const sourceLanguage = detection.method === 'script' && detection.confidence >= 0.9 ? detection.language : undefined;
         const result = await translator.translate(instruction, { targetLanguage: 'en', ...(sourceLanguage ? { sourceLanguage } : {}), signal: context.signal });
         if (result.detectedSourceLanguage === 'en') {
           translation = { status: 'already-english', translator: translator.name };

@@ -54,7 +54,7 @@ type DeepLModule = typeof import('deepl-node');
  */
 export class DeepLTranslator implements InstructionTranslator {
   readonly name = 'deepl';
-  private client: Promise<InstanceType<DeepLModule['Translator']>> | undefined;
+  private client: Promise<{ deepl: DeepLModule; translator: InstanceType<DeepLModule['Translator']> }> | undefined;
 
   constructor(private readonly options: DeepLTranslatorOptions) {
     if (!options.authKey || options.authKey.trim() === '') {
@@ -62,23 +62,24 @@ export class DeepLTranslator implements InstructionTranslator {
     }
   }
 
-  private getClient(): Promise<InstanceType<DeepLModule['Translator']>> {
+  private getClient(): Promise<{ deepl: DeepLModule; translator: InstanceType<DeepLModule['Translator']> }> {
     // deepl-node (and axios under it) loads only when a translation is actually needed.
     this.client ??= import('deepl-node').then((module) => {
-      const Translator = (module.Translator ?? (module as unknown as { default: DeepLModule }).default.Translator) as DeepLModule['Translator'];
-      return new Translator(this.options.authKey, {
+      const deepl = (module.Translator ? module : (module as unknown as { default: DeepLModule }).default) as DeepLModule;
+      const translator = new deepl.Translator(this.options.authKey, {
         ...(this.options.serverUrl ? { serverUrl: this.options.serverUrl.replace(/\/+$/, '') } : {}),
         maxRetries: this.options.maxRetries ?? 3,
         minTimeout: this.options.timeoutMs ?? 10_000,
         sendPlatformInfo: false,
         appInfo: { appName: 'prompt2model', appVersion: '0.1.0' },
       });
+      return { deepl, translator };
     });
     return this.client;
   }
 
   async translate(text: string, request: TranslateRequest): Promise<TranslateResult> {
-    const client = await this.getClient();
+    const { deepl, translator: client } = await this.getClient();
     const source = request.sourceLanguage && DEEPL_SOURCE_LANGUAGES.has(request.sourceLanguage) ? request.sourceLanguage : null;
     try {
       const result = await client.translateText(
@@ -92,16 +93,25 @@ export class DeepLTranslator implements InstructionTranslator {
         ...(result.billedCharacters !== undefined ? { billedCharacters: result.billedCharacters } : {}),
       };
     } catch (error) {
-      throw toApiCallError(error, this.options.serverUrl);
+      throw toApiCallError(error, deepl, this.options.serverUrl);
     }
   }
 }
 
-function toApiCallError(error: unknown, serverUrl: string | undefined): Error {
+/** deepl-node's error classes, by the name we switch on (their `name` property is always `Error`). */
+function deeplErrorKind(error: Error, deepl: DeepLModule): string {
+  if (error instanceof deepl.QuotaExceededError) return 'QuotaExceededError';
+  if (error instanceof deepl.AuthorizationError) return 'AuthorizationError';
+  if (error instanceof deepl.TooManyRequestsError) return 'TooManyRequestsError';
+  if (error instanceof deepl.ConnectionError) return 'ConnectionError';
+  return error.name;
+}
+
+function toApiCallError(error: unknown, deepl: DeepLModule, serverUrl: string | undefined): Error {
   if (!(error instanceof Error)) return new APICallError({ message: `DeepL translation failed: ${String(error)}`, cause: error });
   const message = `DeepL translation failed: ${error.message}`;
   const url = serverUrl ? `${serverUrl.replace(/\/+$/, '')}/v2/translate` : undefined;
-  switch (error.name) {
+  switch (deeplErrorKind(error, deepl)) {
     case 'QuotaExceededError':
       return new APICallError({
         message,
