@@ -39,7 +39,7 @@ import {
 } from './quality.js';
 import { selfConsistencyVote } from './self-consistency.js';
 import { linearTemperatureSchedule, type TemperatureSchedule } from './temperature.js';
-import { hash52, normalizeText, sampleWithoutReplacement, seededRandom, shuffled } from './text.js';
+import { fnv1a32, hash52, normalizeText, sampleWithoutReplacement, seededRandom, shuffled } from './text.js';
 
 export interface PromptBasedDatasetGeneratorOptions {
   /** Independent teacher samples per input for the majority vote (k). Default 3. */
@@ -217,6 +217,8 @@ class GenerationRun {
   private readonly indexUnits: number[] = [];
   private pool: PoolEntry[] = [];
   private unproductiveInARow = 0;
+  private spentAtStart = 0;
+  private unitsAtStart = 0;
 
   private readonly abort = new AbortController();
   private readonly signal: AbortSignal;
@@ -263,6 +265,8 @@ class GenerationRun {
     // The user's own examples count for dedup: a generated copy of one is no new data.
     for (const example of this.spec.examples) this.remember(example.input, this.near.signature(example.input), -1);
     const resumedRows = await this.resume();
+    this.spentAtStart = this.context.ledger.totalUsd;
+    this.unitsAtStart = this.committedUnits;
     const dataset = await JsonlWriter.open(this.options.outputPath);
     const log = await JsonlWriter.open(progressLogPath(this.options.outputPath));
     let stoppedBy: GenerationStopReason = 'target';
@@ -336,7 +340,17 @@ class GenerationRun {
     const perUnit = this.choices * this.examplesPerChoice;
     // Before any unit is committed assume half the candidates survive; then use what was observed.
     const expected = this.committedUnits > 0 ? Math.max(this.accepted / this.committedUnits, 0.05) : perUnit / 2;
-    return this.accepted + inFlightCount * expected < this.options.numExamples;
+    if (this.accepted + inFlightCount * expected >= this.options.numExamples) return false;
+    // Under a budget cap, run only as many units as the money left can finish: parallel units
+    // that all stop half-way at the cap would leave nothing to keep.
+    const ledger = this.context.ledger;
+    if (ledger.maxCostUsd !== undefined) {
+      const spent = ledger.totalUsd - this.spentAtStart;
+      const finished = this.committedUnits - this.unitsAtStart;
+      if (finished === 0 || spent === 0) return false;
+      return (inFlightCount + 1) * (spent / finished) <= ledger.remainingUsd;
+    }
+    return true;
   }
 
   /** Rebuilds committed state from the progress log and the dataset file. Returns the rows kept. */
@@ -429,10 +443,13 @@ class GenerationRun {
     const recent = this.pool.filter((entry) => entry.unit <= snapshot).slice(-this.poolSize);
     const previous = sampleWithoutReplacement(recent, this.previousInPrompt, random).map(({ input, output }) => ({ input, output }));
     const target = Math.max(1, this.options.numExamples);
+    // Progress as of this unit, estimated from the snapshot only (so it is reproducible): what was
+    // accepted then, plus the units since at the rate seen so far.
+    const estimated = snapshot >= 0 ? acceptedAtSnapshot + (this.lookahead - 1) * (acceptedAtSnapshot / (snapshot + 1)) : 0;
     const temperature = this.schedule({
       accepted: acceptedAtSnapshot,
       target: this.options.numExamples,
-      fraction: Math.min(1, acceptedAtSnapshot / target),
+      fraction: Math.min(1, estimated / target),
     });
     const prompt = buildInputGenerationPrompt({
       spec: this.spec,
@@ -448,6 +465,9 @@ class GenerationRun {
         n: this.choices,
         temperature,
         maxTokens: this.generationMaxTokens,
+        // A distinct seed per unit: two units with the same prompt are still different requests,
+        // and providers that honour `seed` answer a rerun the same way.
+        seed: fnv1a32(`${this.seed}:${unit}`) & 0x7fffffff,
         responseFormat: { type: 'json', schema: GENERATED_EXAMPLES_SCHEMA, name: 'examples' },
       },
       { sampleIndex: unit, signal: this.signal, stage: this.stage },
@@ -554,7 +574,8 @@ class GenerationRun {
     let vote = selfConsistencyVote(samples);
     for (let round = 1; vote && (vote.tied || !vote.majority) && samples.length < this.maxSamples; round++) {
       const extra = Math.min(2, this.maxSamples - samples.length);
-      samples.push(...(await this.teacher.sample(request, extra, { ...options, sampleIndex: round })).map(canonical));
+      // `seed` keeps each extra round a distinct request, not a repeat of the first.
+      samples.push(...(await this.teacher.sample({ ...request, seed: round }, extra, { ...options, sampleIndex: round })).map(canonical));
       vote = selfConsistencyVote(samples);
     }
     if (!vote) return { reason: 'empty-output' };
