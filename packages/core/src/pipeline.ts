@@ -2,6 +2,7 @@ import { rename } from 'node:fs/promises';
 import { z } from 'zod';
 import { createStageContext, type CreateStageContextOptions, type StageContext } from './context.js';
 import { throwIfAborted } from './errors/abort-error.js';
+import { ProgressEmitter } from './events.js';
 import { Prompt2ModelError } from './errors/prompt2model-error.js';
 import { JsonlWriter, readJsonlAll } from './jsonl.js';
 import {
@@ -78,11 +79,16 @@ export const PIPELINE_STEPS = ['parse', 'retrieve-datasets', 'generate', 'split'
  * folder; running again with the same `outDir` skips finished steps and resumes the unfinished one.
  */
 export class Pipeline {
-  constructor(readonly options: PipelineOptions) {}
+  /** Progress events of every run of this pipeline: subscribe with `pipeline.events.on(...)`. */
+  readonly events: ProgressEmitter;
+
+  constructor(readonly options: PipelineOptions) {
+    this.events = options.events ?? new ProgressEmitter();
+  }
 
   async run(prompt: string): Promise<PipelineResult> {
     const { stages } = this.options;
-    const context = await createStageContext(this.options);
+    const context = await createStageContext({ ...this.options, events: this.events });
     const step = <T>(name: string, artifact: string, schema: z.ZodType<T>, compute: () => Promise<T>) =>
       runStep(context, name, artifact, schema, compute);
 

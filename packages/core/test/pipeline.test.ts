@@ -1,0 +1,113 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  JsonlWriter,
+  Pipeline,
+  Prompt2ModelError,
+  type DatasetGenerator,
+  type DatasetRetriever,
+  type Evaluator,
+  type ModelRetriever,
+  type PromptParser,
+  type Trainer,
+  type TrainingJobSpec,
+} from '../src/index.js';
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+});
+
+function stages(calls: string[]) {
+  const promptParser: PromptParser = {
+    specificationVersion: 'v1',
+    name: 'fake-parser',
+    parse: async (prompt) => (calls.push('parse'), { instruction: prompt, examples: [], language: 'en' }),
+  };
+  const datasetRetriever: DatasetRetriever = {
+    specificationVersion: 'v1',
+    name: 'fake-retriever',
+    retrieve: async () => (calls.push('retrieve'), Array.from({ length: 30 }, (_, i) => ({ input: `r${i}`, output: 'x' }))),
+  };
+  const datasetGenerator: DatasetGenerator = {
+    specificationVersion: 'v1',
+    name: 'fake-generator',
+    async generate(_spec, options) {
+      calls.push(`generate:${options.numExamples}`);
+      const writer = await JsonlWriter.open(options.outputPath, { truncate: true });
+      for (let i = 0; i < options.numExamples; i++) await writer.write({ input: `g${i}`, output: 'y' });
+      await writer.close();
+      return { path: options.outputPath, count: options.numExamples, summary: { accepted: options.numExamples } };
+    },
+  };
+  const modelRetriever: ModelRetriever = {
+    specificationVersion: 'v1',
+    name: 'fake-models',
+    retrieve: async () => (calls.push('models'), [{ id: 't5-small', score: 2, architecture: 'encoder-decoder' as const }]),
+  };
+  let job: TrainingJobSpec | undefined;
+  const trainer: Trainer = {
+    specificationVersion: 'v1',
+    name: 'fake-trainer',
+    train: async (spec) => {
+      calls.push('train');
+      job = spec;
+      return { backend: 'fake', reference: '/models/x', kind: 'local-folder' as const, baseModel: spec.baseModel, method: spec.method, artifacts: {}, metrics: {} };
+    },
+  };
+  const evaluator: Evaluator = {
+    specificationVersion: 'v1',
+    name: 'fake-eval',
+    evaluate: async ({ testPath }) => {
+      calls.push('eval');
+      const rows = (await readFile(testPath, 'utf8')).trim().split('\n');
+      return { metrics: { exact_match: 1 }, count: rows.length, createdAt: new Date().toISOString() };
+    },
+  };
+  return { stages: { promptParser, datasetRetriever, datasetGenerator, modelRetriever, trainer, evaluator }, job: () => job };
+}
+
+describe('Pipeline', () => {
+  it('runs every stage in order, wires artifacts, and a rerun repeats nothing', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'p2m-pipeline-'));
+    dirs.push(outDir);
+    const calls: string[] = [];
+    const fake = stages(calls);
+    const pipeline = new Pipeline({ outDir, stages: fake.stages, numExamples: 70, training: { epochs: 1 } });
+    const seen: string[] = [];
+    pipeline.events.on((event) => event.type === 'stage-finish' && seen.push(`${event.stage}:${event.status}`));
+    const result = await pipeline.run('Do the task.');
+    expect(calls).toEqual(['parse', 'retrieve', 'generate:70', 'models', 'train', 'eval']);
+    expect(result.splits!.counts.train + result.splits!.counts.validation + result.splits!.counts.test).toBe(100);
+    expect(fake.job()).toMatchObject({ baseModel: 't5-small', architecture: 'encoder-decoder', epochs: 1, method: 'lora', instruction: 'Do the task.' });
+    expect(fake.job()!.lora).toEqual({ r: 8, alpha: 16, dropout: 0.05 });
+    expect(fake.job()!.data.train).toBe(join(outDir, 'train.jsonl'));
+    expect(result.evalReport!.count).toBe(result.splits!.counts.test);
+    expect(seen.every((s) => s.endsWith(':done'))).toBe(true);
+
+    const again: string[] = [];
+    const rerun = await new Pipeline({ outDir, stages: stages(again).stages, numExamples: 70 }).run('Do the task.');
+    expect(again).toEqual([]);
+    expect(rerun.trainedModel?.reference).toBe('/models/x');
+    expect(rerun.evalReport?.metrics).toEqual({ exact_match: 1 });
+  });
+
+  it('skips stages set to null and explains a missing base model', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'p2m-pipeline-'));
+    dirs.push(outDir);
+    const calls: string[] = [];
+    const fake = stages(calls).stages;
+    const error = await new Pipeline({
+      outDir,
+      stages: { ...fake, datasetRetriever: null, modelRetriever: null, evaluator: null },
+      numExamples: 10,
+    })
+      .run('Task')
+      .catch((e: unknown) => e);
+    expect(calls).toEqual(['parse', 'generate:10']);
+    expect(Prompt2ModelError.isInstance(error)).toBe(true);
+    expect((error as Prompt2ModelError).hint).toMatch(/baseModel|--base-model/);
+  });
+});
