@@ -176,6 +176,8 @@ describe('PromptBasedDatasetGenerator against a loopback teacher', () => {
     const outDir = await tempDir();
     const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, 'fixtures/generate-child.ts'), server.url, outDir, String(target)], {
       stdio: 'ignore',
+      // Resolve workspace packages to their sources (see fixtures/tsconfig.json), as vitest does.
+      env: { ...process.env, TSX_TSCONFIG_PATH: resolve(import.meta.dirname, 'fixtures/tsconfig.json') },
     });
     const exited = new Promise((done) => child.on('exit', done));
     const datasetPath = join(outDir, 'dataset.jsonl');
