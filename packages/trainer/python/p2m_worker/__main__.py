@@ -1,0 +1,96 @@
+"""Entry point: ``python -m p2m_worker --config job.json [--check]``.
+
+Exit codes: 0 done, 1 training error, 2 invalid config or data, 3 missing packages, 130 cancelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import traceback
+
+from .config import ConfigError, load_config, read_examples
+from .deps import install_command, missing_packages
+from .protocol import EventWriter
+
+
+def hint_for(error: BaseException) -> str | None:
+    text = str(error).lower()
+    if "out of memory" in text:
+        return "Lower batchSize (raise gradientAccumulationSteps to keep the effective batch), lower maxSourceLength, or use method lora."
+    if "target modules" in text and "not found" in text:
+        return "Set lora.targetModules to module names that exist in this model."
+    return None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="p2m_worker", description="prompt2model training worker")
+    parser.add_argument("--config", required=True, help="job.json written by the prompt2model trainer")
+    parser.add_argument("--check", action="store_true", help="validate the config, data and packages, then exit")
+    options = parser.parse_args(argv)
+
+    events = EventWriter()
+    try:
+        config = load_config(options.config)
+    except (ConfigError, OSError) as error:
+        events.emit("error", message=str(error), code="invalid-config")
+        return 2
+    events.close()
+    events = EventWriter(log_path=os.path.join(config.output_dir, "events.jsonl"))
+    try:
+        train_count = len(read_examples(config.train_path))
+        validation_count = len(read_examples(config.validation_path)) if config.validation_path else 0
+    except (ConfigError, OSError) as error:
+        events.emit("error", message=str(error), code="invalid-data")
+        return 2
+    if train_count == 0:
+        events.emit("error", message=f"{config.train_path} has no examples", code="invalid-data")
+        return 2
+
+    missing = missing_packages()
+    if options.check:
+        if missing:
+            events.emit("log", level="warn", message=f"missing Python packages: {', '.join(missing)}", install=install_command(missing))
+        events.emit("done", check=True, trainExamples=train_count, validationExamples=validation_count, missing=missing)
+        return 0
+    if missing:
+        events.emit(
+            "error",
+            message=f"Python packages not installed in {sys.executable}: {', '.join(missing)}",
+            code="missing-dependency",
+            install=install_command(missing),
+        )
+        return 3
+
+    from .train import StopFlag, run
+
+    stop = StopFlag()
+
+    def request_stop(signum, _frame):
+        if stop.requested and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stop.requested = True
+        events.emit("log", level="warn", message="stop requested: saving a checkpoint at the next step")
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        result = run(config, events, stop)
+    except KeyboardInterrupt:
+        events.emit("error", message="cancelled", cancelled=True)
+        return 130
+    except Exception as error:  # noqa: BLE001 - every failure must reach the protocol
+        events.emit("error", message=f"{type(error).__name__}: {error}", hint=hint_for(error), traceback=traceback.format_exc(limit=8))
+        return 1
+    if result is None:
+        events.emit("error", message="cancelled", cancelled=True)
+        return 130
+    events.emit("done", metrics=result.get("metrics"))
+    events.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

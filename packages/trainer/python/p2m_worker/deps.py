@@ -1,0 +1,18 @@
+"""Checks for the training stack before anything heavy is imported."""
+
+from __future__ import annotations
+
+import importlib.util
+
+REQUIRED = {"torch": "torch", "transformers": "transformers", "peft": "peft", "accelerate": "accelerate"}
+INSTALL_COMMAND = 'pip install "torch>=2.1" "transformers>=4.40" "peft>=0.10" accelerate sentencepiece'
+
+
+def missing_packages(find_spec=importlib.util.find_spec) -> list:
+    """Import names of the required packages that are not installed."""
+    return [name for name in REQUIRED if find_spec(name) is None]
+
+
+def install_command(missing: list) -> str:
+    """A pip command that installs what is missing (the whole stack, pinned to versions that work together)."""
+    return INSTALL_COMMAND if missing else ""

@@ -1,0 +1,69 @@
+"""The worker protocol: one JSON object a line on stdout, mirrored into output/events.jsonl.
+
+Event types (see packages/core/src/stages.ts, ``TrainingEvent``): start, step, eval, checkpoint,
+log, done, error. Field names are camelCase to match the TypeScript side.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from typing import IO, Any
+
+
+def is_main_process() -> bool:
+    """Under accelerate/torchrun only rank 0 reports, so the stream is not repeated per GPU."""
+    return int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")) or 0) == 0
+
+
+def clean(value: Any) -> Any:
+    """JSON has no NaN/Infinity: they become null (a diverged loss must still be reported)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy / torch scalars
+        try:
+            return clean(value.item())
+        except (TypeError, ValueError):
+            return str(value)
+    return value
+
+
+def format_event(event_type: str, **fields: Any) -> str:
+    """One protocol line (without the newline)."""
+    payload = {"type": event_type}
+    payload.update({k: v for k, v in fields.items() if v is not None})
+    return json.dumps(clean(payload), ensure_ascii=False, separators=(",", ":"))
+
+
+class EventWriter:
+    """Writes events to a stream (stdout) and appends them to a log file, flushing each line."""
+
+    def __init__(self, stream: IO[str] | None = None, log_path: str | None = None, enabled: bool | None = None):
+        self.stream = stream if stream is not None else sys.stdout
+        self.enabled = is_main_process() if enabled is None else enabled
+        self.log = None
+        if self.enabled and log_path:
+            os.makedirs(os.path.dirname(os.path.abspath(log_path)), exist_ok=True)
+            self.log = open(log_path, "a", encoding="utf-8")
+
+    def emit(self, event_type: str, **fields: Any) -> None:
+        if not self.enabled:
+            return
+        line = format_event(event_type, time=round(time.time(), 3), **fields)
+        self.stream.write(line + "\n")
+        self.stream.flush()
+        if self.log:
+            self.log.write(line + "\n")
+            self.log.flush()
+
+    def close(self) -> None:
+        if self.log:
+            self.log.close()
+            self.log = None

@@ -1,0 +1,213 @@
+"""Tests of the worker's pure parts (no torch needed): python3 -m unittest discover -s tests"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+
+from p2m_worker import PROTOCOL_VERSION  # noqa: E402
+from p2m_worker.config import ConfigError, load_config, parse_config, read_examples  # noqa: E402
+from p2m_worker.deps import INSTALL_COMMAND, install_command, missing_packages  # noqa: E402
+from p2m_worker.features import (  # noqa: E402
+    IGNORE_INDEX,
+    causal_features,
+    latest_checkpoint,
+    pad_batch,
+    seq2seq_features,
+    total_steps,
+)
+from p2m_worker.modules import default_target_modules  # noqa: E402
+from p2m_worker.protocol import EventWriter, format_event  # noqa: E402
+from p2m_worker.textualize import format_prompt, textualize  # noqa: E402
+
+
+class TextualizeTest(unittest.TestCase):
+    def test_reference_prompt(self):
+        self.assertEqual(format_prompt("Add one.", "2"), "<task 0>Add one.\nExample:\n2\nLabel:\n")
+
+    def test_encoder_decoder_and_decoder_only(self):
+        row = {"input": "2", "output": "3"}
+        self.assertEqual(textualize(row, "Add one.", "encoder-decoder"), {"source": format_prompt("Add one.", "2"), "target": "3"})
+        self.assertEqual(textualize(row, "Add one.", "decoder-only", "train", "</s>")["target"], "3</s>")
+        self.assertEqual(textualize(row, "Add one.", "decoder-only", "test")["target"], "3")
+        with self.assertRaises(ValueError):
+            textualize(row, "Add one.", "decoder-only", "train", None)
+        with self.assertRaises(ValueError):
+            textualize(row, "Add one.", "unknown")
+
+
+class ConfigTest(unittest.TestCase):
+    def test_defaults_and_relative_paths(self):
+        config = parse_config({"protocolVersion": PROTOCOL_VERSION, "job": {"baseModel": "t5-small", "data": {"train": "data/train.jsonl"}}}, "/jobs/a")
+        self.assertEqual(config.train_path, "/jobs/a/data/train.jsonl")
+        self.assertEqual(config.output_dir, "/jobs/a/output")
+        self.assertEqual((config.lora.r, config.lora.alpha, config.lora.dropout), (8, 16, 0.05))
+        self.assertEqual((config.method, config.precision, config.epochs), ("lora", "bf16", 3))
+        self.assertIsNone(config.validation_path)
+
+    def test_reads_the_typescript_field_names(self):
+        config = parse_config(
+            {
+                "job": {
+                    "baseModel": "gpt2",
+                    "method": "full",
+                    "epochs": 1.5,
+                    "learningRate": 1e-4,
+                    "batchSize": 4,
+                    "gradientAccumulationSteps": 2,
+                    "maxSourceLength": 64,
+                    "maxTargetLength": 16,
+                    "precision": "fp32",
+                    "earlyStoppingPatience": 0,
+                    "lora": {"r": 4, "alpha": 8, "dropout": 0, "targetModules": ["c_attn"]},
+                    "data": {"train": "/abs/t.jsonl", "validation": "v.jsonl"},
+                },
+                "outputDir": "out",
+                "saveMerged": False,
+            },
+            "/base",
+        )
+        self.assertEqual(config.method, "full")
+        self.assertEqual(config.epochs, 1.5)
+        self.assertEqual(config.batch_size, 4)
+        self.assertEqual(config.lora.target_modules, ["c_attn"])
+        self.assertEqual(config.train_path, "/abs/t.jsonl")
+        self.assertEqual(config.validation_path, "/base/v.jsonl")
+        self.assertFalse(config.save_merged)
+
+    def test_rejects_bad_values_listing_all(self):
+        with self.assertRaises(ConfigError) as caught:
+            parse_config({"job": {"baseModel": "", "method": "qlora", "batchSize": 2.5, "precision": "fp8", "data": {}}})
+        message = str(caught.exception)
+        for field in ("baseModel", "method", "batchSize", "precision", "data.train"):
+            self.assertIn(field, message)
+        with self.assertRaises(ConfigError):
+            parse_config({"protocolVersion": 99, "job": {}})
+
+    def test_load_config_and_examples(self):
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "t.jsonl"), "w") as handle:
+                handle.write('{"input": "a", "output": "b", "meta": {}}\n\n{"input": "c", "output": "d"}\n')
+            with open(os.path.join(folder, "job.json"), "w") as handle:
+                json.dump({"job": {"baseModel": "x", "data": {"train": "t.jsonl"}}}, handle)
+            config = load_config(os.path.join(folder, "job.json"))
+            self.assertEqual(read_examples(config.train_path), [{"input": "a", "output": "b"}, {"input": "c", "output": "d"}])
+            with open(os.path.join(folder, "bad.jsonl"), "w") as handle:
+                handle.write('{"input": "a", "output": "b"}\n{"input": 1}\n')
+            with self.assertRaisesRegex(ConfigError, "line 2"):
+                read_examples(os.path.join(folder, "bad.jsonl"))
+
+
+class FeaturesTest(unittest.TestCase):
+    def test_causal_masks_the_prompt_and_keeps_its_end(self):
+        row = causal_features([1, 2, 3, 4], [7, 8, 9], max_source_length=3, max_target_length=2)
+        self.assertEqual(row["input_ids"], [2, 3, 4, 7, 8])
+        self.assertEqual(row["labels"], [IGNORE_INDEX] * 3 + [7, 8])
+        self.assertEqual(row["attention_mask"], [1] * 5)
+
+    def test_seq2seq_truncates(self):
+        row = seq2seq_features([1, 2, 3], [4, 5, 6], 2, 2)
+        self.assertEqual(row, {"input_ids": [1, 2], "attention_mask": [1, 1], "labels": [4, 5]})
+
+    def test_pad_batch(self):
+        batch = pad_batch([{"input_ids": [1], "attention_mask": [1], "labels": [5]}, {"input_ids": [1, 2], "attention_mask": [1, 1], "labels": [5, 6]}], 0)
+        self.assertEqual(batch["input_ids"], [[1, 0], [1, 2]])
+        self.assertEqual(batch["attention_mask"], [[1, 0], [1, 1]])
+        self.assertEqual(batch["labels"], [[5, IGNORE_INDEX], [5, 6]])
+
+    def test_total_steps(self):
+        self.assertEqual(total_steps(16, 4, 1, 2), 8)
+        self.assertEqual(total_steps(17, 4, 2, 1), 3)
+        self.assertEqual(total_steps(16, 4, 1, 1, world_size=2), 2)
+
+    def test_latest_checkpoint_needs_a_complete_folder(self):
+        with tempfile.TemporaryDirectory() as folder:
+            self.assertIsNone(latest_checkpoint(folder))
+            for step, complete in ((5, True), (20, True), (30, False)):
+                path = os.path.join(folder, f"checkpoint-{step}")
+                os.makedirs(path)
+                if complete:
+                    open(os.path.join(path, "trainer_state.json"), "w").close()
+            self.assertEqual(latest_checkpoint(folder), os.path.join(folder, "checkpoint-20"))
+            self.assertIsNone(latest_checkpoint(os.path.join(folder, "missing")))
+
+
+class ModulesTest(unittest.TestCase):
+    T5 = ["encoder.block.0.layer.0.SelfAttention.q", "encoder.block.0.layer.0.SelfAttention.k", "encoder.block.0.layer.0.SelfAttention.v", "encoder.block.0.layer.0.SelfAttention.o"]
+    LLAMA = [f"model.layers.0.self_attn.{n}" for n in ("q_proj", "k_proj", "v_proj", "o_proj")]
+
+    def test_family_defaults(self):
+        self.assertEqual(default_target_modules("t5", self.T5), ["q", "k", "v", "o"])
+        self.assertEqual(default_target_modules("llama", self.LLAMA), ["q_proj", "k_proj", "v_proj", "o_proj"])
+
+    def test_unknown_type_is_matched_by_module_names(self):
+        self.assertEqual(default_target_modules("brand_new", self.LLAMA), ["q_proj", "k_proj", "v_proj", "o_proj"])
+        with self.assertRaisesRegex(ValueError, "targetModules"):
+            default_target_modules("brand_new", ["encoder.layer.0.attention.self.query"])
+
+
+class ProtocolTest(unittest.TestCase):
+    def test_format_event_is_one_json_line_without_nan(self):
+        line = format_event("step", step=3, loss=float("nan"), skipped=None, metrics={"a": float("inf"), "b": 1.5})
+        self.assertNotIn("\n", line)
+        self.assertEqual(json.loads(line), {"type": "step", "step": 3, "loss": None, "metrics": {"a": None, "b": 1.5}})
+
+    def test_writer_mirrors_to_the_log_and_only_on_rank_zero(self):
+        with tempfile.TemporaryDirectory() as folder:
+            stream = io.StringIO()
+            log = os.path.join(folder, "out", "events.jsonl")
+            writer = EventWriter(stream, log, enabled=True)
+            writer.emit("log", message="hi")
+            writer.close()
+            self.assertEqual(json.loads(stream.getvalue())["message"], "hi")
+            with open(log) as handle:
+                self.assertEqual(json.loads(handle.read())["type"], "log")
+            quiet = io.StringIO()
+            EventWriter(quiet, None, enabled=False).emit("log", message="hidden")
+            self.assertEqual(quiet.getvalue(), "")
+
+
+class DependencyTest(unittest.TestCase):
+    def test_missing_packages_and_install_command(self):
+        self.assertEqual(missing_packages(lambda name: None if name in ("peft", "torch") else object()), ["torch", "peft"])
+        self.assertEqual(missing_packages(lambda name: object()), [])
+        self.assertEqual(install_command(["peft"]), INSTALL_COMMAND)
+        self.assertIn("peft", INSTALL_COMMAND)
+
+
+class EntryPointTest(unittest.TestCase):
+    def run_worker(self, folder, *args):
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(HERE))
+        return subprocess.run([sys.executable, "-m", "p2m_worker", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=60)
+
+    def test_check_mode_validates_without_torch(self):
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "t.jsonl"), "w") as handle:
+                handle.write('{"input": "a", "output": "b"}\n')
+            with open(os.path.join(folder, "job.json"), "w") as handle:
+                json.dump({"job": {"baseModel": "x", "data": {"train": "t.jsonl"}}}, handle)
+            done = self.run_worker(folder, "--config", "job.json", "--check")
+            self.assertEqual(done.returncode, 0, done.stderr)
+            events = [json.loads(line) for line in done.stdout.splitlines()]
+            self.assertEqual(events[-1]["type"], "done")
+            self.assertEqual(events[-1]["trainExamples"], 1)
+            self.assertTrue(os.path.isfile(os.path.join(folder, "output", "events.jsonl")))
+
+    def test_bad_config_is_an_error_event(self):
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "job.json"), "w") as handle:
+                handle.write("{not json")
+            done = self.run_worker(folder, "--config", "job.json")
+            self.assertEqual(done.returncode, 2)
+            event = json.loads(done.stdout.splitlines()[-1])
+            self.assertEqual((event["type"], event["code"]), ("error", "invalid-config"))
+
+
+if __name__ == "__main__":
+    unittest.main()

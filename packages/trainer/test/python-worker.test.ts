@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTrainer, DEFAULT_LORA_TARGET_MODULES, LocalBackend, textualize, workerPythonDir } from '../src/index.js';
+import { makeContext, tempDir, toyRows, writeRows } from './helpers.js';
+
+const python = process.env.P2M_PYTHON ?? 'python3';
+const hasPython = spawnSync(python, ['--version']).status === 0;
+const hasTorch = hasPython && spawnSync(python, ['-c', 'import torch, transformers, peft']).status === 0;
+const pythonDir = resolve(import.meta.dirname, '../python');
+
+function runPython(code: string, input: unknown): unknown {
+  const result = spawnSync(python, ['-c', code], { input: JSON.stringify(input), encoding: 'utf8', env: { ...process.env, PYTHONPATH: pythonDir } });
+  if (result.status !== 0) throw new Error(result.stderr);
+  return JSON.parse(result.stdout);
+}
+
+// The worker's pure parts need only python3; they skip cleanly where it is absent.
+describe.skipIf(!hasPython)('Python worker (pure parts, python3 present)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => ({ dir, cleanup } = await tempDir()));
+  afterAll(() => cleanup());
+
+  it('passes its own unit tests', () => {
+    const result = spawnSync(python, ['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], { cwd: pythonDir, encoding: 'utf8' });
+    expect(result.stderr).toMatch(/\nOK\s*$/);
+    expect(result.status).toBe(0);
+  });
+
+  it('textualises exactly like the TypeScript side', () => {
+    const cases = [
+      { example: { input: 'The cat sat.', output: 'Le chat.' }, instruction: 'Translate to French.', architecture: 'encoder-decoder' as const, split: 'train' as const },
+      { example: { input: 'ü\n{"json": 1}', output: '  spaced  ' }, instruction: '', architecture: 'decoder-only' as const, split: 'train' as const },
+      { example: { input: 'q', output: 'a' }, instruction: 'Answer.', architecture: 'decoder-only' as const, split: 'test' as const },
+    ];
+    const fromPython = runPython(
+      'import json,sys\nfrom p2m_worker.textualize import textualize\nprint(json.dumps([textualize(c["example"], c["instruction"], c["architecture"], c["split"], "</s>") for c in json.load(sys.stdin)]))',
+      cases,
+    );
+    expect(fromPython).toEqual(cases.map((c) => textualize(c.example, { instruction: c.instruction, architecture: c.architecture, split: c.split, eosToken: '</s>' })));
+  });
+
+  it('uses the same default LoRA target modules per family', () => {
+    const fromPython = runPython('import json\nfrom p2m_worker.modules import FAMILY_MODULES\nprint(json.dumps(FAMILY_MODULES))', null);
+    expect(fromPython).toEqual(DEFAULT_LORA_TARGET_MODULES);
+  });
+
+  it('finds the worker package next to the sources', () => {
+    expect(workerPythonDir()).toBe(pythonDir);
+  });
+
+  it.skipIf(hasTorch)('through LocalBackend, names the install command when torch/transformers/peft are missing', async () => {
+    const train = await writeRows(join(dir, 'train.jsonl'), toyRows(4));
+    const { context } = await makeContext(join(dir, 'run'));
+    const error = await createTrainer({ backend: new LocalBackend({ python }) })
+      .train({ baseModel: 'google/t5-efficient-tiny', data: { train } } as never, context)
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/Python packages not installed in .*torch/);
+    expect((error as { hint?: string }).hint).toMatch(/pip install "torch>=2\.1" "transformers>=4\.40" "peft>=0\.10" accelerate/);
+  });
+});
