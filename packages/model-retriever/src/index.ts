@@ -4,3 +4,6 @@ export * from './model-card.js';
 export * from './memory.js';
 export * from './scoring.js';
 export * from './model-index.js';
+export * from './hyde.js';
+export * from './hub.js';
+export * from './retriever.js';

@@ -35,7 +35,19 @@ export const ModelCardRecordSchema = z
       .nullish(),
   })
   .loose();
-export type ModelCardRecord = z.input<typeof ModelCardRecordSchema>;
+/** One card to index (extra fields are allowed and ignored). */
+export interface ModelCardRecord {
+  id: string;
+  card?: string;
+  sizeBytes?: number | null;
+  downloads?: number | null;
+  parameters?: number | null;
+  license?: string | null;
+  architecture?: ModelArchitecture | null;
+  pipelineTag?: string | null;
+  tags?: string[] | null;
+  config?: ModelConfigHints | null;
+}
 
 /** What the index keeps about each model (cards are indexed, not stored). */
 export interface IndexedModel {

@@ -1,0 +1,79 @@
+import { Prompt2ModelError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core';
+
+export interface HydeOptions {
+  /** Most tokens of the hypothetical card. Default 350. */
+  maxTokens?: number;
+  /** Default 0: the same spec gives the same card, so the call is cached across runs. */
+  temperature?: number;
+  signal?: AbortSignal;
+  /** Stage name for usage events. Default `retrieve-models`. */
+  stage?: string;
+}
+
+/** How many demonstrations the HyDE prompt shows (enough to convey the format, short enough to stay cheap). */
+const shownExamples = 3;
+const maxExampleChars = 400;
+
+/** The chat messages that ask the teacher for a hypothetical model card. */
+export function hydeMessages(spec: PromptSpec): Array<{ role: 'system' | 'user'; content: string }> {
+  const examples = spec.examples
+    .slice(0, shownExamples)
+    .map((example, index) => `Example ${index + 1}\nInput: ${clip(example.input)}\nOutput: ${clip(example.output)}`)
+    .join('\n\n');
+  return [
+    {
+      role: 'system',
+      content: 'You write Hugging Face model cards. You describe models precisely and briefly, in Markdown.',
+    },
+    {
+      role: 'user',
+      content: [
+        'A user needs a small model for the task below. Write the model card of a Hugging Face model that was',
+        'fine-tuned for exactly this task: a title with a plausible model name, the task type, the input and output',
+        'languages, the kind of datasets it was trained on, and two or three sentences on what it does.',
+        'Under 200 words, no code, no evaluation numbers.',
+        '',
+        `Task: ${spec.instruction}`,
+        ...(examples ? ['', examples] : []),
+      ].join('\n'),
+    },
+  ];
+}
+
+function clip(text: string): string {
+  return text.length > maxExampleChars ? `${text.slice(0, maxExampleChars)}…` : text;
+}
+
+/**
+ * HyDE (Gao et al., 2022): instead of matching the instruction against model cards, the teacher
+ * writes the card a perfect model for the task would have, and that card is the query. Cards
+ * match cards far better than instructions do (same vocabulary: "fine-tuned", dataset names,
+ * language pairs). The call goes through the shared client: cached, budgeted, rate limited.
+ */
+export async function hydeQuery(spec: PromptSpec, teacher: LanguageModelClient, options: HydeOptions = {}): Promise<string> {
+  const result = await teacher.generate(
+    {
+      messages: hydeMessages(spec),
+      temperature: options.temperature ?? 0,
+      maxTokens: options.maxTokens ?? 350,
+      ...(options.signal ? { abortSignal: options.signal } : {}),
+    },
+    { stage: options.stage ?? 'retrieve-models', ...(options.signal ? { signal: options.signal } : {}) },
+  );
+  const card = result.choices[0]?.text.trim() ?? '';
+  if (card === '') {
+    throw new Prompt2ModelError({
+      message: `The teacher (${teacher.modelId}) returned an empty model card for HyDE.`,
+      hint: 'Try another --teacher model, or search without --hyde.',
+    });
+  }
+  return card;
+}
+
+/**
+ * The query without HyDE: the instruction alone. Demonstrations are left out on purpose: their
+ * content words (names, numbers, foreign text) match cards by accident far more than by design.
+ */
+export function plainQuery(spec: PromptSpec): string {
+  return spec.instruction;
+}

@@ -1,0 +1,117 @@
+import {
+  Prompt2ModelError,
+  type ModelCandidate,
+  type ModelRetriever,
+  type ModelRetrieverOptions,
+  type PromptSpec,
+  type StageContext,
+} from '@prompt2model/core';
+import { buildIndexFromHub, type HubSnapshotOptions } from './hub.js';
+import { hydeQuery, plainQuery, type HydeOptions } from './hyde.js';
+import { ModelIndex, type ModelSearchOptions, type ModelSearchResult } from './model-index.js';
+import { formatBytes } from './memory.js';
+
+export interface ModelRetrieverConfig extends ModelSearchOptions {
+  /**
+   * Where candidates come from: a built `ModelIndex`, a file (a saved index `.json` or a JSON Lines
+   * snapshot `.jsonl`), or a loader. Default: the live Hugging Face Hub through `hub` (cached on disk).
+   */
+  index?: ModelIndex | string | (() => Promise<ModelIndex>);
+  /** Hub options when no `index` is given. */
+  hub?: HubSnapshotOptions;
+  /**
+   * HyDE: the teacher writes a hypothetical model card that becomes the query. `auto` (default)
+   * uses it when the context has a teacher; `true` requires one; `false` queries with the instruction.
+   */
+  hyde?: boolean | 'auto';
+  hydeOptions?: Omit<HydeOptions, 'signal'>;
+}
+
+export interface ModelRetrieval extends ModelSearchResult {
+  /** The text that was searched (the HyDE card, or the instruction). */
+  query: string;
+  hyde: boolean;
+}
+
+const stage = 'retrieve-models';
+
+/** Runs one retrieval and keeps the details (query, filter counts) that `retrieve` leaves out. */
+export interface DefaultModelRetriever extends ModelRetriever {
+  retrieveDetailed(spec: PromptSpec, options: ModelRetrieverOptions, context: StageContext): Promise<ModelRetrieval>;
+  /** The index, loaded (once) on first use. */
+  loadIndex(context?: StageContext): Promise<ModelIndex>;
+}
+
+/**
+ * The default ModelRetriever: HyDE (optional) + BM25 over model cards, ranked by the scorer
+ * (default BM25 × log10(downloads + 2)), with size, architecture, license and GPU-memory filters
+ * that remove models instead of ranking them last.
+ */
+export function createModelRetriever(config: ModelRetrieverConfig = {}): DefaultModelRetriever {
+  let loading: Promise<ModelIndex> | undefined;
+  const loadIndex = (context?: StageContext): Promise<ModelIndex> => {
+    loading ??= (async () => {
+      const source = config.index;
+      if (source instanceof ModelIndex) return source;
+      if (typeof source === 'function') return source();
+      if (typeof source === 'string') return ModelIndex.open(source);
+      return buildIndexFromHub({
+        ...config.hub,
+        ...(context ? { events: context.events, signal: context.signal } : {}),
+      });
+    })();
+    // A failed load (network down) may succeed on the next call.
+    loading.catch(() => (loading = undefined));
+    return loading;
+  };
+
+  const retrieveDetailed = async (spec: PromptSpec, options: ModelRetrieverOptions, context: StageContext): Promise<ModelRetrieval> => {
+    const useHyde = config.hyde === true || ((config.hyde ?? 'auto') === 'auto' && context.teacher !== undefined);
+    if (useHyde && !context.teacher) {
+      throw new Prompt2ModelError({
+        message: 'HyDE needs a teacher model to write the hypothetical model card, and none is configured.',
+        hint: 'Pass --teacher (and OPENAI_API_KEY / --base-url), or search without --hyde.',
+      });
+    }
+    const steps = useHyde ? 3 : 2;
+    context.events.emit({ type: 'progress', stage, done: 0, total: steps });
+    const index = await loadIndex(context);
+    context.events.emit({ type: 'progress', stage, done: 1, total: steps });
+    const query = useHyde
+      ? await hydeQuery(spec, context.teacher!, { ...config.hydeOptions, signal: context.signal })
+      : plainQuery(spec);
+    if (useHyde) context.events.emit({ type: 'progress', stage, done: 2, total: steps });
+    const result = index.searchDetailed(query, { ...config, topK: options.topK ?? config.topK ?? 5 });
+    context.events.emit({ type: 'progress', stage, done: steps, total: steps, counters: { matched: result.matched, ...result.excluded } });
+    if (result.candidates.length === 0) {
+      throw new Prompt2ModelError({
+        message: `No base model passed the filters: ${describeExclusions(result)} (of ${index.size} indexed).`,
+        hint: 'Raise --max-size or --gpu-memory, widen the license allow-list, or use a larger index.',
+      });
+    }
+    return { ...result, query, hyde: useHyde };
+  };
+
+  return {
+    specificationVersion: 'v1',
+    name: 'hyde-bm25',
+    loadIndex,
+    retrieveDetailed,
+    async retrieve(spec, options, context): Promise<ModelCandidate[]> {
+      return (await retrieveDetailed(spec, options, context)).candidates;
+    },
+  };
+}
+
+/** "412 matched; 40 too large, 3 of unknown size" — for logs and errors. */
+export function describeExclusions(result: ModelSearchResult, options: { maxSizeBytes?: number | null } = {}): string {
+  const { excluded } = result;
+  const parts = [
+    excluded.size ? `${excluded.size} larger than ${options.maxSizeBytes ? formatBytes(options.maxSizeBytes) : 'the size limit'}` : '',
+    excluded.unknownSize ? `${excluded.unknownSize} of unknown size` : '',
+    excluded.architecture ? `${excluded.architecture} of another architecture` : '',
+    excluded.license ? `${excluded.license} with a license outside the allow-list` : '',
+    excluded.gpuMemory ? `${excluded.gpuMemory} over the GPU memory budget` : '',
+  ].filter(Boolean);
+  return `${result.matched} matched${parts.length ? `; removed ${parts.join(', ')}` : ''}`;
+}

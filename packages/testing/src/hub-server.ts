@@ -1,0 +1,306 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** One model the loopback Hub serves; the rows of `hub/models.jsonl` fit as they are. */
+export interface HubModelRow {
+  id: string;
+  /** README.md content (YAML front matter included). Empty or missing: the repo has no README. */
+  card?: string;
+  sizeBytes?: number;
+  downloads?: number;
+  likes?: number;
+  /** Default: the card's `pipeline_tag`, else the server's `defaultPipelineTag`. */
+  pipelineTag?: string;
+  tags?: string[];
+  /** `config.json` fields (`architectures`, `model_type`, ...). */
+  config?: Record<string, unknown>;
+  /** Parameter count per dtype, e.g. `{ F32: 60506624 }`; default from `sizeBytes` / 4 when `safetensors` is on. */
+  safetensors?: Record<string, number>;
+  lastModified?: string;
+  private?: boolean;
+}
+
+/** A scripted answer instead of the normal one: an HTTP status (429 comes with Retry-After). */
+export type HubFault = 429 | 500 | 502 | 503 | 'ok';
+
+export interface HubServerOptions {
+  models: HubModelRow[];
+  /** Page size of /api/models when the client asks for more (the real Hub pages at 1000). Default 100. */
+  pageSize?: number;
+  /** Pipeline tag of rows that have none. Default `text2text-generation`. */
+  defaultPipelineTag?: string;
+  /** Report `safetensors` parameter counts (derived from sizeBytes when a row has none). Default true. */
+  safetensors?: boolean;
+  /** When set, every request must carry `Authorization: Bearer <token>` (else 401). */
+  accessToken?: string;
+  /** Faults by request index (every HTTP request counts), e.g. `[429, 'ok', 500]`. */
+  faultSequence?: HubFault[];
+  /** Retry-After seconds sent with 429. Default 0. */
+  retryAfterSeconds?: number;
+}
+
+export interface HubServerStats {
+  requests: number;
+  listRequests: number;
+  modelInfoRequests: number;
+  readmeRequests: number;
+  treeRequests: number;
+  faults: number;
+  byStatus: Record<number, number>;
+}
+
+export interface HubServer {
+  /** Base URL (what `hubUrl` / HF_ENDPOINT take), without a trailing slash. */
+  url: string;
+  stats: HubServerStats;
+  /** Request paths with query strings, in order. */
+  requests: string[];
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback (127.0.0.1) Hugging Face Hub speaking the endpoints @huggingface/hub calls:
+ * `GET /api/models` (search, author, pipeline_tag, filter, sort, limit, expand, pagination through
+ * `Link: <…>; rel="next"`), `GET /api/models/{id}` (model info), `GET /api/models/{id}/tree/{rev}`
+ * (file list with sizes), and `GET /{id}/resolve/{rev}/{file}` (README.md, with the Range probe
+ * and ETag the client's downloadFile needs). Faults and auth are scriptable.
+ */
+export async function startHubServer(options: HubServerOptions): Promise<HubServer> {
+  const stats = emptyStats();
+  const requests: string[] = [];
+  const byId = new Map(options.models.map((model) => [model.id, model]));
+  const pageSize = options.pageSize ?? 100;
+  let requestIndex = 0;
+  const sockets = new Set<Socket>();
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error) => {
+      if (!response.headersSent) sendJson(response, 500, { error: (error as Error).message });
+      else response.destroy();
+    });
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+
+  const send = (response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
+    stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
+    response.writeHead(status, headers);
+    response.end(body);
+  };
+  const sendJson = (response: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) =>
+    send(response, status, JSON.stringify(value), { 'content-type': 'application/json; charset=utf-8', ...headers });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const index = requestIndex++;
+    stats.requests++;
+    requests.push(request.url ?? '');
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    const fault = options.faultSequence?.[index];
+    if (fault !== undefined && fault !== 'ok') {
+      stats.faults++;
+      const headers: Record<string, string> = fault === 429 ? { 'retry-after': String(options.retryAfterSeconds ?? 0) } : {};
+      sendJson(response, fault, { error: fault === 429 ? 'You are being rate limited' : 'Internal Error' }, headers);
+      return;
+    }
+    if (options.accessToken && request.headers.authorization !== `Bearer ${options.accessToken}`) {
+      sendJson(response, 401, { error: 'Invalid credentials in Authorization header' });
+      return;
+    }
+    const path = decodeURIComponent(url.pathname);
+    if (request.method !== 'GET') {
+      sendJson(response, 405, { error: 'Method not allowed' });
+      return;
+    }
+    if (path === '/api/models') {
+      stats.listRequests++;
+      listModels(url, response);
+      return;
+    }
+    const tree = /^\/api\/models\/(.+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(path);
+    if (tree) {
+      stats.treeRequests++;
+      const model = byId.get(tree[1]!);
+      if (!model) return notFound(response, 'RepoNotFound');
+      sendJson(response, 200, filesOf(model));
+      return;
+    }
+    const info = /^\/api\/models\/(.+?)(?:\/revision\/[^/]+)?$/.exec(path);
+    if (info) {
+      stats.modelInfoRequests++;
+      const model = byId.get(info[1]!);
+      if (!model) return notFound(response, 'RepoNotFound');
+      sendJson(response, 200, { ...wireModel(model, expandOf(url, true)), siblings: filesOf(model).map((file) => ({ rfilename: file.path })) });
+      return;
+    }
+    const resolve = /^\/(.+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
+    if (resolve) {
+      stats.readmeRequests++;
+      const model = byId.get(resolve[1]!);
+      if (!model) return notFound(response, 'RepoNotFound');
+      if (resolve[3] !== 'README.md' || !model.card) return notFound(response, 'EntryNotFound');
+      serveFile(request, response, Buffer.from(model.card, 'utf8'));
+      return;
+    }
+    notFound(response, 'RepoNotFound');
+  }
+
+  function notFound(response: ServerResponse, code: 'RepoNotFound' | 'EntryNotFound'): void {
+    sendJson(response, 404, { error: code === 'RepoNotFound' ? 'Repository not found' : 'Entry not found' }, { 'x-error-code': code });
+  }
+
+  function serveFile(request: IncomingMessage, response: ServerResponse, content: Buffer): void {
+    const etag = `"${createHash('sha1').update(content).digest('hex')}"`;
+    const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
+    const common = { etag, 'content-type': 'text/plain; charset=utf-8', 'accept-ranges': 'bytes' };
+    if (range) {
+      const start = Number(range[1]);
+      const end = Math.min(range[2] ? Number(range[2]) : content.length - 1, content.length - 1);
+      const slice = content.subarray(start, end + 1);
+      stats.byStatus[206] = (stats.byStatus[206] ?? 0) + 1;
+      response.writeHead(206, { ...common, 'content-range': `bytes ${start}-${end}/${content.length}`, 'content-length': String(slice.length) });
+      response.end(slice);
+      return;
+    }
+    stats.byStatus[200] = (stats.byStatus[200] ?? 0) + 1;
+    response.writeHead(200, { ...common, 'content-length': String(content.length) });
+    response.end(content);
+  }
+
+  function listModels(url: URL, response: ServerResponse): void {
+    const params = url.searchParams;
+    let rows = options.models.filter((model) => !model.private);
+    const task = params.get('pipeline_tag');
+    if (task) rows = rows.filter((model) => pipelineTagOf(model) === task);
+    const author = params.get('author');
+    if (author) rows = rows.filter((model) => model.id.startsWith(`${author}/`));
+    const search = params.get('search')?.toLowerCase();
+    if (search) rows = rows.filter((model) => model.id.toLowerCase().includes(search));
+    for (const tag of params.getAll('filter')) rows = rows.filter((model) => tagsOf(model).includes(tag) || pipelineTagOf(model) === tag);
+    const sort = params.get('sort');
+    if (sort === 'downloads' || sort === 'likes') {
+      rows = [...rows].sort((a, b) => ((b[sort] ?? 0) - (a[sort] ?? 0)) || a.id.localeCompare(b.id));
+    } else if (sort === 'id') {
+      rows = [...rows].sort((a, b) => a.id.localeCompare(b.id));
+    }
+    const limit = Math.max(1, Number(params.get('limit') ?? pageSize));
+    const cursor = Number(params.get('cursor') ?? 0);
+    const size = Math.min(limit, pageSize);
+    const page = rows.slice(cursor, cursor + size);
+    const expand = expandOf(url, false);
+    const headers: Record<string, string> = {};
+    // The real Hub keeps paging until the listing ends; the client stops at its own `limit`.
+    if (cursor + size < rows.length) {
+      const next = new URL(url.toString());
+      next.searchParams.set('cursor', String(cursor + size));
+      headers.link = `<${baseUrl}${next.pathname}${next.search}>; rel="next"`;
+    }
+    sendJson(response, 200, page.map((model) => wireModel(model, expand)), headers);
+  }
+
+  function pipelineTagOf(model: HubModelRow): string {
+    if (model.pipelineTag) return model.pipelineTag;
+    const fromCard = /^pipeline_tag:\s*["']?([\w-]+)/m.exec(frontMatter(model.card ?? ''));
+    return fromCard?.[1] ?? options.defaultPipelineTag ?? 'text2text-generation';
+  }
+
+  function tagsOf(model: HubModelRow): string[] {
+    return [...(model.tags ?? []), pipelineTagOf(model)];
+  }
+
+  function safetensorsOf(model: HubModelRow): { parameters: Record<string, number>; total: number } | undefined {
+    if (options.safetensors === false) return undefined;
+    const parameters = model.safetensors ?? (model.sizeBytes ? { F32: Math.round(model.sizeBytes / 4) } : undefined);
+    if (!parameters) return undefined;
+    return { parameters, total: Object.values(parameters).reduce((a, b) => a + b, 0) };
+  }
+
+  function filesOf(model: HubModelRow): Array<{ type: 'file'; oid: string; size: number; path: string; lfs?: { oid: string; size: number; pointerSize: number } }> {
+    const files: Array<{ type: 'file'; oid: string; size: number; path: string; lfs?: { oid: string; size: number; pointerSize: number } }> = [
+      { type: 'file', oid: oidOf(`${model.id}/.gitattributes`), size: 1477, path: '.gitattributes' },
+      { type: 'file', oid: oidOf(`${model.id}/config.json`), size: 1200, path: 'config.json' },
+    ];
+    if (model.card) files.push({ type: 'file', oid: oidOf(model.card), size: Buffer.byteLength(model.card), path: 'README.md' });
+    if (model.sizeBytes) {
+      const name = options.safetensors === false ? 'pytorch_model.bin' : 'model.safetensors';
+      const oid = oidOf(`${model.id}/${name}`);
+      files.push({ type: 'file', oid, size: model.sizeBytes, path: name, lfs: { oid, size: model.sizeBytes, pointerSize: 134 } });
+    }
+    return files;
+  }
+
+  function wireModel(model: HubModelRow, expand: Set<string> | undefined): Record<string, unknown> {
+    const lastModified = model.lastModified ?? '2023-06-01T00:00:00.000Z';
+    const full: Record<string, unknown> = {
+      pipeline_tag: pipelineTagOf(model),
+      private: model.private ?? false,
+      gated: false,
+      downloads: model.downloads ?? 0,
+      likes: model.likes ?? 0,
+      lastModified,
+      author: model.id.includes('/') ? model.id.split('/')[0] : undefined,
+      tags: tagsOf(model),
+      library_name: 'transformers',
+      createdAt: lastModified,
+      sha: oidOf(`${model.id}@${lastModified}`),
+      cardData: cardDataOf(model.card ?? ''),
+      config: model.config ?? {},
+      safetensors: safetensorsOf(model),
+    };
+    // With `expand`, the real API returns exactly the requested fields (plus the ids).
+    const fields = expand ?? new Set(['pipeline_tag', 'private', 'gated', 'downloads', 'likes', 'lastModified', 'tags', 'library_name', 'createdAt']);
+    const wire: Record<string, unknown> = { _id: oidOf(model.id).slice(0, 24), id: model.id, modelId: model.id };
+    for (const field of fields) if (full[field] !== undefined) wire[field] = full[field];
+    return wire;
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: baseUrl,
+    stats,
+    requests,
+    reset() {
+      Object.assign(stats, emptyStats());
+      requests.length = 0;
+      requestIndex = 0;
+    },
+    close() {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+    },
+  };
+}
+
+function expandOf(url: URL, defaultAll: boolean): Set<string> | undefined {
+  const expand = url.searchParams.getAll('expand');
+  if (expand.length > 0) return new Set(expand);
+  return defaultAll ? new Set(['pipeline_tag', 'private', 'gated', 'downloads', 'likes', 'lastModified', 'tags', 'library_name', 'createdAt', 'cardData', 'config', 'safetensors', 'author', 'sha']) : undefined;
+}
+
+function frontMatter(card: string): string {
+  if (!card.startsWith('---')) return '';
+  const end = card.indexOf('\n---', 3);
+  return end < 0 ? '' : card.slice(3, end);
+}
+
+/** The card's `license` and `language`, as the Hub's parsed cardData has them. */
+function cardDataOf(card: string): Record<string, unknown> | undefined {
+  const yaml = frontMatter(card);
+  if (!yaml) return undefined;
+  const license = /^license:\s*["']?([\w.+-]+)/m.exec(yaml)?.[1];
+  const data: Record<string, unknown> = {};
+  if (license) data.license = license;
+  return data;
+}
+
+function oidOf(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
+
+function emptyStats(): HubServerStats {
+  return { requests: 0, listRequests: 0, modelInfoRequests: 0, readmeRequests: 0, treeRequests: 0, faults: 0, byStatus: {} };
+}
