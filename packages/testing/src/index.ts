@@ -3,3 +3,4 @@ export * from './openai-server.js';
 export * from './deepl-server.js';
 export * from './onnx/index.js';
 export * from './openai-finetuning-server.js';
+export * from './hub-server.js';
