@@ -1,0 +1,142 @@
+import { isAbsolute } from 'node:path';
+import {
+  ExampleSchema,
+  Prompt2ModelError,
+  readJsonlAll,
+  type EvalReport,
+  type EvaluateRequest,
+  type Evaluator,
+  type Example,
+  type Executor,
+  type LanguageModel,
+  type Prediction,
+  type PromptSpec,
+  type StageContext,
+  type TaskType,
+  type TrainedModel,
+} from '@prompt2model/core';
+import { LanguageModelExecutor } from './executors/language-model-executor.js';
+import { OnnxExecutor, type OnnxExecutorOptions } from './executors/onnx-executor.js';
+import type { ExecutionStats } from './executors/run-stats.js';
+import { chooseMetrics, computeMetrics, parseMetricNames, type ComputeMetricsOptions, type MetricName } from './metrics/compute.js';
+
+/**
+ * The prompt a trained local model sees: the reference Prompt2Model format, the same one the
+ * trainer textualises with (`@prompt2model/trainer` `formatPrompt`).
+ */
+export function trainingPrompt(instruction: string, input: string, taskId = 0): string {
+  return `<task ${taskId}>${instruction}\nExample:\n${input}\nLabel:\n`;
+}
+
+export interface EvaluatorOptions {
+  /** Metrics to compute; default `chooseMetrics(spec.taskType)`. */
+  metrics?: readonly MetricName[] | string;
+  metricOptions?: ComputeMetricsOptions;
+  /** Builds the executor for a trained model; default: ONNX for local folders, a LanguageModel for managed models. */
+  executorFor?: (model: TrainedModel, spec: PromptSpec) => Executor;
+  /** The LanguageModel for a managed model id (e.g. `createOpenAI()` for `ft:gpt-4o-mini:...`). */
+  languageModelFor?: (modelId: string) => LanguageModel;
+  /** Options for the default ONNX executor. */
+  onnx?: Partial<Omit<OnnxExecutorOptions, 'model'>>;
+  /** Evaluate on the first N test examples only. */
+  maxExamples?: number;
+  /** Keep input, prediction and reference of every example in the report (default true). */
+  perExample?: boolean;
+}
+
+/** Reads a JSON Lines test set of `{input, output}` rows. */
+export async function readTestSet(path: string, maxExamples?: number): Promise<Example[]> {
+  const rows = await readJsonlAll(path, { schema: ExampleSchema });
+  return maxExamples === undefined ? rows : rows.slice(0, maxExamples);
+}
+
+/** The executor a trained model needs when nothing else is said. */
+export function defaultExecutorFor(model: TrainedModel, spec: PromptSpec, options: EvaluatorOptions = {}): Executor {
+  if (model.kind === 'local-folder') {
+    return new OnnxExecutor({
+      formatInput: (input) => trainingPrompt(spec.instruction, input),
+      ...options.onnx,
+      model: model.artifacts.onnx ?? model.reference,
+      modelId: options.onnx?.modelId ?? model.reference,
+    });
+  }
+  if (!options.languageModelFor) {
+    throw new Prompt2ModelError({
+      message: `The managed model "${model.reference}" needs a LanguageModel to run it.`,
+      hint: 'Pass languageModelFor, e.g. createEvaluator({ languageModelFor: (id) => createOpenAI()(id) }).',
+    });
+  }
+  return new LanguageModelExecutor({ model: options.languageModelFor(model.reference), instruction: spec.instruction });
+}
+
+export interface ScoreOptions {
+  metrics: readonly MetricName[];
+  metricOptions?: ComputeMetricsOptions;
+  taskType?: TaskType;
+  perExample?: boolean;
+  /** Statistics of the executor run, for the cost column. */
+  stats?: ExecutionStats;
+}
+
+/** Scores predictions of one system into an EvalReport. */
+export async function scorePredictions(
+  examples: readonly Pick<Example, 'input' | 'output'>[],
+  predictions: readonly Prediction[],
+  modelId: string,
+  options: ScoreOptions,
+): Promise<EvalReport> {
+  const outputs = predictions.map((prediction) => prediction.output);
+  const references = examples.map((example) => example.output);
+  const metrics = await computeMetrics(outputs, references, options.metrics, options.metricOptions);
+  const latency = predictions.length === 0 ? 0 : predictions.reduce((sum, prediction) => sum + prediction.latencyMs, 0) / predictions.length;
+  return {
+    metrics,
+    count: examples.length,
+    model: modelId,
+    ...(options.taskType ? { taskType: options.taskType } : {}),
+    latencyMsPerExample: latency,
+    ...(options.stats && options.stats.requests > 0 ? { costPer1000Usd: (options.stats.costUsd / options.stats.requests) * 1000 } : {}),
+    createdAt: new Date().toISOString(),
+    ...(options.perExample === false
+      ? {}
+      : { perExample: examples.map((example, index) => ({ input: example.input, prediction: outputs[index]!, reference: example.output })) }),
+  };
+}
+
+function statsOf(executor: Executor): ExecutionStats | undefined {
+  const stats = (executor as { lastRun?: ExecutionStats }).lastRun;
+  return stats && typeof stats.requests === 'number' ? stats : undefined;
+}
+
+/**
+ * The default Evaluator stage: runs the trained model over the test set (batched, with progress)
+ * and scores it with the metrics its task type calls for.
+ */
+export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
+  return {
+    specificationVersion: 'v1',
+    name: 'default-evaluator',
+    async evaluate(request: EvaluateRequest, context: StageContext): Promise<EvalReport> {
+      const testPath = isAbsolute(request.testPath) ? request.testPath : context.store.path(request.testPath);
+      const examples = await readTestSet(testPath, options.maxExamples);
+      const executor = options.executorFor?.(request.model, request.spec) ?? defaultExecutorFor(request.model, request.spec, options);
+      const metrics = options.metrics === undefined ? chooseMetrics(request.spec.taskType) : parseMetricNames(options.metrics);
+      try {
+        const predictions = await executor.execute(
+          examples.map((example) => example.input),
+          context,
+        );
+        const stats = statsOf(executor);
+        return await scorePredictions(examples, predictions, executor.modelId, {
+          metrics,
+          ...(options.metricOptions ? { metricOptions: options.metricOptions } : {}),
+          ...(request.spec.taskType ? { taskType: request.spec.taskType } : {}),
+          ...(options.perExample !== undefined ? { perExample: options.perExample } : {}),
+          ...(stats ? { stats } : {}),
+        });
+      } finally {
+        await (executor as { dispose?: () => Promise<void> }).dispose?.();
+      }
+    },
+  };
+}

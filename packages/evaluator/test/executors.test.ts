@@ -1,0 +1,206 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AbortError, createStageContext, type ProgressEvent, type StageContext, type TrainedModel } from '@prompt2model/core';
+import { createOpenAI } from '@prompt2model/openai';
+import { buildTinyCausalLM, buildTinySeq2Seq, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compareTeacherStudent } from '../src/compare.js';
+import { createEvaluator } from '../src/evaluator.js';
+import { LanguageModelExecutor } from '../src/executors/language-model-executor.js';
+import { OnnxExecutor } from '../src/executors/onnx-executor.js';
+
+let root: string;
+let seq2seqDir: string;
+let causalDir: string;
+let server: OpenAICompatibleServer;
+
+/** The "teacher" behind the loopback server: answers a fixed translation table, else "unknown". */
+const teacherAnswers: Record<string, string> = { 'hello world': 'bonjour', 'cat on the mat': 'chat', 'dog': 'chien' };
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'p2m-executors-'));
+  seq2seqDir = (await buildTinySeq2Seq(join(root, 'seq2seq'), { answers: { hello: 'bonjour', cat: 'chat', dog: 'chien' } })).dir;
+  causalDir = (await buildTinyCausalLM(join(root, 'causal'), { next: { translate: 'bonjour', bonjour: 'monde' } })).dir;
+  server = await startOpenAICompatibleServer({
+    respond: (request) => teacherAnswers[lastUserText(request).trim()] ?? 'unknown',
+    faultSequence: ['rate-limit', 'server-error'],
+    retryAfterSeconds: 0,
+  });
+});
+
+afterAll(async () => {
+  await server.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function context(name: string, options: { signal?: AbortSignal; cache?: boolean } = {}): Promise<{ context: StageContext; events: ProgressEvent[] }> {
+  const context = await createStageContext({
+    outDir: join(root, name),
+    cacheDir: options.cache === false ? false : undefined,
+    scheduler: { initialBackoffMs: 1, maxBackoffMs: 5 },
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const events: ProgressEvent[] = [];
+  context.events.on((event) => events.push(event));
+  return { context, events };
+}
+
+describe('OnnxExecutor', () => {
+  it('runs a tiny seq2seq model in batches with progress', async () => {
+    const executor = new OnnxExecutor({ model: seq2seqDir, batchSize: 2, maxNewTokens: 8 });
+    const { context: ctx, events } = await context('onnx-seq2seq');
+    const inputs = ['hello world', 'cat on the mat', 'dog', 'the man', 'Hello again'];
+    const predictions = await executor.execute(inputs, ctx);
+    expect(predictions.map((prediction) => prediction.output)).toEqual(['bonjour', 'chat', 'chien', 'the', 'bonjour']);
+    expect(predictions.every((prediction) => prediction.latencyMs >= 0)).toBe(true);
+    const progress = events.filter((event) => event.type === 'progress');
+    expect(progress.map((event) => (event.type === 'progress' ? event.done : -1))).toEqual([0, 2, 4, 5]);
+    expect(executor.lastRun).toMatchObject({ requests: 5, costUsd: 0 });
+    await executor.dispose();
+  });
+
+  it('detects a decoder-only model and returns only the completion', async () => {
+    const executor = new OnnxExecutor({ model: causalDir, formatInput: (input) => `please ${input}` });
+    const { context: ctx } = await context('onnx-causal');
+    const predictions = await executor.execute(['translate', 'the dog'], ctx);
+    expect(predictions.map((prediction) => prediction.output)).toEqual(['bonjour monde', '']);
+    await executor.dispose();
+  });
+
+  it('stops between batches when cancelled', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const { context: ctx } = await context('onnx-abort', { signal: controller.signal });
+    const executor = new OnnxExecutor({ model: seq2seqDir });
+    await expect(executor.execute(['hello'], ctx)).rejects.toSatisfy((error) => AbortError.isInstance(error));
+    await executor.dispose();
+  });
+
+  it('explains a missing model folder', async () => {
+    const { context: ctx } = await context('onnx-missing');
+    const error = await new OnnxExecutor({ model: join(root, 'nope') }).execute(['x'], ctx).catch((caught: unknown) => caught);
+    expect((error as { hint?: string }).hint).toMatch(/Remote loading is off/);
+  });
+});
+
+describe('LanguageModelExecutor over an OpenAI-compatible endpoint', () => {
+  it('goes through the scheduler (retrying injected faults), the cache and the cost ledger', async () => {
+    server.reset();
+    const model = createOpenAI({ baseURL: server.url, apiKey: 'test-key' })('gpt-4o-mini');
+    const executor = new LanguageModelExecutor({ model, instruction: 'Translate to French.' });
+    const { context: ctx, events } = await context('lm');
+    const inputs = ['hello world', 'dog', 'something else'];
+    const predictions = await executor.execute(inputs, ctx);
+    expect(predictions.map((prediction) => prediction.output)).toEqual(['bonjour', 'chien', 'unknown']);
+    expect(server.stats.faultsInjected).toBe(2);
+    expect(server.stats.completed).toBe(3);
+    expect(server.requests[0]!.messages[0]).toEqual({ role: 'system', content: 'Translate to French.' });
+    expect(executor.lastRun.requests).toBe(3);
+    expect(executor.lastRun.cachedRequests).toBe(0);
+    expect(executor.lastRun.costUsd).toBeGreaterThan(0);
+    expect(ctx.ledger.totalUsd).toBeCloseTo(executor.lastRun.costUsd, 12);
+    expect(events.some((event) => event.type === 'progress' && event.done === 3 && event.total === 3)).toBe(true);
+
+    // Same inputs again: answered from the cache, no new requests, same nominal cost.
+    const again = await executor.execute(inputs, ctx);
+    expect(again.map((prediction) => prediction.output)).toEqual(['bonjour', 'chien', 'unknown']);
+    expect(server.stats.completed).toBe(3);
+    expect(executor.lastRun.cachedRequests).toBe(3);
+    expect(executor.modelId).toBe('gpt-4o-mini');
+  });
+
+  it('uses the run teacher when no model is given, and says so when there is none', async () => {
+    const { context: ctx } = await context('lm-no-teacher');
+    await expect(new LanguageModelExecutor().execute(['x'], ctx)).rejects.toThrow(/no teacher/);
+    const teacherContext = await createStageContext({
+      outDir: join(root, 'lm-teacher'),
+      teacher: createOpenAI({ baseURL: server.url, apiKey: 'k' })('gpt-4o-mini'),
+      scheduler: { initialBackoffMs: 1 },
+    });
+    const executor = new LanguageModelExecutor();
+    expect((await executor.execute(['dog'], teacherContext))[0]!.output).toBe('chien');
+    expect(executor.modelId).toBe('gpt-4o-mini');
+  });
+});
+
+describe('createEvaluator', () => {
+  const trained = (reference: string, kind: TrainedModel['kind']): TrainedModel => ({
+    backend: 'test',
+    reference,
+    kind,
+    baseModel: 'tiny',
+    method: 'full',
+    artifacts: {},
+    metrics: {},
+  });
+
+  it('evaluates a local ONNX model on a JSON Lines test set with the task type metrics', async () => {
+    const testPath = join(root, 'test.jsonl');
+    const rows = [
+      { input: 'hello world', output: 'bonjour' },
+      { input: 'cat on the mat', output: 'chat' },
+      { input: 'dog', output: 'chien' },
+      { input: 'the man', output: 'le' },
+    ];
+    await writeFile(testPath, rows.map((row) => JSON.stringify(row)).join('\n'));
+    const evaluator = createEvaluator({ onnx: { formatInput: (input) => input } });
+    const { context: ctx } = await context('evaluate');
+    const report = await evaluator.evaluate(
+      { model: trained(seq2seqDir, 'local-folder'), testPath, spec: { instruction: 'Translate.', examples: [], language: 'en', taskType: 'classification' } },
+      ctx,
+    );
+    expect(report.metrics).toEqual({ exact_match: 0.75 });
+    expect(report.count).toBe(4);
+    expect(report.taskType).toBe('classification');
+    expect(report.perExample?.[3]).toEqual({ input: 'the man', prediction: 'the', reference: 'le' });
+    expect(report.costPer1000Usd).toBe(0);
+  });
+
+  it('runs managed models through languageModelFor, with the metrics asked for', async () => {
+    const testPath = join(root, 'test-managed.jsonl');
+    await writeFile(testPath, `${JSON.stringify({ input: 'dog', output: 'chien' })}\n${JSON.stringify({ input: 'hello world', output: 'bonjour!' })}\n`);
+    const evaluator = createEvaluator({
+      metrics: 'em,chrf++',
+      languageModelFor: (id) => createOpenAI({ baseURL: server.url, apiKey: 'k' })(id),
+      perExample: false,
+    });
+    const { context: ctx } = await context('evaluate-managed', { cache: false });
+    const report = await evaluator.evaluate(
+      { model: trained('ft:gpt-4o-mini:org::abc', 'managed-model'), testPath, spec: { instruction: 'Translate.', examples: [], language: 'en' } },
+      ctx,
+    );
+    expect(report.metrics.exact_match).toBe(0.5);
+    expect(report.metrics['chrf++']).toBeGreaterThan(50);
+    expect(report.model).toBe('ft:gpt-4o-mini:org::abc');
+    expect(report.costPer1000Usd).toBeGreaterThan(0);
+    expect(report.perExample).toBeUndefined();
+    await expect(
+      createEvaluator().evaluate({ model: trained('ft:x', 'managed-model'), testPath, spec: { instruction: 'x', examples: [], language: 'en' } }, ctx),
+    ).rejects.toThrow(/needs a LanguageModel/);
+  });
+});
+
+describe('compareTeacherStudent', () => {
+  it('puts metrics, latency and cost of teacher and student side by side', async () => {
+    const examples = [
+      { input: 'hello world', output: 'bonjour' },
+      { input: 'cat on the mat', output: 'chat' },
+      { input: 'dog', output: 'chien' },
+      { input: 'the man', output: 'le' },
+    ];
+    const teacher = new LanguageModelExecutor({ model: createOpenAI({ baseURL: server.url, apiKey: 'k' })('gpt-4o-mini') });
+    const student = new OnnxExecutor({ model: seq2seqDir });
+    const { context: ctx } = await context('compare', { cache: false });
+    const comparison = await compareTeacherStudent({ teacher, student, examples, metrics: ['exact_match', 'chrf++'] }, ctx);
+    expect(comparison.teacher.metrics.exact_match).toBe(0.75);
+    expect(comparison.student.metrics.exact_match).toBe(0.75);
+    expect(comparison.teacher.costPer1000Usd).toBeGreaterThan(0);
+    expect(comparison.student.costPer1000Usd).toBe(0);
+    expect(comparison.markdown).toContain('| | teacher (gpt-4o-mini) | student (');
+    expect(comparison.markdown).toMatch(/\| exact_match \| 0\.7500 \| 0\.7500 \| \+0\.0000 \|/);
+    expect(comparison.markdown).toMatch(/\| cost per 1,000 requests \(USD\) \| \d+\.\d{4} \| 0\.0000 \|/);
+    expect(JSON.parse(JSON.stringify(comparison.student)).perExample).toHaveLength(4);
+    await student.dispose();
+  });
+});
