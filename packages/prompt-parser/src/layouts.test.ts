@@ -190,3 +190,30 @@ describe('prompts without marked examples', () => {
     expect(parser.split('Write a haiku about autumn. It should mention leaves: they fall.')).toBeUndefined();
   });
 });
+
+describe('text around the examples', () => {
+  it('moves a closing remark after the last example into the instruction', () => {
+    const split = parser.split('Translate to French.\nInput: cat\nOutput: chat\n\nInput: dog\nOutput: chien\n\nKeep answers in lower case.');
+    expect(split?.instruction).toBe('Translate to French.\n\nKeep answers in lower case.');
+    expect(split?.examples.at(-1)).toEqual({ input: 'dog', output: 'chien' });
+  });
+
+  it('keeps blank lines inside a fenced code output', () => {
+    const split = parser.split('Write the function.\nInput: add\nOutput:\n```python\ndef add(a, b):\n\n    return a + b\n```');
+    expect(split?.examples).toEqual([{ input: 'add', output: '```python\ndef add(a, b):\n\n    return a + b\n```' }]);
+    expect(split?.instruction).toBe('Write the function.');
+  });
+
+  it('keeps multi-paragraph outputs when the other outputs have paragraphs too', () => {
+    const split = parser.split('Write two paragraphs.\nInput: cats\nOutput: Cats purr.\n\nThey nap.\nInput: dogs\nOutput: Dogs bark.\n\nThey run.');
+    expect(split?.examples.map((example) => example.output)).toEqual(['Cats purr.\n\nThey nap.', 'Dogs bark.\n\nThey run.']);
+  });
+
+  it('keeps an unanswered input in its place so the error names the right example', () => {
+    const split = parser.split('Translate.\nInput: a\nInput: b\nOutput: B');
+    expect(split?.examples).toEqual([
+      { input: 'a', output: '' },
+      { input: 'b', output: 'B' },
+    ]);
+  });
+});

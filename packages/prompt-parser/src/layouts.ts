@@ -130,6 +130,19 @@ function dropExamplesHeader(instruction: string): string {
   return lines.join('\n').trim();
 }
 
+/** Index of the first blank line after some text and outside code fences, or -1. */
+function firstParagraphBreak(lines: readonly string[]): number {
+  let inFence = false;
+  let seenText = false;
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    if (/^\s*```/.test(line)) inFence = !inFence;
+    if (line.trim() !== '') seenText = true;
+    else if (seenText && !inFence) return index;
+  }
+  return -1;
+}
+
 /** `Input:` / `Output:` (and `Q:`/`A:`, `input="..."`, ...) pairs after an instruction. */
 export function splitLabeledPairs(text: string): SplitPrompt | undefined {
   const lines = text.split('\n');
@@ -141,24 +154,37 @@ export function splitLabeledPairs(text: string): SplitPrompt | undefined {
   const used = markers.slice(firstInput);
   const examples: Demonstration[] = [];
   let pendingInput: string | undefined;
-  const unanswered: string[] = [];
+  let lastBody: string[] = [];
   used.forEach((marker, position) => {
     const next = used[position + 1];
     const body = [marker.rest, ...lines.slice(marker.index + 1, next ? next.index : lines.length)];
     const value = unquote(trimBlock(body), marker.separator);
     if (marker.label === pair.input) {
-      if (pendingInput !== undefined) unanswered.push(pendingInput);
+      // An input with no output line becomes an example with an empty output, which the checks report.
+      if (pendingInput !== undefined) examples.push({ input: pendingInput, output: '' });
       pendingInput = value;
     } else if (pendingInput !== undefined) {
       examples.push({ input: pendingInput, output: value });
       pendingInput = undefined;
+      if (!next) lastBody = body;
     }
   });
-  if (pendingInput !== undefined) unanswered.push(pendingInput);
-  // An input with no output line becomes an example with an empty output, which the checks report.
-  for (const input of unanswered) examples.push({ input, output: '' });
+  if (pendingInput !== undefined) examples.push({ input: pendingInput, output: '' });
   if (examples.every((example) => example.output === '')) return undefined;
-  const instruction = dropExamplesHeader(trimBlock(lines.slice(0, used[0]!.index)));
+  let trailing = '';
+  const last = examples[examples.length - 1]!;
+  // Text after the last answer, past a blank line ("Answer in lower case."), belongs to the
+  // instruction when no other output spans paragraphs (code outputs may have blank lines).
+  if (lastBody.length > 0 && examples.slice(0, -1).every((example) => !/\n\s*\n/.test(example.output))) {
+    const blank = firstParagraphBreak(lastBody);
+    const rest = blank < 0 ? '' : trimBlock(lastBody.slice(blank));
+    if (rest !== '' && !/^\s*(?:[-=*#_~]{3,})\s*$/.test(rest)) {
+      const separator = used[used.length - 1]!.separator;
+      last.output = unquote(trimBlock(lastBody.slice(0, blank)), separator);
+      trailing = rest;
+    }
+  }
+  const instruction = [dropExamplesHeader(trimBlock(lines.slice(0, used[0]!.index))), trailing].filter(Boolean).join('\n\n');
   return { instruction, examples, layout: 'labeled-pairs' };
 }
 

@@ -1,5 +1,4 @@
-import { estimateTokens, Prompt2ModelError, type PromptParser, type PromptSpec, type StageContext } from '@prompt2model/core';
-import { z } from 'zod';
+import { estimateTokens, Prompt2ModelError, PromptSpecSchema, type PromptParser, type PromptSpec, type StageContext } from '@prompt2model/core';
 import type { SplitPrompt } from './layouts.js';
 import { checkPromptBudget, checkPromptText, promptTokenBudget } from './prompt-checks.js';
 import { buildSpec, emitProgress, STAGE, type PromptParseResult, type SpecOptions } from './spec-builder.js';
@@ -27,11 +26,9 @@ I want a model that converts a date to ISO format. "March 3, 2021" should give "
 Example reply:
 {"instruction": "Convert a date to ISO format.", "examples": [{"input": "March 3, 2021", "output": "2021-03-03"}, {"input": "1 Jan 1999", "output": "1999-01-01"}]}`;
 
-const LLMAnswerSchema = z.object({
-  instruction: z.string().min(1, 'the instruction must not be empty'),
-  examples: z.array(z.object({ input: z.string(), output: z.string() })),
-});
-export type LLMParserAnswer = z.infer<typeof LLMAnswerSchema>;
+/** What the teacher must answer: core's PromptSpec fields (a non-empty instruction, {input, output} pairs). */
+const LLMAnswerSchema = PromptSpecSchema.pick({ instruction: true, examples: true });
+export type LLMParserAnswer = Pick<PromptSpec, 'instruction' | 'examples'>;
 
 /** Lower-case, quotes and whitespace removed: what "copied from the prompt" is checked on. */
 function comparable(text: string): string {
