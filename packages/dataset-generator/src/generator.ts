@@ -18,6 +18,7 @@ import {
   type PromptSpec,
   type StageContext,
 } from '@prompt2model/core';
+import { z } from 'zod';
 import { ContaminationIndex, type DecontaminationOptions } from './decontamination.js';
 import { truncateJsonlRows } from './jsonl-files.js';
 import { NearDuplicateIndex, estimateSimilarity } from './near-duplicate.js';
@@ -92,6 +93,18 @@ export interface PromptBasedDatasetGeneratorOptions {
 }
 
 export type GenerationStopReason = 'target' | 'budget' | 'exhausted';
+
+/**
+ * The stored form of a generation result (`generation-summary.json`): the count plus the summary
+ * fields, validated loosely so older or newer summaries still read.
+ */
+export const GenerationSummaryFileSchema = z
+  .object({
+    count: z.number().int().nonnegative(),
+    target: z.number().optional(),
+    stoppedBy: z.enum(['target', 'budget', 'exhausted']).optional(),
+  })
+  .loose();
 
 export interface GenerationSummary {
   accepted: number;

@@ -2,6 +2,7 @@ export {
   PromptBasedDatasetGenerator,
   createDatasetGenerator,
   progressLogPath,
+  GenerationSummaryFileSchema,
   type PromptBasedDatasetGeneratorOptions,
   type GenerationSummary,
   type GenerationStopReason,

@@ -1,0 +1,122 @@
+import { readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import {
+  ExampleSchema,
+  PromptSpecSchema,
+  readJsonlAll,
+  runStep,
+  type Example,
+  type PromptSpec,
+  type StageContext,
+} from '@prompt2model/core';
+import { GenerationSummaryFileSchema, createDatasetGenerator, type GenerationSummary, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import { createPromptParser } from '@prompt2model/prompt-parser';
+import { CliUsageError, EXIT, parseNumber, type CliRuntime } from '../runtime.js';
+
+interface GenerateOptions {
+  prompt: string;
+  numExamples: number;
+  samplesPerInput?: number;
+  minAgreement?: number;
+  seed?: number;
+  evalSet?: string;
+}
+
+/**
+ * `prompt2model generate --prompt FILE --num-examples N --out DIR`: synthetic examples from the
+ * teacher into DIR/dataset.jsonl, with a summary (counts, rejections by reason, tokens, cost)
+ * printed and stored in DIR/generation-summary.json. Rerunning resumes; a larger N continues.
+ */
+export function register(program: Command, runtime: CliRuntime): void {
+  program
+    .command('generate')
+    .description('Generate a training dataset with the teacher: diverse few-shot inputs, labels by majority vote, dedup, filters')
+    .requiredOption('-p, --prompt <file>', 'prompt file (text, parsed like `parse` does) or a prompt-spec.json')
+    .addOption(
+      new Option('-n, --num-examples <n>', 'examples to generate').argParser(parseNumber('--num-examples', { integer: true, min: 1 })).makeOptionMandatory(),
+    )
+    .addOption(new Option('--samples-per-input <k>', 'teacher samples per input for the majority vote (default 3)').argParser(parseNumber('--samples-per-input', { integer: true, min: 1 })))
+    .addOption(new Option('--min-agreement <share>', 'drop inputs whose winning output got less than this share of votes (default 0.5 with a label set, else 0)').argParser(parseNumber('--min-agreement')))
+    .addOption(new Option('--seed <n>', 'seed of prompt construction (default 0)').argParser(parseNumber('--seed', { integer: true })))
+    .option('--eval-set <file>', 'JSON Lines evaluation set: generated examples overlapping it are dropped (decontamination)')
+    .action(
+      runtime.action(async (_options: GenerateOptions, command: Command) => {
+        const options = runtime.options<GenerateOptions>(command);
+        if (options.minAgreement !== undefined && options.minAgreement > 1) throw new CliUsageError('--min-agreement must be in [0, 1]');
+        const promptText = await readText(options.prompt, 'prompt');
+        const evaluationSet = options.evalSet ? await readEvaluationSet(options.evalSet) : undefined;
+        const context = await runtime.createContext(options, {
+          config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples },
+        });
+        const spec = await specFrom(promptText, context, runtime);
+        const generatorOptions: PromptBasedDatasetGeneratorOptions = {
+          ...(options.samplesPerInput !== undefined ? { samplesPerInput: options.samplesPerInput } : {}),
+          ...(options.minAgreement !== undefined ? { minAgreement: options.minAgreement } : {}),
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        };
+        // A finished run is reused only when it reached the same target; otherwise the generator
+        // resumes from dataset.jsonl (already-paid calls come from the cache).
+        const previous = await context.store.readJson('generation-summary.json', GenerationSummaryFileSchema).catch(() => undefined);
+        if (context.store.isDone('generate') && (previous?.target !== options.numExamples || previous?.stoppedBy !== 'target')) {
+          await context.store.resetStage('generate');
+        }
+        const outputPath = context.store.path('dataset.jsonl');
+        const summary = (await runStep(context, 'generate', 'generation-summary.json', GenerationSummaryFileSchema, async () => {
+          const result = await createDatasetGenerator(generatorOptions).generate(
+            spec,
+            { numExamples: options.numExamples, outputPath, ...(evaluationSet ? { evaluationSet } : {}) },
+            context,
+          );
+          return { count: result.count, ...result.summary };
+        })) as { count: number } & Partial<GenerationSummary>;
+        await context.store.saveCost(context.ledger.snapshot());
+        runtime.print(options, { path: outputPath, ...summary }, () => describe(summary, outputPath));
+        if (summary.stoppedBy === 'budget') runtime.exitCode = EXIT.budget;
+      }),
+    );
+}
+
+async function readText(file: string, what: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliUsageError(`Cannot read the ${what} file "${file}" (${code ?? (error as Error).message}).`, code === 'ENOENT' ? 'Check the path.' : undefined);
+  }
+}
+
+/** A prompt-spec.json is used as is; any other text is parsed (and the spec kept in the run folder). */
+async function specFrom(text: string, context: StageContext, runtime: CliRuntime): Promise<PromptSpec> {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    try {
+      const parsed = PromptSpecSchema.safeParse(JSON.parse(trimmed));
+      if (parsed.success) {
+        await context.store.writeJson('prompt-spec.json', parsed.data);
+        return parsed.data;
+      }
+    } catch {
+      // Not JSON: a prompt that happens to start with a brace; parse it as text.
+    }
+  }
+  const parser = createPromptParser({ mode: 'auto', env: runtime.io.env });
+  return runStep(context, 'parse', 'prompt-spec.json', PromptSpecSchema, () => parser.parse(text, context));
+}
+
+async function readEvaluationSet(file: string): Promise<Example[]> {
+  await readText(file, 'evaluation set');
+  return readJsonlAll(file, { schema: ExampleSchema });
+}
+
+function describe(summary: { count: number } & Partial<GenerationSummary>, path: string): string {
+  const lines = [`Generated ${summary.count}${summary.target !== undefined ? ` of ${summary.target}` : ''} examples → ${path}`];
+  if (summary.stoppedBy === 'budget') lines.push('Stopped at the budget cap (--max-cost); raise it and rerun the same command to continue.');
+  if (summary.stoppedBy === 'exhausted') lines.push('Stopped early: the teacher kept producing inputs already in the dataset.');
+  if (summary.resumedRows) lines.push(`Resumed: ${summary.resumedRows} examples were already there.`);
+  if (summary.candidates !== undefined) lines.push(`Candidates: ${summary.candidates} from ${summary.generationRequests ?? 0} generation requests`);
+  const rejected = Object.entries(summary.rejected ?? {}).filter(([, count]) => (count ?? 0) > 0);
+  lines.push(`Rejected: ${rejected.length === 0 ? 'none' : rejected.map(([reason, count]) => `${reason} ${count}`).join(', ')}`);
+  if (summary.calls) lines.push(`Teacher calls: ${summary.calls.paid} paid, ${summary.calls.cached} from cache`);
+  if (summary.tokens) lines.push(`Tokens: ${summary.tokens.input} in, ${summary.tokens.output} out · cost $${(summary.costUsd ?? 0).toFixed(4)} (run total $${(summary.totalCostUsd ?? 0).toFixed(4)})`);
+  return lines.join('\n');
+}

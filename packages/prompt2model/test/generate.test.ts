@@ -1,0 +1,121 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/program.js';
+
+let dir: string;
+let server: OpenAICompatibleServer;
+
+const PROMPT = [
+  'Classify the sentiment of the review as positive or negative.',
+  '',
+  'Input: The soup was wonderful and hot.',
+  'Output: positive',
+  '',
+  'Input: The waiter ignored us all evening.',
+  'Output: negative',
+  '',
+].join('\n');
+
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'p2m-cli-generate-'));
+  await writeFile(join(dir, 'prompt.txt'), PROMPT);
+  server = await startOpenAICompatibleServer({
+    retryAfterSeconds: 0,
+    faults: { rate: 0.05, kinds: ['server-error'], seed: 5 },
+    respond: (body, { choiceIndex }) => {
+      if (body.response_format) {
+        // New reviews, unique per request and choice; "good" ones are positive.
+        const base = hash(JSON.stringify(body.messages) + String(body.seed)) + choiceIndex * 1000;
+        const examples = [0, 1, 2].map((i) => {
+          const id = base + i;
+          return { input: `Review ${id}: the ${id % 2 === 0 ? 'good' : 'bad'} ${['pasta', 'room', 'film', 'phone'][id % 4]} number ${id}`, output: '' };
+        });
+        return JSON.stringify({ examples });
+      }
+      const input = String(body.messages.at(-1)?.content ?? '');
+      return input.includes('good') ? 'positive' : 'negative';
+    },
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const env = { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key' };
+  const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), isTTY: false, env });
+  return { code, stdout, stderr };
+}
+
+async function rows(path: string): Promise<Array<{ input: string; output: string; meta?: Record<string, unknown> }>> {
+  return (await readFile(path, 'utf8'))
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line));
+}
+
+describe('prompt2model generate', () => {
+  it('writes DIR/dataset.jsonl and a stored summary, resumes for free, and extends to a larger N', async () => {
+    const out = join(dir, 'run');
+    const first = await run(['generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '20', '--out', out, '--teacher', 'loopback-model', '--json']);
+    expect(first.stderr).not.toContain('error');
+    expect(first.code).toBe(0);
+    const summary = JSON.parse(first.stdout);
+    expect(summary).toMatchObject({ count: 20, target: 20, stoppedBy: 'target', path: join(out, 'dataset.jsonl') });
+    expect(summary.rejected).toBeTypeOf('object');
+    const written = await rows(join(out, 'dataset.jsonl'));
+    expect(written).toHaveLength(20);
+    for (const row of written) {
+      expect(row.output).toBe(row.input.includes('good') ? 'positive' : 'negative');
+      expect(row.meta).toMatchObject({ teacher: 'loopback-model', source: 'generated' });
+    }
+    const stored = JSON.parse(await readFile(join(out, 'generation-summary.json'), 'utf8'));
+    expect(stored).toMatchObject({ count: 20, target: 20 });
+
+    const requests = server.stats.requests;
+    const again = await run(['generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '20', '--out', out, '--teacher', 'loopback-model']);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Generated 20 of 20 examples');
+    expect(server.stats.requests).toBe(requests);
+
+    const more = await run(['generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '30', '--out', out, '--teacher', 'loopback-model']);
+    expect(more.code).toBe(0);
+    expect(more.stdout).toContain('Generated 30 of 30 examples');
+    expect(more.stdout).toContain('Resumed: 20 examples');
+    expect(more.stdout).toMatch(/Rejected: /);
+    expect(more.stderr).toContain('[generate]');
+    const extended = await rows(join(out, 'dataset.jsonl'));
+    expect(extended).toHaveLength(30);
+    expect(extended.slice(0, 20)).toEqual(written);
+  });
+
+  it('stops at --max-cost with exit code 3 and keeps what it generated', async () => {
+    const out = join(dir, 'budget');
+    const result = await run(['generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '500', '--out', out, '--teacher', 'gpt-4o-mini', '--max-cost', '0.001']);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain('budget cap');
+    const kept = await rows(join(out, 'dataset.jsonl'));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(500);
+  });
+
+  it('reports usage errors', async () => {
+    const missing = await run(['generate', '--prompt', join(dir, 'prompt.txt')]);
+    expect(missing.code).toBe(2);
+    const noFile = await run(['generate', '--prompt', join(dir, 'nope.txt'), '--num-examples', '5', '--out', join(dir, 'nope')]);
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toContain('Cannot read the prompt file');
+  });
+});
