@@ -1,4 +1,4 @@
-import { PromptSpecSchema, ValidationError, type PromptSpec, type StageContext } from '@prompt2model/core';
+import { PromptSpecSchema, throwIfAborted, ValidationError, type PromptSpec, type StageContext } from '@prompt2model/core';
 import { detectLanguage, languageName, type DetectLanguageOptions, type LanguageDetection } from './language.js';
 import type { PromptLayout, SplitPrompt } from './layouts.js';
 import { checkExamples } from './prompt-checks.js';
@@ -41,6 +41,7 @@ export interface PromptParseResult {
 }
 
 export function emitProgress(context: StageContext, done: number, total = 4): void {
+  throwIfAborted(context.signal);
   context.events.emit({ type: 'progress', stage: STAGE, done, total });
 }
 
@@ -74,6 +75,7 @@ export async function buildSpec(split: SplitPrompt, context: StageContext, optio
       translation = { status: 'no-translator' };
       note(context, notes, `The instruction is in ${name} and no translator is configured (set DEEPL_AUTH_KEY to translate it with DeepL); it is used in ${name} as written.`);
     } else {
+      throwIfAborted(context.signal);
       const translator = options.translator;
       try {
         // A writing system that settles the language names the source; a trigram guess on a short

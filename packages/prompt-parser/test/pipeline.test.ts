@@ -1,0 +1,52 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AbortError, createStageContext, Pipeline, PromptSpecSchema } from '@prompt2model/core';
+import { MockLanguageModel } from '@prompt2model/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPromptParser, DeterministicPromptParser, LLMPromptParser } from '../src/index.js';
+
+const dirs: string[] = [];
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'p2m-parser-pipeline-'));
+  dirs.push(dir);
+  return dir;
+}
+
+describe('the parsers as pipeline stages', () => {
+  it('all implement PromptParser v1', () => {
+    for (const parser of [createPromptParser({ env: {} }), new DeterministicPromptParser(), new LLMPromptParser()]) {
+      expect(parser.specificationVersion).toBe('v1');
+      expect(typeof parser.name).toBe('string');
+      expect(typeof parser.parse).toBe('function');
+    }
+  });
+
+  it('runs as the Pipeline parse step, writing prompt-spec.json, and is not run again on resume', async () => {
+    const outDir = await tempDir();
+    const teacher = new MockLanguageModel({
+      respond: JSON.stringify({ instruction: 'Classify the reply as polite or rude.', examples: [{ input: 'thanks!', output: 'polite' }] }),
+    });
+    const prompt = 'Classify the reply as polite or rude. For example, "thanks!" is polite.';
+    const stages = { promptParser: createPromptParser({ env: {} }) };
+    const first = await new Pipeline({ outDir, teacher, cacheDir: false, stages }).run(prompt);
+    expect(first.spec).toMatchObject({ instruction: 'Classify the reply as polite or rude.', taskType: 'classification', labels: ['polite', 'rude'] });
+    const saved = PromptSpecSchema.parse(JSON.parse(await readFile(join(outDir, 'prompt-spec.json'), 'utf8')));
+    expect(saved).toEqual(first.spec);
+    expect(teacher.calls).toHaveLength(1);
+    const second = await new Pipeline({ outDir, teacher, cacheDir: false, stages }).run(prompt);
+    expect(second.spec).toEqual(first.spec);
+    expect(teacher.calls).toHaveLength(1);
+  });
+
+  it('stops with an AbortError when the run is cancelled', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const context = await createStageContext({ outDir: await tempDir(), cacheDir: false, signal: controller.signal });
+    const error = await createPromptParser({ env: {} }).parse('Translate.\nInput: a\nOutput: b', context).catch((caught: unknown) => caught);
+    expect(AbortError.isInstance(error)).toBe(true);
+  });
+});
