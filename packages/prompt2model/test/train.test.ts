@@ -1,0 +1,91 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startOpenAIFineTuningServer, type OpenAIFineTuningServer } from '@prompt2model/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/program.js';
+
+// A stand-in worker that speaks the trainer's JSON-lines protocol (no Python or GPU needed).
+const FAKE_WORKER = resolve(import.meta.dirname, '../../trainer/test/fixtures/fake-worker.mjs');
+
+let dir: string;
+let data: string;
+let server: OpenAIFineTuningServer;
+
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, env });
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'p2m-cli-train-'));
+  data = join(dir, 'data');
+  await mkdir(data);
+  const rows = (n: number, offset = 0) =>
+    Array.from({ length: n }, (_, i) => JSON.stringify({ input: `${i + offset} plus one`, output: String(i + offset + 1) })).join('\n') + '\n';
+  await writeFile(join(data, 'train.jsonl'), rows(12));
+  await writeFile(join(data, 'validation.jsonl'), rows(4, 100));
+  await writeFile(join(data, 'prompt-spec.json'), JSON.stringify({ instruction: 'Add one.', examples: [], language: 'en' }));
+  server = await startOpenAIFineTuningServer({ apiKey: 'sk-loopback-cli-key', stepsPerPoll: 3 });
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('prompt2model train', () => {
+  it('--estimate-only --json prints the validated job and the estimate without launching', async () => {
+    const { code, stdout } = await run(['train', '--data', data, '--base-model', 'google/flan-t5-small', '--out', join(dir, 'est'), '--estimate-only', '--json', '--gpu-price', '2']);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.job.instruction).toBe('Add one.');
+    expect(result.job.lora.targetModules).toEqual(['q', 'k', 'v', 'o']);
+    expect(result.estimate.trainExamples).toBe(12);
+    expect(result.estimate.pricing).toMatchObject({ kind: 'gpu-time', gpuHourlyUsd: 2 });
+    expect(result.withinBudget).toBe(true);
+  });
+
+  it('trains with the local backend (stand-in worker), prints the model folder, and reuses it on rerun', async () => {
+    const env = { P2M_WORKER_COMMAND: JSON.stringify([process.execPath, FAKE_WORKER]) };
+    const out = join(dir, 'local');
+    const first = await run(['train', '--data', data, '--base-model', 'gpt2', '--out', out, '--epochs', '2', '--batch-size', '4'], env);
+    expect(first.stderr).toMatch(/Estimate \(local\)/);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`Trained model (local, lora): ${join(out, 'training/job/output/merged')}`);
+    const again = await run(['train', '--data', data, '--base-model', 'gpt2', '--out', out, '--epochs', '2', '--batch-size', '4', '--json'], env);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).reference).toBe(join(out, 'training/job/output/merged'));
+  });
+
+  it('trains with the openai backend against a loopback fine-tuning server and prints the model id', async () => {
+    const { code, stdout, stderr } = await run(
+      ['train', '--backend', 'openai', '--data', data, '--base-model', 'gpt-4o-mini-2024-07-18', '--out', join(dir, 'openai'), '--epochs', '1', '--poll-interval', '0', '--base-url', server.url, '--json'],
+      { OPENAI_API_KEY: 'sk-loopback-cli-key' },
+    );
+    expect(stderr).not.toContain('sk-loopback-cli-key');
+    expect(code).toBe(0);
+    const model = JSON.parse(stdout);
+    expect(model.kind).toBe('managed-model');
+    expect(model.reference).toMatch(/^ft:gpt-4o-mini-2024-07-18:/);
+  });
+
+  it('stops before launching when the estimate passes --max-cost (exit 3)', async () => {
+    const { code, stderr } = await run(
+      ['train', '--backend', 'openai', '--data', data, '--base-model', 'gpt-4o-2024-08-06', '--out', join(dir, 'budget'), '--max-cost', '0.000001', '--base-url', server.url],
+      { OPENAI_API_KEY: 'sk-loopback-cli-key' },
+    );
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/Budget cap/);
+  });
+
+  it('reports usage errors: missing data, command backend without --launch', async () => {
+    const missing = await run(['train', '--data', join(dir, 'nowhere'), '--base-model', 'gpt2']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/No train.jsonl/);
+    const noLaunch = await run(['train', '--backend', 'command', '--data', data, '--base-model', 'gpt2', '--out', join(dir, 'cmd')]);
+    expect(noLaunch.code).toBe(2);
+    expect(noLaunch.stderr).toMatch(/needs --launch/);
+  });
+});
