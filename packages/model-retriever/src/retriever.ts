@@ -8,7 +8,7 @@ import {
 } from '@prompt2model/core';
 import { buildIndexFromHub, type HubSnapshotOptions } from './hub.js';
 import { hydeQuery, plainQuery, type HydeOptions } from './hyde.js';
-import { ModelIndex, type ModelSearchOptions, type ModelSearchResult } from './model-index.js';
+import { DEFAULT_MAX_SIZE_BYTES, ModelIndex, type ModelSearchOptions, type ModelSearchResult } from './model-index.js';
 import { formatBytes } from './memory.js';
 
 export interface ModelRetrieverConfig extends ModelSearchOptions {
@@ -85,7 +85,7 @@ export function createModelRetriever(config: ModelRetrieverConfig = {}): Default
     context.events.emit({ type: 'progress', stage, done: steps, total: steps, counters: { matched: result.matched, ...result.excluded } });
     if (result.candidates.length === 0) {
       throw new Prompt2ModelError({
-        message: `No base model passed the filters: ${describeExclusions(result)} (of ${index.size} indexed).`,
+        message: `No base model passed the filters: ${describeExclusions(result, { maxSizeBytes: config.maxSizeBytes === undefined ? DEFAULT_MAX_SIZE_BYTES : config.maxSizeBytes })} (of ${index.size} indexed).`,
         hint: 'Raise --max-size or --gpu-memory, widen the license allow-list, or use a larger index.',
       });
     }

@@ -1,0 +1,131 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStageContext, Prompt2ModelError, type ProgressEvent, type PromptSpec } from '@prompt2model/core';
+import { createOpenAI } from '@prompt2model/openai';
+import { MockLanguageModel, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { ModelIndex, createModelRetriever, hydeMessages } from '../src/index.js';
+
+const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/models.jsonl');
+
+const translationSpec: PromptSpec = {
+  instruction: 'Translate the English sentence into German.',
+  examples: [{ input: 'The weather is nice today.', output: 'Das Wetter ist heute schön.' }],
+  language: 'en',
+};
+
+// What a teacher typically writes for that spec: a card in the Hub's vocabulary.
+const hypotheticalCard = `# t5-base-finetuned-wmt-en-de
+
+This model is a fine-tuned version of t5-base for English-to-German translation. It was trained on the
+WMT14 and WMT16 en-de news translation datasets and translates English sentences into German.
+
+- Task: translation (text2text-generation)
+- Languages: English (source), German (target)
+- Datasets: wmt14, wmt16`;
+
+let index: ModelIndex;
+let dir: string;
+let server: OpenAICompatibleServer;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'retriever-test-'));
+  index = await ModelIndex.fromJsonl(snapshot);
+  server = await startOpenAICompatibleServer({ respond: () => hypotheticalCard });
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('createModelRetriever', () => {
+  it('queries with a HyDE card written by the teacher (loopback OpenAI-compatible server)', async () => {
+    const teacher = createOpenAI({ baseURL: server.url, apiKey: 'test-key' })('gpt-test');
+    const context = await createStageContext({ outDir: join(dir, 'run-hyde'), teacher });
+    const events: ProgressEvent[] = [];
+    context.events.on((event) => events.push(event));
+    const retriever = createModelRetriever({ index, hyde: true });
+    const result = await retriever.retrieveDetailed(translationSpec, { topK: 5 }, context);
+
+    expect(result.hyde).toBe(true);
+    expect(result.query).toBe(hypotheticalCard);
+    expect(server.stats.completed).toBe(1);
+    const request = server.requests[0]!;
+    expect(lastUserText(request)).toContain(translationSpec.instruction);
+    expect(lastUserText(request)).toContain('Das Wetter ist heute schön.');
+    expect(request.temperature).toBe(0);
+
+    expect(result.candidates).toHaveLength(5);
+    for (const candidate of result.candidates) {
+      expect(candidate.id).toMatch(/t5|wmt|opus|en-de|de-en|translat/i);
+      expect(candidate.sizeBytes!).toBeLessThanOrEqual(3e9);
+    }
+    expect(result.candidates.some((candidate) => /wmt|en-de/i.test(candidate.id))).toBe(true);
+    expect(events.some((event) => event.type === 'progress' && event.stage === 'retrieve-models' && event.done === 3)).toBe(true);
+    expect(events.some((event) => event.type === 'usage' && !event.cached)).toBe(true);
+
+    // The same spec again: the HyDE call comes from core's cache, the server sees nothing new.
+    const again = await retriever.retrieve(translationSpec, { topK: 5 }, context);
+    expect(again.map((candidate) => candidate.id)).toEqual(result.candidates.map((candidate) => candidate.id));
+    expect(server.stats.completed).toBe(1);
+  });
+
+  it('uses the instruction as the query without a teacher, and HyDE by default with one', async () => {
+    const plainContext = await createStageContext({ outDir: join(dir, 'run-plain'), cacheDir: false });
+    const retriever = createModelRetriever({ index });
+    const plain = await retriever.retrieveDetailed({ ...translationSpec, instruction: 'Summarize news articles.' }, {}, plainContext);
+    expect(plain.hyde).toBe(false);
+    expect(plain.query).toBe('Summarize news articles.');
+    expect(plain.candidates).toHaveLength(5);
+
+    const mock = new MockLanguageModel({ respond: hypotheticalCard });
+    const mockContext = await createStageContext({ outDir: join(dir, 'run-mock'), teacher: mock, cacheDir: false });
+    const withTeacher = await retriever.retrieveDetailed(translationSpec, { topK: 3 }, mockContext);
+    expect(withTeacher.hyde).toBe(true);
+    expect(mock.calls).toHaveLength(1);
+    expect(withTeacher.candidates).toHaveLength(3);
+
+    const off = await createModelRetriever({ index, hyde: false }).retrieveDetailed(translationSpec, {}, mockContext);
+    expect(off.hyde).toBe(false);
+    expect(mock.calls).toHaveLength(1);
+  });
+
+  it('explains what to do when HyDE has no teacher, the teacher answers nothing, or no model passes the filters', async () => {
+    const noTeacher = await createStageContext({ outDir: join(dir, 'run-none'), cacheDir: false });
+    await expect(createModelRetriever({ index, hyde: true }).retrieve(translationSpec, {}, noTeacher)).rejects.toMatchObject({
+      hint: expect.stringMatching(/--teacher/),
+    });
+
+    const silent = await createStageContext({ outDir: join(dir, 'run-silent'), teacher: new MockLanguageModel({ respond: '   ' }), cacheDir: false });
+    const empty = await createModelRetriever({ index }).retrieve(translationSpec, {}, silent).catch((error) => error);
+    expect(Prompt2ModelError.isInstance(empty)).toBe(true);
+    expect(empty.message).toMatch(/empty model card/);
+
+    const tiny = await createModelRetriever({ index, maxSizeBytes: 100 }).retrieve(translationSpec, {}, noTeacher).catch((error) => error);
+    expect(Prompt2ModelError.isInstance(tiny)).toBe(true);
+    expect(tiny.message).toMatch(/larger than 100 B/);
+    expect(tiny.hint).toMatch(/--max-size/);
+  });
+
+  it('loads the index from a file once, lazily', async () => {
+    const path = join(dir, 'index.json');
+    await index.save(path);
+    const retriever = createModelRetriever({ index: path, hyde: false });
+    const context = await createStageContext({ outDir: join(dir, 'run-file'), cacheDir: false });
+    const first = await retriever.loadIndex();
+    expect(await retriever.loadIndex()).toBe(first);
+    const candidates = await retriever.retrieve({ ...translationSpec, instruction: 'question answering over a passage' }, { topK: 2 }, context);
+    expect(candidates).toHaveLength(2);
+    expect(retriever.specificationVersion).toBe('v1');
+  });
+
+  it('asks the teacher with the spec in the HyDE prompt', () => {
+    const messages = hydeMessages({ ...translationSpec, examples: Array.from({ length: 6 }, (_, i) => ({ input: `in ${i}`, output: `out ${i}` })) });
+    expect(messages[0]!.role).toBe('system');
+    expect(messages[1]!.content).toContain('Task: Translate the English sentence into German.');
+    // Only the first three demonstrations: enough for the format, cheap in tokens.
+    expect(messages[1]!.content).toContain('in 2');
+    expect(messages[1]!.content).not.toContain('in 3');
+  });
+});
