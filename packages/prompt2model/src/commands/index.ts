@@ -3,9 +3,10 @@ import type { CliRuntime } from '../runtime.js';
 import { register as parse } from './parse.js';
 import { register as generate } from './generate.js';
 import { register as train } from './train.js';
+import { register as evaluate } from './eval.js';
 
 /** A CLI verb: one file in this folder, listed once below. */
 export type RegisterCommand = (program: Command, runtime: CliRuntime) => void;
 
 /** Every verb of the CLI, in help order. Each later stage adds its verb with one line here. */
-export const commands: RegisterCommand[] = [parse, generate, train];
+export const commands: RegisterCommand[] = [parse, generate, train, evaluate];

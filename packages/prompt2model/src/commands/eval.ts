@@ -1,0 +1,272 @@
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { ValidationError, type EvalReport, type Executor, type LanguageModel, type TaskType } from '@prompt2model/core';
+import {
+  LanguageModelExecutor,
+  OnnxExecutor,
+  chooseMetrics,
+  compareTeacherStudent,
+  computeMetrics,
+  loadBertScoreBaseline,
+  parseMetricNames,
+  readTestSet,
+  scorePredictions,
+  trainingPrompt,
+  type ComputeMetricsOptions,
+  type ExecutionStats,
+} from '@prompt2model/evaluator';
+import { createHuggingFace } from '@prompt2model/huggingface';
+import { createOpenAI } from '@prompt2model/openai';
+import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
+
+interface EvalOptions {
+  predictions?: string;
+  references?: string;
+  model?: string;
+  data?: string;
+  metrics?: string;
+  taskType?: TaskType;
+  instruction?: string;
+  batchSize?: number;
+  maxNewTokens?: number;
+  maxExamples?: number;
+  allowRemoteModels: boolean;
+  savePredictions?: string;
+  compareTeacher: boolean;
+  ignoreCase: boolean;
+  ignorePunctuation: boolean;
+  squadNormalize: boolean;
+  bertscoreModel?: string;
+  bertscoreOutput?: string;
+  bertscoreIdf: boolean;
+  bertscoreBaseline?: string;
+  bertscoreLayer?: number;
+}
+
+/**
+ * `prompt2model eval --predictions FILE --references FILE [--metrics em,chrf++]`: score predictions;
+ * or `--model M --data test.jsonl`: run a model (local ONNX folder, `openai:<id>`, `hf:<id>`,
+ * `teacher`) over a test set first.
+ */
+export function register(program: Command, runtime: CliRuntime): void {
+  program
+    .command('eval')
+    .description('Score predictions against references (exact match, chrF/chrF++, SQuAD F1, BERTScore), or run a model over a test set and score it')
+    .option('--predictions <file>', 'predictions, one a line: JSON Lines (strings, or objects with "prediction"/"output") or plain lines')
+    .option('--references <file>', 'references, one a line: JSON Lines (strings, arrays of strings, or objects with "output"/"reference"/"references") or plain lines')
+    .option('--model <model>', 'model to run over --data: a local ONNX folder, openai:<id> (also ft:... ids), hf:<id>, or teacher')
+    .option('--data <file>', 'test set, JSON Lines of {"input", "output"}')
+    .option('--metrics <list>', 'comma-separated: em (exact_match), f1 (SQuAD), chrf, chrf++, bertscore; default from --task-type')
+    .addOption(new Option('--task-type <type>', 'picks default metrics').choices(['classification', 'extraction', 'generation']))
+    .option('--instruction <text>', 'task instruction: local models get the training prompt format, API models a system message')
+    .addOption(new Option('--batch-size <n>', 'inputs per forward pass (local models, default 8)').argParser(parseNumber('--batch-size', { integer: true, min: 1 })))
+    .addOption(new Option('--max-new-tokens <n>', 'most tokens generated per input (local models, default 128)').argParser(parseNumber('--max-new-tokens', { integer: true, min: 1 })))
+    .addOption(new Option('--max-examples <n>', 'evaluate the first N examples of --data only').argParser(parseNumber('--max-examples', { integer: true, min: 1 })))
+    .option('--allow-remote-models', 'let local-model loading download from the Hugging Face Hub', false)
+    .option('--save-predictions <file>', 'write {input, prediction, reference} JSON Lines here')
+    .option('--compare-teacher', 'also run the teacher (--teacher/--base-url) on --data and print both side by side', false)
+    .option('--ignore-case', 'exact match: ignore case', false)
+    .option('--ignore-punctuation', 'exact match: ignore ASCII punctuation', false)
+    .option('--squad-normalize', 'exact match: official SQuAD answer normalisation', false)
+    .option('--bertscore-model <model>', 'BERTScore encoder: a local ONNX folder (or a Hub id with --allow-remote-models)')
+    .option('--bertscore-output <name>', 'encoder output with the token embeddings (default last_hidden_state)')
+    .option('--bertscore-idf', 'BERTScore: idf weights from the references', false)
+    .option('--bertscore-baseline <file>', 'BERTScore: rescale with this bert_score baseline file (LAYER,P,R,F)')
+    .addOption(new Option('--bertscore-layer <n>', 'layer row of --bertscore-baseline').argParser(parseNumber('--bertscore-layer', { integer: true, min: 0 })))
+    .action(
+      runtime.action(async (_options: EvalOptions, command: Command) => {
+        const options = runtime.options<EvalOptions>(command);
+        const metricOptions = await metricOptionsFrom(options);
+        const metrics = options.metrics ? parseMetricNames(options.metrics) : chooseMetrics(options.taskType);
+        if (options.predictions || options.references) {
+          if (!options.predictions || !options.references) throw new CliUsageError('--predictions and --references go together.');
+          if (options.model || options.data) throw new CliUsageError('Use either --predictions/--references or --model/--data, not both.');
+          const predictions = (await readLines(options.predictions, 'predictions')).map((value, index) => predictionText(value, options.predictions!, index));
+          const references = (await readLines(options.references, 'references')).map((value, index) => referenceTexts(value, options.references!, index));
+          if (predictions.length !== references.length) {
+            throw new ValidationError({
+              subject: 'eval input',
+              issues: [{ path: '', message: `${predictions.length} predictions but ${references.length} references` }],
+              hint: 'Both files need one line per example, in the same order.',
+            });
+          }
+          const scores = await computeMetrics(predictions, references, metrics, metricOptions);
+          const result = { metrics: scores, count: predictions.length };
+          runtime.print(options, result, () => describeMetrics(result.metrics, result.count));
+          return;
+        }
+        if (!options.model || !options.data) {
+          throw new CliUsageError('Nothing to evaluate.', 'Pass --predictions FILE --references FILE, or --model MODEL --data test.jsonl.');
+        }
+        const examples = await readTestSet(options.data, options.maxExamples);
+        const context = await runtime.createContext(options, {
+          teacher: options.model === 'teacher' || options.compareTeacher,
+          config: { command: 'eval', model: options.model, data: options.data },
+        });
+        const student = await executorFor(options.model, options, runtime);
+        try {
+          if (options.compareTeacher) {
+            const teacher = new LanguageModelExecutor(options.instruction ? { instruction: options.instruction } : {});
+            const comparison = await compareTeacherStudent(
+              { teacher, student, examples, metrics, ...(options.taskType ? { taskType: options.taskType } : {}), metricOptions },
+              context,
+            );
+            await context.store.saveCost(context.ledger.snapshot());
+            if (options.savePredictions) await savePredictions(options.savePredictions, comparison.student);
+            runtime.print(options, { teacher: withoutExamples(comparison.teacher), student: withoutExamples(comparison.student), markdown: comparison.markdown }, comparison.markdown);
+            return;
+          }
+          const predictions = await student.execute(
+            examples.map((example) => example.input),
+            context,
+          );
+          const stats = (student as { lastRun?: ExecutionStats }).lastRun;
+          const report = await scorePredictions(examples, predictions, student.modelId, {
+            metrics,
+            metricOptions,
+            ...(options.taskType ? { taskType: options.taskType } : {}),
+            ...(stats ? { stats } : {}),
+          });
+          await context.store.saveCost(context.ledger.snapshot());
+          if (options.savePredictions) await savePredictions(options.savePredictions, report);
+          runtime.print(options, withoutExamples(report), () =>
+            [
+              `Model: ${report.model}`,
+              describeMetrics(report.metrics, report.count),
+              `Latency per example: ${report.latencyMsPerExample?.toFixed(1)} ms`,
+              ...(report.costPer1000Usd !== undefined ? [`Cost per 1,000 requests: $${report.costPer1000Usd.toFixed(4)}`] : []),
+            ].join('\n'),
+          );
+        } finally {
+          await (student as { dispose?: () => Promise<void> }).dispose?.();
+        }
+      }),
+    );
+}
+
+async function metricOptionsFrom(options: EvalOptions): Promise<ComputeMetricsOptions> {
+  if (options.bertscoreBaseline && options.bertscoreLayer === undefined) {
+    throw new CliUsageError('--bertscore-baseline needs --bertscore-layer (the layer your embeddings come from).');
+  }
+  return {
+    exactMatch: {
+      ignoreCase: options.ignoreCase,
+      ignorePunctuation: options.ignorePunctuation,
+      normalize: options.squadNormalize ? 'squad' : 'none',
+    },
+    bertScore: {
+      ...(options.bertscoreModel ? { model: options.bertscoreModel } : {}),
+      ...(options.bertscoreOutput ? { outputName: options.bertscoreOutput } : {}),
+      idf: options.bertscoreIdf,
+      allowRemoteModels: options.allowRemoteModels,
+      ...(options.bertscoreBaseline ? { baseline: await loadBertScoreBaseline(options.bertscoreBaseline, options.bertscoreLayer!) } : {}),
+    },
+  };
+}
+
+async function executorFor(model: string, options: EvalOptions & GlobalOptions, runtime: CliRuntime): Promise<Executor> {
+  const instruction = options.instruction;
+  if (model === 'teacher') return new LanguageModelExecutor(instruction ? { instruction } : {});
+  const chat = (languageModel: LanguageModel) =>
+    new LanguageModelExecutor({ model: languageModel, ...(instruction ? { instruction } : {}) });
+  if (model.startsWith('openai:')) {
+    const baseURL = options.baseUrl ?? runtime.io.env.OPENAI_BASE_URL;
+    const apiKey = runtime.io.env.OPENAI_API_KEY;
+    return chat(createOpenAI({ ...(baseURL ? { baseURL } : {}), ...(apiKey ? { apiKey } : {}) })(model.slice('openai:'.length)));
+  }
+  if (model.startsWith('hf:')) {
+    const accessToken = runtime.io.env.HF_TOKEN;
+    const endpointUrl = runtime.io.env.HF_ENDPOINT_URL;
+    return chat(createHuggingFace({ ...(accessToken ? { accessToken } : {}), ...(endpointUrl ? { endpointUrl } : {}) })(model.slice('hf:'.length)));
+  }
+  const isFolder = await stat(model).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  if (!isFolder && !options.allowRemoteModels) {
+    throw new CliUsageError(
+      `--model "${model}" is not a folder.`,
+      'Pass a local ONNX model folder, openai:<model-id> (also ft:... ids), hf:<model-id>, or teacher; or --allow-remote-models to load a Hub id.',
+    );
+  }
+  return new OnnxExecutor({
+    model,
+    allowRemoteModels: options.allowRemoteModels,
+    ...(instruction ? { formatInput: (input: string) => trainingPrompt(instruction, input) } : {}),
+    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+    ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}),
+  });
+}
+
+/** Lines of a JSON Lines file (every non-empty line a JSON string, array or object), else plain text lines. */
+async function readLines(path: string, what: string): Promise<unknown[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliUsageError(`Cannot read the ${what} file "${path}" (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+  }
+  const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
+  if (lines.at(-1) === '') lines.pop();
+  const parsed: unknown[] = [];
+  let json = lines.some((line) => line.trim() !== '');
+  for (const line of lines) {
+    if (!json) break;
+    if (line.trim() === '') continue;
+    try {
+      const value: unknown = JSON.parse(line);
+      if (value === null || (typeof value !== 'string' && typeof value !== 'object')) json = false;
+      else parsed.push(value);
+    } catch {
+      json = false;
+    }
+  }
+  return json ? parsed : lines;
+}
+
+function invalidLine(path: string, index: number, message: string): ValidationError {
+  return new ValidationError({
+    subject: `${path} line ${index + 1}`,
+    issues: [{ path: '', message }],
+    hint: 'Use one JSON string (or object with the text field) a line, or plain text lines.',
+  });
+}
+
+function predictionText(value: unknown, path: string, index: number): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const record = value as Record<string, unknown>;
+    for (const key of ['prediction', 'output', 'text']) if (typeof record[key] === 'string') return record[key] as string;
+  }
+  throw invalidLine(path, index, 'expected a string or an object with "prediction", "output" or "text"');
+}
+
+function referenceTexts(value: unknown, path: string, index: number): string | string[] {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')) return value as string[];
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const record = value as Record<string, unknown>;
+    for (const key of ['references', 'reference', 'output']) {
+      const field = record[key];
+      if (typeof field === 'string') return field;
+      if (Array.isArray(field) && field.length > 0 && field.every((item) => typeof item === 'string')) return field as string[];
+    }
+  }
+  throw invalidLine(path, index, 'expected a string, an array of strings, or an object with "output", "reference" or "references"');
+}
+
+function withoutExamples(report: EvalReport): Omit<EvalReport, 'perExample'> {
+  const { perExample: _perExample, ...rest } = report;
+  return rest;
+}
+
+async function savePredictions(path: string, report: EvalReport): Promise<void> {
+  const rows = report.perExample ?? [];
+  await writeFile(path, rows.map((row) => JSON.stringify(row)).join('\n') + (rows.length > 0 ? '\n' : ''));
+}
+
+function describeMetrics(metrics: Record<string, number>, count: number): string {
+  const width = Math.max(...Object.keys(metrics).map((name) => name.length), 8);
+  const lines = Object.entries(metrics).map(([name, value]) => `${name.padEnd(width)}  ${name.startsWith('chrf') ? value.toFixed(2) : value.toFixed(4)}`);
+  return [...lines, `${'examples'.padEnd(width)}  ${count}`].join('\n');
+}
