@@ -38,10 +38,13 @@ def pad_batch(rows: list, pad_token_id: int) -> dict:
     return batch
 
 
-def count_batch_tokens(batch: dict) -> int:
-    """Tokens that did work in a batch: attended inputs plus supervised labels (encoder-decoder)."""
+def count_batch_tokens(batch: dict, encoder_decoder: bool = False) -> int:
+    """Tokens that did work in a batch: attended inputs, plus the decoder's label tokens for
+    encoder-decoder models (for decoder-only models the labels are part of the inputs)."""
     attended = sum(sum(mask) for mask in batch["attention_mask"])
-    return attended
+    if not encoder_decoder:
+        return attended
+    return attended + sum(1 for row in batch["labels"] for token in row if token != IGNORE_INDEX)
 
 
 def total_steps(examples: int, batch_size: int, accumulation: int, epochs: float, world_size: int = 1) -> int:

@@ -66,10 +66,10 @@ class TokenCounter:
         return count
 
 
-def make_collator(pad_token_id, counter):
+def make_collator(pad_token_id, counter, encoder_decoder):
     def collate(rows):
         batch = pad_batch(rows, pad_token_id)
-        counter.add(count_batch_tokens(batch))
+        counter.add(count_batch_tokens(batch, encoder_decoder))
         return {key: torch.tensor(value, dtype=torch.long) for key, value in batch.items()}
 
     return collate
@@ -256,7 +256,7 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
         args=args,
         train_dataset=ListDataset(train_rows),
         eval_dataset=ListDataset(eval_rows) if eval_rows else None,
-        data_collator=make_collator(tokenizer.pad_token_id, counter),
+        data_collator=make_collator(tokenizer.pad_token_id, counter, architecture == "encoder-decoder"),
         callbacks=callbacks,
     )
     if "processing_class" in inspect.signature(Trainer.__init__).parameters:

@@ -17,6 +17,7 @@ from p2m_worker.deps import INSTALL_COMMAND, install_command, missing_packages  
 from p2m_worker.features import (  # noqa: E402
     IGNORE_INDEX,
     causal_features,
+    count_batch_tokens,
     latest_checkpoint,
     pad_batch,
     seq2seq_features,
@@ -120,6 +121,11 @@ class FeaturesTest(unittest.TestCase):
         self.assertEqual(batch["input_ids"], [[1, 0], [1, 2]])
         self.assertEqual(batch["attention_mask"], [[1, 0], [1, 1]])
         self.assertEqual(batch["labels"], [[5, IGNORE_INDEX], [5, 6]])
+
+    def test_count_batch_tokens(self):
+        batch = pad_batch([{"input_ids": [1, 2], "attention_mask": [1, 1], "labels": [5]}, {"input_ids": [3], "attention_mask": [1], "labels": [6, 7]}], 0)
+        self.assertEqual(count_batch_tokens(batch), 3)
+        self.assertEqual(count_batch_tokens(batch, encoder_decoder=True), 6)
 
     def test_total_steps(self):
         self.assertEqual(total_steps(16, 4, 1, 2), 8)

@@ -1,0 +1,261 @@
+"""GPU benchmark of the training worker on tiny models built from configs (no downloads).
+
+    python packages/trainer/python/bench/bench_worker.py --out /tmp/p2m-bench [--epochs 3]
+
+Builds a word-level tokenizer and a randomly initialised T5 (encoder-decoder) and Llama-style
+causal LM, makes a toy task (add one to each digit), then for each model runs the worker
+(`python -m p2m_worker`, exactly as the local backend launches it) with LoRA and with full
+fine-tuning, and the same data under plain `transformers.Trainer` defaults as a baseline.
+Prints a Markdown table (first/last training loss, final eval loss, tokens/second, peak GPU
+memory, wall time) and writes results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON_DIR = os.path.dirname(HERE)
+sys.path.insert(0, PYTHON_DIR)
+
+INSTRUCTION = "Add one to each digit, modulo ten."
+
+
+def toy_rows(count: int, seed: int) -> list:
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        digits = [rng.randrange(10) for _ in range(rng.randrange(3, 9))]
+        rows.append({"input": " ".join(map(str, digits)), "output": " ".join(str((d + 1) % 10) for d in digits)})
+    return rows
+
+
+def write_jsonl(path: str, rows: list) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row) + "\n")
+
+
+def build_tokenizer(texts: list, seq2seq: bool):
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    trainer = trainers.WordLevelTrainer(special_tokens=["<pad>", "</s>", "<unk>"])
+    tokenizer.train_from_iterator(texts, trainer)
+    if seq2seq:
+        # T5 tokenizers append EOS to every sequence; do the same.
+        tokenizer.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", tokenizer.token_to_id("</s>"))])
+    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+
+
+def build_models(root: str, train_rows: list) -> dict:
+    from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
+    from p2m_worker.textualize import textualize
+
+    texts = []
+    for row in train_rows:
+        text = textualize(row, INSTRUCTION, "encoder-decoder")
+        texts += [text["source"], text["target"]]
+    folders = {}
+
+    t5_dir = os.path.join(root, "tiny-t5")
+    tokenizer = build_tokenizer(texts, seq2seq=True)
+    config = T5Config(
+        vocab_size=len(tokenizer), d_model=256, d_kv=64, d_ff=1024, num_layers=4, num_decoder_layers=4, num_heads=4,
+        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.pad_token_id,
+    )
+    T5ForConditionalGeneration(config).save_pretrained(t5_dir)
+    tokenizer.save_pretrained(t5_dir)
+    folders["t5"] = t5_dir
+
+    llama_dir = os.path.join(root, "tiny-llama")
+    tokenizer = build_tokenizer(texts, seq2seq=False)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=256, intermediate_size=688, num_hidden_layers=4, num_attention_heads=4,
+        num_key_value_heads=4, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        bos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False,
+    )
+    LlamaForCausalLM(config).save_pretrained(llama_dir)
+    tokenizer.save_pretrained(llama_dir)
+    folders["llama"] = llama_dir
+    return folders
+
+
+def run_worker(job_dir: str, base_model: str, method: str, args) -> dict:
+    os.makedirs(job_dir, exist_ok=True)
+    config = {
+        "protocolVersion": 1,
+        "job": {
+            "baseModel": base_model,
+            "method": method,
+            "epochs": args.epochs,
+            "learningRate": args.lora_lr if method == "lora" else args.full_lr,
+            "batchSize": args.batch_size,
+            "instruction": INSTRUCTION,
+            "precision": "bf16",
+            "earlyStoppingPatience": 0,
+            "maxSourceLength": 64,
+            "maxTargetLength": 32,
+            "lora": {"r": 8, "alpha": 16, "dropout": 0.05},
+            "data": {"train": os.path.join(args.out, "train.jsonl"), "validation": os.path.join(args.out, "validation.jsonl")},
+        },
+        "outputDir": "output",
+        "resume": False,
+        "saveMerged": True,
+    }
+    with open(os.path.join(job_dir, "job.json"), "w") as handle:
+        json.dump(config, handle)
+    env = dict(os.environ, PYTHONPATH=PYTHON_DIR, PYTHONUNBUFFERED="1")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "p2m_worker", "--config", "job.json"], cwd=job_dir, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    events = []
+    for line in done.stdout.splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass
+    if done.returncode != 0:
+        raise RuntimeError(f"worker failed ({done.returncode}): {events[-1] if events else ''}\n{done.stderr[-3000:]}")
+    steps = [e for e in events if e["type"] == "step"]
+    final = [e for e in events if e["type"] == "eval"][-1]["metrics"]
+    metrics = [e for e in events if e["type"] == "done"][-1].get("metrics", {})
+    start = [e for e in events if e["type"] == "start"][0]
+    return {
+        "firstLoss": steps[0]["loss"],
+        "lastLoss": steps[-1]["loss"],
+        "evalLoss": final.get("eval_loss"),
+        "tokensPerSecond": metrics.get("tokens_per_second"),
+        "peakGpuMemoryMiB": (metrics.get("peak_gpu_memory_bytes") or 0) / 2**20,
+        "steps": steps[-1]["step"],
+        "trainableParameters": start.get("trainableParameters"),
+        "totalParameters": start.get("totalParameters"),
+        "precision": start.get("precision"),
+        "device": start.get("device"),
+        "wallSeconds": seconds,
+    }
+
+
+def run_baseline(base_model: str, seq2seq: bool, args) -> dict:
+    """The same data under `transformers.Trainer` with its defaults (fp32, lr 5e-5, no LoRA)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer, Trainer, TrainerCallback, TrainingArguments
+    from p2m_worker.config import read_examples
+    from p2m_worker.features import causal_features, count_batch_tokens, pad_batch, seq2seq_features
+    from p2m_worker.textualize import textualize
+
+    tokenizer = AutoTokenizer.from_pretrained(base_model)
+    model = (AutoModelForSeq2SeqLM if seq2seq else AutoModelForCausalLM).from_pretrained(base_model)
+    architecture = "encoder-decoder" if seq2seq else "decoder-only"
+
+    def encode(path):
+        rows = []
+        for row in read_examples(path):
+            text = textualize(row, INSTRUCTION, architecture, "train", tokenizer.eos_token)
+            if seq2seq:
+                rows.append(seq2seq_features(tokenizer(text["source"])["input_ids"], tokenizer(text_target=text["target"])["input_ids"], 64, 32))
+            else:
+                rows.append(causal_features(tokenizer(text["source"])["input_ids"], tokenizer(text["target"], add_special_tokens=False)["input_ids"], 64, 32))
+        return rows
+
+    tokens = {"count": 0}
+
+    def collate(rows):
+        batch = pad_batch(rows, tokenizer.pad_token_id)
+        tokens["count"] += count_batch_tokens(batch, seq2seq)
+        return {key: torch.tensor(value) for key, value in batch.items()}
+
+    losses = []
+
+    class Record(TrainerCallback):
+        def on_log(self, _args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                losses.append(logs["loss"])
+
+    training_args = TrainingArguments(
+        output_dir=os.path.join(args.out, f"baseline-{'t5' if seq2seq else 'llama'}"),
+        num_train_epochs=args.epochs,
+        per_device_train_batch_size=args.batch_size,
+        report_to=[],
+        remove_unused_columns=False,
+        save_strategy="no",
+        logging_steps=10,
+        disable_tqdm=True,
+    )
+    train_rows = encode(os.path.join(args.out, "train.jsonl"))
+    eval_rows = encode(os.path.join(args.out, "validation.jsonl"))
+    trainer = Trainer(model=model, args=training_args, train_dataset=train_rows, eval_dataset=eval_rows, data_collator=collate, callbacks=[Record()])
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+    train_tokens = tokens["count"]
+    final = trainer.evaluate()
+    return {
+        "firstLoss": losses[0] if losses else None,
+        "lastLoss": losses[-1] if losses else None,
+        "evalLoss": final.get("eval_loss"),
+        "tokensPerSecond": train_tokens / seconds,
+        "peakGpuMemoryMiB": torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else 0,
+        "steps": trainer.state.global_step,
+        "trainableParameters": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "totalParameters": sum(p.numel() for p in model.parameters()),
+        "precision": "fp32",
+        "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        "wallSeconds": seconds,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--epochs", type=float, default=3)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--train-examples", type=int, default=4000)
+    parser.add_argument("--lora-lr", type=float, default=2e-3)
+    parser.add_argument("--full-lr", type=float, default=5e-4)
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    train_rows = toy_rows(args.train_examples, 1)
+    write_jsonl(os.path.join(args.out, "train.jsonl"), train_rows)
+    write_jsonl(os.path.join(args.out, "validation.jsonl"), toy_rows(200, 2))
+    models = build_models(args.out, train_rows)
+
+    results = {}
+    for name, folder in models.items():
+        for method in ("lora", "full"):
+            key = f"{name}/{method}"
+            results[key] = run_worker(os.path.join(args.out, f"job-{name}-{method}"), folder, method, args)
+            print(f"{key}: {json.dumps(results[key])}", file=sys.stderr, flush=True)
+        if not args.skip_baseline:
+            key = f"{name}/trainer-defaults"
+            results[key] = run_baseline(folder, name == "t5", args)
+            print(f"{key}: {json.dumps(results[key])}", file=sys.stderr, flush=True)
+
+    with open(os.path.join(args.out, "results.json"), "w") as handle:
+        json.dump(results, handle, indent=2)
+    print("| run | precision | trainable / total params | first loss | last loss | eval loss | tokens/s | peak GPU MiB | wall s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for key, r in results.items():
+        fmt = lambda v, spec: "n/a" if v is None else format(v, spec)  # noqa: E731
+        print(
+            f"| {key} | {r['precision']} | {r['trainableParameters']:,} / {r['totalParameters']:,} | {fmt(r['firstLoss'], '.3f')} | "
+            f"{fmt(r['lastLoss'], '.3f')} | {fmt(r['evalLoss'], '.3f')} | {fmt(r['tokensPerSecond'], ',.0f')} | {r['peakGpuMemoryMiB']:.0f} | {r['wallSeconds']:.1f} |"
+        )
+    device = next(iter(results.values()))["device"] if results else "?"
+    print(f"\ndevice: {device}; epochs {args.epochs}, batch {args.batch_size}, {args.train_examples} training examples")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
