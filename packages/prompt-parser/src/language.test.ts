@@ -39,7 +39,19 @@ describe('detectLanguage', () => {
     }
   });
 
+  it('detects real English sentences (ViGGO) as English, at least 99% of them', () => {
+    const sentences = readFileSync(resolve(import.meta.dirname, '../../../../shared/data/tasks/viggo/valid.csv'), 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((row) => /^"[^"]+","?(.*?)"?$/.exec(row)?.[1])
+      .filter((text): text is string => Boolean(text));
+    expect(sentences.length).toBeGreaterThan(500);
+    const english = sentences.filter((text) => detectLanguage(text).language === 'en').length;
+    expect(english / sentences.length).toBeGreaterThanOrEqual(0.99);
+  });
+
   it('detects other languages by script or trigrams', () => {
+    expect(detectLanguage('Traduza a frase para o inglês, por favor.').language).toBe('pt');
     expect(detectLanguage('把下面的句子翻译成英文。').language).toBe('zh');
     expect(detectLanguage('다음 문장을 영어로 번역하세요.').language).toBe('ko');
     expect(detectLanguage('Переведите предложение на английский язык.').language).toBe('ru');

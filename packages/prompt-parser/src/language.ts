@@ -4,7 +4,7 @@ import { francAll } from 'franc';
 const ISO_639_3_TO_1: Record<string, string> = {
   afr: 'af', amh: 'am', arb: 'ar', azj: 'az', bel: 'be', ben: 'bn', bos: 'bs', bul: 'bg', cat: 'ca',
   ces: 'cs', ckb: 'ku', cmn: 'zh', dan: 'da', deu: 'de', ell: 'el', eng: 'en', est: 'et', eus: 'eu',
-  fin: 'fi', fra: 'fr', gle: 'ga', glg: 'gl', guj: 'gu', hau: 'ha', heb: 'he', hin: 'hi', hrv: 'hr',
+  fin: 'fi', fra: 'fr', gle: 'ga', guj: 'gu', hau: 'ha', heb: 'he', hin: 'hi', hrv: 'hr',
   hun: 'hu', hye: 'hy', ibo: 'ig', ind: 'id', isl: 'is', ita: 'it', jav: 'jv', jpn: 'ja', kan: 'kn',
   kat: 'ka', kaz: 'kk', khm: 'km', kor: 'ko', lao: 'lo', lit: 'lt', lvs: 'lv', mal: 'ml', mar: 'mr',
   mkd: 'mk', mya: 'my', nld: 'nl', nob: 'nb', npi: 'ne', pan: 'pa', pes: 'fa', pol: 'pl', por: 'pt',
@@ -29,12 +29,14 @@ const ENGLISH_WORDS = new Set(
     'text sentence sentences word words translate classify summarize extract convert label following your you ' +
     'please should must can will would one two three code task example examples it\'s their them they we our ' +
     'convert detect natural language query queries statement statements news comment comments review reviews ' +
-    'sentiment story title name list number english french spanish german japanese chinese python sql json'
+    'sentiment story title name list number english french spanish german japanese chinese python sql json ' +
+    'my have has had got get like yet ever how know did just very there here want need use using could may ' +
+    'might game games play enjoy make makes think good'
   ).split(' '),
 );
 
 export interface DetectLanguageOptions {
-  /** ISO 639-3 codes franc may choose from (default: DEFAULT_CANDIDATE_LANGUAGES). */
+  /** ISO 639-3 codes franc may choose from (default: DEFAULT_CANDIDATE_LANGUAGES; Galician is left out, as franc reads short Portuguese as Galician). */
   candidates?: readonly string[];
   /** Fewer letters than this give `und` (default 10). */
   minLetters?: number;
@@ -128,6 +130,10 @@ export function detectLanguage(text: string, options: DetectLanguageOptions = {}
   const englishScore = ranked.find(([code]) => code === 'eng')?.[1] ?? 0;
   if (best[0] !== 'eng' && counts.latin >= nonLatin && !/[^\u0000-\u007f]/u.test(prose.replace(/[^\p{L}]/gu, '')) && englishScore >= 0.85) {
     return { language: 'en', iso6393: 'eng', method: 'trigrams', confidence: englishScore - 0.85 };
+  }
+  // Short Portuguese reads as Spanish or Catalan by trigrams; ã/õ and circumflexes are not Spanish.
+  if ((best[0] === 'spa' || best[0] === 'cat') && /[ãõêâô]|ção\b|ções\b/iu.test(prose)) {
+    return { language: 'pt', iso6393: 'por', method: 'trigrams', confidence: 0.5 };
   }
   // franc mixes up Cyrillic languages on short text; a few letters settle the common cases.
   if (counts.cyrillic > counts.latin) {
