@@ -60,7 +60,7 @@ try {
       context,
     );
   });
-  console.log(`trainer: ${steps} step events end to end (validate, estimate, spawn, parse, store, progress) in ${trainerMs.toFixed(0)} ms = ${Math.round(steps / (trainerMs / 1000)).toLocaleString('en-US')} steps/s`);
+  console.log(`trainer: ${steps} progress events end to end (validate, estimate, spawn, parse, store, progress) in ${trainerMs.toFixed(0)} ms = ${Math.round(steps / (trainerMs / 1000)).toLocaleString('en-US')} steps/s`);
 
   // 3. Data validation (text and chat formats) over 100k rows.
   const big = join(dir, 'big.jsonl');
