@@ -4,7 +4,7 @@ import { checkPromptBudget, checkPromptText, promptTokenBudget } from './prompt-
 import { buildSpec, emitProgress, note, type PromptParseResult, type SpecOptions } from './spec-builder.js';
 
 export interface DeterministicPromptParserOptions extends SpecOptions {
-  /** Layouts to recognise, in order. Default: json, json-list, sections, labeled-pairs. */
+  /** Layouts to recognise, in order. Default: json, json-list, sections, labeled-pairs, arrows. */
   layouts?: readonly Exclude<PromptLayout, 'plain'>[];
   /** Largest prompt, in estimated tokens; default half the teacher's context window when known. */
   maxPromptTokens?: number;
@@ -13,7 +13,8 @@ export interface DeterministicPromptParserOptions extends SpecOptions {
 /**
  * Splits prompts that mark their examples, with no LLM: `Input:`/`Output:` (or `Q:`/`A:`,
  * `input="..."`, `入力:`/`出力:`, ...) pairs, Markdown `###` sections, a JSON object
- * `{instruction, examples}`, or an instruction followed by a JSON list / JSON Lines of pairs.
+ * `{instruction, examples}`, an instruction followed by a JSON list / JSON Lines of pairs, or
+ * one example a line as `input -> output`.
  * A prompt in none of these layouts is read as an instruction without examples.
  */
 export class DeterministicPromptParser implements PromptParser {
@@ -42,7 +43,7 @@ export class DeterministicPromptParser implements PromptParser {
     let split = this.split(text);
     if (!split) {
       split = { instruction: text.trim(), examples: [], layout: 'plain' };
-      note(context, notes, 'No marked examples found (Input:/Output:, Q:/A:, ### sections or a JSON list): the whole prompt is the instruction and the spec has no examples.');
+      note(context, notes, 'No marked examples found (Input:/Output:, Q:/A:, ### sections, a JSON list or `input -> output` lines): the whole prompt is the instruction and the spec has no examples.');
     }
     return buildSpec(split, context, this.options, notes);
   }

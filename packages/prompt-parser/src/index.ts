@@ -2,6 +2,7 @@ export { createPromptParser, DefaultPromptParser, type PromptParserOptions } fro
 export { DeterministicPromptParser, type DeterministicPromptParserOptions } from './deterministic-parser.js';
 export { LLMPromptParser, LLM_PARSER_SYSTEM_PROMPT, type LLMPromptParserOptions, type LLMParserAnswer } from './llm-parser.js';
 export {
+  splitArrows,
   splitJsonList,
   splitJsonObject,
   splitLabeledPairs,

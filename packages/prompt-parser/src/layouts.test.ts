@@ -217,3 +217,31 @@ describe('text around the examples', () => {
     ]);
   });
 });
+
+describe('more layouts', () => {
+  it('reads one example a line with arrows', () => {
+    const split = parser.split('Translate English to French.\n\n- cat -> chat\n- dog -> chien\n- "good morning" → "bonjour"\n\nUse lower case.');
+    expect(split).toEqual({
+      instruction: 'Translate English to French.\n\nUse lower case.',
+      examples: [
+        { input: 'cat', output: 'chat' },
+        { input: 'dog', output: 'chien' },
+        { input: 'good morning', output: 'bonjour' },
+      ],
+      layout: 'arrows',
+    });
+  });
+
+  it('does not read a single arrow in prose as examples', () => {
+    expect(parser.split('Map each input -> output pair to JSON, keeping the order.')).toBeUndefined();
+  });
+
+  it('drops "Example N:" headings between labeled examples', () => {
+    const split = parser.split('Fix the grammar.\n\nExample 1:\nInput: he go home\nOutput: he goes home\n\nExample 2:\nInput: they was late\nOutput: they were late');
+    expect(split?.instruction).toBe('Fix the grammar.');
+    expect(split?.examples).toEqual([
+      { input: 'he go home', output: 'he goes home' },
+      { input: 'they was late', output: 'they were late' },
+    ]);
+  });
+});

@@ -1,7 +1,7 @@
 import type { Demonstration } from '@prompt2model/core';
 
 /** Which prompt layout the deterministic parser recognised. */
-export type PromptLayout = 'json' | 'json-list' | 'labeled-pairs' | 'sections' | 'plain';
+export type PromptLayout = 'json' | 'json-list' | 'labeled-pairs' | 'sections' | 'arrows' | 'plain';
 
 /** A prompt cut into its instruction and demonstrations, before language detection and checks. */
 export interface SplitPrompt {
@@ -32,6 +32,8 @@ const INSTRUCTION_TITLES = new Set([
   '指示', 'タスク', '説明', '지시', '指令', '任务',
 ]);
 const EXAMPLES_TITLE = /^(?:(?:few[- ]shot |some |more )?examples?|demonstrations?|samples?|例|例題|入出力例|예시|示例|例子)(?:\s*#?\d+)?$/iu;
+
+const EXAMPLE_HEADING = /^\s*(?:#+\s*)?(?:\*\*|__)?(?:example|sample|demonstration|例|例題|예시|예|示例|例子)\s*#?\d*\s*(?:\*\*|__)?[:：.]?(?:\*\*|__)?\s*$/iu;
 
 /** `Input:`, `**Q:**`, `- Output 2:`, `output="..."`, `入力：` — a label at the start of a line. */
 const LABEL_LINE =
@@ -85,7 +87,8 @@ function choosePair(found: readonly LabelLine[]): { input: string; output: strin
 
 /** Removes blank and separator-only lines (`---`, `###`, `***`) around a block of lines. */
 function trimBlock(lines: readonly string[]): string {
-  const isFiller = (line: string) => /^\s*(?:[-=*#_~]{3,}\s*)?$/.test(line);
+  // Blank lines, rules (`---`, `###`), and headings that only number the examples (`Example 2:`).
+  const isFiller = (line: string) => /^\s*(?:[-=*#_~]{3,}\s*)?$/.test(line) || EXAMPLE_HEADING.test(line);
   let start = 0;
   let end = lines.length;
   while (start < end && isFiller(lines[start]!)) start++;
@@ -364,10 +367,47 @@ function parseJsonExamples(body: string): Demonstration[] | undefined {
   }
 }
 
+const ARROW_LINE = /^\s*(?:[-*•]\s+|\d{1,3}[.)]\s+)?(?<input>\S.*?)\s+(?:->|=>|→|⇒)\s+(?<output>\S.*?)\s*$/u;
+
+/**
+ * One example a line, `input -> output` (or `=>`, `→`), at least two such lines in a row after the
+ * instruction: `cat -> chat`, `- 3 + 4 => 7`. Lines with more than one arrow are not examples.
+ */
+export function splitArrows(text: string): SplitPrompt | undefined {
+  const lines = text.split('\n');
+  const isExample = (line: string) => ARROW_LINE.test(line) && (line.match(/->|=>|→|⇒/gu)?.length ?? 0) === 1;
+  let start = -1;
+  for (let index = 0; index + 1 < lines.length; index++) {
+    if (isExample(lines[index]!) && isExample(lines[index + 1]!)) {
+      start = index;
+      break;
+    }
+  }
+  if (start < 0) return undefined;
+  let end = start;
+  while (end < lines.length && (isExample(lines[end]!) || (lines[end]!.trim() === '' && isExample(lines[end + 1] ?? '')))) end++;
+  const examples = lines
+    .slice(start, end)
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const groups = ARROW_LINE.exec(line)!.groups!;
+      return { input: stripQuotes(groups.input!), output: stripQuotes(groups.output!) };
+    });
+  const before = dropExamplesHeader(trimBlock(lines.slice(0, start)));
+  const after = trimBlock(lines.slice(end));
+  return { instruction: [before, after].filter(Boolean).join('\n\n'), examples, layout: 'arrows' };
+}
+
+function stripQuotes(value: string): string {
+  const match = /^(["'“‘`])(.*)(["'”’`])$/su.exec(value.trim());
+  return match ? match[2]! : value.trim();
+}
+
 /** The layouts in the order they are tried: the most explicit first. */
 export const LAYOUT_SPLITTERS: ReadonlyArray<readonly [PromptLayout, (text: string) => SplitPrompt | undefined]> = [
   ['json', splitJsonObject],
   ['json-list', splitJsonList],
   ['sections', splitSections],
   ['labeled-pairs', splitLabeledPairs],
+  ['arrows', splitArrows],
 ];
