@@ -1,7 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { downloadFile, HubApiError, InvalidApiResponseFormatError, listFiles, listModels } from '@huggingface/hub';
 import {
   APICallError,
   JsonlWriter,
@@ -14,6 +13,8 @@ import {
 } from '@prompt2model/core';
 import { ModelIndex, type BuildModelIndexOptions, type ModelCardRecord } from './model-index.js';
 import { detectArchitecture, parseCardMetadata, type ModelConfigHints } from './model-card.js';
+
+type HubModule = typeof import('@huggingface/hub');
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 export const DEFAULT_HUB_TASKS = ['text2text-generation', 'text-generation'] as const;
@@ -88,6 +89,9 @@ export function defaultHubCacheDir(): string {
  * `RequestScheduler`, so 429 and 5xx answers are retried with backoff.
  */
 export async function fetchHubModelCards(options: HubSnapshotOptions = {}): Promise<HubModelRecord[]> {
+  // Loaded on first use: searching a saved index never needs the Hub client.
+  const hub = await import('@huggingface/hub');
+  const { downloadFile, listModels } = hub;
   const hubUrl = (options.hubUrl ?? process.env.HF_ENDPOINT ?? DEFAULT_HUB_URL).replace(/\/+$/, '');
   const accessToken = options.accessToken ?? process.env.HF_TOKEN ?? undefined;
   const credentials = accessToken ? { accessToken } : {};
@@ -99,7 +103,7 @@ export async function fetchHubModelCards(options: HubSnapshotOptions = {}): Prom
       try {
         return await task();
       } catch (error) {
-        throw toApiError(error, what);
+        throw toApiError(hub, error, what);
       }
     }, options.signal ? { signal: options.signal } : {});
 
@@ -152,7 +156,7 @@ export async function fetchHubModelCards(options: HubSnapshotOptions = {}): Prom
           return blob ? await blob.text() : '';
         });
         const parameters = parameterCount(model.safetensors);
-        const sizeBytes = safetensorsBytes(model.safetensors) ?? (await call(`files of ${model.id}`, () => weightsSize(common, model.id)));
+        const sizeBytes = safetensorsBytes(model.safetensors) ?? (await call(`files of ${model.id}`, () => weightsSize(hub, common, model.id)));
         const license = normaliseLicense(model.cardData?.license) ?? parseCardMetadata(card).license;
         record = {
           id: model.id,
@@ -247,13 +251,17 @@ function safetensorsBytes(safetensors: ListedModel['safetensors']): number | und
 }
 
 /** Size of one framework's weights (safetensors, else PyTorch, else TF/Flax), from the file tree. */
-async function weightsSize(common: { hubUrl: string; accessToken?: string; fetch?: typeof fetch }, id: string): Promise<number | undefined> {
+async function weightsSize(
+  hub: HubModule,
+  common: { hubUrl: string; accessToken?: string; fetch?: typeof fetch },
+  id: string,
+): Promise<number | undefined> {
   const groups: Array<[RegExp, number]> = [
     [/\.safetensors$/, 0],
     [/^pytorch_model.*\.bin$/, 0],
     [/\.(h5|msgpack)$/, 0],
   ];
-  for await (const file of listFiles({ ...common, repo: { type: 'model', name: id }, recursive: true })) {
+  for await (const file of hub.listFiles({ ...common, repo: { type: 'model', name: id }, recursive: true })) {
     if (file.type !== 'file') continue;
     const name = file.path.split('/').pop() ?? file.path;
     const group = groups.find(([pattern]) => pattern.test(name));
@@ -285,9 +293,9 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
-function toApiError(error: unknown, what: string): unknown {
+function toApiError(hub: HubModule, error: unknown, what: string): unknown {
   if (APICallError.isInstance(error) || Prompt2ModelError.isInstance(error)) return error;
-  if (error instanceof HubApiError) {
+  if (error instanceof hub.HubApiError) {
     return new APICallError({
       message: `Hugging Face Hub: ${what} failed (${error.statusCode}): ${error.message}`,
       url: error.url,
@@ -300,7 +308,7 @@ function toApiError(error: unknown, what: string): unknown {
           : {}),
     });
   }
-  if (error instanceof InvalidApiResponseFormatError) {
+  if (error instanceof hub.InvalidApiResponseFormatError) {
     return new APICallError({ message: `Hugging Face Hub: ${what}: unexpected response (${error.message})`, isRetryable: false, cause: error });
   }
   if (error instanceof Error && error.name === 'AbortError') return error;
