@@ -245,3 +245,13 @@ describe('more layouts', () => {
     ]);
   });
 });
+
+describe('code in examples', () => {
+  it('does not take assignments in code outputs for labels', () => {
+    const split = parser.split('Answer with Python code.\nQ: make a list of 1 and 2\nA:\na = [1, 2]\nq = a[0]\nQ: empty dict\nA: d = {}');
+    expect(split?.examples).toEqual([
+      { input: 'make a list of 1 and 2', output: 'a = [1, 2]\nq = a[0]' },
+      { input: 'empty dict', output: 'd = {}' },
+    ]);
+  });
+});

@@ -61,6 +61,8 @@ function labelLines(lines: readonly string[]): LabelLine[] {
     // `https://...` or `Note: ...` inside prose: a label has at most three words.
     const label = normalizeLabel(match.groups.label!);
     if (label.split(' ').length > 3) return;
+    // `=` marks a label only before a quoted value (`input="..."`), never in code (`a = [1, 2]`).
+    if (match.groups.sep === '=' && !/^\s*["']/.test(match.groups.rest!)) return;
     found.push({ index, label, separator: match.groups.sep!, rest: match.groups.rest! });
   });
   return found;
