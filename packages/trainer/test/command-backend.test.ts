@@ -33,8 +33,8 @@ describe('CommandBackend', () => {
     const { context, events } = await makeContext(out);
     const model = await createTrainer({ backend }).train(job() as never, context);
     expect(model.backend).toBe('command');
-    expect(model.reference).toBe(join(out, 'training/job/output/merged'));
-    expect(existsSync(join(out, 'training/job/output/result.json'))).toBe(true);
+    expect(model.reference).toBe(join(out, 'training', model.jobId!, 'output/merged'));
+    expect(existsSync(join(out, 'training', model.jobId!, 'output/result.json'))).toBe(true);
     expect(model.metrics.steps).toBe(4);
     expect(model.metrics.estimatedCostUsd).toBeGreaterThan(0);
     expect(events.some((e) => e.type === 'progress' && e.done === 4 && e.total === 4)).toBe(true);

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createStageContext, type ProgressEvent, type RequestSchedulerOptions, type StageContext } from '@prompt2model/core';
@@ -27,4 +27,10 @@ export async function makeContext(
   const events: ProgressEvent[] = [];
   context.events.on((event) => events.push(event));
   return { context, events };
+}
+
+/** The job folder the trainer recorded in the run folder's training/handle.json. */
+export async function jobDirOf(outDir: string): Promise<string> {
+  const saved = JSON.parse(await readFile(join(outDir, 'training/handle.json'), 'utf8')) as { handle: { dir: string } };
+  return saved.handle.dir;
 }

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, BudgetExceededError, readJsonlAll, type ProgressEvent } from '@prompt2model/core';
 import { createTrainer, LocalBackend, parseEventLine, runWorkerProcess } from '../src/index.js';
-import { FAKE_WORKER, makeContext, tempDir, toyRows, writeRows } from './helpers.js';
+import { FAKE_WORKER, jobDirOf, makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 
 function backend(scenario: string, extra: Partial<ConstructorParameters<typeof LocalBackend>[0]> = {}) {
   return new LocalBackend({ workerCommand: [process.execPath, FAKE_WORKER], env: { FAKE_WORKER_SCENARIO: scenario }, cancelGraceMs: 5000, ...extra });
@@ -57,8 +56,10 @@ describe('LocalBackend with a stand-in worker', () => {
     const trainer = createTrainer({ backend: backend('success') });
     const model = await trainer.train(job() as never, context);
     expect(model.kind).toBe('local-folder');
-    expect(model.reference).toBe(join(out, 'training/job/output/merged'));
-    expect(model.artifacts.adapter).toBe(join(out, 'training/job/output/adapter'));
+    const jobDir = await jobDirOf(out);
+    expect(jobDir).toBe(join(out, 'training', model.jobId!));
+    expect(model.reference).toBe(join(jobDir, 'output/merged'));
+    expect(model.artifacts.adapter).toBe(join(jobDir, 'output/adapter'));
     expect(model.metrics.steps).toBe(8);
     expect(model.metrics.estimatedCostUsd).toBe(0);
     const progress = events.filter((e): e is Extract<ProgressEvent, { type: 'progress' }> => e.type === 'progress');
@@ -71,7 +72,7 @@ describe('LocalBackend with a stand-in worker', () => {
     const stored = await readJsonlAll<{ type: string }>(join(out, 'training/events.jsonl'));
     expect(stored.map((e) => e.type)).toEqual(expect.arrayContaining(['start', 'step', 'eval', 'checkpoint', 'done']));
     // The worker got the validated job with the T5 LoRA target modules and self-contained data paths.
-    const config = JSON.parse(await readFile(join(out, 'training/job/job.json'), 'utf8'));
+    const config = JSON.parse(await readFile(join(jobDir, 'job.json'), 'utf8'));
     expect(config.job.lora.targetModules).toEqual(['q', 'k', 'v', 'o']);
     expect(config.job.data).toEqual({ train: 'data/train.jsonl', validation: 'data/validation.jsonl' });
     const handle = JSON.parse(await readFile(join(out, 'training/handle.json'), 'utf8'));
@@ -81,6 +82,18 @@ describe('LocalBackend with a stand-in worker', () => {
     const again = await makeContext(out);
     const second = await createTrainer({ backend: backend('crash') }).train(job() as never, again.context);
     expect(second.reference).toBe(model.reference);
+  });
+
+  it('starts a new job (own folder) when the job changes, never reusing another job\'s result', async () => {
+    const out = join(dir, 'run-change');
+    const first = await makeContext(out);
+    const one = await createTrainer({ backend: backend('success') }).train(job() as never, first.context);
+    const second = await makeContext(out);
+    const two = await createTrainer({ backend: backend('success') }).train({ ...job(), epochs: 3 } as never, second.context);
+    expect(two.jobId).not.toBe(one.jobId);
+    expect(two.metrics.steps).toBe(12);
+    expect(one.metrics.steps).toBe(8);
+    expect(second.events.some((e) => e.type === 'log' && /holds a different training job/.test(e.message))).toBe(true);
   });
 
   it('fails with the worker error message and its hint', async () => {
@@ -107,8 +120,7 @@ describe('LocalBackend with a stand-in worker', () => {
     const { context } = await makeContext(out, { maxCostUsd: 0.000001 });
     const trainer = createTrainer({ backend: backend('success', { gpuHourlyUsd: 100 }) });
     await expect(trainer.train(job() as never, context)).rejects.toSatisfy((e: unknown) => BudgetExceededError.isInstance(e));
-    expect(existsSync(join(out, 'training/job/job.json'))).toBe(false);
-    expect(existsSync(join(out, 'training/estimate.json'))).toBe(true);
+    expect(await readdir(join(out, 'training'))).toEqual(['estimate.json']);
   });
 
   it('cancels cleanly on abort (the worker checkpoints) and resumes from that checkpoint on rerun', async () => {
@@ -121,7 +133,7 @@ describe('LocalBackend with a stand-in worker', () => {
     const longJob = { ...job(), epochs: 50 };
     const error = await createTrainer({ backend: backend('slow') }).train(longJob as never, context).catch((e: unknown) => e);
     expect(AbortError.isInstance(error)).toBe(true);
-    const checkpoint = JSON.parse(await readFile(join(out, 'training/job/output/checkpoint.json'), 'utf8')) as { step: number };
+    const checkpoint = JSON.parse(await readFile(join(await jobDirOf(out), 'output/checkpoint.json'), 'utf8')) as { step: number };
     expect(checkpoint.step).toBeGreaterThanOrEqual(3);
     expect(checkpoint.step).toBeLessThan(200);
     expect(events.filter((e) => e.type === 'progress').length).toBeLessThan(200);

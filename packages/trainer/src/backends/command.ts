@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   AbortError,
   hashValue,
@@ -43,7 +43,8 @@ export interface CommandBackendOptions {
   tokensPerSecondPerGpu?: number;
   gpus?: number;
   cancelGraceMs?: number;
-  jobDir?: string;
+  /** Folder of the job folders inside the run folder (default `training`). */
+  jobsDir?: string;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -71,8 +72,8 @@ export class CommandBackend implements TrainingBackend {
   }
 
   async submit(job: TrainingJobSpec, context: StageContext, resume?: TrainingJobHandle): Promise<TrainingJobHandle> {
-    const dir = resume?.dir ?? context.store.path(this.options.jobDir ?? 'training/job');
     const id = resume?.id ?? `p2m-${hashValue(job).slice(0, 12)}`;
+    const dir = resume?.dir ?? context.store.path(join(this.options.jobsDir ?? 'training', id));
     const handle: TrainingJobHandle = { ...resume, id, backend: this.name, dir };
     // A job still running remotely is re-attached, not re-launched; its folder is left alone.
     if (typeof handle.remoteJobId === 'string' && this.options.attach) return handle;

@@ -1,4 +1,4 @@
-import { delimiter } from 'node:path';
+import { delimiter, join } from 'node:path';
 import {
   hashValue,
   Prompt2ModelError,
@@ -34,8 +34,8 @@ export interface LocalBackendOptions {
   tokensPerSecondPerGpu?: number;
   /** Time the worker gets to save a checkpoint after Ctrl-C (default 60 s). */
   cancelGraceMs?: number;
-  /** Job folder inside the run folder (default `training/job`). */
-  jobDir?: string;
+  /** Folder of the job folders inside the run folder (default `training`); each job gets `<folder>/<job id>`. */
+  jobsDir?: string;
 }
 
 /** Trains on this machine's GPU(s) with the Python worker (transformers + peft + accelerate). */
@@ -58,10 +58,12 @@ export class LocalBackend implements TrainingBackend {
   }
 
   async submit(job: TrainingJobSpec, context: StageContext, resume?: TrainingJobHandle): Promise<TrainingJobHandle> {
-    const dir = resume?.dir ?? context.store.path(this.options.jobDir ?? 'training/job');
+    // One folder per job: a changed job never picks up another job's checkpoints or result.
+    const id = resume?.id ?? `${this.name}-${hashValue(job).slice(0, 12)}`;
+    const dir = resume?.dir ?? context.store.path(join(this.options.jobsDir ?? 'training', id));
     // Rewriting job.json and the data is safe on resume: the worker continues from output/ checkpoints.
     await prepareJobFolder(dir, job);
-    return { id: resume?.id ?? `${this.name}-${hashValue(job).slice(0, 12)}`, backend: this.name, dir };
+    return { id, backend: this.name, dir };
   }
 
   async *watch(handle: TrainingJobHandle, context: StageContext): AsyncIterable<TrainingEvent> {
