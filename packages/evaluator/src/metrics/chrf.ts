@@ -95,189 +95,252 @@ function fScore(statistics: ArrayLike<number>, order: number, beta: number, epsS
   return 100 * result;
 }
 
-/**
- * Gives each distinct (prefix id, symbol) pair a small integer id, so an n-gram is identified by
- * one number built from its (n-1)-gram prefix: no substrings, no string hashing. The table is
- * cleared (by generation stamp, in O(1)) for every sentence, so it stays small and in cache.
- */
-class PairInterner {
-  private capacity = 1 << 12;
-  /** Interleaved slots of four: generation stamp, prefix, symbol, id (one cache line per probe). */
-  private table = new Int32Array(this.capacity * 4);
-  private generation = 1;
-  private size = 0;
+/** Largest directly addressed n-gram table (entries); longer sentences fall back to a hash map. */
+const MAX_DIRECT_TABLE = 1 << 20;
 
-  /** Ids handed out since the last reset; ids are 1..count. */
-  get count(): number {
-    return this.size;
+/**
+ * Gives the n-grams of one order, within one sentence (its hypothesis and references), dense ids
+ * 1..count: an n-gram is its (n-1)-gram prefix id plus its last symbol, looked up in a directly
+ * addressed table (no hashing, no substrings). Stamps clear the table in O(1) between uses.
+ */
+class NgramTable {
+  private stamps = new Int32Array(1 << 14);
+  private ids = new Int32Array(1 << 14);
+  private readonly hashed = new Map<number, number>();
+  private generation = 0;
+  private width = 1;
+  private direct = true;
+  count = 0;
+
+  /** Starts a new order: prefixes are 1..prefixCount, symbols 1..symbolCount. */
+  begin(prefixCount: number, symbolCount: number): void {
+    this.generation++;
+    this.count = 0;
+    this.width = symbolCount + 1;
+    const size = (prefixCount + 1) * this.width;
+    this.direct = size <= MAX_DIRECT_TABLE;
+    if (!this.direct) this.hashed.clear();
+    else if (this.stamps.length < size) {
+      const capacity = Math.min(MAX_DIRECT_TABLE, Math.max(size, this.stamps.length * 2));
+      this.stamps = new Int32Array(capacity);
+      this.ids = new Int32Array(capacity);
+    }
   }
+
+  id(prefix: number, symbol: number): number {
+    const key = prefix * this.width + symbol;
+    if (this.direct) {
+      if (this.stamps[key] !== this.generation) {
+        this.stamps[key] = this.generation;
+        this.ids[key] = ++this.count;
+      }
+      return this.ids[key]!;
+    }
+    let id = this.hashed.get(key);
+    if (id === undefined) {
+      id = ++this.count;
+      this.hashed.set(key, id);
+    }
+    return id;
+  }
+}
+
+/** Code point → dense symbol id 1..size, for one sentence. */
+class Alphabet {
+  private readonly bmpStamps = new Int32Array(0x10000);
+  private readonly bmpIds = new Int32Array(0x10000);
+  private readonly astral = new Map<number, number>();
+  private generation = 0;
+  size = 0;
 
   reset(): void {
     this.generation++;
     this.size = 0;
+    this.astral.clear();
   }
 
-  intern(prefix: number, symbol: number): number {
-    const table = this.table;
-    const mask = this.capacity - 1;
-    const generation = this.generation;
-    let slot = Math.imul(Math.imul(prefix, 0x01000193) ^ symbol, 0x9e3779b1) >>> 0;
-    slot = (slot ^ (slot >>> 15)) & mask;
-    for (;;) {
-      const base = slot << 2;
-      if (table[base] !== generation) {
-        const id = ++this.size;
-        table[base] = generation;
-        table[base + 1] = prefix;
-        table[base + 2] = symbol;
-        table[base + 3] = id;
-        if (this.size * 2 > this.capacity) this.grow();
-        return id;
+  id(codePoint: number): number {
+    if (codePoint < 0x10000) {
+      if (this.bmpStamps[codePoint] !== this.generation) {
+        this.bmpStamps[codePoint] = this.generation;
+        this.bmpIds[codePoint] = ++this.size;
       }
-      if (table[base + 1] === prefix && table[base + 2] === symbol) return table[base + 3]!;
-      slot = (slot + 1) & mask;
+      return this.bmpIds[codePoint]!;
     }
-  }
-
-  private grow(): void {
-    const old = this.table;
-    const generation = this.generation;
-    this.capacity *= 2;
-    this.table = new Int32Array(this.capacity * 4);
-    const count = this.size;
-    this.size = 0;
-    // Re-insert in id order so every n-gram keeps its id.
-    const entries: number[][] = [];
-    for (let base = 0; base < old.length; base += 4) {
-      if (old[base] === generation) entries[old[base + 3]! - 1] = [old[base + 1]!, old[base + 2]!];
+    let id = this.astral.get(codePoint);
+    if (id === undefined) {
+      id = ++this.size;
+      this.astral.set(codePoint, id);
     }
-    for (let index = 0; index < count; index++) this.intern(entries[index]![0]!, entries[index]![1]!);
+    return id;
   }
 }
 
-/** The n-grams of one segment, each order as an array of interned ids. */
-type SegmentNgrams = Int32Array[];
-
-/** Extracts and counts n-grams for one chrF computation (one call of `chrF`/`sentenceChrF`). */
+/**
+ * Computes sacrebleu's chrF statistics sentence by sentence. All n-grams of a sentence (the
+ * hypothesis and its references) live in one reused arena of ids: segment `s`, order `k` is
+ * `arena[starts[k * segments + s] ..+ lengths[...]]`.
+ */
 class ChrFScorer {
-  /** Starts a new sentence: n-gram ids of earlier sentences are forgotten. */
-  reset(): void {
-    this.chars.reset();
-    this.wordNgrams.reset();
-    if (this.words.size > 100_000) this.words.clear();
-  }
-
-  private readonly chars = new PairInterner();
-  private readonly wordNgrams = new PairInterner();
-  private readonly words = new Map<string, number>();
-  private counts = new Int32Array(1 << 12);
-  private codePoints = new Int32Array(256);
   readonly order: number;
+  private readonly alphabet = new Alphabet();
+  private readonly table = new NgramTable();
+  private readonly words = new Map<string, number>();
+  private arena = new Int32Array(1 << 14);
+  private starts = new Int32Array(64);
+  private lengths = new Int32Array(64);
+  private counts = new Int32Array(1 << 10);
+  private scratch: Float64Array;
 
   constructor(readonly options: ResolvedChrFOptions) {
     this.order = options.charOrder + options.wordOrder;
+    this.scratch = new Float64Array(3 * this.order);
   }
 
-  ngrams(rawText: string): SegmentNgrams {
-    const text = this.options.lowercase ? rawText.toLowerCase() : rawText;
-    const { charOrder, wordOrder, whitespace } = this.options;
-    const result: SegmentNgrams = [];
-    // Code points (Python indexes strings by code point), whitespace dropped unless kept.
-    if (this.codePoints.length < text.length) this.codePoints = new Int32Array(text.length * 2);
-    const codePoints = this.codePoints;
-    let length = 0;
-    for (let index = 0; index < text.length; index++) {
-      let unit = text.charCodeAt(index);
-      if (unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length) {
-        const low = text.charCodeAt(index + 1);
-        if (low >= 0xdc00 && low <= 0xdfff) {
-          unit = (unit - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
-          index++;
+  score(statistics: ArrayLike<number>): number {
+    return fScore(statistics, this.order, this.options.beta, this.options.epsSmoothing);
+  }
+
+  /**
+   * `[hyp, ref, match]` per order of `hypothesis` against the reference with the best
+   * sentence-level F-score (the first one on ties), written into `best`.
+   */
+  sentenceStatistics(hypothesis: string, references: readonly string[], best: Float64Array): void {
+    const { charOrder, wordOrder, whitespace, lowercase } = this.options;
+    const segments = references.length + 1;
+    const texts = new Array<string>(segments);
+    let bound = 0;
+    for (let s = 0; s < segments; s++) {
+      const raw = s < references.length ? references[s]! : hypothesis;
+      texts[s] = lowercase ? raw.toLowerCase() : raw;
+      bound += texts[s]!.length;
+    }
+    bound *= this.order;
+    if (this.arena.length < bound) this.arena = new Int32Array(Math.max(bound, this.arena.length * 2));
+    if (this.starts.length < segments * this.order) {
+      this.starts = new Int32Array(segments * this.order * 2);
+      this.lengths = new Int32Array(segments * this.order * 2);
+    }
+    const arena = this.arena;
+    const starts = this.starts;
+    const lengths = this.lengths;
+    let used = 0;
+    let maxId = 0;
+
+    if (charOrder > 0) {
+      // Order 1: code points (Python indexes by code point) as dense symbols; whitespace dropped unless kept.
+      const alphabet = this.alphabet;
+      alphabet.reset();
+      for (let s = 0; s < segments; s++) {
+        const text = texts[s]!;
+        starts[s] = used;
+        for (let index = 0; index < text.length; index++) {
+          let unit = text.charCodeAt(index);
+          if (unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length) {
+            const low = text.charCodeAt(index + 1);
+            if (low >= 0xdc00 && low <= 0xdfff) {
+              unit = (unit - 0xd800) * 0x400 + (low - 0xdc00) + 0x10000;
+              index++;
+            }
+          }
+          if (!whitespace && isPythonWhitespace(unit)) continue;
+          arena[used++] = alphabet.id(unit);
         }
+        lengths[s] = used - starts[s]!;
       }
-      if (!whitespace && isPythonWhitespace(unit)) continue;
-      codePoints[length++] = unit;
+      used = this.higherOrders(0, charOrder, segments, alphabet.size, used);
+      maxId = Math.max(maxId, alphabet.size, this.table.count);
     }
-    let previous: Int32Array | undefined;
-    for (let n = 1; n <= charOrder; n++) {
-      const count = Math.max(0, length - n + 1);
-      const ids = new Int32Array(count);
-      for (let index = 0; index < count; index++) {
-        ids[index] = this.chars.intern(previous ? previous[index]! : 0, codePoints[index + n - 1]!);
-      }
-      result.push(ids);
-      previous = ids;
-    }
+
     if (wordOrder > 0) {
-      const tokens = splitPunctuation(text);
-      const symbols = new Int32Array(tokens.length);
-      for (let index = 0; index < tokens.length; index++) {
-        const token = tokens[index]!;
-        let symbol = this.words.get(token);
-        if (symbol === undefined) {
-          symbol = this.words.size;
-          this.words.set(token, symbol);
+      const words = this.words;
+      words.clear();
+      const base = charOrder * segments;
+      for (let s = 0; s < segments; s++) {
+        starts[base + s] = used;
+        for (const token of splitPunctuation(texts[s]!)) {
+          let symbol = words.get(token);
+          if (symbol === undefined) {
+            symbol = words.size + 1;
+            words.set(token, symbol);
+          }
+          arena[used++] = symbol;
         }
-        symbols[index] = symbol;
+        lengths[base + s] = used - starts[base + s]!;
       }
-      previous = undefined;
-      for (let n = 1; n <= wordOrder; n++) {
-        const count = Math.max(0, tokens.length - n + 1);
-        const ids = new Int32Array(count);
-        for (let index = 0; index < count; index++) {
-          ids[index] = this.wordNgrams.intern(previous ? previous[index]! : 0, symbols[index + n - 1]!);
-        }
-        result.push(ids);
-        previous = ids;
+      this.higherOrders(charOrder, wordOrder, segments, words.size, used);
+      maxId = Math.max(maxId, words.size, this.table.count);
+    }
+
+    if (this.counts.length <= maxId) this.counts = new Int32Array(Math.max(maxId + 1, this.counts.length * 2));
+    let bestScore = -1;
+    best.fill(0);
+    for (let r = 0; r < references.length; r++) {
+      this.matchStatistics(references.length, r, segments);
+      const score = this.score(this.scratch);
+      if (score > bestScore) {
+        bestScore = score;
+        best.set(this.scratch);
       }
     }
-    const needed = Math.max(this.chars.count, this.wordNgrams.count) + 1;
-    if (this.counts.length < needed) {
-      const grown = new Int32Array(Math.max(needed, this.counts.length * 2));
-      this.counts = grown;
-    }
-    return result;
   }
 
-  /** `[hyp, ref, match]` per order for one hypothesis against one reference, written into `out`. */
-  matchStatistics(hypothesis: SegmentNgrams, reference: SegmentNgrams, out: Float64Array): void {
-    const counts = this.counts;
+  /**
+   * Orders 2..count of one kind (characters or words) from the order-1 symbols at order index
+   * `first`: n-gram i of order n is (n-1)-gram i plus symbol i+n-1. Returns the arena end.
+   */
+  private higherOrders(first: number, count: number, segments: number, symbolCount: number, used: number): number {
+    const arena = this.arena;
+    const starts = this.starts;
+    const lengths = this.lengths;
+    let prefixCount = symbolCount;
+    let maxCount = 0;
+    for (let n = 2; n <= count; n++) {
+      this.table.begin(prefixCount, symbolCount);
+      const previous = (first + n - 2) * segments;
+      const current = (first + n - 1) * segments;
+      for (let s = 0; s < segments; s++) {
+        const symbols = starts[first * segments + s]!;
+        const prefixes = starts[previous + s]!;
+        const length = Math.max(0, lengths[previous + s]! - 1);
+        starts[current + s] = used;
+        lengths[current + s] = length;
+        for (let index = 0; index < length; index++) {
+          arena[used + index] = this.table.id(arena[prefixes + index]!, arena[symbols + index + n - 1]!);
+        }
+        used += length;
+      }
+      prefixCount = this.table.count;
+      maxCount = Math.max(maxCount, prefixCount);
+    }
+    // Keep `table.count` meaning "largest id handed out" for sizing the counts array.
+    this.table.count = maxCount;
+    return used;
+  }
+
+  /** Statistics of the hypothesis (the last segment) against reference segment `r`, into `scratch`. */
+  private matchStatistics(hypothesis: number, r: number, segments: number): void {
+    const { arena, starts, lengths, counts, scratch } = this;
     for (let order = 0; order < this.order; order++) {
-      const hyp = hypothesis[order]!;
-      const ref = reference[order]!;
-      for (let index = 0; index < hyp.length; index++) counts[hyp[index]!]!++;
+      const hypStart = starts[order * segments + hypothesis]!;
+      const hypLength = lengths[order * segments + hypothesis]!;
+      const refStart = starts[order * segments + r]!;
+      const refLength = lengths[order * segments + r]!;
+      for (let index = 0; index < hypLength; index++) counts[arena[hypStart + index]!]!++;
       let match = 0;
-      for (let index = 0; index < ref.length; index++) {
-        const id = ref[index]!;
+      for (let index = 0; index < refLength; index++) {
+        const id = arena[refStart + index]!;
         if (counts[id]! > 0) {
           match++;
           counts[id]!--;
         }
       }
-      for (let index = 0; index < hyp.length; index++) counts[hyp[index]!] = 0;
+      for (let index = 0; index < hypLength; index++) counts[arena[hypStart + index]!] = 0;
       // sacrebleu does not count hypothesis n-grams of an order the reference has none of.
-      out[3 * order] = ref.length > 0 ? hyp.length : 0;
-      out[3 * order + 1] = ref.length;
-      out[3 * order + 2] = match;
+      scratch[3 * order] = refLength > 0 ? hypLength : 0;
+      scratch[3 * order + 1] = refLength;
+      scratch[3 * order + 2] = match;
     }
-  }
-
-  /** Statistics against the reference with the best sentence-level F-score (the first on ties). */
-  bestStatistics(hypothesis: SegmentNgrams, references: SegmentNgrams[], scratch: Float64Array, best: Float64Array): void {
-    let bestScore = -1;
-    best.fill(0);
-    for (const reference of references) {
-      this.matchStatistics(hypothesis, reference, scratch);
-      const score = fScore(scratch, this.order, this.options.beta, this.options.epsSmoothing);
-      if (score > bestScore) {
-        bestScore = score;
-        best.set(scratch);
-      }
-    }
-  }
-
-  score(statistics: ArrayLike<number>): number {
-    return fScore(statistics, this.order, this.options.beta, this.options.epsSmoothing);
   }
 }
 
@@ -333,13 +396,9 @@ export function chrF(
   const scorer = new ChrFScorer(resolved);
   const width = 3 * scorer.order;
   const totals = new Float64Array(width);
-  const scratch = new Float64Array(width);
   const best = new Float64Array(width);
   for (let index = 0; index < predictions.length; index++) {
-    scorer.reset();
-    const referenceNgrams = asReferenceList(references[index]!, index).map((reference) => scorer.ngrams(reference));
-    const hypothesis = scorer.ngrams(predictions[index]!);
-    scorer.bestStatistics(hypothesis, referenceNgrams, scratch, best);
+    scorer.sentenceStatistics(predictions[index]!, asReferenceList(references[index]!, index), best);
     for (let k = 0; k < width; k++) totals[k]! += best[k]!;
   }
   return { score: scorer.score(totals), statistics: Array.from(totals), name: metricName(resolved) };
@@ -364,13 +423,9 @@ export function sentenceChrFScores(
     });
   }
   const scorer = new ChrFScorer(resolveOptions(options));
-  const width = 3 * scorer.order;
-  const scratch = new Float64Array(width);
-  const best = new Float64Array(width);
+  const best = new Float64Array(3 * scorer.order);
   return predictions.map((prediction, index) => {
-    scorer.reset();
-    const referenceNgrams = asReferenceList(references[index]!, index).map((reference) => scorer.ngrams(reference));
-    scorer.bestStatistics(scorer.ngrams(prediction), referenceNgrams, scratch, best);
+    scorer.sentenceStatistics(prediction, asReferenceList(references[index]!, index), best);
     return scorer.score(best);
   });
 }
