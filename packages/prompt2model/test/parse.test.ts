@@ -97,7 +97,7 @@ describe('prompt2model parse', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('Instruction: Write one line of Python code from the Japanese instruction.');
     expect(stdout).toContain('Original (Japanese): 日本語の指示からPythonのコードを1行で書いてください。');
-    expect(stdout).toContain('Language: ja (Japanese, translated to English with deepl)');
+    expect(stdout).toContain('Language: ja (Japanese); translated to English with deepl');
     const untranslated = await run(['parse', '--prompt', join(dir, 'japanese.txt'), '--no-translate', '--json'], env);
     expect(JSON.parse(untranslated.stdout)).toMatchObject({ instruction: '日本語の指示からPythonのコードを1行で書いてください。', language: 'ja' });
   });

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { PromptSpecSchema, runStep, sha256, type PromptSpec } from '@prompt2model/core';
-import { createPromptParser, languageName, type PromptParseResult } from '@prompt2model/prompt-parser';
+import type { PromptParseResult } from '@prompt2model/prompt-parser';
 import { CliUsageError, type CliRuntime, type GlobalOptions } from '../runtime.js';
 
 interface ParseOptions {
@@ -55,6 +55,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           if (!options.force) context.events.log('info', 'The prompt changed since the last parse in this run folder; parsing again.', 'parse');
           await context.store.resetStage('parse');
         }
+        // Loaded when the verb runs, so the rest of the CLI starts without it.
+        const { createPromptParser, languageName } = await import('@prompt2model/prompt-parser');
         const parser = createPromptParser({
           mode: options.mode,
           translate: options.translate,
@@ -70,7 +72,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         });
         await context.store.saveCost(context.ledger.snapshot());
         const path = join(context.store.dir, 'prompt-spec.json');
-        runtime.print(options, spec, () => describe(spec, details, options.out ? path : undefined));
+        runtime.print(options, spec, () => describe(spec, details, options.out ? path : undefined, languageName));
       }),
     );
 }
@@ -113,19 +115,24 @@ function oneLine(text: string, max = 100): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-function describe(spec: PromptSpec, details: PromptParseResult | undefined, savedAt: string | undefined): string {
+function describe(
+  spec: PromptSpec,
+  details: PromptParseResult | undefined,
+  savedAt: string | undefined,
+  languageName: (code: string) => string,
+): string {
   const lines = [`Instruction: ${spec.instruction}`];
   if (spec.originalInstruction) lines.push(`Original (${languageName(spec.language)}): ${spec.originalInstruction}`);
   const translation = details?.translation;
   const translated =
     translation?.status === 'translated'
-      ? `, translated to English with ${translation.translator}`
+      ? `; translated to English with ${translation.translator}`
       : translation?.status === 'no-translator'
-        ? ', not translated (no DeepL key)'
+        ? '; not translated: no DeepL key (set DEEPL_AUTH_KEY)'
         : translation?.status === 'failed'
-          ? ', not translated (translation failed)'
+          ? '; not translated: translation failed'
           : '';
-  lines.push(`Language: ${spec.language} (${languageName(spec.language)}${translated})`);
+  lines.push(`Language: ${spec.language} (${languageName(spec.language)})${translated}`);
   lines.push(`Task type: ${spec.taskType ?? 'unknown'}${spec.labels?.length ? ` — labels: ${spec.labels.join(', ')}` : ''}${details ? ` (${details.taskTypeReason})` : ''}`);
   lines.push(`Examples: ${spec.examples.length}${details ? ` (read as ${details.layout === 'llm' ? `the teacher's split, ${details.llmAttempts ?? 1} attempt(s)` : details.layout})` : ''}`);
   spec.examples.slice(0, 10).forEach((example, index) => lines.push(`  ${index + 1}. ${oneLine(example.input, 60)}  →  ${oneLine(example.output, 60)}`));
