@@ -71,6 +71,16 @@ describe('OpenAIFineTuningBackend against a loopback files + fine-tuning server'
     expect(logs.some((m) => m.includes('succeeded'))).toBe(true);
   });
 
+  it('pages back through the event list when more than 100 events arrived between polls', async () => {
+    const many = await writeRows(join(dir, 'many.jsonl'), toyRows(150));
+    const backend = await start({ stepsPerPoll: 250 });
+    const { context, events } = await makeContext(join(dir, 'run-many'), { scheduler: FAST });
+    await createTrainer({ backend: backend() }).train(job({ batchSize: 1, data: { train: many } }) as never, context);
+    const steps = events.flatMap((e) => (e.type === 'progress' && e.counters?.loss !== undefined ? [e.done] : []));
+    expect(steps).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(server!.stats.byRoute['GET /v1/fine_tuning/jobs/:id/events']).toBeGreaterThan(4);
+  });
+
   it('retries 429 and 500 through the run scheduler', async () => {
     const backend = await start({ faultSequence: ['rate-limit', 'server-error', 'ok', 'rate-limit'] });
     const { context } = await makeContext(join(dir, 'run-faults'), { scheduler: FAST });

@@ -19,6 +19,7 @@ from transformers import (
     AutoModelForSeq2SeqLM,
     AutoTokenizer,
     EarlyStoppingCallback,
+    PrinterCallback,
     Trainer,
     TrainerCallback,
     TrainingArguments,
@@ -264,6 +265,8 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
     else:
         trainer_kwargs["tokenizer"] = tokenizer
     trainer = Trainer(**trainer_kwargs)
+    # With tqdm off, Trainer prints every log dict to stdout; the protocol already carries them.
+    trainer.remove_callback(PrinterCallback)
 
     resume_from = latest_checkpoint(config.output_dir) if config.resume else None
     if resume_from:
@@ -281,9 +284,9 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
     if torch.cuda.is_available():
         metrics["peak_gpu_memory_bytes"] = torch.cuda.max_memory_allocated()
     if eval_rows:
+        # Reported as an `eval` event by the callback; with early stopping this is the best model.
         final = trainer.evaluate()
         metrics.update({key: value for key, value in final.items() if isinstance(value, (int, float))})
-        events.emit("eval", step=trainer.state.global_step, epoch=trainer.state.epoch, metrics=final, final=True)
 
     output = {}
     if trainer.is_world_process_zero():
