@@ -109,11 +109,13 @@ export class TransformersTokenEncoder implements TokenEncoder {
       }
       const [, sequenceLength, hidden] = states.dims as [number, number, number];
       const data = states.data as Float32Array;
-      const ids = inputs.input_ids.tolist() as bigint[][];
-      const masks = inputs.attention_mask.tolist() as bigint[][];
+      const ids = inputs.input_ids.data as BigInt64Array;
+      const masks = inputs.attention_mask.data as BigInt64Array;
+      const width = inputs.input_ids.dims[1]!;
       batchIndexes.forEach((textIndex, row) => {
-        const length = masks[row]!.reduce((sum, value) => sum + Number(value), 0);
-        const tokenIds = ids[row]!.slice(0, length).map(Number);
+        let length = 0;
+        for (let token = 0; token < width; token++) if (masks[row * width + token] !== 0n) length++;
+        const tokenIds = Array.from(ids.subarray(row * width, row * width + length), Number);
         const vectors = new Float32Array(length * hidden);
         for (let token = 0; token < length; token++) {
           const offset = (row * sequenceLength + token) * hidden;
@@ -169,20 +171,22 @@ export function greedyMatch(candidate: EncodedText, reference: EncodedText, weig
   const hidden = candidate.hidden;
   const nc = candidate.tokenIds.length;
   const nr = reference.tokenIds.length;
-  const candidateText = candidate.special.filter((flag) => !flag).length;
-  const referenceText = reference.special.filter((flag) => !flag).length;
-  if (candidateText === 0 || referenceText === 0) return { precision: 0, recall: 0, f1: 0 };
+  if (!candidate.special.includes(false) || !reference.special.includes(false)) return { precision: 0, recall: 0, f1: 0 };
   const bestForCandidate = new Float64Array(nc).fill(-Infinity);
   const bestForReference = new Float64Array(nr).fill(-Infinity);
+  const candidateVectors = candidate.vectors;
+  const referenceVectors = reference.vectors;
   for (let i = 0; i < nc; i++) {
+    const a = i * hidden;
+    let bestRow = -Infinity;
     for (let j = 0; j < nr; j++) {
-      let dot = 0;
-      const a = i * hidden;
       const b = j * hidden;
-      for (let k = 0; k < hidden; k++) dot += candidate.vectors[a + k]! * reference.vectors[b + k]!;
-      if (dot > bestForCandidate[i]!) bestForCandidate[i] = dot;
+      let dot = 0;
+      for (let k = 0; k < hidden; k++) dot += candidateVectors[a + k]! * referenceVectors[b + k]!;
+      if (dot > bestRow) bestRow = dot;
       if (dot > bestForReference[j]!) bestForReference[j] = dot;
     }
+    bestForCandidate[i] = bestRow;
   }
   const weighted = (text: EncodedText, best: Float64Array): number => {
     let total = 0;
