@@ -1,4 +1,5 @@
 import { estimateTokens, Prompt2ModelError, PromptSpecSchema, type PromptParser, type PromptSpec, type StageContext } from '@prompt2model/core';
+import { detectLanguage, languageName } from './language.js';
 import type { SplitPrompt } from './layouts.js';
 import { checkPromptBudget, checkPromptText, promptTokenBudget } from './prompt-checks.js';
 import { buildSpec, emitProgress, STAGE, type PromptParseResult, type SpecOptions } from './spec-builder.js';
@@ -59,7 +60,20 @@ export class LLMPromptParser implements PromptParser {
     const text = checkPromptText(prompt);
     checkPromptBudget(text, promptTokenBudget(teacher, this.options.maxPromptTokens), teacher.modelId);
     const flat = comparable(text);
+    // When the writing system settles the prompt's language, the instruction must stay in it: a
+    // teacher that translates on its own would lose the original (translation is DeepL's job).
+    const promptLanguage = detectLanguage(text);
     const schema = LLMAnswerSchema.superRefine((answer, issues) => {
+      if (promptLanguage.method === 'script' && promptLanguage.confidence >= 0.9) {
+        const answered = detectLanguage(answer.instruction);
+        if (answered.language !== 'und' && answered.language !== promptLanguage.language) {
+          issues.addIssue({
+            code: 'custom',
+            path: ['instruction'],
+            message: `written in ${languageName(answered.language)}, but the prompt is in ${languageName(promptLanguage.language)}; copy the instruction in the prompt's language, do not translate it`,
+          });
+        }
+      }
       if (this.options.requireVerbatimExamples === false) return;
       answer.examples.forEach((example, index) => {
         for (const field of ['input', 'output'] as const) {

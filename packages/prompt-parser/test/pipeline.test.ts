@@ -50,3 +50,20 @@ describe('the parsers as pipeline stages', () => {
     expect(AbortError.isInstance(error)).toBe(true);
   });
 });
+
+describe('LLM parser answer checks (MockLanguageModel teacher)', () => {
+  it('asks again when the teacher translated a Japanese instruction on its own', async () => {
+    const japanese = 'リストを逆順にするPythonコードを書いてください。例えば「[1, 2]」なら「[2, 1]」です。';
+    const teacher = new MockLanguageModel({
+      respond: [
+        JSON.stringify({ instruction: 'Write Python code that reverses a list.', examples: [{ input: '[1, 2]', output: '[2, 1]' }] }),
+        JSON.stringify({ instruction: 'リストを逆順にするPythonコードを書いてください。', examples: [{ input: '[1, 2]', output: '[2, 1]' }] }),
+      ],
+    });
+    const context = await createStageContext({ outDir: await tempDir(), teacher, cacheDir: false });
+    const result = await new LLMPromptParser().parseDetailed(japanese, context);
+    expect(result.llmAttempts).toBe(2);
+    expect(result.spec).toMatchObject({ instruction: 'リストを逆順にするPythonコードを書いてください。', language: 'ja' });
+    expect(teacher.calls[1]!.messages.at(-1)!.content).toContain("instruction: written in English, but the prompt is in Japanese");
+  });
+});
