@@ -62,3 +62,20 @@ describe('prompt checks', () => {
     expect(error.hint).toContain('trailing "Input:"');
   });
 });
+
+describe('no false alarms on real text', () => {
+  it('accepts prompts in many languages and scripts, with emoji and code', () => {
+    for (const text of [
+      'Traduza a frase para o inglês: “ação”, “não”, “coração” e “informações”.',
+      'Résumez l’article en deux phrases, s’il vous plaît — à rendre déjà très concis.',
+      'Hãy dịch câu sau sang tiếng Anh: Tôi đã ăn cơm chưa?',
+      'Übersetze: „Grüße aus Köln“ – schön, dass du da bist.',
+      '次の文を英語に翻訳してください 🙂 例：「猫が好きです」→ "I like cats"',
+      'Write Python: `re.sub(r"\\s+", " ", s)` and `print("\\t")`',
+      'Ελληνικά: Μετάφρασε την πρόταση στα αγγλικά.',
+      'https://example.com/' + 'a'.repeat(300) + ' is the page to summarise, in three sentences.',
+    ]) {
+      expect(() => checkPromptText(text), text).not.toThrow();
+    }
+  });
+});

@@ -67,3 +67,17 @@ describe('LLM parser answer checks (MockLanguageModel teacher)', () => {
     expect(teacher.calls[1]!.messages.at(-1)!.content).toContain("instruction: written in English, but the prompt is in Japanese");
   });
 });
+
+describe('context budget in the default parser', () => {
+  it('rejects a prompt over half the teacher context window before any call, even with marked examples', async () => {
+    const teacher = new MockLanguageModel({ contextWindow: 1000, respond: '{}' });
+    const context = await createStageContext({ outDir: await tempDir(), teacher, cacheDir: false });
+    const prompt = `Translate to French.\n${'Input: cat\nOutput: chat\n'.repeat(200)}`;
+    const error = await createPromptParser({ env: {} }).parse(prompt, context).catch((caught: unknown) => caught);
+    expect((error as Error).message).toMatch(/Invalid prompt: about \d+ tokens, over the budget of 500 tokens for teacher mock-model/);
+    expect(teacher.calls).toHaveLength(0);
+    // An explicit budget wins over the teacher's window.
+    const spec = await createPromptParser({ env: {}, maxPromptTokens: 10_000 }).parse(prompt, context);
+    expect(spec.examples).toHaveLength(200);
+  });
+});
