@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startOpenAIFineTuningServer, type OpenAIFineTuningServer } from '@prompt2model/testing';
@@ -60,6 +60,23 @@ describe('prompt2model train', () => {
     expect(first.stdout).toContain(reference);
   });
 
+  it('splits a `generate` run folder (dataset.jsonl) by input hash and trains on it', async () => {
+    const generated = join(dir, 'generated');
+    await mkdir(generated);
+    const rows = Array.from({ length: 60 }, (_, i) => JSON.stringify({ input: `${i} plus one`, output: String(i + 1) })).join('\n') + '\n';
+    await writeFile(join(generated, 'dataset.jsonl'), rows);
+    await writeFile(join(generated, 'prompt-spec.json'), JSON.stringify({ instruction: 'Add one.', examples: [], language: 'en' }));
+    const env = { P2M_WORKER_COMMAND: JSON.stringify([process.execPath, FAKE_WORKER]) };
+    const { code, stdout } = await run(['train', '--data', generated, '--base-model', 'google/flan-t5-small', '--epochs', '1', '--json'], env);
+    expect(code).toBe(0);
+    const splits = JSON.parse(await readFile(join(generated, 'splits.json'), 'utf8'));
+    expect(splits.counts.train + splits.counts.validation + splits.counts.test).toBe(60);
+    expect(splits.counts.test).toBeGreaterThan(0);
+    const trainRows = (await readFile(join(generated, 'train.jsonl'), 'utf8')).trim().split('\n');
+    expect(trainRows).toHaveLength(splits.counts.train);
+    expect(JSON.parse(stdout).metrics.steps).toBe(Math.ceil(splits.counts.train / 8));
+  });
+
   it('trains with the openai backend against a loopback fine-tuning server and prints the model id', async () => {
     const { code, stdout, stderr } = await run(
       ['train', '--backend', 'openai', '--data', data, '--base-model', 'gpt-4o-mini-2024-07-18', '--out', join(dir, 'openai'), '--epochs', '1', '--poll-interval', '0', '--base-url', server.url, '--json'],
@@ -84,7 +101,7 @@ describe('prompt2model train', () => {
   it('reports usage errors: missing data, command backend without --launch', async () => {
     const missing = await run(['train', '--data', join(dir, 'nowhere'), '--base-model', 'gpt2']);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/No train.jsonl/);
+    expect(missing.stderr).toMatch(/No train.jsonl \(or dataset.jsonl\)/);
     const noLaunch = await run(['train', '--backend', 'command', '--data', data, '--base-model', 'gpt2', '--out', join(dir, 'cmd')]);
     expect(noLaunch.code).toBe(2);
     expect(noLaunch.stderr).toMatch(/needs --launch/);

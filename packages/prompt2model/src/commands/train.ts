@@ -2,7 +2,19 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { hashValue, PromptSpecSchema, runStep, TrainedModelSchema, type TrainedModel, type TrainingJobSpecInput } from '@prompt2model/core';
+import {
+  DatasetSplitsSchema,
+  ExampleSchema,
+  hashValue,
+  PromptSpecSchema,
+  readJsonlAll,
+  runStep,
+  splitExamples,
+  TrainedModelSchema,
+  type StageContext,
+  type TrainedModel,
+  type TrainingJobSpecInput,
+} from '@prompt2model/core';
 import {
   CommandBackend,
   createTrainer,
@@ -104,18 +116,30 @@ export function register(program: Command, runtime: CliRuntime): void {
       runtime.action(async (_options: TrainOptions, command: Command) => {
         const options = runtime.options<TrainOptions>(command);
         const dataDir = resolve(options.data);
-        const train = join(dataDir, 'train.jsonl');
-        if (!existsSync(train)) {
-          throw new CliUsageError(`No train.jsonl in ${dataDir}`, 'Point --data at a folder with train.jsonl (and optionally validation.jsonl), e.g. the run folder of `generate`.');
+        const hasSplits = existsSync(join(dataDir, 'train.jsonl'));
+        if (!hasSplits && !existsSync(join(dataDir, 'dataset.jsonl'))) {
+          throw new CliUsageError(
+            `No train.jsonl (or dataset.jsonl) in ${dataDir}`,
+            'Point --data at a folder with train.jsonl (and optionally validation.jsonl), or the run folder of `generate`.',
+          );
         }
-        const validation = join(dataDir, 'validation.jsonl');
+        const context = await runtime.createContext(options, {
+          teacher: false,
+          outDir: options.out ?? dataDir,
+          config: { command: 'train', backend: options.backend, baseModel: options.baseModel, method: options.method, data: dataDir },
+        });
+        // A `generate` run folder holds dataset.jsonl: split it like the pipeline does (by input hash,
+        // so no input is in two splits), keeping test.jsonl for `eval`.
+        const splitDir = hasSplits ? dataDir : await splitGenerated(dataDir, context);
+        const train = join(splitDir, 'train.jsonl');
+        const validation = join(splitDir, 'validation.jsonl');
         const instruction = options.instruction ?? (await instructionFrom(dataDir));
         const job: TrainingJobSpecInput = {
           baseModel: options.baseModel,
           method: options.method,
           instruction: instruction ?? '',
           evalEachEpoch: options.eval,
-          data: { train, ...(existsSync(validation) ? { validation } : {}) },
+          data: { train, ...(existsSync(validation) && (await hasRows(validation)) ? { validation } : {}) },
           ...(options.architecture ? { architecture: options.architecture } : {}),
           ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
           ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
@@ -134,11 +158,6 @@ export function register(program: Command, runtime: CliRuntime): void {
           },
         };
         const backend = createBackend(options, runtime);
-        const context = await runtime.createContext(options, {
-          teacher: false,
-          outDir: options.out ?? dataDir,
-          config: { command: 'train', backend: options.backend, baseModel: options.baseModel, method: options.method, data: dataDir },
-        });
         const trainer = createTrainer({ backend });
         const prepared = await trainer.prepare(job, context);
         if (instruction === undefined) context.events.log('warn', 'No instruction (no --instruction, no prompt-spec.json in --data): inputs are trained without one.', 'train');
@@ -212,6 +231,25 @@ function workerCommandFrom(text: string): string[] {
     // Reported below.
   }
   throw new CliUsageError('P2M_WORKER_COMMAND must be a JSON array of strings', 'e.g. P2M_WORKER_COMMAND=\'["/opt/venv/bin/python", "-m", "p2m_worker"]\'');
+}
+
+/** Splits DIR/dataset.jsonl into train/validation/test.jsonl in the run folder (once; recorded as the `split` step). */
+async function splitGenerated(dataDir: string, context: StageContext): Promise<string> {
+  await runStep(context, 'split', 'splits.json', DatasetSplitsSchema, async () => {
+    const examples = await readJsonlAll(join(dataDir, 'dataset.jsonl'), { schema: ExampleSchema, tolerateTruncatedTail: true });
+    const parts = splitExamples(examples);
+    const counts = { train: parts.train.length, validation: parts.validation.length, test: parts.test.length };
+    for (const [name, rows] of Object.entries(parts)) {
+      await context.store.writeText(`${name}.jsonl`, rows.map((row: unknown) => JSON.stringify(row)).join('\n') + (rows.length > 0 ? '\n' : ''));
+    }
+    context.events.log('info', `Split ${examples.length} generated examples: ${counts.train} train, ${counts.validation} validation, ${counts.test} test.`, 'split');
+    return { train: 'train.jsonl', validation: 'validation.jsonl', test: 'test.jsonl', counts };
+  });
+  return context.store.dir;
+}
+
+async function hasRows(path: string): Promise<boolean> {
+  return (await readFile(path, 'utf8')).trim() !== '';
 }
 
 /** The instruction of the run folder's prompt-spec.json, when `generate`/`parse` left one. */
