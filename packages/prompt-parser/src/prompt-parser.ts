@@ -46,9 +46,9 @@ export class DefaultPromptParser implements PromptParser {
 
   constructor(private readonly options: PromptParserOptions = {}) {
     const translator =
-      options.translate === false ? undefined : (options.translator ?? deeplTranslatorFromEnvironment(options.deepl, options.env ?? process.env));
+      options.translate === false ? false : (options.translator ?? deeplTranslatorFromEnvironment(options.deepl, options.env ?? process.env));
     this.specOptions = {
-      translator: translator ?? false,
+      ...(translator !== undefined ? { translator } : {}),
       ...(options.onTranslationError ? { onTranslationError: options.onTranslationError } : {}),
       ...(options.languageDetection ? { languageDetection: options.languageDetection } : {}),
     };

@@ -1,4 +1,4 @@
-import { PromptSpecSchema, throwIfAborted, ValidationError, type PromptSpec, type StageContext } from '@prompt2model/core';
+import { AbortError, PromptSpecSchema, throwIfAborted, ValidationError, type PromptSpec, type StageContext } from '@prompt2model/core';
 import { detectLanguage, languageName, type DetectLanguageOptions, type LanguageDetection } from './language.js';
 import type { PromptLayout, SplitPrompt } from './layouts.js';
 import { checkExamples } from './prompt-checks.js';
@@ -9,7 +9,10 @@ export const STAGE = 'parse';
 
 /** Options every parser shares: what happens after the prompt is split. */
 export interface SpecOptions {
-  /** Translator for non-English instructions; undefined or `false`: keep the instruction as written. */
+  /**
+   * Translator for non-English instructions. Undefined: none configured (a warning says how to get
+   * one); `false`: translation turned off on purpose. Either way the instruction stays as written.
+   */
   translator?: InstructionTranslator | false;
   /** When translation fails (quota, bad key): throw (default) or keep the original instruction with a warning. */
   onTranslationError?: 'fail' | 'keep-original';
@@ -23,6 +26,8 @@ export type TranslationOutcome =
   /** The translation service found the instruction to be English after all. */
   | { status: 'already-english'; translator: string }
   | { status: 'no-translator' }
+  /** Translation was turned off (`translate: false`, `--no-translate`). */
+  | { status: 'disabled' }
   | { status: 'failed'; error: string };
 
 /** A parse with the details behind it; `spec` is what the pipeline stores. */
@@ -71,7 +76,10 @@ export async function buildSpec(split: SplitPrompt, context: StageContext, optio
   let originalInstruction: string | undefined;
   if (detection.language !== 'en' && detection.language !== 'und') {
     const name = languageName(detection.language);
-    if (!options.translator) {
+    if (options.translator === false) {
+      translation = { status: 'disabled' };
+      note(context, notes, `The instruction is in ${name}; translation is turned off, so it is used as written.`, 'info');
+    } else if (!options.translator) {
       translation = { status: 'no-translator' };
       note(context, notes, `The instruction is in ${name} and no translator is configured (set DEEPL_AUTH_KEY to translate it with DeepL); it is used in ${name} as written.`);
     } else {
@@ -96,7 +104,7 @@ export async function buildSpec(split: SplitPrompt, context: StageContext, optio
           note(context, notes, `Translated the ${languageName(language)} instruction to English with ${translator.name}; the original is kept in originalInstruction and the examples are unchanged.`, 'info');
         }
       } catch (error) {
-        if (options.onTranslationError !== 'keep-original') throw error;
+        if (options.onTranslationError !== 'keep-original' || AbortError.isInstance(error) || context.signal.aborted) throw error;
         translation = { status: 'failed', error: (error as Error).message };
         note(context, notes, `Translation failed (${(error as Error).message}); the instruction is used in ${name} as written.`);
       }

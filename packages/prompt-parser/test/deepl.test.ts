@@ -159,3 +159,16 @@ describe('DeepL translation through deepl-node against a loopback DeepL server',
     expect(usage.character?.count).toBe(server.stats.characterCount);
   });
 });
+
+describe('translation turned off', () => {
+  it('keeps the instruction with an info note, not a warning about a missing key', async () => {
+    const events: ProgressEvent[] = [];
+    const result = await createPromptParser({ translate: false, env: { DEEPL_AUTH_KEY: 'good-key', DEEPL_SERVER_URL: server.url } }).parseDetailed(
+      JAPANESE_PROMPT,
+      await context(events),
+    );
+    expect(result.translation.status).toBe('disabled');
+    expect(result.spec.instruction).toBe(JAPANESE_INSTRUCTION);
+    expect(events.filter((event) => event.type === 'log' && event.level === 'warn')).toEqual([]);
+  });
+});

@@ -100,6 +100,9 @@ describe('prompt2model parse', () => {
     expect(stdout).toContain('Language: ja (Japanese); translated to English with deepl');
     const untranslated = await run(['parse', '--prompt', join(dir, 'japanese.txt'), '--no-translate', '--json'], env);
     expect(JSON.parse(untranslated.stdout)).toMatchObject({ instruction: '日本語の指示からPythonのコードを1行で書いてください。', language: 'ja' });
+    expect(untranslated.stderr).toBe('');
+    const turnedOff = await run(['parse', '--prompt', join(dir, 'japanese.txt'), '--no-translate'], env);
+    expect(turnedOff.stdout).toContain('Language: ja (Japanese); not translated (--no-translate)');
   });
 
   it('reports DeepL quota exhaustion with a hint and a failure exit code', async () => {

@@ -129,7 +129,9 @@ function describe(
       ? `; translated to English with ${translation.translator}`
       : translation?.status === 'no-translator'
         ? '; not translated: no DeepL key (set DEEPL_AUTH_KEY)'
-        : translation?.status === 'failed'
+        : translation?.status === 'disabled'
+          ? '; not translated (--no-translate)'
+          : translation?.status === 'failed'
           ? '; not translated: translation failed'
           : '';
   lines.push(`Language: ${spec.language} (${languageName(spec.language)})${translated}`);
