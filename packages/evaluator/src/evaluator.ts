@@ -120,7 +120,15 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
       const testPath = isAbsolute(request.testPath) ? request.testPath : context.store.path(request.testPath);
       const examples = await readTestSet(testPath, options.maxExamples);
       const executor = options.executorFor?.(request.model, request.spec) ?? defaultExecutorFor(request.model, request.spec, options);
-      const metrics = options.metrics === undefined ? chooseMetrics(request.spec.taskType) : parseMetricNames(options.metrics);
+      const automatic = options.metrics === undefined;
+      const metrics = automatic ? chooseMetrics(request.spec.taskType) : parseMetricNames(options.metrics!);
+      const metricOptions: ComputeMetricsOptions = {
+        ...options.metricOptions,
+        // BERTScore picked by default must not sink the evaluation when its encoder is not here.
+        ...(automatic && !options.metricOptions?.onBertScoreUnavailable
+          ? { onBertScoreUnavailable: (error) => context.events.log('warn', `BERTScore skipped: ${error.message} ${error.hint ?? ''}`.trim(), 'evaluate') }
+          : {}),
+      };
       try {
         const predictions = await executor.execute(
           examples.map((example) => example.input),
@@ -129,7 +137,7 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
         const stats = statsOf(executor);
         return await scorePredictions(examples, predictions, executor.modelId, {
           metrics,
-          ...(options.metricOptions ? { metricOptions: options.metricOptions } : {}),
+          metricOptions,
           ...(request.spec.taskType ? { taskType: request.spec.taskType } : {}),
           ...(options.perExample !== undefined ? { perExample: options.perExample } : {}),
           ...(stats ? { stats } : {}),

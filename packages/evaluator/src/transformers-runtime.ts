@@ -56,11 +56,11 @@ export async function loadTransformers(): Promise<TransformersModule> {
     return await loaded;
   } catch (error) {
     loaded = undefined;
-    throw new Prompt2ModelError({
+    throw markModelLoadError(new Prompt2ModelError({
       message: `Could not load @huggingface/transformers: ${(error as Error).message}`,
       cause: error,
       hint: 'Install it with `npm install @huggingface/transformers` (it brings onnxruntime-node).',
-    });
+    }));
   }
 }
 
@@ -73,14 +73,26 @@ export function pretrainedOptions(options: ModelLoadOptions): Record<string, unk
   };
 }
 
+const MODEL_LOAD_ERROR = Symbol.for('prompt2model.evaluator.model-load-error');
+
+/** Whether an error says a model (or the runtime) could not be loaded. */
+export function isModelLoadError(error: unknown): error is Prompt2ModelError {
+  return Prompt2ModelError.isInstance(error) && (error as unknown as Record<symbol, unknown>)[MODEL_LOAD_ERROR] === true;
+}
+
+function markModelLoadError(error: Prompt2ModelError): Prompt2ModelError {
+  Object.defineProperty(error, MODEL_LOAD_ERROR, { value: true });
+  return error;
+}
+
 /** Wraps a loading failure with what to do about it. */
 export function modelLoadError(model: string, error: unknown, options: ModelLoadOptions): Prompt2ModelError {
   const remote = options.allowRemoteModels ?? false;
-  return new Prompt2ModelError({
+  return markModelLoadError(new Prompt2ModelError({
     message: `Could not load the ONNX model "${model}": ${(error as Error).message}`,
     cause: error,
     hint: remote
       ? 'Check the model id (it needs ONNX weights, e.g. an Xenova/ or onnx-community/ export) and the network.'
       : 'Remote loading is off: pass a local folder with config.json, tokenizer.json and onnx/*.onnx, or allow remote models (allowRemoteModels: true / --allow-remote-models).',
-  });
+  }));
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AbortError, createStageContext, type ProgressEvent, type StageContext, type TrainedModel } from '@prompt2model/core';
 import { createOpenAI } from '@prompt2model/openai';
-import { buildTinyCausalLM, buildTinySeq2Seq, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { buildTinyCausalLM, buildTinyEncoder, buildTinySeq2Seq, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareTeacherStudent } from '../src/compare.js';
 import { createEvaluator } from '../src/evaluator.js';
@@ -178,6 +178,30 @@ describe('createEvaluator', () => {
     await expect(
       createEvaluator().evaluate({ model: trained('ft:x', 'managed-model'), testPath, spec: { instruction: 'x', examples: [], language: 'en' } }, ctx),
     ).rejects.toThrow(/needs a LanguageModel/);
+  });
+});
+
+describe('createEvaluator metric choice for free text', () => {
+  it('skips automatically chosen BERTScore with a warning when its encoder is not here, and computes it when it is', async () => {
+    const testPath = join(root, 'test-generation.jsonl');
+    await writeFile(testPath, `${JSON.stringify({ input: 'hello world', output: 'bonjour' })}\n${JSON.stringify({ input: 'dog', output: 'le chien' })}\n`);
+    const request = {
+      model: { backend: 'test', reference: seq2seqDir, kind: 'local-folder' as const, baseModel: 'tiny', method: 'full' as const, artifacts: {}, metrics: {} },
+      testPath,
+      spec: { instruction: 'Translate.', examples: [], language: 'en', taskType: 'generation' as const },
+    };
+    const { context: ctx, events } = await context('evaluate-generation');
+    const report = await createEvaluator({ onnx: { formatInput: (input) => input } }).evaluate(request, ctx);
+    expect(Object.keys(report.metrics)).toEqual(['chrf++']);
+    expect(events.some((event) => event.type === 'log' && event.level === 'warn' && event.message.startsWith('BERTScore skipped'))).toBe(true);
+
+    const encoderDir = (await buildTinyEncoder(join(root, 'bertscore-encoder'))).dir;
+    const withEncoder = await createEvaluator({ onnx: { formatInput: (input) => input }, metricOptions: { bertScore: { model: encoderDir } } }).evaluate(request, ctx);
+    expect(Object.keys(withEncoder.metrics)).toEqual(['chrf++', 'bertscore_precision', 'bertscore_recall', 'bertscore_f1']);
+    expect(withEncoder.metrics.bertscore_f1).toBeGreaterThan(0);
+
+    // Asked for explicitly, a missing encoder is an error.
+    await expect(createEvaluator({ metrics: ['bertscore'], onnx: { formatInput: (input) => input } }).evaluate(request, ctx)).rejects.toThrow(/Could not load the ONNX model/);
   });
 });
 

@@ -9,10 +9,10 @@ let root: string;
 let modelDir: string;
 let server: OpenAICompatibleServer;
 
-async function run(argv: string[]) {
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, env: {} });
+  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, env });
   return { code, stdout, stderr };
 }
 
@@ -91,6 +91,24 @@ describe('prompt2model eval', () => {
     expect(compare.code).toBe(0);
     expect(compare.stdout).toContain('| | teacher (gpt-4o-mini) | student (');
     expect(compare.stdout).toMatch(/\| exact_match \| 0\.6667 \| 0\.6667 \|/);
+  });
+
+  it('runs a Hugging Face endpoint (TGI speaks the OpenAI chat protocol) through @huggingface/inference', async () => {
+    const { code, stdout, stderr } = await run(
+      ['eval', '--model', 'hf:tgi', '--data', join(root, 'test.jsonl'), '--metrics', 'em', '--out', join(root, 'run-hf'), '--json'],
+      { HF_ENDPOINT_URL: server.url.replace(/\/v1$/, ''), HF_TOKEN: 'hf_test' },
+    );
+    // A self-hosted endpoint has no list price: the ledger says so once.
+    expect(stderr).toMatch(/^warning: No price known for model "tgi"/);
+    expect(code).toBe(0);
+    expect((JSON.parse(stdout) as { metrics: Record<string, number>; model: string }).model).toBe('tgi');
+  });
+
+  it('skips default BERTScore for free text when no encoder is available, with a warning', async () => {
+    const { code, stdout, stderr } = await run(['eval', '--predictions', join(root, 'pred.txt'), '--references', join(root, 'ref.txt'), '--task-type', 'generation', '--json']);
+    expect(code).toBe(0);
+    expect(Object.keys((JSON.parse(stdout) as { metrics: Record<string, number> }).metrics)).toEqual(['chrf++']);
+    expect(stderr).toMatch(/warning: BERTScore skipped/);
   });
 
   it('says what --model accepts when it is neither a folder nor a known prefix', async () => {

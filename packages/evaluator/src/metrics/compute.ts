@@ -1,4 +1,5 @@
-import { ValidationError, type TaskType } from '@prompt2model/core';
+import { Prompt2ModelError, ValidationError, type TaskType } from '@prompt2model/core';
+import { isModelLoadError } from '../transformers-runtime.js';
 import { bertScore, type BertScoreOptions } from './bertscore.js';
 import { chrF, type ChrFOptions } from './chrf.js';
 import { exactMatch, squadF1, type ExactMatchOptions } from './exact-match.js';
@@ -62,6 +63,12 @@ export interface ComputeMetricsOptions {
   exactMatch?: ExactMatchOptions;
   chrF?: ChrFOptions;
   bertScore?: BertScoreOptions;
+  /**
+   * When set, BERTScore is skipped (and this is called) if its encoder cannot be loaded, instead of
+   * failing the whole evaluation: for metrics chosen automatically, where the default encoder may
+   * simply not be on this machine.
+   */
+  onBertScoreUnavailable?: (error: Prompt2ModelError) => void;
 }
 
 /**
@@ -90,7 +97,14 @@ export async function computeMetrics(
         result['chrf++'] = chrF(predictions, references, { ...options.chrF, wordOrder: options.chrF?.wordOrder || 2 }).score;
         break;
       case 'bertscore': {
-        const scores = await bertScore(predictions, references, options.bertScore);
+        let scores;
+        try {
+          scores = await bertScore(predictions, references, options.bertScore);
+        } catch (error) {
+          if (!options.onBertScoreUnavailable || !isModelLoadError(error)) throw error;
+          options.onBertScoreUnavailable(error);
+          break;
+        }
         result.bertscore_precision = scores.mean.precision;
         result.bertscore_recall = scores.mean.recall;
         result.bertscore_f1 = scores.mean.f1;

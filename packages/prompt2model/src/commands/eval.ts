@@ -78,6 +78,11 @@ export function register(program: Command, runtime: CliRuntime): void {
         const options = runtime.options<EvalOptions>(command);
         const metricOptions = await metricOptionsFrom(options);
         const metrics = options.metrics ? parseMetricNames(options.metrics) : chooseMetrics(options.taskType);
+        if (!options.metrics) {
+          // BERTScore chosen by default is skipped, with a warning, when its encoder is not on this machine.
+          metricOptions.onBertScoreUnavailable = (error) =>
+            runtime.io.stderr(`warning: BERTScore skipped: ${error.message}${error.hint ? `\nhint: ${error.hint}` : ''}\n`);
+        }
         if (options.predictions || options.references) {
           if (!options.predictions || !options.references) throw new CliUsageError('--predictions and --references go together.');
           if (options.model || options.data) throw new CliUsageError('Use either --predictions/--references or --model/--data, not both.');
