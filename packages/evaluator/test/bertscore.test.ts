@@ -186,6 +186,12 @@ describe('bertScore over a tiny ONNX encoder', () => {
     await expect(bertScore(predictions, references, { model: modelDir, outputName: 'hidden_states.9' })).rejects.toThrow(/no output "hidden_states.9"/);
   });
 
+  it('scores an empty prediction 0, as bert_score does', async () => {
+    const result = await bertScore(['', 'hello world'], ['hello world', 'hello world'], { encoder });
+    expect([result.precision[0], result.recall[0], result.f1[0]]).toEqual([0, 0, 0]);
+    expect(result.f1[1]).toBeCloseTo(1, 6);
+  });
+
   it('refuses remote models by default, with a hint', async () => {
     const error = await bertScore(['a'], ['a'], { model: join(root, 'missing') }).catch((caught: unknown) => caught);
     expect((error as Error).message).toMatch(/Could not load the ONNX model/);

@@ -86,6 +86,7 @@ export class TransformersTokenEncoder implements TokenEncoder {
 
   async encode(texts: readonly string[]): Promise<EncodedText[]> {
     const { tokenizer, model } = await this.load();
+    const template = tokenizer.encode('');
     const outputName = this.options.outputName ?? 'last_hidden_state';
     const batchSize = Math.max(1, this.options.batchSize ?? 32);
     const results = new Array<EncodedText>(texts.length);
@@ -124,7 +125,7 @@ export class TransformersTokenEncoder implements TokenEncoder {
           norm = Math.sqrt(norm) || 1;
           for (let k = 0; k < hidden; k++) vectors[token * hidden + k] = data[offset + k]! / norm;
         }
-        results[textIndex] = { tokenIds, vectors, hidden, special: specialMask(tokenizer, texts[textIndex]!, tokenIds) };
+        results[textIndex] = { tokenIds, vectors, hidden, special: specialMask(template, tokenIds) };
       });
     }
     return results;
@@ -137,20 +138,16 @@ export class TransformersTokenEncoder implements TokenEncoder {
   }
 }
 
-/** Marks the tokens the tokenizer's template added around the text itself. */
-function specialMask(tokenizer: TransformersTokenizer, text: string, withSpecial: number[]): boolean[] {
-  const plain = tokenizer.encode(text, { add_special_tokens: false });
-  const special = withSpecial.map(() => true);
-  for (let start = 0; start + plain.length <= withSpecial.length; start++) {
-    let same = true;
-    for (let k = 0; k < plain.length && same; k++) same = withSpecial[start + k] === plain[k];
-    if (same) {
-      for (let k = 0; k < plain.length; k++) special[start + k] = false;
-      return special;
-    }
-  }
-  // Truncated: everything except the first and last token is text.
-  return withSpecial.map((_, index) => index === 0 || index === withSpecial.length - 1);
+/**
+ * Marks the tokens the tokenizer's template added around the text itself (`[CLS] … [SEP]`,
+ * `<s> … </s>`, `… </s>`), from `template`, the encoding of the empty string: its tokens that
+ * also open the encoding are the prefix, the rest the suffix.
+ */
+function specialMask(template: readonly number[], tokenIds: readonly number[]): boolean[] {
+  let prefix = 0;
+  while (prefix < template.length && prefix < tokenIds.length && tokenIds[prefix] === template[prefix]) prefix++;
+  const suffix = Math.min(template.length - prefix, tokenIds.length - prefix);
+  return tokenIds.map((_, index) => index < prefix || index >= tokenIds.length - suffix);
 }
 
 /** Precision, recall and F1 of one candidate against one reference. */
