@@ -1,3 +1,4 @@
+/// <reference path="./types/wink.d.ts" />
 import bm25 from 'wink-bm25-text-search';
 import { Prompt2ModelError, ValidationError } from '@prompt2model/core';
 import { z } from 'zod';

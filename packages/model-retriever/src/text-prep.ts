@@ -1,3 +1,4 @@
+/// <reference path="./types/wink.d.ts" />
 import { createRequire } from 'node:module';
 import nlp from 'wink-nlp-utils';
 import { Prompt2ModelError } from '@prompt2model/core';

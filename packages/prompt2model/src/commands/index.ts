@@ -4,9 +4,11 @@ import { register as parse } from './parse.js';
 import { register as generate } from './generate.js';
 import { register as train } from './train.js';
 import { register as evaluate } from './eval.js';
+import { register as models } from './models.js';
+import { register as indexBuild } from './index-build.js';
 
 /** A CLI verb: one file in this folder, listed once below. */
 export type RegisterCommand = (program: Command, runtime: CliRuntime) => void;
 
 /** Every verb of the CLI, in help order. Each later stage adds its verb with one line here. */
-export const commands: RegisterCommand[] = [parse, generate, train, evaluate];
+export const commands: RegisterCommand[] = [parse, generate, train, evaluate, models, indexBuild];

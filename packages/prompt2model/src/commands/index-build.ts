@@ -1,0 +1,93 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import {
+  ModelIndex,
+  fetchHubModelCards,
+  writeModelCardsJsonl,
+  type HubSnapshotOptions,
+} from '@prompt2model/model-retriever';
+import type { CliRuntime, GlobalOptions } from '../runtime.js';
+import { addHubOptions } from './models.js';
+
+export interface HubCliOptions {
+  hubUrl?: string;
+  hubToken?: string;
+  /** A folder, or false with --no-hub-cache. */
+  hubCache?: string | false;
+  task: string[];
+  limit: number;
+}
+
+interface IndexBuildOptions extends HubCliOptions {
+  from?: string;
+  jsonl?: string;
+}
+
+/** Hub options from the CLI flags and the environment (HF_TOKEN, HF_ENDPOINT). */
+export function hubOptionsFrom(options: HubCliOptions & GlobalOptions, runtime: CliRuntime): HubSnapshotOptions {
+  const hubUrl = options.hubUrl ?? runtime.io.env.HF_ENDPOINT;
+  const accessToken = options.hubToken ?? runtime.io.env.HF_TOKEN;
+  return {
+    ...(hubUrl ? { hubUrl } : {}),
+    ...(accessToken ? { accessToken } : {}),
+    ...(options.hubCache !== undefined ? { cacheDir: options.hubCache === false ? false : resolve(options.hubCache) } : {}),
+    tasks: options.task,
+    limitPerTask: options.limit,
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    signal: runtime.signal,
+  };
+}
+
+/**
+ * `prompt2model index build [file]`: snapshots the Hugging Face Hub (or indexes a local JSON Lines
+ * snapshot with --from) into a saved model index, so later `models search --index FILE` works offline.
+ */
+export function register(program: Command, runtime: CliRuntime): void {
+  const index = program.command('index').description('Build model indexes for offline search');
+  const build = index
+    .command('build')
+    .description('Snapshot Hugging Face model cards (listed by task, most downloaded first) into a model index file; `models search --index FILE` then works offline')
+    .argument('[file]', 'index to write (.json); a .jsonl name writes the card snapshot instead', 'model-index.json')
+    .option('--from <file>', 'index a local JSON Lines snapshot ({id, card, sizeBytes, downloads} rows) instead of the Hub')
+    .option('--jsonl <file>', 'also write the fetched cards as a JSON Lines snapshot');
+  addHubOptions(build);
+  build.action(
+    runtime.action(async (file: string, _options: IndexBuildOptions, command: Command) => {
+      const options = runtime.options<IndexBuildOptions>(command);
+      const context = await runtime.createContext(options, { teacher: false, config: { command: 'index build', file, from: options.from ?? 'hub' } });
+      const target = resolve(file);
+      const started = Date.now();
+      let source: string;
+      let built: ModelIndex | undefined;
+      let cards = 0;
+      if (options.from) {
+        source = resolve(options.from);
+        built = await ModelIndex.fromJsonl(source, { onProgress: (done) => context.events.emit({ type: 'progress', stage: 'index-build', done }) });
+        cards = built.size;
+      } else {
+        const hub = hubOptionsFrom(options, runtime);
+        source = hub.hubUrl ?? 'https://huggingface.co';
+        const records = await fetchHubModelCards({ ...hub, events: context.events });
+        cards = records.length;
+        if (options.jsonl) await writeModelCardsJsonl(resolve(options.jsonl), records);
+        if (/\.(jsonl|ndjson)$/i.test(target)) await writeModelCardsJsonl(target, records);
+        else built = await ModelIndex.fromCards(records, { source });
+      }
+      if (built) await built.save(target);
+      const summary = {
+        file: target,
+        format: built ? 'index' : 'jsonl',
+        models: built ? built.size : cards,
+        source,
+        ...(options.jsonl && !options.from ? { jsonl: resolve(options.jsonl) } : {}),
+        seconds: Math.round((Date.now() - started) / 100) / 10,
+      };
+      runtime.print(
+        options,
+        summary,
+        `Wrote ${summary.models} models to ${target} (${built ? 'saved index' : 'JSON Lines snapshot'}, from ${source}) in ${summary.seconds} s.\n` +
+          `Search it offline: prompt2model models search "<instruction>" --index ${file}`,
+      );
+    }),
+  );
+}

@@ -1,0 +1,127 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readJsonlAll } from '@prompt2model/core';
+import { startHubServer, startOpenAICompatibleServer, type HubModelRow, type HubServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { runCli } from '../src/program.js';
+
+const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/models.jsonl');
+
+let dir: string;
+let indexPath: string;
+let teacher: OpenAICompatibleServer;
+let hub: HubServer;
+
+async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), isTTY: false, env });
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'p2m-cli-models-'));
+  indexPath = join(dir, 'models-index.json');
+  teacher = await startOpenAICompatibleServer({
+    respond: () =>
+      '# bart-large-cnn-news-summarizer\nA BART model fine-tuned for abstractive summarization of news articles (CNN/DailyMail). Task: summarization. Language: English.',
+  });
+  const rows = (await readJsonlAll<HubModelRow>(snapshot)).sort((a, b) => (b.downloads ?? 0) - (a.downloads ?? 0)).slice(0, 80);
+  hub = await startHubServer({ models: rows, pageSize: 30 });
+});
+afterAll(async () => {
+  await teacher.close();
+  await hub.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('prompt2model index build / models search', () => {
+  it('builds an index from the JSON Lines snapshot and searches it offline', async () => {
+    const built = await run(['index', 'build', indexPath, '--from', snapshot, '--json']);
+    expect(built.code).toBe(0);
+    expect(JSON.parse(built.stdout)).toMatchObject({ file: indexPath, format: 'index', models: 11_320 });
+
+    const { code, stdout, stderr } = await run(['models', 'search', 'English-to-German translation', '--index', indexPath, '--top-k', '3', '--json']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const candidates = JSON.parse(stdout) as Array<Record<string, unknown>>;
+    expect(candidates).toHaveLength(3);
+    for (const candidate of candidates) {
+      expect(Object.keys(candidate)).toEqual(expect.arrayContaining(['id', 'score', 'sizeBytes', 'downloads', 'architecture']));
+      expect(candidate.sizeBytes as number).toBeLessThanOrEqual(3e9);
+    }
+    expect((candidates[0]!.score as number) >= (candidates[1]!.score as number)).toBe(true);
+  });
+
+  it('prints a readable table, and applies --max-size, --gpu-memory, --architecture and --license', async () => {
+    const table = await run(['models', 'search', 'Summarize news articles', '--index', indexPath]);
+    expect(table.stderr).not.toMatch(/error/);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^#\s+model\s+score\s+size\s+downloads\s+architecture\s+LoRA memory/);
+    expect(table.stdout.trim().split('\n').filter((line) => /^\d+\s+\S+\s+\d+\.\d\d\s/.test(line))).toHaveLength(5);
+    expect(table.stdout).toMatch(/matched; removed \d+ larger than 3\.0 GB/);
+
+    const limited = await run(['models', 'search', 'instruction tuned flan t5', '--index', indexPath, '--max-size', 'none', '--gpu-memory', '10GB', '--method', 'full', '--top-k', '10', '--json']);
+    expect(limited.stderr).not.toMatch(/error/);
+    expect(limited.code).toBe(0);
+    for (const candidate of JSON.parse(limited.stdout) as Array<{ estimatedMemory: { fullBytes: number } }>) {
+      expect(candidate.estimatedMemory.fullBytes).toBeLessThanOrEqual(10e9);
+    }
+    const mit = await run(['models', 'search', 'summarization', '--index', indexPath, '--license', 'mit', '--architecture', 'encoder-decoder', '--json']);
+    for (const candidate of JSON.parse(mit.stdout) as Array<{ license: string; architecture: string }>) {
+      expect(candidate).toMatchObject({ license: 'mit', architecture: 'encoder-decoder' });
+    }
+  });
+
+  it('searches with a HyDE card from the teacher (--hyde, loopback OpenAI-compatible server)', async () => {
+    const out = join(dir, 'run-hyde');
+    const { code, stdout, stderr } = await run(
+      ['--base-url', teacher.url, '--teacher', 'test-model', '--out', out, 'models', 'search', 'Make news shorter', '--index', indexPath, '--hyde', '--json'],
+      { OPENAI_API_KEY: 'test-key' },
+    );
+    expect(stderr).not.toMatch(/error/);
+    expect(code).toBe(0);
+    expect(teacher.stats.completed).toBe(1);
+    const candidates = JSON.parse(stdout) as Array<{ id: string }>;
+    expect(candidates).toHaveLength(5);
+    for (const candidate of candidates) expect(candidate.id).toMatch(/summar|news|cnn|bart|xsum|pegasus|tldr/i);
+  });
+
+  it('snapshots a (loopback) Hub with `index build`, then searches the snapshot and the live Hub', async () => {
+    const snapshotIndex = join(dir, 'hub-index.json');
+    const cards = join(dir, 'hub-cards.jsonl');
+    const cache = join(dir, 'hub-cache');
+    const built = await run(['index', 'build', snapshotIndex, '--hub-url', hub.url, '--hub-cache', cache, '--task', 'text2text-generation', '--limit', '50', '--jsonl', cards, '--json']);
+    expect(built.stderr).toBe('');
+    expect(built.code).toBe(0);
+    expect(JSON.parse(built.stdout)).toMatchObject({ models: 50, source: hub.url, jsonl: cards });
+    expect((await readFile(cards, 'utf8')).trim().split('\n')).toHaveLength(50);
+
+    const offline = await run(['models', 'search', 'summarization', '--index', snapshotIndex, '--top-k', '2', '--json']);
+    expect(offline.code).toBe(0);
+    expect(JSON.parse(offline.stdout)).toHaveLength(2);
+
+    // Without --index: the live Hub, served from the cache the build just filled.
+    hub.reset();
+    const live = await run(['models', 'search', 'summarization', '--hub-url', hub.url, '--hub-cache', cache, '--task', 'text2text-generation', '--limit', '50', '--top-k', '2', '--json']);
+    expect(live.code).toBe(0);
+    expect(JSON.parse(live.stdout)).toEqual(JSON.parse(offline.stdout));
+    expect(hub.stats.requests).toBe(0);
+  });
+
+  it('reports bad input and impossible filters with a hint and a non-zero exit code', async () => {
+    const badSize = await run(['models', 'search', 'summarization', '--index', indexPath, '--max-size', 'huge']);
+    expect(badSize.code).toBe(2);
+    expect(badSize.stderr).toMatch(/Not a size/);
+
+    const nothing = await run(['models', 'search', 'summarization', '--index', indexPath, '--max-size', '100B']);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/No base model passed the filters/);
+    expect(nothing.stderr).toMatch(/hint: .*--max-size/);
+
+    const missing = await run(['models', 'search', 'summarization', '--index', join(dir, 'missing.json')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/hint: .*index build/);
+  });
+});
