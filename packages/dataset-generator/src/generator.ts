@@ -233,6 +233,9 @@ class GenerationRun {
   private spentAtStart = 0;
   private unitsAtStart = 0;
 
+  // Labelling calls started but not finished. Bounded to a little more than the scheduler runs at
+  // once: enough to keep it busy, while prompts are not built long before they can be sent.
+  private readonly labelSlots: Slots;
   private readonly abort = new AbortController();
   private readonly signal: AbortSignal;
 
@@ -266,6 +269,7 @@ class GenerationRun {
     this.near = new NearDuplicateIndex({ threshold: config.nearDuplicateThreshold ?? 0.8 });
     this.maxUnproductive = config.maxUnproductiveRequests ?? 25;
     this.signal = AbortSignal.any([context.signal, this.abort.signal]);
+    this.labelSlots = new Slots(Math.max(4, 2 * context.scheduler.options.maxConcurrency));
   }
 
   async execute(): Promise<GenerationSummary> {
@@ -529,7 +533,7 @@ class GenerationRun {
         survivors.push({ input, signature, inputHash });
       }
     }
-    const votes = await Promise.all(survivors.map((survivor) => this.label(survivor.input)));
+    const votes = await Promise.all(survivors.map((survivor) => this.labelSlots.use(() => this.label(survivor.input))));
     const labelled: Candidate[] = [];
     survivors.forEach((survivor, index) => {
       const result = votes[index]!;
@@ -657,6 +661,26 @@ class GenerationRun {
         costUsd: Math.round(snapshot.usd * 10000) / 10000,
       },
     });
+  }
+}
+
+/** A counting semaphore: at most `size` tasks run at once, the rest wait in order. */
+class Slots {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly size: number) {}
+
+  async use<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { fnv1a32, mix32, normalizeText } from './text.js';
+import { mix32, normalizeText } from './text.js';
 
 export interface NearDuplicateIndexOptions {
   /** Character n-gram (shingle) length over the normalised text. Default 5. */
@@ -33,8 +33,8 @@ export class NearDuplicateIndex {
   private readonly seeds: Uint32Array;
   private signatures: Uint32Array;
   private count = 0;
-  // Bucket key (band and its rows, hashed) → id, or ids when several texts share the bucket.
-  private readonly buckets = new Map<number, number | number[]>();
+  // Bucket key (band and its rows, hashed) → ids of the texts in that bucket.
+  private readonly buckets = new IntMultiMap();
 
   constructor(options: NearDuplicateIndexOptions = {}) {
     this.ngramSize = options.ngramSize ?? 5;
@@ -63,7 +63,11 @@ export class NearDuplicateIndex {
     const n = this.ngramSize;
     const last = Math.max(0, normalized.length - n);
     for (let start = 0; start <= last; start++) {
-      const shingle = fnv1a32(normalized.slice(start, start + n));
+      // FNV-1a of the n code units at `start`, without slicing out a string per shingle.
+      let shingle = 0x811c9dc5;
+      const end = Math.min(normalized.length, start + n);
+      for (let i = start; i < end; i++) shingle = Math.imul(shingle ^ normalized.charCodeAt(i), 0x01000193);
+      shingle >>>= 0;
       for (let i = 0; i < this.numHashes; i++) {
         const value = mix32(shingle ^ this.seeds[i]!);
         if (value < signature[i]!) signature[i] = value;
@@ -82,13 +86,7 @@ export class NearDuplicateIndex {
       this.signatures = grown;
     }
     this.signatures.set(signature, id * this.numHashes);
-    for (let band = 0; band < this.bands; band++) {
-      const key = this.bandKey(signature, band);
-      const existing = this.buckets.get(key);
-      if (existing === undefined) this.buckets.set(key, id);
-      else if (typeof existing === 'number') this.buckets.set(key, [existing, id]);
-      else existing.push(id);
-    }
+    for (let band = 0; band < this.bands; band++) this.buckets.add(this.bandKey(signature, band), id);
     return id;
   }
 
@@ -103,18 +101,15 @@ export class NearDuplicateIndex {
     const signature = typeof text === 'string' ? this.signature(text) : text;
     const threshold = options.threshold ?? this.threshold;
     let best: NearDuplicateMatch | undefined;
-    const seen = new Set<number>();
+    const seen: number[] = [];
     for (let band = 0; band < this.bands; band++) {
-      const entry = this.buckets.get(this.bandKey(signature, band));
-      if (entry === undefined) continue;
-      const ids = typeof entry === 'number' ? [entry] : entry;
-      for (const id of ids) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-        if (options.accept && !options.accept(id)) continue;
+      this.buckets.forEach(this.bandKey(signature, band), (id) => {
+        if (seen.includes(id)) return;
+        seen.push(id);
+        if (options.accept && !options.accept(id)) return;
         const similarity = this.similarityTo(signature, id);
         if (similarity >= threshold && (!best || similarity > best.similarity)) best = { id, similarity };
-      }
+      });
     }
     return best;
   }
@@ -135,8 +130,59 @@ export class NearDuplicateIndex {
     let hash = mix32(band + 1);
     const start = band * this.rows;
     for (let i = start; i < start + this.rows; i++) hash = mix32(hash ^ signature[i]!) + i;
-    return hash >>> 0;
+    // 30 bits: small-integer keys, which V8 stores inline instead of as boxed numbers. Collisions
+    // only add candidates, which the signature comparison then rejects.
+    return hash & 0x3fffffff;
   }
+}
+
+/**
+ * Integer key → integer values, in typed arrays (a chained hash table): millions of bucket entries
+ * cost about 20 bytes each, outside the JavaScript heap, instead of a Map's boxed entries.
+ */
+class IntMultiMap {
+  private heads = new Int32Array(1024).fill(-1);
+  private keys = new Int32Array(1024);
+  private values = new Int32Array(1024);
+  private next = new Int32Array(1024);
+  private count = 0;
+
+  add(key: number, value: number): void {
+    if (this.count === this.keys.length) {
+      this.keys = grow(this.keys);
+      this.values = grow(this.values);
+      this.next = grow(this.next);
+    }
+    if (this.count >= this.heads.length) this.rehash(this.heads.length * 2);
+    const entry = this.count++;
+    const slot = key & (this.heads.length - 1);
+    this.keys[entry] = key;
+    this.values[entry] = value;
+    this.next[entry] = this.heads[slot]!;
+    this.heads[slot] = entry;
+  }
+
+  forEach(key: number, visit: (value: number) => void): void {
+    for (let entry = this.heads[key & (this.heads.length - 1)]!; entry !== -1; entry = this.next[entry]!) {
+      if (this.keys[entry] === key) visit(this.values[entry]!);
+    }
+  }
+
+  private rehash(size: number): void {
+    this.heads = new Int32Array(size).fill(-1);
+    // Entries are re-linked oldest first, so each chain stays newest-first as before.
+    for (let entry = 0; entry < this.count; entry++) {
+      const slot = this.keys[entry]! & (size - 1);
+      this.next[entry] = this.heads[slot]!;
+      this.heads[slot] = entry;
+    }
+  }
+}
+
+function grow(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
+  const grown = new Int32Array(array.length * 2);
+  grown.set(array);
+  return grown;
 }
 
 /** Share of equal positions of two MinHash signatures: an estimate of Jaccard similarity. */

@@ -102,5 +102,11 @@ export function isInstructionEcho(input: string, instruction: string): boolean {
   if (a === b) return true;
   // A long instruction copied into the input verbatim, or a close paraphrase of it.
   if (b.length >= 30 && a.includes(b)) return true;
-  return Math.min(a.length, b.length) / Math.max(a.length, b.length) > 0.6 && ngramJaccard(a, b, 4) >= 0.7;
+  if (Math.min(a.length, b.length) / Math.max(a.length, b.length) <= 0.6) return false;
+  // Cheap screen first: a paraphrase shares most of the instruction's words.
+  const instructionWords = new Set(b.split(' '));
+  const inputWords = a.split(' ');
+  const shared = inputWords.filter((word) => instructionWords.has(word)).length;
+  if (shared / Math.max(inputWords.length, instructionWords.size) < 0.5) return false;
+  return ngramJaccard(a, b, 4) >= 0.7;
 }

@@ -73,8 +73,15 @@ export function sentimentTeacher(options: WorldOptions = {}): (body: Body, info:
   const nearRate = options.nearDuplicateRate ?? 0;
   const echoRate = options.echoRate ?? 0;
   const perChoice = options.examplesPerChoice ?? 3;
+  // The server asks for each choice of a request in turn: hash the body once per request.
+  let lastBody: Body | undefined;
+  let lastHash = 0;
   return (body, { choiceIndex }) => {
-    const bodyHash = hashString(JSON.stringify(body.messages) + JSON.stringify(body.seed ?? '') + String(body.temperature ?? ''));
+    if (body !== lastBody) {
+      lastBody = body;
+      lastHash = hashString(JSON.stringify(body.messages) + JSON.stringify(body.seed ?? '') + String(body.temperature ?? ''));
+    }
+    const bodyHash = lastHash;
     const random = mulberry32(bodyHash + choiceIndex * 7919);
     const system = String(body.messages[0]?.content ?? '');
     const isGeneration = system.startsWith('You write training data') || body.response_format !== undefined;
