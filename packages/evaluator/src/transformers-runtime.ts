@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Prompt2ModelError } from '@prompt2model/core';
 
 /**
@@ -62,6 +64,14 @@ export async function loadTransformers(): Promise<TransformersModule> {
       hint: 'Install it with `npm install @huggingface/transformers` (it brings onnxruntime-node).',
     }));
   }
+}
+
+/**
+ * A local folder as an absolute path: transformers.js reads a relative name that looks like a Hub
+ * id (`my-model`) as `<env.localModelPath>/my-model`, not relative to the working directory.
+ */
+export function modelLocation(model: string): string {
+  return existsSync(model) ? resolve(model) : model;
 }
 
 /** Options passed to every `from_pretrained`/`pipeline` call. */

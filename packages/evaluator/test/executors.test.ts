@@ -1,6 +1,6 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { AbortError, createStageContext, type ProgressEvent, type StageContext, type TrainedModel } from '@prompt2model/core';
 import { createOpenAI } from '@prompt2model/openai';
 import { buildTinyCausalLM, buildTinyEncoder, buildTinySeq2Seq, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
@@ -9,6 +9,7 @@ import { compareTeacherStudent } from '../src/compare.js';
 import { createEvaluator } from '../src/evaluator.js';
 import { LanguageModelExecutor } from '../src/executors/language-model-executor.js';
 import { OnnxExecutor } from '../src/executors/onnx-executor.js';
+import { modelLocation } from '../src/transformers-runtime.js';
 
 let root: string;
 let seq2seqDir: string;
@@ -75,6 +76,11 @@ describe('OnnxExecutor', () => {
     const executor = new OnnxExecutor({ model: seq2seqDir });
     await expect(executor.execute(['hello'], ctx)).rejects.toSatisfy((error) => AbortError.isInstance(error));
     await executor.dispose();
+  });
+
+  it('hands transformers.js absolute folder paths (a bare relative name would be read as a Hub id)', () => {
+    expect(modelLocation(relative(process.cwd(), seq2seqDir))).toBe(seq2seqDir);
+    expect(modelLocation('Xenova/xlm-roberta-base')).toBe('Xenova/xlm-roberta-base');
   });
 
   it('explains a missing model folder', async () => {

@@ -4,6 +4,7 @@ import { Prompt2ModelError, throwIfAborted, type Executor, type Prediction, type
 import {
   loadTransformers,
   modelLoadError,
+  modelLocation,
   pretrainedOptions,
   type ModelLoadOptions,
   type TransformersPipeline,
@@ -64,7 +65,7 @@ export class OnnxExecutor implements Executor {
       const task = await this.detectTask();
       const transformers = await loadTransformers();
       try {
-        const pipe = await transformers.pipeline(task, this.options.model, pretrainedOptions(this.options));
+        const pipe = await transformers.pipeline(task, modelLocation(this.options.model), pretrainedOptions(this.options));
         return { pipe, task };
       } catch (error) {
         throw modelLoadError(this.options.model, error, this.options);

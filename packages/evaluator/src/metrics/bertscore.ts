@@ -3,6 +3,7 @@ import { Prompt2ModelError, ValidationError } from '@prompt2model/core';
 import {
   loadTransformers,
   modelLoadError,
+  modelLocation,
   pretrainedOptions,
   type ModelLoadOptions,
   type TransformersModel,
@@ -69,8 +70,8 @@ export class TransformersTokenEncoder implements TokenEncoder {
       const loadOptions = pretrainedOptions(this.options);
       try {
         const [tokenizer, model] = await Promise.all([
-          transformers.AutoTokenizer.from_pretrained(this.options.model, loadOptions),
-          transformers.AutoModel.from_pretrained(this.options.model, loadOptions),
+          transformers.AutoTokenizer.from_pretrained(modelLocation(this.options.model), loadOptions),
+          transformers.AutoModel.from_pretrained(modelLocation(this.options.model), loadOptions),
         ]);
         tokenizer.padding_side = 'right';
         return { tokenizer, model };
