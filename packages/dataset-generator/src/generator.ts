@@ -86,6 +86,16 @@ export interface PromptBasedDatasetGeneratorOptions {
   decontamination?: DecontaminationOptions;
   /** Stop after this many input-generation requests in a row add nothing. Default 25. */
   maxUnproductiveRequests?: number;
+  /**
+   * Most labelling calls started at once. Default: twice the scheduler's concurrency, enough to keep
+   * it busy without building prompts long before they can be sent. Batch mode: Infinity.
+   */
+  labelConcurrency?: number;
+  /**
+   * Under a budget cap, start only as many units as the money left can finish (judged from the cost
+   * of finished units). Default true; off in Batch API mode, where a unit takes a whole batch.
+   */
+  budgetAwareIssuing?: boolean;
   /** Use this client instead of `context.teacher` (e.g. a Batch API client). */
   teacher?: LanguageModelClient;
   /** Stage name in progress events. Default `generate`. */
@@ -219,6 +229,7 @@ class GenerationRun {
   private readonly near: NearDuplicateIndex;
   private readonly maxUnproductive: number;
   private readonly hasLabels: boolean;
+  private readonly budgetAwareIssuing: boolean;
 
   // Committed state, in commit (= unit) order.
   private accepted = 0;
@@ -269,7 +280,8 @@ class GenerationRun {
     this.near = new NearDuplicateIndex({ threshold: config.nearDuplicateThreshold ?? 0.8 });
     this.maxUnproductive = config.maxUnproductiveRequests ?? 25;
     this.signal = AbortSignal.any([context.signal, this.abort.signal]);
-    this.labelSlots = new Slots(Math.max(4, 2 * context.scheduler.options.maxConcurrency));
+    this.labelSlots = new Slots(config.labelConcurrency ?? Math.max(4, 2 * context.scheduler.options.maxConcurrency));
+    this.budgetAwareIssuing = config.budgetAwareIssuing ?? true;
   }
 
   async execute(): Promise<GenerationSummary> {
@@ -361,7 +373,7 @@ class GenerationRun {
     // Under a budget cap, run only as many units as the money left can finish: parallel units
     // that all stop half-way at the cap would leave nothing to keep.
     const ledger = this.context.ledger;
-    if (ledger.maxCostUsd !== undefined) {
+    if (ledger.maxCostUsd !== undefined && this.budgetAwareIssuing) {
       const spent = ledger.totalUsd - this.spentAtStart;
       const finished = this.committedUnits - this.unitsAtStart;
       if (finished === 0 || spent === 0) return false;

@@ -46,3 +46,9 @@ export {
 } from './prompts.js';
 export { splitDatasetFiles, type SplitDatasetFilesOptions, type SplitSource } from './splits.js';
 export { answerKey, normalizeText } from './text.js';
+export {
+  OpenAIBatchLanguageModel,
+  createOpenAIBatchTeacher,
+  batchGeneratorOptions,
+  type OpenAIBatchOptions,
+} from './openai-batch.js';

@@ -4,3 +4,4 @@ export * from './deepl-server.js';
 export * from './onnx/index.js';
 export * from './openai-finetuning-server.js';
 export * from './hub-server.js';
+export * from './openai-batch-server.js';
