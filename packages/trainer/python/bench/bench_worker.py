@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import subprocess
 import sys
 import time
@@ -23,70 +22,17 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON_DIR = os.path.dirname(HERE)
 sys.path.insert(0, PYTHON_DIR)
+sys.path.insert(0, HERE)
 
-INSTRUCTION = "Add one to each digit, modulo ten."
-
-
-def toy_rows(count: int, seed: int) -> list:
-    rng = random.Random(seed)
-    rows = []
-    for _ in range(count):
-        digits = [rng.randrange(10) for _ in range(rng.randrange(3, 9))]
-        rows.append({"input": " ".join(map(str, digits)), "output": " ".join(str((d + 1) % 10) for d in digits)})
-    return rows
-
-
-def write_jsonl(path: str, rows: list) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row) + "\n")
-
-
-def build_tokenizer(texts: list, seq2seq: bool):
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    tokenizer = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    trainer = trainers.WordLevelTrainer(special_tokens=["<pad>", "</s>", "<unk>"])
-    tokenizer.train_from_iterator(texts, trainer)
-    if seq2seq:
-        # T5 tokenizers append EOS to every sequence; do the same.
-        tokenizer.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", tokenizer.token_to_id("</s>"))])
-    return PreTrainedTokenizerFast(tokenizer_object=tokenizer, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+from tiny_models import INSTRUCTION, build_llama, build_t5, toy_rows, training_texts, write_jsonl  # noqa: E402
 
 
 def build_models(root: str, train_rows: list) -> dict:
-    from transformers import LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
-    from p2m_worker.textualize import textualize
-
-    texts = []
-    for row in train_rows:
-        text = textualize(row, INSTRUCTION, "encoder-decoder")
-        texts += [text["source"], text["target"]]
-    folders = {}
-
-    t5_dir = os.path.join(root, "tiny-t5")
-    tokenizer = build_tokenizer(texts, seq2seq=True)
-    config = T5Config(
-        vocab_size=len(tokenizer), d_model=256, d_kv=64, d_ff=1024, num_layers=4, num_decoder_layers=4, num_heads=4,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.pad_token_id,
-    )
-    T5ForConditionalGeneration(config).save_pretrained(t5_dir)
-    tokenizer.save_pretrained(t5_dir)
-    folders["t5"] = t5_dir
-
-    llama_dir = os.path.join(root, "tiny-llama")
-    tokenizer = build_tokenizer(texts, seq2seq=False)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=256, intermediate_size=688, num_hidden_layers=4, num_attention_heads=4,
-        num_key_value_heads=4, max_position_embeddings=512, pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
-        bos_token_id=tokenizer.eos_token_id, tie_word_embeddings=False,
-    )
-    LlamaForCausalLM(config).save_pretrained(llama_dir)
-    tokenizer.save_pretrained(llama_dir)
-    folders["llama"] = llama_dir
-    return folders
+    texts = training_texts(train_rows)
+    return {
+        "t5": build_t5(os.path.join(root, "tiny-t5"), texts, hidden=256, layers=4),
+        "llama": build_llama(os.path.join(root, "tiny-llama"), texts, hidden=256, layers=4),
+    }
 
 
 def run_worker(job_dir: str, base_model: str, method: str, args) -> dict:

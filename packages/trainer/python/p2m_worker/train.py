@@ -144,6 +144,14 @@ def resolve_precision(requested: str, events: EventWriter):
     return bf16, fp16
 
 
+def lora_task_type(model, architecture: str, task_types):
+    """peft's seq2seq wrapper needs a generation helper that transformers 5 removed; LoRA training
+    does not need the wrapper, so the generic PeftModel is used when the helper is missing."""
+    if architecture == "encoder-decoder":
+        return task_types.SEQ_2_SEQ_LM if hasattr(model, "_prepare_encoder_decoder_kwargs_for_generation") else None
+    return task_types.CAUSAL_LM
+
+
 def _major_version(module) -> int:
     try:
         return int(module.__version__.split(".")[0])
@@ -184,7 +192,7 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
             lora_alpha=config.lora.alpha,
             lora_dropout=config.lora.dropout,
             target_modules=target_modules,
-            task_type=TaskType.SEQ_2_SEQ_LM if architecture == "encoder-decoder" else TaskType.CAUSAL_LM,
+            task_type=lora_task_type(model, architecture, TaskType),
         )
         model = get_peft_model(model, lora)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,88 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AbortError, readJsonlAll, type ProgressEvent } from '@prompt2model/core';
+import { createTrainer, LocalBackend, parseTrainingJob } from '../src/index.js';
+import { jobDirOf, makeContext, tempDir } from './helpers.js';
+
+// The real Python worker on CPU, on tiny models built from configs. Runs only where a Python with
+// torch, transformers, peft and tokenizers is available (set P2M_PYTHON to it); skipped elsewhere.
+const python = process.env.P2M_PYTHON ?? 'python3';
+const hasStack = spawnSync(python, ['-c', 'import torch, transformers, peft, tokenizers']).status === 0;
+const TINY_MODELS = resolve(import.meta.dirname, '../python/bench/tiny_models.py');
+
+function buildTiny(out: string, kind: 't5' | 'llama'): { model: string; instruction: string } {
+  const result = spawnSync(python, [TINY_MODELS, '--out', out, '--kind', kind, '--hidden', '64', '--layers', '2', '--rows', '64'], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(result.stderr);
+  return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { model: string; instruction: string };
+}
+
+const losses = (events: ProgressEvent[]) => events.flatMap((e) => (e.type === 'progress' && e.counters?.loss !== undefined ? [e.counters.loss] : []));
+
+describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => ({ dir, cleanup } = await tempDir()), 120_000);
+  afterAll(() => cleanup());
+
+  it('trains a decoder-only model with LoRA: loss falls, adapter and merged copy saved', async () => {
+    const tiny = buildTiny(join(dir, 'llama'), 'llama');
+    const out = join(dir, 'run-llama');
+    const { context, events } = await makeContext(out);
+    const job = parseTrainingJob({
+      baseModel: tiny.model,
+      instruction: tiny.instruction,
+      epochs: 3,
+      batchSize: 8,
+      learningRate: 5e-3,
+      precision: 'fp32',
+      data: { train: join(dir, 'llama/train.jsonl'), validation: join(dir, 'llama/validation.jsonl') },
+    });
+    expect(job.architecture).toBe('decoder-only');
+    expect(job.lora.targetModules).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj']);
+    const model = await createTrainer({ backend: new LocalBackend({ python }) }).train(job, context);
+    const seen = losses(events);
+    expect(seen).toHaveLength(24);
+    expect(seen.at(-1)!).toBeLessThan(seen[0]!);
+    expect(model.metrics.eval_loss).toBeGreaterThan(0);
+    expect(existsSync(join(model.reference, 'config.json'))).toBe(true);
+    expect(existsSync(join(model.artifacts.adapter!, 'adapter_config.json'))).toBe(true);
+  }, 180_000);
+
+  it('stops an encoder-decoder full fine-tune on Ctrl-C with a checkpoint, and resumes from it', async () => {
+    const tiny = buildTiny(join(dir, 't5'), 't5');
+    const out = join(dir, 'run-t5');
+    const input = {
+      baseModel: tiny.model,
+      instruction: tiny.instruction,
+      method: 'full' as const,
+      epochs: 4,
+      batchSize: 8,
+      learningRate: 1e-3,
+      precision: 'fp32' as const,
+      earlyStoppingPatience: 0,
+      data: { train: join(dir, 't5/train.jsonl'), validation: join(dir, 't5/validation.jsonl') },
+    };
+    const controller = new AbortController();
+    const first = await makeContext(out, { signal: controller.signal });
+    first.context.events.on((event) => {
+      if (event.type === 'progress' && event.done === 3) controller.abort(new Error('Ctrl-C'));
+    });
+    const error = await createTrainer({ backend: new LocalBackend({ python }) }).train(parseTrainingJob(input), first.context).catch((e: unknown) => e);
+    expect(AbortError.isInstance(error)).toBe(true);
+    const jobDir = await jobDirOf(out);
+    const stored = await readJsonlAll<{ type: string; step?: number }>(join(out, 'training/events.jsonl'));
+    const checkpoint = stored.filter((e) => e.type === 'checkpoint').at(-1);
+    expect(checkpoint?.step).toBeGreaterThanOrEqual(3);
+    expect(existsSync(join(jobDir, `output/checkpoint-${checkpoint!.step}/trainer_state.json`))).toBe(true);
+
+    const second = await makeContext(out);
+    const model = await createTrainer({ backend: new LocalBackend({ python }) }).train(parseTrainingJob(input), second.context);
+    const firstProgress = second.events.find((e) => e.type === 'progress');
+    expect(firstProgress).toMatchObject({ done: checkpoint!.step, total: 32 });
+    expect(model.kind).toBe('local-folder');
+    expect(model.reference).toBe(join(jobDir, 'output/model'));
+    expect(existsSync(join(model.reference, 'model.safetensors'))).toBe(true);
+  }, 240_000);
+});
