@@ -201,6 +201,10 @@ for (const [family, names] of families) for (const name of names) familyOf.set(n
 // Too ambiguous in prose ("opt for", "the led", "switch to"): trusted in ids and configs only.
 const idOnlyNames = new Set(['opt', 'phi', 'led', 'switch', 't0', 'ctrl', 'dolly', 'alpaca', 'flan', 'gpt', 'causal', 'nmt', 'opus', 'mvp']);
 
+// Family names that prefix or suffix other names in model ids: AraBART, BioBART, IndoT5, BanglaT5,
+// afriMT5, BARThez, KcBERT. Matched inside words of ids only (in prose, "Robert" is not BERT).
+const compoundable = ['marian', 'mbart', 'bart', 'byt5', 'mt5', 't5', 'pegasus', 'gpt2', 'llama', 'bloom', 'roberta', 'bert'];
+
 function familyFromName(name: string, proseOnly = false): Family | undefined {
   const words = name.toLowerCase().replace(/-/g, '_').split(/[^a-z0-9_]+/).filter(Boolean);
   for (const word of words) {
@@ -212,7 +216,31 @@ function familyFromName(name: string, proseOnly = false): Family | undefined {
       if (family && !(proseOnly && idOnlyNames.has(candidate))) return family;
     }
   }
+  if (proseOnly) return undefined;
+  for (const part of words.flatMap((word) => word.split('_'))) {
+    const family = compoundFamily(part);
+    if (family) return family;
+  }
   return undefined;
+}
+
+function compoundFamily(word: string): Family | undefined {
+  // `bert2bert`, `beto2beto`, `bert2gpt2`: a warm-started EncoderDecoderModel.
+  if (/^[a-z]*(bert|beto|roberta|electra)[a-z]*2[a-z]*(bert|beto|gpt|roberta|electra)/.test(word)) return 'encoder-decoder';
+  for (const name of compoundable) {
+    if (word.length > name.length && (word.endsWith(name) || word.startsWith(name))) return familyOf.get(name);
+  }
+  return undefined;
+}
+
+/**
+ * A BERT-family name on a model that generates text is an EncoderDecoderModel warm-started from
+ * encoders (bert2bert, AraBERT summarisation): encoder-only models cannot generate.
+ */
+function generates(input: ArchitectureInput, metadata: CardMetadata | undefined): boolean {
+  const tasks = [input.pipelineTag, metadata?.pipelineTag, ...(metadata?.taskTypes ?? []), ...(input.tags ?? []), ...(metadata?.tags ?? [])];
+  if (tasks.some((task) => task && familyFromTask(task) !== undefined && familyFromTask(task) !== 'encoder-only')) return true;
+  return /summar|translat|generat|paraphras|seq2seq|text2text|question_gen|qg\b/i.test(input.id ?? '');
 }
 
 function familyFromConfig(config: ModelConfigHints | undefined): Family | undefined {
@@ -249,33 +277,37 @@ function familyFromTask(task: string | undefined): Family | undefined {
 export function detectArchitecture(input: ArchitectureInput): ModelArchitecture {
   const fromConfig = familyFromConfig(input.config);
   if (fromConfig) return fromConfig;
+  const metadata = input.card ? parseCardMetadata(input.card) : undefined;
+  const family = familyFromEvidence(input, metadata);
+  if (family === 'encoder-only' && generates(input, metadata)) return 'encoder-decoder';
+  if (family) return family;
+  const tasks = [input.pipelineTag, metadata?.pipelineTag, ...(metadata?.taskTypes ?? []), ...(input.tags ?? []), ...(metadata?.tags ?? [])];
+  for (const task of tasks) {
+    const fromTask = familyFromTask(task);
+    if (fromTask) return fromTask;
+  }
+  return 'unknown';
+}
+
+function familyFromEvidence(input: ArchitectureInput, metadata: CardMetadata | undefined): Family | undefined {
   const baseName = input.id?.split('/').pop();
   const fromId = baseName ? familyFromName(baseName) : undefined;
   if (fromId) return fromId;
-  const metadata = input.card ? parseCardMetadata(input.card) : undefined;
   for (const base of metadata?.baseModels ?? []) {
     const family = familyFromName(base.split('/').pop() ?? base);
     if (family) return family;
   }
-  if (input.card) {
-    const body = splitFrontMatter(input.card).body;
-    const fineTunedFrom = /fine-?tuned (?:version|checkpoint) of \[?([\w./-]+)/i.exec(body);
-    const fromFineTune = fineTunedFrom ? familyFromName(fineTunedFrom[1]!.split('/').pop() ?? '') : undefined;
-    if (fromFineTune) return fromFineTune;
-    const counts = new Map<Family, number>();
-    for (const match of body.slice(0, 20_000).toLowerCase().matchAll(/[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*/g)) {
-      const family = familyFromName(match[0], true);
-      if (family) counts.set(family, (counts.get(family) ?? 0) + 1);
-    }
-    const best = [...counts].sort((a, b) => b[1] - a[1])[0];
-    if (best) return best[0];
+  if (!input.card) return undefined;
+  const body = splitFrontMatter(input.card).body;
+  const fineTunedFrom = /fine-?tuned (?:version|checkpoint) of \[?([\w./-]+)/i.exec(body);
+  const fromFineTune = fineTunedFrom ? familyFromName(fineTunedFrom[1]!.split('/').pop() ?? '') : undefined;
+  if (fromFineTune) return fromFineTune;
+  const counts = new Map<Family, number>();
+  for (const match of body.slice(0, 20_000).toLowerCase().matchAll(/[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*/g)) {
+    const family = familyFromName(match[0], true);
+    if (family) counts.set(family, (counts.get(family) ?? 0) + 1);
   }
-  const tasks = [input.pipelineTag, metadata?.pipelineTag, ...(metadata?.taskTypes ?? []), ...(input.tags ?? []), ...(metadata?.tags ?? [])];
-  for (const task of tasks) {
-    const family = familyFromTask(task);
-    if (family) return family;
-  }
-  return 'unknown';
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
 }
 
 /** The card's license (lowercase SPDX-like id, e.g. `apache-2.0`), or undefined when it states none. */

@@ -110,6 +110,12 @@ describe('detectArchitecture', () => {
     expect(detectArchitecture({ id: 'bigscience/bloomz-560m' })).toBe('decoder-only');
     expect(detectArchitecture({ id: 'bert-base-uncased' })).toBe('encoder-only');
     expect(detectArchitecture({ id: 'patrickvonplaten/bert2bert_cnn_daily_mail' })).toBe('encoder-decoder');
+    // Family names inside compound ids.
+    expect(detectArchitecture({ id: 'xfbai/AMRBART-large-finetuned-AMR2.0' })).toBe('encoder-decoder');
+    expect(detectArchitecture({ id: 'Wikidepia/IndoT5-base-paraphrase' })).toBe('encoder-decoder');
+    expect(detectArchitecture({ id: 'LeoCordoba/beto2beto' })).toBe('encoder-decoder');
+    expect(detectArchitecture({ id: 'mrm8488/bert-small2bert-small-finetuned-cnn_daily_mail-summarization' })).toBe('encoder-decoder');
+    expect(detectArchitecture({ id: 'someone/gpt2medium' })).toBe('decoder-only');
   });
 
   it('falls back to the card: base model, fine-tuned-from, mentions, task tags', () => {
@@ -121,5 +127,9 @@ describe('detectArchitecture', () => {
     expect(detectArchitecture({ id: 'me/my-model', pipelineTag: 'text-generation' })).toBe('decoder-only');
     expect(detectArchitecture({ id: 'me/my-model', card: '---\npipeline_tag: summarization\n---\nA summarizer.' })).toBe('encoder-decoder');
     expect(detectArchitecture({ id: 'me/my-model' })).toBe('unknown');
+    // A BERT that generates text is a warm-started encoder-decoder.
+    expect(detectArchitecture({ id: 'Goud/AraBERT-summarization-goud' })).toBe('encoder-decoder');
+    expect(detectArchitecture({ id: 'me/kcbert-chat', pipelineTag: 'text2text-generation' })).toBe('encoder-decoder');
+    expect(detectArchitecture({ id: 'me/kcbert', pipelineTag: 'fill-mask' })).toBe('encoder-only');
   });
 });
