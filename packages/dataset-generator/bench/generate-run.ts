@@ -10,7 +10,8 @@
  * teacher, reporting peak RSS.
  *
  * Options: --examples N (part 1, default 1000), --memory-examples N (part 2, default 100000),
- * --heap-limit MB (part 2 with --max-old-space-size), --skip-rate, --skip-memory.
+ * --heap-limit MB (part 2 with --max-old-space-size), --no-429-faults (part 1 without injected 429s),
+ * --skip-rate, --skip-memory.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStageContext, estimateTokens, readJsonl, type Example, type LanguageModel, type LanguageModelRequest } from '@prompt2model/core';
 import { createOpenAI } from '@prompt2model/openai';
-import { startOpenAICompatibleServer } from '@prompt2model/testing';
+import { startOpenAICompatibleServer, type FaultKind } from '@prompt2model/testing';
 import { NearDuplicateIndex, createDatasetGenerator, normalizeText, type GenerationSummary } from '../src/index.js';
 import { sentimentSpec, sentimentTeacher, trueLabel } from '../test/support/sentiment-world.js';
 
@@ -31,11 +32,16 @@ const value = (name: string, fallback: number) => {
 
 async function rateLimitedRun(numExamples: number): Promise<void> {
   const rpm = 600;
+  // --no-429-faults: inject only 500, 503 and truncated bodies (429s make the client pause everything).
+  const faultKinds: FaultKind[] = flag('--no-429-faults')
+    ? ['server-error', 'unavailable', 'truncated']
+    : ['rate-limit', 'server-error', 'unavailable', 'truncated'];
   const server = await startOpenAICompatibleServer({
     respond: sentimentTeacher({ labelNoise: 0.1 }) as never,
     latencyMs: 150,
     requestsPerMinute: rpm,
-    faults: { rate: 0.03, kinds: ['rate-limit', 'server-error', 'unavailable', 'truncated'], seed: 11 },
+    faults: { rate: 0.03, kinds: faultKinds, seed: 11 },
+    retryAfterSeconds: 1,
     recordRequests: false,
   });
   const outDir = await mkdtemp(join(tmpdir(), 'p2m-bench-generate-'));
@@ -69,6 +75,9 @@ async function rateLimitedRun(numExamples: number): Promise<void> {
     }
     const stats = server.stats;
     const floorS = (stats.requests * 60) / rpm;
+    // Every 429 carries Retry-After: 1 s, and a client that honours it pauses all requests that long.
+    const injected429 = (stats.byStatus[429] ?? 0) - stats.rateLimited;
+    const floorWithRetryAfterS = floorS + injected429 * 1;
     const idealFloorS = (stats.completed * 60) / rpm;
     const figures = {
       examples: rows,
@@ -80,6 +89,9 @@ async function rateLimitedRun(numExamples: number): Promise<void> {
       maxRequestsInAnyMinute: stats.maxRequestsInWindow,
       floorSeconds: round(floorS, 1),
       wallOverFloor: round(wallS / floorS, 3),
+      injected429WithRetryAfter1s: injected429,
+      floorWithRetryAfterSeconds: round(floorWithRetryAfterS, 1),
+      wallOverFloorWithRetryAfter: round(wallS / floorWithRetryAfterS, 3),
       floorSecondsCompletedOnly: round(idealFloorS, 1),
       wallOverCompletedFloor: round(wallS / idealFloorS, 3),
       duplicateRate: rows === 0 ? 0 : (exactDuplicates + nearDuplicates) / rows,
@@ -89,7 +101,7 @@ async function rateLimitedRun(numExamples: number): Promise<void> {
       rejected: summary.rejected,
       tokens: summary.tokens,
     };
-    console.log('\n## rate-limited run (loopback teacher: 150 ms, 600 RPM, 10% label noise, 3% faults)');
+    console.log(`\n## rate-limited run (loopback teacher: 150 ms, 600 RPM, 10% label noise, 3% faults: ${faultKinds.join(', ')})`);
     console.log(JSON.stringify(figures, null, 2));
   } finally {
     await server.close();

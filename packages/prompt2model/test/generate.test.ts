@@ -101,6 +101,20 @@ describe('prompt2model generate', () => {
     expect(extended.slice(0, 20)).toEqual(written);
   });
 
+  it('drops examples that overlap --eval-set', async () => {
+    const reference = join(dir, 'reference');
+    expect((await run(['generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '12', '--out', reference, '--teacher', 'loopback-model'])).code).toBe(0);
+    const evaluation = (await rows(join(reference, 'dataset.jsonl'))).slice(0, 5);
+    await writeFile(join(dir, 'eval.jsonl'), evaluation.map((row) => JSON.stringify({ input: row.input, output: row.output })).join('\n'));
+    const out = join(dir, 'decontaminated');
+    const result = await run(['generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '12', '--out', out, '--teacher', 'loopback-model', '--eval-set', join(dir, 'eval.jsonl'), '--json']);
+    expect(result.code).toBe(0);
+    // The five copies, and near copies of them (this teacher's inputs differ in a digit or two).
+    expect(JSON.parse(result.stdout).rejected.contaminated).toBeGreaterThanOrEqual(5);
+    const kept = new Set((await rows(join(out, 'dataset.jsonl'))).map((row) => row.input));
+    expect(evaluation.filter((row) => kept.has(row.input))).toEqual([]);
+  });
+
   it('stops at --max-cost with exit code 3 and keeps what it generated', async () => {
     const out = join(dir, 'budget');
     const result = await run(['generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '500', '--out', out, '--teacher', 'gpt-4o-mini', '--max-cost', '0.001']);
