@@ -15,6 +15,11 @@ import { ModelIndex, type BuildModelIndexOptions, type ModelCardRecord } from '.
 import { detectArchitecture, parseCardMetadata, type ModelConfigHints } from './model-card.js';
 
 type HubModule = typeof import('@huggingface/hub');
+interface HubRequestOptions {
+  hubUrl: string;
+  accessToken?: string;
+  fetch: typeof fetch;
+}
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 export const DEFAULT_HUB_TASKS = ['text2text-generation', 'text-generation'] as const;
@@ -97,15 +102,21 @@ export async function fetchHubModelCards(options: HubSnapshotOptions = {}): Prom
   const credentials = accessToken ? { accessToken } : {};
   const scheduler = options.scheduler ?? new RequestScheduler({ maxConcurrency: options.concurrency ?? 8, ...(options.signal ? { signal: options.signal } : {}) });
   const cacheDir = options.cacheDir === false ? undefined : join(options.cacheDir ?? defaultHubCacheDir(), hostKey(hubUrl));
-  const common = { hubUrl, ...credentials, ...(options.fetch ? { fetch: options.fetch } : {}) };
-  const call = <T>(what: string, task: () => Promise<T>) =>
-    scheduler.run(async () => {
-      try {
-        return await task();
-      } catch (error) {
-        throw toApiError(hub, error, what);
-      }
-    }, options.signal ? { signal: options.signal } : {});
+  const baseFetch = options.fetch ?? globalThis.fetch;
+  const call = <T>(what: string, task: (common: HubRequestOptions) => Promise<T>) =>
+    scheduler.run(
+      async ({ signal }) => {
+        // Every request of an attempt stops when the attempt times out or the run is cancelled.
+        const attemptFetch: typeof fetch = (input, init) =>
+          baseFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+        try {
+          return await task({ hubUrl, ...credentials, fetch: attemptFetch });
+        } catch (error) {
+          throw toApiError(hub, error, what);
+        }
+      },
+      options.signal ? { signal: options.signal } : {},
+    );
 
   const tasks = options.tasks ?? [...DEFAULT_HUB_TASKS];
   const limit = options.limitPerTask ?? 1000;
@@ -113,7 +124,7 @@ export async function fetchHubModelCards(options: HubSnapshotOptions = {}): Prom
   for (const task of tasks) {
     throwIfAborted(options.signal);
     const models = await cachedListing(cacheDir, { hubUrl, task, limit }, options, () =>
-      call(`list ${task} models`, async () => {
+      call(`list ${task} models`, async (common) => {
         const rows: ListedModel[] = [];
         for await (const model of listModels({
           ...common,
@@ -151,12 +162,12 @@ export async function fetchHubModelCards(options: HubSnapshotOptions = {}): Prom
         record = { ...cached.record, downloads: model.downloads };
         fromCache++;
       } else {
-        const card = await call(`README of ${model.id}`, async () => {
+        const card = await call(`README of ${model.id}`, async (common) => {
           const blob = await downloadFile({ ...common, repo: { type: 'model', name: model.id }, path: 'README.md', xet: false });
           return blob ? await blob.text() : '';
         });
         const parameters = parameterCount(model.safetensors);
-        const sizeBytes = safetensorsBytes(model.safetensors) ?? (await call(`files of ${model.id}`, () => weightsSize(hub, common, model.id)));
+        const sizeBytes = safetensorsBytes(model.safetensors) ?? (await call(`files of ${model.id}`, (common) => weightsSize(hub, common, model.id)));
         const license = normaliseLicense(model.cardData?.license) ?? parseCardMetadata(card).license;
         record = {
           id: model.id,
@@ -253,7 +264,7 @@ function safetensorsBytes(safetensors: ListedModel['safetensors']): number | und
 /** Size of one framework's weights (safetensors, else PyTorch, else TF/Flax), from the file tree. */
 async function weightsSize(
   hub: HubModule,
-  common: { hubUrl: string; accessToken?: string; fetch?: typeof fetch },
+  common: HubRequestOptions,
   id: string,
 ): Promise<number | undefined> {
   const groups: Array<[RegExp, number]> = [

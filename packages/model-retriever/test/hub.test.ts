@@ -124,6 +124,17 @@ describe('Hub snapshots through @huggingface/hub against a loopback Hub', () => 
     expect(records.every((record) => record.card.length > 0 || record.id === 'acme/no-readme')).toBe(true);
   });
 
+  it('abandons an attempt that hangs and retries it (per-attempt timeout of the scheduler)', async () => {
+    const server = await hub({ faultSequence: ['slow'], slowMs: 20_000 });
+    const scheduler = new RequestScheduler({ maxConcurrency: 4, initialBackoffMs: 1, maxBackoffMs: 5, timeoutMs: 300 });
+    const records = await fetchHubModelCards({ hubUrl: server.url, cacheDir: false, tasks: ['text2text-generation'], limitPerTask: 3, scheduler });
+    expect(records).toHaveLength(3);
+    expect(scheduler.stats.retries).toBe(1);
+    // The hung listing request was abandoned (the client closed it) and sent again.
+    expect(server.stats.faults).toBe(1);
+    expect(server.requests.filter((path) => path.startsWith('/api/models?'))).toHaveLength(2);
+  });
+
   it('sends the access token, and explains a 401', async () => {
     const server = await hub({ accessToken: 'hf_secret_token' });
     const records = await fetchHubModelCards({ hubUrl: server.url, accessToken: 'hf_secret_token', cacheDir: false, tasks: ['text2text-generation'], limitPerTask: 5, scheduler: quickScheduler() });

@@ -21,8 +21,8 @@ export interface HubModelRow {
   private?: boolean;
 }
 
-/** A scripted answer instead of the normal one: an HTTP status (429 comes with Retry-After). */
-export type HubFault = 429 | 500 | 502 | 503 | 'ok';
+/** A scripted answer instead of the normal one: an HTTP status (429 comes with Retry-After), or a normal answer after `slowMs`. */
+export type HubFault = 429 | 500 | 502 | 503 | 'slow' | 'ok';
 
 export interface HubServerOptions {
   models: HubModelRow[];
@@ -38,6 +38,8 @@ export interface HubServerOptions {
   faultSequence?: HubFault[];
   /** Retry-After seconds sent with 429. Default 0. */
   retryAfterSeconds?: number;
+  /** Delay of 'slow' faults. Default 5000 ms. */
+  slowMs?: number;
 }
 
 export interface HubServerStats {
@@ -74,6 +76,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const pageSize = options.pageSize ?? 100;
   let requestIndex = 0;
   const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
 
   const server = createServer((request, response) => {
     handle(request, response).catch((error) => {
@@ -100,7 +103,17 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     requests.push(request.url ?? '');
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const fault = options.faultSequence?.[index];
-    if (fault !== undefined && fault !== 'ok') {
+    if (fault === 'slow') {
+      stats.faults++;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          resolve();
+        }, options.slowMs ?? 5000);
+        timers.add(timer);
+      });
+      if (response.destroyed || request.destroyed) return;
+    } else if (fault !== undefined && fault !== 'ok') {
       stats.faults++;
       const headers: Record<string, string> = fault === 429 ? { 'retry-after': String(options.retryAfterSeconds ?? 0) } : {};
       sendJson(response, fault, { error: fault === 429 ? 'You are being rate limited' : 'Internal Error' }, headers);
@@ -269,6 +282,8 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       requestIndex = 0;
     },
     close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
       for (const socket of sockets) socket.destroy();
       return new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
