@@ -85,6 +85,10 @@ class ProtocolCallback(TrainerCallback):
         self.stop = stop
         self.start_fields = start_fields
         self.last_time = time.perf_counter()
+        # Training throughput: tokens and seconds of optimizer steps only (evaluation and saving
+        # reset the clock), so it compares across runs with different eval/save schedules.
+        self.train_tokens = 0
+        self.train_seconds = 0.0
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.events.emit("start", totalSteps=state.max_steps, resumedFromStep=state.global_step, **self.start_fields)
@@ -99,6 +103,8 @@ class ProtocolCallback(TrainerCallback):
         elapsed = max(now - self.last_time, 1e-9)
         tokens = self.counter.take()
         self.last_time = now
+        self.train_tokens += tokens
+        self.train_seconds += elapsed
         self.events.emit(
             "step",
             step=state.global_step,
@@ -150,6 +156,11 @@ def lora_task_type(model, architecture: str, task_types):
     if architecture == "encoder-decoder":
         return task_types.SEQ_2_SEQ_LM if hasattr(model, "_prepare_encoder_decoder_kwargs_for_generation") else None
     return task_types.CAUSAL_LM
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend and backend.is_available())
 
 
 def _major_version(module) -> int:
@@ -235,6 +246,9 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
         disable_tqdm=True,
         remove_unused_columns=False,
         dataloader_num_workers=0,
+        # Without an accelerator say so explicitly: it is also what makes torchrun/accelerate on
+        # CPU (gloo) run as one distributed job instead of independent copies.
+        use_cpu=not (torch.cuda.is_available() or _mps_available()),
     )
     strategy_key = "eval_strategy" if "eval_strategy" in inspect.signature(TrainingArguments.__init__).parameters else "evaluation_strategy"
     arguments[strategy_key] = "epoch" if evaluate else "no"
@@ -257,7 +271,8 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
         trainExamples=len(train_rows),
         validationExamples=len(eval_rows),
     )
-    callbacks = [ProtocolCallback(events, counter, stop, start_fields)]
+    protocol = ProtocolCallback(events, counter, stop, start_fields)
+    callbacks = [protocol]
     if early_stopping:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     trainer_kwargs = dict(
@@ -288,7 +303,8 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
         return None
 
     metrics = {key: value for key, value in result.metrics.items() if isinstance(value, (int, float))}
-    metrics["tokens_per_second"] = counter.total / max(seconds, 1e-9)
+    metrics["tokens_per_second"] = protocol.train_tokens / max(protocol.train_seconds, 1e-9)
+    metrics["wall_seconds"] = seconds
     if torch.cuda.is_available():
         metrics["peak_gpu_memory_bytes"] = torch.cuda.max_memory_allocated()
     if eval_rows:
