@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { startOpenAIBatchServer, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.js';
 
@@ -113,6 +113,38 @@ describe('prompt2model generate', () => {
     expect(JSON.parse(result.stdout).rejected.contaminated).toBeGreaterThanOrEqual(5);
     const kept = new Set((await rows(join(out, 'dataset.jsonl'))).map((row) => row.input));
     expect(evaluation.filter((row) => kept.has(row.input))).toEqual([]);
+  });
+
+  it('--batch runs through the OpenAI Batch API and writes the same kind of dataset', async () => {
+    const batchServer = await startOpenAIBatchServer({
+      respond: (body, { choiceIndex }) => {
+        if (body.response_format) {
+          const base = hash(JSON.stringify(body.messages) + String(body.seed)) + choiceIndex * 1000;
+          return JSON.stringify({ examples: [0, 1, 2].map((i) => ({ input: `Batch review ${base + i}: a ${(base + i) % 2 === 0 ? 'good' : 'bad'} stay, item ${base + i}`, output: '' })) });
+        }
+        return String(body.messages.at(-1)?.content ?? '').includes('good') ? 'positive' : 'negative';
+      },
+    });
+    try {
+      const out = join(dir, 'batch');
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(
+        ['generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '15', '--out', out, '--teacher', 'gpt-4o-mini', '--batch', '--batch-poll-interval', '0.01', '--json'],
+        { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), isTTY: false, env: { OPENAI_BASE_URL: batchServer.url, OPENAI_API_KEY: 'test-key' } },
+      );
+      expect(stderr).not.toContain('error');
+      expect(code).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({ count: 15, stoppedBy: 'target' });
+      const written = await rows(join(out, 'dataset.jsonl'));
+      expect(written).toHaveLength(15);
+      for (const row of written) expect(row.output).toBe(row.input.includes('good') ? 'positive' : 'negative');
+      expect(batchServer.stats.batchesCreated).toBeGreaterThanOrEqual(2);
+      expect(batchServer.stats.batchesCreated).toBeLessThanOrEqual(6);
+      expect(JSON.parse(await readFile(join(out, 'batches.json'), 'utf8')).batches.length).toBe(batchServer.stats.batchesCreated);
+    } finally {
+      await batchServer.close();
+    }
   });
 
   it('stops at --max-cost with exit code 3 and keeps what it generated', async () => {

@@ -9,7 +9,11 @@ import {
   type PromptSpec,
   type StageContext,
 } from '@prompt2model/core';
-import { GenerationSummaryFileSchema, createDatasetGenerator, type GenerationSummary, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import {
+  GenerationSummaryFileSchema,
+  batchGeneratorOptions,
+  createDatasetGenerator,
+  createOpenAIBatchTeacher, type GenerationSummary, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
 import { createPromptParser } from '@prompt2model/prompt-parser';
 import { CliUsageError, EXIT, parseNumber, type CliRuntime } from '../runtime.js';
 
@@ -20,6 +24,8 @@ interface GenerateOptions {
   minAgreement?: number;
   seed?: number;
   evalSet?: string;
+  batch: boolean;
+  batchPollInterval: number;
 }
 
 /**
@@ -39,6 +45,8 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--min-agreement <share>', 'drop inputs whose winning output got less than this share of votes (default 0.5 with a label set, else 0)').argParser(parseNumber('--min-agreement')))
     .addOption(new Option('--seed <n>', 'seed of prompt construction (default 0)').argParser(parseNumber('--seed', { integer: true })))
     .option('--eval-set <file>', 'JSON Lines evaluation set: generated examples overlapping it are dropped (decontamination)')
+    .option('--batch', 'use the OpenAI Batch API (upload, poll, collect): half the price, minutes to hours per round; rerun to re-attach', false)
+    .addOption(new Option('--batch-poll-interval <seconds>', 'seconds between batch status polls').argParser(parseNumber('--batch-poll-interval')).default(30))
     .action(
       runtime.action(async (_options: GenerateOptions, command: Command) => {
         const options = runtime.options<GenerateOptions>(command);
@@ -46,10 +54,23 @@ export function register(program: Command, runtime: CliRuntime): void {
         const promptText = await readText(options.prompt, 'prompt');
         const evaluationSet = options.evalSet ? await readEvaluationSet(options.evalSet) : undefined;
         const context = await runtime.createContext(options, {
-          config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples },
+          config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch },
         });
         const spec = await specFrom(promptText, context, runtime);
+        const baseURL = options.baseUrl ?? runtime.io.env.OPENAI_BASE_URL;
+        const apiKey = runtime.io.env.OPENAI_API_KEY;
         const generatorOptions: PromptBasedDatasetGeneratorOptions = {
+          ...(options.batch
+            ? {
+                teacher: createOpenAIBatchTeacher(context, {
+                  modelId: options.teacher,
+                  ...(baseURL ? { baseURL } : {}),
+                  ...(apiKey ? { apiKey } : {}),
+                  pollIntervalMs: options.batchPollInterval * 1000,
+                }),
+                ...batchGeneratorOptions(options.numExamples),
+              }
+            : {}),
           ...(options.samplesPerInput !== undefined ? { samplesPerInput: options.samplesPerInput } : {}),
           ...(options.minAgreement !== undefined ? { minAgreement: options.minAgreement } : {}),
           ...(options.seed !== undefined ? { seed: options.seed } : {}),
