@@ -47,7 +47,9 @@ export function estimateTrainingCost(job: TrainingJobSpec, data: DataSummary, pr
   const epochs = pricing.kind === 'per-token' && pricing.wholeEpochs ? Math.ceil(job.epochs) : job.epochs;
   const tokensPerEpoch = data.train.tokens;
   const trainedTokens = Math.round(tokensPerEpoch * epochs);
-  const stepsPerEpoch = Math.ceil(trainExamples / (job.batchSize * job.gradientAccumulationSteps));
+  // Data parallel: each optimizer step consumes one batch per GPU.
+  const gpus = pricing.kind === 'gpu-time' ? pricing.gpus : 1;
+  const stepsPerEpoch = Math.ceil(trainExamples / (job.batchSize * job.gradientAccumulationSteps * gpus));
   const steps = Math.ceil(stepsPerEpoch * epochs);
   const base = { trainExamples, validationExamples, tokensPerEpoch, epochs, trainedTokens, steps, pricing, warnings: [...data.warnings] };
   if (pricing.kind === 'per-token') {

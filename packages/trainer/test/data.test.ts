@@ -87,7 +87,7 @@ describe('estimateTrainingCost', () => {
     expect(estimate.hours).toBeCloseTo(155 / 3600, 10);
     expect(estimate.gpuHours).toBeCloseTo(310 / 3600, 10);
     expect(estimate.usd).toBeCloseTo((310 / 3600) * 2, 10);
-    expect(estimate.steps).toBe(Math.ceil(1000 / 16) * 3);
+    expect(estimate.steps).toBe(Math.ceil(1000 / 32) * 3);
     expect(formatEstimate(estimate, 'local')).toMatch(/GPU-hours × \$2\/h/);
   });
 });

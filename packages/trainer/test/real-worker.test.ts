@@ -57,7 +57,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
       baseModel: tiny.model,
       instruction: tiny.instruction,
       method: 'full' as const,
-      epochs: 4,
+      epochs: 2,
       batchSize: 8,
       learningRate: 1e-3,
       precision: 'fp32' as const,
@@ -80,7 +80,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     const second = await makeContext(out);
     const model = await createTrainer({ backend: new LocalBackend({ python }) }).train(parseTrainingJob(input), second.context);
     const firstProgress = second.events.find((e) => e.type === 'progress');
-    expect(firstProgress).toMatchObject({ done: checkpoint!.step, total: 32 });
+    expect(firstProgress).toMatchObject({ done: checkpoint!.step, total: 16 });
     expect(model.kind).toBe('local-folder');
     expect(model.reference).toBe(join(jobDir, 'output/model'));
     expect(existsSync(join(model.reference, 'model.safetensors'))).toBe(true);
