@@ -5,7 +5,8 @@ import {
   JsonlWriter,
   Prompt2ModelError,
   ValidationError,
-  hashValue,
+  sha256,
+  type ChatMessage,
   readJsonl,
   repairJsonlTail,
   type DatasetGenerator,
@@ -487,7 +488,7 @@ class GenerationRun {
       examplesPerChoice: this.examplesPerChoice,
       maxPromptTokens: this.maxPromptTokens,
     });
-    const promptHash = hashValue(prompt.messages).slice(0, 16);
+    const promptHash = hashMessages(prompt.messages);
     const response = await this.teacher.generate(
       {
         messages: prompt.messages,
@@ -616,7 +617,7 @@ class GenerationRun {
       votes: vote.votes,
       agreement: Math.round(vote.agreement * 1000) / 1000,
       samples: samples.length,
-      promptHash: hashValue(prompt.messages).slice(0, 16),
+      promptHash: hashMessages(prompt.messages),
     };
   }
 
@@ -674,6 +675,14 @@ class GenerationRun {
       },
     });
   }
+}
+
+/**
+ * Short hash of a prompt for provenance. The messages are built here with a fixed key order, so
+ * plain JSON is already canonical (and far cheaper than a key-sorting serialisation per call).
+ */
+function hashMessages(messages: readonly ChatMessage[]): string {
+  return sha256(JSON.stringify(messages.map((message) => [message.role, message.content]))).slice(0, 16);
 }
 
 /** A counting semaphore: at most `size` tasks run at once, the rest wait in order. */
