@@ -670,8 +670,8 @@ class GenerationRun {
           'invalid-label',
           'contaminated',
         ),
+        // Cost is shown by the renderer from usage events; tokens are not on the interactive bar.
         tokens: snapshot.inputTokens + snapshot.outputTokens,
-        costUsd: Math.round(snapshot.usd * 10000) / 10000,
       },
     });
   }

@@ -197,8 +197,9 @@ describe('PromptBasedDatasetGenerator against a loopback teacher', () => {
     const resumeCalls = server.stats.completed - childCalls;
     expect(resumed.rows).toEqual(reference.rows);
     expect(resumed.summary.resumedRows).toBeGreaterThan(0);
-    // Only calls in flight at the kill (at most the concurrency, 4) may be paid twice.
-    expect(childCalls + resumeCalls).toBeLessThanOrEqual(referenceCalls + 4);
+    // Only calls cut off by the kill may be paid twice: those in flight (at most the concurrency,
+    // 4) and those answered but not yet written to the cache in that instant.
+    expect(childCalls + resumeCalls).toBeLessThanOrEqual(referenceCalls + 8);
     expect(resumeCalls).toBeLessThan(referenceCalls);
   }, 60_000);
 
