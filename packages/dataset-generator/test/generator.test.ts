@@ -255,6 +255,35 @@ describe('PromptBasedDatasetGenerator edge cases', () => {
     expect(result.summary).toMatchObject({ stoppedBy: 'exhausted', accepted: 1 });
   });
 
+  it('reports progress: accepted, duplicates, low agreement, tokens', async () => {
+    let call = 0;
+    const teacher = new MockLanguageModel({
+      respond: (request) => {
+        if (!request.responseFormat) {
+          const input = request.messages.at(-1)!.content;
+          // "split" inputs get three different answers: low agreement.
+          return input.includes('split') ? ['positive', 'negative', 'neutral'] : 'positive';
+        }
+        call++;
+        return JSON.stringify({ examples: [{ input: `#${call} fine review ${call * 7919}` }, { input: 'the very same input' }, { input: `#${call} split review ${call * 104729}` }] });
+      },
+    });
+    const context = await createStageContext({ outDir: join(outDir, 'progress'), teacher });
+    const events: Array<{ done: number; total?: number; counters?: Record<string, number> }> = [];
+    context.events.on((event) => event.type === 'progress' && events.push(event));
+    await createDatasetGenerator({ maxSamplesPerInput: 3 }).generate(
+      sentimentSpec,
+      { numExamples: 6, outputPath: join(outDir, 'progress', 'dataset.jsonl') },
+      context,
+    );
+    const last = events.at(-1)!;
+    expect(events[0]).toMatchObject({ done: 0, total: 6 });
+    expect(last).toMatchObject({ done: 6, total: 6 });
+    expect(last.counters!.duplicates).toBeGreaterThan(0);
+    expect(last.counters!.lowAgreement).toBeGreaterThan(0);
+    expect(last.counters!.tokens).toBeGreaterThan(0);
+  });
+
   it('counts unparseable answers and invalid labels', async () => {
     let call = 0;
     const teacher = new MockLanguageModel({
