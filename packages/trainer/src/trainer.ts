@@ -165,7 +165,8 @@ function render(event: TrainingEvent, context: StageContext, stage: string, tota
       context.events.log('debug', `checkpoint at step ${event.step}: ${event.path}`, stage);
       return totalSteps;
     case 'log':
-      context.events.log(event.level === 'warn' || event.level === 'warning' ? 'warn' : 'debug', event.message, stage);
+      // Unlevelled lines (a library's banner) are debug detail; the worker's own info/warn stay visible.
+      context.events.log(event.level === 'warn' || event.level === 'warning' ? 'warn' : event.level === 'info' ? 'info' : 'debug', event.message, stage);
       return totalSteps;
     default:
       return totalSteps;

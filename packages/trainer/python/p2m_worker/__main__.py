@@ -13,6 +13,7 @@ import traceback
 
 from .config import ConfigError, load_config, read_examples
 from .deps import install_command, missing_packages
+from .lock import JobLocked, acquire, release
 from .protocol import EventWriter
 
 
@@ -64,6 +65,24 @@ def main(argv=None) -> int:
         )
         return 3
 
+    from .protocol import is_main_process
+
+    lock = None
+    if is_main_process():
+        try:
+            lock = acquire(config.output_dir)
+        except JobLocked as error:
+            events.emit("error", message=str(error), code="locked", hint=f"Wait for it, or stop it (kill {error.pid}) and rerun.")
+            return 1
+
+    try:
+        return _train(config, events)
+    finally:
+        if lock:
+            release(lock)
+
+
+def _train(config, events: EventWriter) -> int:
     from .train import StopFlag, run
 
     stop = StopFlag()

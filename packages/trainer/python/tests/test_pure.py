@@ -23,6 +23,7 @@ from p2m_worker.features import (  # noqa: E402
     seq2seq_features,
     total_steps,
 )
+from p2m_worker.lock import JobLocked, acquire, release  # noqa: E402
 from p2m_worker.modules import default_target_modules  # noqa: E402
 from p2m_worker.protocol import EventWriter, format_event  # noqa: E402
 from p2m_worker.textualize import format_prompt, textualize  # noqa: E402
@@ -185,6 +186,25 @@ class DependencyTest(unittest.TestCase):
         self.assertEqual(missing_packages(lambda name: object()), [])
         self.assertEqual(install_command(["peft"]), INSTALL_COMMAND)
         self.assertIn("peft", INSTALL_COMMAND)
+
+
+class LockTest(unittest.TestCase):
+    def test_one_worker_per_job_folder_and_stale_locks_are_taken_over(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = acquire(folder)
+            # Our own pid is alive: a second worker (another pid) is refused.
+            with self.assertRaises(JobLocked) as caught:
+                acquire(folder, pid=os.getpid() + 1)
+            self.assertEqual(caught.exception.pid, os.getpid())
+            release(path)
+            self.assertFalse(os.path.exists(path))
+            # A lock left by a process that no longer exists is stale.
+            dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+            import socket
+
+            with open(os.path.join(folder, "worker.lock"), "w") as handle:
+                handle.write(f"{dead} {socket.gethostname()}\n")
+            release(acquire(folder))
 
 
 class EntryPointTest(unittest.TestCase):

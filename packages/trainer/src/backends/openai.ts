@@ -125,6 +125,9 @@ export class OpenAIFineTuningBackend implements TrainingBackend {
       if (remote.status !== 'failed' && remote.status !== 'cancelled') return resume;
       context.events.log('warn', `Remote job ${resume.id} is ${remote.status}; starting a new one.`, 'train');
     }
+    if (job.method === 'lora') {
+      context.events.log('debug', 'OpenAI chooses its own fine-tuning method; the LoRA settings of the job are not sent.', 'train');
+    }
     const jobHash = hashValue(job);
     const trainingFile = await this.upload(job.data.train, job, context, 'train');
     const validationFile = job.data.validation ? await this.upload(job.data.validation, job, context, 'validation') : undefined;
@@ -164,7 +167,7 @@ export class OpenAIFineTuningBackend implements TrainingBackend {
         for (const event of await this.newEvents(handle.id, seen, context)) yield* toTrainingEvents(event);
         if (job.status !== lastStatus) {
           lastStatus = job.status;
-          yield { type: 'log', message: `OpenAI job ${job.id}: ${job.status}`, status: job.status };
+          yield { type: 'log', level: 'info', message: `OpenAI job ${job.id}: ${job.status}`, status: job.status };
         }
         if (job.status === 'succeeded') {
           yield { type: 'done', fineTunedModel: job.fine_tuned_model, trainedTokens: job.trained_tokens };
