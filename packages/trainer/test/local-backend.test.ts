@@ -147,7 +147,8 @@ describe('LocalBackend with a stand-in worker', () => {
   });
 
   it('builds accelerate/torchrun command lines for several GPUs', () => {
-    expect(new LocalBackend({ launcher: 'accelerate', gpus: 4 }).workerArgv()).toEqual(['accelerate', 'launch', '--num_processes', '4', '-m', 'p2m_worker']);
+    expect(new LocalBackend({ launcher: 'accelerate', gpus: 4 }).workerArgv()).toEqual(['accelerate', 'launch', '--multi_gpu', '--num_processes', '4', '-m', 'p2m_worker']);
+    expect(new LocalBackend({ launcher: 'accelerate' }).workerArgv()).toEqual(['accelerate', 'launch', '--num_processes', '1', '-m', 'p2m_worker']);
     expect(new LocalBackend({ launcher: 'torchrun', gpus: 2 }).workerArgv()).toEqual(['torchrun', '--standalone', '--nproc_per_node', '2', '-m', 'p2m_worker']);
     expect(new LocalBackend({ python: '/opt/venv/bin/python' }).workerArgv()).toEqual(['/opt/venv/bin/python', '-m', 'p2m_worker']);
   });

@@ -112,7 +112,8 @@ export class LocalBackend implements TrainingBackend {
     const gpus = String(this.options.gpus ?? 1);
     switch (this.options.launcher ?? 'python') {
       case 'accelerate':
-        return ['accelerate', 'launch', '--num_processes', gpus, '-m', 'p2m_worker'];
+        // Explicit --multi_gpu: without it accelerate may fall back to one process.
+        return ['accelerate', 'launch', ...(Number(gpus) > 1 ? ['--multi_gpu'] : []), '--num_processes', gpus, '-m', 'p2m_worker'];
       case 'torchrun':
         return ['torchrun', '--standalone', '--nproc_per_node', gpus, '-m', 'p2m_worker'];
       default:
