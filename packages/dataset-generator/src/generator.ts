@@ -152,12 +152,13 @@ interface UnitResult {
   rejected: Partial<Record<RejectionReason, number>>;
 }
 
-interface ProgressLine {
-  unit: number;
-  rows: number;
-  candidates: number;
-  rejected: Partial<Record<RejectionReason, number>>;
-}
+const ProgressLineSchema = z.object({
+  unit: z.number().int().nonnegative(),
+  rows: z.number().int().nonnegative(),
+  candidates: z.number().int().nonnegative(),
+  rejected: z.record(z.string(), z.number().int().nonnegative()),
+});
+type ProgressLine = { unit: number; rows: number; candidates: number; rejected: Partial<Record<RejectionReason, number>> };
 
 interface PoolEntry extends Demonstration {
   unit: number;
@@ -401,9 +402,11 @@ class GenerationRun {
       return 0;
     }
     const lines: ProgressLine[] = [];
-    for await (const line of readJsonl<ProgressLine>(logPath, { tolerateTruncatedTail: true })) {
-      if (line.unit !== lines.length) break;
-      lines.push(line);
+    for await (const raw of readJsonl<unknown>(logPath, { tolerateTruncatedTail: true })) {
+      const parsed = ProgressLineSchema.safeParse(raw);
+      // The log is read up to its first damaged or out-of-order line; later units run again.
+      if (!parsed.success || parsed.data.unit !== lines.length) break;
+      lines.push(parsed.data as ProgressLine);
     }
     const logRows = lines.reduce((sum, line) => sum + line.rows, 0);
     if (datasetRows < logRows) {
