@@ -14,6 +14,8 @@ export interface WorkerProcessOptions {
   signal?: AbortSignal;
   /** How long the worker gets to checkpoint after SIGINT before SIGTERM. Default 60 s. */
   cancelGraceMs?: number;
+  /** How long a worker that reported `done` may take to exit once the consumer stops reading (default 10 s). */
+  exitGraceMs?: number;
   /** Hint shown when the executable is not found. */
   notFoundHint?: string;
 }
@@ -97,9 +99,12 @@ export async function* runWorkerProcess(options: WorkerProcessOptions): AsyncGen
     spawnError = error;
     notify();
   });
+  let onExit: (() => void) | undefined;
+  const exited = new Promise<void>((resolve) => (onExit = resolve));
   child.on('close', (code, signal) => {
     exit = { code, signal };
     live.delete(child);
+    onExit?.();
     notify();
   });
 
@@ -147,10 +152,18 @@ export async function* runWorkerProcess(options: WorkerProcessOptions): AsyncGen
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     if (escalation) clearTimeout(escalation);
-    // The consumer stopped early (or threw): do not leave the worker running unobserved.
+    // The consumer stopped reading. After `done` the worker is finishing on its own (flushing
+    // files, tearing down other ranks): give it a moment. Otherwise (or if it lingers, like a
+    // `tail -F` attach) stop it: a worker never runs on unobserved.
     if (!exit) {
-      killGroup(child, 'SIGINT');
-      live.delete(child);
+      if (terminal && !spawnError) {
+        const grace = new Promise<void>((resolve) => setTimeout(resolve, options.exitGraceMs ?? 10_000).unref());
+        await Promise.race([exited, grace]);
+      }
+      if (!exit) {
+        killGroup(child, 'SIGINT');
+        live.delete(child);
+      }
     }
   }
   const result: WorkerExit = { ...exit!, stderrTail: stderrLines.join('\n') };

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +25,35 @@ describe('worker protocol', () => {
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ type: 'error', exitCode: 4 });
     expect((events[0] as { message: string }).message).toMatch(/exit code 4[\s\S]*Traceback: boom/);
+  });
+
+  it('after done, lets the worker finish its files, and stops one that lingers', async () => {
+    const { dir: folder, cleanup } = await tempDir();
+    try {
+      const marker = join(folder, 'flushed');
+      const finishing = `console.log(JSON.stringify({type:'done'})); setTimeout(() => { require('fs').writeFileSync(${JSON.stringify(marker)}, 'x'); }, 200)`;
+      for await (const event of runWorkerProcess({ command: process.execPath, args: ['-e', finishing] })) if (event.type === 'done') break;
+      expect(existsSync(marker)).toBe(true);
+
+      let pid = 0;
+      const lingering = `console.log(JSON.stringify({type:'start', pid: process.pid})); console.log(JSON.stringify({type:'done'})); setInterval(() => {}, 1000)`;
+      for await (const event of runWorkerProcess({ command: process.execPath, args: ['-e', lingering], exitGraceMs: 50 })) {
+        if (event.type === 'start') pid = event.pid as number;
+        if (event.type === 'done') break;
+      }
+      const alive = () => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (let i = 0; i < 100 && alive(); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(alive()).toBe(false);
+    } finally {
+      await cleanup();
+    }
   });
 
   it('names the install command when the interpreter is missing', async () => {
