@@ -378,8 +378,11 @@ class GenerationRun {
     if (ledger.maxCostUsd !== undefined && this.budgetAwareIssuing) {
       const spent = ledger.totalUsd - this.spentAtStart;
       const finished = this.committedUnits - this.unitsAtStart;
-      if (finished === 0 || spent === 0) return false;
-      return (inFlightCount + 1) * (spent / finished) <= ledger.remainingUsd;
+      // Learn what a unit costs from the first one; free units (cache hits, unpriced local models)
+      // need no throttling.
+      if (finished === 0) return false;
+      const costPerUnit = spent / finished;
+      return costPerUnit === 0 || (inFlightCount + 1) * costPerUnit <= ledger.remainingUsd;
     }
     return true;
   }
