@@ -25,6 +25,15 @@ export interface RequestSchedulerOptions {
   signal?: AbortSignal;
   /** Called before each retry, e.g. to log it. */
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * What a 429 pauses. `adaptive` (default): a lone 429 delays only its own retry, but a second
+   * 429 within `rateLimitBurstWindowMs` means the endpoint really is over its limit (shared quota,
+   * a lower limit than configured), so every request waits out the Retry-After. `all`: every 429
+   * pauses every request. `request`: a 429 only delays its own retry.
+   */
+  rateLimitCooldown?: 'adaptive' | 'all' | 'request';
+  /** Window for `adaptive` cooldown. Default 5000 ms. */
+  rateLimitBurstWindowMs?: number;
   /** Injected for tests: source of randomness for jitter. */
   random?: () => number;
 }
@@ -75,6 +84,7 @@ export class RequestScheduler {
   private readonly window: WindowEntry[] = [];
   private nextStartAt = 0;
   private cooldownUntil = 0;
+  private lastRateLimitAt = -Infinity;
   private readonly counters = { started: 0, succeeded: 0, failed: 0, retries: 0, rateLimited: 0, queued: 0 };
 
   constructor(options: RequestSchedulerOptions = {}) {
@@ -86,6 +96,8 @@ export class RequestScheduler {
       maxBackoffMs: options.maxBackoffMs ?? 60_000,
       timeoutMs: options.timeoutMs ?? 120_000,
       random: options.random ?? Math.random,
+      rateLimitCooldown: options.rateLimitCooldown ?? 'adaptive',
+      rateLimitBurstWindowMs: options.rateLimitBurstWindowMs ?? 5000,
       requestsPerMinute: options.requestsPerMinute,
       tokensPerMinute: options.tokensPerMinute,
       signal: options.signal,
@@ -106,8 +118,21 @@ export class RequestScheduler {
     task: (context: TaskContext) => Promise<T>,
     options: { estimatedTokens?: number; signal?: AbortSignal } = {},
   ): Promise<T> {
-    const signal = combineSignals(this.options.signal, options.signal);
-    const estimatedTokens = options.estimatedTokens ?? 0;
+    const parents = [this.options.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
+    // Link only when there are two signals to follow; one is used as it is.
+    const linked = parents.length > 1 ? linkSignals(parents) : undefined;
+    try {
+      return await this.runAttempts(task, linked?.signal ?? parents[0], options.estimatedTokens ?? 0);
+    } finally {
+      linked?.dispose();
+    }
+  }
+
+  private async runAttempts<T>(
+    task: (context: TaskContext) => Promise<T>,
+    signal: AbortSignal | undefined,
+    estimatedTokens: number,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       this.counters.queued++;
       try {
@@ -119,18 +144,19 @@ export class RequestScheduler {
       try {
         const entry = await this.acquireStart(estimatedTokens, signal);
         this.counters.started++;
-        const timeout = AbortSignal.timeout(this.options.timeoutMs);
-        const attemptSignal = combineSignals(signal, timeout)!;
+        // One controller per attempt, aborted by the caller's signal or the attempt's timeout;
+        // disposed after the attempt so nothing stays registered on the long-lived run signal.
+        const attemptSignal = linkSignals(signal ? [signal] : [], this.options.timeoutMs);
         try {
           const result = await raceAbort(
-            task({ signal: attemptSignal, attempt, reportTokens: (tokens) => (entry.tokens = tokens) }),
-            attemptSignal,
+            task({ signal: attemptSignal.signal, attempt, reportTokens: (tokens) => (entry.tokens = tokens) }),
+            attemptSignal.signal,
           );
           this.counters.succeeded++;
           return result;
         } catch (rawError) {
           if (signal?.aborted) throw new AbortError(undefined, signal.reason);
-          const error = timeout.aborted
+          const error = attemptSignal.timedOut()
             ? new APICallError({ message: `Request timed out after ${this.options.timeoutMs} ms`, isRetryable: true, cause: rawError })
             : rawError;
           const apiError = APICallError.isInstance(error) ? error : undefined;
@@ -140,18 +166,28 @@ export class RequestScheduler {
             throw error;
           }
           delayMs = this.backoffDelay(attempt, apiError);
-          if (apiError.statusCode === 429) {
-            // The server says we are over its limit: hold back every request, not only this one.
-            this.cooldownUntil = Math.max(this.cooldownUntil, Date.now() + delayMs);
-          }
+          if (apiError.statusCode === 429) this.onRateLimited(delayMs);
           this.counters.retries++;
           this.options.onRetry?.({ attempt: attempt + 1, delayMs, error });
+        } finally {
+          attemptSignal.dispose();
         }
       } finally {
         this.releaseSlot();
       }
       // Wait outside the slot so other requests keep the endpoint busy meanwhile.
       await sleep(delayMs, signal);
+    }
+  }
+
+  private onRateLimited(delayMs: number): void {
+    const now = Date.now();
+    const mode = this.options.rateLimitCooldown;
+    const burst = now - this.lastRateLimitAt <= this.options.rateLimitBurstWindowMs;
+    this.lastRateLimitAt = now;
+    if (mode === 'all' || (mode === 'adaptive' && burst)) {
+      // The server says we are over its limit: hold back every request, not only this one.
+      this.cooldownUntil = Math.max(this.cooldownUntil, now + delayMs);
     }
   }
 
@@ -239,12 +275,40 @@ export class RequestScheduler {
   }
 }
 
-/** Combines abort signals; undefined when none is given. */
-export function combineSignals(...signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (present.length === 0) return undefined;
-  if (present.length === 1) return present[0];
-  return AbortSignal.any(present);
+/**
+ * A signal that aborts when any parent aborts or after `timeoutMs`. `dispose()` removes the
+ * listeners and the timer (AbortSignal.any keeps composite signals registered on long-lived
+ * parents, which piles up over hundreds of thousands of calls).
+ */
+export function linkSignals(
+  parents: readonly AbortSignal[],
+  timeoutMs?: number,
+): { signal: AbortSignal; timedOut(): boolean; dispose(): void } {
+  const controller = new AbortController();
+  let timedOut = false;
+  const onAbort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+  for (const parent of parents) {
+    if (parent.aborted) {
+      controller.abort(parent.reason);
+      break;
+    }
+    parent.addEventListener('abort', onAbort, { once: true });
+  }
+  const timer =
+    timeoutMs !== undefined && !controller.signal.aborted
+      ? setTimeout(() => {
+          timedOut = true;
+          controller.abort(new DOMException(`timed out after ${timeoutMs} ms`, 'TimeoutError'));
+        }, timeoutMs)
+      : undefined;
+  return {
+    signal: controller.signal,
+    timedOut: () => timedOut,
+    dispose() {
+      if (timer) clearTimeout(timer);
+      for (const parent of parents) parent.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {

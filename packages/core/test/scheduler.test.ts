@@ -55,31 +55,38 @@ describe('RequestScheduler', () => {
     expect(attempts).toBe(2);
   });
 
-  it('uses Retry-After instead of its own backoff and pauses other requests meanwhile', async () => {
-    const scheduler = new RequestScheduler({ maxConcurrency: 2, initialBackoffMs: 10_000, random: () => 0 });
+  async function rateLimitScenario(mode: 'adaptive' | 'all' | 'request', first429s: number) {
+    const scheduler = new RequestScheduler({ maxConcurrency: 4, initialBackoffMs: 10_000, random: () => 0, rateLimitCooldown: mode });
     const starts: Array<{ id: string; at: number }> = [];
-    let first = true;
+    let remaining429 = first429s;
     const t0 = Date.now();
-    await Promise.all([
+    const limited = (id: string) =>
       scheduler.run(async () => {
-        starts.push({ id: 'a', at: Date.now() - t0 });
-        if (first) {
-          first = false;
-          throw retryable(429, 300);
-        }
-      }),
-      (async () => {
-        await new Promise((r) => setTimeout(r, 50));
-        await scheduler.run(async () => {
-          starts.push({ id: 'b', at: Date.now() - t0 });
-        });
-      })(),
-    ]);
-    const retryOfA = starts.filter((s) => s.id === 'a')[1]!;
-    const b = starts.find((s) => s.id === 'b')!;
-    expect(retryOfA.at).toBeGreaterThanOrEqual(290);
-    expect(retryOfA.at).toBeLessThan(2000); // not the 10 s exponential backoff
-    expect(b.at).toBeGreaterThanOrEqual(290); // held back by the 429 cooldown
+        starts.push({ id, at: Date.now() - t0 });
+        if (remaining429-- > 0) throw retryable(429, 300);
+      });
+    const late = (async () => {
+      await new Promise((r) => setTimeout(r, 50));
+      await scheduler.run(async () => void starts.push({ id: 'late', at: Date.now() - t0 }));
+    })();
+    await Promise.all([...Array.from({ length: first429s }, (_, i) => limited(`r${i}`)), late]);
+    return { starts, lateAt: starts.find((s) => s.id === 'late')!.at };
+  }
+
+  it('retries after the Retry-After, not its own (much longer) backoff', async () => {
+    const { starts } = await rateLimitScenario('request', 1);
+    const retry = starts.filter((s) => s.id === 'r0')[1]!;
+    expect(retry.at).toBeGreaterThanOrEqual(290);
+    expect(retry.at).toBeLessThan(5000); // not the 10 s exponential backoff
+  });
+
+  it('adaptive: a lone 429 delays only its own retry, a burst of 429s pauses every request', async () => {
+    const lone = await rateLimitScenario('adaptive', 1);
+    expect(lone.lateAt).toBeLessThan(290);
+    const burst = await rateLimitScenario('adaptive', 2);
+    expect(burst.lateAt).toBeGreaterThanOrEqual(290);
+    const all = await rateLimitScenario('all', 1);
+    expect(all.lateAt).toBeGreaterThanOrEqual(290);
   });
 
   it('spaces request starts to the RPM budget', async () => {
