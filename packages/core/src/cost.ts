@@ -80,6 +80,17 @@ export class CostLedger {
     return cost;
   }
 
+  /**
+   * Records a charge known in dollars rather than tokens (a managed fine-tuning job, GPU hours),
+   * so the run's total and the cap include it. Returns the charge.
+   */
+  recordCharge(label: string, usd: number): number {
+    if (!Number.isFinite(usd) || usd < 0) throw new RangeError(`A charge must be a non-negative amount of USD, got ${usd} for ${label}`);
+    this.totals = { ...this.totals, usd: this.totals.usd + usd };
+    this.events?.log('debug', `charge: ${label} $${usd.toFixed(4)}`);
+    return usd;
+  }
+
   get totalUsd(): number {
     return this.totals.usd;
   }

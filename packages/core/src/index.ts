@@ -16,3 +16,4 @@ export { redactSecrets } from './util/redact.js';
 export { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 export { hashValue, sha256, stableStringify } from './util/hash.js';
 export { sleep } from './util/sleep.js';
+export * from './training-prompt.js';

@@ -183,3 +183,13 @@ describe('splitExamples', () => {
     expect(() => splitExamples(examples, { validation: 0.6, test: 0.5 })).toThrow(RangeError);
   });
 });
+
+describe('CostLedger.recordCharge', () => {
+  it('adds dollar charges to the total that the cap checks', () => {
+    const ledger = new CostLedger({ maxCostUsd: 1 });
+    ledger.recordCharge('fine-tuning job ftjob-1', 0.75);
+    expect(ledger.totalUsd).toBeCloseTo(0.75, 9);
+    expect(() => ledger.assertCanSpend(0.3)).toThrow(BudgetExceededError);
+    expect(() => ledger.recordCharge('bad', -1)).toThrow(RangeError);
+  });
+});
