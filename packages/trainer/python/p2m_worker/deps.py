@@ -8,9 +8,9 @@ REQUIRED = {"torch": "torch", "transformers": "transformers", "peft": "peft", "a
 INSTALL_COMMAND = 'pip install "torch>=2.1" "transformers>=4.40" "peft>=0.10" accelerate sentencepiece'
 
 
-def missing_packages(find_spec=importlib.util.find_spec) -> list:
-    """Import names of the required packages that are not installed."""
-    return [name for name in REQUIRED if find_spec(name) is None]
+def missing_packages(find_spec=importlib.util.find_spec, names=None) -> list:
+    """Import names of the required packages (default: the training stack) that are not installed."""
+    return [name for name in (REQUIRED if names is None else names) if find_spec(name) is None]
 
 
 def install_command(missing: list) -> str:

@@ -25,6 +25,7 @@ from p2m_worker.features import (  # noqa: E402
 )
 from p2m_worker.lock import JobLocked, acquire, release  # noqa: E402
 from p2m_worker.modules import default_target_modules  # noqa: E402
+from p2m_worker.predict import InputError, batches, new_tokens, plan_model, prediction_line, read_prompts, required_packages  # noqa: E402
 from p2m_worker.protocol import EventWriter, format_event  # noqa: E402
 from p2m_worker.textualize import format_prompt, textualize  # noqa: E402
 
@@ -185,7 +186,55 @@ class DependencyTest(unittest.TestCase):
         self.assertEqual(missing_packages(lambda name: None if name in ("peft", "torch") else object()), ["torch", "peft"])
         self.assertEqual(missing_packages(lambda name: object()), [])
         self.assertEqual(install_command(["peft"]), INSTALL_COMMAND)
+        self.assertEqual(missing_packages(lambda name: None, names=["torch", "transformers"]), ["torch", "transformers"])
         self.assertIn("peft", INSTALL_COMMAND)
+
+
+class PredictTest(unittest.TestCase):
+    def test_read_prompts_takes_strings_or_prompt_objects(self):
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "in.jsonl")
+            with open(path, "w") as handle:
+                handle.write('"<task 0>a\\nLabel:\\n"\n\n{"prompt": "b", "extra": 1}\n')
+            self.assertEqual(read_prompts(path), ["<task 0>a\nLabel:\n", "b"])
+            with open(path, "a") as handle:
+                handle.write('{"input": "c"}\n')
+            with self.assertRaisesRegex(InputError, "line 4"):
+                read_prompts(path)
+
+    def test_batches_keep_order_and_start_indices(self):
+        self.assertEqual(list(batches(list("abcde"), 2)), [(0, ["a", "b"]), (2, ["c", "d"]), (4, ["e"])])
+        self.assertEqual(list(batches([], 3)), [])
+        with self.assertRaises(ValueError):
+            list(batches(["a"], 0))
+
+    def test_new_tokens_drop_the_left_padded_prompt(self):
+        self.assertEqual(new_tokens([[0, 0, 5, 6, 7, 8], [3, 4, 5, 6, 9, 2]], 4), [[7, 8], [9, 2]])
+
+    def test_plan_model_finds_model_or_adapter(self):
+        with tempfile.TemporaryDirectory() as folder:
+            merged = os.path.join(folder, "merged")
+            adapter = os.path.join(folder, "adapter")
+            empty = os.path.join(folder, "empty")
+            for path in (merged, adapter, empty):
+                os.makedirs(path)
+            open(os.path.join(merged, "config.json"), "w").close()
+            with open(os.path.join(adapter, "adapter_config.json"), "w") as handle:
+                json.dump({"base_model_name_or_path": "google/flan-t5-small"}, handle)
+            self.assertEqual(plan_model(merged), {"model": merged, "adapter": None, "tokenizer": merged})
+            # No tokenizer saved with the adapter: the base model's.
+            self.assertEqual(plan_model(adapter), {"model": "google/flan-t5-small", "adapter": adapter, "tokenizer": "google/flan-t5-small"})
+            open(os.path.join(adapter, "tokenizer_config.json"), "w").close()
+            self.assertEqual(plan_model(adapter, base_model="/models/t5"), {"model": "/models/t5", "adapter": adapter, "tokenizer": adapter})
+            self.assertEqual(plan_model("/models/t5", adapter_dir=adapter)["adapter"], adapter)
+            with self.assertRaisesRegex(InputError, "neither a model"):
+                plan_model(empty)
+            self.assertEqual(plan_model("org/some-model")["model"], "org/some-model")
+
+    def test_prediction_lines_and_required_packages(self):
+        self.assertEqual(json.loads(prediction_line(3, "ü", 1.23456)), {"index": 3, "output": "ü", "latencyMs": 1.235})
+        self.assertEqual(required_packages(None), ["torch", "transformers"])
+        self.assertEqual(required_packages("adapter"), ["torch", "transformers", "peft"])
 
 
 class LockTest(unittest.TestCase):
@@ -224,6 +273,30 @@ class EntryPointTest(unittest.TestCase):
             self.assertEqual(events[-1]["type"], "done")
             self.assertEqual(events[-1]["trainExamples"], 1)
             self.assertTrue(os.path.isfile(os.path.join(folder, "output", "events.jsonl")))
+
+    def run_predict(self, folder, *args):
+        env = dict(os.environ, PYTHONPATH=os.path.dirname(HERE))
+        return subprocess.run([sys.executable, "-m", "p2m_worker.predict", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=60)
+
+    def test_predict_reports_bad_input_and_missing_packages_as_events(self):
+        with tempfile.TemporaryDirectory() as folder:
+            os.makedirs(os.path.join(folder, "model"))
+            open(os.path.join(folder, "model", "config.json"), "w").close()
+            with open(os.path.join(folder, "in.jsonl"), "w") as handle:
+                handle.write('"a prompt"\n')
+            bad = self.run_predict(folder, "--model", "model", "--input", "missing.jsonl", "--output", "out.jsonl")
+            self.assertEqual(bad.returncode, 2)
+            event = json.loads(bad.stdout.splitlines()[-1])
+            self.assertEqual((event["type"], event["code"]), ("error", "invalid-input"))
+            done = self.run_predict(folder, "--model", "model", "--input", "in.jsonl", "--output", "out.jsonl")
+            event = json.loads(done.stdout.splitlines()[-1])
+            if missing_packages(names=["torch", "transformers"]):
+                self.assertEqual(done.returncode, 3)
+                self.assertEqual((event["type"], event["code"]), ("error", "missing-dependency"))
+                self.assertIn("pip install", event["install"])
+            else:
+                # With the stack installed, an empty config.json is a loading error, still an event.
+                self.assertEqual((done.returncode, event["type"]), (1, "error"))
 
     def test_bad_config_is_an_error_event(self):
         with tempfile.TemporaryDirectory() as folder:
