@@ -4,24 +4,22 @@ import { createStageContext, type CreateStageContextOptions, type StageContext }
 import { throwIfAborted } from './errors/abort-error.js';
 import { ProgressEmitter } from './events.js';
 import { Prompt2ModelError } from './errors/prompt2model-error.js';
-import { JsonlWriter, readJsonlAll } from './jsonl.js';
+import { JsonlWriter } from './jsonl.js';
 import {
   DatasetSplitsSchema,
   EvalReportSchema,
-  ExampleSchema,
   ModelCandidateSchema,
   PromptSpecSchema,
   TrainedModelSchema,
   TrainingJobSpecSchema,
   type DatasetSplits,
   type EvalReport,
-  type Example,
   type ModelCandidate,
   type PromptSpec,
   type TrainedModel,
   type TrainingJobSpecInput,
 } from './schemas.js';
-import { splitExamples, type SplitRatios } from './splits.js';
+import { splitDatasetFiles, type SplitRatios } from './splits.js';
 import type {
   DatasetGenerator,
   DatasetRetriever,
@@ -120,22 +118,21 @@ export class Pipeline {
 
     if (retrieved || datasetGenerator) {
       result.splits = await step('split', 'splits.json', DatasetSplitsSchema, async () => {
-        const examples: Example[] = [];
-        if (retrieved) examples.push(...(await readJsonlAll(context.store.path('retrieved.jsonl'), { schema: ExampleSchema })));
-        if (datasetGenerator) examples.push(...(await readJsonlAll(context.store.path('dataset.jsonl'), { schema: ExampleSchema, tolerateTruncatedTail: true })));
-        if (examples.length === 0) {
+        // Streamed from disk (memory holds input hashes only); inputs repeated across sources are dropped.
+        const { duplicates, ...splits } = await splitDatasetFiles({
+          ...this.options.split,
+          outDir: context.store.dir,
+          sources: [
+            ...(retrieved ? [{ path: context.store.path('retrieved.jsonl'), source: 'retrieved' as const }] : []),
+            ...(datasetGenerator ? [{ path: context.store.path('dataset.jsonl'), source: 'generated' as const }] : []),
+          ],
+        });
+        const total = splits.counts.train + splits.counts.validation + splits.counts.test;
+        if (total === 0) {
           throw new Prompt2ModelError({ message: 'No training examples were produced.', hint: 'Check the teacher model and the prompt, or enable dataset retrieval.' });
         }
-        const parts = splitExamples(examples, this.options.split);
-        await writeJsonl(context.store.path('train.jsonl'), parts.train);
-        await writeJsonl(context.store.path('validation.jsonl'), parts.validation);
-        await writeJsonl(context.store.path('test.jsonl'), parts.test);
-        return {
-          train: 'train.jsonl',
-          validation: 'validation.jsonl',
-          test: 'test.jsonl',
-          counts: { train: parts.train.length, validation: parts.validation.length, test: parts.test.length },
-        };
+        if (duplicates > 0) context.events.log('info', `Dropped ${duplicates} inputs repeated across retrieved and generated data.`, 'split');
+        return splits;
       });
     }
 

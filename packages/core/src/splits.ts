@@ -1,4 +1,7 @@
-import type { Example } from './schemas.js';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { JsonlWriter, readJsonl } from './jsonl.js';
+import { ExampleSchema, type DatasetSplits, type Example, type ExampleSource } from './schemas.js';
 import { sha256 } from './util/hash.js';
 
 export interface SplitRatios {
@@ -42,3 +45,80 @@ export function splitBucket(input: string, seed: string | number = 0): number {
   const hex = sha256(`${seed}\u0000${input.trim().toLowerCase().replace(/\s+/g, ' ')}`).slice(0, 12);
   return parseInt(hex, 16) / 2 ** 48;
 }
+
+/** Identity of an input for de-duplication across sources: NFKC, lower case, collapsed whitespace. */
+function normalizedInputKey(input: string): string {
+  return sha256(input.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim()).slice(0, 20);
+}
+
+export interface SplitSource {
+  /** JSON Lines file of examples. */
+  path: string;
+  /** Recorded in `meta.source` of rows that lack one. */
+  source?: ExampleSource;
+  /** Use at most this many rows of the file (e.g. cap retrieved data). */
+  maxExamples?: number;
+}
+
+export interface SplitDatasetFilesOptions extends SplitRatios {
+  sources: SplitSource[];
+  /** Folder for `train.jsonl`, `validation.jsonl`, `test.jsonl`. */
+  outDir: string;
+  /** Keep only the first row of each normalised input across all sources. Default true. */
+  dedupe?: boolean;
+  /**
+   * Keep rows from these sources out of validation and test (e.g. `['generated']` to evaluate on
+   * retrieved data only); they all go to training. Default: none.
+   */
+  trainOnlySources?: ExampleSource[];
+}
+
+/**
+ * Streams generated and retrieved data into train/validation/test files. Assignment uses core's
+ * `splitBucket` (a hash of the normalised input), so it matches `splitExamples`, is stable when
+ * rows are added, and the same input never lands in two splits. Memory holds only input hashes.
+ */
+export async function splitDatasetFiles(options: SplitDatasetFilesOptions): Promise<DatasetSplits & { duplicates: number }> {
+  const validation = options.validation ?? 0.1;
+  const test = options.test ?? 0.1;
+  if (validation < 0 || test < 0 || validation + test >= 1) {
+    throw new RangeError('Split ratios must be non-negative and leave room for training data (validation + test < 1).');
+  }
+  const seed = options.seed ?? 0;
+  await mkdir(options.outDir, { recursive: true });
+  const files = { train: 'train.jsonl', validation: 'validation.jsonl', test: 'test.jsonl' } as const;
+  const writers = {
+    train: await JsonlWriter.open(join(options.outDir, files.train), { truncate: true }),
+    validation: await JsonlWriter.open(join(options.outDir, files.validation), { truncate: true }),
+    test: await JsonlWriter.open(join(options.outDir, files.test), { truncate: true }),
+  };
+  const counts = { train: 0, validation: 0, test: 0 };
+  const seen = new Set<string>();
+  let duplicates = 0;
+  try {
+    for (const source of options.sources) {
+      let used = 0;
+      for await (const row of readJsonl<Example>(source.path, { schema: ExampleSchema, tolerateTruncatedTail: true })) {
+        if (source.maxExamples !== undefined && used >= source.maxExamples) break;
+        const key = normalizedInputKey(row.input);
+        if ((options.dedupe ?? true) && seen.has(key)) {
+          duplicates++;
+          continue;
+        }
+        seen.add(key);
+        used++;
+        const example: Example =
+          source.source && !row.meta?.source ? { ...row, meta: { ...row.meta, source: source.source } } : row;
+        const origin = example.meta?.source;
+        const bucket = origin && options.trainOnlySources?.includes(origin) ? 1 : splitBucket(row.input, seed);
+        const split = bucket < test ? 'test' : bucket < test + validation ? 'validation' : 'train';
+        await writers[split].write(example);
+        counts[split]++;
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(writers).map((writer) => writer.close()));
+  }
+  return { ...files, counts, duplicates };
+}
+

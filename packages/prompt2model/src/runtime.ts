@@ -11,6 +11,7 @@ import {
   createStageContext,
   redactSecrets,
   type LanguageModel,
+  type RequestSchedulerOptions,
   type StageContext,
 } from '@prompt2model/core';
 import { createOpenAI } from '@prompt2model/openai';
@@ -89,21 +90,31 @@ export class CliRuntime {
     settings: { teacher?: boolean; config?: Record<string, unknown>; outDir?: string } = {},
   ): Promise<StageContext> {
     const outDir = settings.outDir ?? options.out ?? (await mkdtemp(join(tmpdir(), 'prompt2model-')));
-    const events = new ProgressEmitter();
-    this.cleanups.push(attachProgressRenderer(events, { io: this.io, json: options.json, verbose: options.verbose }));
     return createStageContext({
       outDir,
-      events,
+      events: this.progressEvents(options),
       signal: this.signal,
       ...(settings.teacher === false ? {} : { teacher: this.teacherModel(options) }),
       ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
-      scheduler: {
-        ...(options.rpm !== undefined ? { requestsPerMinute: options.rpm } : {}),
-        ...(options.tpm !== undefined ? { tokensPerMinute: options.tpm } : {}),
-        ...(options.concurrency !== undefined ? { maxConcurrency: options.concurrency } : {}),
-      },
+      scheduler: this.schedulerOptions(options),
       config: { teacher: options.teacher, ...settings.config },
     });
+  }
+
+  /** A progress emitter rendered on stderr (bars on a TTY, plain lines otherwise) until the verb ends. */
+  progressEvents(options: GlobalOptions): ProgressEmitter {
+    const events = new ProgressEmitter();
+    this.cleanups.push(attachProgressRenderer(events, { io: this.io, json: options.json, verbose: options.verbose }));
+    return events;
+  }
+
+  /** Scheduler budgets from --rpm, --tpm and --concurrency. */
+  schedulerOptions(options: GlobalOptions): RequestSchedulerOptions {
+    return {
+      ...(options.rpm !== undefined ? { requestsPerMinute: options.rpm } : {}),
+      ...(options.tpm !== undefined ? { tokensPerMinute: options.tpm } : {}),
+      ...(options.concurrency !== undefined ? { maxConcurrency: options.concurrency } : {}),
+    };
   }
 
   /** Prints a result: JSON with --json, else the human text. */

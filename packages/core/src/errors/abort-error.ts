@@ -5,7 +5,7 @@ const symbol = Symbol.for(marker);
 
 /** Work was cancelled through an AbortSignal (Ctrl-C in the CLI). */
 export class AbortError extends Prompt2ModelError {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
 
   constructor(message = 'The operation was cancelled.', cause?: unknown) {
     super({ name: 'AbortError', message, cause, hint: 'Rerun the same command with the same --out to resume.' });

@@ -6,7 +6,7 @@ const symbol = Symbol.for(marker);
 
 /** A remote API answered with an error or could not be reached. */
 export class APICallError extends Prompt2ModelError {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
   readonly url: string | undefined;
   readonly statusCode: number | undefined;
   /** Whether sending the same request again may succeed (408, 409, 429, 5xx, network errors). */

@@ -5,7 +5,7 @@ const symbol = Symbol.for(marker);
 
 /** A new paid call would take spending past the configured cap (`--max-cost`). */
 export class BudgetExceededError extends Prompt2ModelError {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
   readonly spentUsd: number;
   readonly maxCostUsd: number;
 

@@ -6,7 +6,7 @@ const symbol = Symbol.for(marker);
  * the package (two versions in one node_modules), where `instanceof` would not.
  */
 export class Prompt2ModelError extends Error {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
   /** What the user can do about it, shown by the CLI under the message. */
   readonly hint: string | undefined;
 

@@ -12,7 +12,7 @@ export interface ValidationIssue {
 
 /** Input (a file, a config, an LLM's JSON) did not have the expected shape. */
 export class ValidationError extends Prompt2ModelError {
-  private readonly [symbol] = true;
+  readonly [symbol] = true;
   readonly issues: ValidationIssue[];
   /** What was being validated, e.g. `train.jsonl line 12` or `training job spec`. */
   readonly subject: string;

@@ -4,12 +4,10 @@ import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   DatasetSplitsSchema,
-  ExampleSchema,
   hashValue,
   PromptSpecSchema,
-  readJsonlAll,
   runStep,
-  splitExamples,
+  splitDatasetFiles,
   TrainedModelSchema,
   type StageContext,
   type TrainedModel,
@@ -24,14 +22,18 @@ import {
 } from '@prompt2model/trainer';
 import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
 
-interface TrainOptions {
-  backend: 'local' | 'openai' | 'command';
+interface TrainOptions extends TrainingFlags {
   data: string;
   baseModel: string;
-  method: 'lora' | 'full';
-  epochs?: number;
   estimateOnly: boolean;
   instruction?: string;
+}
+
+/** Flags of `addTrainingOptions`. */
+export interface TrainingFlags {
+  backend: 'local' | 'openai' | 'command';
+  method: 'lora' | 'full';
+  epochs?: number;
   architecture?: 'encoder-decoder' | 'decoder-only';
   learningRate?: number;
   batchSize?: number;
@@ -73,45 +75,14 @@ interface TrainOptions {
  * re-attaches to the job (remote id or last checkpoint) instead of starting over.
  */
 export function register(program: Command, runtime: CliRuntime): void {
-  program
+  const command = program
     .command('train')
     .description('Fine-tune a base model on DIR/train.jsonl (+ validation.jsonl): local GPU worker, OpenAI fine-tuning, or a remote command')
-    .addOption(new Option('--backend <name>', 'where to train').choices(['local', 'openai', 'command']).default('local'))
     .requiredOption('--data <dir>', 'folder with train.jsonl and optionally validation.jsonl (a run folder from `generate` works)')
     .requiredOption('--base-model <id>', 'Hugging Face model id or local folder (local/command), or an OpenAI model (openai)')
-    .addOption(new Option('--method <method>', 'LoRA adapters or full fine-tuning').choices(['lora', 'full']).default('lora'))
-    .addOption(new Option('--epochs <n>', 'training epochs (default 3)').argParser(parseNumber('--epochs')))
     .option('--estimate-only', 'validate and print the cost/time estimate, then stop', false)
-    .option('--instruction <text>', 'task instruction prepended to inputs (default: DIR/prompt-spec.json)')
-    .addOption(new Option('--architecture <kind>', 'override the detected architecture').choices(['encoder-decoder', 'decoder-only']))
-    .addOption(new Option('--learning-rate <lr>', 'learning rate (default 3e-4)').argParser(parseNumber('--learning-rate')))
-    .addOption(new Option('--batch-size <n>', 'per-device batch size (default 8)').argParser(parseNumber('--batch-size', { integer: true, min: 1 })))
-    .addOption(new Option('--gradient-accumulation <n>', 'gradient accumulation steps (default 1)').argParser(parseNumber('--gradient-accumulation', { integer: true, min: 1 })))
-    .addOption(new Option('--max-source-length <n>', 'max input tokens (default 512)').argParser(parseNumber('--max-source-length', { integer: true, min: 1 })))
-    .addOption(new Option('--max-target-length <n>', 'max output tokens (default 128)').argParser(parseNumber('--max-target-length', { integer: true, min: 1 })))
-    .addOption(new Option('--seed <n>', 'random seed (default 42)').argParser(parseNumber('--seed', { integer: true })))
-    .addOption(new Option('--precision <p>', 'mixed precision (default bf16, falling back when unsupported)').choices(['bf16', 'fp16', 'fp32']))
-    .addOption(new Option('--lora-r <n>', 'LoRA rank (default 8)').argParser(parseNumber('--lora-r', { integer: true, min: 1 })))
-    .addOption(new Option('--lora-alpha <n>', 'LoRA alpha (default 16)').argParser(parseNumber('--lora-alpha')))
-    .addOption(new Option('--lora-dropout <p>', 'LoRA dropout (default 0.05)').argParser(parseNumber('--lora-dropout')))
-    .option('--lora-targets <modules>', 'comma-separated LoRA target modules (default: the attention projections)')
-    .addOption(new Option('--early-stopping <n>', 'evaluations without improvement before stopping; 0 disables (default 2)').argParser(parseNumber('--early-stopping', { integer: true })))
-    .option('--no-eval', 'skip evaluation each epoch')
-    .option('--python <path>', 'local: Python interpreter with torch, transformers and peft (default $P2M_PYTHON or python3)')
-    .addOption(new Option('--launcher <how>', 'local: one process, or accelerate/torchrun for several GPUs').choices(['python', 'accelerate', 'torchrun']))
-    .addOption(new Option('--gpus <n>', 'local/command: GPUs to use (and to price)').argParser(parseNumber('--gpus', { integer: true, min: 1 })))
-    .addOption(new Option('--gpu-price <usd>', 'local/command: USD per GPU-hour for the estimate (default 0 local, 2 command)').argParser(parseNumber('--gpu-price')))
-    .addOption(new Option('--gpu-tokens-per-second <n>', 'local/command: assumed training throughput per GPU (default 5000)').argParser(parseNumber('--gpu-tokens-per-second', { min: 1 })))
-    .addOption(new Option('--poll-interval <seconds>', 'openai: seconds between status polls (default 15)').argParser(parseNumber('--poll-interval')))
-    .option('--suffix <text>', 'openai: suffix of the fine-tuned model name')
-    .addOption(new Option('--lr-multiplier <x>', 'openai: learning-rate multiplier (default auto)').argParser(parseNumber('--lr-multiplier')))
-    .addOption(new Option('--training-price <usd>', 'openai: USD per 1M training tokens, for models not in the price table').argParser(parseNumber('--training-price')))
-    .option('--cancel-remote', 'openai: cancel the remote job on Ctrl-C (default: keep it running and re-attach on rerun)', false)
-    .option('--launch <cmd>', 'command: starts the worker remotely; its stdout carries the JSON-lines events ({jobDir} {jobName} {config} {workerDir})')
-    .option('--attach <cmd>', 'command: re-attaches to a running remote job after a restart ({remoteJobId})')
-    .option('--cancel-command <cmd>', 'command: stops the remote job on Ctrl-C ({remoteJobId})')
-    .option('--sync-up <cmd>', 'command: copies the job folder to the remote machine before launch')
-    .option('--sync-down <cmd>', 'command: copies the remote output/ back into {jobDir}/output when done')
+    .option('--instruction <text>', 'task instruction prepended to inputs (default: DIR/prompt-spec.json)');
+  addTrainingOptions(command)
     .action(
       runtime.action(async (_options: TrainOptions, command: Command) => {
         const options = runtime.options<TrainOptions>(command);
@@ -140,22 +111,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           instruction: instruction ?? '',
           evalEachEpoch: options.eval,
           data: { train, ...(existsSync(validation) && (await hasRows(validation)) ? { validation } : {}) },
-          ...(options.architecture ? { architecture: options.architecture } : {}),
-          ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
-          ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
-          ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
-          ...(options.gradientAccumulation !== undefined ? { gradientAccumulationSteps: options.gradientAccumulation } : {}),
-          ...(options.maxSourceLength !== undefined ? { maxSourceLength: options.maxSourceLength } : {}),
-          ...(options.maxTargetLength !== undefined ? { maxTargetLength: options.maxTargetLength } : {}),
-          ...(options.seed !== undefined ? { seed: options.seed } : {}),
-          ...(options.precision ? { precision: options.precision } : {}),
-          ...(options.earlyStopping !== undefined ? { earlyStoppingPatience: options.earlyStopping } : {}),
-          lora: {
-            r: options.loraR ?? 8,
-            alpha: options.loraAlpha ?? 16,
-            dropout: options.loraDropout ?? 0.05,
-            ...(options.loraTargets ? { targetModules: options.loraTargets.split(',').map((m) => m.trim()).filter(Boolean) } : {}),
-          },
+          ...trainingSettings(options),
         };
         const backend = createBackend(options, runtime);
         const trainer = createTrainer({ backend });
@@ -180,7 +136,67 @@ export function register(program: Command, runtime: CliRuntime): void {
     );
 }
 
-function createBackend(options: TrainOptions & GlobalOptions, runtime: CliRuntime): TrainingBackend {
+/** The job's hyperparameters from the flags (data, base model and instruction are added by the verb). */
+export function trainingSettings(options: TrainingFlags): Partial<TrainingJobSpecInput> {
+  return {
+    ...(options.architecture ? { architecture: options.architecture } : {}),
+    ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+    ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    ...(options.gradientAccumulation !== undefined ? { gradientAccumulationSteps: options.gradientAccumulation } : {}),
+    ...(options.maxSourceLength !== undefined ? { maxSourceLength: options.maxSourceLength } : {}),
+    ...(options.maxTargetLength !== undefined ? { maxTargetLength: options.maxTargetLength } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.precision ? { precision: options.precision } : {}),
+    ...(options.earlyStopping !== undefined ? { earlyStoppingPatience: options.earlyStopping } : {}),
+    lora: {
+      r: options.loraR ?? 8,
+      alpha: options.loraAlpha ?? 16,
+      dropout: options.loraDropout ?? 0.05,
+      ...(options.loraTargets ? { targetModules: options.loraTargets.split(',').map((m) => m.trim()).filter(Boolean) } : {}),
+    },
+  };
+}
+
+/** Training flags shared by `train` and `run`: method, hyperparameters, and each backend's settings. */
+export function addTrainingOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--backend <name>', 'where to train').choices(['local', 'openai', 'command']).default('local'))
+    .addOption(new Option('--method <method>', 'LoRA adapters or full fine-tuning').choices(['lora', 'full']).default('lora'))
+    .addOption(new Option('--epochs <n>', 'training epochs (default 3)').argParser(parseNumber('--epochs')))
+    .addOption(new Option('--architecture <kind>', 'override the detected architecture').choices(['encoder-decoder', 'decoder-only']))
+    .addOption(new Option('--learning-rate <lr>', 'learning rate (default 3e-4)').argParser(parseNumber('--learning-rate')))
+    .addOption(new Option('--batch-size <n>', 'per-device batch size (default 8)').argParser(parseNumber('--batch-size', { integer: true, min: 1 })))
+    .addOption(new Option('--gradient-accumulation <n>', 'gradient accumulation steps (default 1)').argParser(parseNumber('--gradient-accumulation', { integer: true, min: 1 })))
+    .addOption(new Option('--max-source-length <n>', 'max input tokens (default 512)').argParser(parseNumber('--max-source-length', { integer: true, min: 1 })))
+    .addOption(new Option('--max-target-length <n>', 'max output tokens (default 128)').argParser(parseNumber('--max-target-length', { integer: true, min: 1 })))
+    .addOption(new Option('--seed <n>', 'random seed (default 42)').argParser(parseNumber('--seed', { integer: true })))
+    .addOption(new Option('--precision <p>', 'mixed precision (default bf16, falling back when unsupported)').choices(['bf16', 'fp16', 'fp32']))
+    .addOption(new Option('--lora-r <n>', 'LoRA rank (default 8)').argParser(parseNumber('--lora-r', { integer: true, min: 1 })))
+    .addOption(new Option('--lora-alpha <n>', 'LoRA alpha (default 16)').argParser(parseNumber('--lora-alpha')))
+    .addOption(new Option('--lora-dropout <p>', 'LoRA dropout (default 0.05)').argParser(parseNumber('--lora-dropout')))
+    .option('--lora-targets <modules>', 'comma-separated LoRA target modules (default: the attention projections)')
+    .addOption(new Option('--early-stopping <n>', 'evaluations without improvement before stopping; 0 disables (default 2)').argParser(parseNumber('--early-stopping', { integer: true })))
+    .option('--no-eval', 'skip evaluation each epoch')
+    .option('--python <path>', 'local: Python interpreter with torch, transformers and peft (default $P2M_PYTHON or python3)')
+    .addOption(new Option('--launcher <how>', 'local: one process, or accelerate/torchrun for several GPUs').choices(['python', 'accelerate', 'torchrun']))
+    .addOption(new Option('--gpus <n>', 'local/command: GPUs to use (and to price)').argParser(parseNumber('--gpus', { integer: true, min: 1 })))
+    .addOption(new Option('--gpu-price <usd>', 'local/command: USD per GPU-hour for the estimate (default 0 local, 2 command)').argParser(parseNumber('--gpu-price')))
+    .addOption(new Option('--gpu-tokens-per-second <n>', 'local/command: assumed training throughput per GPU (default 5000)').argParser(parseNumber('--gpu-tokens-per-second', { min: 1 })))
+    .addOption(new Option('--poll-interval <seconds>', 'openai: seconds between status polls (default 15)').argParser(parseNumber('--poll-interval')))
+    .option('--suffix <text>', 'openai: suffix of the fine-tuned model name')
+    .addOption(new Option('--lr-multiplier <x>', 'openai: learning-rate multiplier (default auto)').argParser(parseNumber('--lr-multiplier')))
+    .addOption(new Option('--training-price <usd>', 'openai: USD per 1M training tokens, for models not in the price table').argParser(parseNumber('--training-price')))
+    .option('--cancel-remote', 'openai: cancel the remote job on Ctrl-C (default: keep it running and re-attach on rerun)', false)
+    .option('--launch <cmd>', 'command: starts the worker remotely; its stdout carries the JSON-lines events ({jobDir} {jobName} {config} {workerDir})')
+    .option('--attach <cmd>', 'command: re-attaches to a running remote job after a restart ({remoteJobId})')
+    .option('--cancel-command <cmd>', 'command: stops the remote job on Ctrl-C ({remoteJobId})')
+    .option('--sync-up <cmd>', 'command: copies the job folder to the remote machine before launch')
+    .option('--sync-down <cmd>', 'command: copies the remote output/ back into {jobDir}/output when done');
+}
+
+/** The training backend the flags name (`--backend local|openai|command`). */
+export function createBackend(options: TrainingFlags & GlobalOptions & { baseModel?: string }, runtime: CliRuntime): TrainingBackend {
   const gpu = {
     ...(options.gpus !== undefined ? { gpus: options.gpus } : {}),
     ...(options.gpuPrice !== undefined ? { gpuHourlyUsd: options.gpuPrice } : {}),
@@ -196,7 +212,7 @@ function createBackend(options: TrainOptions & GlobalOptions, runtime: CliRuntim
         ...(options.pollInterval !== undefined ? { pollIntervalMs: options.pollInterval * 1000 } : {}),
         ...(options.suffix ? { suffix: options.suffix } : {}),
         ...(options.lrMultiplier !== undefined ? { learningRateMultiplier: options.lrMultiplier } : {}),
-        ...(options.trainingPrice !== undefined ? { trainingPrices: { [options.baseModel]: options.trainingPrice } } : {}),
+        ...(options.trainingPrice !== undefined && options.baseModel ? { trainingPrices: { [options.baseModel]: options.trainingPrice } } : {}),
         cancelOnAbort: options.cancelRemote,
       });
     }
@@ -233,17 +249,16 @@ function workerCommandFrom(text: string): string[] {
   throw new CliUsageError('P2M_WORKER_COMMAND must be a JSON array of strings', 'e.g. P2M_WORKER_COMMAND=\'["/opt/venv/bin/python", "-m", "p2m_worker"]\'');
 }
 
-/** Splits DIR/dataset.jsonl into train/validation/test.jsonl in the run folder (once; recorded as the `split` step). */
+/** Splits DIR/dataset.jsonl into train/validation/test.jsonl in the run folder (once; recorded as the `split` step, as the Pipeline does). */
 async function splitGenerated(dataDir: string, context: StageContext): Promise<string> {
   await runStep(context, 'split', 'splits.json', DatasetSplitsSchema, async () => {
-    const examples = await readJsonlAll(join(dataDir, 'dataset.jsonl'), { schema: ExampleSchema, tolerateTruncatedTail: true });
-    const parts = splitExamples(examples);
-    const counts = { train: parts.train.length, validation: parts.validation.length, test: parts.test.length };
-    for (const [name, rows] of Object.entries(parts)) {
-      await context.store.writeText(`${name}.jsonl`, rows.map((row: unknown) => JSON.stringify(row)).join('\n') + (rows.length > 0 ? '\n' : ''));
-    }
-    context.events.log('info', `Split ${examples.length} generated examples: ${counts.train} train, ${counts.validation} validation, ${counts.test} test.`, 'split');
-    return { train: 'train.jsonl', validation: 'validation.jsonl', test: 'test.jsonl', counts };
+    const { duplicates: _duplicates, ...splits } = await splitDatasetFiles({
+      outDir: context.store.dir,
+      sources: [{ path: join(dataDir, 'dataset.jsonl'), source: 'generated' }],
+    });
+    const { counts } = splits;
+    context.events.log('info', `Split ${counts.train + counts.validation + counts.test} generated examples: ${counts.train} train, ${counts.validation} validation, ${counts.test} test.`, 'split');
+    return splits;
   });
   return context.store.dir;
 }

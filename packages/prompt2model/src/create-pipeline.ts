@@ -1,0 +1,50 @@
+import { Pipeline, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
+import { createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator';
+import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
+import { createOpenAI } from '@prompt2model/openai';
+import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser';
+import { createTrainer, LocalBackend, type TrainingBackend } from '@prompt2model/trainer';
+
+export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 'teacher'> {
+  /** The teacher LLM: any LanguageModel, or a model id for the OpenAI-compatible endpoint in OPENAI_BASE_URL. */
+  teacher?: LanguageModel | string;
+  /** Replace any stage with your own object, or `null` to skip it; the rest get the defaults. */
+  stages?: Partial<PipelineStages>;
+  /** Options of the default stages. */
+  stageOptions?: {
+    promptParser?: PromptParserOptions;
+    datasetGenerator?: PromptBasedDatasetGeneratorOptions;
+    modelRetriever?: ModelRetrieverConfig;
+    evaluator?: EvaluatorOptions;
+  };
+  /** Where the default trainer runs: default the local Python worker (transformers + peft). */
+  trainerBackend?: TrainingBackend;
+}
+
+/**
+ * The Prompt2Model pipeline with the default stage of every package: prompt parser, dataset
+ * generator, model retriever (HyDE + BM25), trainer (local worker unless you pass another
+ * backend) and evaluator. Dataset retrieval and the demo have no default yet: pass your own.
+ */
+export function createPipeline(options: CreatePipelineOptions): Pipeline {
+  const { teacher, stages = {}, stageOptions = {}, trainerBackend, ...rest } = options;
+  const teacherModel = typeof teacher === 'string' ? createOpenAI()(teacher) : teacher;
+  const pick = <K extends keyof PipelineStages>(key: K, fallback: () => PipelineStages[K]): PipelineStages[K] =>
+    stages[key] === undefined ? fallback() : (stages[key] as PipelineStages[K]);
+  return new Pipeline({
+    ...rest,
+    ...(teacherModel ? { teacher: teacherModel } : {}),
+    stages: {
+      promptParser: stages.promptParser ?? createPromptParser(stageOptions.promptParser),
+      datasetRetriever: pick('datasetRetriever', () => null),
+      datasetGenerator: pick('datasetGenerator', () => createDatasetGenerator(stageOptions.datasetGenerator)),
+      modelRetriever: pick('modelRetriever', () => createModelRetriever(stageOptions.modelRetriever)),
+      trainer: pick('trainer', () => createTrainer({ backend: trainerBackend ?? new LocalBackend() })),
+      evaluator: pick('evaluator', () =>
+        createEvaluator({ languageModelFor: (id) => createOpenAI()(id), ...stageOptions.evaluator }),
+      ),
+      demoCreator: pick('demoCreator', () => null),
+    },
+  });
+}

@@ -1,0 +1,107 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { runCli } from '../src/program.js';
+
+const FAKE_WORKER = resolve(import.meta.dirname, '../../trainer/test/fixtures/fake-worker.mjs');
+const PROMPT = [
+  'Classify the sentiment of the review as positive or negative.',
+  '',
+  'Input: The soup was wonderful and hot.',
+  'Output: positive',
+  '',
+  'Input: The waiter ignored us all evening.',
+  'Output: negative',
+  '',
+].join('\n');
+
+const CARDS = [
+  { id: 'acme/t5-small-review-sentiment', card: '---\nlicense: apache-2.0\npipeline_tag: text2text-generation\n---\n# T5 small for review sentiment\nA t5-small model fine-tuned for sentiment classification of product and restaurant reviews: positive or negative.', sizeBytes: 240_000_000, downloads: 5000 },
+  { id: 'acme/marian-en-de', card: '---\nlicense: apache-2.0\n---\n# MarianMT English to German translation model', sizeBytes: 300_000_000, downloads: 90000 },
+  { id: 'acme/t5-11b-sentiment', card: '---\nlicense: apache-2.0\n---\n# T5 11B fine-tuned for sentiment classification of reviews', sizeBytes: 45_000_000_000, downloads: 100000 },
+  { id: 'acme/bart-news-summarization', card: '---\nlicense: mit\n---\n# BART for news summarization', sizeBytes: 1_600_000_000, downloads: 20000 },
+];
+
+let dir: string;
+let server: OpenAICompatibleServer;
+
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'p2m-cli-run-'));
+  await writeFile(join(dir, 'prompt.txt'), PROMPT);
+  await writeFile(join(dir, 'cards.jsonl'), CARDS.map((card) => JSON.stringify(card)).join('\n') + '\n');
+  server = await startOpenAICompatibleServer({
+    respond: (body, { choiceIndex }) => {
+      const system = String(body.messages[0]?.content ?? '');
+      if (system.includes('model cards')) return '# T5 for review sentiment\nA text2text-generation t5 model fine-tuned for sentiment classification of reviews.';
+      if (body.response_format) {
+        const base = hash(JSON.stringify(body.messages) + String(body.seed)) + choiceIndex * 1000;
+        const examples = [0, 1, 2].map((i) => {
+          const id = base + i;
+          return { input: `Review ${id}: the ${id % 2 === 0 ? 'good' : 'bad'} ${['pasta', 'room', 'film', 'phone'][id % 4]} number ${id}`, output: '' };
+        });
+        return JSON.stringify({ examples });
+      }
+      return String(body.messages.at(-1)?.content ?? '').includes('good') ? 'positive' : 'negative';
+    },
+  });
+});
+afterAll(async () => {
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const env = { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key', P2M_WORKER_COMMAND: JSON.stringify([process.execPath, FAKE_WORKER]) };
+  const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), isTTY: false, env });
+  return { code, stdout, stderr };
+}
+
+describe('prompt2model run', () => {
+  it('runs parse → generate → split → HyDE model retrieval → training in one resumable folder', async () => {
+    const out = join(dir, 'run');
+    const argv = ['run', '--prompt', join(dir, 'prompt.txt'), '--out', out, '--num-examples', '24', '--index', join(dir, 'cards.jsonl'), '--teacher', 'loopback-model', '--epochs', '1', '--no-evaluate', '--json'];
+    const first = await run(argv);
+    expect(first.stderr).not.toMatch(/^error/m);
+    expect(first.code).toBe(0);
+    const result = JSON.parse(first.stdout);
+    expect(result.spec.taskType).toBe('classification');
+    expect(result.generatedCount).toBe(24);
+    expect(result.splits.counts.train + result.splits.counts.validation + result.splits.counts.test).toBe(24);
+    // The 45 GB model matches best but is filtered out, not merely ranked low.
+    expect(result.candidates.map((c: { id: string }) => c.id)).not.toContain('acme/t5-11b-sentiment');
+    expect(result.candidates[0].id).toBe('acme/t5-small-review-sentiment');
+    expect(server.requests.some((r) => String(r.messages[0]?.content).includes('model cards'))).toBe(true);
+    expect(result.trainedModel).toMatchObject({ baseModel: 'acme/t5-small-review-sentiment', method: 'lora', kind: 'local-folder' });
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    for (const stage of ['parse', 'generate', 'split', 'retrieve-models', 'train']) expect(manifest.stages[stage].status).toBe('done');
+    expect(JSON.stringify(manifest)).not.toContain('test-key');
+
+    const requests = server.stats.requests;
+    const again = await run(argv);
+    expect(again.code).toBe(0);
+    expect(server.stats.requests).toBe(requests);
+    expect(JSON.parse(again.stdout).trainedModel.reference).toBe(result.trainedModel.reference);
+  });
+
+  it('explains missing or inconsistent flags with a usage exit code', async () => {
+    const noOut = await run(['run', '--prompt', join(dir, 'prompt.txt')]);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toContain('--out');
+    const noBase = await run(['run', '--prompt', join(dir, 'prompt.txt'), '--out', join(dir, 'x'), '--backend', 'openai']);
+    expect(noBase.code).toBe(2);
+    expect(noBase.stderr).toContain('--base-model');
+    const noPrompt = await run(['run', '--prompt', join(dir, 'missing.txt'), '--out', join(dir, 'y')]);
+    expect(noPrompt.code).toBe(2);
+    expect(noPrompt.stderr).toMatch(/Cannot read the prompt file .*ENOENT/);
+  });
+});
