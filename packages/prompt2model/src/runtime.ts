@@ -117,8 +117,9 @@ export class CliRuntime {
     };
   }
 
-  /** Prints a result: JSON with --json, else the human text. */
+  /** Prints a result: JSON with --json, else the human text. Progress rendering stops first, so bars never land after it. */
   print(options: GlobalOptions, result: unknown, human: string | (() => string)): void {
+    this.finish();
     if (options.json) this.io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     else this.io.stdout(`${typeof human === 'function' ? human() : human}\n`);
   }

@@ -89,7 +89,6 @@ export function register(program: Command, runtime: CliRuntime): void {
         },
       });
       const result = await pipeline.run(prompt);
-      runtime.finish();
       runtime.print(options, summarize(result), () => describe(result));
     }),
   );
