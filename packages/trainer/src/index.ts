@@ -15,7 +15,15 @@ export {
   type WorkerConfig,
   type WorkerResult,
 } from './job-folder.js';
-export { workerPythonDir, PYTHON_INSTALL_HINT } from './python-path.js';
+export { workerPythonDir, workerEnv, PYTHON_INSTALL_HINT } from './python-path.js';
+export {
+  WorkerExecutor,
+  workerExecutorFor,
+  hasOnnxExport,
+  type WorkerExecutorOptions,
+  type WorkerExecutorInit,
+  type WorkerExecutionStats,
+} from './worker-executor.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local.js';
 export { CommandBackend, shellQuote, type CommandBackendOptions } from './backends/command.js';
 export { createTrainer, type CreateTrainerOptions, type TrainerWithEstimate, type PreparedTraining } from './trainer.js';

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -18,3 +18,13 @@ export function workerPythonDir(): string {
 export const PYTHON_INSTALL_HINT =
   'Install Python 3.9+ and the training stack: pip install "torch>=2.1" "transformers>=4.40" "peft>=0.10" accelerate sentencepiece ' +
   '(or pass --python /path/to/python of an environment that has them).';
+
+/** Environment of a worker process: ours, the extra variables, and the worker package on PYTHONPATH. */
+export function workerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...extra,
+    PYTHONPATH: [workerPythonDir(), process.env.PYTHONPATH].filter(Boolean).join(delimiter),
+    PYTHONUNBUFFERED: '1',
+  };
+}

@@ -1,5 +1,5 @@
 import type { Example, ModelArchitecture } from '@prompt2model/core';
-import { Prompt2ModelError } from '@prompt2model/core';
+import { formatTrainingPrompt, Prompt2ModelError } from '@prompt2model/core';
 
 export interface TextualizeOptions {
   instruction: string;
@@ -23,10 +23,11 @@ export interface TextualizedExample {
   target: string;
 }
 
-/** The prompt the reference Prompt2Model trains and evaluates with. */
-export function formatPrompt(instruction: string, input: string, taskId = 0): string {
-  return `<task ${taskId}>${instruction}\nExample:\n${input}\nLabel:\n`;
-}
+/**
+ * The prompt the reference Prompt2Model trains and evaluates with: core's `formatTrainingPrompt`
+ * (kept under this name for existing callers).
+ */
+export const formatPrompt: (instruction: string, input: string, taskId?: number) => string = formatTrainingPrompt;
 
 /**
  * Turns an `{input, output}` row into model text the way the reference did: instruction + example
@@ -34,7 +35,7 @@ export function formatPrompt(instruction: string, input: string, taskId = 0): st
  * The Python worker implements the same function (p2m_worker/textualize.py); a test keeps them equal.
  */
 export function textualize(example: Pick<Example, 'input' | 'output'>, options: TextualizeOptions): TextualizedExample {
-  const source = formatPrompt(options.instruction, example.input, options.taskId ?? 0);
+  const source = formatTrainingPrompt(options.instruction, example.input, options.taskId ?? 0);
   switch (options.architecture) {
     case 'encoder-decoder':
       return { source, target: example.output };

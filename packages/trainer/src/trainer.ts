@@ -42,6 +42,10 @@ export interface TrainerWithEstimate extends Trainer {
 interface StoredHandle {
   jobHash: string;
   handle: TrainingJobHandle;
+  /** Seconds this process (and earlier runs) watched the job run: the measured GPU time of local/command jobs. */
+  watchedSeconds?: number;
+  /** The charge recorded in the cost ledger once the job was done; never recorded twice. */
+  charged?: { jobId: string; usd: number };
 }
 
 function isStoredHandle(value: unknown): value is StoredHandle {
@@ -90,7 +94,11 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
       // Only a new job commits new money; a resumed one was checked when it started.
       context.ledger.assertCanSpend(estimate.usd);
     }
-    const saveHandle = (handle: TrainingJobHandle) => store.writeJson(`${folder}/handle.json`, { jobHash, handle });
+    // Bookkeeping that survives restarts of the same job: time watched, and whether it was charged.
+    const book: Pick<StoredHandle, 'watchedSeconds' | 'charged'> = resume
+      ? { watchedSeconds: validSeconds(stored?.watchedSeconds), ...(isCharge(stored?.charged) ? { charged: stored!.charged } : {}) }
+      : { watchedSeconds: 0 };
+    const saveHandle = (handle: TrainingJobHandle) => store.writeJson(`${folder}/handle.json`, { jobHash, handle, ...book });
     const handle = await backend.submit(job, context, resume);
     await saveHandle(handle);
 
@@ -98,6 +106,7 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
     let totalSteps = estimate.steps;
     const lastMetrics: Record<string, number> = {};
     let finished = false;
+    const watchStarted = performance.now();
     try {
       for await (const event of backend.watch(handle, context)) {
         await log.write({ ...event, at: new Date().toISOString() });
@@ -122,18 +131,65 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
       throw error;
     } finally {
       await log.close();
+      book.watchedSeconds = (book.watchedSeconds ?? 0) + (performance.now() - watchStarted) / 1000;
+      await saveHandle(handle).catch(() => undefined);
     }
     if (!finished) {
       throw new Prompt2ModelError({ message: `Training job ${handle.id} stopped reporting before it was done.`, hint: 'Rerun the same command to re-attach or resume it.' });
     }
     const model = await backend.collect(handle, job, context);
-    return {
-      ...model,
-      metrics: { ...lastMetrics, ...model.metrics, estimatedCostUsd: estimate.usd, estimatedTrainedTokens: estimate.trainedTokens },
-    };
+    const metrics: Record<string, number> = { ...lastMetrics, ...model.metrics, estimatedCostUsd: estimate.usd, estimatedTrainedTokens: estimate.trainedTokens };
+    const actual = actualTrainingCost(estimate.pricing, model.metrics, book.watchedSeconds ?? 0);
+    if (actual) {
+      if (actual.gpuHours !== undefined) metrics.gpuHours = actual.gpuHours;
+      if (book.charged?.jobId === handle.id) {
+        // Charged when this job finished in an earlier run: the run's ledger already holds it.
+        metrics.costUsd = book.charged.usd;
+      } else {
+        metrics.costUsd = context.ledger.recordCharge(`training ${backend.name} ${handle.id}`, actual.usd);
+        // Into the run manifest now (a later crash must not forget it), then marked as charged.
+        await store.saveCost(context.ledger.snapshot());
+        book.charged = { jobId: handle.id, usd: actual.usd };
+        await saveHandle(handle);
+      }
+    }
+    return { ...model, metrics };
   }
 
   return { specificationVersion: 'v1', name: `trainer-${backend.name}`, backend, prepare, train };
+}
+
+/**
+ * What a finished job cost: trained tokens × the per-token price (managed APIs report the tokens
+ * they billed), or the measured GPU time × GPUs × the hourly price (local/command backends; the
+ * time this machine watched the worker run, over every attempt of the job). Undefined when there is
+ * no price (your own GPU) or nothing to price it by.
+ */
+export function actualTrainingCost(
+  pricing: TrainingPricing,
+  metrics: Record<string, number>,
+  watchedSeconds: number,
+): { usd: number; gpuHours?: number } | undefined {
+  if (pricing.kind === 'per-token') {
+    if (typeof metrics.trainedTokens === 'number' && Number.isFinite(metrics.trainedTokens) && metrics.trainedTokens >= 0) {
+      return { usd: (metrics.trainedTokens * pricing.usdPer1MTokens) / 1_000_000 };
+    }
+    if (typeof metrics.costUsd === 'number' && Number.isFinite(metrics.costUsd) && metrics.costUsd >= 0) return { usd: metrics.costUsd };
+    return undefined;
+  }
+  if (!(pricing.gpuHourlyUsd > 0)) return undefined;
+  const gpuHours = (Math.max(0, watchedSeconds) / 3600) * pricing.gpus;
+  return { usd: gpuHours * pricing.gpuHourlyUsd, gpuHours };
+}
+
+function validSeconds(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+}
+
+function isCharge(value: unknown): value is { jobId: string; usd: number } {
+  if (!value || typeof value !== 'object') return false;
+  const { jobId, usd } = value as Record<string, unknown>;
+  return typeof jobId === 'string' && typeof usd === 'number' && Number.isFinite(usd) && usd >= 0;
 }
 
 function render(event: TrainingEvent, context: StageContext, stage: string, totalSteps: number, lastMetrics: Record<string, number>): number {

@@ -18,6 +18,10 @@ export interface WorkerProcessOptions {
   exitGraceMs?: number;
   /** Hint shown when the executable is not found. */
   notFoundHint?: string;
+  /** What the process is, in messages (default `training worker`). */
+  label?: string;
+  /** Message of the AbortError thrown after a cancel (default: the training worker saved its last checkpoint). */
+  cancelledMessage?: string;
 }
 
 /** What the stream ends with besides events: how the process exited. */
@@ -61,6 +65,7 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 export async function* runWorkerProcess(options: WorkerProcessOptions): AsyncGenerator<TrainingEvent, WorkerExit> {
   if (options.signal?.aborted) throw new AbortError(undefined, options.signal.reason);
   installExitHook();
+  const label = options.label ?? 'training worker';
   const child = options.shell
     ? spawn(options.command, { shell: true, cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     : spawn(options.command, options.args ?? [], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
@@ -137,12 +142,12 @@ export async function* runWorkerProcess(options: WorkerProcessOptions): AsyncGen
         live.delete(child);
         if (spawnError.code === 'ENOENT') {
           throw new Prompt2ModelError({
-            message: `Cannot start the training worker: "${options.command}" was not found.`,
+            message: `Cannot start the ${label}: "${options.command}" was not found.`,
             hint: options.notFoundHint ?? 'Install it or pass the full path.',
             cause: spawnError,
           });
         }
-        throw new Prompt2ModelError({ message: `Cannot start the training worker: ${spawnError.message}`, cause: spawnError });
+        throw new Prompt2ModelError({ message: `Cannot start the ${label}: ${spawnError.message}`, cause: spawnError });
       }
       if (exit && stdoutClosed && queue.length === 0) break;
       await new Promise<void>((resolve) => {
@@ -167,12 +172,12 @@ export async function* runWorkerProcess(options: WorkerProcessOptions): AsyncGen
     }
   }
   const result: WorkerExit = { ...exit!, stderrTail: stderrLines.join('\n') };
-  if (cancelled) throw new AbortError('Training was cancelled; the worker saved its last checkpoint.', options.signal?.reason);
+  if (cancelled) throw new AbortError(options.cancelledMessage ?? 'Training was cancelled; the worker saved its last checkpoint.', options.signal?.reason);
   if (!terminal) {
     const status = exit!.signal ? `signal ${exit!.signal}` : `exit code ${exit!.code}`;
     yield {
       type: 'error',
-      message: `The training worker stopped (${status}) without reporting done.${result.stderrTail ? `\n${lastLines(result.stderrTail, 15)}` : ''}`,
+      message: `The ${label} stopped (${status}) without reporting done.${result.stderrTail ? `\n${lastLines(result.stderrTail, 15)}` : ''}`,
       exitCode: exit!.code,
     };
   }

@@ -114,6 +114,31 @@ describe('LocalBackend with a stand-in worker', () => {
     expect(second.reference).toBe(model.reference);
   });
 
+  it('records the measured GPU time × the hourly price in the run ledger once, not again on rerun', async () => {
+    const out = join(dir, 'run-charge');
+    const first = await makeContext(out);
+    const model = await createTrainer({ backend: backend('success', { gpuHourlyUsd: 3600, gpus: 2 }) }).train(job() as never, first.context);
+    expect(model.metrics.gpuHours).toBeGreaterThan(0);
+    // $3600 an hour is $1 a GPU-second: the charge is the measured GPU-hours × price.
+    expect(model.metrics.costUsd).toBeCloseTo(model.metrics.gpuHours! * 3600, 9);
+    expect(first.context.ledger.totalUsd).toBeCloseTo(model.metrics.costUsd!, 9);
+    expect(first.context.store.getManifest().cost?.usd).toBeCloseTo(model.metrics.costUsd!, 9);
+    const handle = JSON.parse(await readFile(join(out, 'training/handle.json'), 'utf8'));
+    expect(handle.charged).toEqual({ jobId: model.jobId, usd: model.metrics.costUsd });
+    expect(handle.watchedSeconds).toBeCloseTo(model.metrics.gpuHours! * 1800, 6);
+
+    const again = await makeContext(out);
+    const second = await createTrainer({ backend: backend('crash', { gpuHourlyUsd: 3600, gpus: 2 }) }).train(job() as never, again.context);
+    expect(second.metrics.costUsd).toBe(model.metrics.costUsd);
+    expect(again.context.ledger.totalUsd).toBeCloseTo(first.context.ledger.totalUsd, 12);
+
+    // Your own GPU (no price): nothing is charged.
+    const free = await makeContext(join(dir, 'run-free'));
+    const unpriced = await createTrainer({ backend: backend('success') }).train(job() as never, free.context);
+    expect(unpriced.metrics.costUsd).toBeUndefined();
+    expect(free.context.ledger.totalUsd).toBe(0);
+  });
+
   it('starts a new job (own folder) when the job changes, never reusing another job\'s result', async () => {
     const out = join(dir, 'run-change');
     const first = await makeContext(out);

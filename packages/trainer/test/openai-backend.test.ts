@@ -47,6 +47,15 @@ describe('OpenAIFineTuningBackend against a loopback files + fine-tuning server'
     expect(model.metrics.trainedTokens).toBeGreaterThan(0);
     expect(model.metrics.costUsd).toBeCloseTo((model.metrics.trainedTokens! * 3) / 1e6, 12);
     expect(model.metrics.valid_loss).toBeCloseTo(2.2 / 6, 12);
+    // The billed tokens × price are in the run's ledger and manifest, once: a rerun does not add them again.
+    expect(context.ledger.totalUsd).toBeCloseTo(model.metrics.costUsd!, 12);
+    expect(context.store.getManifest().cost?.usd).toBeCloseTo(model.metrics.costUsd!, 12);
+    const rerun = await makeContext(join(dir, 'run-ok'), { scheduler: FAST });
+    const again = await createTrainer({ backend: backend() }).train(job() as never, rerun.context);
+    expect(again.reference).toBe(model.reference);
+    expect(again.metrics.costUsd).toBe(model.metrics.costUsd);
+    expect(rerun.context.ledger.totalUsd).toBeCloseTo(model.metrics.costUsd!, 12);
+    expect(server!.jobs.size).toBe(1);
 
     const [uploadedTrain, uploadedValidation] = [...server!.files.values()];
     const firstRow = JSON.parse(uploadedTrain!.content.split('\n')[0]!);

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTrainer, DEFAULT_LORA_TARGET_MODULES, LocalBackend, textualize, workerPythonDir } from '../src/index.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createTrainer, DEFAULT_LORA_TARGET_MODULES, LocalBackend, textualize, WorkerExecutor, workerPythonDir } from '../src/index.js';
 import { makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 
 const python = process.env.P2M_PYTHON ?? 'python3';
@@ -58,5 +59,16 @@ describe.skipIf(!hasPython)('Python worker (pure parts, python3 present)', () =>
       .catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/Python packages not installed in .*torch/);
     expect((error as { hint?: string }).hint).toMatch(/pip install "torch>=2\.1" "transformers>=4\.40" "peft>=0\.10" accelerate/);
+  });
+
+  it.skipIf(hasTorch)('through WorkerExecutor, the predict worker names the install command when torch/transformers are missing', async () => {
+    const modelDir = join(dir, 'merged');
+    await mkdir(modelDir, { recursive: true });
+    await writeFile(join(modelDir, 'config.json'), '{}');
+    const { context } = await makeContext(join(dir, 'run-predict'));
+    const model = { backend: 'local', reference: modelDir, kind: 'local-folder' as const, baseModel: 'x', method: 'full' as const, artifacts: { model: modelDir }, metrics: {} };
+    const error = await new WorkerExecutor({ model, python, instruction: 'Add one.' }).execute(['1'], context).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/Prediction with .* failed: Python packages not installed in .*torch/);
+    expect((error as { hint?: string }).hint).toMatch(/pip install "torch>=2\.1" "transformers>=4\.40"/);
   });
 });

@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, readJsonlAll, type ProgressEvent } from '@prompt2model/core';
-import { createTrainer, LocalBackend, parseTrainingJob } from '../src/index.js';
+import { AbortError, readJsonlAll, type ProgressEvent, type TrainedModel } from '@prompt2model/core';
+import { createTrainer, LocalBackend, parseTrainingJob, WorkerExecutor } from '../src/index.js';
 import { jobDirOf, makeContext, tempDir } from './helpers.js';
 
 // The real Python worker on CPU, on tiny models built from configs. Runs only where a Python with
@@ -16,6 +16,13 @@ function buildTiny(out: string, kind: 't5' | 'llama'): { model: string; instruct
   const result = spawnSync(python, [TINY_MODELS, '--out', out, '--kind', kind, '--hidden', '64', '--layers', '2', '--rows', '64'], { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(result.stderr);
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { model: string; instruction: string };
+}
+
+async function predict(model: TrainedModel, instruction: string, inputs: string[], out: string) {
+  const { context, events } = await makeContext(out);
+  const executor = new WorkerExecutor({ model, instruction, python, batchSize: 3, maxNewTokens: 24 });
+  const predictions = await executor.execute(inputs, context);
+  return { predictions, events };
 }
 
 const losses = (events: ProgressEvent[]) => events.flatMap((e) => (e.type === 'progress' && e.counters?.loss !== undefined ? [e.counters.loss] : []));
@@ -48,6 +55,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     expect(model.metrics.eval_loss).toBeGreaterThan(0);
     expect(existsSync(join(model.reference, 'config.json'))).toBe(true);
     expect(existsSync(join(model.artifacts.adapter!, 'adapter_config.json'))).toBe(true);
+
   }, 180_000);
 
   it('stops an encoder-decoder full fine-tune on Ctrl-C with a checkpoint, and resumes from it', async () => {
@@ -84,5 +92,44 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     expect(model.kind).toBe('local-folder');
     expect(model.reference).toBe(join(jobDir, 'output/model'));
     expect(existsSync(join(model.reference, 'model.safetensors'))).toBe(true);
+
+    const rows = await readJsonlAll<{ input: string; output: string }>(join(dir, 't5/validation.jsonl'));
+    const { predictions } = await predict(model, tiny.instruction, rows.slice(0, 5).map((row) => row.input), join(dir, 'predict-t5'));
+    // The seq2seq path of predict mode on the saved full fine-tune (two epochs teach it little).
+    expect(predictions).toHaveLength(5);
+    expect(predictions.every((p) => typeof p.output === 'string' && p.latencyMs > 0)).toBe(true);
+  }, 240_000);
+
+  it('predicts with a trained model: the merged copy and the adapter on its base agree, in input order', async () => {
+    const tiny = buildTiny(join(dir, 'llama-predict'), 'llama');
+    const out = join(dir, 'run-llama-predict');
+    const { context } = await makeContext(out);
+    const job = parseTrainingJob({
+      baseModel: tiny.model,
+      instruction: tiny.instruction,
+      epochs: 40,
+      batchSize: 8,
+      learningRate: 1e-2,
+      precision: 'fp32',
+      evalEachEpoch: false,
+      earlyStoppingPatience: 0,
+      data: { train: join(dir, 'llama-predict/train.jsonl') },
+    });
+    const model = await createTrainer({ backend: new LocalBackend({ python }) }).train(job, context);
+    const rows = await readJsonlAll<{ input: string; output: string }>(join(dir, 'llama-predict/validation.jsonl'));
+    const inputs = rows.map((row) => row.input);
+    const merged = await predict(model, tiny.instruction, inputs, join(dir, 'predict-merged'));
+    expect(merged.predictions).toHaveLength(inputs.length);
+    expect(merged.predictions.every((p) => p.latencyMs > 0)).toBe(true);
+    const batchEnds = Array.from({ length: Math.ceil(inputs.length / 3) }, (_, i) => Math.min((i + 1) * 3, inputs.length));
+    expect(merged.events.flatMap((e) => (e.type === 'progress' ? [e.done] : []))).toEqual([0, ...batchEnds]);
+    // Trained, the model answers in digits (the untrained one echoes prompt words).
+    expect(merged.predictions.filter((p) => /^\d( \d)*$/.test(p.output)).length).toBeGreaterThan(inputs.length / 2);
+    const adapterOnly: TrainedModel = { ...model, reference: model.artifacts.adapter!, artifacts: { adapter: model.artifacts.adapter!, tokenizer: model.artifacts.adapter! } };
+    const viaAdapter = await predict(adapterOnly, tiny.instruction, inputs, join(dir, 'predict-adapter'));
+    expect(viaAdapter.predictions.map((p) => p.output)).toEqual(merged.predictions.map((p) => p.output));
+    // Other batches (other padding) give the same greedy answers, each back in its input's place.
+    const reversed = await predict(model, tiny.instruction, [...inputs].reverse(), join(dir, 'predict-reversed'));
+    expect(reversed.predictions.map((p) => p.output).reverse()).toEqual(merged.predictions.map((p) => p.output));
   }, 240_000);
 });

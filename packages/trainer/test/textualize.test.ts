@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatTrainingPrompt } from '@prompt2model/core';
 import { formatPrompt, textualize, toChatRow } from '../src/index.js';
 
 describe('textualize', () => {
@@ -19,6 +20,10 @@ describe('textualize', () => {
     const test = textualize(example, { instruction, architecture: 'decoder-only', split: 'test' });
     expect(test.target).toBe('Le chat était assis.');
     expect(() => textualize(example, { instruction, architecture: 'decoder-only' })).toThrow(/EOS/);
+  });
+
+  it('formats prompts with core\'s formatTrainingPrompt (one definition for training and inference)', () => {
+    expect(formatPrompt).toBe(formatTrainingPrompt);
   });
 
   it('supports multi-task ids and refuses unknown architectures', () => {

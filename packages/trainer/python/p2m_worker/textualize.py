@@ -1,4 +1,4 @@
-"""Textualisation, identical to packages/trainer/src/textualize.ts (a test compares the two)."""
+"""Textualisation, identical to packages/trainer/src/textualize.ts and core's formatTrainingPrompt (a test compares them)."""
 
 from __future__ import annotations
 

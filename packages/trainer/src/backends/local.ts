@@ -1,4 +1,4 @@
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import {
   hashValue,
   Prompt2ModelError,
@@ -12,7 +12,7 @@ import type { TrainingBackend } from '../backend.js';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
 import { collectFromJobFolder, JOB_CONFIG_FILE, prepareJobFolder, readWorkerResult } from '../job-folder.js';
-import { PYTHON_INSTALL_HINT, workerPythonDir } from '../python-path.js';
+import { PYTHON_INSTALL_HINT, workerEnv } from '../python-path.js';
 import { runWorkerProcess } from '../worker-process.js';
 
 export interface LocalBackendOptions {
@@ -76,13 +76,7 @@ export class LocalBackend implements TrainingBackend {
     this.running.set(handle.id, controller);
     try {
       const [command, ...args] = this.workerArgv();
-      const pythonDir = workerPythonDir();
-      const env = {
-        ...process.env,
-        ...this.options.env,
-        PYTHONPATH: [pythonDir, process.env.PYTHONPATH].filter(Boolean).join(delimiter),
-        PYTHONUNBUFFERED: '1',
-      };
+      const env = workerEnv(this.options.env);
       yield* runWorkerProcess({
         command: command!,
         args: [...args, '--config', JOB_CONFIG_FILE],
