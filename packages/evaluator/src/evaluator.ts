@@ -1,6 +1,8 @@
+import { readdirSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import {
   ExampleSchema,
+  formatTrainingPrompt,
   Prompt2ModelError,
   readJsonlAll,
   type EvalReport,
@@ -21,19 +23,22 @@ import type { ExecutionStats } from './executors/run-stats.js';
 import { chooseMetrics, computeMetrics, parseMetricNames, type ComputeMetricsOptions, type MetricName } from './metrics/compute.js';
 
 /**
- * The prompt a trained local model sees: the reference Prompt2Model format, the same one the
- * trainer textualises with (`@prompt2model/trainer` `formatPrompt`).
+ * The prompt a trained local model sees: core's `formatTrainingPrompt`, the one the trainer
+ * textualises with (kept under this name for existing callers).
  */
-export function trainingPrompt(instruction: string, input: string, taskId = 0): string {
-  return `<task ${taskId}>${instruction}\nExample:\n${input}\nLabel:\n`;
-}
+export const trainingPrompt: (instruction: string, input: string, taskId?: number) => string = formatTrainingPrompt;
 
 export interface EvaluatorOptions {
   /** Metrics to compute; default `chooseMetrics(spec.taskType)`. */
   metrics?: readonly MetricName[] | string;
   metricOptions?: ComputeMetricsOptions;
-  /** Builds the executor for a trained model; default: ONNX for local folders, a LanguageModel for managed models. */
-  executorFor?: (model: TrainedModel, spec: PromptSpec) => Executor;
+  /**
+   * Builds the executor for a trained model; returning undefined falls back to the default (ONNX
+   * for local folders with an ONNX export, a LanguageModel for managed models). A local folder of
+   * PyTorch weights (what the local trainer saves) needs one: `workerExecutorFor()` from
+   * `@prompt2model/trainer` runs it with the trainer's Python worker.
+   */
+  executorFor?: (model: TrainedModel, spec: PromptSpec) => Executor | undefined;
   /** The LanguageModel for a managed model id (e.g. `createOpenAI()` for `ft:gpt-4o-mini:...`). */
   languageModelFor?: (modelId: string) => LanguageModel;
   /** Options for the default ONNX executor. */
@@ -50,13 +55,42 @@ export async function readTestSet(path: string, maxExamples?: number): Promise<E
   return maxExamples === undefined ? rows : rows.slice(0, maxExamples);
 }
 
-/** The executor a trained model needs when nothing else is said. */
+/**
+ * Where a local model's ONNX export is: `artifacts.onnx`, else the model folder itself when it
+ * holds one (an `onnx/` folder, as transformers.js loads it, or a `*.onnx` file); undefined when
+ * there is none (e.g. the PyTorch weights the local trainer saves). Reads one directory listing.
+ */
+export function onnxExportOf(model: TrainedModel): string | undefined {
+  if (model.artifacts.onnx) return model.artifacts.onnx;
+  try {
+    const entries = readdirSync(model.reference, { withFileTypes: true });
+    return entries.some((entry) => (entry.name === 'onnx' ? entry.isDirectory() : entry.name.endsWith('.onnx'))) ? model.reference : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The executor a trained model needs when nothing else is said: ONNX for a local folder with an
+ * ONNX export, a LanguageModel (through `languageModelFor`) for a managed model. A local folder
+ * without an ONNX export is an error that says how to pass an executor.
+ */
 export function defaultExecutorFor(model: TrainedModel, spec: PromptSpec, options: EvaluatorOptions = {}): Executor {
   if (model.kind === 'local-folder') {
+    // With remote models allowed, a reference that is not a folder here may be a Hub id of an ONNX model.
+    const onnx = onnxExportOf(model) ?? (options.onnx?.allowRemoteModels ? model.reference : undefined);
+    if (onnx === undefined) {
+      throw new Prompt2ModelError({
+        message: `The local model "${model.reference}" has no ONNX export (no artifacts.onnx, no onnx/ folder or .onnx file), and the evaluator runs local folders through ONNX by default.`,
+        hint:
+          'Pass an executor: createEvaluator({ executorFor: workerExecutorFor() }) with workerExecutorFor from @prompt2model/trainer runs the ' +
+          "trainer's PyTorch model with its Python worker (torch + transformers). Or export the model to ONNX (optimum-cli export onnx) and set artifacts.onnx.",
+      });
+    }
     return new OnnxExecutor({
       formatInput: (input) => trainingPrompt(spec.instruction, input),
       ...options.onnx,
-      model: model.artifacts.onnx ?? model.reference,
+      model: onnx,
       modelId: options.onnx?.modelId ?? model.reference,
     });
   }

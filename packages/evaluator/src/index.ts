@@ -42,6 +42,7 @@ export type { ExecutionStats } from './executors/run-stats.js';
 export {
   createEvaluator,
   defaultExecutorFor,
+  onnxExportOf,
   readTestSet,
   scorePredictions,
   trainingPrompt,

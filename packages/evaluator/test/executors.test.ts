@@ -1,12 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { AbortError, createStageContext, type ProgressEvent, type StageContext, type TrainedModel } from '@prompt2model/core';
+import { AbortError, createStageContext, formatTrainingPrompt, Prompt2ModelError, type Executor, type ProgressEvent, type StageContext, type TrainedModel } from '@prompt2model/core';
 import { createOpenAI } from '@prompt2model/openai';
 import { buildTinyCausalLM, buildTinyEncoder, buildTinySeq2Seq, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareTeacherStudent } from '../src/compare.js';
-import { createEvaluator } from '../src/evaluator.js';
+import { createEvaluator, defaultExecutorFor, onnxExportOf, trainingPrompt } from '../src/evaluator.js';
 import { LanguageModelExecutor } from '../src/executors/language-model-executor.js';
 import { OnnxExecutor } from '../src/executors/onnx-executor.js';
 import { modelLocation } from '../src/transformers-runtime.js';
@@ -184,6 +184,83 @@ describe('createEvaluator', () => {
     await expect(
       createEvaluator().evaluate({ model: trained('ft:x', 'managed-model'), testPath, spec: { instruction: 'x', examples: [], language: 'en' } }, ctx),
     ).rejects.toThrow(/needs a LanguageModel/);
+  });
+});
+
+describe('createEvaluator with local model folders', () => {
+  const spec = { instruction: 'Translate.', examples: [], language: 'en', taskType: 'classification' as const };
+  const local = (reference: string, artifacts: TrainedModel['artifacts'] = {}): TrainedModel => ({
+    backend: 'local',
+    reference,
+    kind: 'local-folder',
+    baseModel: 'tiny',
+    method: 'lora',
+    artifacts,
+    metrics: {},
+  });
+  let pytorchDir: string;
+  let testPath: string;
+  beforeAll(async () => {
+    // What the local trainer saves: PyTorch weights, no ONNX export.
+    pytorchDir = join(root, 'pytorch-merged');
+    await mkdir(pytorchDir, { recursive: true });
+    await writeFile(join(pytorchDir, 'config.json'), JSON.stringify({ is_encoder_decoder: true }));
+    await writeFile(join(pytorchDir, 'model.safetensors'), '');
+    testPath = join(root, 'test-local.jsonl');
+    await writeFile(testPath, `${JSON.stringify({ input: 'dog', output: 'chien' })}\n${JSON.stringify({ input: 'cat', output: 'chat' })}\n`);
+  });
+
+  it('formats prompts with core\'s formatTrainingPrompt', () => {
+    expect(trainingPrompt).toBe(formatTrainingPrompt);
+  });
+
+  it('finds ONNX exports cheaply: artifacts.onnx, an onnx/ folder, a .onnx file; none in a PyTorch folder', async () => {
+    const single = join(root, 'single-onnx');
+    await mkdir(single, { recursive: true });
+    await writeFile(join(single, 'model.onnx'), '');
+    expect(onnxExportOf(local(seq2seqDir))).toBe(seq2seqDir);
+    expect(onnxExportOf(local(single))).toBe(single);
+    expect(onnxExportOf(local(pytorchDir, { onnx: seq2seqDir }))).toBe(seq2seqDir);
+    expect(onnxExportOf(local(pytorchDir))).toBeUndefined();
+    expect(onnxExportOf(local(join(root, 'not-there')))).toBeUndefined();
+  });
+
+  it('refuses a folder without an ONNX export, saying how to pass an executor', async () => {
+    const { context: ctx } = await context('evaluate-pytorch');
+    const error = await createEvaluator().evaluate({ model: local(pytorchDir), testPath, spec }, ctx).catch((caught: unknown) => caught);
+    expect(Prompt2ModelError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(/has no ONNX export/);
+    expect((error as { hint?: string }).hint).toMatch(/executorFor: workerExecutorFor\(\)/);
+    expect((error as { hint?: string }).hint).toMatch(/@prompt2model\/trainer/);
+    // The same folder with its export named in artifacts.onnx runs through ONNX.
+    expect(defaultExecutorFor(local(pytorchDir, { onnx: seq2seqDir }), spec)).toBeInstanceOf(OnnxExecutor);
+  });
+
+  it('runs a local folder with the executor executorFor gives, and falls back to the default when it gives none', async () => {
+    const seen: string[][] = [];
+    const echo = (model: TrainedModel, given: typeof spec): Executor => ({
+      specificationVersion: 'v1',
+      name: 'echo',
+      modelId: `echo:${model.reference}`,
+      execute: async (inputs) => {
+        seen.push(inputs);
+        return inputs.map((input) => ({ output: input === 'dog' ? 'chien' : given.instruction, latencyMs: 2 }));
+      },
+    });
+    const evaluator = createEvaluator({
+      executorFor: (model, given) => (onnxExportOf(model) ? undefined : echo(model, given as typeof spec)),
+      onnx: { formatInput: (input) => input },
+    });
+    const { context: ctx } = await context('evaluate-executor-for');
+    const viaHook = await evaluator.evaluate({ model: local(pytorchDir), testPath, spec }, ctx);
+    expect(seen).toEqual([['dog', 'cat']]);
+    expect(viaHook.model).toBe(`echo:${pytorchDir}`);
+    expect(viaHook.metrics).toEqual({ exact_match: 0.5 });
+    expect(viaHook.latencyMsPerExample).toBe(2);
+    const viaDefault = await evaluator.evaluate({ model: local(seq2seqDir), testPath, spec }, ctx);
+    expect(viaDefault.model).toBe(seq2seqDir);
+    expect(viaDefault.perExample?.map((row) => row.prediction)).toEqual(['chien', 'chat']);
+    expect(seen).toHaveLength(1);
   });
 });
 
