@@ -26,7 +26,7 @@ export {
 } from './worker-executor.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local.js';
 export { CommandBackend, shellQuote, type CommandBackendOptions } from './backends/command.js';
-export { createTrainer, type CreateTrainerOptions, type TrainerWithEstimate, type PreparedTraining } from './trainer.js';
+export { createTrainer, actualTrainingCost, type CreateTrainerOptions, type TrainerWithEstimate, type PreparedTraining } from './trainer.js';
 export {
   OpenAIFineTuningBackend,
   OPENAI_TRAINING_PRICES,
