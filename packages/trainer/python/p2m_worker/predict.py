@@ -70,7 +70,8 @@ def plan_model(model_dir: str, base_model: str | None = None, adapter_dir: str |
     """What to load, from the folder's files (no torch needed).
 
     Returns ``{"model": <weights to load>, "adapter": <LoRA adapter or None>, "tokenizer": <folder>}``.
-    A folder with a ``config.json`` is a complete model (the merged copy or a full fine-tune). A
+    A folder with a ``config.json`` is a complete model (the merged copy or a full fine-tune); a
+    job's ``output/`` folder stands for the model its ``result.json`` names. A
     folder with only ``adapter_config.json`` is a LoRA adapter: its base is ``base_model`` when given,
     else the adapter's ``base_model_name_or_path``. An explicit ``adapter_dir`` is applied on top
     of ``model_dir``. The tokenizer comes from the adapter folder when it holds one (the worker saves
@@ -83,6 +84,14 @@ def plan_model(model_dir: str, base_model: str | None = None, adapter_dir: str |
         return {"model": model_dir, "adapter": None, "tokenizer": model_dir}
     if os.path.isfile(os.path.join(model_dir, "config.json")):
         return {"model": model_dir, "adapter": None, "tokenizer": model_dir}
+    result_file = os.path.join(model_dir, "result.json")
+    if os.path.isfile(result_file):
+        # A training job's output/ folder: what its result.json names (the merged copy first).
+        result = _read_json(result_file)
+        chosen = result.get("merged") or result.get("model") if isinstance(result, dict) else None
+        if not isinstance(chosen, str) or not chosen:
+            raise InputError(f"{result_file} names no model")
+        return plan_model(os.path.join(model_dir, chosen), base_model)
     adapter_config = os.path.join(model_dir, "adapter_config.json")
     if os.path.isfile(adapter_config):
         base = base_model or _read_json(adapter_config).get("base_model_name_or_path")

@@ -230,6 +230,14 @@ class PredictTest(unittest.TestCase):
             with self.assertRaisesRegex(InputError, "neither a model"):
                 plan_model(empty)
             self.assertEqual(plan_model("org/some-model")["model"], "org/some-model")
+            # A job's output/ folder: the model its result.json names.
+            with open(os.path.join(folder, "result.json"), "w") as handle:
+                json.dump({"model": "merged", "merged": "merged", "adapter": "adapter"}, handle)
+            self.assertEqual(plan_model(folder)["model"], merged)
+            with open(os.path.join(folder, "result.json"), "w") as handle:
+                json.dump({"metrics": {}}, handle)
+            with self.assertRaisesRegex(InputError, "names no model"):
+                plan_model(folder)
 
     def test_prediction_lines_and_required_packages(self):
         self.assertEqual(json.loads(prediction_line(3, "ü", 1.23456)), {"index": 3, "output": "ü", "latencyMs": 1.235})
