@@ -17,3 +17,4 @@ export { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 export { hashValue, sha256, stableStringify } from './util/hash.js';
 export { sleep } from './util/sleep.js';
 export * from './training-prompt.js';
+export * from './model-folder.js';

@@ -165,6 +165,9 @@ export class Pipeline {
     }
 
     const evaluator = stages.evaluator;
+    if (evaluator && result.trainedModel && result.splits && result.splits.counts.test === 0) {
+      context.events.log('warn', 'Evaluation skipped: the test split is empty. Generate more examples or raise the test share (split.test).', 'evaluate');
+    }
     if (evaluator && result.trainedModel && result.splits?.test && result.splits.counts.test > 0) {
       const model = result.trainedModel;
       const testPath = context.store.path(result.splits.test);

@@ -111,3 +111,20 @@ describe('Pipeline', () => {
     expect((error as Prompt2ModelError).hint).toMatch(/baseModel|--base-model/);
   });
 });
+
+describe('Pipeline with an empty test split', () => {
+  it('says why evaluation was skipped instead of skipping silently', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'p2m-pipeline-'));
+    dirs.push(outDir);
+    const calls: string[] = [];
+    const fake = stages(calls).stages;
+    // With validation 0.5 and test 0 every example lands in train or validation.
+    const pipeline = new Pipeline({ outDir, stages: { ...fake, datasetRetriever: null }, numExamples: 6, split: { validation: 0.5, test: 0 } });
+    const warnings: string[] = [];
+    pipeline.events.on((event) => event.type === 'log' && event.level === 'warn' && warnings.push(event.message));
+    const result = await pipeline.run('Task');
+    expect(result.evalReport).toBeUndefined();
+    expect(calls).not.toContain('eval');
+    expect(warnings.some((w) => w.includes('test split is empty'))).toBe(true);
+  });
+});

@@ -1,7 +1,7 @@
-import { readdirSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import {
   ExampleSchema,
+  onnxExportOf,
   formatTrainingPrompt,
   Prompt2ModelError,
   readJsonlAll,
@@ -53,21 +53,6 @@ export interface EvaluatorOptions {
 export async function readTestSet(path: string, maxExamples?: number): Promise<Example[]> {
   const rows = await readJsonlAll(path, { schema: ExampleSchema });
   return maxExamples === undefined ? rows : rows.slice(0, maxExamples);
-}
-
-/**
- * Where a local model's ONNX export is: `artifacts.onnx`, else the model folder itself when it
- * holds one (an `onnx/` folder, as transformers.js loads it, or a `*.onnx` file); undefined when
- * there is none (e.g. the PyTorch weights the local trainer saves). Reads one directory listing.
- */
-export function onnxExportOf(model: TrainedModel): string | undefined {
-  if (model.artifacts.onnx) return model.artifacts.onnx;
-  try {
-    const entries = readdirSync(model.reference, { withFileTypes: true });
-    return entries.some((entry) => (entry.name === 'onnx' ? entry.isDirectory() : entry.name.endsWith('.onnx'))) ? model.reference : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -42,7 +42,6 @@ export type { ExecutionStats } from './executors/run-stats.js';
 export {
   createEvaluator,
   defaultExecutorFor,
-  onnxExportOf,
   readTestSet,
   scorePredictions,
   trainingPrompt,

@@ -4,7 +4,7 @@ import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator'
 import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
 import { createOpenAI } from '@prompt2model/openai';
 import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser';
-import { createTrainer, LocalBackend, type TrainingBackend } from '@prompt2model/trainer';
+import { createTrainer, LocalBackend, workerExecutorFor, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
 
 export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 'teacher'> {
   /** The teacher LLM: any LanguageModel, or a model id for the OpenAI-compatible endpoint in OPENAI_BASE_URL. */
@@ -17,6 +17,8 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
     datasetGenerator?: PromptBasedDatasetGeneratorOptions;
     modelRetriever?: ModelRetrieverConfig;
     evaluator?: EvaluatorOptions;
+    /** How locally trained PyTorch models are run for evaluation (the Python predict worker). */
+    predict?: WorkerExecutorOptions;
   };
   /** Where the default trainer runs: default the local Python worker (transformers + peft). */
   trainerBackend?: TrainingBackend;
@@ -42,7 +44,13 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
       modelRetriever: pick('modelRetriever', () => createModelRetriever(stageOptions.modelRetriever)),
       trainer: pick('trainer', () => createTrainer({ backend: trainerBackend ?? new LocalBackend() })),
       evaluator: pick('evaluator', () =>
-        createEvaluator({ languageModelFor: (id) => createOpenAI()(id), ...stageOptions.evaluator }),
+        createEvaluator({
+          // Managed fine-tunes (ft:...) are called like any OpenAI model; local PyTorch folders go
+          // through the Python predict worker, ONNX exports through the ONNX runtime.
+          languageModelFor: (id) => createOpenAI()(id),
+          executorFor: workerExecutorFor(stageOptions.predict),
+          ...stageOptions.evaluator,
+        }),
       ),
       demoCreator: pick('demoCreator', () => null),
     },

@@ -6,6 +6,7 @@ import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '@promp
 import { runCli } from '../src/program.js';
 
 const FAKE_WORKER = resolve(import.meta.dirname, '../../trainer/test/fixtures/fake-worker.mjs');
+const FAKE_PREDICT = resolve(import.meta.dirname, '../../trainer/test/fixtures/fake-predict-worker.mjs');
 const PROMPT = [
   'Classify the sentiment of the review as positive or negative.',
   '',
@@ -61,29 +62,35 @@ afterAll(async () => {
 async function run(argv: string[]) {
   let stdout = '';
   let stderr = '';
-  const env = { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key', P2M_WORKER_COMMAND: JSON.stringify([process.execPath, FAKE_WORKER]) };
+  const env = { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key', P2M_WORKER_COMMAND: JSON.stringify([process.execPath, FAKE_WORKER]), P2M_PREDICT_COMMAND: JSON.stringify([process.execPath, FAKE_PREDICT]) };
   const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), isTTY: false, env });
   return { code, stdout, stderr };
 }
 
 describe('prompt2model run', () => {
-  it('runs parse → generate → split → HyDE model retrieval → training in one resumable folder', async () => {
+  it('runs parse → generate → split → HyDE model retrieval → training → evaluation in one resumable folder', async () => {
     const out = join(dir, 'run');
-    const argv = ['run', '--prompt', join(dir, 'prompt.txt'), '--out', out, '--num-examples', '24', '--index', join(dir, 'cards.jsonl'), '--teacher', 'loopback-model', '--epochs', '1', '--no-evaluate', '--json'];
+    const argv = ['run', '--prompt', join(dir, 'prompt.txt'), '--out', out, '--num-examples', '60', '--index', join(dir, 'cards.jsonl'), '--teacher', 'loopback-model', '--epochs', '1', '--metrics', 'em,chrf++', '--json'];
     const first = await run(argv);
     expect(first.stderr).not.toMatch(/^error/m);
     expect(first.code).toBe(0);
     const result = JSON.parse(first.stdout);
     expect(result.spec.taskType).toBe('classification');
-    expect(result.generatedCount).toBe(24);
-    expect(result.splits.counts.train + result.splits.counts.validation + result.splits.counts.test).toBe(24);
+    expect(result.generatedCount).toBe(60);
+    expect(result.splits.counts.train + result.splits.counts.validation + result.splits.counts.test).toBe(60);
     // The 45 GB model matches best but is filtered out, not merely ranked low.
     expect(result.candidates.map((c: { id: string }) => c.id)).not.toContain('acme/t5-11b-sentiment');
     expect(result.candidates[0].id).toBe('acme/t5-small-review-sentiment');
     expect(server.requests.some((r) => String(r.messages[0]?.content).includes('model cards'))).toBe(true);
     expect(result.trainedModel).toMatchObject({ baseModel: 'acme/t5-small-review-sentiment', method: 'lora', kind: 'local-folder' });
+    // The stand-in predict worker echoes its prompt: the prompt is the training textualisation, so
+    // exact match is 0 and chrF++ is low but not zero, on every test example.
+    expect(result.splits.counts.test).toBeGreaterThan(0);
+    expect(result.evalReport.count).toBe(result.splits.counts.test);
+    expect(result.evalReport.metrics.exact_match).toBe(0);
+    expect(result.evalReport.perExample[0].prediction).toContain('<task 0>Classify the sentiment');
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
-    for (const stage of ['parse', 'generate', 'split', 'retrieve-models', 'train']) expect(manifest.stages[stage].status).toBe('done');
+    for (const stage of ['parse', 'generate', 'split', 'retrieve-models', 'train', 'evaluate']) expect(manifest.stages[stage].status).toBe('done');
     expect(JSON.stringify(manifest)).not.toContain('test-key');
 
     const requests = server.stats.requests;

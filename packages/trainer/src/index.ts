@@ -19,7 +19,6 @@ export { workerPythonDir, workerEnv, PYTHON_INSTALL_HINT } from './python-path.j
 export {
   WorkerExecutor,
   workerExecutorFor,
-  hasOnnxExport,
   type WorkerExecutorOptions,
   type WorkerExecutorInit,
   type WorkerExecutionStats,

@@ -1,9 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   formatTrainingPrompt,
+  onnxExportOf,
   Prompt2ModelError,
   throwIfAborted,
   type Executor,
@@ -223,21 +224,9 @@ export class WorkerExecutor implements Executor {
  */
 export function workerExecutorFor(options: WorkerExecutorOptions = {}): (model: TrainedModel, spec: PromptSpec) => Executor | undefined {
   return (model, spec) => {
-    if (model.kind !== 'local-folder' || hasOnnxExport(model)) return undefined;
+    if (model.kind !== 'local-folder' || onnxExportOf(model)) return undefined;
     return new WorkerExecutor({ ...options, model, instruction: spec.instruction });
   };
-}
-
-/** Whether a local model has an ONNX export: `artifacts.onnx`, or an `onnx/` folder or `*.onnx` file in the model folder. */
-export function hasOnnxExport(model: TrainedModel): boolean {
-  if (model.artifacts.onnx) return true;
-  try {
-    return readdirSync(model.reference, { withFileTypes: true }).some((entry) =>
-      entry.name === 'onnx' ? entry.isDirectory() : entry.name.endsWith('.onnx'),
-    );
-  } catch {
-    return false;
-  }
 }
 
 async function readPredictions(path: string, expected: number): Promise<PredictionRow[]> {

@@ -1,9 +1,10 @@
+import { onnxExportOf } from '@prompt2model/core';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, formatTrainingPrompt, Prompt2ModelError, type ProgressEvent, type TrainedModel } from '@prompt2model/core';
-import { hasOnnxExport, WorkerExecutor, workerExecutorFor, type WorkerExecutorInit } from '../src/index.js';
+import { WorkerExecutor, workerExecutorFor, type WorkerExecutorInit } from '../src/index.js';
 import { makeContext, tempDir } from './helpers.js';
 
 const FAKE_PREDICT = resolve(import.meta.dirname, 'fixtures/fake-predict-worker.mjs');
@@ -210,7 +211,7 @@ describe('workerExecutorFor (the evaluator hook)', () => {
     expect(executorFor(localModel(onnxFile), spec)).toBeUndefined();
     expect(executorFor({ ...localModel(pytorch), artifacts: { onnx: join(dir, 'elsewhere') } }, spec)).toBeUndefined();
     expect(executorFor({ ...localModel('ft:x'), kind: 'managed-model' }, spec)).toBeUndefined();
-    expect(hasOnnxExport(localModel(join(dir, 'missing')))).toBe(false);
+    expect(onnxExportOf(localModel(join(dir, 'missing')))).toBeUndefined();
     expect(existsSync(join(dir, 'missing'))).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { ValidationError, type EvalReport, type Executor, type LanguageModel, type TaskType } from '@prompt2model/core';
+import { onnxExportOf, ValidationError, type EvalReport, type Executor, type LanguageModel, type TaskType, type TrainedModel } from '@prompt2model/core';
 import {
   LanguageModelExecutor,
   OnnxExecutor,
@@ -17,6 +17,8 @@ import {
 } from '@prompt2model/evaluator';
 import { createHuggingFace } from '@prompt2model/huggingface';
 import { createOpenAI } from '@prompt2model/openai';
+import { WorkerExecutor } from '@prompt2model/trainer';
+import { workerCommandFrom } from './train.js';
 import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
 
 interface EvalOptions {
@@ -31,6 +33,7 @@ interface EvalOptions {
   maxNewTokens?: number;
   maxExamples?: number;
   allowRemoteModels: boolean;
+  python?: string;
   savePredictions?: string;
   compareTeacher: boolean;
   ignoreCase: boolean;
@@ -54,7 +57,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .description('Score predictions against references (exact match, chrF/chrF++, SQuAD F1, BERTScore), or run a model over a test set and score it')
     .option('--predictions <file>', 'predictions, one a line: JSON Lines (strings, or objects with "prediction"/"output") or plain lines')
     .option('--references <file>', 'references, one a line: JSON Lines (strings, arrays of strings, or objects with "output"/"reference"/"references") or plain lines')
-    .option('--model <model>', 'model to run over --data: a local ONNX folder, openai:<id> (also ft:... ids), hf:<id>, or teacher')
+    .option('--model <model>', 'model to run over --data: a local folder (ONNX export, or a PyTorch model run by the Python worker), openai:<id> (also ft:... ids), hf:<id>, or teacher')
     .option('--data <file>', 'test set, JSON Lines of {"input", "output"}')
     .option('--metrics <list>', 'comma-separated: em (exact_match), f1 (SQuAD), chrf, chrf++, bertscore; default from --task-type')
     .addOption(new Option('--task-type <type>', 'picks default metrics').choices(['classification', 'extraction', 'generation']))
@@ -63,6 +66,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--max-new-tokens <n>', 'most tokens generated per input (local models, default 128)').argParser(parseNumber('--max-new-tokens', { integer: true, min: 1 })))
     .addOption(new Option('--max-examples <n>', 'evaluate the first N examples of --data only').argParser(parseNumber('--max-examples', { integer: true, min: 1 })))
     .option('--allow-remote-models', 'let local-model loading download from the Hugging Face Hub', false)
+    .option('--python <path>', 'Python with torch + transformers for PyTorch model folders (default $P2M_PYTHON or python3)')
     .option('--save-predictions <file>', 'write {input, prediction, reference} JSON Lines here')
     .option('--compare-teacher', 'also run the teacher (--teacher/--base-url) on --data and print both side by side', false)
     .option('--ignore-case', 'exact match: ignore case', false)
@@ -193,6 +197,18 @@ async function executorFor(model: string, options: EvalOptions & GlobalOptions, 
       `--model "${model}" is not a folder.`,
       'Pass a local ONNX model folder, openai:<model-id> (also ft:... ids), hf:<model-id>, or teacher; or --allow-remote-models to load a Hub id.',
     );
+  }
+  const local: TrainedModel = { backend: 'local', reference: model, kind: 'local-folder', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
+  if (isFolder && !onnxExportOf(local)) {
+    // A PyTorch folder (what the local trainer saves): run it through the Python predict worker.
+    return new WorkerExecutor({
+      model: local,
+      instruction: instruction ?? '',
+      ...(options.python ? { python: options.python } : {}),
+      ...(runtime.io.env.P2M_PREDICT_COMMAND ? { workerCommand: workerCommandFrom(runtime.io.env.P2M_PREDICT_COMMAND, 'P2M_PREDICT_COMMAND') } : {}),
+      ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+      ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}),
+    });
   }
   return new OnnxExecutor({
     model,

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import type { PipelineResult } from '@prompt2model/core';
 import { createPipeline } from '../create-pipeline.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
-import { addTrainingOptions, createBackend, trainingSettings, type TrainingFlags } from './train.js';
+import { addTrainingOptions, createBackend, trainingSettings, workerCommandFrom, type TrainingFlags } from './train.js';
 
 interface RunOptions extends TrainingFlags {
   prompt: string;
@@ -79,6 +79,12 @@ export function register(program: Command, runtime: CliRuntime): void {
           evaluator: {
             ...(options.metrics ? { metrics: options.metrics } : {}),
             ...(options.maxEvalExamples ? { maxExamples: options.maxEvalExamples } : {}),
+          },
+          predict: {
+            ...(options.python ? { python: options.python } : {}),
+            ...(runtime.io.env.P2M_PREDICT_COMMAND ? { workerCommand: workerCommandFrom(runtime.io.env.P2M_PREDICT_COMMAND, 'P2M_PREDICT_COMMAND') } : {}),
+            ...(options.maxTargetLength ? { maxNewTokens: options.maxTargetLength } : {}),
+            ...(options.maxSourceLength ? { maxSourceLength: options.maxSourceLength } : {}),
           },
         },
         stages: {

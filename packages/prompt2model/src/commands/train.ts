@@ -238,15 +238,15 @@ export function createBackend(options: TrainingFlags & GlobalOptions & { baseMod
   }
 }
 
-/** P2M_WORKER_COMMAND: a JSON array argv of a custom worker speaking the same protocol. */
-function workerCommandFrom(text: string): string[] {
+/** P2M_WORKER_COMMAND / P2M_PREDICT_COMMAND: a JSON array argv of a custom worker speaking the same protocol. */
+export function workerCommandFrom(text: string, variable = 'P2M_WORKER_COMMAND'): string[] {
   try {
     const argv = JSON.parse(text) as unknown;
     if (Array.isArray(argv) && argv.length > 0 && argv.every((part) => typeof part === 'string')) return argv as string[];
   } catch {
     // Reported below.
   }
-  throw new CliUsageError('P2M_WORKER_COMMAND must be a JSON array of strings', 'e.g. P2M_WORKER_COMMAND=\'["/opt/venv/bin/python", "-m", "p2m_worker"]\'');
+  throw new CliUsageError(`${variable} must be a JSON array of strings`, `e.g. ${variable}='["/opt/venv/bin/python", "-m", "p2m_worker"]'`);
 }
 
 /** Splits DIR/dataset.jsonl into train/validation/test.jsonl in the run folder (once; recorded as the `split` step, as the Pipeline does). */
