@@ -85,6 +85,7 @@ export class RequestScheduler {
   private nextStartAt = 0;
   private cooldownUntil = 0;
   private lastRateLimitAt = -Infinity;
+  private readonly callControllers = new Set<AbortController>();
   private readonly counters = { started: 0, succeeded: 0, failed: 0, retries: 0, rateLimited: 0, queued: 0 };
 
   constructor(options: RequestSchedulerOptions = {}) {
@@ -104,6 +105,14 @@ export class RequestScheduler {
       onRetry: options.onRetry,
     };
     if (this.options.maxConcurrency < 1) throw new RangeError('maxConcurrency must be at least 1');
+    const own = options.signal;
+    own?.addEventListener(
+      'abort',
+      () => {
+        for (const controller of this.callControllers) controller.abort(own.reason);
+      },
+      { once: true },
+    );
   }
 
   get stats(): SchedulerStats {
@@ -118,19 +127,27 @@ export class RequestScheduler {
     task: (context: TaskContext) => Promise<T>,
     options: { estimatedTokens?: number; signal?: AbortSignal } = {},
   ): Promise<T> {
-    const parents = [this.options.signal, options.signal].filter((s): s is AbortSignal => s !== undefined);
-    // Link only when there are two signals to follow; one is used as it is.
-    const linked = parents.length > 1 ? linkSignals(parents) : undefined;
+    // Each call gets its own controller, so waits and attempts register listeners on it and never
+    // pile up on the run's long-lived signal (one fan-out listener serves every call).
+    const controller = new AbortController();
+    const own = this.options.signal;
+    if (own?.aborted) controller.abort(own.reason);
+    this.callControllers.add(controller);
+    const external = options.signal && options.signal !== own ? options.signal : undefined;
+    const onExternalAbort = () => controller.abort(external!.reason);
+    if (external?.aborted) controller.abort(external.reason);
+    else external?.addEventListener('abort', onExternalAbort, { once: true });
     try {
-      return await this.runAttempts(task, linked?.signal ?? parents[0], options.estimatedTokens ?? 0);
+      return await this.runAttempts(task, controller.signal, options.estimatedTokens ?? 0);
     } finally {
-      linked?.dispose();
+      this.callControllers.delete(controller);
+      external?.removeEventListener('abort', onExternalAbort);
     }
   }
 
   private async runAttempts<T>(
     task: (context: TaskContext) => Promise<T>,
-    signal: AbortSignal | undefined,
+    signal: AbortSignal,
     estimatedTokens: number,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
@@ -146,7 +163,7 @@ export class RequestScheduler {
         this.counters.started++;
         // One controller per attempt, aborted by the caller's signal or the attempt's timeout;
         // disposed after the attempt so nothing stays registered on the long-lived run signal.
-        const attemptSignal = linkSignals(signal ? [signal] : [], this.options.timeoutMs);
+        const attemptSignal = linkSignals([signal], this.options.timeoutMs);
         try {
           const result = await raceAbort(
             task({ signal: attemptSignal.signal, attempt, reportTokens: (tokens) => (entry.tokens = tokens) }),
@@ -155,7 +172,7 @@ export class RequestScheduler {
           this.counters.succeeded++;
           return result;
         } catch (rawError) {
-          if (signal?.aborted) throw new AbortError(undefined, signal.reason);
+          if (signal.aborted) throw new AbortError(undefined, signal.reason);
           const error = attemptSignal.timedOut()
             ? new APICallError({ message: `Request timed out after ${this.options.timeoutMs} ms`, isRetryable: true, cause: rawError })
             : rawError;

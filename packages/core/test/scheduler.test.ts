@@ -131,3 +131,21 @@ describe('RequestScheduler', () => {
     expect(attempts).toBe(2);
   });
 });
+
+describe('RequestScheduler listeners', () => {
+  it('keeps one listener on the run signal however many requests wait', async () => {
+    const controller = new AbortController();
+    let added = 0;
+    const original = controller.signal.addEventListener.bind(controller.signal);
+    controller.signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+      added++;
+      return original(...args);
+    }) as AbortSignal['addEventListener'];
+    const scheduler = new RequestScheduler({ maxConcurrency: 2, signal: controller.signal });
+    await Promise.all(Array.from({ length: 50 }, () => scheduler.run(() => new Promise((r) => setTimeout(r, 1)), { signal: controller.signal })));
+    expect(added).toBe(1);
+    const pending = Promise.all(Array.from({ length: 5 }, () => scheduler.run(() => new Promise((r) => setTimeout(r, 1000)))));
+    controller.abort();
+    await expect(pending).rejects.toSatisfy((e: unknown) => AbortError.isInstance(e));
+  });
+});
