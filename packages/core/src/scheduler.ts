@@ -85,7 +85,7 @@ export class RequestScheduler {
   private nextStartAt = 0;
   private cooldownUntil = 0;
   private lastRateLimitAt = -Infinity;
-  private readonly callControllers = new Set<AbortController>();
+  private readonly fanOut = new AbortFanOut();
   private readonly counters = { started: 0, succeeded: 0, failed: 0, retries: 0, rateLimited: 0, queued: 0 };
 
   constructor(options: RequestSchedulerOptions = {}) {
@@ -105,14 +105,6 @@ export class RequestScheduler {
       onRetry: options.onRetry,
     };
     if (this.options.maxConcurrency < 1) throw new RangeError('maxConcurrency must be at least 1');
-    const own = options.signal;
-    own?.addEventListener(
-      'abort',
-      () => {
-        for (const controller of this.callControllers) controller.abort(own.reason);
-      },
-      { once: true },
-    );
   }
 
   get stats(): SchedulerStats {
@@ -127,21 +119,15 @@ export class RequestScheduler {
     task: (context: TaskContext) => Promise<T>,
     options: { estimatedTokens?: number; signal?: AbortSignal } = {},
   ): Promise<T> {
-    // Each call gets its own controller, so waits and attempts register listeners on it and never
-    // pile up on the run's long-lived signal (one fan-out listener serves every call).
+    // Each call gets its own controller, so waits and attempts register listeners on it; the run's
+    // long-lived signals get one shared listener each, however many calls wait on them.
     const controller = new AbortController();
-    const own = this.options.signal;
-    if (own?.aborted) controller.abort(own.reason);
-    this.callControllers.add(controller);
-    const external = options.signal && options.signal !== own ? options.signal : undefined;
-    const onExternalAbort = () => controller.abort(external!.reason);
-    if (external?.aborted) controller.abort(external.reason);
-    else external?.addEventListener('abort', onExternalAbort, { once: true });
+    const parents = [...new Set([this.options.signal, options.signal])].filter((s): s is AbortSignal => s !== undefined);
+    for (const parent of parents) this.fanOut.subscribe(parent, controller);
     try {
       return await this.runAttempts(task, controller.signal, options.estimatedTokens ?? 0);
     } finally {
-      this.callControllers.delete(controller);
-      external?.removeEventListener('abort', onExternalAbort);
+      for (const parent of parents) this.fanOut.unsubscribe(parent, controller);
     }
   }
 
@@ -288,6 +274,42 @@ export class RequestScheduler {
       return entry;
     } finally {
       release();
+    }
+  }
+}
+
+/**
+ * Aborts many controllers from one signal with a single listener on it, added for the first
+ * subscriber and removed with the last, so long-lived signals never collect a listener per call.
+ */
+class AbortFanOut {
+  private readonly subscribers = new Map<AbortSignal, { controllers: Set<AbortController>; listener: () => void }>();
+
+  subscribe(signal: AbortSignal, controller: AbortController): void {
+    if (signal.aborted) {
+      controller.abort(signal.reason);
+      return;
+    }
+    let entry = this.subscribers.get(signal);
+    if (!entry) {
+      const controllers = new Set<AbortController>();
+      const listener = () => {
+        for (const subscriber of controllers) subscriber.abort(signal.reason);
+      };
+      signal.addEventListener('abort', listener, { once: true });
+      entry = { controllers, listener };
+      this.subscribers.set(signal, entry);
+    }
+    entry.controllers.add(controller);
+  }
+
+  unsubscribe(signal: AbortSignal, controller: AbortController): void {
+    const entry = this.subscribers.get(signal);
+    if (!entry) return;
+    entry.controllers.delete(controller);
+    if (entry.controllers.size === 0) {
+      signal.removeEventListener('abort', entry.listener);
+      this.subscribers.delete(signal);
     }
   }
 }

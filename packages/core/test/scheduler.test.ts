@@ -133,7 +133,7 @@ describe('RequestScheduler', () => {
 });
 
 describe('RequestScheduler listeners', () => {
-  it('keeps one listener on the run signal however many requests wait', async () => {
+  it('keeps one listener on each shared signal however many requests wait', async () => {
     const controller = new AbortController();
     let added = 0;
     const original = controller.signal.addEventListener.bind(controller.signal);
@@ -142,8 +142,18 @@ describe('RequestScheduler listeners', () => {
       return original(...args);
     }) as AbortSignal['addEventListener'];
     const scheduler = new RequestScheduler({ maxConcurrency: 2, signal: controller.signal });
+    const callSignal = new AbortController().signal;
+    let addedToCallSignal = 0;
+    const originalCall = callSignal.addEventListener.bind(callSignal);
+    callSignal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+      addedToCallSignal++;
+      return originalCall(...args);
+    }) as AbortSignal['addEventListener'];
     await Promise.all(Array.from({ length: 50 }, () => scheduler.run(() => new Promise((r) => setTimeout(r, 1)), { signal: controller.signal })));
-    expect(added).toBe(1);
+    await Promise.all(Array.from({ length: 50 }, () => scheduler.run(() => new Promise((r) => setTimeout(r, 1)), { signal: callSignal })));
+    // One listener per concurrent burst on each shared signal, not one per request.
+    expect(added).toBe(2);
+    expect(addedToCallSignal).toBe(1);
     const pending = Promise.all(Array.from({ length: 5 }, () => scheduler.run(() => new Promise((r) => setTimeout(r, 1000)))));
     controller.abort();
     await expect(pending).rejects.toSatisfy((e: unknown) => AbortError.isInstance(e));
