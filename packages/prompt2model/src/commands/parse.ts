@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { PromptSpecSchema, runStep, sha256, type PromptSpec } from '@prompt2model/core';
 import type { PromptParseResult } from '@prompt2model/prompt-parser';
-import { CliUsageError, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import { CliUsageError, type CliRuntime } from '../runtime.js';
 
 interface ParseOptions {
   prompt: string;
