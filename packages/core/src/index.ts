@@ -18,3 +18,4 @@ export { hashValue, sha256, stableStringify } from './util/hash.js';
 export { sleep } from './util/sleep.js';
 export * from './training-prompt.js';
 export * from './model-folder.js';
+export { fnv1a32, seededRandom } from './util/random.js';

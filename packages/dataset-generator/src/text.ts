@@ -3,6 +3,11 @@
  * "the same text", so an input that counts as a duplicate also counts as the same vote.
  */
 
+import { fnv1a32, seededRandom } from '@prompt2model/core';
+
+// The seeded PRNG and FNV-1a hash live in core (shared with the test servers); re-exported for this package.
+export { fnv1a32, seededRandom };
+
 /** Unicode-compatible, case-folded, whitespace-collapsed, trimmed form of a text. */
 export function normalizeText(text: string): string {
   return text.normalize('NFKC').toLowerCase().replace(/\s+/gu, ' ').trim();
@@ -24,15 +29,6 @@ export function words(text: string): string[] {
   return normalizeText(text).match(/[\p{L}\p{N}\p{M}_]+/gu) ?? [];
 }
 
-/** 32-bit FNV-1a hash of a string (its UTF-16 code units). */
-export function fnv1a32(text: string, seed = 0x811c9dc5): number {
-  let hash = seed >>> 0;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return hash >>> 0;
-}
 
 /** A 52-bit numeric hash (two independent 32-bit hashes), safe as a Set<number> key. */
 export function hash52(text: string): number {
@@ -52,20 +48,6 @@ export function mix32(value: number): number {
   return h >>> 0;
 }
 
-/**
- * A small seeded PRNG (mulberry32). Prompt construction draws from it so the same run state always
- * yields the same requests, which is what lets a rerun hit the LLM cache.
- */
-export function seededRandom(seed: number | string): () => number {
-  let state = typeof seed === 'number' ? seed >>> 0 : fnv1a32(seed);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fisher-Yates shuffle of a copy, driven by `random`. */
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {

@@ -1,3 +1,4 @@
+import { seededRandom } from '@prompt2model/core';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChatCompletionRequestBody } from './openai-server.js';
@@ -72,7 +73,7 @@ export async function startOpenAIBatchServer(options: OpenAIBatchServerOptions =
   const batches = new Map<string, BatchRecord>();
   let fileCounter = 0;
   let batchCounter = 0;
-  let failRandom = seeded(7);
+  let failRandom = seededRandom(7);
   const sockets = new Set<import('node:net').Socket>();
 
   const server: Server = createServer((req, res) => {
@@ -275,7 +276,7 @@ export async function startOpenAIBatchServer(options: OpenAIBatchServerOptions =
     files,
     batches,
     close() {
-      failRandom = seeded(7);
+      failRandom = seededRandom(7);
       for (const socket of sockets) socket.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
     },
@@ -312,13 +313,3 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,3 +1,4 @@
+import { seededRandom } from '@prompt2model/core';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -105,7 +106,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
   let requestIndex = 0;
   const windowMs = options.rateLimitWindowMs ?? 60_000;
   const allowedInWindow = options.requestsPerMinute ? Math.floor((options.requestsPerMinute * windowMs) / 60_000) : undefined;
-  let random = mulberry32(options.faults?.seed ?? 1);
+  let random = seededRandom(options.faults?.seed ?? 1);
   const sockets = new Set<import('node:net').Socket>();
 
   const server: Server = createServer((req, res) => {
@@ -256,7 +257,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
       requests.length = 0;
       window.length = 0;
       requestIndex = 0;
-      random = mulberry32(options.faults?.seed ?? 1);
+      random = seededRandom(options.faults?.seed ?? 1);
     },
     close() {
       for (const socket of sockets) socket.destroy();
@@ -291,14 +292,3 @@ export function lastUserText(request: ChatCompletionRequestBody): string {
   return '';
 }
 
-/** Small seeded PRNG, so fault injection is reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,3 +1,4 @@
+import { seededRandom } from '@prompt2model/core';
 /**
  * A synthetic "world" for the loopback teacher: inputs carry a hidden id (`#123 ...`) whose true
  * label is known, so tests and the benchmark can measure label accuracy against the truth. The
@@ -55,7 +56,7 @@ export function idOf(input: string): number | undefined {
 }
 
 export function textFor(id: number): string {
-  const random = mulberry32(id * 2654435761);
+  const random = seededRandom(id * 2654435761);
   const words = Array.from({ length: 9 }, () => VOCAB[Math.floor(random() * VOCAB.length)]);
   return `#${id} ${words.join(' ')}.`;
 }
@@ -82,7 +83,7 @@ export function sentimentTeacher(options: WorldOptions = {}): (body: Body, info:
       lastHash = hashString(JSON.stringify(body.messages) + JSON.stringify(body.seed ?? '') + String(body.temperature ?? ''));
     }
     const bodyHash = lastHash;
-    const random = mulberry32(bodyHash + choiceIndex * 7919);
+    const random = seededRandom(bodyHash + choiceIndex * 7919);
     const system = String(body.messages[0]?.content ?? '');
     const isGeneration = system.startsWith('You write training data') || body.response_format !== undefined;
     if (isGeneration) {
@@ -123,13 +124,3 @@ export function hashString(text: string): number {
   return hash >>> 0;
 }
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeModel, floatTensor, int64Tensor, node, seededRandom, valueInfo } from './graph.js';
+import { seededRandom } from '@prompt2model/core';
+import { encodeModel, floatTensor, int64Tensor, node, valueInfo } from './graph.js';
 import { wordPieceTokenizerFiles, wordsOf } from './tokenizer.js';
 
 /**
