@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback, readRequestBody } from './loopback-http.js';
 
 /** One request the loopback DeepL server received. */
 export interface DeepLRecordedRequest {
@@ -77,11 +77,6 @@ function defaultDetect(text: string): string {
   return 'EN';
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function paramsFrom(search: URLSearchParams): Record<string, string | string[]> {
   const params: Record<string, string | string[]> = {};
@@ -121,7 +116,7 @@ export async function startDeepLServer(options: DeepLServerOptions = {}): Promis
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const path = url.pathname;
     stats.requests[path] = (stats.requests[path] ?? 0) + 1;
-    const body = await readBody(request);
+    const body = (await readRequestBody(request)).toString('utf8');
     const contentType = request.headers['content-type'];
     let params: Record<string, string | string[]>;
     if (request.method === 'GET') params = paramsFrom(url.searchParams);
@@ -200,19 +195,11 @@ export async function startDeepLServer(options: DeepLServerOptions = {}): Promis
     send(response, 404, { message: 'Not found' });
   };
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: unknown) => send(response, 500, { message: String(error) }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const server = await listenOnLoopback(handle, (error, response) => send(response, 500, { message: String(error) }));
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: server.origin,
     stats,
     addFaults: (...more) => faults.push(...more),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
+    close: () => server.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback } from './loopback-http.js';
 
 /** One model the loopback Hub serves; the rows of `hub/models.jsonl` fit as they are. */
 export interface HubModelRow {
@@ -75,19 +75,10 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const byId = new Map(options.models.map((model) => [model.id, model]));
   const pageSize = options.pageSize ?? 100;
   let requestIndex = 0;
-  const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
+  // Known once listening; pagination links name it.
+  let baseUrl = '';
 
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error) => {
-      if (!response.headersSent) sendJson(response, 500, { error: (error as Error).message });
-      else response.destroy();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
 
   const send = (response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
     stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
@@ -270,8 +261,8 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     return wire;
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await listenOnLoopback(handle, (error, response) => sendJson(response, 500, { error: (error as Error).message }));
+  baseUrl = server.origin;
   return {
     url: baseUrl,
     stats,
@@ -284,8 +275,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+      return server.close();
     },
   };
 }

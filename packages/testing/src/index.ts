@@ -5,3 +5,4 @@ export * from './onnx/index.js';
 export * from './openai-finetuning-server.js';
 export * from './hub-server.js';
 export * from './openai-batch-server.js';
+export * from './loopback-http.js';

@@ -1,7 +1,7 @@
 import { seededRandom } from '@prompt2model/core';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { ChatCompletionRequestBody } from './openai-server.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback, readRequestBody } from './loopback-http.js';
+import { lastUserText, messageText, type ChatCompletionRequestBody } from './openai-server.js';
 
 /**
  * A loopback (127.0.0.1) server for the OpenAI Batch API: `POST /v1/files` (multipart upload,
@@ -74,25 +74,13 @@ export async function startOpenAIBatchServer(options: OpenAIBatchServerOptions =
   let fileCounter = 0;
   let batchCounter = 0;
   let failRandom = seededRandom(7);
-  const sockets = new Set<import('node:net').Socket>();
-
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error) => {
-      if (!res.headersSent) sendError(res, 500, (error as Error).message, 'server_error');
-      else res.destroy();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0]!;
     if (options.apiKey && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       return sendError(res, 401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
     }
-    const body = await readBody(req);
+    const body = await readRequestBody(req);
     if (req.method === 'POST' && path === '/v1/files') return uploadFile(req, res, body);
     if (req.method === 'POST' && path === '/v1/batches') return createBatch(res, body);
     let match = /^\/v1\/batches\/([^/]+)$/.exec(path);
@@ -217,9 +205,9 @@ export async function startOpenAIBatchServer(options: OpenAIBatchServerOptions =
       const n = item.body.n ?? 1;
       const texts: string[] = [];
       for (let choiceIndex = 0; choiceIndex < n; choiceIndex++) {
-        texts.push(await (options.respond ?? echo)(item.body, { customId: item.custom_id, choiceIndex }));
+        texts.push(await (options.respond ?? lastUserText)(item.body, { customId: item.custom_id, choiceIndex }));
       }
-      const promptTokens = item.body.messages.reduce((sum, m) => sum + Math.ceil(textOf(m.content).length / 4) + 4, 0);
+      const promptTokens = item.body.messages.reduce((sum, m) => sum + Math.ceil(messageText(m.content).length / 4) + 4, 0);
       const completionTokens = texts.reduce((sum, text) => sum + Math.ceil(text.length / 4), 0);
       output.push(
         JSON.stringify({
@@ -268,17 +256,15 @@ export async function startOpenAIBatchServer(options: OpenAIBatchServerOptions =
     sendJson(res, status, { error: { message, type, param, code } });
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const server = await listenOnLoopback(handle, (error, res) => sendError(res, 500, (error as Error).message, 'server_error'));
   return {
-    url: `http://127.0.0.1:${port}/v1`,
+    url: `${server.origin}/v1`,
     stats,
     files,
     batches,
     close() {
       failRandom = seededRandom(7);
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
+      return server.close();
     },
   };
 }
@@ -291,25 +277,3 @@ function publicBatch(record: BatchRecord): Omit<BatchRecord, 'polls' | 'index'> 
 function now(): number {
   return Math.floor(Date.now() / 1000);
 }
-
-function echo(request: ChatCompletionRequestBody): string {
-  for (let i = request.messages.length - 1; i >= 0; i--) {
-    const message = request.messages[i]!;
-    if (message.role === 'user') return textOf(message.content);
-  }
-  return '';
-}
-
-function textOf(content: ChatCompletionRequestBody['messages'][number]['content']): string {
-  return typeof content === 'string' ? content : content.map((part) => part.text ?? '').join('');
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback, readRequestBody } from './loopback-http.js';
 
 /** Job states of the OpenAI fine-tuning API. */
 export type FineTuningJobStatus = 'validating_files' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -108,18 +108,6 @@ export async function startOpenAIFineTuningServer(options: OpenAIFineTuningServe
   let counter = 0;
   let clock = 1_700_000_000;
   const nextId = (prefix: string) => `${prefix}-${(++counter).toString(36).padStart(6, '0')}`;
-  const sockets = new Set<Socket>();
-
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) send(res, stats, 500, errorBody((error as Error).message, 'server_error'));
-      else res.destroy();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -144,7 +132,7 @@ export async function startOpenAIFineTuningServer(options: OpenAIFineTuningServe
     }
 
     if (req.method === 'POST' && path === '/v1/files') {
-      const body = await readBody(req);
+      const body = (await readRequestBody(req)).toString('utf8');
       const form = await new Response(body, { headers: { 'content-type': req.headers['content-type'] ?? '' } }).formData().catch(() => undefined);
       const file = form?.get('file');
       const purpose = form?.get('purpose');
@@ -170,7 +158,7 @@ export async function startOpenAIFineTuningServer(options: OpenAIFineTuningServe
     }
 
     if (req.method === 'POST' && path === '/v1/fine_tuning/jobs') {
-      const body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+      const body = JSON.parse((await readRequestBody(req)).toString('utf8')) as Record<string, unknown>;
       const key = req.headers['idempotency-key'];
       if (typeof key === 'string' && idempotency.has(key)) {
         stats.idempotentReplays++;
@@ -320,19 +308,14 @@ export async function startOpenAIFineTuningServer(options: OpenAIFineTuningServe
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const server = await listenOnLoopback(handle, (error, res) => send(res, stats, 500, errorBody((error as Error).message, 'server_error')));
   return {
-    url: `http://127.0.0.1:${port}/v1`,
-    port,
+    url: `${server.origin}/v1`,
+    port: server.port,
     stats,
     files,
     jobs,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
 }
 
@@ -372,13 +355,4 @@ function send(res: ServerResponse, stats: OpenAIFineTuningServerStats, status: n
   stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

@@ -1,6 +1,6 @@
 import { seededRandom } from '@prompt2model/core';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback, readRequestBody } from './loopback-http.js';
 
 /** The request body of POST /v1/chat/completions, as the OpenAI API defines it (the fields we use). */
 export interface ChatCompletionRequestBody {
@@ -107,18 +107,6 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
   const windowMs = options.rateLimitWindowMs ?? 60_000;
   const allowedInWindow = options.requestsPerMinute ? Math.floor((options.requestsPerMinute * windowMs) / 60_000) : undefined;
   let random = seededRandom(options.faults?.seed ?? 1);
-  const sockets = new Set<import('node:net').Socket>();
-
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((error) => {
-      if (!res.headersSent) sendError(res, 500, (error as Error).message, 'server_error');
-      else res.destroy();
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').split('?')[0];
@@ -138,7 +126,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     window.push(now);
     while (window.length > 0 && window[0]! <= now - windowMs) window.shift();
     stats.maxRequestsInWindow = Math.max(stats.maxRequestsInWindow, window.length);
-    const bodyText = await readBody(req);
+    const bodyText = (await readRequestBody(req)).toString('utf8');
     let body: ChatCompletionRequestBody;
     try {
       body = JSON.parse(bodyText) as ChatCompletionRequestBody;
@@ -188,7 +176,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     const respond = options.respond ?? ((request: ChatCompletionRequestBody) => lastUserText(request));
     const texts: string[] = [];
     for (let choiceIndex = 0; choiceIndex < n; choiceIndex++) texts.push(await respond(body, { requestIndex: index, choiceIndex }));
-    const promptTokens = body.messages.reduce((sum, m) => sum + Math.ceil(textOf(m.content).length / 4) + 4, 0);
+    const promptTokens = body.messages.reduce((sum, m) => sum + Math.ceil(messageText(m.content).length / 4) + 4, 0);
     const completionTokens = texts.reduce((sum, t) => sum + Math.ceil(t.length / 4), 0);
     const payload = {
       id: `chatcmpl-loopback-${index}`,
@@ -245,11 +233,10 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     sendJson(res, status, { error: { message, type, param, code } }, headers);
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const server = await listenOnLoopback(handle, (error, res) => sendError(res, 500, (error as Error).message, 'server_error'));
   return {
-    url: `http://127.0.0.1:${port}/v1`,
-    port,
+    url: `${server.origin}/v1`,
+    port: server.port,
     stats,
     requests,
     reset() {
@@ -259,10 +246,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
       requestIndex = 0;
       random = seededRandom(options.faults?.seed ?? 1);
     },
-    close() {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
+    close: () => server.close(),
   };
 }
 
@@ -270,16 +254,9 @@ function emptyStats(): OpenAICompatibleServerStats {
   return { requests: 0, completed: 0, rateLimited: 0, faultsInjected: 0, byStatus: {}, maxRequestsInWindow: 0, arrivals: [] };
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
-function textOf(content: ChatCompletionRequestBody['messages'][number]['content']): string {
+/** The text of a chat message's content (a string, or text parts). */
+export function messageText(content: ChatCompletionRequestBody['messages'][number]['content']): string {
   return typeof content === 'string' ? content : content.map((part) => part.text ?? '').join('');
 }
 
@@ -287,7 +264,7 @@ function textOf(content: ChatCompletionRequestBody['messages'][number]['content'
 export function lastUserText(request: ChatCompletionRequestBody): string {
   for (let i = request.messages.length - 1; i >= 0; i--) {
     const message = request.messages[i]!;
-    if (message.role === 'user') return textOf(message.content);
+    if (message.role === 'user') return messageText(message.content);
   }
   return '';
 }
