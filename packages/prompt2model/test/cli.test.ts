@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../src/program.js';
+import { runCliCaptured } from './support/run-cli.js';
 
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, env: {} });
-  return { code, stdout, stderr };
+function run(argv: string[]) {
+  return runCliCaptured(argv);
 }
 
 describe('prompt2model CLI skeleton', () => {

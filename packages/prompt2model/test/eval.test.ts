@@ -3,18 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTinySeq2Seq, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/program.js';
+import { runCliCaptured } from './support/run-cli.js';
 
 let root: string;
 let modelDir: string;
 let server: OpenAICompatibleServer;
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, env });
-  return { code, stdout, stderr };
-}
+const run = runCliCaptured;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'p2m-eval-cli-'));

@@ -4,46 +4,22 @@ import { join } from 'node:path';
 import { startOpenAIBatchServer, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.js';
+import { fnv1a32 } from '@prompt2model/core';
+import { runCliCaptured } from './support/run-cli.js';
+import { SENTIMENT_PROMPT, sentimentTeacher } from './support/sentiment-teacher.js';
 
 let dir: string;
 let server: OpenAICompatibleServer;
 
-const PROMPT = [
-  'Classify the sentiment of the review as positive or negative.',
-  '',
-  'Input: The soup was wonderful and hot.',
-  'Output: positive',
-  '',
-  'Input: The waiter ignored us all evening.',
-  'Output: negative',
-  '',
-].join('\n');
 
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'p2m-cli-generate-'));
-  await writeFile(join(dir, 'prompt.txt'), PROMPT);
+  await writeFile(join(dir, 'prompt.txt'), SENTIMENT_PROMPT);
   server = await startOpenAICompatibleServer({
     retryAfterSeconds: 0,
     faults: { rate: 0.05, kinds: ['server-error'], seed: 5 },
-    respond: (body, { choiceIndex }) => {
-      if (body.response_format) {
-        // New reviews, unique per request and choice; "good" ones are positive.
-        const base = hash(JSON.stringify(body.messages) + String(body.seed)) + choiceIndex * 1000;
-        const examples = [0, 1, 2].map((i) => {
-          const id = base + i;
-          return { input: `Review ${id}: the ${id % 2 === 0 ? 'good' : 'bad'} ${['pasta', 'room', 'film', 'phone'][id % 4]} number ${id}`, output: '' };
-        });
-        return JSON.stringify({ examples });
-      }
-      const input = String(body.messages.at(-1)?.content ?? '');
-      return input.includes('good') ? 'positive' : 'negative';
-    },
+    respond: sentimentTeacher,
   });
 });
 afterAll(async () => {
@@ -51,12 +27,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const env = { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key' };
-  const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), isTTY: false, env });
-  return { code, stdout, stderr };
+function run(argv: string[]) {
+  return runCliCaptured(argv, { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key' });
 }
 
 async function rows(path: string): Promise<Array<{ input: string; output: string; meta?: Record<string, unknown> }>> {
@@ -119,7 +91,7 @@ describe('prompt2model generate', () => {
     const batchServer = await startOpenAIBatchServer({
       respond: (body, { choiceIndex }) => {
         if (body.response_format) {
-          const base = hash(JSON.stringify(body.messages) + String(body.seed)) + choiceIndex * 1000;
+          const base = fnv1a32(JSON.stringify(body.messages) + String(body.seed)) + choiceIndex * 1000;
           return JSON.stringify({ examples: [0, 1, 2].map((i) => ({ input: `Batch review ${base + i}: a ${(base + i) % 2 === 0 ? 'good' : 'bad'} stay, item ${base + i}`, output: '' })) });
         }
         return String(body.messages.at(-1)?.content ?? '').includes('good') ? 'positive' : 'negative';

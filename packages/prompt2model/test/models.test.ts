@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJsonlAll } from '@prompt2model/core';
 import { startHubServer, startOpenAICompatibleServer, type HubModelRow, type HubServer, type OpenAICompatibleServer } from '@prompt2model/testing';
-import { runCli } from '../src/program.js';
+import { runCliCaptured } from './support/run-cli.js';
 
 const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/models.jsonl');
 
@@ -13,12 +13,7 @@ let indexPath: string;
 let teacher: OpenAICompatibleServer;
 let hub: HubServer;
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), isTTY: false, env });
-  return { code, stdout, stderr };
-}
+const run = runCliCaptured;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'p2m-cli-models-'));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDeepLServer, startOpenAICompatibleServer, type DeepLServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/program.js';
+import { runCliCaptured } from './support/run-cli.js';
 
 let dir: string;
 let openai: OpenAICompatibleServer;
@@ -31,12 +31,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), isTTY: false, env });
-  return { code, stdout, stderr };
-}
+const run = runCliCaptured;
 
 describe('prompt2model parse', () => {
   it('prints the spec of a marked prompt as JSON without any teacher or key', async () => {

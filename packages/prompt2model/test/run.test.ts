@@ -3,20 +3,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
-import { runCli } from '../src/program.js';
+import { runCliCaptured } from './support/run-cli.js';
+import { SENTIMENT_PROMPT, sentimentTeacher } from './support/sentiment-teacher.js';
 
 const FAKE_WORKER = resolve(import.meta.dirname, '../../trainer/test/fixtures/fake-worker.mjs');
 const FAKE_PREDICT = resolve(import.meta.dirname, '../../trainer/test/fixtures/fake-predict-worker.mjs');
-const PROMPT = [
-  'Classify the sentiment of the review as positive or negative.',
-  '',
-  'Input: The soup was wonderful and hot.',
-  'Output: positive',
-  '',
-  'Input: The waiter ignored us all evening.',
-  'Output: negative',
-  '',
-].join('\n');
 
 const CARDS = [
   { id: 'acme/t5-small-review-sentiment', card: '---\nlicense: apache-2.0\npipeline_tag: text2text-generation\n---\n# T5 small for review sentiment\nA t5-small model fine-tuned for sentiment classification of product and restaurant reviews: positive or negative.', sizeBytes: 240_000_000, downloads: 5000 },
@@ -28,30 +19,13 @@ const CARDS = [
 let dir: string;
 let server: OpenAICompatibleServer;
 
-function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'p2m-cli-run-'));
-  await writeFile(join(dir, 'prompt.txt'), PROMPT);
+  await writeFile(join(dir, 'prompt.txt'), SENTIMENT_PROMPT);
   await writeFile(join(dir, 'cards.jsonl'), CARDS.map((card) => JSON.stringify(card)).join('\n') + '\n');
   server = await startOpenAICompatibleServer({
-    respond: (body, { choiceIndex }) => {
-      const system = String(body.messages[0]?.content ?? '');
-      if (system.includes('model cards')) return '# T5 for review sentiment\nA text2text-generation t5 model fine-tuned for sentiment classification of reviews.';
-      if (body.response_format) {
-        const base = hash(JSON.stringify(body.messages) + String(body.seed)) + choiceIndex * 1000;
-        const examples = [0, 1, 2].map((i) => {
-          const id = base + i;
-          return { input: `Review ${id}: the ${id % 2 === 0 ? 'good' : 'bad'} ${['pasta', 'room', 'film', 'phone'][id % 4]} number ${id}`, output: '' };
-        });
-        return JSON.stringify({ examples });
-      }
-      return String(body.messages.at(-1)?.content ?? '').includes('good') ? 'positive' : 'negative';
-    },
+    respond: sentimentTeacher,
   });
 });
 afterAll(async () => {
@@ -59,12 +33,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const env = { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key', P2M_WORKER_COMMAND: JSON.stringify([process.execPath, FAKE_WORKER]), P2M_PREDICT_COMMAND: JSON.stringify([process.execPath, FAKE_PREDICT]) };
-  const code = await runCli(argv, { stdout: (text) => (stdout += text), stderr: (text) => (stderr += text), isTTY: false, env });
-  return { code, stdout, stderr };
+function run(argv: string[]) {
+  return runCliCaptured(argv, { OPENAI_BASE_URL: server.url, OPENAI_API_KEY: 'test-key', P2M_WORKER_COMMAND: JSON.stringify([process.execPath, FAKE_WORKER]), P2M_PREDICT_COMMAND: JSON.stringify([process.execPath, FAKE_PREDICT]) });
 }
 
 describe('prompt2model run', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startOpenAIFineTuningServer, type OpenAIFineTuningServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/program.js';
+import { runCliCaptured } from './support/run-cli.js';
 
 // A stand-in worker that speaks the trainer's JSON-lines protocol (no Python or GPU needed).
 const FAKE_WORKER = resolve(import.meta.dirname, '../../trainer/test/fixtures/fake-worker.mjs');
@@ -12,12 +12,7 @@ let dir: string;
 let data: string;
 let server: OpenAIFineTuningServer;
 
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), isTTY: false, env });
-  return { code, stdout, stderr };
-}
+const run = runCliCaptured;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'p2m-cli-train-'));
