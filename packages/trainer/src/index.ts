@@ -21,7 +21,6 @@ export {
   workerExecutorFor,
   type WorkerExecutorOptions,
   type WorkerExecutorInit,
-  type WorkerExecutionStats,
 } from './worker-executor.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local.js';
 export { CommandBackend, shellQuote, type CommandBackendOptions } from './backends/command.js';

@@ -3,10 +3,12 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  emptyExecutionStats,
   formatTrainingPrompt,
   onnxExportOf,
   Prompt2ModelError,
   throwIfAborted,
+  type ExecutionStats,
   type Executor,
   type Prediction,
   type PromptSpec,
@@ -57,15 +59,6 @@ export interface WorkerExecutorInit extends WorkerExecutorOptions {
   modelId?: string;
 }
 
-/** What one `execute` call did (the evaluator's `ExecutionStats` shape: local compute is not priced). */
-export interface WorkerExecutionStats {
-  requests: number;
-  cachedRequests: number;
-  inputTokens: number;
-  outputTokens: number;
-  costUsd: number;
-  wallMs: number;
-}
 
 interface PredictionRow {
   index: number;
@@ -89,7 +82,7 @@ export class WorkerExecutor implements Executor {
   readonly name = 'python-worker';
   readonly modelId: string;
   /** Statistics of the last `execute` call. */
-  lastRun: WorkerExecutionStats = emptyStats();
+  lastRun: ExecutionStats = emptyExecutionStats();
   private readonly model: TrainedModel;
 
   constructor(private readonly options: WorkerExecutorInit) {
@@ -134,7 +127,7 @@ export class WorkerExecutor implements Executor {
     const total = inputs.length;
     context.events.emit({ type: 'progress', stage, done: 0, total });
     if (total === 0) {
-      this.lastRun = { ...emptyStats(), wallMs: performance.now() - started };
+      this.lastRun = { ...emptyExecutionStats(), wallMs: performance.now() - started };
       return [];
     }
     const format = this.options.formatInput ?? ((input: string) => formatTrainingPrompt(this.options.instruction ?? '', input));
@@ -173,7 +166,7 @@ export class WorkerExecutor implements Executor {
       }
       const rows = await readPredictions(outputPath, total);
       const wallMs = performance.now() - started;
-      this.lastRun = { ...emptyStats(), requests: total, wallMs };
+      this.lastRun = { ...emptyExecutionStats(), requests: total, wallMs };
       return rows.map((row) => ({ output: row.output, latencyMs: typeof row.latencyMs === 'number' ? row.latencyMs : wallMs / total }));
     } finally {
       if (temporary) await rm(dir, { recursive: true, force: true });
@@ -278,6 +271,3 @@ function parseCommandVariable(value: string, name: string): string[] {
   return parsed as string[];
 }
 
-function emptyStats(): WorkerExecutionStats {
-  return { requests: 0, cachedRequests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, wallMs: 0 };
-}
