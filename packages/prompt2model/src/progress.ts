@@ -27,6 +27,7 @@ export function attachProgressRenderer(events: ProgressEmitter, options: { io: C
     : undefined;
   const bars = new Map<string, cliProgress.SingleBar>();
   const lastLogged = new Map<string, { at: number; fraction: number }>();
+  const stageStarted = new Map<string, number>();
 
   const unsubscribe = events.on((event: ProgressEvent) => {
     switch (event.type) {
@@ -41,6 +42,7 @@ export function attachProgressRenderer(events: ProgressEmitter, options: { io: C
         writeLine(`${event.level === 'warn' ? 'warning: ' : ''}${event.stage ? `[${event.stage}] ` : ''}${event.message}`);
         return;
       case 'stage-start':
+        stageStarted.set(event.stage, Date.now());
         if (!quiet) writeLine(`▶ ${event.stage}${event.resumed ? ' (resuming)' : ''}`);
         return;
       case 'stage-finish': {
@@ -54,7 +56,7 @@ export function attachProgressRenderer(events: ProgressEmitter, options: { io: C
         if (quiet) return;
         const counters = event.counters
           ? Object.entries(event.counters)
-              .map(([k, v]) => `${k}=${v}`)
+              .map(([k, v]) => `${k}=${Number.isInteger(v) ? v : Number(v.toPrecision(4))}`)
               .join(' ')
           : '';
         if (multibar) {
@@ -67,15 +69,17 @@ export function attachProgressRenderer(events: ProgressEmitter, options: { io: C
           bar.update(event.done, { stage: event.stage, counters, cost: costUsd.toFixed(4) });
           return;
         }
-        // Plain mode: a line every 10% or 5 s per stage, and at the end.
+        // Plain mode (CI, pipes): once a stage has run for a second, a line every 10% or 5 s. Quick
+        // stages print nothing here: their finish line says enough.
         const fraction = event.total ? event.done / event.total : 0;
-        const last = lastLogged.get(event.stage);
+        const last = lastLogged.get(event.stage) ?? { at: stageStarted.get(event.stage) ?? Date.now(), fraction: 0 };
         const now = Date.now();
-        const due = !last || fraction - last.fraction >= 0.1 || now - last.at >= 5000 || (event.total !== undefined && event.done >= event.total);
+        const running = now - (stageStarted.get(event.stage) ?? now);
+        const due = running >= 1000 && (fraction - last.fraction >= 0.1 || now - last.at >= 5000);
         if (!due) return;
         lastLogged.set(event.stage, { at: now, fraction });
         writeLine(
-          `[${event.stage}] ${event.done}${event.total !== undefined ? `/${event.total}` : ''}${counters ? ` ${counters}` : ''} · tokens ${tokens}${cachedCalls ? ` · cached calls ${cachedCalls}` : ''} · $${costUsd.toFixed(4)}`,
+          `[${event.stage}] ${event.done}${event.total !== undefined ? `/${event.total}` : ''}${counters ? ` ${counters}` : ''}${tokens ? ` · tokens ${tokens}` : ''}${cachedCalls ? ` · cached calls ${cachedCalls}` : ''} · $${costUsd.toFixed(4)}`,
         );
         return;
       }
