@@ -75,7 +75,8 @@ export function attachProgressRenderer(events: ProgressEmitter, options: { io: C
         const last = lastLogged.get(event.stage) ?? { at: stageStarted.get(event.stage) ?? Date.now(), fraction: 0 };
         const now = Date.now();
         const running = now - (stageStarted.get(event.stage) ?? now);
-        const due = running >= 1000 && (fraction - last.fraction >= 0.1 || now - last.at >= 5000);
+        const finished = event.total !== undefined && event.done >= event.total;
+        const due = running >= 1000 && (fraction - last.fraction >= 0.1 || now - last.at >= 5000 || finished);
         if (!due) return;
         lastLogged.set(event.stage, { at: now, fraction });
         writeLine(

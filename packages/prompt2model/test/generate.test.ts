@@ -67,7 +67,9 @@ describe('prompt2model generate', () => {
     expect(more.stdout).toContain('Generated 30 of 30 examples');
     expect(more.stdout).toContain('Resumed: 20 examples');
     expect(more.stdout).toMatch(/Rejected: /);
-    expect(more.stderr).toContain('[generate]');
+    // Non-TTY: stage start/finish lines on stderr (step lines only for stages that run over a second).
+    expect(more.stderr).toContain('▶ generate');
+    expect(more.stderr).toMatch(/✓ generate: done/);
     const extended = await rows(join(out, 'dataset.jsonl'));
     expect(extended).toHaveLength(30);
     expect(extended.slice(0, 20)).toEqual(written);
