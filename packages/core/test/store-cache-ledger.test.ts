@@ -51,8 +51,8 @@ describe('errors', () => {
   });
 
   it('redacts keys and tokens', () => {
-    const text = redactSecrets('key sk-abcdefghijklmnopqrstuv and hf_abcdefghijklmnopq, Authorization: Bearer xyz123');
-    expect(text).not.toMatch(/sk-abc|hf_abc|xyz123/);
+    const text = redactSecrets('key sk-fake-abcdefghijklm and hf_fakeabcdefghij, Authorization: Bearer xyz123');
+    expect(text).not.toMatch(/sk-fake|hf_fake|xyz123/);
   });
 });
 
@@ -81,14 +81,14 @@ describe('LLMCallCache', () => {
 describe('RunStore and runStep', () => {
   it('resumes: finished steps are loaded, a step left running is redone, secrets stay out of the manifest', async () => {
     const dir = await tempDir();
-    const context = await createStageContext({ outDir: dir, config: { teacher: 'm', apiKey: 'sk-abcdefghijklmnopqrstuvwx' } });
+    const context = await createStageContext({ outDir: dir, config: { teacher: 'm', apiKey: 'sk-fake-abcdefghijklmnop' } });
     let calls = 0;
     const schema = z.object({ value: z.number() });
     const value = await runStep(context, 'first', 'first.json', schema, async () => ({ value: ++calls }));
     expect(value).toEqual({ value: 1 });
     await context.store.startStage('second'); // as if the process died inside it
     const manifestText = await readFile(join(dir, 'manifest.json'), 'utf8');
-    expect(manifestText).not.toContain('sk-abc');
+    expect(manifestText).not.toContain('sk-fake');
 
     const again = await createStageContext({ outDir: dir });
     expect(again.store.stage('second')?.status).toBe('pending');
@@ -103,12 +103,12 @@ describe('RunStore and runStep', () => {
     const context = await createStageContext({ outDir: dir });
     await expect(
       runStep(context, 'bad', 'bad.json', z.object({}), async () => {
-        throw new Error('boom with sk-abcdefghijklmnopqrstuvwx');
+        throw new Error('boom with sk-fake-abcdefghijklmnop');
       }),
     ).rejects.toThrow('boom');
     const store = await RunStore.open(dir);
     expect(store.stage('bad')?.status).toBe('failed');
-    expect(store.stage('bad')?.error).not.toContain('sk-abc');
+    expect(store.stage('bad')?.error).not.toContain('sk-fake');
   });
 
   it('rejects a damaged manifest with a hint', async () => {

@@ -13,7 +13,7 @@ afterEach(async () => {
 describe('HuggingFaceChatLanguageModel (custom endpoint, real @huggingface/inference client)', () => {
   it('calls <endpoint>/v1/chat/completions and returns text and usage', async () => {
     server = await startOpenAICompatibleServer({ respond: () => 'bonjour' });
-    const model = createHuggingFace({ endpointUrl: server.url.replace(/\/v1$/, ''), accessToken: 'hf_testtokenabcdefghijkl' })('tgi');
+    const model = createHuggingFace({ endpointUrl: server.url.replace(/\/v1$/, ''), accessToken: 'hf_faketoken123' })('tgi');
     const response = await model.doGenerate({ messages: [{ role: 'user', content: 'hello' }], maxTokens: 16, temperature: 0.2 });
     expect(response.choices[0]!.text).toBe('bonjour');
     expect(response.usage.outputTokens).toBeGreaterThan(0);
@@ -22,7 +22,7 @@ describe('HuggingFaceChatLanguageModel (custom endpoint, real @huggingface/infer
 
   it('maps 5xx to a retryable APICallError that the scheduler retries, and redacts the token', async () => {
     server = await startOpenAICompatibleServer({ faultSequence: ['server-error', 'ok'], respond: () => 'ok' });
-    const token = 'hf_secrettokenabcdefghijkl';
+    const token = 'hf_fakesecret456';
     const model = createHuggingFace({ endpointUrl: server.url.replace(/\/v1$/, ''), accessToken: token })('tgi');
     const raw = await model.doGenerate({ messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
     expect(APICallError.isInstance(raw)).toBe(true);

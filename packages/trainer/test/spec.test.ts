@@ -68,7 +68,7 @@ describe('parseTrainingJob', () => {
     } catch (error) {
       const issues = (error as ValidationError).issues.map((issue) => issue.path);
       expect(issues).toEqual(expect.arrayContaining(['baseModel', 'epochs', 'precision']));
-      expect((error as ValidationError).hint).toBeTruthy();
+      expect((error as ValidationError).hint).toMatch(/^Fix the listed fields/);
     }
     expect(() => parseTrainingJob({ baseModel: 'gpt2', learningRate: 3, data: { train: 'x' } })).toThrow(/learning rate/);
     expect(() => parseTrainingJob({ baseModel: 'gpt2', lora: { r: 8, alpha: 16, dropout: 0.05, targetModules: [] }, data: { train: 'x' } })).toThrow(
