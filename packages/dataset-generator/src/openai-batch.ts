@@ -13,6 +13,7 @@ import {
   type LanguageModelResponse,
   type StageContext,
 } from '@prompt2model/core';
+import { toAPICallError } from '@prompt2model/openai';
 import type OpenAI from 'openai';
 
 export interface OpenAIBatchOptions {
@@ -153,7 +154,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
     } catch (error) {
       for (const item of items) {
         if (this.waiting.get(item.customId) === item) this.waiting.delete(item.customId);
-        item.reject(this.toError(error));
+        item.reject(toAPICallError(error, this.options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', [this.options.apiKey ?? process.env.OPENAI_API_KEY ?? '']));
       }
     }
     if (this.queue.length > 0) this.scheduleFlush();
@@ -186,7 +187,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
           const item = this.waiting.get(customId);
           if (item) {
             this.waiting.delete(customId);
-            item.reject(this.toError(error));
+            item.reject(toAPICallError(error, this.options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', [this.options.apiKey ?? process.env.OPENAI_API_KEY ?? '']));
           }
         }
       })
@@ -297,15 +298,6 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
     await this.stateWrites;
   }
 
-  private toError(error: unknown): unknown {
-    if (APICallError.isInstance(error) || AbortError.isInstance(error)) return error;
-    const status = (error as { status?: number }).status;
-    return new APICallError({
-      message: `Batch API call failed: ${(error as Error).message ?? String(error)}`,
-      ...(typeof status === 'number' ? { statusCode: status } : {}),
-      cause: error,
-    });
-  }
 }
 
 interface BatchOutputLine {

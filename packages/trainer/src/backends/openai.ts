@@ -1,11 +1,8 @@
 import OpenAI, { toFile } from 'openai';
 import {
-  APICallError,
   hashValue,
-  parseRetryAfter,
   Prompt2ModelError,
   readJsonl,
-  redactSecrets,
   sleep,
   ValidationError,
   ExampleSchema,
@@ -16,6 +13,7 @@ import {
   type TrainingJobSpec,
   type ValidationIssue,
 } from '@prompt2model/core';
+import { toAPICallError } from '@prompt2model/openai';
 import type { TrainingBackend } from '../backend.js';
 import type { DataFormatRules } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
@@ -195,7 +193,7 @@ export class OpenAIFineTuningBackend implements TrainingBackend {
 
   async cancel(handle: TrainingJobHandle): Promise<void> {
     await this.client.fineTuning.jobs.cancel(handle.id).catch((error: unknown) => {
-      throw toAPICallError(error, this.client.baseURL);
+      throw toAPICallError(error, this.client.baseURL, [this.client.apiKey ?? '']);
     });
   }
 
@@ -262,7 +260,7 @@ export class OpenAIFineTuningBackend implements TrainingBackend {
       try {
         return await request(signal);
       } catch (error) {
-        throw toAPICallError(error, this.client.baseURL);
+        throw toAPICallError(error, this.client.baseURL, [this.client.apiKey ?? '']);
       }
     });
   }
@@ -287,24 +285,4 @@ function* toTrainingEvents(event: OpenAI.FineTuning.Jobs.FineTuningJobEvent): Ge
     return;
   }
   yield { type: 'log', message: event.message, level: event.level === 'warn' || event.level === 'error' ? 'warn' : 'info' };
-}
-
-/** The SDK's errors as core's APICallError (status, retryability, Retry-After), secrets redacted. */
-function toAPICallError(error: unknown, url: string): unknown {
-  if (APICallError.isInstance(error) || Prompt2ModelError.isInstance(error)) return error;
-  if (error instanceof OpenAI.APIConnectionError) {
-    return new APICallError({ message: `Could not reach ${url}: ${error.message}`, url, isRetryable: true, cause: error });
-  }
-  if (error instanceof OpenAI.APIError) {
-    const headers = error.headers as { get(name: string): string | null } | undefined;
-    return new APICallError({
-      message: redactSecrets(`OpenAI fine-tuning API error ${error.status ?? ''}: ${error.message}`),
-      url,
-      statusCode: error.status,
-      retryAfterMs: parseRetryAfter(headers && typeof headers.get === 'function' ? headers : undefined),
-      responseBody: JSON.stringify(error.error ?? {}),
-      cause: error,
-    });
-  }
-  return error;
 }
