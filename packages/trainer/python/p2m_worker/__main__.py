@@ -12,7 +12,7 @@ import sys
 import traceback
 
 from .config import ConfigError, load_config, read_examples
-from .deps import install_command, missing_packages
+from .deps import install_command, missing_packages, report_missing
 from .lock import JobLocked, acquire, release
 from .protocol import EventWriter
 
@@ -57,12 +57,7 @@ def main(argv=None) -> int:
         events.emit("done", check=True, trainExamples=train_count, validationExamples=validation_count, missing=missing)
         return 0
     if missing:
-        events.emit(
-            "error",
-            message=f"Python packages not installed in {sys.executable}: {', '.join(missing)}",
-            code="missing-dependency",
-            install=install_command(missing),
-        )
+        report_missing(events, missing)
         return 3
 
     from .protocol import is_main_process

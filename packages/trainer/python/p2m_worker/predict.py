@@ -24,7 +24,7 @@ import signal
 import sys
 import traceback
 
-from .deps import install_command, missing_packages
+from .deps import missing_packages, report_missing
 from .protocol import EventWriter
 
 PREDICT_REQUIRED = ("torch", "transformers")
@@ -151,12 +151,7 @@ def main(argv=None) -> int:
 
     missing = missing_packages(names=required_packages(plan["adapter"]))
     if missing:
-        events.emit(
-            "error",
-            message=f"Python packages not installed in {sys.executable}: {', '.join(missing)}",
-            code="missing-dependency",
-            install=install_command(missing),
-        )
+        report_missing(events, missing)
         return 3
 
     def stop(_signum, _frame):
