@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { LanguageModelRequest, LanguageModelResponse } from './language-model.js';
 import { writeJsonAtomic } from './util/atomic.js';
@@ -6,6 +7,8 @@ import { hashValue } from './util/hash.js';
 
 export interface CacheKeyParts {
   provider: string;
+  /** The model's endpoint (base URL), when the provider serves many. */
+  endpoint?: string;
   modelId: string;
   request: LanguageModelRequest;
   /**
@@ -18,7 +21,14 @@ export interface CacheKeyParts {
 /** Key of one LLM call: a hash of provider, model, request (without its abort signal) and sample index. */
 export function llmCacheKey(parts: CacheKeyParts): string {
   const { abortSignal: _ignored, ...request } = parts.request;
-  return hashValue({ v: 1, provider: parts.provider, model: parts.modelId, request, sample: parts.sampleIndex ?? 0 });
+  return hashValue({
+    v: 1,
+    provider: parts.provider,
+    ...(parts.endpoint ? { endpoint: parts.endpoint } : {}),
+    model: parts.modelId,
+    request,
+    sample: parts.sampleIndex ?? 0,
+  });
 }
 
 /**
@@ -46,4 +56,19 @@ export class LLMCallCache {
   async set(key: string, response: LanguageModelResponse): Promise<void> {
     await writeJsonAtomic(this.pathFor(key), { savedAt: new Date().toISOString(), response });
   }
+}
+
+/**
+ * The default LLM call cache folder: the user's cache directory, shared by every run folder, so a
+ * new `--out` (or a lost manifest) pays for nothing twice. `P2M_CACHE_DIR` overrides it; otherwise
+ * `$XDG_CACHE_HOME/prompt2model/llm`, `~/Library/Caches/prompt2model/llm` on macOS,
+ * `%LOCALAPPDATA%\prompt2model\llm` on Windows, else `~/.cache/prompt2model/llm`.
+ */
+export function defaultLLMCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+  if (env.P2M_CACHE_DIR) return join(env.P2M_CACHE_DIR, 'llm');
+  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'prompt2model', 'llm');
+  const home = env.HOME || env.USERPROFILE || homedir();
+  if (platform === 'darwin') return join(home, 'Library', 'Caches', 'prompt2model', 'llm');
+  if (platform === 'win32' && env.LOCALAPPDATA) return join(env.LOCALAPPDATA, 'prompt2model', 'llm');
+  return join(home, '.cache', 'prompt2model', 'llm');
 }

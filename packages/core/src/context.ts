@@ -23,7 +23,11 @@ export interface CreateStageContextOptions {
   outDir: string;
   teacher?: LanguageModel;
   scheduler?: RequestSchedulerOptions | RequestScheduler;
-  /** Cache folder for LLM calls; default `<outDir>/cache`; `false` disables caching. */
+  /**
+   * Cache folder for LLM calls; default `<outDir>/cache`; `false` disables caching. Pass
+   * `defaultLLMCacheDir()` (what the CLI uses) to share one cache, in the user's cache directory,
+   * across run folders: a new folder or a lost manifest then pays for no call twice.
+   */
   cacheDir?: string | false;
   maxCostUsd?: number;
   prices?: Record<string, TokenPrice>;

@@ -35,6 +35,8 @@ export interface LanguageModelClientOptions {
   cache?: LLMCallCache;
   ledger?: CostLedger;
   events?: ProgressEmitter;
+  /** After this long without an answer, one "waiting for …" line goes to the progress display. Default 10 s. */
+  waitingNoticeMs?: number;
 }
 
 /**
@@ -48,6 +50,8 @@ export class LanguageModelClient {
   private readonly ledger: CostLedger | undefined;
   private readonly events: ProgressEmitter | undefined;
   private readonly inFlight = new Map<string, Promise<LanguageModelResponse>>();
+  private readonly waitingNoticeMs: number;
+  private lastWaitingNotice = 0;
 
   constructor(options: LanguageModelClientOptions) {
     this.model = options.model;
@@ -55,6 +59,7 @@ export class LanguageModelClient {
     this.cache = options.cache;
     this.ledger = options.ledger;
     this.events = options.events;
+    this.waitingNoticeMs = options.waitingNoticeMs ?? 10_000;
   }
 
   get modelId(): string {
@@ -67,7 +72,13 @@ export class LanguageModelClient {
   }
 
   async generate(request: LanguageModelRequest, options: GenerateOptions = {}): Promise<GenerateResult> {
-    const key = llmCacheKey({ provider: this.model.provider, modelId: this.model.modelId, request, sampleIndex: options.sampleIndex });
+    const key = llmCacheKey({
+      provider: this.model.provider,
+      ...(this.model.endpoint ? { endpoint: this.model.endpoint } : {}),
+      modelId: this.model.modelId,
+      request,
+      sampleIndex: options.sampleIndex,
+    });
     if (this.cache && !options.noCacheRead) {
       const hit = await this.cache.get(key);
       if (hit) {
@@ -98,9 +109,14 @@ export class LanguageModelClient {
     const response = this.scheduler
       ? await this.scheduler.run(
           async (context) => {
-            const result = await send(context.signal);
-            context.reportTokens(result.usage.inputTokens + result.usage.outputTokens);
-            return result;
+            const waiting = this.waitingNotice(options.stage);
+            try {
+              const result = await send(context.signal);
+              context.reportTokens(result.usage.inputTokens + result.usage.outputTokens);
+              return result;
+            } finally {
+              clearTimeout(waiting);
+            }
           },
           { estimatedTokens, signal: options.signal ?? request.abortSignal },
         )
@@ -165,6 +181,27 @@ export class LanguageModelClient {
       issues: problems.map((message, index) => ({ path: `attempt ${index + 1}`, message })),
       hint: 'The model kept returning invalid JSON. Try a stronger --teacher model, or a prompt with clearly marked examples.',
     });
+  }
+
+  /**
+   * A server that accepts the connection but does not answer looks like a hang: after
+   * `waitingNoticeMs` one line on the progress display says what is being waited for and until when.
+   */
+  private waitingNotice(stage: string | undefined): ReturnType<typeof setTimeout> | undefined {
+    if (!this.events) return undefined;
+    const after = this.waitingNoticeMs;
+    const timer = setTimeout(() => {
+      if (Date.now() - this.lastWaitingNotice < 30_000) return;
+      this.lastWaitingNotice = Date.now();
+      const timeoutMs = this.scheduler?.options.timeoutMs;
+      this.events?.log(
+        'warn',
+        `Waiting for ${this.model.modelId}: no answer after ${Math.round(after / 1000)} s${timeoutMs ? ` (requests time out after ${Math.round(timeoutMs / 1000)} s, then retry)` : ''}.`,
+        stage,
+      );
+    }, after);
+    timer.unref?.();
+    return timer;
   }
 
   private emitUsage(response: LanguageModelResponse, costUsd: number, cached: boolean, stage: string | undefined): void {

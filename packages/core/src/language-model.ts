@@ -61,6 +61,43 @@ export interface LanguageModel {
    * not retry by itself, the scheduler does.
    */
   doGenerate(request: LanguageModelRequest): Promise<LanguageModelResponse>;
+  /**
+   * Checks, without paying for tokens where the provider allows (a models list), that the key and
+   * endpoint answer. Throws `APICallError` / `Prompt2ModelError` with a hint. Used by preflight.
+   */
+  checkAccess?(options?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Where the model is served (a base URL), when one provider name covers many endpoints: part of
+   * the LLM cache key, so two servers answering for the same model id never share cached answers.
+   */
+  readonly endpoint?: string;
+}
+
+/**
+ * Known context windows (tokens) by model id prefix, longest prefix wins; used when a model does not
+ * report its own. Prompts are checked against it before anything is sent.
+ */
+export const KNOWN_CONTEXT_WINDOWS: Record<string, number> = {
+  'gpt-4o': 128_000,
+  'gpt-4.1': 1_047_576,
+  'gpt-4-turbo': 128_000,
+  'gpt-4': 8_192,
+  'gpt-3.5-turbo': 16_385,
+  'gpt-5': 400_000,
+  o1: 200_000,
+  o3: 200_000,
+  'o4-mini': 200_000,
+};
+
+/** The context window of a model: its own, else the known table's, else undefined. */
+export function contextWindowOf(model: Pick<LanguageModel, 'modelId' | 'contextWindow'>): number | undefined {
+  if (model.contextWindow !== undefined) return model.contextWindow;
+  const id = model.modelId.replace(/^ft:/, '');
+  let best: string | undefined;
+  for (const key of Object.keys(KNOWN_CONTEXT_WINDOWS)) {
+    if (id.startsWith(key) && (best === undefined || key.length > best.length)) best = key;
+  }
+  return best === undefined ? undefined : KNOWN_CONTEXT_WINDOWS[best];
 }
 
 /** JSON schema for structured output, from a zod schema (zod 4's own converter). */

@@ -1,9 +1,10 @@
-import { rename } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { z } from 'zod';
 import { createStageContext, type CreateStageContextOptions, type StageContext } from './context.js';
-import { throwIfAborted } from './errors/abort-error.js';
 import { ProgressEmitter } from './events.js';
+import { BudgetExceededError } from './errors/budget-exceeded-error.js';
 import { Prompt2ModelError } from './errors/prompt2model-error.js';
+import { hashableOptions } from './util/fingerprint.js';
 import { JsonlWriter } from './jsonl.js';
 import {
   DatasetSplitsSchema,
@@ -20,6 +21,9 @@ import {
   type TrainingJobSpecInput,
 } from './schemas.js';
 import { splitDatasetFiles, type SplitRatios } from './splits.js';
+import { fingerprintOf, runStep, type StepOptions } from './run-step.js';
+
+export { runStep, fingerprintOf, type StepOptions } from './run-step.js';
 import type {
   DatasetGenerator,
   DatasetRetriever,
@@ -52,6 +56,17 @@ export interface PipelineOptions extends CreateStageContextOptions {
   /** Training settings; `baseModel` defaults to the top retrieved candidate. */
   training?: Partial<TrainingJobSpecInput>;
   topKModels?: number;
+  /**
+   * Options of each step's implementation that shape its output (the CLI passes the stage options),
+   * by step name; fingerprinted into the step's inputs, so changing one redoes that step.
+   */
+  stepInputs?: Partial<Record<(typeof PIPELINE_STEPS)[number], unknown>>;
+  /** Training stops with a clear error below this share of `numExamples` generated. Default 0.5. */
+  minExampleShare?: number;
+  /** Train on whatever was generated, however few (CLI: --accept-fewer-examples). */
+  acceptFewerExamples?: boolean;
+  /** Also run the teacher over the test set, for the teacher-vs-student comparison. Default true. */
+  teacherBaseline?: boolean;
 }
 
 export interface PipelineResult {
@@ -63,13 +78,17 @@ export interface PipelineResult {
   candidates?: ModelCandidate[];
   trainedModel?: TrainedModel;
   evalReport?: EvalReport;
+  /** The teacher on the same test set (the baseline the student is compared with). */
+  teacherReport?: EvalReport;
   /** A running demo; call `close()` when done. */
   demo?: Demo;
   costUsd: number;
 }
 
+const GenerationResultSchema = z.object({ count: z.number(), stoppedBy: z.string().optional(), target: z.number().optional() }).loose();
+
 /** Names of the pipeline's steps, as recorded in the run manifest. */
-export const PIPELINE_STEPS = ['parse', 'retrieve-datasets', 'generate', 'split', 'retrieve-models', 'train', 'evaluate'] as const;
+export const PIPELINE_STEPS = ['parse', 'retrieve-datasets', 'generate', 'split', 'retrieve-models', 'train', 'evaluate', 'evaluate-teacher'] as const;
 
 /**
  * Composes the stages into one resumable run: prompt → spec → data (retrieved + generated) →
@@ -87,59 +106,107 @@ export class Pipeline {
   async run(prompt: string): Promise<PipelineResult> {
     const { stages } = this.options;
     const context = await createStageContext({ ...this.options, events: this.events });
-    const step = <T>(name: string, artifact: string, schema: z.ZodType<T>, compute: () => Promise<T>) =>
-      runStep(context, name, artifact, schema, compute);
+    const step = <T>(name: string, artifact: string, schema: z.ZodType<T>, compute: () => Promise<T>, options?: StepOptions<T>) =>
+      runStep(context, name, artifact, schema, compute, options);
+    const extra = (name: (typeof PIPELINE_STEPS)[number]) => hashableOptions(this.options.stepInputs?.[name]);
+    const teacher = context.teacher
+      ? { provider: context.teacher.model.provider, model: context.teacher.modelId, endpoint: context.teacher.model.endpoint }
+      : null;
+    const file = (name: string) => fingerprintOf(context, name);
 
-    const spec = await step('parse', 'prompt-spec.json', PromptSpecSchema, () => stages.promptParser.parse(prompt, context));
+    const spec = await step('parse', 'prompt-spec.json', PromptSpecSchema, () => stages.promptParser.parse(prompt, context), {
+      inputs: { prompt, parser: stages.promptParser.name, teacher, options: extra('parse') },
+    });
     const result: PipelineResult = { outDir: context.store.dir, spec, costUsd: 0 };
 
     const datasetRetriever = stages.datasetRetriever;
+    const maxRetrieved = this.options.maxRetrievedExamples ?? 1000;
     const retrieved = datasetRetriever
-      ? await step('retrieve-datasets', 'retrieved-summary.json', z.object({ count: z.number() }), async () => {
-          const examples = await datasetRetriever.retrieve(spec, { maxExamples: this.options.maxRetrievedExamples ?? 1000 }, context);
-          await writeJsonl(context.store.path('retrieved.jsonl'), examples);
-          return { count: examples.length };
-        })
+      ? await step(
+          'retrieve-datasets',
+          'retrieved-summary.json',
+          z.object({ count: z.number() }).loose(),
+          async () => {
+            const examples = await datasetRetriever.retrieve(spec, { maxExamples: maxRetrieved }, context);
+            await writeJsonl(context.store.path('retrieved.jsonl'), examples);
+            return { count: examples.length };
+          },
+          { inputs: { spec, retriever: datasetRetriever.name, maxRetrieved, teacher, options: extra('retrieve-datasets') }, outputs: ['retrieved.jsonl'] },
+        )
       : undefined;
     result.retrievedCount = retrieved?.count;
 
     const datasetGenerator = stages.datasetGenerator;
+    const numExamples = this.options.numExamples ?? 200;
+    let generated: z.infer<typeof GenerationResultSchema> | undefined;
     if (datasetGenerator) {
-      const generated = await step('generate', 'generation-summary.json', z.object({ count: z.number() }).loose(), async () => {
-        const output = await datasetGenerator.generate(
-          spec,
-          { numExamples: this.options.numExamples ?? 200, outputPath: context.store.path('dataset.jsonl') },
-          context,
+      const outputs = ['dataset.jsonl', 'dataset.progress.jsonl'];
+      const generateStep = () =>
+        step<z.infer<typeof GenerationResultSchema>>(
+          'generate',
+          'generation-summary.json',
+          GenerationResultSchema,
+          async () => {
+            const output = await datasetGenerator.generate(spec, { numExamples, outputPath: context.store.path('dataset.jsonl') }, context);
+            return { count: output.count, ...output.summary };
+          },
+          {
+            // The target does not reshape rows already made: a larger one continues the dataset.
+            inputs: { spec, generator: datasetGenerator.name, teacher, options: extra('generate'), target: numExamples },
+            continuable: ['target'],
+            outputs,
+            unfinished: (saved) =>
+              saved.stoppedBy === 'budget' ? `stopped by the budget cap at ${saved.count} of ${saved.target ?? numExamples} examples` : undefined,
+          },
         );
-        return { count: output.count, ...output.summary };
-      });
+      generated = await generateStep();
+      if (generated.count > numExamples) {
+        // A smaller target than the saved dataset holds: make it again (its teacher calls are cached).
+        context.events.log('info', `generate: the dataset holds ${generated.count} examples, more than the ${numExamples} asked for; regenerating it.`, 'generate');
+        await context.store.resetStage('generate');
+        for (const name of outputs) await rm(context.store.path(name), { force: true });
+        generated = await generateStep();
+      }
       result.generatedCount = generated.count;
     }
 
     if (retrieved || datasetGenerator) {
-      result.splits = await step('split', 'splits.json', DatasetSplitsSchema, async () => {
-        // Streamed from disk (memory holds input hashes only); inputs repeated across sources are dropped.
-        const { duplicates, ...splits } = await splitDatasetFiles({
-          ...this.options.split,
-          outDir: context.store.dir,
-          sources: [
-            ...(retrieved ? [{ path: context.store.path('retrieved.jsonl'), source: 'retrieved' as const }] : []),
-            ...(datasetGenerator ? [{ path: context.store.path('dataset.jsonl'), source: 'generated' as const }] : []),
-          ],
-        });
-        const total = splits.counts.train + splits.counts.validation + splits.counts.test;
-        if (total === 0) {
-          throw new Prompt2ModelError({ message: 'No training examples were produced.', hint: 'Check the teacher model and the prompt, or enable dataset retrieval.' });
-        }
-        if (duplicates > 0) context.events.log('info', `Dropped ${duplicates} inputs repeated across retrieved and generated data.`, 'split');
-        return splits;
-      });
+      const sources = [
+        ...(retrieved ? [{ path: context.store.path('retrieved.jsonl'), source: 'retrieved' as const, file: 'retrieved.jsonl' }] : []),
+        ...(datasetGenerator ? [{ path: context.store.path('dataset.jsonl'), source: 'generated' as const, file: 'dataset.jsonl' }] : []),
+      ];
+      const sourceFingerprints = Object.fromEntries(await Promise.all(sources.map(async (source) => [source.file, await file(source.file)] as const)));
+      result.splits = await step(
+        'split',
+        'splits.json',
+        DatasetSplitsSchema,
+        async () => {
+          // Streamed from disk (memory holds input hashes only); inputs repeated across sources are dropped.
+          const { duplicates, ...splits } = await splitDatasetFiles({
+            ...this.options.split,
+            outDir: context.store.dir,
+            sources: sources.map(({ path, source }) => ({ path, source })),
+          });
+          const total = splits.counts.train + splits.counts.validation + splits.counts.test;
+          if (total === 0) {
+            throw new Prompt2ModelError({ message: 'No training examples were produced.', hint: 'Check the teacher model and the prompt, or enable dataset retrieval.' });
+          }
+          if (duplicates > 0) context.events.log('info', `Dropped ${duplicates} inputs repeated across retrieved and generated data.`, 'split');
+          return splits;
+        },
+        { inputs: { sources: sourceFingerprints, split: this.options.split ?? null }, outputs: ['train.jsonl', 'validation.jsonl', 'test.jsonl'] },
+      );
     }
 
     const modelRetriever = stages.modelRetriever;
+    const topK = this.options.topKModels ?? 5;
     if (modelRetriever) {
-      result.candidates = await step('retrieve-models', 'models.json', z.array(ModelCandidateSchema), () =>
-        modelRetriever.retrieve(spec, { topK: this.options.topKModels ?? 5 }, context),
+      result.candidates = await step(
+        'retrieve-models',
+        'models.json',
+        z.array(ModelCandidateSchema),
+        () => modelRetriever.retrieve(spec, { topK }, context),
+        { inputs: { spec: { instruction: spec.instruction, examples: spec.examples, taskType: spec.taskType ?? null }, retriever: modelRetriever.name, topK, teacher, options: extra('retrieve-models') } },
       );
     }
 
@@ -147,6 +214,7 @@ export class Pipeline {
     if (trainer) {
       const splits = result.splits;
       if (!splits) throw new Prompt2ModelError({ message: 'Training needs data, but both dataset stages are disabled.', hint: 'Enable datasetGenerator or datasetRetriever.' });
+      if (generated) this.checkEnoughExamples(generated, numExamples, splits, context);
       const baseModel = this.options.training?.baseModel ?? result.candidates?.[0]?.id;
       if (!baseModel) {
         throw new Prompt2ModelError({ message: 'No base model to train: model retrieval found none and none was given.', hint: 'Pass training.baseModel (CLI: --base-model).' });
@@ -161,7 +229,10 @@ export class Pipeline {
           ...(splits.validation && splits.counts.validation > 0 ? { validation: context.store.path(splits.validation) } : {}),
         },
       });
-      result.trainedModel = await step('train', 'trained-model.json', TrainedModelSchema, () => trainer.train(job, context));
+      const data = { train: await file(splits.train), validation: splits.validation ? await file(splits.validation) : null };
+      result.trainedModel = await step('train', 'trained-model.json', TrainedModelSchema, () => trainer.train(job, context), {
+        inputs: { job, data, trainer: trainer.name, options: extra('train') },
+      });
     }
 
     const evaluator = stages.evaluator;
@@ -171,7 +242,18 @@ export class Pipeline {
     if (evaluator && result.trainedModel && result.splits?.test && result.splits.counts.test > 0) {
       const model = result.trainedModel;
       const testPath = context.store.path(result.splits.test);
-      result.evalReport = await step('evaluate', 'eval-report.json', EvalReportSchema, () => evaluator.evaluate({ model, testPath, spec }, context));
+      const testSet = await file(result.splits.test);
+      const evalSpec = { instruction: spec.instruction, taskType: spec.taskType ?? null, labels: spec.labels ?? null };
+      result.evalReport = await step('evaluate', 'eval-report.json', EvalReportSchema, () => evaluator.evaluate({ model, testPath, spec }, context), {
+        inputs: { model, testSet, spec: evalSpec, evaluator: evaluator.name, options: extra('evaluate') },
+      });
+      const evaluateTeacher = evaluator.evaluateTeacher?.bind(evaluator);
+      if (evaluateTeacher && context.teacher && this.options.teacherBaseline !== false) {
+        // The same test set through the teacher: the report's teacher-vs-student table.
+        result.teacherReport = await step('evaluate-teacher', 'teacher-eval-report.json', EvalReportSchema, () => evaluateTeacher({ testPath, spec }, context), {
+          inputs: { teacher, testSet, spec: evalSpec, evaluator: evaluator.name, options: extra('evaluate') },
+        });
+      }
     }
 
     if (stages.demoCreator && result.trainedModel) {
@@ -181,43 +263,30 @@ export class Pipeline {
     result.costUsd = context.ledger.totalUsd;
     return result;
   }
-}
 
-/**
- * Runs one step unless the run folder already holds its finished artifact; records status, timing
- * and cost in the manifest either way.
- */
-export async function runStep<T>(
-  context: StageContext,
-  name: string,
-  artifact: string,
-  schema: z.ZodType<T>,
-  compute: () => Promise<T>,
-): Promise<T> {
-  throwIfAborted(context.signal);
-  const { store, events } = context;
-  if (store.isDone(name)) {
-    const saved = await store.readJson(artifact, schema);
-    if (saved !== undefined) {
-      events.emit({ type: 'stage-finish', stage: name, status: 'cached', durationMs: 0 });
-      return saved;
-    }
-  }
-  const started = Date.now();
-  events.emit({ type: 'stage-start', stage: name, resumed: store.stage(name) !== undefined });
-  await store.startStage(name);
-  try {
-    const value = await compute();
-    await store.writeJson(artifact, value);
-    await store.saveCost(context.ledger.snapshot());
-    await store.finishStage(name, artifact);
-    events.emit({ type: 'stage-finish', stage: name, status: 'done', durationMs: Date.now() - started });
-    return value;
-  } catch (error) {
-    await store.saveCost(context.ledger.snapshot());
-    await store.failStage(name, error);
-    events.emit({ type: 'stage-finish', stage: name, status: 'failed', durationMs: Date.now() - started, error: (error as Error).message });
-    throw error;
+  /**
+   * Training never starts silently on far fewer examples than asked: below `minExampleShare` of the
+   * target it stops with what happened and the two ways on (more budget, or accept the data).
+   */
+  private checkEnoughExamples(generated: { count: number; stoppedBy?: string }, target: number, splits: DatasetSplits, context: StageContext): void {
+    const spent = context.ledger.snapshot();
+    const maxCostUsd = context.ledger.maxCostUsd;
+    const share = this.options.minExampleShare ?? 0.5;
+    if (this.options.acceptFewerExamples || target === 0 || generated.count >= share * target) return;
+    const train = splits.counts.train;
+    const why =
+      generated.stoppedBy === 'budget'
+        ? 'generation stopped at the budget cap'
+        : generated.stoppedBy === 'exhausted'
+          ? 'the teacher stopped producing new examples'
+          : 'generation stopped early';
+    const message = `Only ${generated.count} of the ${target} requested examples were generated (${why}); training on ${train} examples would give a weak model, so it was not started.`;
+    const hint =
+      generated.stoppedBy === 'budget'
+        ? 'Raise --max-cost and rerun the same command: generation continues where it stopped and pays only for the new examples. Or pass --accept-fewer-examples to train on these.'
+        : 'Add varied examples to the prompt or lower --num-examples, then rerun the same command; or pass --accept-fewer-examples to train on these.';
+    if (generated.stoppedBy === 'budget') throw new BudgetExceededError({ spentUsd: spent.usd, maxCostUsd: maxCostUsd ?? spent.usd, message, hint });
+    throw new Prompt2ModelError({ name: 'InsufficientDataError', message, hint, exitCategory: 'configuration' });
   }
 }
 

@@ -46,12 +46,12 @@ export class RunStore {
       } catch {
         throw new ValidationError({
           subject: manifestPath,
-          issues: [{ path: '', message: 'not valid JSON' }],
-          hint: 'The run folder manifest is damaged; restore it or use a new --out folder.',
+          issues: [{ path: '', message: 'not valid JSON (damaged, perhaps by a full disk or an editor)' }],
+          hint: manifestRecoveryHint(manifestPath),
         });
       }
       const parsed = RunManifestSchema.safeParse(json);
-      if (!parsed.success) throw ValidationError.fromZod(manifestPath, parsed.error, 'Use a new --out folder for this run.');
+      if (!parsed.success) throw ValidationError.fromZod(manifestPath, parsed.error, manifestRecoveryHint(manifestPath));
       manifest = parsed.data;
     }
     const store = new RunStore(absolute, manifest);
@@ -87,18 +87,37 @@ export class RunStore {
     return this.manifest.stages[name]?.status === 'done';
   }
 
+  /** The record of every stage, by name. */
+  stages(): Record<string, StageRecord> {
+    return structuredClone(this.manifest.stages);
+  }
+
   async startStage(name: string): Promise<void> {
     this.manifest.stages[name] = { ...this.manifest.stages[name], status: 'running', startedAt: new Date().toISOString() };
     delete this.manifest.stages[name]!.error;
     await this.saveManifest();
   }
 
-  async finishStage(name: string, artifact?: string): Promise<void> {
+  /**
+   * Records a finished stage with what it was given (`inputsHash`, per-input hashes) and the
+   * fingerprints of what it wrote; `partial` marks one that stopped short (the reason), which the
+   * next run continues instead of reusing.
+   */
+  async finishStage(
+    name: string,
+    artifact?: string,
+    details: { inputsHash?: string; inputs?: Record<string, string>; outputs?: Record<string, string>; partial?: string } = {},
+  ): Promise<void> {
+    const { partial, ...recorded } = details;
+    const previous = { ...this.manifest.stages[name] };
+    delete previous.note;
     this.manifest.stages[name] = {
-      ...this.manifest.stages[name],
-      status: 'done',
+      ...previous,
+      ...recorded,
+      status: partial ? 'partial' : 'done',
       finishedAt: new Date().toISOString(),
       ...(artifact ? { artifact } : {}),
+      ...(partial ? { note: partial } : {}),
     };
     await this.saveManifest();
   }
@@ -166,6 +185,14 @@ export class RunStore {
       });
     return this.writes;
   }
+}
+
+function manifestRecoveryHint(manifestPath: string): string {
+  return (
+    `Move it aside and rerun the same command: mv "${manifestPath}" "${manifestPath}.damaged". The steps are redone, ` +
+    'generation resumes from its own progress log, and every teacher call already made is answered from the LLM cache ' +
+    '(the CLI keeps it in your user cache directory), so nothing is paid for twice.'
+  );
 }
 
 const SECRET_KEY = /(key|token|secret|password|authorization)/i;

@@ -146,6 +146,9 @@ export class RequestScheduler {
       let delayMs: number;
       try {
         const entry = await this.acquireStart(estimatedTokens, signal);
+        // Cancelled while waiting for its turn (a stage that has what it needs aborts the rest):
+        // never start the request, so no aborted call can reject unobserved.
+        if (signal.aborted) throw new AbortError(undefined, signal.reason);
         this.counters.started++;
         // One controller per attempt, aborted by the caller's signal or the attempt's timeout;
         // disposed after the attempt so nothing stays registered on the long-lived run signal.
@@ -351,6 +354,9 @@ export function linkSignals(
 }
 
 function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  // The losing promise's rejection is observed either way: an attempt aborted mid-flight (the SDK's
+  // APIUserAbortError) must never surface as an unhandled rejection.
+  promise.catch(() => undefined);
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

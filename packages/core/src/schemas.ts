@@ -167,7 +167,8 @@ export const EvalReportSchema = z.object({
 });
 export type EvalReport = z.infer<typeof EvalReportSchema>;
 
-export const StageStatusSchema = z.enum(['pending', 'running', 'done', 'failed']);
+/** `partial`: finished short of what was asked (a budget cap); the next run continues it. */
+export const StageStatusSchema = z.enum(['pending', 'running', 'done', 'partial', 'failed']);
 export type StageStatus = z.infer<typeof StageStatusSchema>;
 
 export const StageRecordSchema = z.object({
@@ -177,6 +178,14 @@ export const StageRecordSchema = z.object({
   /** Artifact file name inside the run folder. */
   artifact: z.string().optional(),
   error: z.string().optional(),
+  /** Hash of everything that shapes the step's output (inputs and options); a change redoes the step. */
+  inputsHash: z.string().optional(),
+  /** Hash of each input by name, to say which one changed. */
+  inputs: z.record(z.string(), z.string()).optional(),
+  /** Fingerprints of the files the step wrote, checked before its result is reused. */
+  outputs: z.record(z.string(), z.string()).optional(),
+  /** Why a `partial` step is unfinished. */
+  note: z.string().optional(),
 });
 export type StageRecord = z.infer<typeof StageRecordSchema>;
 

@@ -148,6 +148,8 @@ export interface Evaluator {
   readonly specificationVersion: 'v1';
   readonly name: string;
   evaluate(request: EvaluateRequest, context: StageContext): Promise<EvalReport>;
+  /** The teacher (`context.teacher`) over the same test set with the same metrics: the baseline. */
+  evaluateTeacher?(request: Omit<EvaluateRequest, 'model'>, context: StageContext): Promise<EvalReport>;
 }
 
 export interface Demo {

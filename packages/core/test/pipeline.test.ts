@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -88,7 +88,8 @@ describe('Pipeline', () => {
     expect(seen.every((s) => s.endsWith(':done'))).toBe(true);
 
     const again: string[] = [];
-    const rerun = await new Pipeline({ outDir, stages: stages(again).stages, numExamples: 70 }).run('Do the task.');
+    const rerun = await new Pipeline({ outDir, stages: stages(again).stages, numExamples: 70, training: { epochs: 1 }, maxCostUsd: 50 }).run('Do the task.');
+    // A budget cap cannot change a finished step's output: nothing is redone.
     expect(again).toEqual([]);
     expect(rerun.trainedModel?.reference).toBe('/models/x');
     expect(rerun.evalReport?.metrics).toEqual({ exact_match: 1 });
@@ -126,5 +127,40 @@ describe('Pipeline with an empty test split', () => {
     expect(result.evalReport).toBeUndefined();
     expect(calls).not.toContain('eval');
     expect(warnings.some((w) => w.includes('test split is empty'))).toBe(true);
+  });
+
+  it('redoes a step whose inputs changed, and the steps after it, saying what changed', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'p2m-pipeline-'));
+    dirs.push(outDir);
+    await new Pipeline({ outDir, stages: stages([]).stages, numExamples: 70, training: { epochs: 1 } }).run('Do the task.');
+
+    const calls: string[] = [];
+    const pipeline = new Pipeline({ outDir, stages: stages(calls).stages, numExamples: 70, training: { epochs: 2 } });
+    const logs: string[] = [];
+    pipeline.events.on((event) => event.type === 'log' && logs.push(event.message));
+    await pipeline.run('Do the task.');
+    // The fake trainer returns the same model, so evaluation's inputs are unchanged and it is kept.
+    expect(calls).toEqual(['train']);
+    expect(logs.some((line) => /^train: job changed since the last run; redoing it/.test(line))).toBe(true);
+
+    const changedPrompt: string[] = [];
+    const result = await new Pipeline({ outDir, stages: stages(changedPrompt).stages, numExamples: 70, training: { epochs: 2 } }).run('Do another task.');
+    expect(changedPrompt).toEqual(['parse', 'retrieve', 'generate:70', 'models', 'train', 'eval']);
+    expect(result.spec.instruction).toBe('Do another task.');
+  });
+
+  it('detects a dataset edited after its step finished and makes it again', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'p2m-pipeline-'));
+    dirs.push(outDir);
+    await new Pipeline({ outDir, stages: stages([]).stages, numExamples: 70, training: { epochs: 1 } }).run('Do the task.');
+    const text = await readFile(join(outDir, 'dataset.jsonl'), 'utf8');
+    await writeFile(join(outDir, 'dataset.jsonl'), text.split('\n').slice(0, 10).join('\n') + '\n');
+    const calls: string[] = [];
+    const pipeline = new Pipeline({ outDir, stages: stages(calls).stages, numExamples: 70, training: { epochs: 1 } });
+    const logs: string[] = [];
+    pipeline.events.on((event) => event.type === 'log' && logs.push(event.message));
+    await pipeline.run('Do the task.');
+    expect(logs.some((line) => line.includes('dataset.jsonl no longer matches what this step wrote'))).toBe(true);
+    expect(calls[0]).toBe('generate:70');
   });
 });

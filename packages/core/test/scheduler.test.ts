@@ -159,3 +159,34 @@ describe('RequestScheduler listeners', () => {
     await expect(pending).rejects.toSatisfy((e: unknown) => AbortError.isInstance(e));
   });
 });
+
+describe('RequestScheduler cancellation races', () => {
+  it('never starts a request cancelled while it waited for its turn, so no rejection goes unobserved', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const scheduler = new RequestScheduler({ maxConcurrency: 2 });
+      let started = 0;
+      const controller = new AbortController();
+      // The SDK rejects at once when its signal is already aborted (APIUserAbortError).
+      const task = async ({ signal }: { signal: AbortSignal }) => {
+        started++;
+        if (signal.aborted) throw new Error('Request was aborted.');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (signal.aborted) throw new Error('Request was aborted.');
+        return 1;
+      };
+      const calls = Array.from({ length: 6 }, () => scheduler.run(task, { signal: controller.signal }));
+      // Aborted in the same tick: every call is between its slot and its start.
+      controller.abort();
+      const results = await Promise.allSettled(calls);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(results.every((r) => r.status === 'rejected' && AbortError.isInstance(r.reason))).toBe(true);
+      expect(started).toBe(0);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});

@@ -114,7 +114,7 @@ describe('RunStore and runStep', () => {
   it('rejects a damaged manifest with a hint', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'manifest.json'), '{ not json');
-    await expect(RunStore.open(dir)).rejects.toSatisfy((e: unknown) => ValidationError.isInstance(e) && /--out/.test((e as ValidationError).hint ?? ''));
+    await expect(RunStore.open(dir)).rejects.toSatisfy((e: unknown) => ValidationError.isInstance(e) && /mv .*manifest\.json\.damaged/.test((e as ValidationError).hint ?? ''));
   });
 
   it('spending recorded by an earlier run counts against the cap after resume', async () => {

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import {
+  AbortError,
   APICallError,
   Prompt2ModelError,
   parseRetryAfter,
@@ -65,6 +66,37 @@ export class OpenAIChatLanguageModel implements LanguageModel {
     return this.provider_.baseURL;
   }
 
+  /** Part of the LLM cache key: answers of one server are never served for another. */
+  get endpoint(): string {
+    return this.provider_.baseURL;
+  }
+
+  /**
+   * One cheap request that proves the key and the base URL work before anything is spent: the
+   * models list (no tokens). A server without `/models` (404/405) gets a one-token chat request.
+   */
+  async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const secrets = [this.provider_.apiKey ?? process.env.OPENAI_API_KEY ?? ''];
+    const requestOptions = { ...(options.signal ? { signal: options.signal } : {}), timeout: 15_000 };
+    let listed: unknown;
+    try {
+      listed = await this.getClient().get('/models', requestOptions);
+    } catch (error) {
+      if (error instanceof OpenAI.APIError && (error.status === 404 || error.status === 405)) {
+        await this.getClient()
+          .chat.completions.create({ model: this.modelId, messages: [{ role: 'user', content: 'ping' }], [this.maxTokensParameter]: 1 }, requestOptions)
+          .catch((inner: unknown) => {
+            throw toAPICallError(inner, this.provider_.baseURL, secrets);
+          });
+        return;
+      }
+      throw toAPICallError(error, this.provider_.baseURL, secrets);
+    }
+    if (!listed || typeof listed !== 'object' || !Array.isArray((listed as { data?: unknown }).data)) {
+      throw notOpenAIAnswer(`${this.provider_.baseURL}/models`, listed);
+    }
+  }
+
   private getClient(): OpenAI {
     if (this.client) return this.client;
     const apiKey = this.provider_.apiKey ?? process.env.OPENAI_API_KEY;
@@ -73,6 +105,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
       throw new Prompt2ModelError({
         message: 'No OpenAI API key: OPENAI_API_KEY is not set.',
         hint: 'export OPENAI_API_KEY=... , or point OPENAI_BASE_URL (--base-url) at an OpenAI-compatible server.',
+        exitCategory: 'configuration',
       });
     }
     this.client = new OpenAI({
@@ -138,8 +171,8 @@ export class OpenAIChatLanguageModel implements LanguageModel {
       },
       request.abortSignal ? { signal: request.abortSignal } : undefined,
     );
-    if (!completion || !Array.isArray(completion.choices)) {
-      throw new APICallError({ message: 'The server answered without choices.', url: this.provider_.baseURL, isRetryable: true });
+    if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
+      throw notOpenAIAnswer(this.provider_.baseURL, completion);
     }
     return {
       choices: completion.choices.map((choice) => ({
@@ -181,11 +214,9 @@ function isUnsupportedResponseFormat(error: unknown): boolean {
 /** Maps the SDK's errors to core's APICallError, keeping status, retryability and Retry-After. */
 export function toAPICallError(error: unknown, url: string, secrets: string[] = []): unknown {
   if (APICallError.isInstance(error) || Prompt2ModelError.isInstance(error)) return error;
-  if (error instanceof OpenAI.APIUserAbortError) return error;
-  if (error instanceof OpenAI.APIConnectionError) {
-    // Connection failures and timeouts: nothing reached the model, so retrying is safe.
-    return new APICallError({ message: `Could not reach ${url}: ${error.message}`, url, isRetryable: true, cause: error });
-  }
+  // Our own cancellation (Ctrl-C, or a stage that has what it needs): not an API failure.
+  if (error instanceof OpenAI.APIUserAbortError) return new AbortError(undefined, error);
+  if (error instanceof OpenAI.APIConnectionError) return connectionError(error, url);
   if (error instanceof OpenAI.APIError) {
     const headers = error.headers as unknown as { get(name: string): string | null } | undefined;
     return new APICallError({
@@ -202,6 +233,68 @@ export function toAPICallError(error: unknown, url: string, secrets: string[] = 
     return new APICallError({ message: `Malformed response from ${url}: ${error.message}`, url, isRetryable: true, cause: error });
   }
   return error;
+}
+
+/** Error codes of a connection that can never succeed as configured: retrying only wastes a minute. */
+const PERMANENT_CONNECTION_CODES: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused (nothing listens there)',
+  ENOTFOUND: 'the host name does not resolve (DNS lookup failed)',
+  EAI_AGAIN: 'the host name could not be resolved (DNS lookup failed)',
+  EAI_NONAME: 'the host name does not resolve (DNS lookup failed)',
+  ERR_INVALID_URL: 'the URL is not valid',
+  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate cannot be verified',
+};
+
+/** The `code` of the first error in a cause chain that has one (undici nests it: TypeError → cause). */
+export function errorCode(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 6; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * A connection failure. Refused connections, unknown hosts and bad certificates fail at once with
+ * a sentence that names the URL and the fix; resets and timeouts stay retryable (nothing reached
+ * the model, so another try is safe).
+ */
+function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, url: string): APICallError {
+  const code = errorCode(error);
+  const permanent = code ? PERMANENT_CONNECTION_CODES[code] : undefined;
+  if (permanent) {
+    return new APICallError({
+      message: `Could not connect to ${url}: ${permanent} (${code}).`,
+      url,
+      isRetryable: false,
+      cause: error,
+      hint: 'Check --base-url / OPENAI_BASE_URL (is the server running, is the host name right?). For OpenAI itself, unset OPENAI_BASE_URL.',
+    });
+  }
+  const timedOut = error instanceof OpenAI.APIConnectionTimeoutError;
+  return new APICallError({
+    message: `Could not reach ${url}: ${timedOut ? 'the request timed out' : error.message}${code ? ` (${code})` : ''}`,
+    url,
+    isRetryable: true,
+    cause: error,
+  });
+}
+
+/** An answer that is not a chat completion: an HTML page, plain text, or JSON of another API. */
+function notOpenAIAnswer(url: string, body: unknown): APICallError {
+  const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
+  const looksHtml = /^\s*<(!doctype|html|head|body)/i.test(text);
+  const what = looksHtml ? 'an HTML page' : typeof body === 'string' ? 'plain text' : 'JSON without "choices"';
+  return new APICallError({
+    message: `${url} answered with ${what}, not an OpenAI chat completion: the base URL is probably wrong.`,
+    url,
+    isRetryable: false,
+    responseBody: text.slice(0, 500),
+    hint: 'Point --base-url / OPENAI_BASE_URL at the OpenAI-compatible API root, which usually ends in /v1 (e.g. http://localhost:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama).',
+  });
 }
 
 function scrub(text: string, secrets: string[]): string {

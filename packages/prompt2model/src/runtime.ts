@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   AbortError,
+  APICallError,
   BudgetExceededError,
   ProgressEmitter,
   Prompt2ModelError,
@@ -163,6 +164,8 @@ function exitCodeFor(error: unknown, aborted: boolean): number {
   if (aborted || AbortError.isInstance(error)) return EXIT.cancelled;
   if (BudgetExceededError.isInstance(error)) return EXIT.budget;
   if (ValidationError.isInstance(error) || error instanceof CliUsageError) return EXIT.usage;
+  if (APICallError.isInstance(error) && error.isConfigurationError) return EXIT.usage;
+  if (Prompt2ModelError.isInstance(error) && error.exitCategory === 'configuration') return EXIT.usage;
   return EXIT.failure;
 }
 

@@ -39,6 +39,16 @@ export class APICallError extends Prompt2ModelError {
       options.responseBody === undefined ? undefined : redactSecrets(options.responseBody).slice(0, 2000);
   }
 
+  /**
+   * Whether the failure is the caller's setup rather than the service: a wrong key (401/403), a
+   * wrong model or URL (404), or an endpoint that cannot be reached as configured (refused
+   * connection, unknown host, not an OpenAI-compatible answer). The CLI exits 2 for these.
+   */
+  get isConfigurationError(): boolean {
+    if (this.isRetryable) return false;
+    return this.statusCode === undefined || this.statusCode === 401 || this.statusCode === 403 || this.statusCode === 404;
+  }
+
   static override isInstance(error: unknown): error is APICallError {
     return Prompt2ModelError.hasMarker(error, marker);
   }
@@ -53,7 +63,7 @@ export function isRetryableStatus(status: number | undefined): boolean {
 function hintForStatus(status: number | undefined): string | undefined {
   switch (status) {
     case 401:
-      return 'Check the API key (OPENAI_API_KEY or --api-key) for this endpoint.';
+      return 'Check the API key in OPENAI_API_KEY for this endpoint (and that --base-url / OPENAI_BASE_URL points at the server the key belongs to).';
     case 403:
       return 'The key is valid but lacks access to this model or resource.';
     case 404:

@@ -9,11 +9,13 @@ export class BudgetExceededError extends Prompt2ModelError {
   readonly spentUsd: number;
   readonly maxCostUsd: number;
 
-  constructor(options: { spentUsd: number; maxCostUsd: number }) {
+  constructor(options: { spentUsd: number; maxCostUsd: number; message?: string; hint?: string }) {
     super({
       name: 'BudgetExceededError',
-      message: `Budget cap reached: spent $${options.spentUsd.toFixed(4)} of the $${options.maxCostUsd.toFixed(4)} allowed; no new paid calls are made.`,
-      hint: 'Raise --max-cost and rerun the same command with the same --out: finished work is kept and not paid for again.',
+      message:
+        options.message ??
+        `Budget cap reached: spent $${options.spentUsd.toFixed(4)} of the $${options.maxCostUsd.toFixed(4)} allowed; no new paid calls are made.`,
+      hint: options.hint ?? 'Raise --max-cost and rerun the same command with the same --out: finished work is kept and not paid for again.',
     });
     this.spentUsd = options.spentUsd;
     this.maxCostUsd = options.maxCostUsd;
