@@ -19,3 +19,4 @@ export { sleep } from './util/sleep.js';
 export * from './training-prompt.js';
 export * from './model-folder.js';
 export { fnv1a32, seededRandom } from './util/random.js';
+export { cooperativeTicker } from './util/cooperative.js';

@@ -132,38 +132,57 @@ function statsOf(executor: Executor): ExecutionStats | undefined {
  * and scores it with the metrics its task type calls for.
  */
 export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
+  const run = async (executor: Executor, request: Omit<EvaluateRequest, 'model'>, context: StageContext, stage: string): Promise<EvalReport> => {
+    const testPath = isAbsolute(request.testPath) ? request.testPath : context.store.path(request.testPath);
+    const examples = await readTestSet(testPath, options.maxExamples);
+    const automatic = options.metrics === undefined;
+    const chosen = automatic ? chooseMetrics(request.spec.taskType) : parseMetricNames(options.metrics!);
+    // Exact-format tasks (a label, an extracted span) are judged by exact match whatever else is asked.
+    const exactFormat = request.spec.taskType === 'classification' || request.spec.taskType === 'extraction';
+    const metrics: MetricName[] = exactFormat && !chosen.includes('exact_match') ? ['exact_match', ...chosen] : [...chosen];
+    const metricOptions: ComputeMetricsOptions = {
+      ...options.metricOptions,
+      // BERTScore picked by default must not sink the evaluation when its encoder is not here:
+      // one short line, once per run, not a warning per stage.
+      ...(automatic && !options.metricOptions?.onBertScoreUnavailable
+        ? {
+            onBertScoreUnavailable: () => {
+              if (bertScoreNoted.has(context)) return;
+              bertScoreNoted.add(context);
+              context.events.log('info', 'BERTScore left out: no local encoder (pass --metrics with a bertscore model to include it).', stage);
+            },
+          }
+        : {}),
+    };
+    try {
+      const predictions = await executor.execute(
+        examples.map((example) => example.input),
+        context,
+      );
+      const stats = statsOf(executor);
+      return await scorePredictions(examples, predictions, executor.modelId, {
+        metrics,
+        metricOptions,
+        ...(request.spec.taskType ? { taskType: request.spec.taskType } : {}),
+        ...(options.perExample !== undefined ? { perExample: options.perExample } : {}),
+        ...(stats ? { stats } : {}),
+      });
+    } finally {
+      await (executor as { dispose?: () => Promise<void> }).dispose?.();
+    }
+  };
   return {
     specificationVersion: 'v1',
     name: 'default-evaluator',
-    async evaluate(request: EvaluateRequest, context: StageContext): Promise<EvalReport> {
-      const testPath = isAbsolute(request.testPath) ? request.testPath : context.store.path(request.testPath);
-      const examples = await readTestSet(testPath, options.maxExamples);
+    evaluate(request: EvaluateRequest, context: StageContext): Promise<EvalReport> {
       const executor = options.executorFor?.(request.model, request.spec) ?? defaultExecutorFor(request.model, request.spec, options);
-      const automatic = options.metrics === undefined;
-      const metrics = automatic ? chooseMetrics(request.spec.taskType) : parseMetricNames(options.metrics!);
-      const metricOptions: ComputeMetricsOptions = {
-        ...options.metricOptions,
-        // BERTScore picked by default must not sink the evaluation when its encoder is not here.
-        ...(automatic && !options.metricOptions?.onBertScoreUnavailable
-          ? { onBertScoreUnavailable: (error) => context.events.log('warn', `BERTScore skipped: ${error.message} ${error.hint ?? ''}`.trim(), 'evaluate') }
-          : {}),
-      };
-      try {
-        const predictions = await executor.execute(
-          examples.map((example) => example.input),
-          context,
-        );
-        const stats = statsOf(executor);
-        return await scorePredictions(examples, predictions, executor.modelId, {
-          metrics,
-          metricOptions,
-          ...(request.spec.taskType ? { taskType: request.spec.taskType } : {}),
-          ...(options.perExample !== undefined ? { perExample: options.perExample } : {}),
-          ...(stats ? { stats } : {}),
-        });
-      } finally {
-        await (executor as { dispose?: () => Promise<void> }).dispose?.();
-      }
+      return run(executor, request, context, 'evaluate');
+    },
+    evaluateTeacher(request: Omit<EvaluateRequest, 'model'>, context: StageContext): Promise<EvalReport> {
+      // The run's teacher (scheduler, cache, ledger) with the task instruction as its system message.
+      return run(new LanguageModelExecutor({ instruction: request.spec.instruction }), request, context, 'evaluate-teacher');
     },
   };
 }
+
+const bertScoreNoted = new WeakSet<StageContext>();

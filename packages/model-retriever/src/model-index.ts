@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import {
   ModelArchitectureSchema,
+  cooperativeTicker,
+  throwIfAborted,
   Prompt2ModelError,
   ValidationError,
   readJsonl,
@@ -64,6 +66,8 @@ export interface BuildModelIndexOptions extends Bm25Options {
   onProgress?: (done: number) => void;
   /** Where the cards came from (a file, a Hub URL): kept in the persisted index. */
   source?: string;
+  /** Stops indexing (AbortError) when aborted: building from 10,000+ cards takes seconds. */
+  signal?: AbortSignal;
 }
 
 export interface ModelSearchOptions {
@@ -169,8 +173,10 @@ export class ModelIndex {
     const entries: IndexedModel[] = [];
     const seen = new Set<string>();
     let position = 0;
+    const tick = cooperativeTicker(options.signal);
     for await (const raw of cards) {
       position++;
+      await tick();
       const parsed = ModelCardRecordSchema.safeParse(raw);
       if (!parsed.success) throw ValidationError.fromZod(`model card #${position}`, parsed.error);
       const record = parsed.data;
@@ -217,7 +223,10 @@ export class ModelIndex {
 
   /** A saved index (`.json`) or a JSON Lines snapshot (`.jsonl`, indexed on the fly). */
   static async open(path: string, options: BuildModelIndexOptions = {}): Promise<ModelIndex> {
-    return /\.(jsonl|ndjson)$/i.test(path) ? ModelIndex.fromJsonl(path, options) : ModelIndex.load(path);
+    if (/\.(jsonl|ndjson)$/i.test(path)) return ModelIndex.fromJsonl(path, options);
+    const index = await ModelIndex.load(path);
+    throwIfAborted(options.signal);
+    return index;
   }
 
   static fromJSON(value: unknown, subject = 'model index'): ModelIndex {

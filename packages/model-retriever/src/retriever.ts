@@ -54,7 +54,7 @@ export function createModelRetriever(config: ModelRetrieverConfig = {}): Default
       const source = config.index;
       if (source instanceof ModelIndex) return source;
       if (typeof source === 'function') return source();
-      if (typeof source === 'string') return ModelIndex.open(source);
+      if (typeof source === 'string') return ModelIndex.open(source, context ? { signal: context.signal } : {});
       return buildIndexFromHub({
         ...config.hub,
         ...(context ? { events: context.events, signal: context.signal } : {}),

@@ -27,5 +27,5 @@ export {
   type TranslateRequest,
   type TranslateResult,
 } from './translation.js';
-export { checkExamples, checkPromptBudget, checkPromptText, garbledReason, promptTokenBudget } from './prompt-checks.js';
+export { checkExamples, checkPromptBudget, checkPromptText, garbledReason, MAX_PROMPT_CHARS, promptTokenBudget } from './prompt-checks.js';
 export { buildSpec, type PromptParseResult, type SpecOptions, type TranslationOutcome } from './spec-builder.js';

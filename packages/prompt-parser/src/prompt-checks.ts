@@ -1,4 +1,11 @@
-import { estimateTokens, ValidationError, type Demonstration, type LanguageModelClient } from '@prompt2model/core';
+import { contextWindowOf, estimateTokens, ValidationError, type Demonstration, type LanguageModelClient } from '@prompt2model/core';
+
+/**
+ * Largest prompt read at all, in characters (about 25,000 tokens): an instruction and a few examples
+ * fit many times over, while a pasted dataset (megabytes, thousands of demonstrations) would make
+ * every teacher request huge. Larger example sets belong in a dataset file.
+ */
+export const MAX_PROMPT_CHARS = 100_000;
 
 const PROMPT_HINT =
   'Write the task instruction, then a few examples, e.g.\n  Translate English to French.\n  Input: cat\n  Output: chat';
@@ -7,9 +14,16 @@ const PROMPT_HINT =
  * Rejects prompts no parser should try: empty text, binary data, text decoded with the wrong
  * encoding. Returns the prompt with a byte-order mark and Windows line endings removed.
  */
-export function checkPromptText(prompt: string): string {
+export function checkPromptText(prompt: string, maxChars: number = MAX_PROMPT_CHARS): string {
   if (typeof prompt !== 'string') {
     throw new ValidationError({ subject: 'prompt', issues: [{ path: '', message: `expected text, got ${typeof prompt}` }], hint: PROMPT_HINT });
+  }
+  if (prompt.length > maxChars) {
+    throw new ValidationError({
+      subject: 'prompt',
+      issues: [{ path: '', message: `${prompt.length.toLocaleString('en-US')} characters, over the limit of ${maxChars.toLocaleString('en-US')}` }],
+      hint: 'A prompt is an instruction and 3 to 10 representative examples. Shorten it, and pass a large example set as data instead (it is not a prompt).',
+    });
   }
   const text = prompt.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   if (text.trim() === '') {
@@ -65,11 +79,12 @@ export function garbledReason(text: string): { message: string; hint: string } |
 
 /**
  * Token budget for a prompt: the explicit `maxPromptTokens`, else half of the teacher's context
- * window (the other half is for what the teacher writes back), else no limit.
+ * window (its own, or the known one for its model id; the other half is for what the teacher
+ * writes back), else only the character limit.
  */
 export function promptTokenBudget(teacher: Pick<LanguageModelClient, 'model'> | undefined, maxPromptTokens?: number): number | undefined {
   if (maxPromptTokens !== undefined) return maxPromptTokens;
-  const window = teacher?.model.contextWindow;
+  const window = teacher ? contextWindowOf(teacher.model) : undefined;
   return window === undefined ? undefined : Math.floor(window / 2);
 }
 

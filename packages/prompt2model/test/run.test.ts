@@ -79,6 +79,6 @@ describe('prompt2model run', () => {
     expect(noBase.stderr).toContain('--base-model');
     const noPrompt = await run(['run', '--prompt', join(dir, 'missing.txt'), '--out', join(dir, 'y')]);
     expect(noPrompt.code).toBe(2);
-    expect(noPrompt.stderr).toMatch(/Cannot read the prompt file .*ENOENT/);
+    expect(noPrompt.stderr).toMatch(/Cannot read the prompt file .*: it does not exist\./);
   });
 });

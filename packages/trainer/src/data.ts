@@ -9,6 +9,8 @@ export interface DataFormatRules {
   /** `text`: the worker textualises rows itself; `chat`: rows are uploaded as chat messages. */
   format: 'text' | 'chat';
   minTrainExamples: number;
+  /** Fewest rows a validation file may have when one is sent (OpenAI rejects a file under 10). */
+  minValidationExamples?: number;
   /** Largest allowed example, in (estimated) tokens; longer rows are an error, not truncated. */
   maxExampleTokens?: number;
   /** Largest allowed upload, in bytes (after conversion to the backend's format). */
@@ -54,6 +56,12 @@ export async function validateTrainingData(job: TrainingJobSpec, rules: DataForm
   const validation = job.data.validation ? await summarizeSplit(job.data.validation, 'validation', job, rules, issues, warnings) : undefined;
   if (train && train.count < rules.minTrainExamples) {
     issues.push({ path: job.data.train, message: `${train.count} training examples; ${rules.name} needs at least ${rules.minTrainExamples}` });
+  }
+  if (validation && validation.count > 0 && rules.minValidationExamples !== undefined && validation.count < rules.minValidationExamples) {
+    issues.push({
+      path: job.data.validation!,
+      message: `${validation.count} validation examples; ${rules.name} needs at least ${rules.minValidationExamples} in the validation file too`,
+    });
   }
   if (issues.length > 0 || !train) {
     throw new ValidationError({

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { PipelineResult } from '@prompt2model/core';
+import { writeJsonAtomic, type LanguageModel, type PipelineResult } from '@prompt2model/core';
+import type { TrainingBackend } from '@prompt2model/trainer';
 import { createPipeline } from '../create-pipeline.js';
-import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
+import { CliUsageError, parseNumber, parseSize, type CliRuntime, type GlobalOptions } from '../runtime.js';
 import { addTrainingOptions, createBackend, trainingSettings, workerCommandFrom, type TrainingFlags } from './train.js';
 
 interface RunOptions extends TrainingFlags {
@@ -18,6 +20,10 @@ interface RunOptions extends TrainingFlags {
   evaluate: boolean;
   metrics?: string;
   maxEvalExamples?: number;
+  estimateOnly: boolean;
+  acceptFewerExamples: boolean;
+  preflight: boolean;
+  report: boolean;
 }
 
 /**
@@ -39,7 +45,11 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--no-train', 'stop after data generation and model retrieval')
     .option('--no-evaluate', 'skip evaluation of the trained model')
     .option('--metrics <list>', 'evaluation metrics, e.g. em,chrf++ (default: chosen from the task type)')
-    .addOption(new Option('--max-eval-examples <n>', 'evaluate on the first N test examples only').argParser(parseNumber('--max-eval-examples', { integer: true, min: 1 })));
+    .addOption(new Option('--max-eval-examples <n>', 'evaluate on the first N test examples only').argParser(parseNumber('--max-eval-examples', { integer: true, min: 1 })))
+    .option('--estimate-only', "print the whole run's expected teacher tokens, cost and training cost/time, then stop (no paid call)", false)
+    .option('--accept-fewer-examples', 'train even when generation stopped far short of --num-examples (by default training stops below half)', false)
+    .option('--no-preflight', 'skip the checks of teacher, training backend, model index and run folder before the first paid call')
+    .option('--no-report', 'do not write report.md / report.json / report.html into the run folder');
   addTrainingOptions(command).action(
     runtime.action(async (_options: RunOptions, cmd: Command) => {
       const options = runtime.options<RunOptions>(cmd);
@@ -50,36 +60,80 @@ export function register(program: Command, runtime: CliRuntime): void {
         throw new CliUsageError('--backend openai needs --base-model (an OpenAI model that supports fine-tuning)', 'e.g. --base-model gpt-4o-mini-2024-07-18');
       }
       const prompt = await readPrompt(options.prompt);
+      const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
+      const { defaultLLMCacheDir, LanguageModelClient } = await import('@prompt2model/core');
+      const teacher = runtime.teacherModel(options);
+      // Bounded input first: a prompt too large for the teacher fails here, in milliseconds.
+      const promptText = checkPromptText(prompt);
+      checkPromptBudget(promptText, promptTokenBudget(new LanguageModelClient({ model: teacher })), teacher.modelId);
       const maxSizeBytes = options.maxSize === 'none' ? null : parseSize(options.maxSize);
+      const trainerBackend = createBackend(options, runtime);
+      const modelRetrieverOptions = {
+        ...(options.index ? { index: options.index } : {}),
+        hyde: options.hyde ? ('auto' as const) : false,
+        maxSizeBytes,
+        trainingMethod: options.method,
+        ...(options.gpuMemory ? { gpuMemoryBytes: parseSize(options.gpuMemory) } : {}),
+      };
+      const evaluatorOptions = {
+        ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...(options.maxEvalExamples ? { maxExamples: options.maxEvalExamples } : {}),
+      };
+      const training = {
+        method: options.method,
+        evalEachEpoch: options.eval,
+        ...trainingSettings(options),
+        ...(options.baseModel ? { baseModel: options.baseModel } : {}),
+      };
+      const retrieveModels = !(options.baseModel || options.backend === 'openai');
+
+      const { estimateRun, formatRunEstimate } = await import('../run/estimate.js');
+      const split = new DeterministicPromptParser().split(promptText);
+      const estimate = estimateRun({
+        spec: { instruction: split?.instruction ?? promptText, examples: split?.examples ?? [], language: 'und' },
+        parsedWithoutTeacher: split !== undefined,
+        prompt: promptText,
+        teacher: teacher.modelId,
+        numExamples: options.numExamples,
+        hyde: options.hyde && retrieveModels,
+        train: options.train,
+        evaluate: options.evaluate,
+        ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
+        generator: { maxChoicesPerRequest: teacher.maxChoicesPerRequest ?? 1 },
+        backend: trainerBackend,
+        job: (await import('@prompt2model/core')).TrainingJobSpecSchema.parse({ ...training, baseModel: options.baseModel ?? 'base-model', data: { train: 'train.jsonl' } }),
+      });
+      if (options.estimateOnly) {
+        runtime.print(options, estimate, () => formatRunEstimate(estimate));
+        return;
+      }
+      if (!estimate.withinBudget) {
+        runtime.io.stderr(`warning: the estimate ($${estimate.totalUsd.toFixed(4)}) is over --max-cost ($${options.maxCost!.toFixed(4)}); the run stops at the cap (resume later with a higher --max-cost).\n`);
+      }
+      if (options.preflight) {
+        const { runPreflight } = await import('../run/preflight.js');
+        await runPreflight(await preflightChecks(options, runtime, teacher, trainerBackend), runtime.signal);
+      }
+
       const pipeline = createPipeline({
         outDir: options.out,
-        teacher: runtime.teacherModel(options),
+        teacher,
         events: runtime.progressEvents(options),
         signal: runtime.signal,
         scheduler: runtime.schedulerOptions(options),
+        // One LLM cache in the user's cache directory: a new --out or a lost manifest pays nothing twice.
+        cacheDir: defaultLLMCacheDir(runtime.io.env),
         ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
         numExamples: options.numExamples,
         topKModels: options.topK,
+        acceptFewerExamples: options.acceptFewerExamples,
         config: { command: 'run', prompt: options.prompt, teacher: options.teacher, numExamples: options.numExamples, backend: options.backend },
-        training: {
-          method: options.method,
-          evalEachEpoch: options.eval,
-          ...trainingSettings(options),
-          ...(options.baseModel ? { baseModel: options.baseModel } : {}),
-        },
-        trainerBackend: createBackend(options, runtime),
+        training,
+        trainerBackend,
+        stepInputs: { 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend } },
         stageOptions: {
-          modelRetriever: {
-            ...(options.index ? { index: options.index } : {}),
-            hyde: options.hyde ? 'auto' : false,
-            maxSizeBytes,
-            trainingMethod: options.method,
-            ...(options.gpuMemory ? { gpuMemoryBytes: parseSize(options.gpuMemory) } : {}),
-          },
-          evaluator: {
-            ...(options.metrics ? { metrics: options.metrics } : {}),
-            ...(options.maxEvalExamples ? { maxExamples: options.maxEvalExamples } : {}),
-          },
+          modelRetriever: modelRetrieverOptions,
+          evaluator: evaluatorOptions,
           predict: {
             ...(options.python ? { python: options.python } : {}),
             ...(runtime.io.env.P2M_PREDICT_COMMAND ? { workerCommand: workerCommandFrom(runtime.io.env.P2M_PREDICT_COMMAND, 'P2M_PREDICT_COMMAND') } : {}),
@@ -89,13 +143,33 @@ export function register(program: Command, runtime: CliRuntime): void {
         },
         stages: {
           // A base model given by hand (always so for managed fine-tuning) needs no retrieval.
-          ...(options.baseModel || options.backend === 'openai' ? { modelRetriever: null } : {}),
+          ...(retrieveModels ? {} : { modelRetriever: null }),
           ...(options.train ? {} : { trainer: null }),
           ...(options.evaluate ? {} : { evaluator: null }),
         },
       });
-      const result = await pipeline.run(prompt);
-      runtime.print(options, summarize(result), () => describe(result));
+      const { RunRecorder } = await import('../run/recorder.js');
+      const { ESTIMATE_FILE } = await import('../run/report.js');
+      const recorder = await RunRecorder.open(options.out);
+      const detach = recorder.attach(pipeline.events);
+      await writeJsonAtomic(join(options.out, ESTIMATE_FILE), estimate);
+      let result: PipelineResult;
+      try {
+        result = await pipeline.run(prompt);
+      } finally {
+        detach();
+        await recorder.save().catch(() => undefined);
+      }
+      let reportPaths: { json: string; markdown: string; html: string } | undefined;
+      if (options.report) {
+        const { buildRunReport, writeRunReport } = await import('../run/report.js');
+        const notes = options.metrics || !result.evalReport || result.evalReport.metrics.bertscore !== undefined || result.spec.taskType !== 'generation'
+          ? []
+          : ['BERTScore left out: no local encoder (pass --metrics with bertscore and an encoder to include it).'];
+        const report = await buildRunReport(result.outDir, { ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}), baseModelGiven: Boolean(options.baseModel), notes });
+        reportPaths = await writeRunReport(result.outDir, report);
+      }
+      runtime.print(options, { ...summarize(result), ...(reportPaths ? { report: reportPaths } : {}) }, () => describe(result, reportPaths));
     }),
   );
 }
@@ -104,8 +178,41 @@ async function readPrompt(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    throw new CliUsageError(`Cannot read the prompt file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'Pass --prompt with the path of a text file holding the instruction and examples.');
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    throw new CliUsageError(`Cannot read the prompt file ${path}: ${why}.`, 'Pass --prompt with the path of a text file holding the instruction and examples.');
   }
+}
+
+/** What `run` checks before its first paid call: every later stage's needs. */
+async function preflightChecks(options: RunOptions & GlobalOptions, runtime: CliRuntime, teacher: LanguageModel, backend: TrainingBackend) {
+  const preflight = await import('../run/preflight.js');
+  const { PYTHON_INSTALL_HINT } = await import('@prompt2model/trainer');
+  const checks = [preflight.outputFolderCheck(options.out!), preflight.teacherCheck(teacher)];
+  if (options.index && !(options.baseModel || options.backend === 'openai')) checks.push(preflight.readableFileCheck('model index', options.index, '--index'));
+  if (options.train) {
+    if (options.backend === 'local') {
+      const command = runtime.io.env.P2M_WORKER_COMMAND;
+      checks.push(
+        preflight.localTrainingCheck({
+          ...(options.python ?? runtime.io.env.P2M_PYTHON ? { python: options.python ?? runtime.io.env.P2M_PYTHON } : {}),
+          ...(command ? { workerCommand: workerCommandFrom(command, 'P2M_WORKER_COMMAND') } : {}),
+          installHint: PYTHON_INSTALL_HINT,
+        }),
+      );
+    }
+    if (options.backend === 'openai') checks.push(preflight.openAITrainingCheck(runtime.io.env.OPENAI_API_KEY));
+    checks.push(
+      preflight.dataRulesCheck({
+        backend: backend.dataRules.name,
+        numExamples: options.numExamples,
+        split: {},
+        minTrainExamples: backend.dataRules.minTrainExamples,
+        ...(backend.dataRules.minValidationExamples !== undefined ? { minValidationExamples: backend.dataRules.minValidationExamples } : {}),
+      }),
+    );
+  }
+  return checks;
 }
 
 function summarize(result: PipelineResult) {
@@ -113,7 +220,7 @@ function summarize(result: PipelineResult) {
   return rest;
 }
 
-function describe(result: PipelineResult): string {
+function describe(result: PipelineResult, report?: { html: string }): string {
   const lines = [`Run folder: ${result.outDir}`, `Task: ${result.spec.instruction.slice(0, 120)}${result.spec.instruction.length > 120 ? '…' : ''}`];
   if (result.generatedCount !== undefined) lines.push(`Generated examples: ${result.generatedCount}`);
   if (result.splits) lines.push(`Splits: ${result.splits.counts.train} train, ${result.splits.counts.validation} validation, ${result.splits.counts.test} test`);
@@ -125,6 +232,13 @@ function describe(result: PipelineResult): string {
       .join(', ');
     lines.push(`Evaluation on ${result.evalReport.count} test examples: ${metrics}`);
   }
+  if (result.teacherReport) {
+    const metrics = Object.entries(result.teacherReport.metrics)
+      .map(([name, value]) => `${name} ${value.toFixed(4)}`)
+      .join(', ');
+    lines.push(`Teacher on the same test set: ${metrics}`);
+  }
+  if (report) lines.push(`Report: ${report.html} (also report.md, report.json)`);
   lines.push(`Cost: $${result.costUsd.toFixed(4)}`);
   return lines.join('\n');
 }

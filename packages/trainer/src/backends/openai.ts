@@ -39,6 +39,7 @@ export const OPENAI_DATA_RULES: DataFormatRules = {
   name: 'OpenAI fine-tuning',
   format: 'chat',
   minTrainExamples: 10,
+  minValidationExamples: 10,
   maxExampleTokens: 65_536,
   maxFileBytes: 512 * 1024 * 1024,
 };

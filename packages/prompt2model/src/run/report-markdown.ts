@@ -1,0 +1,83 @@
+import type { RunReport } from './report.js';
+
+export function formatMetric(name: string, value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '–';
+  return name.startsWith('chrf') ? value.toFixed(2) : value.toFixed(4);
+}
+
+export function usd(value: number | undefined, digits = 4): string {
+  return value === undefined ? '–' : `$${value.toFixed(digits)}`;
+}
+
+/** Rows of the teacher-vs-student table: [label, teacher, student]. */
+export function comparisonRows(report: RunReport): Array<[string, string, string]> {
+  const evaluation = report.evaluation;
+  if (!evaluation) return [];
+  const { student, teacher } = evaluation;
+  const names = [...new Set([...Object.keys(student.metrics), ...Object.keys(teacher?.metrics ?? {})])];
+  return [
+    ...names.map((name): [string, string, string] => [name, formatMetric(name, teacher?.metrics[name]), formatMetric(name, student.metrics[name])]),
+    ['latency per example (ms)', teacher?.latencyMsPerExample?.toFixed(1) ?? '–', student.latencyMsPerExample?.toFixed(1) ?? '–'],
+    ['$ per 1,000 calls', usd(teacher?.costPer1000Usd), usd(student.costPer1000Usd ?? 0)],
+    ['test examples', String(teacher?.count ?? '–'), String(student.count)],
+  ];
+}
+
+/** Label and value of the fields other stages add (label-noise estimate, retrieved sources, ...). */
+export function extraFields(extra: Record<string, unknown>): Array<[string, string]> {
+  return Object.entries(extra)
+    .filter(([, value]) => value !== undefined && value !== null)
+    .map(([key, value]) => [key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase(), typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : typeof value === 'string' ? value : JSON.stringify(value)]);
+}
+
+const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** report.md: the same content as the HTML page, as Markdown tables. */
+export function renderReportMarkdown(report: RunReport): string {
+  const lines: string[] = [`# prompt2model run report`, '', `Task: ${report.task.instruction}`, ''];
+  lines.push(`Language \`${report.task.language}\`${report.task.taskType ? `, task type ${report.task.taskType}` : ''}${report.task.labels ? ` (labels: ${report.task.labels.join(', ')})` : ''}, ${report.task.demonstrations} demonstrations in the prompt.`, '');
+  const data = report.data;
+  if (data) {
+    lines.push('## Data', '');
+    if (data.generated !== undefined) lines.push(`- Generated: ${data.generated}${data.requested !== undefined ? ` of ${data.requested} requested` : ''}${data.stoppedBy && data.stoppedBy !== 'target' ? ` (stopped: ${data.stoppedBy})` : ''}; ${data.candidates ?? '?'} candidates seen.`);
+    if (data.retrieved) lines.push(`- Retrieved from datasets: ${data.retrieved.count}.`);
+    if (data.splits) lines.push(`- Splits: ${data.splits.train} train, ${data.splits.validation} validation, ${data.splits.test} test.`);
+    for (const [label, value] of extraFields(data.extra)) lines.push(`- ${label}: ${value}`);
+    for (const [label, value] of extraFields(data.retrieved?.extra ?? {})) lines.push(`- retrieved ${label}: ${value}`);
+    const rejected = Object.entries(data.rejected).sort((a, b) => b[1] - a[1]);
+    if (rejected.length > 0) lines.push('', '| rejected because | count |', '|---|---:|', ...rejected.map(([reason, count]) => `| ${reason} | ${count} |`));
+    if (data.agreementHistogram) {
+      lines.push('', '| vote agreement | examples |', '|---|---:|');
+      data.agreementHistogram.forEach((count, index) => count > 0 && lines.push(`| ${(index / 10).toFixed(1)}–${((index + 1) / 10).toFixed(1)} | ${count} |`));
+    }
+    lines.push('');
+  }
+  if (report.model) {
+    lines.push('## Base model', '', `**${report.model.chosen}**: ${report.model.reason}.`, '');
+    if (report.model.candidates.length > 0) {
+      lines.push('| candidate | score | size | downloads | architecture |', '|---|---:|---:|---:|---|');
+      for (const candidate of report.model.candidates) lines.push(`| ${escape(candidate.id)} | ${candidate.score.toFixed(2)} | ${candidate.sizeBytes ?? '–'} | ${candidate.downloads ?? '–'} | ${candidate.architecture} |`);
+      lines.push('');
+    }
+  }
+  if (report.training) {
+    const t = report.training;
+    lines.push('## Training', '', `${t.method} on ${t.baseModel} with the ${t.backend} backend → \`${t.reference}\`.`);
+    const last = t.loss.at(-1);
+    if (last) lines.push(`Loss ${t.loss[0]!.loss.toFixed(4)} at step ${t.loss[0]!.step} → ${last.loss.toFixed(4)} at step ${last.step} (${t.loss.length} points; the curve is in report.html).`);
+    for (const [name, value] of Object.entries(t.artifacts)) lines.push(`- ${name}: \`${value}\``);
+    lines.push('');
+  }
+  if (report.evaluation) {
+    lines.push('## Evaluation: teacher vs student on the same test set', '', '| | teacher | student |', '|---|---:|---:|', ...comparisonRows(report).map(([label, teacher, student]) => `| ${label} | ${teacher} | ${student} |`), '');
+    for (const note of report.evaluation.notes) lines.push(`- ${note}`);
+    lines.push('Cost per 1,000 calls counts API list prices; a local student is priced at $0 (its compute is not counted).', '');
+  }
+  lines.push('## Cost by stage', '', '| stage | spent | estimate | paid calls | cached calls |', '|---|---:|---:|---:|---:|');
+  for (const stage of report.cost.byStage) lines.push(`| ${stage.stage} | ${usd(stage.usd)} | ${usd(stage.estimateUsd)} | ${stage.paidCalls} | ${stage.cachedCalls} |`);
+  lines.push(`| **total** | **${usd(report.cost.totalUsd)}** | ${usd(report.cost.estimateUsd)} | | |`, '');
+  if (report.cost.maxCostUsd !== undefined) lines.push(`Budget cap (--max-cost): ${usd(report.cost.maxCostUsd)}.`, '');
+  const partial = Object.entries(report.stages).filter(([, stage]) => stage.status !== 'done');
+  if (partial.length > 0) lines.push('## Unfinished steps', '', ...partial.map(([name, stage]) => `- ${name}: ${stage.status}${stage.note ? ` (${stage.note})` : ''}`), '');
+  return `${lines.join('\n')}\n`;
+}
