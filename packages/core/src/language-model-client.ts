@@ -176,9 +176,14 @@ export class LanguageModelClient {
         },
       ];
     }
+    // One line per distinct problem: the same mistake three times is one issue, not three.
+    const distinct = [...new Set(problems)];
     throw new ValidationError({
       subject: `${this.model.modelId} JSON answer`,
-      issues: problems.map((message, index) => ({ path: `attempt ${index + 1}`, message })),
+      issues: distinct.map((message) => {
+        const count = problems.filter((problem) => problem === message).length;
+        return { path: count === maxAttempts ? `all ${count} attempts` : `${count} of ${maxAttempts} attempts`, message };
+      }),
       hint: 'The model kept returning invalid JSON. Try a stronger --teacher model, or a prompt with clearly marked examples.',
     });
   }

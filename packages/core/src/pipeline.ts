@@ -198,6 +198,10 @@ export class Pipeline {
       );
     }
 
+    // Before anything else is spent (HyDE, training): training on far fewer examples than asked is
+    // a decision the user makes, not a silent default.
+    if (stages.trainer && generated && result.splits) this.checkEnoughExamples(generated, numExamples, result.splits, context);
+
     const modelRetriever = stages.modelRetriever;
     const topK = this.options.topKModels ?? 5;
     if (modelRetriever) {
@@ -214,7 +218,6 @@ export class Pipeline {
     if (trainer) {
       const splits = result.splits;
       if (!splits) throw new Prompt2ModelError({ message: 'Training needs data, but both dataset stages are disabled.', hint: 'Enable datasetGenerator or datasetRetriever.' });
-      if (generated) this.checkEnoughExamples(generated, numExamples, splits, context);
       const baseModel = this.options.training?.baseModel ?? result.candidates?.[0]?.id;
       if (!baseModel) {
         throw new Prompt2ModelError({ message: 'No base model to train: model retrieval found none and none was given.', hint: 'Pass training.baseModel (CLI: --base-model).' });

@@ -1,4 +1,4 @@
-import type { PromptParser, PromptSpec, StageContext } from '@prompt2model/core';
+import { ValidationError, type PromptParser, type PromptSpec, type StageContext } from '@prompt2model/core';
 import { DeterministicPromptParser } from './deterministic-parser.js';
 import type { PromptLayout } from './layouts.js';
 import { LLMPromptParser } from './llm-parser.js';
@@ -79,7 +79,16 @@ export class DefaultPromptParser implements PromptParser {
     if (split) return buildSpec(split, context, this.specOptions);
     if (mode === 'auto' && context.teacher) {
       context.events.log('info', 'The prompt does not mark its examples; asking the teacher to split it.', 'parse');
-      return this.llm.parseDetailed(text, context);
+      try {
+        return await this.llm.parseDetailed(text, context);
+      } catch (error) {
+        // An instruction without examples is a valid task (generation works from the instruction
+        // alone), so a teacher that cannot split it does not end the run: one line, and on.
+        if (!ValidationError.isInstance(error) || !error.message.includes('JSON answer')) throw error;
+        const notes: string[] = [];
+        note(context, notes, `The teacher (${context.teacher.modelId}) could not split the prompt, so the whole prompt is the instruction and the spec has no examples. Mark examples with "Input:" / "Output:" lines to give some.`);
+        return buildSpec({ instruction: text.trim(), examples: [], layout: 'plain' }, context, this.specOptions, notes);
+      }
     }
     const notes: string[] = [];
     note(

@@ -50,7 +50,7 @@ describe('prompt2model eval', () => {
     await writeFile(join(root, 'one.txt'), 'a\n');
     const mismatch = await run(['eval', '--predictions', join(root, 'pred.txt'), '--references', join(root, 'one.txt')]);
     expect(mismatch.code).toBe(2);
-    expect(mismatch.stderr).toContain('4 predictions but 1 references');
+    expect(mismatch.stderr).toMatch(/4 predictions in .* but 1 references in /);
     const unknown = await run(['eval', '--predictions', join(root, 'pred.txt'), '--references', join(root, 'ref.txt'), '--metrics', 'bleu']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/bleu: unknown metric/);
