@@ -1,6 +1,7 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
+import { Prompt2ModelError } from './errors/prompt2model-error.js';
 import { ValidationError } from './errors/validation-error.js';
 import type { CostSnapshot } from './cost.js';
 import { RunManifestSchema, type RunManifest, type StageRecord } from './schemas.js';
@@ -27,7 +28,11 @@ export class RunStore {
   /** Opens (or creates) the run folder at `dir`. */
   static async open(dir: string, options: { config?: Record<string, unknown> } = {}): Promise<RunStore> {
     const absolute = resolve(dir);
-    await mkdir(absolute, { recursive: true });
+    try {
+      await mkdir(absolute, { recursive: true });
+    } catch (error) {
+      throw runFolderError(error, absolute);
+    }
     const manifestPath = join(absolute, MANIFEST_FILE);
     let manifest: RunManifest;
     let text: string | undefined;
@@ -185,6 +190,21 @@ export class RunStore {
       });
     return this.writes;
   }
+}
+
+/** A file-system failure on the run folder as a sentence with the fix, never a bare EEXIST/ENOENT. */
+function runFolderError(error: unknown, dir: string): unknown {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const why: Record<string, [string, string]> = {
+    EEXIST: [`The run folder ${dir} cannot be created: a file of that name (or a file above it) is in the way.`, 'Pass a folder path with --out: one that does not exist yet, or an earlier run folder.'],
+    ENOTDIR: [`The run folder ${dir} cannot be created: part of its path is a file, not a folder.`, 'Pass a folder path with --out: one that does not exist yet, or an earlier run folder.'],
+    EACCES: [`The run folder ${dir} cannot be created or written: permission denied.`, 'Choose a folder you can write to with --out, or fix its permissions.'],
+    EPERM: [`The run folder ${dir} cannot be created or written: permission denied.`, 'Choose a folder you can write to with --out, or fix its permissions.'],
+    EROFS: [`The run folder ${dir} is on a read-only file system.`, 'Choose a writable folder with --out.'],
+    ENOSPC: [`No space left on the device that holds ${dir}.`, 'Free some disk space, or choose a folder on another disk with --out.'],
+  };
+  const entry = code ? why[code] : undefined;
+  return entry ? new Prompt2ModelError({ message: entry[0], hint: entry[1], cause: error, exitCategory: 'configuration' }) : error;
 }
 
 function manifestRecoveryHint(manifestPath: string): string {

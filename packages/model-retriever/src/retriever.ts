@@ -77,11 +77,30 @@ export function createModelRetriever(config: ModelRetrieverConfig = {}): Default
     context.events.emit({ type: 'progress', stage, done: 0, total: steps });
     const index = await loadIndex(context);
     context.events.emit({ type: 'progress', stage, done: 1, total: steps });
-    const query = useHyde
-      ? await hydeQuery(spec, context.teacher!, { ...config.hydeOptions, signal: context.signal })
-      : plainQuery(spec);
-    if (useHyde) context.events.emit({ type: 'progress', stage, done: 2, total: steps });
-    const result = index.searchDetailed(query, { ...config, topK: options.topK ?? config.topK ?? 5 });
+    let query = plainQuery(spec);
+    let hyde = false;
+    if (useHyde) {
+      const card = await hydeQuery(spec, context.teacher!, { ...config.hydeOptions, signal: context.signal }).catch((error: unknown) => {
+        if (Prompt2ModelError.isInstance(error) && /empty model card/.test(error.message)) return '';
+        throw error;
+      });
+      const problem = offFormatCard(card);
+      if (problem) context.events.log('info', `HyDE: the teacher's model card ${problem}; searching with the instruction instead.`, stage);
+      else {
+        query = card;
+        hyde = true;
+      }
+      context.events.emit({ type: 'progress', stage, done: 2, total: steps });
+    }
+    const searchOptions = { ...config, topK: options.topK ?? config.topK ?? 5 };
+    let result = index.searchDetailed(query, searchOptions);
+    if (hyde && result.matched === 0) {
+      // A card that matches nothing is worse than the plain instruction, which may.
+      context.events.log('info', "HyDE: the teacher's model card matched no model card; searching with the instruction instead.", stage);
+      query = plainQuery(spec);
+      hyde = false;
+      result = index.searchDetailed(query, searchOptions);
+    }
     context.events.emit({ type: 'progress', stage, done: steps, total: steps, counters: { matched: result.matched, ...result.excluded } });
     if (result.candidates.length === 0) {
       throw new Prompt2ModelError({
@@ -89,7 +108,7 @@ export function createModelRetriever(config: ModelRetrieverConfig = {}): Default
         hint: 'Raise --max-size or --gpu-memory, widen the license allow-list, or use a larger index.',
       });
     }
-    return { ...result, query, hyde: useHyde };
+    return { ...result, query, hyde };
   };
 
   return {
@@ -101,6 +120,15 @@ export function createModelRetriever(config: ModelRetrieverConfig = {}): Default
       return (await retrieveDetailed(spec, options, context)).candidates;
     },
   };
+}
+
+/** Why a HyDE answer is not a usable model card (empty, a refusal, code or JSON), or undefined. */
+export function offFormatCard(card: string): string | undefined {
+  const text = card.trim();
+  if (text.length < 20) return text === '' ? 'was empty' : 'was too short to search with';
+  if (/^(i'm sorry|i am sorry|sorry|i cannot|i can't|as an ai)/i.test(text)) return 'was a refusal';
+  if (/^[[{]/.test(text)) return 'was JSON, not Markdown';
+  return undefined;
 }
 
 /** "412 matched; 40 too large, 3 of unknown size" — for logs and errors. */

@@ -97,10 +97,15 @@ describe('createModelRetriever', () => {
       hint: expect.stringMatching(/--teacher/),
     });
 
+    // A teacher that answers nothing (or off-format) does not sink retrieval: the instruction is the query.
     const silent = await createStageContext({ outDir: join(dir, 'run-silent'), teacher: new MockLanguageModel({ respond: '   ' }), cacheDir: false });
-    const empty = await createModelRetriever({ index }).retrieve(translationSpec, {}, silent).catch((error) => error);
-    expect(Prompt2ModelError.isInstance(empty)).toBe(true);
-    expect(empty.message).toMatch(/empty model card/);
+    const logs: string[] = [];
+    silent.events.on((event) => event.type === 'log' && logs.push(event.message));
+    const fallback = await createModelRetriever({ index }).retrieveDetailed(translationSpec, {}, silent);
+    expect(fallback.hyde).toBe(false);
+    expect(fallback.query).toBe(translationSpec.instruction);
+    expect(fallback.candidates.length).toBeGreaterThan(0);
+    expect(logs.some((line) => /model card was empty; searching with the instruction instead/.test(line))).toBe(true);
 
     const tiny = await createModelRetriever({ index, maxSizeBytes: 100 }).retrieve(translationSpec, {}, noTeacher).catch((error) => error);
     expect(Prompt2ModelError.isInstance(tiny)).toBe(true);
