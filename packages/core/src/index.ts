@@ -30,3 +30,4 @@ export {
   type SettingName,
   type SettingsEnvironment,
 } from './settings.js';
+export type { DataFormatRules, TrainingPricing } from './trainer-backend.js';
