@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { LanguageModelRequest, LanguageModelResponse } from './language-model.js';
+import { prompt2modelCacheDir, type SettingsEnvironment } from './settings.js';
 import { writeJsonAtomic } from './util/atomic.js';
 import { hashValue } from './util/hash.js';
 
@@ -59,16 +59,11 @@ export class LLMCallCache {
 }
 
 /**
- * The default LLM call cache folder: the user's cache directory, shared by every run folder, so a
- * new `--out` (or a lost manifest) pays for nothing twice. `P2M_CACHE_DIR` overrides it; otherwise
- * `$XDG_CACHE_HOME/prompt2model/llm`, `~/Library/Caches/prompt2model/llm` on macOS,
- * `%LOCALAPPDATA%\prompt2model\llm` on Windows, else `~/.cache/prompt2model/llm`.
+ * The default LLM call cache folder: `llm/` in prompt2model's cache folder (settings'
+ * `prompt2modelCacheDir`: `P2M_CACHE_DIR`, else `$XDG_CACHE_HOME/prompt2model`, else
+ * `~/.cache/prompt2model`), shared by every run folder, so a new `--out` (or a lost manifest)
+ * pays for nothing twice.
  */
-export function defaultLLMCacheDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
-  if (env.P2M_CACHE_DIR) return join(env.P2M_CACHE_DIR, 'llm');
-  if (env.XDG_CACHE_HOME) return join(env.XDG_CACHE_HOME, 'prompt2model', 'llm');
-  const home = env.HOME || env.USERPROFILE || homedir();
-  if (platform === 'darwin') return join(home, 'Library', 'Caches', 'prompt2model', 'llm');
-  if (platform === 'win32' && env.LOCALAPPDATA) return join(env.LOCALAPPDATA, 'prompt2model', 'llm');
-  return join(home, '.cache', 'prompt2model', 'llm');
+export function defaultLLMCacheDir(env: SettingsEnvironment = process.env): string {
+  return join(prompt2modelCacheDir(env), 'llm');
 }
