@@ -41,6 +41,7 @@ export class CostLedger {
   readonly maxCostUsd: number | undefined;
   private readonly events: ProgressEmitter | undefined;
   private readonly unpriced = new Set<string>();
+  private reservedUsd = 0;
 
   constructor(options: { prices?: Record<string, TokenPrice>; maxCostUsd?: number; initial?: CostSnapshot; events?: ProgressEmitter } = {}) {
     this.prices = { ...DEFAULT_TOKEN_PRICES, ...options.prices };
@@ -104,11 +105,28 @@ export class CostLedger {
     return this.maxCostUsd === undefined ? Infinity : Math.max(0, this.maxCostUsd - this.totals.usd);
   }
 
-  /** Throws BudgetExceededError when spending `estimatedUsd` more would pass the cap. */
+  /** Throws BudgetExceededError when spending `estimatedUsd` more (besides calls in flight) would pass the cap. */
   assertCanSpend(estimatedUsd = 0): void {
     if (this.maxCostUsd === undefined) return;
-    if (this.totals.usd >= this.maxCostUsd || this.totals.usd + estimatedUsd > this.maxCostUsd) {
+    if (this.totals.usd >= this.maxCostUsd || this.totals.usd + this.reservedUsd + estimatedUsd > this.maxCostUsd) {
       throw new BudgetExceededError({ spentUsd: this.totals.usd, maxCostUsd: this.maxCostUsd });
     }
+  }
+
+  /**
+   * Checks the cap for a call about to be made and holds its expected cost until `release()` (call
+   * it once the real cost is recorded, or the call failed). Calls in flight at once then count
+   * against the cap together, so concurrency cannot carry spending far past it.
+   */
+  reserve(estimatedUsd: number): () => void {
+    this.assertCanSpend(estimatedUsd);
+    const amount = Math.max(0, estimatedUsd);
+    this.reservedUsd += amount;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.reservedUsd = Math.max(0, this.reservedUsd - amount);
+    };
   }
 }

@@ -97,18 +97,34 @@ export class LanguageModelClient {
 
   private async callModel(request: LanguageModelRequest, key: string, options: GenerateOptions): Promise<LanguageModelResponse> {
     const estimatedTokens = estimateRequestTokens(request);
-    if (this.ledger) {
-      const estimate = this.ledger.costOf(this.model.modelId, {
-        inputTokens: estimatedTokens - (request.maxTokens ?? 256) * (request.n ?? 1),
-        outputTokens: 0,
-      });
-      this.ledger.assertCanSpend(estimate);
+    const ledger = this.ledger;
+    // The prompt's cost is held while the call is queued and in flight (see CostLedger.reserve).
+    const release = ledger
+      ? ledger.reserve(
+          ledger.costOf(this.model.modelId, { inputTokens: estimatedTokens - (request.maxTokens ?? 256) * (request.n ?? 1), outputTokens: 0 }),
+        )
+      : () => undefined;
+    try {
+      return await this.sendAndRecord(request, key, options, estimatedTokens, release);
+    } finally {
+      release();
     }
+  }
+
+  private async sendAndRecord(
+    request: LanguageModelRequest,
+    key: string,
+    options: GenerateOptions,
+    estimatedTokens: number,
+    release: () => void,
+  ): Promise<LanguageModelResponse> {
     const send = (signal: AbortSignal | undefined) =>
       this.model.doGenerate({ ...request, ...(signal ? { abortSignal: signal } : {}) });
     const response = this.scheduler
       ? await this.scheduler.run(
           async (context) => {
+            // Spending may have reached the cap while this call waited its turn: then it is not sent.
+            if (context.attempt === 0) this.ledger?.assertCanSpend(0);
             const waiting = this.waitingNotice(options.stage);
             try {
               const result = await send(context.signal);
@@ -122,6 +138,8 @@ export class LanguageModelClient {
         )
       : await send(options.signal ?? request.abortSignal);
     const cost = this.ledger ? this.ledger.record(this.model.modelId, response.usage) : 0;
+    // The real cost replaces the held estimate at once (not after the cache write).
+    release();
     this.emitUsage(response, cost, false, options.stage);
     if (this.cache) await this.cache.set(key, response);
     return response;

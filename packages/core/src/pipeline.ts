@@ -170,6 +170,10 @@ export class Pipeline {
       result.generatedCount = generated.count;
     }
 
+    // Before anything else is spent (splits, HyDE, training): training on far fewer examples than
+    // asked is a decision the user makes, not a silent default; and no data at all is never one.
+    if (generated && (stages.trainer || (generated.count === 0 && !retrieved?.count))) this.checkEnoughExamples(generated, numExamples, context);
+
     if (retrieved || datasetGenerator) {
       const sources = [
         ...(retrieved ? [{ path: context.store.path('retrieved.jsonl'), source: 'retrieved' as const, file: 'retrieved.jsonl' }] : []),
@@ -198,9 +202,6 @@ export class Pipeline {
       );
     }
 
-    // Before anything else is spent (HyDE, training): training on far fewer examples than asked is
-    // a decision the user makes, not a silent default.
-    if (stages.trainer && generated && result.splits) this.checkEnoughExamples(generated, numExamples, result.splits, context);
 
     const modelRetriever = stages.modelRetriever;
     const topK = this.options.topKModels ?? 5;
@@ -271,23 +272,27 @@ export class Pipeline {
    * Training never starts silently on far fewer examples than asked: below `minExampleShare` of the
    * target it stops with what happened and the two ways on (more budget, or accept the data).
    */
-  private checkEnoughExamples(generated: { count: number; stoppedBy?: string }, target: number, splits: DatasetSplits, context: StageContext): void {
+  private checkEnoughExamples(generated: { count: number; stoppedBy?: string }, target: number, context: StageContext): void {
     const spent = context.ledger.snapshot();
     const maxCostUsd = context.ledger.maxCostUsd;
     const share = this.options.minExampleShare ?? 0.5;
-    if (this.options.acceptFewerExamples || target === 0 || generated.count >= share * target) return;
-    const train = splits.counts.train;
+    if (target === 0 || generated.count >= share * target) return;
+    if (this.options.acceptFewerExamples && generated.count > 0) return;
     const why =
       generated.stoppedBy === 'budget'
         ? 'generation stopped at the budget cap'
         : generated.stoppedBy === 'exhausted'
           ? 'the teacher stopped producing new examples'
           : 'generation stopped early';
-    const message = `Only ${generated.count} of the ${target} requested examples were generated (${why}); training on ${train} examples would give a weak model, so it was not started.`;
+    const message =
+      generated.count === 0
+        ? `No examples were generated (${why}), so there is nothing to train on.`
+        : `Only ${generated.count} of the ${target} requested examples were generated (${why}); training on so few would give a weak model, so it was not started.`;
+    const accept = generated.count > 0 ? ' Or pass --accept-fewer-examples to train on these.' : '';
     const hint =
       generated.stoppedBy === 'budget'
-        ? 'Raise --max-cost and rerun the same command: generation continues where it stopped and pays only for the new examples. Or pass --accept-fewer-examples to train on these.'
-        : 'Add varied examples to the prompt or lower --num-examples, then rerun the same command; or pass --accept-fewer-examples to train on these.';
+        ? `Raise --max-cost and rerun the same command: generation continues where it stopped and pays only for the new examples.${accept}`
+        : `Add varied examples to the prompt or lower --num-examples, then rerun the same command.${accept}`;
     if (generated.stoppedBy === 'budget') throw new BudgetExceededError({ spentUsd: spent.usd, maxCostUsd: maxCostUsd ?? spent.usd, message, hint });
     throw new Prompt2ModelError({ name: 'InsufficientDataError', message, hint, exitCategory: 'configuration' });
   }

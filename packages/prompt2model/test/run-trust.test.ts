@@ -91,7 +91,9 @@ describe('run: a run folder never lies', () => {
   }, 60_000);
 
   it('a budget-capped generation is not done: training does not start on it, and a higher --max-cost continues it', async () => {
-    const capped = await spawnCli(runArgs('budget', '--num-examples', '40', '--max-cost', '0.0002', '--epochs', '1'), { env: env() });
+    // Its own LLM cache: calls answered from another test's cache would be free.
+    const fresh = env({ P2M_CACHE_DIR: join(dir, 'budget-cache') });
+    const capped = await spawnCli(runArgs('budget', '--num-examples', '40', '--max-cost', '0.0006', '--epochs', '1'), { env: fresh });
     expect(capped.code).toBe(3);
     expect(capped.stderr).toMatch(/error: Only \d+ of the 40 requested examples were generated \(generation stopped at the budget cap\)/);
     expect(capped.stderr).toMatch(/hint: Raise --max-cost and rerun the same command/);
@@ -99,7 +101,9 @@ describe('run: a run folder never lies', () => {
     expect(manifest.stages.generate.status).toBe('partial');
     expect(manifest.stages.train).toBeUndefined();
 
-    const resumed = await spawnCli(runArgs('budget', '--num-examples', '40', '--max-cost', '1', '--epochs', '1'), { env: env() });
+    const spent = manifest.cost.usd;
+    expect(spent).toBeLessThanOrEqual(0.0006 * 1.5);
+    const resumed = await spawnCli(runArgs('budget', '--num-examples', '40', '--max-cost', '1', '--epochs', '1'), { env: fresh });
     expect(resumed.stderr).not.toMatch(/^error/m);
     expect(resumed.code).toBe(0);
     expect(resumed.stderr).toMatch(/generate: the last run stopped early \(stopped by the budget cap at \d+ of 40 examples\); continuing it/);
