@@ -180,7 +180,7 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
     },
     evaluateTeacher(request: Omit<EvaluateRequest, 'model'>, context: StageContext): Promise<EvalReport> {
       // The run's teacher (scheduler, cache, ledger) with the task instruction as its system message.
-      return run(new LanguageModelExecutor({ instruction: request.spec.instruction }), request, context, 'evaluate-teacher');
+      return run(new LanguageModelExecutor({ instruction: request.spec.instruction, stage: 'evaluate-teacher' }), request, context, 'evaluate-teacher');
     },
   };
 }

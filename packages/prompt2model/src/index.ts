@@ -14,3 +14,5 @@ export { createPipeline, type CreatePipelineOptions } from './create-pipeline.js
 export { runCli, createProgram } from './program.js';
 export { CliRuntime, CliUsageError, EXIT, parseSize, parseNumber, type CliIO, type GlobalOptions } from './runtime.js';
 export type { RegisterCommand } from './commands/index.js';
+export { buildRunReport, writeRunReport, type RunReport } from './run/report.js';
+export { estimateRun, formatRunEstimate, type RunEstimate, type StageEstimate } from './run/estimate.js';

@@ -46,10 +46,11 @@ export interface EstimateRunOptions {
   generator?: { samplesPerInput?: number; choicesPerRequest?: number; examplesPerChoice?: number; maxChoicesPerRequest?: number };
 }
 
-/** Share of candidate inputs the generator expects to keep before it has seen any (as it plans its requests). */
-const PLANNED_KEEP_RATE = 0.5;
-/** Share of candidates that pass the filters and get labelled (duplicates and malformed ones do not). */
-const LABELLED_SHARE = 0.9;
+/**
+ * Share of candidate inputs kept (the rest are duplicates, near-duplicates or filtered before they
+ * are labelled). The generator issues requests by the rate it observes, so this sets the request count.
+ */
+const KEEP_RATE = 0.65;
 /** JSON around one generated example ({"input": "...", "output": ""}), in tokens. */
 const JSON_OVERHEAD_TOKENS = 8;
 
@@ -82,14 +83,16 @@ export function estimateRun(options: EstimateRunOptions): RunEstimate {
   const choices = Math.max(1, Math.min(options.generator?.choicesPerRequest ?? 4, maxN));
   const perChoice = options.generator?.examplesPerChoice ?? 3;
   const perUnit = choices * perChoice;
-  const units = Math.max(1, Math.ceil(options.numExamples / (perUnit * PLANNED_KEEP_RATE)));
+  // One request more than the target needs: requests run ahead of the last one committed.
+  const units = Math.ceil(options.numExamples / (perUnit * KEEP_RATE)) + 1;
   const previous = demos.slice(0, 5);
   const generationPrompt = buildInputGenerationPrompt({ spec, demonstrations: spec.examples, previous, examplesPerChoice: perChoice, maxPromptTokens: 1_000_000 });
   const generationIn = tokens(generationPrompt.messages);
   const generationOut = choices * perChoice * (avgInputTokens + JSON_OVERHEAD_TOKENS);
   add('generate (inputs)', units, units * generationIn, units * generationOut, `${units} requests × ${choices} choices × ${perChoice} examples`);
 
-  const labelled = Math.round(units * perUnit * LABELLED_SHARE);
+  // Every kept candidate is labelled, and so are those of the requests in flight when the target is met.
+  const labelled = options.numExamples + perUnit;
   const labelPrompt = buildLabelPrompt({ spec, input: demos[0]!.input, demonstrations: spec.examples, maxPromptTokens: 1_000_000 });
   const labelRequests = labelled * Math.ceil(k / maxN);
   add('generate (labels)', labelRequests, labelRequests * tokens(labelPrompt.messages), labelled * k * Math.max(1, avgOutputTokens), `${labelled} inputs × ${k} votes`);
@@ -129,7 +132,7 @@ export function estimateRun(options: EstimateRunOptions): RunEstimate {
     ...(options.maxCostUsd !== undefined ? { maxCostUsd: options.maxCostUsd } : {}),
     withinBudget: options.maxCostUsd === undefined || totalUsd <= options.maxCostUsd,
     assumptions: [
-      `the generator plans its requests assuming ${PLANNED_KEEP_RATE * 100}% of candidates survive, and labels the ~${LABELLED_SHARE * 100}% that pass the filters`,
+      `${KEEP_RATE * 100}% of candidate inputs survive deduplication and the filters (a teacher that repeats itself needs more requests)`,
       'answers are sized from the prompt\'s demonstrations (4 characters a token)',
       'calls already in the LLM cache cost nothing, so a resumed run costs less',
     ],

@@ -7,13 +7,13 @@ const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').
 function barChart(rows: Array<{ label: string; value: number; second?: number }>, options: { title: string; format?: (v: number) => string; legend?: [string, string] }): string {
   if (rows.length === 0) return '';
   const format = options.format ?? ((v: number) => String(v));
-  const width = 560;
-  const labelWidth = 170;
+  const width = 720;
+  const labelWidth = 150;
   const rowHeight = options.legend ? 30 : 22;
   const max = Math.max(...rows.flatMap((row) => [row.value, row.second ?? 0]), 1e-12);
   const top = options.legend ? 26 : 8;
   const height = top + rows.length * rowHeight + 8;
-  const scale = (value: number) => ((width - labelWidth - 90) * value) / max;
+  const scale = (value: number) => ((width - labelWidth - 190) * value) / max;
   const bars = rows
     .map((row, index) => {
       const y = top + index * rowHeight;
@@ -74,6 +74,12 @@ function table(head: string[], rows: string[][], numeric = true): string {
     .join('')}</tbody></table>`;
 }
 
+/** A model folder path shortened to its last parts, for a table header. */
+function shortModel(id: string): string {
+  const parts = id.split(/[\\/]/).filter(Boolean);
+  return parts.length > 3 ? `…/${parts.slice(-3).join('/')}` : id;
+}
+
 /** report.html: one self-contained page (inline CSS and SVG, no scripts, no network). */
 export function renderReportHtml(report: RunReport): string {
   const sections: string[] = [];
@@ -124,7 +130,7 @@ export function renderReportHtml(report: RunReport): string {
   if (report.evaluation) {
     sections.push(
       `<section><h2>Teacher vs student on the same test set</h2>${table(
-        ['', `teacher (${report.evaluation.teacher?.model ?? 'not run'})`, `student (${report.evaluation.student.model ?? '?'})`],
+        ['', `teacher (${report.evaluation.teacher?.model ?? 'not run'})`, `student (${shortModel(report.evaluation.student.model ?? '?')})`],
         comparisonRows(report),
       )}${report.evaluation.notes.map((note) => `<p class="note">${esc(note)}</p>`).join('')}<p class="note">$ per 1,000 calls counts API list prices; a local student is priced at $0 (its compute is not counted).</p></section>`,
     );
