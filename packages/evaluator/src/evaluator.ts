@@ -123,7 +123,7 @@ export async function scorePredictions(
 }
 
 function statsOf(executor: Executor): ExecutionStats | undefined {
-  const stats = (executor as { lastRun?: ExecutionStats }).lastRun;
+  const stats = executor.lastRun;
   return stats && typeof stats.requests === 'number' ? stats : undefined;
 }
 

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import {
   AbortError,
   APICallError,
@@ -10,6 +10,7 @@ import {
   type LanguageModelResponse,
   loadSetting,
 } from '@prompt2model/core';
+import { loadOpenAISdk, openAISdkClasses } from './openai-sdk.js';
 
 export interface OpenAIProviderSettings {
   /** Base URL of the API; default `OPENAI_BASE_URL`, else https://api.openai.com/v1. */
@@ -81,10 +82,10 @@ export class OpenAIChatLanguageModel implements LanguageModel {
     const requestOptions = { ...(options.signal ? { signal: options.signal } : {}), timeout: 15_000 };
     let listed: unknown;
     try {
-      listed = await this.getClient().get('/models', requestOptions);
+      listed = await (await this.getClient()).get('/models', requestOptions);
     } catch (error) {
-      if (error instanceof OpenAI.APIError && (error.status === 404 || error.status === 405)) {
-        await this.getClient()
+      if (error instanceof openAISdkClasses().APIError && (error.status === 404 || error.status === 405)) {
+        await (await this.getClient())
           .chat.completions.create({ model: this.modelId, messages: [{ role: 'user', content: 'ping' }], [this.maxTokensParameter]: 1 }, requestOptions)
           .catch((inner: unknown) => {
             throw toAPICallError(inner, this.provider_.baseURL, secrets);
@@ -98,7 +99,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
     }
   }
 
-  private getClient(): OpenAI {
+  private async getClient(): Promise<OpenAI> {
     if (this.client) return this.client;
     const apiKey = loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' });
     const isOpenAI = new URL(this.provider_.baseURL).hostname === 'api.openai.com';
@@ -109,7 +110,8 @@ export class OpenAIChatLanguageModel implements LanguageModel {
         exitCategory: 'configuration',
       });
     }
-    this.client = new OpenAI({
+    const { default: OpenAISDK } = await loadOpenAISdk();
+    this.client = new OpenAISDK({
       apiKey: apiKey ?? 'no-key',
       baseURL: this.provider_.baseURL,
       organization: this.provider_.organization ?? null,
@@ -158,7 +160,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
         messages.unshift({ role: 'system', content: instruction });
       }
     }
-    const completion = await this.getClient().chat.completions.create(
+    const completion = await (await this.getClient()).chat.completions.create(
       {
         model: this.modelId,
         messages: messages as OpenAI.Chat.Completions.ChatCompletionMessageParam[],
@@ -207,7 +209,7 @@ function mapFinishReason(reason: string | null | undefined): FinishReason {
 }
 
 function isUnsupportedResponseFormat(error: unknown): boolean {
-  if (!(error instanceof OpenAI.APIError) || (error.status !== 400 && error.status !== 422)) return false;
+  if (!(error instanceof openAISdkClasses().APIError) || (error.status !== 400 && error.status !== 422)) return false;
   const text = `${error.message} ${JSON.stringify(error.error ?? '')}`.toLowerCase();
   return text.includes('response_format') || text.includes('json_schema') || text.includes('json_object');
 }
@@ -216,9 +218,9 @@ function isUnsupportedResponseFormat(error: unknown): boolean {
 export function toAPICallError(error: unknown, url: string, secrets: string[] = []): unknown {
   if (APICallError.isInstance(error) || Prompt2ModelError.isInstance(error)) return error;
   // Our own cancellation (Ctrl-C, or a stage that has what it needs): not an API failure.
-  if (error instanceof OpenAI.APIUserAbortError) return new AbortError(undefined, error);
-  if (error instanceof OpenAI.APIConnectionError) return connectionError(error, url);
-  if (error instanceof OpenAI.APIError) {
+  if (error instanceof openAISdkClasses().APIUserAbortError) return new AbortError(undefined, error);
+  if (error instanceof openAISdkClasses().APIConnectionError) return connectionError(error, url);
+  if (error instanceof openAISdkClasses().APIError) {
     const headers = error.headers as unknown as { get(name: string): string | null } | undefined;
     return new APICallError({
       message: scrub(`${url} answered ${error.status ?? 'an error'}: ${error.message}`, secrets),
@@ -275,7 +277,7 @@ function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, 
       hint: 'Check --base-url / OPENAI_BASE_URL (is the server running, is the host name right?). For OpenAI itself, unset OPENAI_BASE_URL.',
     });
   }
-  const timedOut = error instanceof OpenAI.APIConnectionTimeoutError;
+  const timedOut = error.constructor?.name === 'APIConnectionTimeoutError';
   return new APICallError({
     message: `Could not reach ${url}: ${timedOut ? 'the request timed out' : error.message}${code ? ` (${code})` : ''}`,
     url,

@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { writeJsonAtomic, type LanguageModel, type PipelineResult } from '@prompt2model/core';
+import type { LanguageModel, PipelineResult } from '@prompt2model/core';
 import type { TrainingBackend } from '@prompt2model/trainer';
-import { createPipeline } from '../create-pipeline.js';
+import { readPromptFile } from '../flags/input.js';
+import { addTrainingOptions, baseModelId, commandFromSetting, createTrainingBackend, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime, type GlobalOptions } from '../runtime.js';
-import { addTrainingOptions, createBackend, trainingSettings, workerCommandFrom, type TrainingFlags } from './train.js';
 
 interface RunOptions extends TrainingFlags {
   prompt: string;
@@ -59,15 +58,15 @@ export function register(program: Command, runtime: CliRuntime): void {
       if (options.backend === 'openai' && options.train && !options.baseModel) {
         throw new CliUsageError('--backend openai needs --base-model (an OpenAI model that supports fine-tuning)', 'e.g. --base-model gpt-4o-mini-2024-07-18');
       }
-      const prompt = await readPrompt(options.prompt);
+      const prompt = await readPromptFile(options.prompt);
       const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
-      const { defaultLLMCacheDir, LanguageModelClient } = await import('@prompt2model/core');
-      const teacher = runtime.teacherModel(options);
+      const { defaultLLMCacheDir, LanguageModelClient, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core');
+      const teacher = await runtime.teacherModel(options);
       // Bounded input first: a prompt too large for the teacher fails here, in milliseconds.
       const promptText = checkPromptText(prompt);
       checkPromptBudget(promptText, promptTokenBudget(new LanguageModelClient({ model: teacher })), teacher.modelId);
       const maxSizeBytes = options.maxSize === 'none' ? null : parseSize(options.maxSize);
-      const trainerBackend = createBackend(options, runtime);
+      const trainerBackend = await createTrainingBackend(options, runtime);
       const modelRetrieverOptions = {
         ...(options.index ? { index: options.index } : {}),
         hyde: options.hyde ? ('auto' as const) : false,
@@ -83,7 +82,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         method: options.method,
         evalEachEpoch: options.eval,
         ...trainingSettings(options),
-        ...(options.baseModel ? { baseModel: options.baseModel } : {}),
+        ...(options.baseModel ? { baseModel: baseModelId(options.baseModel) } : {}),
       };
       const retrieveModels = !(options.baseModel || options.backend === 'openai');
 
@@ -101,7 +100,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
         generator: { maxChoicesPerRequest: teacher.maxChoicesPerRequest ?? 1 },
         backend: trainerBackend,
-        job: (await import('@prompt2model/core')).TrainingJobSpecSchema.parse({ ...training, baseModel: options.baseModel ?? 'base-model', data: { train: 'train.jsonl' } }),
+        job: TrainingJobSpecSchema.parse({ ...training, baseModel: training.baseModel ?? 'base-model', data: { train: 'train.jsonl' } }),
       });
       if (options.estimateOnly) {
         runtime.print(options, estimate, () => formatRunEstimate(estimate));
@@ -115,6 +114,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         await runPreflight(await preflightChecks(options, runtime, teacher, trainerBackend), runtime.signal);
       }
 
+      const { createPipeline } = await import('../create-pipeline.js');
       const pipeline = createPipeline({
         outDir: options.out,
         teacher,
@@ -135,8 +135,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           modelRetriever: modelRetrieverOptions,
           evaluator: evaluatorOptions,
           predict: {
-            ...(options.python ? { python: options.python } : {}),
-            ...(runtime.io.env.P2M_PREDICT_COMMAND ? { workerCommand: workerCommandFrom(runtime.io.env.P2M_PREDICT_COMMAND, 'P2M_PREDICT_COMMAND') } : {}),
+            ...predictSettings(options, runtime),
             ...(options.maxTargetLength ? { maxNewTokens: options.maxTargetLength } : {}),
             ...(options.maxSourceLength ? { maxSourceLength: options.maxSourceLength } : {}),
           },
@@ -174,16 +173,6 @@ export function register(program: Command, runtime: CliRuntime): void {
   );
 }
 
-async function readPrompt(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    throw new CliUsageError(`Cannot read the prompt file ${path}: ${why}.`, 'Pass --prompt with the path of a text file holding the instruction and examples.');
-  }
-}
-
 /** What `run` checks before its first paid call: every later stage's needs. */
 async function preflightChecks(options: RunOptions & GlobalOptions, runtime: CliRuntime, teacher: LanguageModel, backend: TrainingBackend) {
   const preflight = await import('../run/preflight.js');
@@ -196,7 +185,7 @@ async function preflightChecks(options: RunOptions & GlobalOptions, runtime: Cli
       checks.push(
         preflight.localTrainingCheck({
           ...(options.python ?? runtime.io.env.P2M_PYTHON ? { python: options.python ?? runtime.io.env.P2M_PYTHON } : {}),
-          ...(command ? { workerCommand: workerCommandFrom(command, 'P2M_WORKER_COMMAND') } : {}),
+          ...(command ? { workerCommand: commandFromSetting(command, 'P2M_WORKER_COMMAND') } : {}),
           installHint: PYTHON_INSTALL_HINT,
         }),
       );
