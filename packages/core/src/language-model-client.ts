@@ -219,7 +219,7 @@ export class LanguageModelClient {
       const timeoutMs = this.scheduler?.options.timeoutMs;
       this.events?.log(
         'warn',
-        `Waiting for ${this.model.modelId}: no answer after ${Math.round(after / 1000)} s${timeoutMs ? ` (requests time out after ${Math.round(timeoutMs / 1000)} s, then retry)` : ''}.`,
+        `Waiting for ${this.model.modelId}: no answer after ${duration(after)}${timeoutMs ? ` (requests time out after ${duration(timeoutMs)}, then retry)` : ''}.`,
         stage,
       );
     }, after);
@@ -239,6 +239,10 @@ export class LanguageModelClient {
       cached,
     });
   }
+}
+
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /** Extracts a JSON value from model text: plain JSON, a fenced ```json block, or the outermost braces. */

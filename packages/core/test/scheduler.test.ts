@@ -190,3 +190,22 @@ describe('RequestScheduler cancellation races', () => {
     }
   });
 });
+
+describe('LanguageModelClient waiting notice', () => {
+  it('says once what it waits for when a server accepts the request but does not answer', async () => {
+    const { LanguageModelClient, ProgressEmitter } = await import('../src/index.js');
+    const events = new ProgressEmitter();
+    const logs: string[] = [];
+    events.on((event) => event.type === 'log' && logs.push(event.message));
+    const slow = {
+      specificationVersion: 'v1' as const,
+      provider: 'test',
+      modelId: 'silent-model',
+      doGenerate: () => new Promise<never>(() => undefined),
+    };
+    const scheduler = new RequestScheduler({ timeoutMs: 400, maxRetries: 0 });
+    const client = new LanguageModelClient({ model: slow, scheduler, events, waitingNoticeMs: 100 });
+    await expect(client.generate({ messages: [{ role: 'user', content: 'hi' }] })).rejects.toThrow(/timed out after 400 ms/);
+    expect(logs).toEqual(['Waiting for silent-model: no answer after 100 ms (requests time out after 400 ms, then retry).']);
+  });
+});

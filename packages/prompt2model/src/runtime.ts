@@ -89,7 +89,7 @@ export class CliRuntime {
     settings: { teacher?: boolean; config?: Record<string, unknown>; outDir?: string } = {},
   ): Promise<StageContext> {
     const outDir = settings.outDir ?? options.out ?? (await mkdtemp(join(tmpdir(), 'prompt2model-')));
-    const { createStageContext } = await import('@prompt2model/core');
+    const { createStageContext, defaultLLMCacheDir } = await import('@prompt2model/core');
     return createStageContext({
       outDir,
       events: this.progressEvents(options),
@@ -97,6 +97,8 @@ export class CliRuntime {
       ...(settings.teacher === false ? {} : { teacher: await this.teacherModel(options) }),
       ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
       scheduler: this.schedulerOptions(options),
+      // One LLM cache in the user's cache folder for every verb and run folder.
+      cacheDir: defaultLLMCacheDir(this.io.env),
       config: { teacher: options.teacher, ...settings.config },
     });
   }

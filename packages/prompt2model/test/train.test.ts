@@ -21,8 +21,12 @@ beforeAll(async () => {
   const rows = (n: number, offset = 0) =>
     Array.from({ length: n }, (_, i) => JSON.stringify({ input: `${i + offset} plus one`, output: String(i + offset + 1) })).join('\n') + '\n';
   await writeFile(join(data, 'train.jsonl'), rows(12));
-  await writeFile(join(data, 'validation.jsonl'), rows(4, 100));
+  // OpenAI rejects a validation file under 10 rows; `small` has the 4-row one it would reject.
+  await writeFile(join(data, 'validation.jsonl'), rows(10, 100));
   await writeFile(join(data, 'prompt-spec.json'), JSON.stringify({ instruction: 'Add one.', examples: [], language: 'en' }));
+  await mkdir(join(dir, 'small'));
+  await writeFile(join(dir, 'small', 'train.jsonl'), rows(12));
+  await writeFile(join(dir, 'small', 'validation.jsonl'), rows(4, 100));
   server = await startOpenAIFineTuningServer({ apiKey: 'sk-loopback-cli-key', stepsPerPoll: 3 });
 });
 afterAll(async () => {
@@ -91,6 +95,15 @@ describe('prompt2model train', () => {
     const model = JSON.parse(stdout);
     expect(model.kind).toBe('managed-model');
     expect(model.reference).toMatch(/^ft:gpt-4o-mini-2024-07-18:/);
+  });
+
+  it("rejects a validation file under OpenAI's 10-row minimum before uploading anything (exit 2)", async () => {
+    const { code, stderr } = await run(
+      ['train', '--backend', 'openai', '--data', join(dir, 'small'), '--base-model', 'gpt-4o-mini-2024-07-18', '--out', join(dir, 'small-run'), '--base-url', server.url],
+      { OPENAI_API_KEY: 'sk-loopback-cli-key' },
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/4 validation examples; OpenAI fine-tuning needs at least 10 in the validation file too/);
   });
 
   it('stops before launching when the estimate passes --max-cost (exit 3)', async () => {

@@ -99,6 +99,10 @@ export function renderReportHtml(report: RunReport): string {
     if (data.candidates !== undefined) facts.push(['candidates seen', String(data.candidates)]);
     if (data.retrieved) facts.push(['retrieved from datasets', String(data.retrieved.count)]);
     if (data.splits) facts.push(['splits', `${data.splits.train} train · ${data.splits.validation} validation · ${data.splits.test} test`]);
+    if (data.labelNoise) {
+      facts.push(['label noise (estimated)', `${(data.labelNoise.estimatedNoise * 100).toFixed(1)}% of label samples`]);
+      facts.push(['expected label accuracy', `${(data.labelNoise.expectedAccuracy * 100).toFixed(1)}% of kept labels`]);
+    }
     for (const [label, value] of extraFields(data.extra)) facts.push([label, value]);
     for (const [label, value] of extraFields(data.retrieved?.extra ?? {})) facts.push([`retrieved ${label}`, value]);
     const rejected = Object.entries(data.rejected).sort((a, b) => b[1] - a[1]);

@@ -30,6 +30,11 @@ export function extraFields(extra: Record<string, unknown>): Array<[string, stri
     .map(([key, value]) => [key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase(), typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : typeof value === 'string' ? value : JSON.stringify(value)]);
 }
 
+/** The label-noise estimate as one sentence. */
+export function labelNoiseText(noise: { estimatedNoise: number; expectedAccuracy: number }): string {
+  return `Label noise (estimated from vote agreement): ${(noise.estimatedNoise * 100).toFixed(1)}% of label samples; expected accuracy of the kept labels ${(noise.expectedAccuracy * 100).toFixed(1)}% (errors the teacher repeats every time are not counted).`;
+}
+
 const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** report.md: the same content as the HTML page, as Markdown tables. */
@@ -42,6 +47,7 @@ export function renderReportMarkdown(report: RunReport): string {
     if (data.generated !== undefined) lines.push(`- Generated: ${data.generated}${data.requested !== undefined ? ` of ${data.requested} requested` : ''}${data.stoppedBy && data.stoppedBy !== 'target' ? ` (stopped: ${data.stoppedBy})` : ''}; ${data.candidates ?? '?'} candidates seen.`);
     if (data.retrieved) lines.push(`- Retrieved from datasets: ${data.retrieved.count}.`);
     if (data.splits) lines.push(`- Splits: ${data.splits.train} train, ${data.splits.validation} validation, ${data.splits.test} test.`);
+    if (data.labelNoise) lines.push(`- ${labelNoiseText(data.labelNoise)}`);
     for (const [label, value] of extraFields(data.extra)) lines.push(`- ${label}: ${value}`);
     for (const [label, value] of extraFields(data.retrieved?.extra ?? {})) lines.push(`- retrieved ${label}: ${value}`);
     const rejected = Object.entries(data.rejected).sort((a, b) => b[1] - a[1]);

@@ -18,7 +18,9 @@ export interface RunReport {
     rejected: Record<string, number>;
     /** Share of label votes that agreed with the kept output, by tenth: bins[0] is [0, 0.1). */
     agreementHistogram?: number[];
-    /** Fields other stages add to the generation summary (e.g. a label-noise estimate). */
+    /** Label noise estimated from vote agreement (the generator's `labelNoise`), when it reports one. */
+    labelNoise?: { estimatedNoise: number; expectedAccuracy: number };
+    /** Fields other stages add to the generation summary. */
     extra: Record<string, unknown>;
     retrieved?: { count: number; extra: Record<string, unknown> };
     splits?: { train: number; validation: number; test: number };
@@ -94,13 +96,17 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
   };
 
   if (summary || retrievedSummary || splits) {
-    const known = new Set(['count', 'accepted', 'target', 'stoppedBy', 'candidates', 'rejected', 'resumedRows', 'generationRequests', 'teacher', 'calls', 'tokens', 'costUsd', 'totalCostUsd']);
+    const known = new Set(['count', 'accepted', 'target', 'stoppedBy', 'candidates', 'rejected', 'resumedRows', 'generationRequests', 'teacher', 'calls', 'tokens', 'costUsd', 'totalCostUsd', 'labelNoise']);
+    const noise = summary?.labelNoise as { estimatedNoise?: unknown; expectedAccuracy?: unknown } | undefined;
     report.data = {
       ...(typeof summary?.target === 'number' ? { requested: summary.target } : {}),
       ...(typeof summary?.count === 'number' ? { generated: summary.count } : {}),
       ...(typeof summary?.stoppedBy === 'string' ? { stoppedBy: summary.stoppedBy } : {}),
       ...(typeof summary?.candidates === 'number' ? { candidates: summary.candidates } : {}),
       rejected: numericRecord(summary?.rejected),
+      ...(typeof noise?.estimatedNoise === 'number' && typeof noise.expectedAccuracy === 'number'
+        ? { labelNoise: { estimatedNoise: noise.estimatedNoise, expectedAccuracy: noise.expectedAccuracy } }
+        : {}),
       extra: Object.fromEntries(Object.entries(summary ?? {}).filter(([key]) => !known.has(key))),
       ...(retrievedSummary ? { retrieved: { count: Number(retrievedSummary.count ?? 0), extra: Object.fromEntries(Object.entries(retrievedSummary).filter(([key]) => key !== 'count')) } } : {}),
       ...(splits ? { splits: splits.counts } : {}),
