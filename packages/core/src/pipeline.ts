@@ -278,6 +278,11 @@ export class Pipeline {
     const share = this.options.minExampleShare ?? 0.5;
     if (target === 0 || generated.count >= share * target) return;
     if (this.options.acceptFewerExamples && generated.count > 0) return;
+    if (generated.stoppedBy === undefined && generated.count > 0) {
+      // A generator that does not say why it stopped (your own): warn rather than second-guess it.
+      context.events.log('warn', `Only ${generated.count} of the ${target} requested examples were generated; training on them.`, 'generate');
+      return;
+    }
     const why =
       generated.stoppedBy === 'budget'
         ? 'generation stopped at the budget cap'

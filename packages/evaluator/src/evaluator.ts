@@ -149,7 +149,7 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
             onBertScoreUnavailable: () => {
               if (bertScoreNoted.has(context)) return;
               bertScoreNoted.add(context);
-              context.events.log('info', 'BERTScore left out: no local encoder (pass --metrics with a bertscore model to include it).', stage);
+              context.events.log('warn', 'BERTScore skipped: no local encoder here (`prompt2model eval --bertscore-model DIR` scores it with one).', stage);
             },
           }
         : {}),
@@ -174,11 +174,11 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
   return {
     specificationVersion: 'v1',
     name: 'default-evaluator',
-    evaluate(request: EvaluateRequest, context: StageContext): Promise<EvalReport> {
+    async evaluate(request: EvaluateRequest, context: StageContext): Promise<EvalReport> {
       const executor = options.executorFor?.(request.model, request.spec) ?? defaultExecutorFor(request.model, request.spec, options);
       return run(executor, request, context, 'evaluate');
     },
-    evaluateTeacher(request: Omit<EvaluateRequest, 'model'>, context: StageContext): Promise<EvalReport> {
+    async evaluateTeacher(request: Omit<EvaluateRequest, 'model'>, context: StageContext): Promise<EvalReport> {
       // The run's teacher (scheduler, cache, ledger) with the task instruction as its system message.
       return run(new LanguageModelExecutor({ instruction: request.spec.instruction, stage: 'evaluate-teacher' }), request, context, 'evaluate-teacher');
     },

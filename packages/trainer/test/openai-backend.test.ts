@@ -17,7 +17,7 @@ describe('OpenAIFineTuningBackend against a loopback files + fine-tuning server'
   beforeAll(async () => {
     ({ dir, cleanup } = await tempDir());
     train = await writeRows(join(dir, 'train.jsonl'), toyRows(12));
-    validation = await writeRows(join(dir, 'validation.jsonl'), toyRows(4, 100));
+    validation = await writeRows(join(dir, 'validation.jsonl'), toyRows(10, 100));
   });
   afterEach(async () => {
     await server?.close();
@@ -68,7 +68,7 @@ describe('OpenAIFineTuningBackend against a loopback files + fine-tuning server'
       ],
     });
     expect(uploadedTrain!.purpose).toBe('fine-tune');
-    expect(uploadedValidation!.content.trim().split('\n')).toHaveLength(4);
+    expect(uploadedValidation!.content.trim().split('\n')).toHaveLength(10);
     const remote = [...server!.jobs.values()][0]!;
     expect(remote.hyperparameters).toMatchObject({ n_epochs: 2, batch_size: 4 });
     expect(remote.validation_file).toBe(uploadedValidation!.id);

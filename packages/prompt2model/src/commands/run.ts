@@ -164,7 +164,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         const { buildRunReport, writeRunReport } = await import('../run/report.js');
         const notes = options.metrics || !result.evalReport || result.evalReport.metrics.bertscore !== undefined || result.spec.taskType !== 'generation'
           ? []
-          : ['BERTScore left out: no local encoder (pass --metrics with bertscore and an encoder to include it).'];
+          : ['BERTScore left out: no local encoder here (`prompt2model eval --bertscore-model DIR` scores it with one).'];
         const report = await buildRunReport(result.outDir, { ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}), baseModelGiven: Boolean(options.baseModel), notes });
         reportPaths = await writeRunReport(result.outDir, report);
       }
