@@ -64,6 +64,6 @@ export class LLMCallCache {
  * `~/.cache/prompt2model`), shared by every run folder, so a new `--out` (or a lost manifest)
  * pays for nothing twice.
  */
-export function defaultLLMCacheDir(env: SettingsEnvironment = process.env): string {
-  return join(prompt2modelCacheDir(env), 'llm');
+export function defaultLLMCacheDir(env?: SettingsEnvironment): string {
+  return join(env ? prompt2modelCacheDir(env) : prompt2modelCacheDir(), 'llm');
 }

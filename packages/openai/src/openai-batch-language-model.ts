@@ -85,6 +85,11 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
   private readonly attached = new Map<string, Promise<void>>();
   private readonly waiting = new Map<string, Pending>();
   private readonly baseURL: string;
+
+  /** Part of the LLM cache key: answers of one server are never served for another. */
+  get endpoint(): string {
+    return this.baseURL;
+  }
   private readonly apiKey: string | undefined;
 
   constructor(options: OpenAIBatchOptions) {

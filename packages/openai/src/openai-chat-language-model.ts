@@ -78,7 +78,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
    * models list (no tokens). A server without `/models` (404/405) gets a one-token chat request.
    */
   async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {
-    const secrets = [this.provider_.apiKey ?? process.env.OPENAI_API_KEY ?? ''];
+    const secrets = [loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? ''];
     const requestOptions = { ...(options.signal ? { signal: options.signal } : {}), timeout: 15_000 };
     let listed: unknown;
     try {
