@@ -132,6 +132,18 @@ describe('run: preflight and bounded inputs', () => {
     expect(result.ms - startupMs).toBeLessThan(5000);
   });
 
+  it('an instruction-only prompt runs on the instruction alone, with one line saying so', async () => {
+    const instruction = join(dir, 'instruction-only.txt');
+    await writeFile(instruction, 'Classify the sentiment of the review as positive or negative.\n');
+    const result = await spawnCli(['run', '--prompt', instruction, ...runArgs('instruction-only', '--num-examples', '8', '--no-train').slice(3)], { env: env() });
+    expect(result.stderr).not.toMatch(/^error/m);
+    expect(result.code).toBe(0);
+    expect(result.stderr.match(/could not split the prompt, so the whole prompt is the instruction/g)).toHaveLength(1);
+    const spec = JSON.parse(await readFile(join(dir, 'instruction-only', 'prompt-spec.json'), 'utf8'));
+    expect(spec).toMatchObject({ instruction: 'Classify the sentiment of the review as positive or negative.', examples: [] });
+    expect((await readFile(join(dir, 'instruction-only', 'dataset.jsonl'), 'utf8')).trim().split('\n')).toHaveLength(8);
+  }, 60_000);
+
   it('fails in seconds on a refused connection, naming the URL and the flag to fix', async () => {
     const port = await freePort();
     const result = await spawnCli(runArgs('refused', '--num-examples', '5', '--no-train'), { env: env({ OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1` }) });
