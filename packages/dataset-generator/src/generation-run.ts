@@ -10,7 +10,8 @@ import {
 } from '@prompt2model/core';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { CandidateFilter, type ScreenedInput } from './candidate-filter.js';
-import type { GenerationStopReason, GenerationSummary, PromptBasedDatasetGeneratorOptions } from './generator.js';
+import type { GenerationStopReason, GenerationSummary, LabelNoiseSummary, PromptBasedDatasetGeneratorOptions } from './generator.js';
+import { addAgreementStats, emptyAgreementStats, estimateLabelNoise, type AgreementStats, type LabelNoiseEstimate } from './label-noise.js';
 import { SelfConsistencyLabeller, hashMessages } from './labeller.js';
 import { GenerationProgressLog, type ProgressLine } from './progress-log.js';
 import { GENERATED_EXAMPLES_SCHEMA, buildInputGenerationPrompt } from './prompts.js';
@@ -20,6 +21,7 @@ import { fnv1a32, sampleWithoutReplacement, seededRandom, shuffled } from './tex
 
 interface Candidate extends ScreenedInput {
   output: string;
+  confidence: number;
   meta: Record<string, unknown>;
 }
 
@@ -28,6 +30,7 @@ interface UnitResult {
   candidates: number;
   labelled: Candidate[];
   rejected: Partial<Record<RejectionReason, number>>;
+  labels: AgreementStats;
 }
 
 interface PoolEntry extends Demonstration {
@@ -56,6 +59,7 @@ export class GenerationRun {
   private readonly labeller: SelfConsistencyLabeller;
   private readonly labelTemperature: number;
   private readonly maxUnproductive: number;
+  private readonly labelCount: number | undefined;
   private readonly budgetAwareIssuing: boolean;
 
   // Committed state, in commit (= unit) order.
@@ -64,6 +68,10 @@ export class GenerationRun {
   private candidatesSeen = 0;
   private readonly rejected: Partial<Record<RejectionReason, number>> = {};
   private readonly cumulativeRows: number[] = [];
+  // Agreement counts after each committed unit: the noise estimate a later unit votes with.
+  private readonly cumulativeAgreement: AgreementStats[] = [];
+  private readonly agreement = emptyAgreementStats();
+  private keptConfidence = 0;
   private pool: PoolEntry[] = [];
   private unproductiveInARow = 0;
   private spentAtStart = 0;
@@ -83,6 +91,7 @@ export class GenerationRun {
     config: PromptBasedDatasetGeneratorOptions,
   ) {
     const hasLabels = (spec.labels?.length ?? 0) > 0;
+    this.labelCount = hasLabels ? spec.labels!.length : undefined;
     const k = config.samplesPerInput ?? 3;
     this.schedule = config.temperatureSchedule ?? linearTemperatureSchedule(0.5, 1.4);
     this.labelTemperature = config.labelTemperature ?? 0.7;
@@ -111,9 +120,11 @@ export class GenerationRun {
       teacher,
       quality: this.filter.quality,
       samplesPerInput: k,
-      maxSamplesPerInput: Math.max(k, config.maxSamplesPerInput ?? (hasLabels ? k + 4 : k)),
-      minAgreement: config.minAgreement ?? (hasLabels ? 0.5 : 0),
+      maxSamplesPerInput: Math.max(k, config.maxSamplesPerInput ?? Math.max(15, k + 6)),
+      minAgreement: config.minAgreement ?? 0.5,
+      confidenceTarget: config.confidenceTarget ?? 0.99,
       temperature: this.labelTemperature,
+      seed: this.seed,
       maxTokens: labelMaxTokens,
       maxPromptTokens: this.maxPromptTokens,
       signal: this.signal,
@@ -206,7 +217,27 @@ export class GenerationRun {
       tokens: { input: ledger.inputTokens - ledgerStart.inputTokens, output: ledger.outputTokens - ledgerStart.outputTokens },
       costUsd: ledger.usd - ledgerStart.usd,
       totalCostUsd: ledger.usd,
+      labelNoise: this.labelNoiseSummary(),
     };
+  }
+
+  /** The noise estimate over every vote so far (this and earlier runs), for the summary. */
+  private labelNoiseSummary(): LabelNoiseSummary {
+    const stats = this.agreement;
+    const estimate = estimateLabelNoise(stats, this.labelCount);
+    return {
+      estimatedNoise: round(estimate.noise, 4),
+      expectedAccuracy: this.accepted > 0 ? round(this.keptConfidence / this.accepted, 4) : 0,
+      answerConcentration: round(estimate.concentration, 3),
+      inputsVoted: stats.inputs,
+      votesPerInput: stats.inputs > 0 ? round(stats.samples / stats.inputs, 2) : 0,
+      firstRoundVotes: stats.votes,
+      firstRoundDisagreeing: stats.disagreeing,
+    };
+  }
+
+  private estimateAt(snapshot: number): LabelNoiseEstimate {
+    return estimateLabelNoise(snapshot >= 0 ? (this.cumulativeAgreement[snapshot] ?? this.agreement) : emptyAgreementStats(), this.labelCount);
   }
 
   /** Whether one more unit is worth starting, given what the ones in flight are expected to add. */
@@ -238,6 +269,11 @@ export class GenerationRun {
       this.rejected[key] = (this.rejected[key] ?? 0) + (count ?? 0);
     }
     this.cumulativeRows.push(this.accepted);
+    if (line.labels) {
+      addAgreementStats(this.agreement, line.labels);
+      this.keptConfidence += line.labels.keptConfidence ?? 0;
+    }
+    this.cumulativeAgreement.push({ ...this.agreement });
     this.committedUnits++;
     this.unproductiveInARow = line.rows > 0 ? 0 : this.unproductiveInARow + 1;
   }
@@ -298,10 +334,13 @@ export class GenerationRun {
     const rejected = screened.rejected;
     const reject = (reason: RejectionReason) => (rejected[reason] = (rejected[reason] ?? 0) + 1);
     const survivors = screened.survivors;
-    const votes = await Promise.all(survivors.map((survivor) => this.labelSlots(() => this.labeller.label(survivor.input))));
+    const estimate = this.estimateAt(snapshot);
+    const votes = await Promise.all(survivors.map((survivor) => this.labelSlots(() => this.labeller.label(survivor.input, estimate))));
     const labelled: Candidate[] = [];
+    const labels = emptyAgreementStats();
     survivors.forEach((survivor, index) => {
       const result = votes[index]!;
+      if (result.stats) addAgreementStats(labels, result.stats);
       if ('reason' in result) {
         reject(result.reason);
         return;
@@ -309,6 +348,7 @@ export class GenerationRun {
       labelled.push({
         ...survivor,
         output: result.output,
+        confidence: result.confidence,
         meta: {
           source: 'generated',
           teacher: this.teacher.modelId,
@@ -318,11 +358,12 @@ export class GenerationRun {
           labelPromptHash: result.promptHash,
           votes: result.votes,
           agreement: result.agreement,
+          confidence: result.confidence,
           samples: result.samples,
         },
       });
     });
-    return { unit, candidates: screened.candidates, labelled, rejected };
+    return { unit, candidates: screened.candidates, labelled, rejected, labels };
   }
 
   /** Adds a finished unit's examples in order, after the final dedup against everything committed. */
@@ -330,6 +371,7 @@ export class GenerationRun {
     const rejected = { ...result.rejected };
     const reject = (reason: RejectionReason) => (rejected[reason] = (rejected[reason] ?? 0) + 1);
     let rows = 0;
+    let keptConfidence = 0;
     for (const candidate of result.labelled) {
       if (this.accepted + rows >= this.options.numExamples) break;
       const duplicate = this.filter.duplicateOf(candidate);
@@ -341,9 +383,16 @@ export class GenerationRun {
       await files.writeRow(example);
       this.filter.remember(candidate.input, result.unit, candidate.signature);
       this.addToPool({ input: candidate.input, output: candidate.output, unit: result.unit });
+      keptConfidence += candidate.confidence;
       rows++;
     }
-    const line: ProgressLine = { unit: result.unit, rows, candidates: result.candidates, rejected };
+    const line: ProgressLine = {
+      unit: result.unit,
+      rows,
+      candidates: result.candidates,
+      rejected,
+      labels: { ...result.labels, keptConfidence: round(keptConfidence, 4) },
+    };
     // The log line is written after the rows: a crash in between leaves rows that resume drops.
     await files.writeLine(line);
     this.recordUnit(line);
@@ -376,4 +425,9 @@ export class GenerationRun {
       },
     });
   }
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
 }

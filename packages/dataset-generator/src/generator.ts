@@ -16,16 +16,21 @@ import type { TemperatureSchedule } from './temperature.js';
 export { progressLogPath } from './progress-log.js';
 
 export interface PromptBasedDatasetGeneratorOptions {
-  /** Independent teacher samples per input for the majority vote (k). Default 3. */
-  samplesPerInput?: number;
   /**
-   * Most samples per input: when the vote is split (no strict majority, or a tie), two more are
-   * asked for at a time up to this. Default `samplesPerInput + 4` for tasks with a label set,
-   * otherwise `samplesPerInput` (free-text answers rarely agree word for word).
+   * Fewest label votes asked for first. The first round grows to what the running noise estimate
+   * says one round needs to reach `confidenceTarget` (votes in one request cost only their short
+   * answers). Default 3.
    */
+  samplesPerInput?: number;
+  /** Most label votes per input; votes are added while the vote is tied or below the confidence target. Default 15. */
   maxSamplesPerInput?: number;
-  /** Inputs whose winning output got less than this share of the votes are dropped. Default 0.5 with a label set, else 0. */
+  /** Inputs whose winning output got less than this share of the votes are dropped. Default 0.5. */
   minAgreement?: number;
+  /**
+   * Votes are added until the leading answer is right with this probability, judged from the
+   * teacher's estimated label noise. Default 0.99.
+   */
+  confidenceTarget?: number;
   /** Temperature of input generation by progress. Default `linearTemperatureSchedule(0.5, 1.4)`. */
   temperatureSchedule?: TemperatureSchedule;
   /** Temperature of the labelling samples. Default 0.7. */
@@ -107,6 +112,26 @@ export interface GenerationSummary {
   costUsd: number;
   /** Spending of the whole run folder so far. */
   totalCostUsd: number;
+  /** The teacher's label noise as its votes show it, and what that means for the kept labels. */
+  labelNoise: LabelNoiseSummary;
+}
+
+/**
+ * Label noise estimated from vote agreement (`generation-summary.json` → `labelNoise`). Errors the
+ * teacher makes the same way every time look like agreement and are not in these figures.
+ */
+export interface LabelNoiseSummary {
+  /** Share of label samples estimated to be wrong (first-round votes that disagree with the final answer). */
+  estimatedNoise: number;
+  /** Expected share of kept labels that are right: their mean vote confidence under that noise. */
+  expectedAccuracy: number;
+  /** Estimated chance that a wrong sample takes one particular wrong answer. */
+  answerConcentration: number;
+  /** Inputs voted on, mean votes per input, and the first-round counts behind the estimate. */
+  inputsVoted: number;
+  votesPerInput: number;
+  firstRoundVotes: number;
+  firstRoundDisagreeing: number;
 }
 
 /**
@@ -125,6 +150,15 @@ export class PromptBasedDatasetGenerator implements DatasetGenerator {
     if (!Number.isInteger(k) || k < 1) throw new RangeError('samplesPerInput must be a positive integer');
     if (options.minAgreement !== undefined && (options.minAgreement < 0 || options.minAgreement > 1)) {
       throw new RangeError('minAgreement must be in [0, 1]');
+    }
+    if (options.maxSamplesPerInput !== undefined && (!Number.isInteger(options.maxSamplesPerInput) || options.maxSamplesPerInput < 1)) {
+      throw new RangeError('maxSamplesPerInput must be a positive integer');
+    }
+    if (options.confidenceTarget !== undefined && !(options.confidenceTarget > 0 && options.confidenceTarget < 1)) {
+      throw new RangeError('confidenceTarget must be in (0, 1)');
+    }
+    if (options.labelTemperature !== undefined && !(options.labelTemperature >= 0 && options.labelTemperature <= 2)) {
+      throw new RangeError('labelTemperature must be in [0, 2]');
     }
   }
 

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { JsonlWriter, ValidationError, readJsonl, repairJsonlTail, type Example } from '@prompt2model/core';
 import { z } from 'zod';
 import { truncateJsonlRows } from './jsonl-files.js';
+import type { AgreementStats } from './label-noise.js';
 import type { RejectionReason } from './quality.js';
 
 /** Where the progress log of a dataset file lives: `dataset.jsonl` → `dataset.progress.jsonl`. */
@@ -15,6 +16,8 @@ export interface ProgressLine {
   rows: number;
   candidates: number;
   rejected: Partial<Record<RejectionReason, number>>;
+  /** The unit's vote agreement counts, and the summed confidence of the rows it kept (absent in older logs). */
+  labels?: AgreementStats & { keptConfidence?: number };
 }
 
 const ProgressLineSchema = z
@@ -23,6 +26,17 @@ const ProgressLineSchema = z
     rows: z.number().int().nonnegative(),
     candidates: z.number().int().nonnegative(),
     rejected: z.record(z.string(), z.number().int().nonnegative()),
+    labels: z
+      .object({
+        inputs: z.number().nonnegative(),
+        votes: z.number().nonnegative(),
+        disagreeing: z.number().nonnegative(),
+        wrongPairs: z.number().nonnegative(),
+        equalWrongPairs: z.number().nonnegative(),
+        samples: z.number().nonnegative(),
+        keptConfidence: z.number().nonnegative().optional(),
+      })
+      .optional(),
   })
   .loose();
 
