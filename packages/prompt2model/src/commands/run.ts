@@ -3,9 +3,10 @@ import { Option, type Command } from 'commander';
 import type { PipelineResult } from '@prompt2model/core';
 import { createPipeline } from '../create-pipeline.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
+import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../label-vote-flags.js';
 import { addTrainingOptions, createBackend, trainingSettings, workerCommandFrom, type TrainingFlags } from './train.js';
 
-interface RunOptions extends TrainingFlags {
+interface RunOptions extends TrainingFlags, LabelVoteFlags {
   prompt: string;
   numExamples: number;
   baseModel?: string;
@@ -40,6 +41,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--no-evaluate', 'skip evaluation of the trained model')
     .option('--metrics <list>', 'evaluation metrics, e.g. em,chrf++ (default: chosen from the task type)')
     .addOption(new Option('--max-eval-examples <n>', 'evaluate on the first N test examples only').argParser(parseNumber('--max-eval-examples', { integer: true, min: 1 })));
+  addLabelVoteOptions(command);
   addTrainingOptions(command).action(
     runtime.action(async (_options: RunOptions, cmd: Command) => {
       const options = runtime.options<RunOptions>(cmd);
@@ -69,6 +71,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         },
         trainerBackend: createBackend(options, runtime),
         stageOptions: {
+          datasetGenerator: labelVoteSettings(options),
           modelRetriever: {
             ...(options.index ? { index: options.index } : {}),
             hyde: options.hyde ? 'auto' : false,
