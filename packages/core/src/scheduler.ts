@@ -90,6 +90,7 @@ export class RequestScheduler {
   private gate: Promise<void> = Promise.resolve();
   private readonly window: WindowEntry[] = [];
   private nextStartAt = 0;
+  private lateDebtMs = 0;
   private cooldownUntil = 0;
   /** Attempts that ended within the adaptive window: when, which request, and whether a 429. */
   private readonly recentOutcomes: Array<{ at: number; request: number; rateLimited: boolean }> = [];
@@ -318,10 +319,14 @@ export class RequestScheduler {
       const entry = { at: Date.now(), tokens };
       this.window.push(entry);
       // Timers fire a few ms late on a busy machine; without making up for it, a 100 ms spacing
-      // becomes 103 ms and the rate 97% of the budget. Up to 5% of a spacing of lateness is taken
-      // off the next gap (the 60 s window above still bounds every minute).
-      const lateMs = this.nextStartAt > 0 ? Math.max(0, entry.at - this.nextStartAt) : 0;
-      this.nextStartAt = entry.at + spacing - Math.min(lateMs, spacing * 0.05);
+      // becomes 104 ms and the rate 95% of the budget. Lateness (up to two spacings; a longer gap
+      // means there was nothing to send) is owed and paid back at most 5% of a spacing per gap,
+      // so starts stay evenly spread; the 60 s window above still bounds every minute.
+      const lateMs = this.nextStartAt > 0 ? entry.at - this.nextStartAt : 0;
+      if (lateMs > 0 && lateMs <= 2 * spacing) this.lateDebtMs = Math.min(2 * spacing, this.lateDebtMs + lateMs);
+      const credit = Math.min(this.lateDebtMs, spacing * 0.05);
+      this.lateDebtMs -= credit;
+      this.nextStartAt = entry.at + spacing - credit;
       return entry;
     } finally {
       release();

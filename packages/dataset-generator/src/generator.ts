@@ -137,7 +137,7 @@ export interface LabelNoiseSummary {
 /**
  * Generates a dataset with a teacher LLM, after Prompt2Model (Viswanathan et al., 2023), improved:
  * few-shot input generation with the user's examples plus a sample of earlier generated ones, an
- * annealed temperature, labels by self-consistency voting over k samples, exact and near-duplicate
+ * annealed temperature, labels by adaptive self-consistency voting, exact and near-duplicate
  * removal, quality filters and decontamination against an evaluation set. Accepted rows stream to
  * the output file; a progress log beside it makes a rerun resume where the last one stopped.
  */
