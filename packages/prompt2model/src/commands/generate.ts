@@ -12,8 +12,8 @@ import {
 import {
   GenerationSummaryFileSchema,
   batchGeneratorOptions,
-  createDatasetGenerator,
-  createOpenAIBatchTeacher, type GenerationSummary, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+  createDatasetGenerator, type GenerationSummary, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import { createOpenAIBatchTeacher } from '@prompt2model/openai';
 import { createPromptParser } from '@prompt2model/prompt-parser';
 import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../label-vote-flags.js';
 import { CliUsageError, EXIT, parseNumber, type CliRuntime } from '../runtime.js';

@@ -17,9 +17,9 @@ import {
   CommandBackend,
   createTrainer,
   LocalBackend,
-  OpenAIFineTuningBackend,
   type TrainingBackend,
 } from '@prompt2model/trainer';
+import { OpenAIFineTuningBackend } from '@prompt2model/openai';
 import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
 
 interface TrainOptions extends TrainingFlags {

@@ -12,12 +12,13 @@ import {
   type TrainingJobHandle,
   type TrainingJobSpec,
   type ValidationIssue,
+  loadSetting,
+  toChatRow,
+  type DataFormatRules,
+  type TrainerBackend,
+  type TrainingPricing,
 } from '@prompt2model/core';
-import { toAPICallError } from '@prompt2model/openai';
-import type { TrainingBackend } from '../backend.js';
-import type { DataFormatRules } from '../data.js';
-import type { TrainingPricing } from '../estimate.js';
-import { toChatRow } from '../textualize.js';
+import { toAPICallError } from './openai-chat-language-model.js';
 
 /**
  * OpenAI list prices for supervised fine-tuning, USD per 1M training tokens (tokens in the file ×
@@ -70,7 +71,7 @@ export interface OpenAIFineTuningBackendOptions {
  * status and events, and re-attaches to the same job id after a restart. The result is a model id
  * (`ft:...`) that any OpenAI-compatible executor can call.
  */
-export class OpenAIFineTuningBackend implements TrainingBackend {
+export class OpenAIFineTuningBackend implements TrainerBackend {
   readonly specificationVersion = 'v1' as const;
   readonly name = 'openai';
   readonly dataRules = OPENAI_DATA_RULES;
@@ -81,8 +82,8 @@ export class OpenAIFineTuningBackend implements TrainingBackend {
     this.client =
       options.client ??
       new OpenAI({
-        baseURL: options.baseURL ?? process.env.OPENAI_BASE_URL,
-        apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? '',
+        baseURL: loadSetting({ settingValue: options.baseURL, environmentVariableName: 'OPENAI_BASE_URL' }),
+        apiKey: loadSetting({ settingValue: options.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? '',
         organization: options.organization,
         // Retries belong to the run's RequestScheduler (Retry-After, backoff, shared budgets).
         maxRetries: 0,
