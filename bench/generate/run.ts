@@ -24,13 +24,15 @@ const option = (name: string, fallback: string) => {
 const examples = Number(option('--examples', '1000'));
 const seeds = option('--seeds', '1,2,3').split(',').map(Number);
 const beforeRef = option('--before', '05510f1~1');
+// --after REF: measure a commit instead of the working tree (so edits made meanwhile do not mix in).
+const afterRef = option('--after', '');
 const RPM = 1200;
 const root = resolve(import.meta.dirname, '../..');
 const worker = join(import.meta.dirname, 'worker.ts');
 
 /** A tsconfig that resolves the workspace packages to `tree`'s sources. */
-async function treeConfig(tree: string, dir: string): Promise<string> {
-  const file = join(dir, `tsconfig.${tree === root ? 'after' : 'before'}.json`);
+async function treeConfig(tree: string, dir: string, name: string): Promise<string> {
+  const file = join(dir, `tsconfig.${name}.json`);
   const src = (name: string) => [join(tree, 'packages', name, 'src/index.ts')];
   await writeFile(
     file,
@@ -50,11 +52,11 @@ async function treeConfig(tree: string, dir: string): Promise<string> {
   return file;
 }
 
-/** The older tree's sources, with this tree's node_modules for the external packages. */
-async function extractBefore(dir: string): Promise<string> {
-  const tree = join(dir, 'before');
+/** A commit's sources, with this tree's node_modules for the external packages. */
+async function extractTree(dir: string, ref: string, name: string): Promise<string> {
+  const tree = join(dir, name);
   await mkdir(tree, { recursive: true });
-  const archive = execFileSync('git', ['-C', root, 'archive', beforeRef, 'packages/core/src', 'packages/openai/src', 'packages/dataset-generator/src'], {
+  const archive = execFileSync('git', ['-C', root, 'archive', ref, 'packages/core/src', 'packages/openai/src', 'packages/dataset-generator/src'], {
     maxBuffer: 64 * 2 ** 20,
   });
   execFileSync('tar', ['-x', '-C', tree], { input: archive });
@@ -151,9 +153,11 @@ const dir = await mkdtemp(join(tmpdir(), 'p2m-bench-generate-'));
 try {
   const specFile = join(dir, 'spec.json');
   await writeFile(specFile, JSON.stringify(dateNormalisationSpec));
-  const after = await treeConfig(root, dir);
-  const before = args.includes('--no-before') ? undefined : await treeConfig(await extractBefore(dir), dir);
-  console.log(`generator benchmark · ${new Date().toISOString()} · Node ${process.version} · ${examples} examples · ${RPM} RPM · before = ${before ? beforeRef : '-'}`);
+  const after = await treeConfig(afterRef ? await extractTree(dir, afterRef, 'after') : root, dir, 'after');
+  const before = args.includes('--no-before') ? undefined : await treeConfig(await extractTree(dir, beforeRef, 'before'), dir, 'before');
+  console.log(
+    `generator benchmark · ${new Date().toISOString()} · Node ${process.version} · ${examples} examples · ${RPM} RPM · after = ${afterRef || 'working tree'} · before = ${before ? beforeRef : '-'}`,
+  );
   const rows: Row[] = [];
   for (const seed of seeds) {
     // Before and after side by side (each its own server and rate limit), seeds one after another.
