@@ -14,7 +14,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readJsonlAll, type Example } from '@prompt2model/core';
 import { NearDuplicateIndex, normalizeText } from '@prompt2model/dataset-generator';
-import { dateNormalisationSpec, noisyDateTeacher, startOpenAICompatibleServer, trueIsoDate, type FaultKind } from '@prompt2model/testing';
+import {
+  dateNormalisationSpec,
+  isConsistentlyWrong,
+  noisyDateTeacher,
+  startOpenAICompatibleServer,
+  trueIsoDate,
+  type FaultKind,
+} from '@prompt2model/testing';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -71,6 +78,9 @@ interface Row {
   seed: number;
   examples: number;
   labelAccuracy: number;
+  /** Accuracy on the inputs the teacher does not always answer wrong: what voting can reach. */
+  accuracyExcludingConsistentErrors: number;
+  consistentErrorRows: number;
   requestsPerExample: number;
   choicesPerExample: number;
   fractionOfRpmLimit: number;
@@ -114,12 +124,17 @@ async function runOnce(version: string, tsconfig: string, seed: number, dir: str
     const near = new NearDuplicateIndex();
     let duplicates = 0;
     let correct = 0;
+    let consistent = 0;
+    let correctElsewhere = 0;
     for (const row of rows) {
       const key = normalizeText(row.input);
       if (seen.has(key) || near.findNearDuplicate(row.input)) duplicates++;
       seen.add(key);
       near.add(row.input);
-      if (row.output === trueIsoDate(row.input)) correct++;
+      const right = row.output === trueIsoDate(row.input);
+      if (right) correct++;
+      if (isConsistentlyWrong(row.input)) consistent++;
+      else if (right) correctElsewhere++;
     }
     const stats = server.stats;
     const choices = server.requests.filter((request) => request.response_format === undefined).reduce((sum, request) => sum + (request.n ?? 1), 0);
@@ -129,6 +144,8 @@ async function runOnce(version: string, tsconfig: string, seed: number, dir: str
       seed,
       examples: rows.length,
       labelAccuracy: round(correct / rows.length, 4),
+      accuracyExcludingConsistentErrors: round(correctElsewhere / (rows.length - consistent), 4),
+      consistentErrorRows: consistent,
       requestsPerExample: round(stats.requests / rows.length, 3),
       choicesPerExample: round(choices / rows.length, 2),
       fractionOfRpmLimit: round(((stats.arrivals.length - 1) / span) * 60_000 / RPM, 3),

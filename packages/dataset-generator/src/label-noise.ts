@@ -40,18 +40,24 @@ export interface LabelNoiseEstimate {
   concentration: number;
 }
 
-/** Prior weights: what the estimate says before it has seen votes (and how many votes that is worth). */
-const PRIOR_NOISE = 0.2;
+/**
+ * What the estimate says before it has seen votes, and how many votes that is worth. 10% noise is
+ * typical of a capable teacher; a noisier one shows within the first few dozen inputs (the first
+ * `lookahead` units vote with the prior alone, so a pessimistic prior would make them pay for
+ * twice the votes they need).
+ */
+const PRIOR_NOISE = 0.1;
 const PRIOR_VOTES = 30;
 const PRIOR_PAIRS = 6;
 
 /**
- * The noise estimate from agreement counts, shrunk toward a cautious prior (20% noise) while there
- * are few votes. `labels` is the size of the label set, if any.
+ * The noise estimate from agreement counts, shrunk toward the prior (10% noise; wrong answers
+ * spread over the other labels, or 40% on one wrong free-text answer) while there are few votes.
+ * `labels` is the size of the label set, if any.
  */
 export function estimateLabelNoise(stats: AgreementStats, labels?: number): LabelNoiseEstimate {
   const noise = (stats.disagreeing + PRIOR_NOISE * PRIOR_VOTES) / (stats.votes + PRIOR_VOTES);
-  const priorConcentration = labels && labels > 1 ? 1 / (labels - 1) : 0.5;
+  const priorConcentration = labels && labels > 1 ? 1 / (labels - 1) : 0.4;
   const concentration = (stats.equalWrongPairs + priorConcentration * PRIOR_PAIRS) / (stats.wrongPairs + PRIOR_PAIRS);
   return { noise: clamp(noise, 0.005, 0.6), concentration: clamp(concentration, 0.01, 1) };
 }

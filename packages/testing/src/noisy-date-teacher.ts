@@ -68,6 +68,15 @@ export function trueIsoDate(input: string): string | undefined {
   return id === undefined ? undefined : iso(dateOf(Number(id)));
 }
 
+/**
+ * Whether the teacher answers this input wrong the same way every time (the share
+ * `consistentErrorRate` of inputs), so a benchmark can tell those errors from the vote's.
+ */
+export function isConsistentlyWrong(input: string, consistentErrorRate = 0.01): boolean {
+  const id = /#(\d+)/u.exec(input)?.[1];
+  return id !== undefined && (fnv1a32(`consistent:${Number(id)}`) % 10_000) / 10_000 < consistentErrorRate;
+}
+
 function dateOf(id: number): DateParts {
   if (id >= 900_000_000 && id < 900_000_003) {
     return [{ year: 2024, month: 3, day: 5 }, { year: 2019, month: 11, day: 17 }, { year: 2021, month: 1, day: 2 }][id - 900_000_000]!;
@@ -151,7 +160,7 @@ export function noisyDateTeacher(options: NoisyDateTeacherOptions = {}): (body: 
     const date = dateOf(id);
     const wrong = wrongAnswers(date);
     // Consistent errors: the same wrong answer for this input, whatever the prompt or temperature.
-    if ((fnv1a32(`consistent:${id}`) % 10_000) / 10_000 < consistentRate) return wrong[0]!;
+    if (isConsistentlyWrong(input, consistentRate)) return wrong[0]!;
     const noise = Math.min(1, Math.max(0, noiseAt(body.temperature ?? 1)));
     let answer = iso(date);
     if (random() < noise) {
