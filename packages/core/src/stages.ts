@@ -142,6 +142,10 @@ export interface Executor {
   /** Model identity for reports. */
   readonly modelId: string;
   execute(inputs: string[], context: StageContext): Promise<Prediction[]>;
+  /** Stats of the last `execute` call (requests, cached, tokens, cost, wall time), once it has run. */
+  readonly lastRun?: ExecutionStats;
+  /** Releases what the executor holds (a loaded ONNX session, a worker process); safe to call twice. */
+  dispose?(): Promise<void>;
 }
 
 export interface EvaluateRequest {

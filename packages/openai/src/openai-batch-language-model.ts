@@ -15,6 +15,7 @@ import {
   loadSetting,
 } from '@prompt2model/core';
 import { toAPICallError } from './openai-chat-language-model.js';
+import { loadOpenAISdk } from './openai-sdk.js';
 import type OpenAI from 'openai';
 
 export interface OpenAIBatchOptions {
@@ -167,7 +168,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
 
   private async submit(items: Pending[]): Promise<void> {
     const client = await this.getClient();
-    const { toFile } = await import('openai');
+    const { toFile } = await loadOpenAISdk();
     const jsonl = items.map((item) => JSON.stringify({ custom_id: item.customId, method: 'POST', url: '/v1/chat/completions', body: item.body })).join('\n');
     const file = await client.files.create({ file: await toFile(Buffer.from(`${jsonl}\n`, 'utf8'), 'prompt2model-batch.jsonl'), purpose: 'batch' });
     const batch = await client.batches.create({
@@ -275,7 +276,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
   private async getClient(): Promise<OpenAI> {
     if (this.options.client) return this.options.client;
     if (this.client) return this.client;
-    const { default: OpenAISDK } = await import('openai');
+    const { default: OpenAISDK } = await loadOpenAISdk();
     // Retries of these few control calls are the SDK's (the scheduler is not in this path).
     this.client = new OpenAISDK({
       apiKey: this.apiKey ?? 'no-key',

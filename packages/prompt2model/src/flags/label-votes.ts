@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
-import { CliUsageError, parseNumber } from './runtime.js';
+import { CliUsageError, parseNumber } from '../runtime.js';
 
 /** The label-voting flags of `generate` and `run`. */
 export interface LabelVoteFlags {
