@@ -96,3 +96,14 @@ describe('SelfConsistencyLabeller', () => {
     expect(json('{"name": "Ada", "year": 1815}')).not.toBe(json('{"name": "Ada", "year": 1816}'));
   });
 });
+
+describe('SelfConsistencyLabeller with a teacher of one choice per request', () => {
+  it('starts with the fewest votes (each one is a whole request) and stops asking a teacher that answers nothing', async () => {
+    const model = new MockLanguageModel({ maxChoicesPerRequest: 1, respond: '2024-03-05' });
+    await labeller(model).label('5 March 2024', { noise: 0.17, concentration: 0.4 });
+    expect(model.calls.length).toBe(3);
+    const silent = new MockLanguageModel({ maxChoicesPerRequest: 8, respond: '' });
+    expect(await labeller(silent).label('5 March 2024', lowNoise)).toMatchObject({ reason: 'empty-output' });
+    expect(silent.calls).toHaveLength(1);
+  });
+});

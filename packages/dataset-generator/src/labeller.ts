@@ -94,12 +94,17 @@ export class SelfConsistencyLabeller {
       }
       for (const texts of await Promise.all(requests)) answers.push(...texts.map(canonical));
     };
-    // Leave room for at least two more votes when the first round splits.
-    await ask(max - min >= 2 ? firstRoundSize(estimate, min, max - 2, target) : min);
+    // One request's worth of votes first (leaving room for two more when it splits): extra votes
+    // in the same request cost only their answers. A teacher that answers one choice per request
+    // pays a whole request per vote, so it starts with the fewest and adds as needed.
+    const perRequest = this.options.teacher.maxChoicesPerRequest;
+    const sized = max - min >= 2 ? firstRoundSize(estimate, min, max - 2, target) : min;
+    await ask(Math.max(min, Math.min(sized, perRequest)));
     const firstRound = answers.length;
     let vote = selfConsistencyVote(answers, { key: this.key });
     let counts = countsOf(vote);
-    while (vote && answers.length < max && (vote.tied || voteConfidence(counts, estimate, unseen(counts.length)) < target)) {
+    // No non-empty answer at all: more votes of a teacher that refuses this input would not help.
+    while (vote && counts.length > 0 && answers.length < max && (vote.tied || voteConfidence(counts, estimate, unseen(counts.length)) < target)) {
       const wanted = vote.tied ? 2 : Math.max(2, votesToConfidence(counts, estimate, target, unseen(counts.length)));
       await ask(Math.min(wanted, max - answers.length));
       vote = selfConsistencyVote(answers, { key: this.key });
