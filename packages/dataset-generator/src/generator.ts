@@ -91,6 +91,8 @@ export const GenerationSummaryFileSchema = z
     count: z.number().int().nonnegative(),
     target: z.number().optional(),
     stoppedBy: z.enum(['target', 'budget', 'exhausted']).optional(),
+    /** See `LabelNoiseSummary`; absent in summaries written before the noise estimate existed. */
+    labelNoise: z.object({ estimatedNoise: z.number(), expectedAccuracy: z.number() }).loose().optional(),
   })
   .loose();
 
