@@ -318,12 +318,12 @@ export class RequestScheduler {
       }
       const entry = { at: Date.now(), tokens };
       this.window.push(entry);
-      // Timers fire a few ms late on a busy machine; without making up for it, a 100 ms spacing
-      // becomes 104 ms and the rate 95% of the budget. Lateness (up to two spacings; a longer gap
-      // means there was nothing to send) is owed and paid back at most 5% of a spacing per gap,
-      // so starts stay evenly spread; the 60 s window above still bounds every minute.
+      // Timers fire late on a busy machine; without making up for it, a 100 ms spacing becomes
+      // 104 ms and the rate 95% of the budget. Lateness (up to ten spacings owed; a longer gap
+      // means there was nothing to send) is paid back at most 5% of a spacing per gap, so starts
+      // stay evenly spread; the 60 s window above still bounds every minute.
       const lateMs = this.nextStartAt > 0 ? entry.at - this.nextStartAt : 0;
-      if (lateMs > 0 && lateMs <= 2 * spacing) this.lateDebtMs = Math.min(2 * spacing, this.lateDebtMs + lateMs);
+      if (lateMs > 0 && lateMs <= 10 * spacing) this.lateDebtMs = Math.min(10 * spacing, this.lateDebtMs + lateMs);
       const credit = Math.min(this.lateDebtMs, spacing * 0.05);
       this.lateDebtMs -= credit;
       this.nextStartAt = entry.at + spacing - credit;
