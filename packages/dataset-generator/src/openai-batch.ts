@@ -12,6 +12,7 @@ import {
   type LanguageModelRequest,
   type LanguageModelResponse,
   type StageContext,
+  loadSetting,
 } from '@prompt2model/core';
 import { toAPICallError } from '@prompt2model/openai';
 import type OpenAI from 'openai';
@@ -82,9 +83,13 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
   private stateWrites: Promise<void> = Promise.resolve();
   private readonly attached = new Map<string, Promise<void>>();
   private readonly waiting = new Map<string, Pending>();
+  private readonly baseURL: string;
+  private readonly apiKey: string | undefined;
 
   constructor(options: OpenAIBatchOptions) {
     this.options = options;
+    this.baseURL = loadSetting({ settingValue: options.baseURL, environmentVariableName: 'OPENAI_BASE_URL', defaultValue: 'https://api.openai.com/v1' })!;
+    this.apiKey = loadSetting({ settingValue: options.apiKey, environmentVariableName: 'OPENAI_API_KEY' });
     this.modelId = options.modelId;
     this.maxChoicesPerRequest = options.maxChoicesPerRequest ?? 128;
     this.contextWindow = options.contextWindow;
@@ -154,7 +159,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
     } catch (error) {
       for (const item of items) {
         if (this.waiting.get(item.customId) === item) this.waiting.delete(item.customId);
-        item.reject(toAPICallError(error, this.options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', [this.options.apiKey ?? process.env.OPENAI_API_KEY ?? '']));
+        item.reject(toAPICallError(error, this.baseURL, [this.apiKey ?? '']));
       }
     }
     if (this.queue.length > 0) this.scheduleFlush();
@@ -187,7 +192,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
           const item = this.waiting.get(customId);
           if (item) {
             this.waiting.delete(customId);
-            item.reject(toAPICallError(error, this.options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', [this.options.apiKey ?? process.env.OPENAI_API_KEY ?? '']));
+            item.reject(toAPICallError(error, this.baseURL, [this.apiKey ?? '']));
           }
         }
       })
@@ -273,8 +278,8 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
     const { default: OpenAISDK } = await import('openai');
     // Retries of these few control calls are the SDK's (the scheduler is not in this path).
     this.client = new OpenAISDK({
-      apiKey: this.options.apiKey ?? process.env.OPENAI_API_KEY ?? 'no-key',
-      baseURL: this.options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1',
+      apiKey: this.apiKey ?? 'no-key',
+      baseURL: this.baseURL,
       maxRetries: 5,
     });
     return this.client;

@@ -6,6 +6,7 @@ import {
   type LanguageModel,
   type LanguageModelRequest,
   type LanguageModelResponse,
+  loadSetting,
 } from '@prompt2model/core';
 
 export interface HuggingFaceProviderSettings {
@@ -42,7 +43,7 @@ export class HuggingFaceChatLanguageModel implements LanguageModel {
 
   constructor(modelId: string, settings: HuggingFaceProviderSettings = {}, chat: HuggingFaceChatSettings = {}) {
     this.modelId = modelId;
-    this.settings = { ...settings, accessToken: settings.accessToken ?? process.env.HF_TOKEN };
+    this.settings = { ...settings, accessToken: loadSetting({ settingValue: settings.accessToken, environmentVariableName: 'HF_TOKEN' }) };
     this.maxChoicesPerRequest = chat.maxChoicesPerRequest ?? 1;
     this.contextWindow = chat.contextWindow;
     this.client = new InferenceClient(this.settings.accessToken, {

@@ -7,6 +7,7 @@ import {
   type LanguageModel,
   type LanguageModelRequest,
   type LanguageModelResponse,
+  loadSetting,
 } from '@prompt2model/core';
 
 export interface OpenAIProviderSettings {
@@ -51,7 +52,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
 
   constructor(modelId: string, provider: OpenAIProviderSettings = {}, settings: OpenAIChatSettings = {}) {
     this.modelId = modelId;
-    const baseURL = (provider.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
+    const baseURL = loadSetting({ settingValue: provider.baseURL, environmentVariableName: 'OPENAI_BASE_URL', defaultValue: 'https://api.openai.com/v1' })!.replace(/\/+$/, '');
     this.provider_ = { ...provider, baseURL };
     this.maxChoicesPerRequest = settings.maxChoicesPerRequest ?? 128;
     this.contextWindow = settings.contextWindow;
@@ -67,7 +68,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
 
   private getClient(): OpenAI {
     if (this.client) return this.client;
-    const apiKey = this.provider_.apiKey ?? process.env.OPENAI_API_KEY;
+    const apiKey = loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' });
     const isOpenAI = new URL(this.provider_.baseURL).hostname === 'api.openai.com';
     if (!apiKey && isOpenAI) {
       throw new Prompt2ModelError({
@@ -100,7 +101,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
           this.structuredMode = next;
           continue;
         }
-        throw toAPICallError(error, this.provider_.baseURL, [this.provider_.apiKey ?? process.env.OPENAI_API_KEY ?? '']);
+        throw toAPICallError(error, this.provider_.baseURL, [loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? '']);
       }
     }
   }

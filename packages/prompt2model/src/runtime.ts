@@ -13,6 +13,8 @@ import {
   type LanguageModel,
   type RequestSchedulerOptions,
   type StageContext,
+  loadSetting,
+  LoadSettingError,
 } from '@prompt2model/core';
 import { createOpenAI } from '@prompt2model/openai';
 import { attachProgressRenderer } from './progress.js';
@@ -76,8 +78,8 @@ export class CliRuntime {
 
   /** The teacher LanguageModel from --teacher / --base-url (or OPENAI_BASE_URL) and OPENAI_API_KEY. */
   teacherModel(options: GlobalOptions): LanguageModel {
-    const baseURL = options.baseUrl ?? this.io.env.OPENAI_BASE_URL;
-    const apiKey = this.io.env.OPENAI_API_KEY;
+    const baseURL = loadSetting({ settingValue: options.baseUrl, environmentVariableName: 'OPENAI_BASE_URL', env: this.io.env });
+    const apiKey = loadSetting({ environmentVariableName: 'OPENAI_API_KEY', env: this.io.env });
     return createOpenAI({ ...(baseURL ? { baseURL } : {}), ...(apiKey ? { apiKey } : {}) })(options.teacher);
   }
 
@@ -162,7 +164,7 @@ export class CliRuntime {
 function exitCodeFor(error: unknown, aborted: boolean): number {
   if (aborted || AbortError.isInstance(error)) return EXIT.cancelled;
   if (BudgetExceededError.isInstance(error)) return EXIT.budget;
-  if (ValidationError.isInstance(error) || error instanceof CliUsageError) return EXIT.usage;
+  if (ValidationError.isInstance(error) || LoadSettingError.isInstance(error) || error instanceof CliUsageError) return EXIT.usage;
   return EXIT.failure;
 }
 

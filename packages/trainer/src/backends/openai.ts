@@ -12,6 +12,7 @@ import {
   type TrainingJobHandle,
   type TrainingJobSpec,
   type ValidationIssue,
+  loadSetting,
 } from '@prompt2model/core';
 import { toAPICallError } from '@prompt2model/openai';
 import type { TrainingBackend } from '../backend.js';
@@ -81,8 +82,8 @@ export class OpenAIFineTuningBackend implements TrainingBackend {
     this.client =
       options.client ??
       new OpenAI({
-        baseURL: options.baseURL ?? process.env.OPENAI_BASE_URL,
-        apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? '',
+        baseURL: loadSetting({ settingValue: options.baseURL, environmentVariableName: 'OPENAI_BASE_URL' }),
+        apiKey: loadSetting({ settingValue: options.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? '',
         organization: options.organization,
         // Retries belong to the run's RequestScheduler (Retry-After, backoff, shared budgets).
         maxRetries: 0,
