@@ -24,7 +24,7 @@ import signal
 import sys
 import traceback
 
-from .deps import missing_packages, report_missing
+from .deps import missing_packages, offline_for_local, report_missing
 from .predict import InputError, plan_model
 from .protocol import EventWriter
 
@@ -57,6 +57,7 @@ def main(argv=None) -> int:
     except (InputError, OSError) as error:
         events.emit("error", message=str(error), code="invalid-input")
         return 2
+    offline_for_local(plan["model"], plan.get("adapter"), plan.get("tokenizer"))
     missing = missing_packages(names=required_packages(plan["adapter"], options.quantize))
     if missing:
         report_missing(events, missing)
