@@ -4,7 +4,7 @@ import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator'
 import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
 import { createOpenAI } from '@prompt2model/openai';
 import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser';
-import { createTrainer, LocalBackend, workerExecutorFor, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
+import { createTrainer, LocalBackend, workerExecutorFor, type CreateTrainerOptions, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
 
 export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 'teacher'> {
   /** The teacher LLM: any LanguageModel, or a model id for the OpenAI-compatible endpoint in OPENAI_BASE_URL. */
@@ -22,6 +22,8 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
   };
   /** Where the default trainer runs: default the local Python worker (transformers + peft). */
   trainerBackend?: TrainingBackend;
+  /** The ONNX export after local training (default fp32 + q8); `false` keeps only the PyTorch folder. */
+  exportOnnx?: CreateTrainerOptions['exportOnnx'];
 }
 
 /**
@@ -30,7 +32,7 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
  * backend) and evaluator. Dataset retrieval and the demo have no default yet: pass your own.
  */
 export function createPipeline(options: CreatePipelineOptions): Pipeline {
-  const { teacher, stages = {}, stageOptions = {}, trainerBackend, ...rest } = options;
+  const { teacher, stages = {}, stageOptions = {}, trainerBackend, exportOnnx = { quantize: 'q8' }, ...rest } = options;
   const teacherModel = typeof teacher === 'string' ? createOpenAI()(teacher) : teacher;
   const pick = <K extends keyof PipelineStages>(key: K, fallback: () => PipelineStages[K]): PipelineStages[K] =>
     stages[key] === undefined ? fallback() : (stages[key] as PipelineStages[K]);
@@ -42,7 +44,8 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
       datasetRetriever: pick('datasetRetriever', () => null),
       datasetGenerator: pick('datasetGenerator', () => createDatasetGenerator(stageOptions.datasetGenerator)),
       modelRetriever: pick('modelRetriever', () => createModelRetriever(stageOptions.modelRetriever)),
-      trainer: pick('trainer', () => createTrainer({ backend: trainerBackend ?? new LocalBackend() })),
+      // Local training ends with an ONNX export (fp32 + q8), so evaluation and the demo need no Python.
+      trainer: pick('trainer', () => createTrainer({ backend: trainerBackend ?? new LocalBackend(), exportOnnx })),
       evaluator: pick('evaluator', () =>
         createEvaluator({
           // Managed fine-tunes (ft:...) are called like any OpenAI model; local PyTorch folders go

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import type { PipelineResult } from '@prompt2model/core';
 import { createPipeline } from '../create-pipeline.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
-import { addTrainingOptions, createBackend, trainingSettings, workerCommandFrom, type TrainingFlags } from './train.js';
+import { addTrainingOptions, createBackend, exportSettings, trainingSettings, workerCommandFrom, type TrainingFlags } from './train.js';
 
 interface RunOptions extends TrainingFlags {
   prompt: string;
@@ -68,6 +68,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...(options.baseModel ? { baseModel: options.baseModel } : {}),
         },
         trainerBackend: createBackend(options, runtime),
+        exportOnnx: exportSettings(options).exportOnnx ?? false,
         stageOptions: {
           modelRetriever: {
             ...(options.index ? { index: options.index } : {}),

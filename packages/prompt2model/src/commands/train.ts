@@ -21,6 +21,7 @@ import {
   type TrainingBackend,
 } from '@prompt2model/trainer';
 import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import { offerPythonSetup } from '../python-setup-offer.js';
 
 interface TrainOptions extends TrainingFlags {
   data: string;
@@ -48,6 +49,8 @@ export interface TrainingFlags {
   loraTargets?: string;
   earlyStopping?: number;
   eval: boolean;
+  /** local/command: export the trained model to ONNX (default on; `--no-export`). */
+  export?: boolean;
   // local
   python?: string;
   launcher?: 'python' | 'accelerate' | 'torchrun';
@@ -114,7 +117,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...trainingSettings(options),
         };
         const backend = createBackend(options, runtime);
-        const trainer = createTrainer({ backend });
+        const trainer = createTrainer({ backend, ...exportSettings(options) });
         const prepared = await trainer.prepare(job, context);
         if (instruction === undefined) context.events.log('warn', 'No instruction (no --instruction, no prompt-spec.json in --data): inputs are trained without one.', 'train');
 
@@ -126,6 +129,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           );
           return;
         }
+        if (options.backend === 'local') await offerPythonSetup(runtime, options);
         // A finished training of a different job (other model, data or settings) is not reused.
         const stored = await context.store.readJson<{ jobHash?: string }>('training/handle.json').catch(() => undefined);
         if (context.store.isDone('train') && stored?.jobHash !== hashValue(prepared.job)) await context.store.resetStage('train');
@@ -158,6 +162,12 @@ export function trainingSettings(options: TrainingFlags): Partial<TrainingJobSpe
   };
 }
 
+/** The ONNX export after local/command training (`--no-export` turns it off): fp32 and q8. */
+export function exportSettings(options: TrainingFlags): { exportOnnx?: { quantize: 'q8'; python?: string } } {
+  if (options.export === false || options.backend === 'openai') return {};
+  return { exportOnnx: { quantize: 'q8', ...(options.python ? { python: options.python } : {}) } };
+}
+
 /** Training flags shared by `train` and `run`: method, hyperparameters, and each backend's settings. */
 export function addTrainingOptions(command: Command): Command {
   return command
@@ -178,6 +188,7 @@ export function addTrainingOptions(command: Command): Command {
     .option('--lora-targets <modules>', 'comma-separated LoRA target modules (default: the attention projections)')
     .addOption(new Option('--early-stopping <n>', 'evaluations without improvement before stopping; 0 disables (default 2)').argParser(parseNumber('--early-stopping', { integer: true })))
     .option('--no-eval', 'skip evaluation each epoch')
+    .option('--no-export', 'local/command: skip the ONNX export (transformers.js layout, fp32 + q8) after training')
     .option('--python <path>', 'local: Python interpreter with torch, transformers and peft (default $P2M_PYTHON or python3)')
     .addOption(new Option('--launcher <how>', 'local: one process, or accelerate/torchrun for several GPUs').choices(['python', 'accelerate', 'torchrun']))
     .addOption(new Option('--gpus <n>', 'local/command: GPUs to use (and to price)').argParser(parseNumber('--gpus', { integer: true, min: 1 })))
