@@ -1,10 +1,10 @@
-import { Pipeline, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
+import { Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
 import { createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
 import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator';
 import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
 import { createOpenAI } from '@prompt2model/openai';
 import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser';
-import { createTrainer, LocalBackend, workerExecutorFor, type CreateTrainerOptions, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
+import { createTrainer, LocalBackend, modelCardInputFromRun, writeModelCard, workerExecutorFor, type CreateTrainerOptions, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
 
 export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 'teacher'> {
   /** The teacher LLM: any LanguageModel, or a model id for the OpenAI-compatible endpoint in OPENAI_BASE_URL. */
@@ -47,15 +47,32 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
       // Local training ends with an ONNX export (fp32 + q8), so evaluation and the demo need no Python.
       trainer: pick('trainer', () => createTrainer({ backend: trainerBackend ?? new LocalBackend(), exportOnnx })),
       evaluator: pick('evaluator', () =>
-        createEvaluator({
+        withModelCard(createEvaluator({
           // Managed fine-tunes (ft:...) are called like any OpenAI model; local PyTorch folders go
           // through the Python predict worker, ONNX exports through the ONNX runtime.
           languageModelFor: (id) => createOpenAI()(id),
           executorFor: workerExecutorFor(stageOptions.predict),
           ...stageOptions.evaluator,
-        }),
+        })),
       ),
       demoCreator: pick('demoCreator', () => null),
     },
   });
+}
+
+/** The evaluator, and then the trained model's card rewritten with the measured test metrics. */
+function withModelCard(evaluator: Evaluator): Evaluator {
+  return {
+    specificationVersion: evaluator.specificationVersion,
+    name: evaluator.name,
+    async evaluate(request, context) {
+      const report = await evaluator.evaluate(request, context);
+      if (request.model.kind === 'local-folder') {
+        await writeModelCard(await modelCardInputFromRun(context.store.dir, request.model, { evaluation: report, spec: request.spec })).catch((error: unknown) =>
+          context.events.log('warn', `Could not update the model card: ${(error as Error).message}`, 'evaluate'),
+        );
+      }
+      return report;
+    },
+  };
 }

@@ -96,6 +96,8 @@ describe.skipIf(!hasStack)('the real training stack from the CLI (CPU, tiny mode
     expect(model.artifacts.onnx).toBeDefined();
     expect(existsSync(join(model.artifacts.onnx!, 'onnx/model.onnx'))).toBe(true);
     expect(existsSync(join(model.artifacts.onnx!, 'onnx/model_quantized.onnx'))).toBe(true);
+    expect(await readFile(join(model.artifacts.model!, 'README.md'), 'utf8')).toMatch(/^---\nlicense: /);
+    expect(existsSync(join(model.artifacts.onnx!, 'README.md'))).toBe(true);
 
     // `eval --model ./folder` on the PyTorch folder (the Python predict worker), relative to the working directory.
     const test = join(dir, 'upper-llama/test.jsonl');

@@ -48,3 +48,4 @@ export {
   OPENAI_DATA_RULES,
   type OpenAIFineTuningBackendOptions,
 } from './backends/openai.js';
+export { renderModelCard, writeModelCard, modelCardInputFromRun, modelCardFolders, type ModelCardInput } from './model-card.js';

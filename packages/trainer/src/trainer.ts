@@ -16,6 +16,7 @@ import { validateTrainingData } from './data.js';
 import { estimateTrainingCost, formatEstimate, type TrainingEstimate, type TrainingPricing } from './estimate.js';
 import { parseTrainingJob } from './spec.js';
 import { exportTrainedModel, type ExportOnnxOptions } from './onnx-export.js';
+import { modelCardInputFromRun, writeModelCard } from './model-card.js';
 
 export interface CreateTrainerOptions {
   backend: TrainingBackend;
@@ -160,8 +161,14 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
         await saveHandle(handle);
       }
     }
-    if (options.exportOnnx && model.kind === 'local-folder') return exportAfterTraining({ ...model, metrics }, options.exportOnnx, context);
-    return { ...model, metrics };
+    const trained = options.exportOnnx && model.kind === 'local-folder' ? await exportAfterTraining({ ...model, metrics }, options.exportOnnx, context) : { ...model, metrics };
+    if (trained.kind === 'local-folder') {
+      // A model card in every model folder; the pipeline rewrites it with the test metrics after evaluation.
+      await writeModelCard(await modelCardInputFromRun(store.dir, trained, { job })).catch((error: unknown) =>
+        events.log('warn', `Could not write the model card: ${(error as Error).message}`, stage),
+      );
+    }
+    return trained;
   }
 
   return { specificationVersion: 'v1', name: `trainer-${backend.name}`, backend, prepare, train };
