@@ -30,3 +30,14 @@ export {
   type SettingName,
   type SettingsEnvironment,
 } from './settings.js';
+export type { DataFormatRules, TrainingPricing } from './trainer-backend.js';
+export {
+  Registry,
+  createProviderRegistry,
+  parseModelName,
+  type LanguageModelFactory,
+  type ModelName,
+  type ParseModelNameOptions,
+  type ProviderRegistry,
+  type RegistryFactory,
+} from './registry.js';

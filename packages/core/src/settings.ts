@@ -18,11 +18,13 @@ export const SETTINGS = {
   OPENAI_BASE_URL: { description: 'base URL of an OpenAI-compatible endpoint (default https://api.openai.com/v1)', secret: false },
   HF_TOKEN: { description: 'Hugging Face access token (Hub and Inference Providers)', secret: true },
   HF_ENDPOINT: { description: 'Hugging Face Hub URL (default https://huggingface.co)', secret: false },
+  HF_ENDPOINT_URL: { description: 'a dedicated Inference Endpoint / TGI server for hf: models', secret: false },
   DEEPL_AUTH_KEY: { description: 'DeepL API key (translate non-English instructions)', secret: true },
   DEEPL_SERVER_URL: { description: 'DeepL API server (default: chosen from the key)', secret: false },
   P2M_TEACHER: { description: 'teacher model of the CLI (default gpt-4o-mini)', secret: false },
   P2M_CACHE_DIR: { description: 'cache folder (default $XDG_CACHE_HOME/prompt2model or ~/.cache/prompt2model)', secret: false },
   P2M_PYTHON: { description: 'Python interpreter of the training worker (default python3)', secret: false },
+  P2M_WORKER_COMMAND: { description: 'JSON argv of a custom training worker (default: python -m p2m_worker)', secret: false },
   P2M_PREDICT_COMMAND: { description: 'command that runs a trained model over inputs (default: the worker)', secret: false },
   XDG_CACHE_HOME: { description: 'base cache folder (freedesktop convention)', secret: false },
 } as const satisfies Record<string, { description: string; secret: boolean }>;

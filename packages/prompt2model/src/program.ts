@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { commands } from './commands/index.js';
 import { CliRuntime, CliUsageError, EXIT, parseNumber, type CliIO } from './runtime.js';
-import { processEnvironment } from '@prompt2model/core';
+import { processEnvironment } from '@prompt2model/core/settings';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -79,3 +79,5 @@ export async function runCli(argv: string[], io?: Partial<CliIO>): Promise<numbe
 }
 
 export { CliRuntime, CliUsageError, EXIT };
+export { parseNumber, parseSize, type CliIO, type GlobalOptions } from './runtime.js';
+export type { RegisterCommand } from './commands/index.js';

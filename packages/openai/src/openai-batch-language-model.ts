@@ -14,7 +14,8 @@ import {
   type StageContext,
   loadSetting,
 } from '@prompt2model/core';
-import { toAPICallError } from '@prompt2model/openai';
+import { toAPICallError } from './openai-chat-language-model.js';
+import { loadOpenAISdk } from './openai-sdk.js';
 import type OpenAI from 'openai';
 
 export interface OpenAIBatchOptions {
@@ -167,7 +168,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
 
   private async submit(items: Pending[]): Promise<void> {
     const client = await this.getClient();
-    const { toFile } = await import('openai');
+    const { toFile } = await loadOpenAISdk();
     const jsonl = items.map((item) => JSON.stringify({ custom_id: item.customId, method: 'POST', url: '/v1/chat/completions', body: item.body })).join('\n');
     const file = await client.files.create({ file: await toFile(Buffer.from(`${jsonl}\n`, 'utf8'), 'prompt2model-batch.jsonl'), purpose: 'batch' });
     const batch = await client.batches.create({
@@ -275,7 +276,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
   private async getClient(): Promise<OpenAI> {
     if (this.options.client) return this.options.client;
     if (this.client) return this.client;
-    const { default: OpenAISDK } = await import('openai');
+    const { default: OpenAISDK } = await loadOpenAISdk();
     // Retries of these few control calls are the SDK's (the scheduler is not in this path).
     this.client = new OpenAISDK({
       apiKey: this.apiKey ?? 'no-key',
@@ -338,18 +339,4 @@ export function createOpenAIBatchTeacher(context: StageContext, options: Omit<Op
     ...options,
   });
   return new LanguageModelClient({ model, ...(context.cache ? { cache: context.cache } : {}), ledger: context.ledger, events: context.events });
-}
-
-/**
- * Generator settings for Batch API mode: units are issued a round at a time (enough for the target
- * at the expected yield), so a round's inputs go into one batch and their votes into the next; a
- * round's prompts see the examples accepted in earlier rounds. No budget throttling by finished
- * units (a unit takes a whole batch) and no cap on labelling calls at once.
- */
-export function batchGeneratorOptions(
-  numExamples: number,
-  options: { choicesPerRequest?: number; examplesPerChoice?: number } = {},
-): { lookahead: number; budgetAwareIssuing: false; labelConcurrency: number } {
-  const perUnit = (options.choicesPerRequest ?? 4) * (options.examplesPerChoice ?? 3);
-  return { lookahead: Math.max(8, Math.ceil(numExamples / (perUnit * 0.5))), budgetAwareIssuing: false, labelConcurrency: Infinity };
 }
