@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import type { CliRuntime, GlobalOptions } from '../runtime.js';
+import { CliUsageError, type CliRuntime, type GlobalOptions } from '../runtime.js';
 
 interface ExportOptions extends GlobalOptions {
   model: string;
@@ -26,6 +27,9 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: ExportOptions, command: Command) => {
         const options = runtime.options<ExportOptions>(command);
+        if (!existsSync(options.model)) {
+          throw new CliUsageError(`--model ${options.model} does not exist.`, 'Pass a trained model folder (the merged/ or model/ folder of a training job, or its output/ folder).');
+        }
         const { exportOnnx } = await import('@prompt2model/trainer');
         const result = await exportOnnx({
           model: options.model,
