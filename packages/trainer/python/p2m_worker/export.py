@@ -20,13 +20,11 @@ packages, 130 stopped. This module imports nothing heavy: the export itself is i
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import traceback
 
 from .deps import missing_packages, offline_for_local, report_missing
 from .predict import InputError, plan_model
-from .protocol import EventWriter
+from .protocol import EventWriter, run_until_done
 
 EXPORT_REQUIRED = ("torch", "transformers", "onnx", "onnxscript")
 QUANTIZE_REQUIRED = ("onnxruntime",)
@@ -63,23 +61,12 @@ def main(argv=None) -> int:
         report_missing(events, missing)
         return 3
 
-    def stop(_signum, _frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
+    def work():
         from .onnx_export import run
 
-        result = run(plan, options, events)
-    except KeyboardInterrupt:
-        events.emit("error", message="cancelled", cancelled=True)
-        return 130
-    except Exception as error:  # noqa: BLE001 - every failure must reach the protocol
-        events.emit("error", message=f"{type(error).__name__}: {error}", traceback=traceback.format_exc(limit=8))
-        return 1
-    events.emit("done", **result)
-    return 0
+        return run(plan, options, events)
+
+    return run_until_done(events, work)
 
 
 if __name__ == "__main__":
