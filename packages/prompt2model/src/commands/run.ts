@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { PipelineResult } from '@prompt2model/core';
 import { readPromptFile } from '../flags/input.js';
-import { addTrainingOptions, baseModelId, createTrainingBackend, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
+import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
 import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 
@@ -70,6 +70,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...(options.baseModel ? { baseModel: baseModelId(options.baseModel) } : {}),
         },
         trainerBackend: await createTrainingBackend(options, runtime),
+        ...exportSettings(options),
         stageOptions: {
           datasetGenerator: labelVoteSettings(options),
           modelRetriever: {
