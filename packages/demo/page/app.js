@@ -159,7 +159,9 @@ async function browserModel(dtype) {
   env.useBrowserCache = false;
   const base = new URL('./', document.baseURI);
   const slash = browser.modelPath.lastIndexOf('/');
-  env.localModelPath = new URL(browser.modelPath.slice(0, slash + 1), base).href;
+  // A path, not a full URL: transformers.js treats an http(s) localModelPath as remote and then
+  // silently finds no tokenizer (remote loading being off).
+  env.localModelPath = new URL(browser.modelPath.slice(0, slash + 1), base).pathname;
   env.backends.onnx.wasm.wasmPaths = new URL('vendor/ort/', base).href;
   env.backends.onnx.wasm.numThreads = 1;
   const name = browser.modelPath.slice(slash + 1);
@@ -211,6 +213,7 @@ async function submit() {
     renderHistory();
     setBusy(false, '');
   } catch (error) {
+    console.error(error);
     setBusy(false, '');
     const message = error instanceof TypeError && mode === 'server' ? 'The demo server cannot be reached (was it stopped?).' : error.message;
     showError(message);
