@@ -18,6 +18,11 @@ export interface WebDemo extends Demo {
   closed: Promise<void>;
 }
 
+/** The default DemoCreator: `create` resolves to a WebDemo (with `closed`). */
+export interface WebDemoCreator extends DemoCreator {
+  create(model: TrainedModel, spec: PromptSpec, context: StageContext): Promise<WebDemo>;
+}
+
 /** Gradio's port; when it is taken and no port was asked for, any free one. */
 const DEFAULT_PORT = 7860;
 
@@ -26,7 +31,7 @@ const DEFAULT_PORT = 7860;
  * `startDemoServer`), with the executor the evaluator would use. The model loads on the first
  * request, so creating the demo is instant.
  */
-export function createDemoCreator(options: DemoCreatorOptions = {}): DemoCreator {
+export function createDemoCreator(options: DemoCreatorOptions = {}): WebDemoCreator {
   return {
     specificationVersion: 'v1',
     name: 'web-demo',

@@ -1,4 +1,4 @@
-export { createDemoCreator, type DemoCreatorOptions, type WebDemo } from './demo-creator.js';
+export { createDemoCreator, type DemoCreatorOptions, type WebDemo, type WebDemoCreator } from './demo-creator.js';
 export { startDemoServer, type DemoServer, type DemoServerOptions } from './server.js';
 export { exportStaticDemo, type StaticExportOptions, type StaticExportResult } from './static-export.js';
 export { demoExecutorFor, type DemoModelOptions } from './demo-model.js';

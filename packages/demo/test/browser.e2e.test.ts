@@ -5,10 +5,9 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
 import { LanguageModelExecutor, type OnnxExecutor } from '@prompt2model/evaluator';
-import { MockLanguageModel } from '@prompt2model/testing';
+import { buildKeywordSeq2Seq, MockLanguageModel, SENTIMENT_LABELS } from '@prompt2model/testing';
 import { demoExecutorFor, exportStaticDemo, startDemoServer, type DemoServer } from '../src/index.js';
 import { launchChromium, serveFolder } from './support/browser.js';
-import { buildKeywordSeq2Seq, SENTIMENT_LABELS } from './support/keyword-model.js';
 
 /**
  * End-to-end in headless Chromium (Debian's, through playwright-core): the served demo and the

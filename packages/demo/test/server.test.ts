@@ -5,10 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, formatTrainingPrompt, type Executor, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
 import { LanguageModelExecutor, OnnxExecutor } from '@prompt2model/evaluator';
 import { createOpenAI } from '@prompt2model/openai';
-import { lastUserText, MockLanguageModel, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { buildKeywordSeq2Seq, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/index.js';
 import { rawRequest } from './support/http.js';
-import { buildKeywordSeq2Seq, SENTIMENT_LABELS } from './support/keyword-model.js';
 
 const spec: PromptSpec = {
   instruction: 'Classify the sentiment of the movie review as positive or negative.',

@@ -10,6 +10,7 @@ export * from '@prompt2model/dataset-generator';
 export * from '@prompt2model/model-retriever';
 export * from '@prompt2model/trainer';
 export * from '@prompt2model/evaluator';
+export * from '@prompt2model/demo';
 export { createPipeline, type CreatePipelineOptions } from './create-pipeline.js';
 export { runCli, createProgram } from './program.js';
 export { CliRuntime, CliUsageError, EXIT, parseSize, parseNumber, type CliIO, type GlobalOptions } from './runtime.js';

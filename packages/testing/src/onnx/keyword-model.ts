@@ -1,13 +1,14 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeModel, floatTensor, int64Tensor, node, valueInfo, wordPieceTokenizerFiles } from '@prompt2model/testing';
+import { encodeModel, floatTensor, int64Tensor, node, valueInfo } from './graph.js';
+import { wordPieceTokenizerFiles } from './tokenizer.js';
 
 /**
  * A tiny T5-style model (transformers.js layout, encoder + merged decoder) that answers the label
  * of the keywords anywhere in its input: every keyword votes for its label, the most votes win,
  * and an input without keywords gets an empty answer. Unlike a first-word model it answers the
  * same through the training prompt format, so tests see the real prompt path. Built with the
- * testing package's ONNX helpers; loaded by transformers.js in Node and in the browser.
+ * ONNX helpers of this folder; loaded by transformers.js in Node and in the browser.
  */
 export async function buildKeywordSeq2Seq(dir: string, labels: Record<string, string>, options: { quantizedCopy?: boolean } = {}): Promise<void> {
   const specialTokens = ['<pad>', '</s>', '<unk>'];
@@ -93,5 +94,5 @@ export async function buildKeywordSeq2Seq(dir: string, labels: Record<string, st
   for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
 }
 
-/** The sentiment labels the demo tests use. */
+/** Sentiment labels for tests: keyword → label. */
 export const SENTIMENT_LABELS = { great: 'positive', good: 'positive', loved: 'positive', awful: 'negative', bad: 'negative', boring: 'negative' };
