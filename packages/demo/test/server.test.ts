@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, formatTrainingPrompt, type Executor, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
 import { LanguageModelExecutor, OnnxExecutor } from '@prompt2model/evaluator';
 import { createOpenAI } from '@prompt2model/openai';
+import { WorkerExecutor, workerExecutorFor } from '@prompt2model/trainer';
 import { buildKeywordSeq2Seq, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/index.js';
 import { rawRequest } from './support/http.js';
@@ -290,6 +291,22 @@ describe('timeouts, model errors, tokens and keys', () => {
       await raw.dispose();
     } finally {
       await (executor as OnnxExecutor).dispose();
+    }
+  });
+
+  it('runs a PyTorch folder through the predict worker, inputs in the training prompt', async () => {
+    const folder = join(root, 'pytorch');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'config.json'), '{}');
+    const worker = [process.execPath, resolve(import.meta.dirname, 'fixtures/echo-predict-worker.mjs')];
+    const executor = demoExecutorFor(localModel(folder), spec, { executorFor: workerExecutorFor({ workerCommand: worker }) });
+    expect(executor).toBeInstanceOf(WorkerExecutor);
+    const server = await startDemoServer({ executor, context: await contextFor('pytorch'), port: 0, info: { title: 't', instruction: spec.instruction, examples: [], model: { id: 'm', runtime: executor.name } } });
+    try {
+      const answer = (await (await fetch(new URL('/api/predict', server.url), json({ input: 'so good' }))).json()) as { output: string };
+      expect(answer.output).toBe(`echo ${formatTrainingPrompt(spec.instruction, 'so good')}`);
+    } finally {
+      await server.close();
     }
   });
 
