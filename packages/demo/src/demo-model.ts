@@ -1,5 +1,6 @@
-import type { Executor, LanguageModel, PromptSpec, TrainedModel } from '@prompt2model/core';
+import { onnxExportOf, type Executor, type LanguageModel, type PromptSpec, type TrainedModel } from '@prompt2model/core';
 import { defaultExecutorFor, type OnnxExecutorOptions } from '@prompt2model/evaluator';
+import { OnnxTokenRelay } from './token-stream.js';
 
 export interface DemoModelOptions {
   /**
@@ -17,15 +18,24 @@ export interface DemoModelOptions {
 /**
  * The executor the demo runs a trained model with: the same choice the evaluator makes, so the
  * page answers exactly as the evaluation scored (inputs in the training prompt format for local
- * models, the instruction as system message for managed ones). One input at a time.
+ * models, the instruction as system message for managed ones). One input at a time. An ONNX
+ * model also streams (`canStream`): its tokens reach `POST /api/predict/stream` as they come.
  */
 export function demoExecutorFor(model: TrainedModel, spec: PromptSpec, options: DemoModelOptions = {}): Executor {
   const custom = options.executorFor?.(model, spec);
   if (custom) return custom;
-  return defaultExecutorFor(model, spec, {
+  const onnx = model.kind === 'local-folder' ? onnxExportOf(model) : undefined;
+  const relay = onnx ? new OnnxTokenRelay(onnx) : undefined;
+  const executor = defaultExecutorFor(model, spec, {
     ...(options.languageModelFor ? { languageModelFor: options.languageModelFor } : {}),
-    onnx: { batchSize: 1, stage: 'demo', ...options.onnx },
+    onnx: {
+      batchSize: 1,
+      stage: 'demo',
+      ...options.onnx,
+      ...(relay ? { generation: { ...options.onnx?.generation, streamer: relay.streamer } } : {}),
+    },
   });
+  return relay && executor.name === 'onnx' ? relay.wrap(executor) : executor;
 }
 
 /** Releases what an executor holds (ONNX sessions), when it can. */

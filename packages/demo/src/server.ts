@@ -10,6 +10,7 @@ import { DemoHttpError, SECURITY_HEADERS, readJsonBody, sendError, sendJson } fr
 import { ModelQueue } from './model-queue.js';
 import { TOKEN_COOKIE, allowedHostHeaders, checkHost, checkPost, isLoopbackHost, requestToken, tokenMatches } from './request-guards.js';
 import { PAGE_DIR, contentTypeOf, resolveStaticFile } from './static-files.js';
+import { canStream } from './token-stream.js';
 
 export interface DemoServerOptions {
   /** Runs the model (ONNX, the Python predict worker, a provider model). One call at a time. */
@@ -84,16 +85,18 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const closing = new AbortController();
   // The executor's progress events would print a bar per request; the server logs its own line.
   const modelEvents = new ProgressEmitter();
-  const info: DemoInfo = { ...options.info, mode: 'server', streaming: false, flagging: true, limits: { maxInputChars } };
+  const streaming = canStream(options.executor);
+  const info: DemoInfo = { ...options.info, mode: 'server', streaming, flagging: true, limits: { maxInputChars } };
   let allowedHosts = new Set<string>();
   const log = options.log ?? (() => undefined);
 
-  const predict = async (input: string, signal: AbortSignal): Promise<{ output: string; latencyMs: number }> => {
+  const predict = async (input: string, signal: AbortSignal, onText?: (text: string) => void): Promise<{ output: string; latencyMs: number }> => {
     const started = performance.now();
     const context: StageContext = { ...options.context, events: modelEvents, signal: AbortSignal.any([signal, options.context.signal]) };
-    let predictions;
+    const executor = options.executor;
+    let output: string;
     try {
-      predictions = await options.executor.execute([input], context);
+      output = onText && canStream(executor) ? (await executor.stream(input, context, onText)).output : ((await executor.execute([input], context))[0]?.output ?? '');
     } catch (error) {
       if (error instanceof DemoHttpError) throw error;
       const message = redactSecrets(error instanceof Error ? error.message : String(error));
@@ -101,7 +104,6 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       log('warn', `model error: ${message}${hint}`);
       throw new DemoHttpError(502, 'model_error', `The model failed: ${message}${hint}`);
     }
-    const output = predictions[0]?.output ?? '';
     return { output, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
   };
 
@@ -130,13 +132,14 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       if (!response.writableEnded) response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     try {
-      const result = await queue.run((signal) => predict(input, signal), {
+      let streamed = false;
+      const result = await queue.run((signal) => predict(input, signal, (text) => ((streamed = true), send('delta', { text }))), {
         signal: gone,
         onQueued: (position) => send('queued', { position }),
         onStart: () => send('start', {}),
       });
-      // No executor streams tokens yet: the whole answer is one delta.
-      send('delta', { text: result.output });
+      // An executor that cannot stream sends its whole answer as one delta.
+      if (!streamed) send('delta', { text: result.output });
       send('done', result);
       log('info', `stream ${input.length} chars → ${result.output.length} chars in ${result.latencyMs} ms`);
     } catch (error) {

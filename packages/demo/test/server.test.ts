@@ -6,8 +6,8 @@ import { createStageContext, formatTrainingPrompt, type Executor, type PromptSpe
 import { LanguageModelExecutor, OnnxExecutor } from '@prompt2model/evaluator';
 import { createOpenAI } from '@prompt2model/openai';
 import { WorkerExecutor, workerExecutorFor } from '@prompt2model/trainer';
-import { buildKeywordSeq2Seq, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
-import { createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/index.js';
+import { buildKeywordSeq2Seq, buildTinyCausalLM, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { canStream, createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/index.js';
 import { rawRequest } from './support/http.js';
 
 const spec: PromptSpec = {
@@ -80,7 +80,8 @@ describe('the served demo with an ONNX student', () => {
   });
 
   it('picks the ONNX executor for an exported folder and answers /api/predict with the model output and latency', async () => {
-    expect(executor).toBeInstanceOf(OnnxExecutor);
+    expect(executor.name).toBe('onnx');
+    expect(canStream(executor)).toBe(true);
     const response = await fetch(new URL('/api/predict', server.url), json({ input: 'What a great movie' }));
     expect(response.status).toBe(200);
     const body = (await response.json()) as { output: string; latencyMs: number };
@@ -92,7 +93,7 @@ describe('the served demo with an ONNX student', () => {
 
   it('serves the task, the examples and the limits at /api/info, and health at /healthz', async () => {
     const info = (await (await fetch(new URL('/api/info', server.url))).json()) as Record<string, unknown>;
-    expect(info).toMatchObject({ title: 'Sentiment', instruction: spec.instruction, examples: spec.examples, mode: 'server', flagging: true, limits: { maxInputChars: 4000 } });
+    expect(info).toMatchObject({ title: 'Sentiment', instruction: spec.instruction, examples: spec.examples, mode: 'server', flagging: true, streaming: true, limits: { maxInputChars: 4000 } });
     const health = await fetch(new URL('/healthz', server.url));
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: 'ok' });
@@ -106,6 +107,26 @@ describe('the served demo with an ONNX student', () => {
     expect(events.map((event) => event.event)).toEqual(['start', 'delta', 'done']);
     expect(events[1]!.data).toEqual({ text: 'positive' });
     expect(events[2]!.data).toMatchObject({ output: 'positive' });
+  });
+
+  it('streams an ONNX answer token by token', async () => {
+    const dir = join(root, 'causal');
+    // The training prompt ends with "Label:" and a newline: the answer chains from ":".
+    await buildTinyCausalLM(dir, { next: { ':': 'hello', hello: 'world', world: 'and', and: 'it' } });
+    const causal = demoExecutorFor(localModel(dir), spec);
+    const streamServer = await startDemoServer({ executor: causal, context, port: 0, info: { title: 't', instruction: spec.instruction, examples: [], model: { id: 'm', runtime: causal.name } } });
+    try {
+      const text = await (await fetch(new URL('/api/predict/stream', streamServer.url), json({ input: 'anything' }))).text();
+      const events = text.trim().split('\n\n').map((block) => ({ event: /event: (.*)/.exec(block)?.[1], data: JSON.parse(/data: (.*)/.exec(block)?.[1] ?? 'null') as Record<string, unknown> }));
+      expect(events.map((event) => event.event)).toEqual(['start', 'delta', 'delta', 'delta', 'delta', 'done']);
+      expect(events.filter((event) => event.event === 'delta').map((event) => event.data.text).join('')).toBe('hello world and it');
+      expect(events.at(-1)!.data).toMatchObject({ output: 'hello world and it' });
+      // The plain route answers the same, and streaming left nothing behind.
+      expect(await (await fetch(new URL('/api/predict', streamServer.url), json({ input: 'anything' }))).json()).toMatchObject({ output: 'hello world and it' });
+    } finally {
+      await streamServer.close();
+      await (causal as unknown as OnnxExecutor).dispose();
+    }
   });
 
   it('appends flags to demo/flagged.jsonl in the run folder', async () => {
