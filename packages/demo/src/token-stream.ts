@@ -64,6 +64,8 @@ export class OnnxTokenRelay {
         const tokenizer = await relay.loadTokenizer();
         const ids: number[] = [];
         let sent = '';
+        // A call that failed mid-generation never ended its stream: this one starts afresh.
+        relay.started = false;
         relay.listener = (step) => {
           ids.push(...step);
           const text = tokenizer.decode(ids, { skip_special_tokens: true });
