@@ -5,14 +5,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStageContext, type TrainedModel } from '@prompt2model/core';
-import { buildKeywordSeq2Seq, SENTIMENT_LABELS } from '@prompt2model/testing';
+import { buildTinySeq2Seq, SENTIMENT_LABELS } from '@prompt2model/testing';
 import { demoExecutorFor, exportStaticDemo, startDemoServer } from '../src/index.js';
 
 const requests = Number(process.argv[2] ?? 200);
 const root = await mkdtemp(join(tmpdir(), 'p2m-demo-bench-'));
 const spec = { instruction: 'Classify the sentiment of the review.', examples: [{ input: 'a great film', output: 'positive' }], language: 'en' };
 const modelDir = join(root, 'student');
-await buildKeywordSeq2Seq(modelDir, SENTIMENT_LABELS, { quantizedCopy: true });
+await buildTinySeq2Seq(modelDir, { answers: SENTIMENT_LABELS, answerFrom: 'keywords', quantizedCopy: true });
 const model: TrainedModel = { backend: 'local', reference: modelDir, kind: 'local-folder', baseModel: 't5-small', method: 'full', artifacts: {}, metrics: {} };
 const executor = demoExecutorFor(model, spec);
 const context = await createStageContext({ outDir: join(root, 'run'), cacheDir: false });

@@ -5,7 +5,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
 import { LanguageModelExecutor, type OnnxExecutor } from '@prompt2model/evaluator';
-import { buildKeywordSeq2Seq, MockLanguageModel, SENTIMENT_LABELS } from '@prompt2model/testing';
+import { buildTinySeq2Seq, MockLanguageModel, SENTIMENT_LABELS } from '@prompt2model/testing';
 import { demoExecutorFor, exportStaticDemo, startDemoServer, type DemoServer } from '../src/index.js';
 import { launchChromium, serveFolder } from './support/browser.js';
 
@@ -35,7 +35,7 @@ const localModel = (reference: string): TrainedModel => ({ backend: 'local', ref
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'p2m-demo-browser-'));
   modelDir = join(root, 'student');
-  await buildKeywordSeq2Seq(modelDir, SENTIMENT_LABELS, { quantizedCopy: true });
+  await buildTinySeq2Seq(modelDir, { answers: SENTIMENT_LABELS, answerFrom: 'keywords', quantizedCopy: true });
   browser = await launchChromium();
 }, 60_000);
 

@@ -6,7 +6,7 @@ import { createStageContext, formatTrainingPrompt, type Executor, type PromptSpe
 import { LanguageModelExecutor, OnnxExecutor } from '@prompt2model/evaluator';
 import { createOpenAI } from '@prompt2model/openai';
 import { WorkerExecutor, workerExecutorFor } from '@prompt2model/trainer';
-import { buildKeywordSeq2Seq, buildTinyCausalLM, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { buildTinySeq2Seq, buildTinyCausalLM, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { canStream, createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/index.js';
 import { rawRequest } from './support/http.js';
 
@@ -57,7 +57,7 @@ function gatedExecutor(): Executor & { release(): void; calls: number } {
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'p2m-demo-server-'));
   modelDir = join(root, 'model');
-  await buildKeywordSeq2Seq(modelDir, SENTIMENT_LABELS);
+  await buildTinySeq2Seq(modelDir, { answers: SENTIMENT_LABELS, answerFrom: 'keywords' });
 });
 
 afterAll(async () => {
@@ -301,7 +301,7 @@ describe('timeouts, model errors, tokens and keys', () => {
   it('formats inputs with the training prompt, exactly as training and evaluation', async () => {
     const dir = join(root, 'prompt-probe');
     // Answers "formatted" only when the input carries the training prompt's "Label:" line.
-    await buildKeywordSeq2Seq(dir, { label: 'formatted' });
+    await buildTinySeq2Seq(dir, { answers: { label: 'formatted' }, answerFrom: 'keywords' });
     const executor = demoExecutorFor(localModel(dir), spec);
     const context = await contextFor('prompt-probe');
     try {

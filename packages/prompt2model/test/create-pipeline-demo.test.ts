@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildKeywordSeq2Seq, MockLanguageModel, SENTIMENT_LABELS } from '@prompt2model/testing';
+import { buildTinySeq2Seq, MockLanguageModel, SENTIMENT_LABELS } from '@prompt2model/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PromptSpec, TrainedModel } from '@prompt2model/core';
 import { createPipeline } from '../src/create-pipeline.js';
@@ -18,7 +18,7 @@ afterAll(async () => {
 
 it('ends a pipeline run with the default demo stage: a page and API answering with the trained model', async () => {
   const modelDir = join(root, 'student');
-  await buildKeywordSeq2Seq(modelDir, SENTIMENT_LABELS);
+  await buildTinySeq2Seq(modelDir, { answers: SENTIMENT_LABELS, answerFrom: 'keywords' });
   const spec: PromptSpec = { instruction: 'Classify the sentiment.', examples: [{ input: 'a great film', output: 'positive' }], language: 'en' };
   const trained: TrainedModel = { backend: 'local', reference: modelDir, kind: 'local-folder', baseModel: 't5-small', method: 'full', artifacts: {}, metrics: {} };
   const pipeline = createPipeline({

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { buildKeywordSeq2Seq, lastUserText, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { buildTinySeq2Seq, lastUserText, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from './support/run-cli.js';
 
@@ -17,7 +17,7 @@ let teacher: OpenAICompatibleServer;
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'p2m-demo-cli-'));
   modelDir = join(root, 'student');
-  await buildKeywordSeq2Seq(modelDir, SENTIMENT_LABELS, { quantizedCopy: true });
+  await buildTinySeq2Seq(modelDir, { answers: SENTIMENT_LABELS, answerFrom: 'keywords', quantizedCopy: true });
   runDir = join(root, 'run');
   await mkdir(runDir, { recursive: true });
   await writeFile(
