@@ -19,6 +19,9 @@ const spec: PromptSpec = {
   language: 'en',
 };
 
+/** Page content for servers whose page the test does not look at. */
+const PLAIN_INFO = { title: 't', instruction: 'i', examples: [], model: { id: 'm', runtime: 'r' } };
+
 let root: string;
 let modelDir: string;
 
@@ -159,7 +162,7 @@ describe('security rules, tested from outside', () => {
   const executor = gatedExecutor();
 
   beforeAll(async () => {
-    server = await startDemoServer({ executor, context: await contextFor('security'), port: 0, maxQueue: 1, info: { title: 't', instruction: 'i', examples: [], model: { id: 'm', runtime: 'r' } } });
+    server = await startDemoServer({ executor, context: await contextFor('security'), port: 0, maxQueue: 1, info: PLAIN_INFO });
   });
   afterAll(() => server.close());
 
@@ -247,7 +250,7 @@ describe('security rules, tested from outside', () => {
 describe('timeouts, model errors, tokens and keys', () => {
   it('answers 504 when the model is too slow, and the next request still runs after it', async () => {
     const executor = gatedExecutor();
-    const server = await startDemoServer({ executor, context: await contextFor('timeout'), port: 0, timeoutMs: 100, info: { title: 't', instruction: 'i', examples: [], model: { id: 'm', runtime: 'r' } } });
+    const server = await startDemoServer({ executor, context: await contextFor('timeout'), port: 0, timeoutMs: 100, info: PLAIN_INFO });
     try {
       const slow = await fetch(new URL('/api/predict', server.url), json({ input: 'slow' }));
       expect(slow.status).toBe(504);
@@ -281,7 +284,7 @@ describe('timeouts, model errors, tokens and keys', () => {
         executor: new LanguageModelExecutor({ model: failing }),
         context: await contextFor('provider-broken'),
         port: 0,
-        info: { title: 't', instruction: 'i', examples: [], model: { id: 'm', runtime: 'r' } },
+        info: PLAIN_INFO,
       });
       try {
         const response = await fetch(new URL('/api/predict', broken.url), json({ input: 'hello' }));
@@ -334,7 +337,7 @@ describe('timeouts, model errors, tokens and keys', () => {
   it('needs an access token beyond loopback, and then checks it on every request', async () => {
     const executor = new LanguageModelExecutor({ model: new MockLanguageModel({ respond: 'ok' }) });
     const context = await contextFor('token');
-    await expect(startDemoServer({ executor, context, host: '0.0.0.0', port: 0, info: { title: 't', instruction: 'i', examples: [], model: { id: 'm', runtime: 'r' } } })).rejects.toThrow(/access token/);
+    await expect(startDemoServer({ executor, context, host: '0.0.0.0', port: 0, info: PLAIN_INFO })).rejects.toThrow(/access token/);
     const warnings: string[] = [];
     const server = await startDemoServer({
       executor,
@@ -343,7 +346,7 @@ describe('timeouts, model errors, tokens and keys', () => {
       port: 0,
       accessToken: 'tok-123',
       log: (level, message) => level === 'warn' && warnings.push(message),
-      info: { title: 't', instruction: 'i', examples: [], model: { id: 'm', runtime: 'r' } },
+      info: PLAIN_INFO,
     });
     try {
       expect(warnings.join('\n')).toMatch(/reachable from other machines/);
@@ -363,9 +366,9 @@ describe('timeouts, model errors, tokens and keys', () => {
   it('says how to fix a port in use', async () => {
     const executor = gatedExecutor();
     const context = await contextFor('port');
-    const first = await startDemoServer({ executor, context, port: 0, info: { title: 't', instruction: 'i', examples: [], model: { id: 'm', runtime: 'r' } } });
+    const first = await startDemoServer({ executor, context, port: 0, info: PLAIN_INFO });
     try {
-      await expect(startDemoServer({ executor, context, port: first.port, info: { title: 't', instruction: 'i', examples: [], model: { id: 'm', runtime: 'r' } } })).rejects.toMatchObject({
+      await expect(startDemoServer({ executor, context, port: first.port, info: PLAIN_INFO })).rejects.toMatchObject({
         message: expect.stringContaining('in use'),
         hint: expect.stringContaining('--port 0'),
       });
