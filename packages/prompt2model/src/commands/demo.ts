@@ -85,6 +85,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           events: runtime.progressEvents(options),
           signal: runtime.signal,
           cacheDir: false,
+          // --max-cost caps what a provider model's answers may spend while the demo runs.
+          ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
         });
         const creator = demo.createDemoCreator({
           host: options.host,
