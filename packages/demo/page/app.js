@@ -166,7 +166,7 @@ async function browserModel(dtype) {
   env.backends.onnx.wasm.numThreads = 1;
   const name = browser.modelPath.slice(slash + 1);
   if (state.browserModel) await state.browserModel.pipe.dispose();
-  const pipe = await pipeline(browser.task, name, { dtype, device: 'wasm' });
+  const pipe = await pipeline(browser.task, name, { dtype, device: 'wasm', ...(browser.externalData ? { use_external_data_format: true } : {}) });
   state.browserModel = { dtype, pipe };
   return pipe;
 }

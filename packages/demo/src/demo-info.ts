@@ -25,6 +25,8 @@ export interface BrowserModelInfo {
   /** ONNX weight variants in the folder (`fp32`, `q8`); the first is the default. */
   dtypes: string[];
   maxNewTokens: number;
+  /** Weights sit in `<graph>.onnx_data` files beside the graphs (models past 2 GB). */
+  externalData?: boolean;
   /** The training prompt around an input: `prefix + input + suffix` (core's `formatTrainingPrompt`). */
   prompt: { prefix: string; suffix: string };
   /** Versions the export was built with (the wasm files must match the runtime exactly). */

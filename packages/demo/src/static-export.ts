@@ -65,6 +65,7 @@ export async function exportStaticDemo(options: StaticExportOptions): Promise<St
   await prepareOutDir(outDir);
   const modelOut = join(outDir, MODEL_PATH);
   await mkdir(join(modelOut, 'onnx'), { recursive: true });
+  let externalData = false;
   for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'special_tokens_map.json']) {
     if (existsSync(join(modelDir, name))) await copyFile(join(modelDir, name), join(modelOut, name));
   }
@@ -75,6 +76,7 @@ export async function exportStaticDemo(options: StaticExportOptions): Promise<St
       // Weights past 2 GB sit beside the graph in external data files.
       for (const external of onnxFiles.filter((file) => file.startsWith(`${base}_data`))) {
         await copyFile(join(modelDir, 'onnx', external), join(modelOut, 'onnx', external));
+        externalData = true;
       }
     }
   }
@@ -108,6 +110,7 @@ export async function exportStaticDemo(options: StaticExportOptions): Promise<St
       task,
       dtypes,
       maxNewTokens: options.maxNewTokens ?? 128,
+      ...(externalData ? { externalData } : {}),
       prompt: promptParts(options.spec.instruction),
       versions: runtime.versions,
     },
