@@ -86,6 +86,18 @@ describe('prompt2model demo', () => {
     expect(await demo.exit).toBe(0);
   }, 60_000);
 
+  it('finds the task of a model inside a run folder, and warns when there is none', async () => {
+    const inside = join(runDir, 'model');
+    await buildTinySeq2Seq(inside, { answers: SENTIMENT_LABELS, answerFrom: 'keywords' });
+    const found = await runCliCaptured(['demo', '--model', inside, '--export', join(root, 'inside-site'), '--json']);
+    expect(found.code).toBe(0);
+    expect(found.stderr).toContain(`Task from ${join(runDir, 'prompt-spec.json')}`);
+    expect(JSON.parse(await readFile(join(root, 'inside-site', 'demo.json'), 'utf8'))).toMatchObject({ instruction: 'Classify the sentiment of the review.' });
+    const bare = await runCliCaptured(['demo', '--model', modelDir, '--export', join(root, 'bare-site')]);
+    expect(bare.code).toBe(0);
+    expect(bare.stderr).toMatch(/warning: no task instruction.*\nhint: pass --out RUN/s);
+  });
+
   it('exports a static site with the model, the browser runtime and no secret', async () => {
     const out = join(root, 'site');
     const { code, stdout, stderr } = await runCliCaptured(['demo', '--out', runDir, '--export', out, '--json'], { OPENAI_API_KEY: apiKey });
@@ -114,13 +126,10 @@ describe('prompt2model demo', () => {
     expect(await readdir(root)).toContain('keep.txt');
   }, 60_000);
 
-  it('says what is missing: no model, no instruction for a local model, a managed model to export', async () => {
+  it('says what is missing: no model, a folder that is not there, a managed model to export', async () => {
     const none = await runCliCaptured(['demo']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('hint: Pass --model DIR|openai:<id>|hf:<id>, or --out RUN');
-    const bare = await runCliCaptured(['demo', '--model', modelDir]);
-    expect(bare.code).toBe(2);
-    expect(bare.stderr).toMatch(/needs the task instruction/);
     const missing = await runCliCaptured(['demo', '--model', join(root, 'nope')]);
     expect(missing.code).toBe(2);
     const managed = await runCliCaptured(['demo', '--model', 'openai:gpt-4o-mini', '--export', join(root, 'managed-site')]);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { PromptSpec, TrainedModel } from '@prompt2model/core';
 import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
@@ -51,12 +51,12 @@ export function register(program: Command, runtime: CliRuntime): void {
       runtime.action(async (_options: DemoOptions, command: Command) => {
         const options = runtime.options<DemoOptions>(command);
         const [{ createStageContext }, demo] = await Promise.all([import('@prompt2model/core'), import('@prompt2model/demo')]);
-        const spec = await specFrom(options);
         const model = await modelFrom(options);
+        const spec = await specFrom(options, model, runtime);
         if (model.kind === 'local-folder' && spec.instruction.trim() === '') {
-          throw new CliUsageError(
-            'A local model needs the task instruction it was trained with (inputs are wrapped in the training prompt).',
-            'Pass --out RUN (its prompt-spec.json), --spec prompt-spec.json, or --instruction "…".',
+          runtime.io.stderr(
+            'warning: no task instruction: inputs are wrapped in the training prompt with an empty one, and a model trained with an instruction may answer worse.\n' +
+              'hint: pass --out RUN (its prompt-spec.json), --spec prompt-spec.json, or --instruction "…".\n',
           );
         }
 
@@ -149,10 +149,21 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** The task: --spec, else the run folder's prompt-spec.json, else just --instruction. */
-async function specFrom(options: DemoOptions & GlobalOptions): Promise<PromptSpec> {
+/**
+ * The task: --spec, else the run folder's prompt-spec.json (--out, or the run folder a local model
+ * sits in: up to three folders above it), else just --instruction.
+ */
+async function specFrom(options: DemoOptions & GlobalOptions, model: TrainedModel, runtime: CliRuntime): Promise<PromptSpec> {
   const { PromptSpecSchema, ValidationError } = await import('@prompt2model/core');
-  const path = options.spec ?? (options.out && (await exists(join(options.out, 'prompt-spec.json'))) ? join(options.out, 'prompt-spec.json') : undefined);
+  let path = options.spec ?? (options.out && (await exists(join(options.out, 'prompt-spec.json'))) ? join(options.out, 'prompt-spec.json') : undefined);
+  if (!path && !options.out && options.model && model.kind === 'local-folder') {
+    let dir = resolve(model.reference);
+    for (let level = 0; level < 3 && !path; level++) {
+      dir = dirname(dir);
+      if (await exists(join(dir, 'prompt-spec.json'))) path = join(dir, 'prompt-spec.json');
+    }
+    if (path && !options.instruction) runtime.io.stderr(`Task from ${path}\n`);
+  }
   let spec: PromptSpec = { instruction: '', examples: [], language: 'en' };
   if (path) {
     const parsed = PromptSpecSchema.safeParse(await readJsonFile(path, 'prompt spec'));
