@@ -12,6 +12,15 @@ export * from '@prompt2model/trainer';
 export * from '@prompt2model/evaluator';
 export * from '@prompt2model/demo';
 export { createPipeline, type CreatePipelineOptions } from './create-pipeline.js';
-export { runCli, createProgram } from './program.js';
-export { CliRuntime, CliUsageError, EXIT, parseSize, parseNumber, type CliIO, type GlobalOptions } from './runtime.js';
-export type { RegisterCommand } from './commands/index.js';
+export {
+  createModelRegistry,
+  createExecutor,
+  trainingBackends,
+  stageImplementations,
+  DEFAULT_MODEL_PROVIDER,
+  MODEL_PROVIDERS,
+  type ExecutorSettings,
+  type ModelProviderSettings,
+  type StageImplementationNames,
+  type TrainingBackendSettings,
+} from './registry/index.js';

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { PromptSpec, TrainedModel } from '@prompt2model/core';
+import type { Executor, LanguageModel, PromptSpec, ProviderRegistry, TrainedModel } from '@prompt2model/core';
+import { predictSettings, splitList } from '../flags/index.js';
 import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
 
 interface DemoOptions {
@@ -51,7 +52,9 @@ export function register(program: Command, runtime: CliRuntime): void {
       runtime.action(async (_options: DemoOptions, command: Command) => {
         const options = runtime.options<DemoOptions>(command);
         const [{ createStageContext }, demo] = await Promise.all([import('@prompt2model/core'), import('@prompt2model/demo')]);
-        const model = await modelFrom(options);
+        const { createModelRegistry } = await import('../registry/model-providers.js');
+        const models = createModelRegistry({ openai: options.baseUrl ? { baseURL: options.baseUrl } : {}, env: runtime.io.env });
+        const model = await modelFrom(options, models);
         const spec = await specFrom(options, model, runtime);
         if (model.kind === 'local-folder' && spec.instruction.trim() === '') {
           runtime.io.stderr(
@@ -65,7 +68,7 @@ export function register(program: Command, runtime: CliRuntime): void {
             model,
             spec,
             outDir: options.export,
-            ...(options.dtype ? { dtypes: options.dtype.split(',').map((dtype) => dtype.trim()).filter(Boolean) } : {}),
+            ...(options.dtype ? { dtypes: splitList(options.dtype) } : {}),
             ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}),
           });
           runtime.print(options, result, () =>
@@ -98,7 +101,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
           ...(options.timeout ? { timeoutMs: options.timeout * 1000 } : {}),
           onnx: { ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}) },
-          ...(await providerAndWorker(options, runtime, model)),
+          ...(await providerAndWorker(options, runtime, models, model)),
           log: (level, message) => {
             if (level === 'warn') runtime.io.stderr(`warning: ${message}\n`);
             else if (options.verbose) runtime.io.stderr(`${message}\n`);
@@ -173,19 +176,19 @@ async function specFrom(options: DemoOptions & GlobalOptions, model: TrainedMode
   return options.instruction ? { ...spec, instruction: options.instruction } : spec;
 }
 
-/** The model: --model, else the run folder's trained-model.json. */
-async function modelFrom(options: DemoOptions & GlobalOptions): Promise<TrainedModel> {
+/** The model: --model (a name the model registry parses), else the run folder's trained-model.json. */
+async function modelFrom(options: DemoOptions & GlobalOptions, models: ProviderRegistry): Promise<TrainedModel> {
   const { TrainedModelSchema, ValidationError } = await import('@prompt2model/core');
-  const provider = /^(openai|hf):(.+)$/.exec(options.model ?? '');
-  if (provider) {
-    return { backend: provider[1]!, reference: provider[2]!, kind: 'managed-model', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
-  }
   if (options.model) {
-    const info = await stat(options.model).catch(() => undefined);
+    const parsed = models.parse(options.model);
+    if (parsed.kind === 'provider') {
+      return { backend: parsed.provider, reference: parsed.modelId, kind: 'managed-model', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
+    }
+    const info = await stat(parsed.path).catch(() => undefined);
     if (!info?.isDirectory()) {
       throw new CliUsageError(`--model "${options.model}" is not a folder.`, 'Pass a trained model folder (ONNX export or PyTorch), openai:<model-id> (also ft:... ids) or hf:<model-id>.');
     }
-    return { backend: 'local', reference: options.model, kind: 'local-folder', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
+    return { backend: 'local', reference: parsed.path, kind: 'local-folder', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
   }
   const path = options.out ? join(options.out, 'trained-model.json') : undefined;
   if (!path || !(await exists(path))) {
@@ -199,24 +202,20 @@ async function modelFrom(options: DemoOptions & GlobalOptions): Promise<TrainedM
   return parsed.data;
 }
 
-/** How the managed model is called (its key stays in this process) and how a PyTorch folder runs. */
+/** How the managed model is called (through the model registry; its key stays in this process) and how a PyTorch folder runs. */
 async function providerAndWorker(
-  options: DemoOptions & GlobalOptions,
+  options: DemoOptions,
   runtime: CliRuntime,
+  models: ProviderRegistry,
   model: TrainedModel,
-): Promise<{ languageModelFor?: (id: string) => import('@prompt2model/core').LanguageModel; executorFor?: (model: TrainedModel, spec: PromptSpec) => import('@prompt2model/core').Executor | undefined }> {
-  const env = runtime.io.env;
+): Promise<{ languageModelFor?: (id: string) => LanguageModel; executorFor?: (model: TrainedModel, spec: PromptSpec) => Executor | undefined }> {
   if (model.kind === 'managed-model') {
-    if (model.backend === 'hf') {
-      const { createHuggingFace } = await import('@prompt2model/huggingface');
-      return { languageModelFor: (id) => createHuggingFace({ ...(env.HF_TOKEN ? { accessToken: env.HF_TOKEN } : {}), ...(env.HF_ENDPOINT_URL ? { endpointUrl: env.HF_ENDPOINT_URL } : {}) })(id) };
-    }
-    const { createOpenAI } = await import('@prompt2model/openai');
-    const baseURL = options.baseUrl ?? env.OPENAI_BASE_URL;
-    return { languageModelFor: (id) => createOpenAI({ ...(baseURL ? { baseURL } : {}), ...(env.OPENAI_API_KEY ? { apiKey: env.OPENAI_API_KEY } : {}) })(id) };
+    // A run's managed fine-tune records its backend (`openai`), which is also its provider's name.
+    const provider = models.providers().includes(model.backend) ? `${model.backend}:` : '';
+    return { languageModelFor: (id) => models.languageModel(`${provider}${id}`) };
   }
   const { workerExecutorFor } = await import('@prompt2model/trainer');
-  return { executorFor: workerExecutorFor({ ...(options.python ? { python: options.python } : {}), ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}), stage: 'demo' }) };
+  return { executorFor: workerExecutorFor({ ...predictSettings(options, runtime), ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}), stage: 'demo' }) };
 }
 
 /** Opens the page with the desktop's opener; a failure only prints the URL to open by hand. */
