@@ -1,5 +1,5 @@
 import { Prompt2ModelError, type Demo, type DemoCreator, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
-import { demoContent } from './demo-info.js';
+import { demoContent, shownModelId } from './demo-info.js';
 import { demoExecutorFor, disposeExecutor, type DemoModelOptions } from './demo-model.js';
 import { startDemoServer, type DemoServerOptions } from './server.js';
 
@@ -45,7 +45,7 @@ export function createDemoCreator(options: DemoCreatorOptions = {}): WebDemoCrea
           executor,
           context,
           unref: !keepAlive,
-          info: demoContent(spec, { ...(title ? { title } : {}), model: { id: executor.modelId, runtime: executor.name } }),
+          info: demoContent(spec, { ...(title ? { title } : {}), model: { id: shownModelId(model, executor.modelId), runtime: executor.name } }),
           log: serverOptions.log ?? ((level, message) => context.events.log(level, message, 'demo')),
         });
       let server;

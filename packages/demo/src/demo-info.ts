@@ -1,4 +1,4 @@
-import { formatTrainingPrompt, type Demonstration, type PromptSpec } from '@prompt2model/core';
+import { formatTrainingPrompt, type Demonstration, type PromptSpec, type TrainedModel } from '@prompt2model/core';
 
 /** What the page shows and needs: served as `GET /api/info`, written as `demo.json` by the static export. */
 export interface DemoInfo {
@@ -58,4 +58,13 @@ export function demoContent(spec: PromptSpec, fields: { model: DemoInfo['model']
     examples: spec.examples.slice(0, MAX_PAGE_EXAMPLES).map((example) => ({ input: example.input, output: example.output })),
     model: fields.model,
   };
+}
+
+/**
+ * The model's name on the page: a managed model's id, or a local folder's last two path parts
+ * (the page may be shared; the full path says who ran it and where).
+ */
+export function shownModelId(model: TrainedModel, executorModelId: string): string {
+  if (model.kind !== 'local-folder') return executorModelId;
+  return model.reference.split(/[\\/]/).filter(Boolean).slice(-2).join('/') || executorModelId;
 }

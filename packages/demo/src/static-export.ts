@@ -3,7 +3,7 @@ import { copyFile, cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'nod
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { onnxExportOf, Prompt2ModelError, type PromptSpec, type TrainedModel } from '@prompt2model/core';
-import { demoContent, promptParts, type DemoInfo } from './demo-info.js';
+import { demoContent, promptParts, shownModelId, type DemoInfo } from './demo-info.js';
 import { contentSecurityPolicy } from './http-response.js';
 import { PAGE_DIR } from './static-files.js';
 
@@ -99,7 +99,7 @@ export async function exportStaticDemo(options: StaticExportOptions): Promise<St
   const info: DemoInfo = {
     ...demoContent(options.spec, {
       ...(options.title ? { title: options.title } : {}),
-      model: { id: options.model.reference.split(/[\\/]/).filter(Boolean).pop() ?? 'student', runtime: 'onnxruntime-web, in your browser' },
+      model: { id: shownModelId(options.model, 'student'), runtime: 'onnxruntime-web, in your browser' },
     }),
     mode: 'browser',
     streaming: false,

@@ -54,8 +54,11 @@ describe('prompt2model demo', () => {
     const demo = await startDemo(['--out', runDir, '--port', '0', '--json']);
     const url = demo.first.url as string;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
-    const info = (await (await fetch(new URL('/api/info', url))).json()) as { instruction: string; examples: unknown[] };
+    const info = (await (await fetch(new URL('/api/info', url))).json()) as { instruction: string; examples: unknown[]; model: { id: string } };
     expect(info.instruction).toBe('Classify the sentiment of the review.');
+    // The page names the model, not where it sits on this machine.
+    expect(info.model.id).toMatch(/\/student$/);
+    expect(info.model.id).not.toContain(tmpdir());
     const answer = (await (await post(url, '/api/predict', { input: 'what a great film' })).json()) as { output: string; latencyMs: number };
     expect(answer.output).toBe('positive');
     await post(url, '/api/flag', { input: 'what a great film', output: 'positive', verdict: 'correct' });
