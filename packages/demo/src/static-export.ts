@@ -117,6 +117,8 @@ export async function exportStaticDemo(options: StaticExportOptions): Promise<St
   };
   await writeFile(join(outDir, 'demo.json'), `${JSON.stringify(info, null, 2)}\n`);
   await writeFile(join(outDir, 'README.md'), spaceReadme(info));
+  // A Hugging Face Space (a git repository) takes files past 10 MB through Git LFS only.
+  await writeFile(join(outDir, '.gitattributes'), ['*.wasm filter=lfs diff=lfs merge=lfs -text', '*.onnx filter=lfs diff=lfs merge=lfs -text', '*.onnx_data filter=lfs diff=lfs merge=lfs -text', ''].join('\n'));
   await writeFile(join(outDir, MARKER), `${JSON.stringify({ createdAt: new Date().toISOString(), ...runtime.versions })}\n`);
 
   const files = await listFiles(outDir);

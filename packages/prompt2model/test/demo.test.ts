@@ -51,7 +51,11 @@ const post = (url: string, path: string, body: unknown) => fetch(new URL(path, u
 
 describe('prompt2model demo', () => {
   it('serves the run folder\'s model with --port 0 --json, answers /api/predict, and stops cleanly on Ctrl-C', async () => {
-    const demo = await startDemo(['--out', runDir, '--port', '0', '--json']);
+    // --open runs the desktop's opener: a stand-in on PATH records what it was asked to open.
+    const bin = join(root, 'bin');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" > "${join(root, 'opened.txt')}"\n`, { mode: 0o755 });
+    const demo = await startDemo(['--out', runDir, '--port', '0', '--json', '--open'], { PATH: `${bin}:${process.env.PATH ?? ''}` });
     const url = demo.first.url as string;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const info = (await (await fetch(new URL('/api/info', url))).json()) as { instruction: string; examples: unknown[]; model: { id: string } };
@@ -62,6 +66,7 @@ describe('prompt2model demo', () => {
     const answer = (await (await post(url, '/api/predict', { input: 'what a great film' })).json()) as { output: string; latencyMs: number };
     expect(answer.output).toBe('positive');
     await post(url, '/api/flag', { input: 'what a great film', output: 'positive', verdict: 'correct' });
+    await expect.poll(() => readFile(join(root, 'opened.txt'), 'utf8').catch(() => '')).toBe(`${url}\n`);
     demo.child.kill('SIGINT');
     expect(await demo.exit).toBe(0);
     await expect(fetch(url)).rejects.toThrow();
@@ -108,7 +113,7 @@ describe('prompt2model demo', () => {
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as { files: string[]; dtypes: string[]; versions: { onnxruntimeWeb: string } };
     expect(result.dtypes).toEqual(['fp32', 'q8']);
-    for (const file of ['index.html', 'app.js', 'style.css', 'demo.json', 'README.md', 'vendor/transformers.min.js', 'models/student/tokenizer.json', 'models/student/onnx/encoder_model.onnx', 'models/student/onnx/decoder_model_merged_quantized.onnx']) {
+    for (const file of ['.gitattributes', 'index.html', 'app.js', 'style.css', 'demo.json', 'README.md', 'vendor/transformers.min.js', 'models/student/tokenizer.json', 'models/student/onnx/encoder_model.onnx', 'models/student/onnx/decoder_model_merged_quantized.onnx']) {
       expect(result.files).toContain(file);
     }
     expect(result.files.some((file) => /^vendor\/ort\/ort-wasm-simd-threaded.*\.wasm$/.test(file))).toBe(true);
