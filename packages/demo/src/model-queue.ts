@@ -40,10 +40,15 @@ export class ModelQueue {
   }
 
   /** Runs `task` when its turn comes; its signal aborts on timeout or when `options.signal` does. */
-  async run<T>(task: (signal: AbortSignal) => Promise<T>, options: ModelQueueRunOptions = {}): Promise<T> {
+  /** Throws the 429 a request would get now (for a route that must answer it before its own headers). */
+  ensureRoom(): void {
     if (this.active && this.waiting.length >= this.maxWaiting) {
       throw new DemoHttpError(429, 'busy', `The model is busy (${this.waiting.length} requests waiting). Try again in a moment.`, { 'Retry-After': '2' });
     }
+  }
+
+  async run<T>(task: (signal: AbortSignal) => Promise<T>, options: ModelQueueRunOptions = {}): Promise<T> {
+    this.ensureRoom();
     const controller = new AbortController();
     const timer = setTimeout(
       () => controller.abort(new DemoHttpError(504, 'timeout', `The model did not answer within ${Math.round(this.timeoutMs / 1000)} s.`)),

@@ -126,6 +126,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
 
   const handleStream = async (request: IncomingMessage, response: ServerResponse) => {
     const input = validInput(await readJsonBody(request, maxBodyBytes));
+    // A full queue is a plain 429, as on /api/predict, not an event of a started stream.
+    queue.ensureRoom();
     const gone = requestGone(response, closing.signal);
     response.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
     const send = (event: string, data: unknown) => {

@@ -237,6 +237,8 @@ describe('security rules, tested from outside', () => {
     expect(third.status).toBe(429);
     expect(third.headers.get('retry-after')).toBe('2');
     expect(((await third.json()) as { error: { code: string } }).error.code).toBe('busy');
+    const streamed = await fetch(`http://127.0.0.1:${server.port}/api/predict/stream`, json({ input: 'four' }));
+    expect(streamed.status).toBe(429);
     expect(executor.calls).toBe(1);
     executor.release();
     expect(((await (await first).json()) as { output: string }).output).toBe('ONE');
