@@ -25,6 +25,9 @@ const spec: PromptSpec = {
   language: 'en',
 };
 
+/** Answers wait on a model load; a machine busy with other test suites can take many seconds. */
+const POLL = { timeout: 45_000 };
+
 let root: string;
 let modelDir: string;
 let browser: Browser | undefined;
@@ -85,16 +88,16 @@ describe('the served demo in a browser', () => {
       await page.locator('.example', { hasText: 'Boring and awful' }).click();
       expect(await page.locator('#input').inputValue()).toBe('Boring and awful');
       await page.locator('#submit').click();
-      await expect.poll(() => page.locator('#output').textContent()).toBe('negative');
+      await expect.poll(() => page.locator('#output').textContent(), POLL).toBe('negative');
       expect(await page.locator('#latency').textContent()).toMatch(/^Latency: \d+ (ms|\.\d+ s)/);
       // Keyboard submit: Ctrl+Enter in the input box.
       await page.locator('#input').fill('I loved every minute, a great cast');
       await page.locator('#input').press('Control+Enter');
-      await expect.poll(() => page.locator('#output').textContent()).toBe('positive');
+      await expect.poll(() => page.locator('#output').textContent(), POLL).toBe('positive');
       expect(await page.locator('#history li').count()).toBe(2);
       expect(await page.locator('#history li').first().textContent()).toContain('I loved every minute');
       await page.locator('#flag button[data-verdict="correct"]').click();
-      await expect.poll(() => page.locator('#flag-status').textContent()).toBe('Thanks, saved.');
+      await expect.poll(() => page.locator('#flag-status').textContent(), POLL).toBe('Thanks, saved.');
       // Nothing wider than the screen on a phone.
       const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
       expect(overflow).toBeLessThanOrEqual(0);
@@ -105,7 +108,7 @@ describe('the served demo in a browser', () => {
     const flags = (await readFile(context.store.path('demo/flagged.jsonl'), 'utf8')).trim().split('\n');
     expect(flags).toHaveLength(2);
     expect(JSON.parse(flags[0]!)).toMatchObject({ input: 'I loved every minute, a great cast', output: 'positive', verdict: 'correct' });
-  }, 60_000);
+  }, 180_000);
 
   it('shows a busy state while the model runs and errors in words', async (test) => {
     if (!browser) return test.skip();
@@ -121,16 +124,16 @@ describe('the served demo in a browser', () => {
       await page.locator('#submit').click();
       expect(await page.locator('#submit').isDisabled()).toBe(true);
       expect(await page.locator('#form').getAttribute('aria-busy')).toBe('true');
-      await expect.poll(() => page.locator('#output').textContent()).toBe('done');
+      await expect.poll(() => page.locator('#output').textContent(), POLL).toBe('done');
       expect(await page.locator('#submit').isDisabled()).toBe(false);
       await slowServer.close();
       await page.locator('#submit').click();
-      await expect.poll(() => page.locator('#error').textContent()).toMatch(/cannot be reached/);
+      await expect.poll(() => page.locator('#error').textContent(), POLL).toMatch(/cannot be reached/);
     } finally {
       await page.close();
       await slowServer.close();
     }
-  }, 30_000);
+  }, 90_000);
 
   it('shows HTML in the model output, the instruction and the examples as text, never as markup', async (test) => {
     if (!browser) return test.skip();
@@ -150,7 +153,7 @@ describe('the served demo in a browser', () => {
       expect(await page.locator('#instruction').textContent()).toBe(htmlSpec.instruction);
       await page.locator('.example').first().click();
       await page.locator('#submit').click();
-      await expect.poll(() => page.locator('#output').textContent()).toBe(html);
+      await expect.poll(() => page.locator('#output').textContent(), POLL).toBe(html);
       expect(await page.locator('main img, main b, main i, main u, main script').count()).toBe(0);
       expect(await page.locator('#title').textContent()).toBe('<b>Title</b>');
       expect(await page.evaluate("[document.title.includes('pwned'), typeof window.pwned]")).toEqual([false, 'undefined']);
@@ -158,7 +161,7 @@ describe('the served demo in a browser', () => {
       await page.close();
       await htmlServer.close();
     }
-  }, 30_000);
+  }, 90_000);
 });
 
 describe('the static export in a browser', () => {
@@ -183,12 +186,12 @@ describe('the static export in a browser', () => {
       expect(await page.locator('#dtype').isVisible()).toBe(true);
       await page.locator('.example', { hasText: 'A great film' }).click();
       await page.locator('#submit').click();
-      await expect.poll(() => page.locator('#output').textContent(), { timeout: 90_000 }).toBe('positive');
+      await expect.poll(() => page.locator('#output').textContent(), { timeout: 120_000 }).toBe('positive');
       // The q8 weights load on choice, as a second model.
       await page.locator('#dtype').selectOption('q8');
       await page.locator('#input').fill('so boring, a bad film');
       await page.locator('#submit').click();
-      await expect.poll(() => page.locator('#output').textContent(), { timeout: 60_000 }).toBe('negative');
+      await expect.poll(() => page.locator('#output').textContent(), { timeout: 90_000 }).toBe('negative');
       expect(await page.locator('#flag').isHidden()).toBe(true);
       expect(errors).toEqual([]);
       const outside = requests.filter((url) => !url.startsWith(`${site.origin}/`) && !url.startsWith('blob:') && !url.startsWith('data:'));
@@ -200,5 +203,5 @@ describe('the static export in a browser', () => {
       await context.close();
       await site.close();
     }
-  }, 180_000);
+  }, 300_000);
 });

@@ -35,19 +35,16 @@ function json(input: unknown, headers: Record<string, string> = {}) {
   return { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(input) };
 }
 
-/** An executor that answers when told to, for queue and timeout tests. */
-function gatedExecutor(): Executor & { release(): void; calls: number } {
-  let releaseAll: () => void = () => undefined;
-  let gate = new Promise<void>((resolve) => (releaseAll = resolve));
+/** An executor that holds every call until `open()`, for queue and timeout tests. */
+function gatedExecutor(): Executor & { open(): void; calls: number } {
+  let open: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => (open = resolve));
   const executor = {
     specificationVersion: 'v1' as const,
     name: 'gated',
     modelId: 'gated',
     calls: 0,
-    release() {
-      releaseAll();
-      gate = new Promise<void>((resolve) => (releaseAll = resolve));
-    },
+    open: () => open(),
     async execute(inputs: string[]) {
       executor.calls++;
       await gate;
@@ -55,6 +52,11 @@ function gatedExecutor(): Executor & { release(): void; calls: number } {
     },
   };
   return executor;
+}
+
+/** Waits (without a fixed sleep, which a loaded machine outruns) until the server's queue holds `depth` requests. */
+async function queueDepth(server: DemoServer, depth: number): Promise<void> {
+  await expect.poll(async () => ((await (await fetch(new URL('/healthz', server.url))).json()) as { queue: number }).queue, { timeout: 10_000 }).toBe(depth);
 }
 
 beforeAll(async () => {
@@ -230,9 +232,9 @@ describe('security rules, tested from outside', () => {
   it('runs one model call at a time and answers 429 when the queue is full', async () => {
     const url = `http://127.0.0.1:${server.port}/api/predict`;
     const first = fetch(url, json({ input: 'one' }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect.poll(() => executor.calls, { timeout: 10_000 }).toBe(1);
     const second = fetch(url, json({ input: 'two' }));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await queueDepth(server, 1);
     const third = await fetch(url, json({ input: 'three' }));
     expect(third.status).toBe(429);
     expect(third.headers.get('retry-after')).toBe('2');
@@ -240,10 +242,8 @@ describe('security rules, tested from outside', () => {
     const streamed = await fetch(`http://127.0.0.1:${server.port}/api/predict/stream`, json({ input: 'four' }));
     expect(streamed.status).toBe(429);
     expect(executor.calls).toBe(1);
-    executor.release();
+    executor.open();
     expect(((await (await first).json()) as { output: string }).output).toBe('ONE');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    executor.release();
     expect(((await (await second).json()) as { output: string }).output).toBe('TWO');
     expect(executor.calls).toBe(2);
   });
@@ -252,16 +252,15 @@ describe('security rules, tested from outside', () => {
 describe('timeouts, model errors, tokens and keys', () => {
   it('answers 504 when the model is too slow, and the next request still runs after it', async () => {
     const executor = gatedExecutor();
-    const server = await startDemoServer({ executor, context: await contextFor('timeout'), port: 0, timeoutMs: 100, info: PLAIN_INFO });
+    const server = await startDemoServer({ executor, context: await contextFor('timeout'), port: 0, timeoutMs: 500, info: PLAIN_INFO });
     try {
       const slow = await fetch(new URL('/api/predict', server.url), json({ input: 'slow' }));
       expect(slow.status).toBe(504);
       expect(((await slow.json()) as { error: { code: string } }).error.code).toBe('timeout');
-      executor.release();
-      const next = fetch(new URL('/api/predict', server.url), json({ input: 'next' }));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      executor.release();
-      expect(((await (await next).json()) as { output: string }).output).toBe('NEXT');
+      executor.open();
+      const next = await fetch(new URL('/api/predict', server.url), json({ input: 'next' }));
+      expect(((await next.json()) as { output: string }).output).toBe('NEXT');
+      expect(executor.calls).toBe(2);
     } finally {
       await server.close();
     }
