@@ -4,7 +4,8 @@
 // static export needs an ONNX export of the model (prompt2model export).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createDemoCreator, createStageContext, exportStaticDemo, PromptSpecSchema, TrainedModelSchema, workerExecutorFor } from 'prompt2model';
+import { createDemoCreator, createStageContext, exportStaticDemo, PromptSpecSchema, TrainedModelSchema } from 'prompt2model';
+import { workerExecutorFor } from '@prompt2model/trainer';
 
 const [runDir = 'runs/sentiment', siteDir] = process.argv.slice(2);
 const spec = PromptSpecSchema.parse(JSON.parse(await readFile(join(runDir, 'prompt-spec.json'), 'utf8')));

@@ -1,6 +1,6 @@
 import { Prompt2ModelError, type Demo, type DemoCreator, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
 import { demoContent, shownModelId } from './demo-info.js';
-import { demoExecutorFor, disposeExecutor, type DemoModelOptions } from './demo-model.js';
+import { demoExecutorFor, type DemoModelOptions } from './demo-model.js';
 import { startDemoServer, type DemoServerOptions } from './server.js';
 
 export interface DemoCreatorOptions extends DemoModelOptions, Omit<DemoServerOptions, 'executor' | 'info' | 'context' | 'unref'> {
@@ -61,7 +61,7 @@ export function createDemoCreator(options: DemoCreatorOptions = {}): WebDemoCrea
         closed: server.closed,
         async close() {
           await server.close();
-          await disposeExecutor(executor);
+          await executor.dispose?.();
         },
       };
     },

@@ -37,8 +37,3 @@ export function demoExecutorFor(model: TrainedModel, spec: PromptSpec, options: 
   });
   return relay && executor.name === 'onnx' ? relay.wrap(executor) : executor;
 }
-
-/** Releases what an executor holds (ONNX sessions), when it can. */
-export async function disposeExecutor(executor: Executor): Promise<void> {
-  await (executor as { dispose?: () => Promise<void> }).dispose?.();
-}

@@ -51,13 +51,16 @@ export class OnnxTokenRelay {
   }
 
   /** Wraps an executor so that `stream()` sends the decoded text of each new token. */
-  wrap(executor: Executor): StreamingExecutor & { dispose(): Promise<void> } {
+  wrap(executor: Executor): StreamingExecutor {
     const relay = this;
     return {
       specificationVersion: 'v1',
       name: executor.name,
       get modelId() {
         return executor.modelId;
+      },
+      get lastRun() {
+        return executor.lastRun;
       },
       execute: (inputs, context) => executor.execute(inputs, context),
       async stream(input, context, onText) {
@@ -83,7 +86,7 @@ export class OnnxTokenRelay {
         }
       },
       dispose: async () => {
-        await (executor as { dispose?: () => Promise<void> }).dispose?.();
+        await executor.dispose?.();
       },
     };
   }

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStageContext, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
-import { LanguageModelExecutor, type OnnxExecutor } from '@prompt2model/evaluator';
+import { createStageContext, type Executor, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
+import { LanguageModelExecutor } from '@prompt2model/evaluator';
 import { buildTinySeq2Seq, MockLanguageModel, SENTIMENT_LABELS } from '@prompt2model/testing';
 import { demoExecutorFor, exportStaticDemo, startDemoServer, type DemoServer } from '../src/index.js';
 import { launchChromium, serveFolder } from './support/browser.js';
@@ -60,16 +60,16 @@ async function screenshot(page: Page, name: string): Promise<void> {
 describe('the served demo in a browser', () => {
   let server: DemoServer;
   let context: StageContext;
-  let executor: OnnxExecutor;
+  let executor: Executor;
 
   beforeAll(async () => {
     context = await contextFor('served');
-    executor = demoExecutorFor(localModel(modelDir), spec) as OnnxExecutor;
+    executor = demoExecutorFor(localModel(modelDir), spec);
     server = await startDemoServer({ executor, context, port: 0, info: { title: 'Movie review sentiment', instruction: spec.instruction, examples: spec.examples, model: { id: 'runs/sentiment/student', runtime: 'onnx' } } });
   });
   afterAll(async () => {
     await server?.close();
-    await executor?.dispose();
+    await executor?.dispose?.();
   });
 
   it('clicks an example, submits, and shows the model answer, latency and history; flags it', async (test) => {

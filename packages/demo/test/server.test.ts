@@ -81,7 +81,7 @@ describe('the served demo with an ONNX student', () => {
   });
   afterAll(async () => {
     await server.close();
-    await (executor as OnnxExecutor).dispose();
+    await executor.dispose?.();
   });
 
   it('picks the ONNX executor for an exported folder and answers /api/predict with the model output and latency', async () => {
@@ -130,7 +130,7 @@ describe('the served demo with an ONNX student', () => {
       expect(await (await fetch(new URL('/api/predict', streamServer.url), json({ input: 'anything' }))).json()).toMatchObject({ output: 'hello world and it' });
     } finally {
       await streamServer.close();
-      await (causal as unknown as OnnxExecutor).dispose();
+      await causal.dispose?.();
     }
   });
 
@@ -315,7 +315,7 @@ describe('timeouts, model errors, tokens and keys', () => {
       expect((await raw.execute(['anything'], context))[0]!.output).toBe('');
       await raw.dispose();
     } finally {
-      await (executor as OnnxExecutor).dispose();
+      await executor.dispose?.();
     }
   });
 
