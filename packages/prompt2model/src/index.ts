@@ -63,6 +63,17 @@ export {
   type EvaluatorOptions,
   type MetricName,
 } from '@prompt2model/evaluator';
+export {
+  createDemoCreator,
+  startDemoServer,
+  exportStaticDemo,
+  type DemoCreatorOptions,
+  type WebDemo,
+  type DemoServer,
+  type DemoServerOptions,
+  type StaticExportOptions,
+  type StaticExportResult,
+} from '@prompt2model/demo';
 
 // Language models and providers.
 export { LanguageModelClient, RequestScheduler, LLMCallCache, CostLedger, ProgressEmitter } from '@prompt2model/core';

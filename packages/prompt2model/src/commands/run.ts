@@ -95,6 +95,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...(options.baseModel || options.backend === 'openai' ? { modelRetriever: null } : {}),
           ...(options.train ? {} : { trainer: null }),
           ...(options.evaluate ? {} : { evaluator: null }),
+          // The CLI run ends when training and evaluation do; `prompt2model demo --out RUN` serves the model.
+          demoCreator: null,
         },
       });
       const result = await pipeline.run(prompt);
