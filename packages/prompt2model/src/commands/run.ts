@@ -3,10 +3,11 @@ import { Option, type Command } from 'commander';
 import type { LanguageModel, PipelineResult } from '@prompt2model/core';
 import type { TrainingBackend } from '@prompt2model/trainer';
 import { readPromptFile } from '../flags/input.js';
-import { addTrainingOptions, baseModelId, commandFromSetting, createTrainingBackend, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
+import { addTrainingOptions, baseModelId, commandFromSetting, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 
-interface RunOptions extends TrainingFlags {
+interface RunOptions extends TrainingFlags, LabelVoteFlags {
   prompt: string;
   numExamples: number;
   baseModel?: string;
@@ -49,6 +50,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--accept-fewer-examples', 'train even when generation stopped far short of --num-examples (by default training stops below half)', false)
     .option('--no-preflight', 'skip the checks of teacher, training backend, model index and run folder before the first paid call')
     .option('--no-report', 'do not write report.md / report.json / report.html into the run folder');
+  addLabelVoteOptions(command);
   addTrainingOptions(command).action(
     runtime.action(async (_options: RunOptions, cmd: Command) => {
       const options = runtime.options<RunOptions>(cmd);
@@ -98,7 +100,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         train: options.train,
         evaluate: options.evaluate,
         ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
-        generator: { maxChoicesPerRequest: teacher.maxChoicesPerRequest ?? 1 },
+        generator: { maxChoicesPerRequest: teacher.maxChoicesPerRequest ?? 1, ...(options.samplesPerInput ? { samplesPerInput: options.samplesPerInput } : {}) },
         backend: trainerBackend,
         job: TrainingJobSpecSchema.parse({ ...training, baseModel: training.baseModel ?? 'base-model', data: { train: 'train.jsonl' } }),
       });
@@ -130,8 +132,10 @@ export function register(program: Command, runtime: CliRuntime): void {
         config: { command: 'run', prompt: options.prompt, teacher: options.teacher, numExamples: options.numExamples, backend: options.backend },
         training,
         trainerBackend,
-        stepInputs: { 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend } },
+        ...exportSettings(options),
+        stepInputs: { generate: labelVoteSettings(options), 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend } },
         stageOptions: {
+          datasetGenerator: labelVoteSettings(options),
           modelRetriever: modelRetrieverOptions,
           evaluator: evaluatorOptions,
           predict: {
@@ -145,6 +149,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...(retrieveModels ? {} : { modelRetriever: null }),
           ...(options.train ? {} : { trainer: null }),
           ...(options.evaluate ? {} : { evaluator: null }),
+          // The CLI run ends when training and evaluation do; `prompt2model demo --out RUN` serves the model.
+          demoCreator: null,
         },
       });
       const { RunRecorder } = await import('../run/recorder.js');
