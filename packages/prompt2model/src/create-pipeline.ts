@@ -92,5 +92,7 @@ function withModelCard(evaluator: Evaluator): Evaluator {
       }
       return report;
     },
+    // The teacher baseline passes through unchanged (the report's teacher-vs-student table).
+    ...(evaluator.evaluateTeacher ? { evaluateTeacher: evaluator.evaluateTeacher.bind(evaluator) } : {}),
   };
 }

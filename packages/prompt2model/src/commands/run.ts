@@ -60,6 +60,8 @@ export function register(program: Command, runtime: CliRuntime): void {
       if (options.backend === 'openai' && options.train && !options.baseModel) {
         throw new CliUsageError('--backend openai needs --base-model (an OpenAI model that supports fine-tuning)', 'e.g. --base-model gpt-4o-mini-2024-07-18');
       }
+      // Flags checked together before anything else (a bad one fails here, not after preflight).
+      const labelVotes = labelVoteSettings(options);
       const prompt = await readPromptFile(options.prompt);
       const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
       const { defaultLLMCacheDir, LanguageModelClient, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core');
@@ -133,9 +135,9 @@ export function register(program: Command, runtime: CliRuntime): void {
         training,
         trainerBackend,
         ...exportSettings(options),
-        stepInputs: { generate: labelVoteSettings(options), 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend } },
+        stepInputs: { generate: labelVotes, 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend } },
         stageOptions: {
-          datasetGenerator: labelVoteSettings(options),
+          datasetGenerator: labelVotes,
           modelRetriever: modelRetrieverOptions,
           evaluator: evaluatorOptions,
           predict: {
@@ -182,7 +184,7 @@ export function register(program: Command, runtime: CliRuntime): void {
 /** What `run` checks before its first paid call: every later stage's needs. */
 async function preflightChecks(options: RunOptions & GlobalOptions, runtime: CliRuntime, teacher: LanguageModel, backend: TrainingBackend) {
   const preflight = await import('../run/preflight.js');
-  const { PYTHON_INSTALL_HINT } = await import('@prompt2model/trainer');
+  const { PYTHON_INSTALL_HINT, defaultPython } = await import('@prompt2model/trainer');
   const checks = [preflight.outputFolderCheck(options.out!), preflight.teacherCheck(teacher)];
   if (options.index && !(options.baseModel || options.backend === 'openai')) checks.push(preflight.readableFileCheck('model index', options.index, '--index'));
   if (options.train) {
@@ -190,7 +192,8 @@ async function preflightChecks(options: RunOptions & GlobalOptions, runtime: Cli
       const command = runtime.io.env.P2M_WORKER_COMMAND;
       checks.push(
         preflight.localTrainingCheck({
-          ...(options.python ?? runtime.io.env.P2M_PYTHON ? { python: options.python ?? runtime.io.env.P2M_PYTHON } : {}),
+          // The interpreter the local backend will run: --python, P2M_PYTHON, the managed environment, python3.
+          python: defaultPython(options.python, runtime.io.env),
           ...(command ? { workerCommand: commandFromSetting(command, 'P2M_WORKER_COMMAND') } : {}),
           installHint: PYTHON_INSTALL_HINT,
         }),
