@@ -4,3 +4,4 @@ export {
   type HuggingFaceChatSettings,
   type HuggingFaceProviderSettings,
 } from './huggingface-chat-language-model.js';
+export * from './hub/index.js';
