@@ -1,6 +1,7 @@
 import type { RequestScheduler } from '@prompt2model/core';
+import { resolveHubToken } from './hub-token.js';
+import { resolveHubUrl } from './hub-url.js';
 
-export const DEFAULT_HUB_URL = 'https://huggingface.co';
 export const DEFAULT_DATASET_VIEWER_URL = 'https://datasets-server.huggingface.co';
 
 /** Where and how the dataset functions reach the Hub and its dataset viewer API. */
@@ -28,11 +29,10 @@ export interface ResolvedHubDatasetOptions {
 
 /** Fills in the defaults from the environment (the one place these functions read it). */
 export function resolveHubDatasetOptions(options: HubDatasetRequestOptions = {}): ResolvedHubDatasetOptions {
-  const env = process.env;
-  const token = options.accessToken ?? env.HF_TOKEN ?? undefined;
+  const token = resolveHubToken(options.accessToken);
   return {
-    hubUrl: (options.hubUrl ?? env.HF_ENDPOINT ?? DEFAULT_HUB_URL).replace(/\/+$/, ''),
-    datasetViewerUrl: (options.datasetViewerUrl ?? env.HF_DATASET_VIEWER_URL ?? DEFAULT_DATASET_VIEWER_URL).replace(/\/+$/, ''),
+    hubUrl: resolveHubUrl(options.hubUrl),
+    datasetViewerUrl: (options.datasetViewerUrl ?? process.env.HF_DATASET_VIEWER_URL ?? DEFAULT_DATASET_VIEWER_URL).replace(/\/+$/, ''),
     accessToken: token && token.trim() !== '' ? token.trim() : undefined,
     fetch: options.fetch ?? globalThis.fetch,
     scheduler: options.scheduler,

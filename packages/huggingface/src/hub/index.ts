@@ -1,3 +1,16 @@
+// The Hugging Face Hub client: one function per file, wire types in types/api.ts.
+export { DEFAULT_HUB_URL, resolveHubUrl } from './hub-url.js';
+export { resolveHubToken } from './hub-token.js';
+export { defaultHubCacheDir, hubCacheFolder } from './hub-cache-dir.js';
+export { createHubCaller, type HubCaller, type HubModule, type HubRequestOptions } from './create-hub-caller.js';
+export { toHubError } from './to-hub-error.js';
+export { listHubModels } from './list-models.js';
+export { downloadModelCard } from './download-model-card.js';
+export { modelWeightsSize, safetensorsBytes, safetensorsParameterCount } from './weights-size.js';
+export { fetchHubModels, DEFAULT_HUB_TASKS } from './fetch-hub-models.js';
+export { readCachedJson, writeCachedJson } from './disk-cache.js';
+export type { FetchHubModelsOptions, HubClientOptions, HubModel, HubModelSummary, ListHubModelsOptions } from './types/public.js';
+
 // Hub dataset functions (listing, dataset viewer, parquet rows), one per file.
 export { GatedDatasetError } from './gated-dataset-error.js';
 export { DEFAULT_DATASET_VIEWER_URL, resolveHubDatasetOptions, type HubDatasetRequestOptions } from './hub-dataset-options.js';

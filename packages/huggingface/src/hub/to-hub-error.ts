@@ -1,0 +1,34 @@
+import { APICallError, Prompt2ModelError } from '@prompt2model/core';
+
+type HubModule = typeof import('@huggingface/hub');
+
+/**
+ * Maps what @huggingface/hub throws to core's APICallError (retryable or not, with a hint that
+ * names the fix). The Hub client's errors never carry the Authorization header.
+ */
+export function toHubError(hub: HubModule, error: unknown, what: string): unknown {
+  if (APICallError.isInstance(error) || Prompt2ModelError.isInstance(error)) return error;
+  if (error instanceof hub.HubApiError) {
+    return new APICallError({
+      message: `Hugging Face Hub: ${what} failed (${error.statusCode}): ${error.message}`,
+      url: error.url,
+      statusCode: error.statusCode,
+      cause: error,
+      ...(error.statusCode === 401 || error.statusCode === 403
+        ? { hint: 'Set HF_TOKEN (or --hub-token) to a token with read access.' }
+        : error.statusCode === 429
+          ? { hint: 'The Hub is rate limiting; lower --concurrency or set HF_TOKEN for a higher limit.' }
+          : {}),
+    });
+  }
+  if (error instanceof hub.InvalidApiResponseFormatError) {
+    return new APICallError({ message: `Hugging Face Hub: ${what}: unexpected response (${error.message})`, isRetryable: false, cause: error });
+  }
+  if (error instanceof Error && error.name === 'AbortError') return error;
+  // fetch failures (connection refused, DNS) are worth retrying.
+  return new APICallError({
+    message: `Hugging Face Hub: ${what} failed: ${(error as Error).message}`,
+    cause: error,
+    hint: 'Check the network, or use an offline index (--index FILE; `prompt2model index build` makes one).',
+  });
+}
