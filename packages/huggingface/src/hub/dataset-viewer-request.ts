@@ -61,6 +61,8 @@ export async function hubDatasetFetch<T>(
         url,
         statusCode: response.status,
         responseBody: body,
+        // 501 is the viewer's "not supported for this dataset" (no parquet, viewer disabled): asking again never helps.
+        ...(response.status === 501 ? { isRetryable: false } : {}),
         ...(parseRetryAfter(response.headers) !== undefined ? { retryAfterMs: parseRetryAfter(response.headers)! } : {}),
         hint:
           response.status === 404

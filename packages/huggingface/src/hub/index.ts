@@ -22,3 +22,4 @@ export { listDatasetParquetFiles } from './dataset-parquet-files.js';
 export { getDatasetRows, MAX_ROWS_PER_PAGE } from './dataset-rows.js';
 export { readParquetRows, type ParquetRows, type ReadParquetRowsRequest } from './read-parquet-rows.js';
 export type { DatasetConfigInfo, DatasetFeature, DatasetRowsPage, DatasetSize, DatasetSplitEntry, ParquetFileEntry } from './dataset-viewer-types.js';
+export { getDatasetRevision } from './dataset-revision.js';
