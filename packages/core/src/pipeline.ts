@@ -14,6 +14,7 @@ import {
   TrainingJobSpecSchema,
   type DatasetSplits,
   type EvalReport,
+  type Example,
   type ModelCandidate,
   type PromptSpec,
   type TrainedModel,
@@ -52,6 +53,11 @@ export interface PipelineOptions extends CreateStageContextOptions {
   /** Training settings; `baseModel` defaults to the top retrieved candidate. */
   training?: Partial<TrainingJobSpecInput>;
   topKModels?: number;
+  /**
+   * Decontamination of retrieved rows against the test split (e.g. dataset-generator's
+   * `ContaminationIndex`): retrieved rows go to train only, and those the check flags are dropped.
+   */
+  contamination?: (testSet: readonly Example[]) => { isContaminated(example: Example): boolean };
 }
 
 export interface PipelineResult {
@@ -119,14 +125,18 @@ export class Pipeline {
     if (retrieved || datasetGenerator) {
       result.splits = await step('split', 'splits.json', DatasetSplitsSchema, async () => {
         // Streamed from disk (memory holds input hashes only); inputs repeated across sources are dropped.
-        const { duplicates, ...splits } = await splitDatasetFiles({
+        // Retrieved rows train only when generated data makes the test set, and are checked against it.
+        const retrievedTrainOnly = retrieved !== undefined && datasetGenerator !== null && datasetGenerator !== undefined;
+        const { duplicates, contaminated, ...splits } = await splitDatasetFiles({
           ...this.options.split,
           outDir: context.store.dir,
           sources: [
-            ...(retrieved ? [{ path: context.store.path('retrieved.jsonl'), source: 'retrieved' as const }] : []),
             ...(datasetGenerator ? [{ path: context.store.path('dataset.jsonl'), source: 'generated' as const }] : []),
+            ...(retrieved ? [{ path: context.store.path('retrieved.jsonl'), source: 'retrieved' as const }] : []),
           ],
+          ...(retrievedTrainOnly ? { trainOnlySources: ['retrieved' as const], ...(this.options.contamination ? { contamination: this.options.contamination } : {}) } : {}),
         });
+        if (contaminated > 0) context.events.log('info', `Dropped ${contaminated} retrieved rows that overlap the test set.`, 'split');
         const total = splits.counts.train + splits.counts.validation + splits.counts.test;
         if (total === 0) {
           throw new Prompt2ModelError({ message: 'No training examples were produced.', hint: 'Check the teacher model and the prompt, or enable dataset retrieval.' });

@@ -1,4 +1,5 @@
 import {
+  APICallError,
   Prompt2ModelError,
   type DatasetRetriever,
   type DatasetRetrieverOptions,
@@ -6,7 +7,7 @@ import {
   type PromptSpec,
   type StageContext,
 } from '@prompt2model/core';
-import type { HubDatasetRequestOptions } from '@prompt2model/huggingface/hub';
+import { getDatasetRevision, type HubDatasetRequestOptions } from '@prompt2model/huggingface/hub';
 import {
   heuristicMapping,
   inputText,
@@ -115,6 +116,14 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     return loading;
   };
 
+  /** The card's evaluation metadata: from the index when one is configured (or already loaded), else the Hub's dataset info. */
+  const evaluationMetadataOf = async (dataset: string, context?: StageContext): Promise<unknown> => {
+    if (config.index !== undefined || loading) return (await loadIndex(context).catch(() => undefined))?.get(dataset)?.evaluationMetadata;
+    const { accessToken, ...hub } = hubOptions(context);
+    const info = await getDatasetRevision(dataset, { ...hub, accessToken: accessToken ?? '' }).catch(() => undefined);
+    return info?.evaluationMetadata;
+  };
+
   const useTeacher = (setting: boolean | 'auto' | undefined, context: StageContext, what: string): boolean => {
     const wanted = setting === true || ((setting ?? 'auto') === 'auto' && context.teacher !== undefined);
     if (wanted && !context.teacher) {
@@ -143,14 +152,12 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
   };
 
   const describe = async (dataset: string, context?: StageContext): Promise<DatasetDetails> => {
-    const index = config.index !== undefined || context === undefined ? await loadIndex(context).catch(() => undefined) : undefined;
-    const evaluationMetadata = index?.get(dataset)?.evaluationMetadata;
+    const evaluationMetadata = await evaluationMetadataOf(dataset, context);
     return getDatasetDetails(dataset, { ...(config.config ? { config: config.config } : {}), ...(config.split ? { split: config.split } : {}), evaluationMetadata }, hubOptions(context));
   };
 
   const load = async (spec: PromptSpec, dataset: string, context: StageContext, options: { maxRows?: number } = {}): Promise<RetrievedDataset> => {
-    const index = await loadIndex(context).catch(() => undefined);
-    const evaluationMetadata = index?.get(dataset)?.evaluationMetadata;
+    const evaluationMetadata = await evaluationMetadataOf(dataset, context);
     const details = await getDatasetDetails(dataset, { ...(config.config ? { config: config.config } : {}), ...(config.split ? { split: config.split } : {}), evaluationMetadata }, hubOptions(context));
     if (details.paths.length < 2) {
       throw new Prompt2ModelError({ message: `The dataset ${dataset} has fewer than two text columns (${details.paths.map((p) => p.path).join(', ') || 'none'}).`, hint: 'Pick another dataset, or --exclude this one.' });
@@ -236,6 +243,20 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     describe,
     load,
     async retrieve(spec: PromptSpec, options: DatasetRetrieverOptions, context: StageContext): Promise<Example[]> {
+      try {
+        return await retrieveExamples(spec, options, context);
+      } catch (error) {
+        // Retrieved data adds to generated data; a Hub that cannot be reached should not stop the run.
+        if (APICallError.isInstance(error) && error.isRetryable && !context.signal.aborted) {
+          context.events.log('warn', `Dataset retrieval skipped: ${error.message}. Training on generated data only (pass --dataset-index FILE to search offline).`, stage);
+          return [];
+        }
+        throw error;
+      }
+    },
+  };
+
+  async function retrieveExamples(spec: PromptSpec, options: DatasetRetrieverOptions, context: StageContext): Promise<Example[]> {
       context.events.emit({ type: 'progress', stage, done: 0, total: 2 });
       let dataset = config.dataset;
       let outcome: DatasetSearchOutcome | undefined;
@@ -258,8 +279,7 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
       });
       context.events.emit({ type: 'progress', stage, done: 2, total: 2, counters: { rows: loaded.rows, dropped: loaded.dropped } });
       return examples.slice(0, options.maxExamples ?? examples.length);
-    },
-  };
+  }
 }
 
 function summary(candidate: RankedDataset): { id: string; score: number } {

@@ -54,7 +54,7 @@ export async function loadDatasetRows(request: LoadRowsRequest, options: RowLoad
   const maxRows = request.maxRows ?? DEFAULT_MAX_ROWS;
   const info = await getDatasetRevision(request.dataset, {
     hubUrl: resolved.hubUrl,
-    ...(resolved.accessToken ? { accessToken: resolved.accessToken } : {}),
+    accessToken: resolved.accessToken ?? '',
     fetch: resolved.fetch,
     ...(resolved.scheduler ? { scheduler: resolved.scheduler } : {}),
     ...(resolved.signal ? { signal: resolved.signal } : {}),

@@ -1,5 +1,6 @@
 import { Pipeline, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
-import { createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import { ContaminationIndex, createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import { createDatasetRetriever, type DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
 import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator';
 import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
 import { createOpenAI } from '@prompt2model/openai';
@@ -15,6 +16,8 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
   stageOptions?: {
     promptParser?: PromptParserOptions;
     datasetGenerator?: PromptBasedDatasetGeneratorOptions;
+    /** The default dataset retriever (Hugging Face datasets): index, Hub, HyDE, rerank, columns, rows. */
+    datasetRetriever?: DatasetRetrieverConfig;
     modelRetriever?: ModelRetrieverConfig;
     evaluator?: EvaluatorOptions;
     /** How locally trained PyTorch models are run for evaluation (the Python predict worker). */
@@ -26,8 +29,10 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
 
 /**
  * The Prompt2Model pipeline with the default stage of every package: prompt parser, dataset
- * generator, model retriever (HyDE + BM25), trainer (local worker unless you pass another
- * backend) and evaluator. Dataset retrieval and the demo have no default yet: pass your own.
+ * generator, dataset retriever (Hugging Face datasets: BM25 + HyDE, rerank, teacher column
+ * mapping; its rows go to train only, decontaminated against the test split), model retriever
+ * (HyDE + BM25), trainer (local worker unless you pass another backend) and evaluator. The demo
+ * has no default yet: pass your own.
  */
 export function createPipeline(options: CreatePipelineOptions): Pipeline {
   const { teacher, stages = {}, stageOptions = {}, trainerBackend, ...rest } = options;
@@ -35,11 +40,12 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
   const pick = <K extends keyof PipelineStages>(key: K, fallback: () => PipelineStages[K]): PipelineStages[K] =>
     stages[key] === undefined ? fallback() : (stages[key] as PipelineStages[K]);
   return new Pipeline({
+    contamination: (testSet) => new ContaminationIndex(testSet),
     ...rest,
     ...(teacherModel ? { teacher: teacherModel } : {}),
     stages: {
       promptParser: stages.promptParser ?? createPromptParser(stageOptions.promptParser),
-      datasetRetriever: pick('datasetRetriever', () => null),
+      datasetRetriever: pick('datasetRetriever', () => createDatasetRetriever(stageOptions.datasetRetriever)),
       datasetGenerator: pick('datasetGenerator', () => createDatasetGenerator(stageOptions.datasetGenerator)),
       modelRetriever: pick('modelRetriever', () => createModelRetriever(stageOptions.modelRetriever)),
       trainer: pick('trainer', () => createTrainer({ backend: trainerBackend ?? new LocalBackend() })),

@@ -8,6 +8,7 @@ export * from '@prompt2model/huggingface';
 export * from '@prompt2model/prompt-parser';
 export * from '@prompt2model/dataset-generator';
 export * from '@prompt2model/model-retriever';
+export * from '@prompt2model/dataset-retriever';
 export * from '@prompt2model/trainer';
 export * from '@prompt2model/evaluator';
 export { createPipeline, type CreatePipelineOptions } from './create-pipeline.js';

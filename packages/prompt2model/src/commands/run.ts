@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import type { PipelineResult } from '@prompt2model/core';
 import { createPipeline } from '../create-pipeline.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
+import { retrieverConfig } from '../flags/datasets.js';
 import { addTrainingOptions, createBackend, trainingSettings, workerCommandFrom, type TrainingFlags } from './train.js';
 
 interface RunOptions extends TrainingFlags {
@@ -18,6 +19,11 @@ interface RunOptions extends TrainingFlags {
   evaluate: boolean;
   metrics?: string;
   maxEvalExamples?: number;
+  retrieveDatasets: boolean;
+  datasetIndex?: string;
+  dataset?: string;
+  datasetExclude?: string[];
+  maxRows: number;
 }
 
 /**
@@ -39,7 +45,12 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--no-train', 'stop after data generation and model retrieval')
     .option('--no-evaluate', 'skip evaluation of the trained model')
     .option('--metrics <list>', 'evaluation metrics, e.g. em,chrf++ (default: chosen from the task type)')
-    .addOption(new Option('--max-eval-examples <n>', 'evaluate on the first N test examples only').argParser(parseNumber('--max-eval-examples', { integer: true, min: 1 })));
+    .addOption(new Option('--max-eval-examples <n>', 'evaluate on the first N test examples only').argParser(parseNumber('--max-eval-examples', { integer: true, min: 1 })))
+    .option('--no-retrieve-datasets', 'train on generated data only (no Hugging Face dataset retrieval)')
+    .option('--dataset-index <file>', 'dataset snapshot (.jsonl of {id, description, evaluationMetadata}) for offline dataset search (default: the live Hub listing, cached)')
+    .option('--dataset <id>', 'use this Hugging Face dataset instead of searching')
+    .addOption(new Option('--dataset-exclude <ids>', 'datasets never to retrieve, comma-separated (e.g. the ones you evaluate on)').argParser((value) => value.split(',').map((id) => id.trim()).filter(Boolean)))
+    .addOption(new Option('--max-rows <n>', 'most retrieved rows (training data only)').argParser(parseNumber('--max-rows', { integer: true, min: 1 })).default(3000));
   addTrainingOptions(command).action(
     runtime.action(async (_options: RunOptions, cmd: Command) => {
       const options = runtime.options<RunOptions>(cmd);
@@ -60,6 +71,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
         numExamples: options.numExamples,
         topKModels: options.topK,
+        maxRetrievedExamples: options.maxRows,
         config: { command: 'run', prompt: options.prompt, teacher: options.teacher, numExamples: options.numExamples, backend: options.backend },
         training: {
           method: options.method,
@@ -69,6 +81,11 @@ export function register(program: Command, runtime: CliRuntime): void {
         },
         trainerBackend: createBackend(options, runtime),
         stageOptions: {
+          datasetRetriever: {
+            ...retrieverConfig({ ...options, index: options.datasetIndex, exclude: options.datasetExclude, includeGated: false, limit: 1000 }, runtime),
+            ...(options.dataset ? { dataset: options.dataset } : {}),
+            maxRows: options.maxRows,
+          },
           modelRetriever: {
             ...(options.index ? { index: options.index } : {}),
             hyde: options.hyde ? 'auto' : false,
@@ -90,6 +107,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         stages: {
           // A base model given by hand (always so for managed fine-tuning) needs no retrieval.
           ...(options.baseModel || options.backend === 'openai' ? { modelRetriever: null } : {}),
+          ...(options.retrieveDatasets ? {} : { datasetRetriever: null }),
           ...(options.train ? {} : { trainer: null }),
           ...(options.evaluate ? {} : { evaluator: null }),
         },
@@ -115,6 +133,7 @@ function summarize(result: PipelineResult) {
 
 function describe(result: PipelineResult): string {
   const lines = [`Run folder: ${result.outDir}`, `Task: ${result.spec.instruction.slice(0, 120)}${result.spec.instruction.length > 120 ? '…' : ''}`];
+  if (result.retrievedCount !== undefined) lines.push(`Retrieved examples: ${result.retrievedCount} (training data only)`);
   if (result.generatedCount !== undefined) lines.push(`Generated examples: ${result.generatedCount}`);
   if (result.splits) lines.push(`Splits: ${result.splits.counts.train} train, ${result.splits.counts.validation} validation, ${result.splits.counts.test} test`);
   if (result.candidates?.length) lines.push(`Base-model candidates: ${result.candidates.map((c) => c.id).join(', ')}`);
