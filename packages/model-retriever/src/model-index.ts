@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { Bm25Index, PersistedBm25Schema, type Bm25Options } from './bm25-index.js';
 import { estimateFineTuneMemory } from './memory.js';
 import { cardSearchText, detectArchitecture, detectLicense, type ModelConfigHints } from './model-card.js';
-import { popularityWeightedScorer, type ModelScorer } from './scoring.js';
+import { defaultModelScorer, type ModelScorer } from './scoring.js';
 
 /** One model card to index: the `{id, card, sizeBytes, downloads}` rows of a JSON Lines snapshot, plus optional hints. */
 export const ModelCardRecordSchema = z
@@ -84,7 +84,7 @@ export interface ModelSearchOptions {
   sequenceLength?: number;
   batchSize?: number;
   precision?: Precision;
-  /** Ranking function; default BM25 × log10(downloads + 2). */
+  /** Ranking function; default BM25 relevance with popularity as a tie-breaker (`popularityTieBreakScorer`). */
   scorer?: ModelScorer;
 }
 
@@ -285,7 +285,7 @@ export class ModelIndex {
     const maxSize = options.maxSizeBytes === undefined ? DEFAULT_MAX_SIZE_BYTES : options.maxSizeBytes;
     const architectures = options.architectures?.length ? new Set(options.architectures) : undefined;
     const licenses = options.licenses?.length ? new Set(options.licenses.map((license) => license.toLowerCase())) : undefined;
-    const scorer = options.scorer ?? popularityWeightedScorer;
+    const scorer = options.scorer ?? defaultModelScorer;
     const needsSize = maxSize != null || options.gpuMemoryBytes !== undefined;
     const excluded = { size: 0, unknownSize: 0, architecture: 0, license: 0, gpuMemory: 0 };
     const { documents, scores } = this.bm25.scoreAll(query);

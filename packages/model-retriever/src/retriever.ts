@@ -7,7 +7,7 @@ import {
   type StageContext,
 } from '@prompt2model/core';
 import { buildIndexFromHub, type HubSnapshotOptions } from './hub.js';
-import { hydeQuery, plainQuery, type HydeOptions } from './hyde.js';
+import { hydeQuery, plainQuery, withDirectionTokens, type HydeOptions } from './hyde.js';
 import { DEFAULT_MAX_SIZE_BYTES, ModelIndex, type ModelSearchOptions, type ModelSearchResult } from './model-index.js';
 import { formatBytes } from './memory.js';
 
@@ -78,7 +78,7 @@ export function createModelRetriever(config: ModelRetrieverConfig = {}): Default
     const index = await loadIndex(context);
     context.events.emit({ type: 'progress', stage, done: 1, total: steps });
     const query = useHyde
-      ? await hydeQuery(spec, context.teacher!, { ...config.hydeOptions, signal: context.signal })
+      ? withDirectionTokens(await hydeQuery(spec, context.teacher!, { ...config.hydeOptions, signal: context.signal }), spec.instruction)
       : plainQuery(spec);
     if (useHyde) context.events.emit({ type: 'progress', stage, done: 2, total: steps });
     const result = index.searchDetailed(query, { ...config, topK: options.topK ?? config.topK ?? 5 });
