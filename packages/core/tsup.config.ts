@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // Light entries (errors, settings, registry, events) load without zod, for the CLI's fast start.
+  entry: { index: 'src/index.ts', 'errors/index': 'src/errors/index.ts', settings: 'src/settings.ts', registry: 'src/registry.ts', events: 'src/events.ts' },
   format: ['esm'],
   dts: true,
   clean: true,

@@ -19,3 +19,25 @@ export { sleep } from './util/sleep.js';
 export * from './training-prompt.js';
 export * from './model-folder.js';
 export { fnv1a32, seededRandom } from './util/random.js';
+export {
+  SETTINGS,
+  childProcessEnvironment,
+  loadApiKey,
+  loadSetting,
+  processEnvironment,
+  prompt2modelCacheDir,
+  secretSettingValues,
+  type SettingName,
+  type SettingsEnvironment,
+} from './settings.js';
+export type { DataFormatRules, TrainingPricing } from './trainer-backend.js';
+export {
+  Registry,
+  createProviderRegistry,
+  parseModelName,
+  type LanguageModelFactory,
+  type ModelName,
+  type ParseModelNameOptions,
+  type ProviderRegistry,
+  type RegistryFactory,
+} from './registry.js';

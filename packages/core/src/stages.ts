@@ -1,4 +1,5 @@
 import type { StageContext } from './context.js';
+import type { DataFormatRules, TrainingPricing } from './trainer-backend.js';
 import type {
   Example,
   EvalReport,
@@ -100,6 +101,12 @@ export interface TrainerBackend {
   cancel(handle: TrainingJobHandle): Promise<void>;
   /** The trained model, once the job is done. */
   collect(handle: TrainingJobHandle, job: TrainingJobSpec, context: StageContext): Promise<TrainedModel>;
+  /** The data format this backend accepts (checked before any upload or launch). */
+  readonly dataRules: DataFormatRules;
+  /** How this backend charges for `job`, used for the estimate and the `--max-cost` check. */
+  pricing(job: TrainingJobSpec): TrainingPricing;
+  /** Backend-specific checks of the job (e.g. whole epochs); throws ValidationError. */
+  validateJob?(job: TrainingJobSpec): void;
 }
 
 export interface Prediction {
@@ -135,6 +142,10 @@ export interface Executor {
   /** Model identity for reports. */
   readonly modelId: string;
   execute(inputs: string[], context: StageContext): Promise<Prediction[]>;
+  /** Stats of the last `execute` call (requests, cached, tokens, cost, wall time), once it has run. */
+  readonly lastRun?: ExecutionStats;
+  /** Releases what the executor holds (a loaded ONNX session, a worker process); safe to call twice. */
+  dispose?(): Promise<void>;
 }
 
 export interface EvaluateRequest {

@@ -46,9 +46,4 @@ export {
 } from './prompts.js';
 export { splitDatasetFiles, type SplitDatasetFilesOptions, type SplitSource } from './splits.js';
 export { answerKey, normalizeText } from './text.js';
-export {
-  OpenAIBatchLanguageModel,
-  createOpenAIBatchTeacher,
-  batchGeneratorOptions,
-  type OpenAIBatchOptions,
-} from './openai-batch.js';
+export { batchGeneratorOptions } from './batch-mode.js';

@@ -5,13 +5,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AbortError, LanguageModelClient, createStageContext, readJsonlAll, type Example } from '@prompt2model/core';
 import { startOpenAIBatchServer, type OpenAIBatchServer, type OpenAIBatchServerOptions } from '@prompt2model/testing';
 import {
-  OpenAIBatchLanguageModel,
   batchGeneratorOptions,
   createDatasetGenerator,
-  createOpenAIBatchTeacher,
   normalizeText,
   type GenerationSummary,
 } from '../src/index.js';
+import { OpenAIBatchLanguageModel, createOpenAIBatchTeacher } from '@prompt2model/openai';
 import { sentimentSpec, sentimentTeacher, trueLabel } from './support/sentiment-world.js';
 
 const dirs: string[] = [];

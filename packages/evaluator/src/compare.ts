@@ -21,7 +21,7 @@ export interface TeacherStudentComparison {
 }
 
 function statsOf(executor: Executor): ExecutionStats | undefined {
-  const stats = (executor as { lastRun?: ExecutionStats }).lastRun;
+  const stats = executor.lastRun;
   return stats && typeof stats.requests === 'number' ? stats : undefined;
 }
 

@@ -123,7 +123,7 @@ export async function scorePredictions(
 }
 
 function statsOf(executor: Executor): ExecutionStats | undefined {
-  const stats = (executor as { lastRun?: ExecutionStats }).lastRun;
+  const stats = executor.lastRun;
   return stats && typeof stats.requests === 'number' ? stats : undefined;
 }
 
@@ -162,7 +162,7 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
           ...(stats ? { stats } : {}),
         });
       } finally {
-        await (executor as { dispose?: () => Promise<void> }).dispose?.();
+        await executor.dispose?.();
       }
     },
   };

@@ -1,4 +1,4 @@
-import { InferenceClient, InferenceClientError, InferenceClientProviderApiError, InferenceClientHubApiError } from '@huggingface/inference';
+import type { InferenceClient } from '@huggingface/inference';
 import {
   APICallError,
   redactSecrets,
@@ -6,6 +6,7 @@ import {
   type LanguageModel,
   type LanguageModelRequest,
   type LanguageModelResponse,
+  loadSetting,
 } from '@prompt2model/core';
 
 export interface HuggingFaceProviderSettings {
@@ -36,21 +37,29 @@ export class HuggingFaceChatLanguageModel implements LanguageModel {
   readonly modelId: string;
   readonly maxChoicesPerRequest: number;
   readonly contextWindow: number | undefined;
-  private readonly client: InferenceClient;
+  private client: InferenceClient | undefined;
   private readonly settings: HuggingFaceProviderSettings;
   private schemaInPromptOnly = false;
 
   constructor(modelId: string, settings: HuggingFaceProviderSettings = {}, chat: HuggingFaceChatSettings = {}) {
     this.modelId = modelId;
-    this.settings = { ...settings, accessToken: settings.accessToken ?? process.env.HF_TOKEN };
+    this.settings = { ...settings, accessToken: loadSetting({ settingValue: settings.accessToken, environmentVariableName: 'HF_TOKEN' }) };
     this.maxChoicesPerRequest = chat.maxChoicesPerRequest ?? 1;
     this.contextWindow = chat.contextWindow;
-    this.client = new InferenceClient(this.settings.accessToken, {
-      // The scheduler owns retries; the client's own 503 retry would hide them from it.
-      retry_on_error: false,
-      ...(settings.fetch ? { fetch: settings.fetch } : {}),
-      ...(settings.billTo ? { billTo: settings.billTo } : {}),
-    });
+  }
+
+  /** The inference client, created (and @huggingface/inference loaded) on the first call. */
+  private async getClient(): Promise<InferenceClient> {
+    if (!this.client) {
+      const { InferenceClient: Client } = await loadInference();
+      this.client = new Client(this.settings.accessToken, {
+        // The scheduler owns retries; the client's own 503 retry would hide them from it.
+        retry_on_error: false,
+        ...(this.settings.fetch ? { fetch: this.settings.fetch } : {}),
+        ...(this.settings.billTo ? { billTo: this.settings.billTo } : {}),
+      });
+    }
+    return this.client;
   }
 
   async doGenerate(request: LanguageModelRequest): Promise<LanguageModelResponse> {
@@ -78,7 +87,7 @@ export class HuggingFaceChatLanguageModel implements LanguageModel {
         content: format.schema ? `Answer with only a JSON object matching this JSON schema:\n${JSON.stringify(format.schema)}` : 'Answer with only a JSON object.',
       });
     }
-    const output = await this.client.chatCompletion(
+    const output = await (await this.getClient()).chatCompletion(
       {
         ...(this.settings.endpointUrl ? { endpointUrl: this.settings.endpointUrl } : { provider: (this.settings.provider ?? 'auto') as 'auto' }),
         model: this.modelId,
@@ -105,6 +114,7 @@ export class HuggingFaceChatLanguageModel implements LanguageModel {
   private toAPICallError(error: unknown): unknown {
     const secrets = this.settings.accessToken ? [this.settings.accessToken] : [];
     const where = this.settings.endpointUrl ?? `Inference Providers (${this.settings.provider ?? 'auto'})`;
+    const { InferenceClientError, InferenceClientProviderApiError, InferenceClientHubApiError } = inferenceClasses();
     if (error instanceof InferenceClientProviderApiError || error instanceof InferenceClientHubApiError) {
       const status = error.httpResponse.status;
       return new APICallError({
@@ -124,7 +134,20 @@ export class HuggingFaceChatLanguageModel implements LanguageModel {
   }
 }
 
+// @huggingface/inference loads on first use, so importing this package stays fast.
+let inference: typeof import('@huggingface/inference') | undefined;
+async function loadInference(): Promise<typeof import('@huggingface/inference')> {
+  inference ??= await import('@huggingface/inference');
+  return inference;
+}
+class NotLoaded {}
+/** The loaded client's error classes (nothing is an instance of them before it is loaded). */
+function inferenceClasses(): Pick<typeof import('@huggingface/inference'), 'InferenceClientError' | 'InferenceClientProviderApiError' | 'InferenceClientHubApiError'> {
+  return inference ?? ({ InferenceClientError: NotLoaded, InferenceClientProviderApiError: NotLoaded, InferenceClientHubApiError: NotLoaded } as never);
+}
+
 function isFormatRejected(error: unknown): boolean {
+  const { InferenceClientProviderApiError } = inferenceClasses();
   if (!(error instanceof InferenceClientProviderApiError)) return false;
   const status = error.httpResponse.status;
   const body = JSON.stringify(error.httpResponse.body).toLowerCase();

@@ -1,17 +1,15 @@
-import { readFile } from 'node:fs/promises';
 import {
   ModelArchitectureSchema,
-  Prompt2ModelError,
   ValidationError,
   readJsonl,
-  writeFileAtomic,
   type ModelArchitecture,
   type ModelCandidate,
   type Precision,
   type TrainingMethod,
 } from '@prompt2model/core';
 import { z } from 'zod';
-import { Bm25Index, PersistedBm25Schema, type Bm25Options } from './bm25-index.js';
+import { Bm25Index, type Bm25Options } from './bm25-index.js';
+import { parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type PersistedModelIndex } from './model-index-file.js';
 import { estimateFineTuneMemory } from './memory.js';
 import { cardSearchText, detectArchitecture, detectLicense, type ModelConfigHints } from './model-card.js';
 import { defaultModelScorer, type ModelScorer } from './scoring.js';
@@ -102,27 +100,6 @@ export interface ModelSearchResult {
 }
 
 export const DEFAULT_MAX_SIZE_BYTES = 3e9;
-const FORMAT = 'prompt2model.model-index';
-
-const nullableNumbers = z.array(z.number().nullable());
-const PersistedModelIndexSchema = z.object({
-  format: z.literal(FORMAT),
-  version: z.literal(1),
-  createdAt: z.string(),
-  source: z.string().optional(),
-  // Columns rather than one object per model: smaller and faster to parse.
-  models: z.object({
-    id: z.array(z.string()),
-    sizeBytes: nullableNumbers,
-    downloads: nullableNumbers,
-    parameters: nullableNumbers,
-    architecture: z.array(ModelArchitectureSchema),
-    license: z.array(z.string().nullable()),
-  }),
-  bm25: PersistedBm25Schema,
-});
-export type PersistedModelIndex = z.infer<typeof PersistedModelIndexSchema>;
-
 /**
  * Model cards indexed for retrieval: BM25 over the cleaned card text plus the metadata the filters
  * need (size, downloads, architecture, license). Build it from cards or a JSON Lines snapshot,
@@ -190,29 +167,9 @@ export class ModelIndex {
     return ModelIndex.fromCards(readJsonl<ModelCardRecord>(path), { source: path, ...options });
   }
 
-  /** Loads an index written by `save`. */
+  /** Loads an index written by `save` (the file format lives in model-index-file.ts). */
   static async load(path: string): Promise<ModelIndex> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      throw new Prompt2ModelError({
-        message: `Cannot read the model index ${path}: ${(error as Error).message}`,
-        hint: 'Build one with `prompt2model index build --out <file>`, or pass a JSON Lines snapshot with --index.',
-        cause: error,
-      });
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw new ValidationError({
-        subject: `model index ${path}`,
-        issues: [{ path: '', message: `not valid JSON (${(error as Error).message})` }],
-        hint: 'Rebuild it with `prompt2model index build`.',
-      });
-    }
-    return ModelIndex.fromJSON(value, path);
+    return ModelIndex.fromJSON(await readModelIndexFile(path), path);
   }
 
   /** A saved index (`.json`) or a JSON Lines snapshot (`.jsonl`, indexed on the fly). */
@@ -221,57 +178,17 @@ export class ModelIndex {
   }
 
   static fromJSON(value: unknown, subject = 'model index'): ModelIndex {
-    const parsed = PersistedModelIndexSchema.safeParse(value);
-    if (!parsed.success) {
-      throw ValidationError.fromZod(subject, parsed.error, 'The file is not a saved model index; rebuild it with `prompt2model index build`.');
-    }
-    const { models, bm25, createdAt, source } = parsed.data;
-    const count = models.id.length;
-    for (const [name, column] of Object.entries(models)) {
-      if (column.length !== count) {
-        throw new ValidationError({ subject, issues: [{ path: `models.${name}`, message: `has ${column.length} rows, expected ${count}` }] });
-      }
-    }
-    if (bm25.ids.length !== count) {
-      throw new ValidationError({ subject, issues: [{ path: 'bm25.ids', message: `${bm25.ids.length} documents for ${count} models` }] });
-    }
-    const entries: IndexedModel[] = new Array(count);
-    for (let i = 0; i < count; i++) {
-      const entry: IndexedModel = { id: models.id[i]!, architecture: models.architecture[i]! };
-      const sizeBytes = models.sizeBytes[i];
-      const downloads = models.downloads[i];
-      const parameters = models.parameters[i];
-      const license = models.license[i];
-      if (sizeBytes != null) entry.sizeBytes = sizeBytes;
-      if (downloads != null) entry.downloads = downloads;
-      if (parameters != null) entry.parameters = parameters;
-      if (license != null) entry.license = license;
-      entries[i] = entry;
-    }
-    return new ModelIndex(entries, Bm25Index.fromJSON(bm25), { createdAt, ...(source ? { source } : {}) });
+    const { entries, bm25, createdAt, source } = parseModelIndex(value, subject);
+    return new ModelIndex(entries, bm25, { createdAt, ...(source ? { source } : {}) });
   }
 
   toJSON(): PersistedModelIndex {
-    return {
-      format: FORMAT,
-      version: 1,
-      createdAt: this.createdAt,
-      ...(this.source ? { source: this.source } : {}),
-      models: {
-        id: this.entries.map((entry) => entry.id),
-        sizeBytes: this.entries.map((entry) => entry.sizeBytes ?? null),
-        downloads: this.entries.map((entry) => entry.downloads ?? null),
-        parameters: this.entries.map((entry) => entry.parameters ?? null),
-        architecture: this.entries.map((entry) => entry.architecture),
-        license: this.entries.map((entry) => entry.license ?? null),
-      },
-      bm25: this.bm25.toJSON(),
-    };
+    return serializeModelIndex({ entries: this.entries, bm25: this.bm25, createdAt: this.createdAt, ...(this.source ? { source: this.source } : {}) });
   }
 
   /** Writes the index as one JSON file (atomically: readers never see half a file). */
   async save(path: string): Promise<void> {
-    await writeFileAtomic(path, JSON.stringify(this.toJSON()));
+    await writeModelIndexFile(path, this.toJSON());
   }
 
   /** Ranked candidates for a query (an instruction, or a HyDE model card). */

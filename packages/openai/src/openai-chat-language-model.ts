@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import {
   APICallError,
   Prompt2ModelError,
@@ -7,7 +7,9 @@ import {
   type LanguageModel,
   type LanguageModelRequest,
   type LanguageModelResponse,
+  loadSetting,
 } from '@prompt2model/core';
+import { loadOpenAISdk, openAISdkClasses } from './openai-sdk.js';
 
 export interface OpenAIProviderSettings {
   /** Base URL of the API; default `OPENAI_BASE_URL`, else https://api.openai.com/v1. */
@@ -51,7 +53,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
 
   constructor(modelId: string, provider: OpenAIProviderSettings = {}, settings: OpenAIChatSettings = {}) {
     this.modelId = modelId;
-    const baseURL = (provider.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1').replace(/\/+$/, '');
+    const baseURL = loadSetting({ settingValue: provider.baseURL, environmentVariableName: 'OPENAI_BASE_URL', defaultValue: 'https://api.openai.com/v1' })!.replace(/\/+$/, '');
     this.provider_ = { ...provider, baseURL };
     this.maxChoicesPerRequest = settings.maxChoicesPerRequest ?? 128;
     this.contextWindow = settings.contextWindow;
@@ -65,9 +67,9 @@ export class OpenAIChatLanguageModel implements LanguageModel {
     return this.provider_.baseURL;
   }
 
-  private getClient(): OpenAI {
+  private async getClient(): Promise<OpenAI> {
     if (this.client) return this.client;
-    const apiKey = this.provider_.apiKey ?? process.env.OPENAI_API_KEY;
+    const apiKey = loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' });
     const isOpenAI = new URL(this.provider_.baseURL).hostname === 'api.openai.com';
     if (!apiKey && isOpenAI) {
       throw new Prompt2ModelError({
@@ -75,7 +77,8 @@ export class OpenAIChatLanguageModel implements LanguageModel {
         hint: 'export OPENAI_API_KEY=... , or point OPENAI_BASE_URL (--base-url) at an OpenAI-compatible server.',
       });
     }
-    this.client = new OpenAI({
+    const { default: OpenAISDK } = await loadOpenAISdk();
+    this.client = new OpenAISDK({
       apiKey: apiKey ?? 'no-key',
       baseURL: this.provider_.baseURL,
       organization: this.provider_.organization ?? null,
@@ -100,7 +103,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
           this.structuredMode = next;
           continue;
         }
-        throw toAPICallError(error, this.provider_.baseURL, [this.provider_.apiKey ?? process.env.OPENAI_API_KEY ?? '']);
+        throw toAPICallError(error, this.provider_.baseURL, [loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? '']);
       }
     }
   }
@@ -124,7 +127,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
         messages.unshift({ role: 'system', content: instruction });
       }
     }
-    const completion = await this.getClient().chat.completions.create(
+    const completion = await (await this.getClient()).chat.completions.create(
       {
         model: this.modelId,
         messages: messages as OpenAI.Chat.Completions.ChatCompletionMessageParam[],
@@ -173,7 +176,7 @@ function mapFinishReason(reason: string | null | undefined): FinishReason {
 }
 
 function isUnsupportedResponseFormat(error: unknown): boolean {
-  if (!(error instanceof OpenAI.APIError) || (error.status !== 400 && error.status !== 422)) return false;
+  if (!(error instanceof openAISdkClasses().APIError) || (error.status !== 400 && error.status !== 422)) return false;
   const text = `${error.message} ${JSON.stringify(error.error ?? '')}`.toLowerCase();
   return text.includes('response_format') || text.includes('json_schema') || text.includes('json_object');
 }
@@ -181,12 +184,12 @@ function isUnsupportedResponseFormat(error: unknown): boolean {
 /** Maps the SDK's errors to core's APICallError, keeping status, retryability and Retry-After. */
 export function toAPICallError(error: unknown, url: string, secrets: string[] = []): unknown {
   if (APICallError.isInstance(error) || Prompt2ModelError.isInstance(error)) return error;
-  if (error instanceof OpenAI.APIUserAbortError) return error;
-  if (error instanceof OpenAI.APIConnectionError) {
+  if (error instanceof openAISdkClasses().APIUserAbortError) return error;
+  if (error instanceof openAISdkClasses().APIConnectionError) {
     // Connection failures and timeouts: nothing reached the model, so retrying is safe.
     return new APICallError({ message: `Could not reach ${url}: ${error.message}`, url, isRetryable: true, cause: error });
   }
-  if (error instanceof OpenAI.APIError) {
+  if (error instanceof openAISdkClasses().APIError) {
     const headers = error.headers as unknown as { get(name: string): string | null } | undefined;
     return new APICallError({
       message: scrub(`${url} answered ${error.status ?? 'an error'}: ${error.message}`, secrets),

@@ -6,6 +6,7 @@ import { checkPromptBudget, checkPromptText, promptTokenBudget } from './prompt-
 import { buildSpec, emitProgress, note, type PromptParseResult, type SpecOptions } from './spec-builder.js';
 import { deeplTranslatorFromEnvironment, type DeepLTranslatorOptions, type InstructionTranslator } from './translation.js';
 import type { DetectLanguageOptions } from './language.js';
+import { processEnvironment } from '@prompt2model/core';
 
 export interface PromptParserOptions {
   /**
@@ -29,7 +30,7 @@ export interface PromptParserOptions {
   /** Layouts the deterministic parser recognises. */
   layouts?: readonly Exclude<PromptLayout, 'plain'>[];
   languageDetection?: DetectLanguageOptions;
-  /** Where DEEPL_* variables are read; default process.env. */
+  /** Where DEEPL_* variables are read; default the process environment. */
   env?: Record<string, string | undefined>;
 }
 
@@ -46,7 +47,7 @@ export class DefaultPromptParser implements PromptParser {
 
   constructor(private readonly options: PromptParserOptions = {}) {
     const translator =
-      options.translate === false ? false : (options.translator ?? deeplTranslatorFromEnvironment(options.deepl, options.env ?? process.env));
+      options.translate === false ? false : (options.translator ?? deeplTranslatorFromEnvironment(options.deepl, options.env ?? processEnvironment()));
     this.specOptions = {
       ...(translator !== undefined ? { translator } : {}),
       ...(options.onTranslationError ? { onTranslationError: options.onTranslationError } : {}),

@@ -1,15 +1,20 @@
 import { Pipeline, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
-import { ContaminationIndex, createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
-import { createDatasetRetriever, type DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
-import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator';
-import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
-import { createOpenAI } from '@prompt2model/openai';
-import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser';
-import { createTrainer, LocalBackend, workerExecutorFor, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
+import { ContaminationIndex, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
+import type { EvaluatorOptions } from '@prompt2model/evaluator';
+import type { ModelRetrieverConfig } from '@prompt2model/model-retriever';
+import type { PromptParserOptions } from '@prompt2model/prompt-parser';
+import { workerExecutorFor, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
+import { createModelRegistry, type ModelProviderSettings } from './registry/model-providers.js';
+import { stageImplementations, type StageImplementationNames } from './registry/stages.js';
 
 export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 'teacher'> {
-  /** The teacher LLM: any LanguageModel, or a model id for the OpenAI-compatible endpoint in OPENAI_BASE_URL. */
+  /** The teacher LLM: any LanguageModel, or a model name (`openai:gpt-4o-mini`, `hf:<id>`, a bare id for OPENAI_BASE_URL's endpoint). */
   teacher?: LanguageModel | string;
+  /** Settings of the model providers that model names resolve through (default: the environment). */
+  providers?: ModelProviderSettings;
+  /** Which registered implementation each default stage uses (default `default`). */
+  implementations?: StageImplementationNames;
   /** Replace any stage with your own object, or `null` to skip it; the rest get the defaults. */
   stages?: Partial<PipelineStages>;
   /** Options of the default stages. */
@@ -35,8 +40,10 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
  * has no default yet: pass your own.
  */
 export function createPipeline(options: CreatePipelineOptions): Pipeline {
-  const { teacher, stages = {}, stageOptions = {}, trainerBackend, ...rest } = options;
-  const teacherModel = typeof teacher === 'string' ? createOpenAI()(teacher) : teacher;
+  const { teacher, stages = {}, stageOptions = {}, trainerBackend, providers, implementations = {}, ...rest } = options;
+  const models = createModelRegistry(providers);
+  const teacherModel = typeof teacher === 'string' ? models.languageModel(teacher) : teacher;
+  const implementation = (key: keyof typeof stageImplementations) => implementations[key] ?? 'default';
   const pick = <K extends keyof PipelineStages>(key: K, fallback: () => PipelineStages[K]): PipelineStages[K] =>
     stages[key] === undefined ? fallback() : (stages[key] as PipelineStages[K]);
   return new Pipeline({
@@ -44,16 +51,16 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
     ...rest,
     ...(teacherModel ? { teacher: teacherModel } : {}),
     stages: {
-      promptParser: stages.promptParser ?? createPromptParser(stageOptions.promptParser),
-      datasetRetriever: pick('datasetRetriever', () => createDatasetRetriever(stageOptions.datasetRetriever)),
-      datasetGenerator: pick('datasetGenerator', () => createDatasetGenerator(stageOptions.datasetGenerator)),
-      modelRetriever: pick('modelRetriever', () => createModelRetriever(stageOptions.modelRetriever)),
-      trainer: pick('trainer', () => createTrainer({ backend: trainerBackend ?? new LocalBackend() })),
+      promptParser: stages.promptParser ?? stageImplementations.promptParser.create(implementation('promptParser'), stageOptions.promptParser),
+      datasetRetriever: pick('datasetRetriever', () => stageImplementations.datasetRetriever.create(implementation('datasetRetriever'), stageOptions.datasetRetriever)),
+      datasetGenerator: pick('datasetGenerator', () => stageImplementations.datasetGenerator.create(implementation('datasetGenerator'), stageOptions.datasetGenerator)),
+      modelRetriever: pick('modelRetriever', () => stageImplementations.modelRetriever.create(implementation('modelRetriever'), stageOptions.modelRetriever)),
+      trainer: pick('trainer', () => stageImplementations.trainer.create(implementation('trainer'), trainerBackend ? { backend: trainerBackend } : undefined)),
       evaluator: pick('evaluator', () =>
-        createEvaluator({
+        stageImplementations.evaluator.create(implementation('evaluator'), {
           // Managed fine-tunes (ft:...) are called like any OpenAI model; local PyTorch folders go
           // through the Python predict worker, ONNX exports through the ONNX runtime.
-          languageModelFor: (id) => createOpenAI()(id),
+          languageModelFor: (id) => models.languageModel(id),
           executorFor: workerExecutorFor(stageOptions.predict),
           ...stageOptions.evaluator,
         }),

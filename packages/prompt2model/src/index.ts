@@ -1,17 +1,100 @@
 /**
- * prompt2model: turn a task prompt into a small trained model. This package re-exports every
- * stage package and the Pipeline, and ships the `prompt2model` CLI.
+ * prompt2model: turn a task prompt into a small trained model.
+ *
+ * The curated public API: the Pipeline and its factory, each stage's default implementation, the
+ * providers, the registries, the artifact schemas and the errors. Everything else stays in the
+ * stage packages (`@prompt2model/<stage>`) for research code that needs a helper. Test doubles
+ * (mock models, loopback servers, tiny ONNX builders) are under `prompt2model/testing`; the CLI's
+ * embeddable entry under `prompt2model/cli`.
  */
-export * from '@prompt2model/core';
-export * from '@prompt2model/openai';
-export * from '@prompt2model/huggingface';
-export * from '@prompt2model/prompt-parser';
-export * from '@prompt2model/dataset-generator';
-export * from '@prompt2model/model-retriever';
-export * from '@prompt2model/dataset-retriever';
-export * from '@prompt2model/trainer';
-export * from '@prompt2model/evaluator';
+
+// The pipeline.
 export { createPipeline, type CreatePipelineOptions } from './create-pipeline.js';
-export { runCli, createProgram } from './program.js';
-export { CliRuntime, CliUsageError, EXIT, parseSize, parseNumber, type CliIO, type GlobalOptions } from './runtime.js';
-export type { RegisterCommand } from './commands/index.js';
+export { Pipeline, PIPELINE_STEPS, createStageContext, runStep, RunStore } from '@prompt2model/core';
+export type { PipelineOptions, PipelineResult, PipelineStages, StageContext, CreateStageContextOptions } from '@prompt2model/core';
+
+// Registries: model names (provider:model), training backends, stage implementations, executors.
+export {
+  createModelRegistry,
+  createExecutor,
+  trainingBackends,
+  stageImplementations,
+  DEFAULT_MODEL_PROVIDER,
+  MODEL_PROVIDERS,
+  type ExecutorSettings,
+  type ModelProviderSettings,
+  type StageImplementationNames,
+  type TrainingBackendSettings,
+} from './registry/index.js';
+export { Registry, createProviderRegistry, parseModelName, type ModelName, type ProviderRegistry } from '@prompt2model/core';
+
+// Stages: interfaces (core) and their default implementations (one factory each).
+export type {
+  PromptParser,
+  DatasetRetriever,
+  DatasetGenerator,
+  ModelRetriever,
+  Trainer,
+  TrainerBackend,
+  Executor,
+  Evaluator,
+  DemoCreator,
+  ExecutionStats,
+  Prediction,
+  TrainingEvent,
+  DataFormatRules,
+  TrainingPricing,
+} from '@prompt2model/core';
+export { createPromptParser, DeepLTranslator, type PromptParserOptions, type PromptParseResult } from '@prompt2model/prompt-parser';
+export { createDatasetGenerator, batchGeneratorOptions, type PromptBasedDatasetGeneratorOptions, type GenerationSummary } from '@prompt2model/dataset-generator';
+export { createDatasetRetriever, DatasetIndex, buildDatasetIndexFromHub, loadDatasetRows, type DatasetRetrieverConfig, type RankedDataset, type RetrievedDataset } from '@prompt2model/dataset-retriever';
+export { createModelRetriever, ModelIndex, buildIndexFromHub, fetchHubModelCards, writeModelCardsJsonl, type ModelRetrieverConfig, type RankedModel } from '@prompt2model/model-retriever';
+export { createTrainer, LocalBackend, CommandBackend, WorkerExecutor, parseTrainingJob, estimateTrainingCost, type TrainingBackend } from '@prompt2model/trainer';
+export {
+  createEvaluator,
+  LanguageModelExecutor,
+  OnnxExecutor,
+  computeMetrics,
+  compareTeacherStudent,
+  scorePredictions,
+  exactMatch,
+  chrF,
+  squadF1,
+  bertScore,
+  type EvaluatorOptions,
+  type MetricName,
+} from '@prompt2model/evaluator';
+
+// Language models and providers.
+export { LanguageModelClient, RequestScheduler, LLMCallCache, CostLedger, ProgressEmitter } from '@prompt2model/core';
+export type { LanguageModel, LanguageModelRequest, LanguageModelResponse, ProgressEvent, RequestSchedulerOptions } from '@prompt2model/core';
+export { createOpenAI, openai, OpenAIBatchLanguageModel, createOpenAIBatchTeacher, OpenAIFineTuningBackend, type OpenAIProviderSettings } from '@prompt2model/openai';
+export { createHuggingFace, fetchHubModels, listHubModels, downloadModelCard, listHubDatasets, getDatasetSplits, getDatasetSize, GatedDatasetError, type HuggingFaceProviderSettings } from '@prompt2model/huggingface';
+
+// Artifacts: schemas (zod) and their types, JSON Lines files.
+export {
+  ExampleSchema,
+  PromptSpecSchema,
+  DatasetSplitsSchema,
+  ModelCandidateSchema,
+  TrainingJobSpecSchema,
+  TrainedModelSchema,
+  EvalReportSchema,
+  RunManifestSchema,
+  readJsonl,
+  readJsonlAll,
+  JsonlWriter,
+} from '@prompt2model/core';
+export type { Example, PromptSpec, DatasetSplits, ModelCandidate, TrainingJobSpec, TrainingJobSpecInput, TrainedModel, EvalReport, TaskType } from '@prompt2model/core';
+
+// Settings and errors.
+export { loadSetting, loadApiKey, SETTINGS } from '@prompt2model/core';
+export {
+  Prompt2ModelError,
+  APICallError,
+  ValidationError,
+  BudgetExceededError,
+  AbortError,
+  LoadSettingError,
+  NoSuchEntryError,
+} from '@prompt2model/core';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { commands } from './commands/index.js';
 import { CliRuntime, CliUsageError, EXIT, parseNumber, type CliIO } from './runtime.js';
+import { processEnvironment } from '@prompt2model/core/settings';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -38,7 +39,7 @@ export async function runCli(argv: string[], io?: Partial<CliIO>): Promise<numbe
     stdout: io?.stdout ?? ((text) => process.stdout.write(text)),
     stderr: io?.stderr ?? ((text) => process.stderr.write(text)),
     isTTY: io?.isTTY ?? Boolean(process.stderr.isTTY),
-    env: io?.env ?? process.env,
+    env: io?.env ?? processEnvironment(),
     ...(io?.stderrStream ? { stderrStream: io.stderrStream } : io === undefined ? { stderrStream: process.stderr } : {}),
   });
   const program = createProgram(runtime);
@@ -78,3 +79,5 @@ export async function runCli(argv: string[], io?: Partial<CliIO>): Promise<numbe
 }
 
 export { CliRuntime, CliUsageError, EXIT };
+export { parseNumber, parseSize, type CliIO, type GlobalOptions } from './runtime.js';
+export type { RegisterCommand } from './commands/index.js';

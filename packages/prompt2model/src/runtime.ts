@@ -2,19 +2,18 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+// Light entries of core only (no zod): the CLI starts without loading the stage packages.
 import {
   AbortError,
   BudgetExceededError,
-  ProgressEmitter,
+  LoadSettingError,
+  NoSuchEntryError,
   Prompt2ModelError,
   ValidationError,
-  createStageContext,
   redactSecrets,
-  type LanguageModel,
-  type RequestSchedulerOptions,
-  type StageContext,
-} from '@prompt2model/core';
-import { createOpenAI } from '@prompt2model/openai';
+} from '@prompt2model/core/errors';
+import { ProgressEmitter } from '@prompt2model/core/events';
+import type { LanguageModel, RequestSchedulerOptions, StageContext } from '@prompt2model/core';
 import { attachProgressRenderer } from './progress.js';
 
 /** Options every verb accepts (declared once on the program). */
@@ -74,11 +73,10 @@ export class CliRuntime {
     return command.optsWithGlobals() as GlobalOptions & T;
   }
 
-  /** The teacher LanguageModel from --teacher / --base-url (or OPENAI_BASE_URL) and OPENAI_API_KEY. */
-  teacherModel(options: GlobalOptions): LanguageModel {
-    const baseURL = options.baseUrl ?? this.io.env.OPENAI_BASE_URL;
-    const apiKey = this.io.env.OPENAI_API_KEY;
-    return createOpenAI({ ...(baseURL ? { baseURL } : {}), ...(apiKey ? { apiKey } : {}) })(options.teacher);
+  /** The teacher LanguageModel from --teacher (`openai:<id>`, `hf:<id>`, a bare id) / --base-url, through the model registry. */
+  async teacherModel(options: GlobalOptions): Promise<LanguageModel> {
+    const { createModelRegistry } = await import('./registry/model-providers.js');
+    return createModelRegistry({ openai: options.baseUrl ? { baseURL: options.baseUrl } : {}, env: this.io.env }).languageModel(options.teacher);
   }
 
   /**
@@ -90,11 +88,12 @@ export class CliRuntime {
     settings: { teacher?: boolean; config?: Record<string, unknown>; outDir?: string } = {},
   ): Promise<StageContext> {
     const outDir = settings.outDir ?? options.out ?? (await mkdtemp(join(tmpdir(), 'prompt2model-')));
+    const { createStageContext } = await import('@prompt2model/core');
     return createStageContext({
       outDir,
       events: this.progressEvents(options),
       signal: this.signal,
-      ...(settings.teacher === false ? {} : { teacher: this.teacherModel(options) }),
+      ...(settings.teacher === false ? {} : { teacher: await this.teacherModel(options) }),
       ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
       scheduler: this.schedulerOptions(options),
       config: { teacher: options.teacher, ...settings.config },
@@ -162,7 +161,7 @@ export class CliRuntime {
 function exitCodeFor(error: unknown, aborted: boolean): number {
   if (aborted || AbortError.isInstance(error)) return EXIT.cancelled;
   if (BudgetExceededError.isInstance(error)) return EXIT.budget;
-  if (ValidationError.isInstance(error) || error instanceof CliUsageError) return EXIT.usage;
+  if (ValidationError.isInstance(error) || LoadSettingError.isInstance(error) || NoSuchEntryError.isInstance(error) || error instanceof CliUsageError) return EXIT.usage;
   return EXIT.failure;
 }
 

@@ -7,7 +7,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createStageContext } from '@prompt2model/core';
-import { createTrainer, LocalBackend, OPENAI_DATA_RULES, parseTrainingJob, runWorkerProcess, validateTrainingData } from '../src/index.js';
+import { OPENAI_DATA_RULES } from '@prompt2model/openai';
+import { createTrainer, LocalBackend, parseTrainingJob, runWorkerProcess, validateTrainingData } from '../src/index.js';
 
 const FAKE_WORKER = resolve(import.meta.dirname, '../test/fixtures/fake-worker.mjs');
 

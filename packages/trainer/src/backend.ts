@@ -1,15 +1,8 @@
-import type { TrainerBackend, TrainingJobSpec } from '@prompt2model/core';
-import type { DataFormatRules } from './data.js';
-import type { TrainingPricing } from './estimate.js';
+import type { TrainerBackend } from '@prompt2model/core';
 
 /**
- * A core `TrainerBackend` plus what the trainer needs before dispatch: the data format it accepts
- * and how it charges. See CONTRIBUTING.md ("Add a trainer backend").
+ * A training backend: core's `TrainerBackend` (job life cycle, data rules, pricing). Kept under this
+ * name for the trainer's callers; backends live in packages that depend on core alone
+ * (`@prompt2model/openai`'s fine-tuning backend) or in `src/backends/`. See docs/contributing.
  */
-export interface TrainingBackend extends TrainerBackend {
-  readonly dataRules: DataFormatRules;
-  /** How this backend charges for `job`, used for the estimate and the `--max-cost` check. */
-  pricing(job: TrainingJobSpec): TrainingPricing;
-  /** Backend-specific checks of the job (e.g. whole epochs); throws ValidationError. */
-  validateJob?(job: TrainingJobSpec): void;
-}
+export type TrainingBackend = TrainerBackend;

@@ -1,19 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { estimateTokens, ExampleSchema, readJsonl, ValidationError, type TrainingJobSpec, type ValidationIssue } from '@prompt2model/core';
-import { textualize, toChatRow } from './textualize.js';
+import { estimateTokens, ExampleSchema, readJsonl, ValidationError, type DataFormatRules, type TrainingJobSpec, type ValidationIssue } from '@prompt2model/core';
+import { toChatRow } from '@prompt2model/core';
+import { textualize } from './textualize.js';
 
-/** What a backend accepts: checked before any upload or launch. */
-export interface DataFormatRules {
-  /** Shown in messages, e.g. "OpenAI fine-tuning". */
-  name: string;
-  /** `text`: the worker textualises rows itself; `chat`: rows are uploaded as chat messages. */
-  format: 'text' | 'chat';
-  minTrainExamples: number;
-  /** Largest allowed example, in (estimated) tokens; longer rows are an error, not truncated. */
-  maxExampleTokens?: number;
-  /** Largest allowed upload, in bytes (after conversion to the backend's format). */
-  maxFileBytes?: number;
-}
+export type { DataFormatRules } from '@prompt2model/core';
 
 /** Local transformers worker: anything non-empty goes; long rows are truncated to the spec's max lengths. */
 export const TEXT_DATA_RULES: DataFormatRules = { name: 'transformers worker', format: 'text', minTrainExamples: 1 };

@@ -1,25 +1,7 @@
-import type { TrainingJobSpec } from '@prompt2model/core';
+import type { TrainingJobSpec, TrainingPricing } from '@prompt2model/core';
 import type { DataSummary } from './data.js';
 
-/** How a backend charges for training. */
-export type TrainingPricing =
-  | {
-      kind: 'gpu-time';
-      /** USD per GPU-hour; 0 for your own hardware. */
-      gpuHourlyUsd: number;
-      /** Training throughput of one GPU, in tokens a second (forward + backward). */
-      tokensPerSecondPerGpu: number;
-      gpus: number;
-      /** Fixed start-up time (model download, loading, saving), in hours. */
-      overheadHours?: number;
-    }
-  | {
-      kind: 'per-token';
-      /** USD per one million trained tokens (tokens in the file × epochs). */
-      usdPer1MTokens: number;
-      /** Billed epochs must be whole numbers. */
-      wholeEpochs?: boolean;
-    };
+export type { TrainingPricing } from '@prompt2model/core';
 
 export interface TrainingEstimate {
   trainExamples: number;

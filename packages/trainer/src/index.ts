@@ -25,9 +25,3 @@ export {
 export { LocalBackend, type LocalBackendOptions } from './backends/local.js';
 export { CommandBackend, shellQuote, type CommandBackendOptions } from './backends/command.js';
 export { createTrainer, actualTrainingCost, type CreateTrainerOptions, type TrainerWithEstimate, type PreparedTraining } from './trainer.js';
-export {
-  OpenAIFineTuningBackend,
-  OPENAI_TRAINING_PRICES,
-  OPENAI_DATA_RULES,
-  type OpenAIFineTuningBackendOptions,
-} from './backends/openai.js';

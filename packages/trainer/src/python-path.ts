@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childProcessEnvironment, processEnvironment } from '@prompt2model/core';
 
 /**
  * Folder holding the `p2m_worker` Python package: `python/` at the package root, reached from
@@ -22,9 +23,8 @@ export const PYTHON_INSTALL_HINT =
 /** Environment of a worker process: ours, the extra variables, and the worker package on PYTHONPATH. */
 export function workerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return {
-    ...process.env,
-    ...extra,
-    PYTHONPATH: [workerPythonDir(), process.env.PYTHONPATH].filter(Boolean).join(delimiter),
+    ...childProcessEnvironment(extra),
+    PYTHONPATH: [workerPythonDir(), processEnvironment().PYTHONPATH].filter(Boolean).join(delimiter),
     PYTHONUNBUFFERED: '1',
   };
 }

@@ -57,15 +57,4 @@ export function textualize(example: Pick<Example, 'input' | 'output'>, options: 
   }
 }
 
-/** A chat-format fine-tuning row (OpenAI supervised fine-tuning). */
-export interface ChatTrainingRow {
-  messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
-}
-
-/** The instruction becomes the system message, the input the user turn, the output the answer. */
-export function toChatRow(example: Pick<Example, 'input' | 'output'>, instruction: string): ChatTrainingRow {
-  const messages: ChatTrainingRow['messages'] = [];
-  if (instruction.trim() !== '') messages.push({ role: 'system', content: instruction });
-  messages.push({ role: 'user', content: example.input }, { role: 'assistant', content: example.output });
-  return { messages };
-}
+export { toChatRow, type ChatTrainingRow } from '@prompt2model/core';

@@ -37,6 +37,13 @@ export interface TrainerWithEstimate extends Trainer {
   readonly backend: TrainingBackend;
   /** Validates the job and its data and estimates cost/time, without launching anything. */
   prepare(job: TrainingJobSpecInput | TrainingJobSpec, context: StageContext): Promise<PreparedTraining>;
+  /** Trains a job `prepare` already validated and estimated (so it is not prepared twice). */
+  trainPrepared(prepared: PreparedTraining, context: StageContext): Promise<TrainedModel>;
+  /**
+   * Whether the training recorded in the run folder (if any) is of this job, so a finished
+   * training is reused only for the same model, data and settings.
+   */
+  matchesRecordedJob(job: TrainingJobSpec, context: StageContext): Promise<boolean>;
 }
 
 interface StoredHandle {
@@ -78,7 +85,15 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
   }
 
   async function train(input: TrainingJobSpec, context: StageContext): Promise<TrainedModel> {
-    const { job, estimate, summary } = await prepare(input, context);
+    return trainPrepared(await prepare(input, context), context);
+  }
+
+  async function matchesRecordedJob(job: TrainingJobSpec, context: StageContext): Promise<boolean> {
+    const saved = await context.store.readJson<unknown>(`${folder}/handle.json`).catch(() => undefined);
+    return isStoredHandle(saved) && saved.jobHash === hashValue(job);
+  }
+
+  async function trainPrepared({ job, estimate, summary }: PreparedTraining, context: StageContext): Promise<TrainedModel> {
     const { store, events } = context;
     events.log('info', summary, stage);
     const jobHash = hashValue(job);
@@ -156,7 +171,7 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
     return { ...model, metrics };
   }
 
-  return { specificationVersion: 'v1', name: `trainer-${backend.name}`, backend, prepare, train };
+  return { specificationVersion: 'v1', name: `trainer-${backend.name}`, backend, prepare, train, trainPrepared, matchesRecordedJob };
 }
 
 /**

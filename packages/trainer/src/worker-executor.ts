@@ -15,6 +15,7 @@ import {
   type StageContext,
   type TrainedModel,
   type TrainingEvent,
+  loadSetting,
 } from '@prompt2model/core';
 import { PYTHON_INSTALL_HINT, workerEnv } from './python-path.js';
 import { runWorkerProcess } from './worker-process.js';
@@ -99,9 +100,9 @@ export class WorkerExecutor implements Executor {
   /** The argv that starts the predict worker, before its arguments. */
   workerArgv(): string[] {
     if (this.options.workerCommand) return [...this.options.workerCommand];
-    const fromEnv = process.env.P2M_PREDICT_COMMAND;
+    const fromEnv = loadSetting({ environmentVariableName: 'P2M_PREDICT_COMMAND' });
     if (fromEnv) return parseCommandVariable(fromEnv, 'P2M_PREDICT_COMMAND');
-    return [this.options.python ?? process.env.P2M_PYTHON ?? 'python3', '-m', 'p2m_worker.predict'];
+    return [loadSetting({ settingValue: this.options.python, environmentVariableName: 'P2M_PYTHON', defaultValue: 'python3' })!, '-m', 'p2m_worker.predict'];
   }
 
   /** The predict arguments for this model and these files. */

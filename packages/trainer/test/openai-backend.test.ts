@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { AbortError, BudgetExceededError, ValidationError } from '@prompt2model/core';
 import { startOpenAIFineTuningServer, type OpenAIFineTuningServer, type OpenAIFineTuningServerOptions } from '@prompt2model/testing';
-import { createTrainer, OpenAIFineTuningBackend } from '../src/index.js';
+import { OpenAIFineTuningBackend } from '@prompt2model/openai';
+import { createTrainer } from '../src/index.js';
 import { makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 
 const FAST = { initialBackoffMs: 1, maxBackoffMs: 5 };

@@ -3,3 +3,6 @@ export { APICallError, isRetryableStatus, parseRetryAfter } from './api-call-err
 export { ValidationError, type ValidationIssue } from './validation-error.js';
 export { BudgetExceededError } from './budget-exceeded-error.js';
 export { AbortError, throwIfAborted } from './abort-error.js';
+export { LoadSettingError } from './load-setting-error.js';
+export { NoSuchEntryError } from './no-such-entry-error.js';
+export { redactSecrets } from '../util/redact.js';

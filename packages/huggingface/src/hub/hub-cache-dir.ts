@@ -1,11 +1,9 @@
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { hashValue } from '@prompt2model/core';
+import { hashValue, prompt2modelCacheDir } from '@prompt2model/core';
 
 /** `$P2M_CACHE_DIR/hub`, else `$XDG_CACHE_HOME/prompt2model/hub`, else `~/.cache/prompt2model/hub`. */
 export function defaultHubCacheDir(): string {
-  const base = process.env.P2M_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'prompt2model');
-  return join(base, 'hub');
+  return join(prompt2modelCacheDir(), 'hub');
 }
 
 /** The cache folder of one Hub (host and port), so a mirror and huggingface.co never mix. */

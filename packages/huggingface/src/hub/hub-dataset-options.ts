@@ -1,4 +1,4 @@
-import type { RequestScheduler } from '@prompt2model/core';
+import { loadSetting, type RequestScheduler } from '@prompt2model/core';
 import { resolveHubToken } from './hub-token.js';
 import { resolveHubUrl } from './hub-url.js';
 
@@ -32,7 +32,7 @@ export function resolveHubDatasetOptions(options: HubDatasetRequestOptions = {})
   const token = resolveHubToken(options.accessToken);
   return {
     hubUrl: resolveHubUrl(options.hubUrl),
-    datasetViewerUrl: (options.datasetViewerUrl ?? process.env.HF_DATASET_VIEWER_URL ?? DEFAULT_DATASET_VIEWER_URL).replace(/\/+$/, ''),
+    datasetViewerUrl: loadSetting({ settingValue: options.datasetViewerUrl, environmentVariableName: 'HF_DATASET_VIEWER_URL', defaultValue: DEFAULT_DATASET_VIEWER_URL })!.replace(/\/+$/, ''),
     accessToken: token && token.trim() !== '' ? token.trim() : undefined,
     fetch: options.fetch ?? globalThis.fetch,
     scheduler: options.scheduler,

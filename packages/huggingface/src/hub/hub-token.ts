@@ -1,5 +1,6 @@
+import { loadSetting } from '@prompt2model/core';
+
 /** The Hub access token: the option, else `HF_TOKEN`; undefined for anonymous access. */
 export function resolveHubToken(accessToken?: string): string | undefined {
-  const token = accessToken ?? process.env.HF_TOKEN;
-  return token ? token : undefined;
+  return loadSetting({ settingValue: accessToken, environmentVariableName: 'HF_TOKEN' });
 }

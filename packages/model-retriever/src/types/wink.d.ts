@@ -1,4 +1,5 @@
-// Minimal typings for the two CommonJS wink packages (they ship none). Only what this package uses.
+// Minimal typings for wink-bm25-text-search (it ships none). Only what this package uses; the other
+// wink modules (stemmer, stop words) are loaded with require() in text-prep.ts.
 declare module 'wink-bm25-text-search' {
   type PrepTask = (input: any) => any;
   interface Bm25Engine {
@@ -20,19 +21,4 @@ declare module 'wink-bm25-text-search' {
   }
   function bm25(): Bm25Engine;
   export default bm25;
-}
-
-declare module 'wink-nlp-utils' {
-  const nlp: {
-    string: {
-      lowerCase(text: string): string;
-      tokenize0(text: string): string[];
-      stem(word: string): string;
-    };
-    tokens: {
-      removeWords(tokens: string[]): string[];
-      stem(tokens: string[]): string[];
-    };
-  };
-  export default nlp;
 }

@@ -6,6 +6,7 @@ import type { ColumnMapping, ColumnMappingProposal, DatasetDetails, RankedDatase
 import type { Example, PromptSpec } from '@prompt2model/core';
 import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 import { addDatasetHubOptions, retrieverConfig, type DatasetHubFlags } from '../flags/datasets.js';
+import { splitList } from '../flags/lists.js';
 
 interface SearchFlags extends DatasetHubFlags {
   topK: number;
@@ -227,11 +228,4 @@ function oneLine(text: string, max = 200): string {
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
-}
-
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
 }

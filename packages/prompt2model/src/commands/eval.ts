@@ -1,25 +1,10 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { onnxExportOf, ValidationError, type EvalReport, type Executor, type LanguageModel, type TaskType, type TrainedModel } from '@prompt2model/core';
-import {
-  LanguageModelExecutor,
-  OnnxExecutor,
-  chooseMetrics,
-  compareTeacherStudent,
-  computeMetrics,
-  loadBertScoreBaseline,
-  parseMetricNames,
-  readTestSet,
-  scorePredictions,
-  trainingPrompt,
-  type ComputeMetricsOptions,
-  type ExecutionStats,
-} from '@prompt2model/evaluator';
-import { createHuggingFace } from '@prompt2model/huggingface';
-import { createOpenAI } from '@prompt2model/openai';
-import { WorkerExecutor } from '@prompt2model/trainer';
-import { workerCommandFrom } from './train.js';
-import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import { ValidationError } from '@prompt2model/core/errors';
+import type { EvalReport, TaskType } from '@prompt2model/core';
+import type { ComputeMetricsOptions } from '@prompt2model/evaluator';
+import { predictSettings } from '../flags/training.js';
+import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 
 interface EvalOptions {
   predictions?: string;
@@ -80,6 +65,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: EvalOptions, command: Command) => {
         const options = runtime.options<EvalOptions>(command);
+        const { chooseMetrics, compareTeacherStudent, computeMetrics, LanguageModelExecutor, parseMetricNames, readTestSet, scorePredictions } = await import('@prompt2model/evaluator');
         const metricOptions = await metricOptionsFrom(options);
         const metrics = options.metrics ? parseMetricNames(options.metrics) : chooseMetrics(options.taskType);
         if (!options.metrics) {
@@ -112,7 +98,15 @@ export function register(program: Command, runtime: CliRuntime): void {
           teacher: options.model === 'teacher' || options.compareTeacher,
           config: { command: 'eval', model: options.model, data: options.data },
         });
-        const student = await executorFor(options.model, options, runtime);
+        const { createExecutor } = await import('../registry/executors.js');
+        const student = await createExecutor(options.model, {
+          ...(options.instruction ? { instruction: options.instruction } : {}),
+          providers: { openai: options.baseUrl ? { baseURL: options.baseUrl } : {}, env: runtime.io.env },
+          allowRemoteModels: options.allowRemoteModels,
+          predict: predictSettings(options, runtime),
+          ...(options.batchSize ? { batchSize: options.batchSize } : {}),
+          ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}),
+        });
         try {
           if (options.compareTeacher) {
             const teacher = new LanguageModelExecutor(options.instruction ? { instruction: options.instruction } : {});
@@ -129,7 +123,7 @@ export function register(program: Command, runtime: CliRuntime): void {
             examples.map((example) => example.input),
             context,
           );
-          const stats = (student as { lastRun?: ExecutionStats }).lastRun;
+          const stats = student.lastRun;
           const report = await scorePredictions(examples, predictions, student.modelId, {
             metrics,
             metricOptions,
@@ -147,7 +141,7 @@ export function register(program: Command, runtime: CliRuntime): void {
             ].join('\n'),
           );
         } finally {
-          await (student as { dispose?: () => Promise<void> }).dispose?.();
+          await student.dispose?.();
         }
       }),
     );
@@ -168,55 +162,9 @@ async function metricOptionsFrom(options: EvalOptions): Promise<ComputeMetricsOp
       ...(options.bertscoreOutput ? { outputName: options.bertscoreOutput } : {}),
       idf: options.bertscoreIdf,
       allowRemoteModels: options.allowRemoteModels,
-      ...(options.bertscoreBaseline ? { baseline: await loadBertScoreBaseline(options.bertscoreBaseline, options.bertscoreLayer!) } : {}),
+      ...(options.bertscoreBaseline ? { baseline: await (await import('@prompt2model/evaluator')).loadBertScoreBaseline(options.bertscoreBaseline, options.bertscoreLayer!) } : {}),
     },
   };
-}
-
-async function executorFor(model: string, options: EvalOptions & GlobalOptions, runtime: CliRuntime): Promise<Executor> {
-  const instruction = options.instruction;
-  if (model === 'teacher') return new LanguageModelExecutor(instruction ? { instruction } : {});
-  const chat = (languageModel: LanguageModel) =>
-    new LanguageModelExecutor({ model: languageModel, ...(instruction ? { instruction } : {}) });
-  if (model.startsWith('openai:')) {
-    const baseURL = options.baseUrl ?? runtime.io.env.OPENAI_BASE_URL;
-    const apiKey = runtime.io.env.OPENAI_API_KEY;
-    return chat(createOpenAI({ ...(baseURL ? { baseURL } : {}), ...(apiKey ? { apiKey } : {}) })(model.slice('openai:'.length)));
-  }
-  if (model.startsWith('hf:')) {
-    const accessToken = runtime.io.env.HF_TOKEN;
-    const endpointUrl = runtime.io.env.HF_ENDPOINT_URL;
-    return chat(createHuggingFace({ ...(accessToken ? { accessToken } : {}), ...(endpointUrl ? { endpointUrl } : {}) })(model.slice('hf:'.length)));
-  }
-  const isFolder = await stat(model).then(
-    (info) => info.isDirectory(),
-    () => false,
-  );
-  if (!isFolder && !options.allowRemoteModels) {
-    throw new CliUsageError(
-      `--model "${model}" is not a folder.`,
-      'Pass a local ONNX model folder, openai:<model-id> (also ft:... ids), hf:<model-id>, or teacher; or --allow-remote-models to load a Hub id.',
-    );
-  }
-  const local: TrainedModel = { backend: 'local', reference: model, kind: 'local-folder', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
-  if (isFolder && !onnxExportOf(local)) {
-    // A PyTorch folder (what the local trainer saves): run it through the Python predict worker.
-    return new WorkerExecutor({
-      model: local,
-      instruction: instruction ?? '',
-      ...(options.python ? { python: options.python } : {}),
-      ...(runtime.io.env.P2M_PREDICT_COMMAND ? { workerCommand: workerCommandFrom(runtime.io.env.P2M_PREDICT_COMMAND, 'P2M_PREDICT_COMMAND') } : {}),
-      ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-      ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}),
-    });
-  }
-  return new OnnxExecutor({
-    model,
-    allowRemoteModels: options.allowRemoteModels,
-    ...(instruction ? { formatInput: (input: string) => trainingPrompt(instruction, input) } : {}),
-    ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-    ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}),
-  });
 }
 
 /** Lines of a JSON Lines file (every non-empty line a JSON string, array or object), else plain text lines. */

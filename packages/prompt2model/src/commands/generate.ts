@@ -1,20 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import {
-  ExampleSchema,
-  PromptSpecSchema,
-  readJsonlAll,
-  runStep,
-  type Example,
-  type PromptSpec,
-  type StageContext,
-} from '@prompt2model/core';
-import {
-  GenerationSummaryFileSchema,
-  batchGeneratorOptions,
-  createDatasetGenerator,
-  createOpenAIBatchTeacher, type GenerationSummary, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
-import { createPromptParser } from '@prompt2model/prompt-parser';
+import { loadSetting } from '@prompt2model/core/settings';
+import type { Example, PromptSpec, StageContext } from '@prompt2model/core';
+import type { GenerationSummary, PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import { readInputText } from '../flags/input.js';
 import { CliUsageError, EXIT, parseNumber, type CliRuntime } from '../runtime.js';
 
 interface GenerateOptions {
@@ -51,18 +39,21 @@ export function register(program: Command, runtime: CliRuntime): void {
       runtime.action(async (_options: GenerateOptions, command: Command) => {
         const options = runtime.options<GenerateOptions>(command);
         if (options.minAgreement !== undefined && options.minAgreement > 1) throw new CliUsageError('--min-agreement must be in [0, 1]');
-        const promptText = await readText(options.prompt, 'prompt');
+        const promptText = await readInputText(options.prompt, 'prompt');
         const evaluationSet = options.evalSet ? await readEvaluationSet(options.evalSet) : undefined;
         const context = await runtime.createContext(options, {
           config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch },
         });
         const spec = await specFrom(promptText, context, runtime);
-        const baseURL = options.baseUrl ?? runtime.io.env.OPENAI_BASE_URL;
-        const apiKey = runtime.io.env.OPENAI_API_KEY;
+        const { GenerationSummaryFileSchema, batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator');
+        const { runStep } = await import('@prompt2model/core');
+        const baseURL = loadSetting({ settingValue: options.baseUrl, environmentVariableName: 'OPENAI_BASE_URL', env: runtime.io.env });
+        const apiKey = loadSetting({ environmentVariableName: 'OPENAI_API_KEY', env: runtime.io.env });
+        const { createOpenAIBatchTeacher } = options.batch ? await import('@prompt2model/openai') : { createOpenAIBatchTeacher: undefined };
         const generatorOptions: PromptBasedDatasetGeneratorOptions = {
           ...(options.batch
             ? {
-                teacher: createOpenAIBatchTeacher(context, {
+                teacher: createOpenAIBatchTeacher!(context, {
                   modelId: options.teacher,
                   ...(baseURL ? { baseURL } : {}),
                   ...(apiKey ? { apiKey } : {}),
@@ -97,17 +88,9 @@ export function register(program: Command, runtime: CliRuntime): void {
     );
 }
 
-async function readText(file: string, what: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliUsageError(`Cannot read the ${what} file "${file}" (${code ?? (error as Error).message}).`, code === 'ENOENT' ? 'Check the path.' : undefined);
-  }
-}
-
 /** A prompt-spec.json is used as is; any other text is parsed (and the spec kept in the run folder). */
 async function specFrom(text: string, context: StageContext, runtime: CliRuntime): Promise<PromptSpec> {
+  const { PromptSpecSchema, runStep } = await import('@prompt2model/core');
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     try {
@@ -120,12 +103,14 @@ async function specFrom(text: string, context: StageContext, runtime: CliRuntime
       // Not JSON: a prompt that happens to start with a brace; parse it as text.
     }
   }
+  const { createPromptParser } = await import('@prompt2model/prompt-parser');
   const parser = createPromptParser({ mode: 'auto', env: runtime.io.env });
   return runStep(context, 'parse', 'prompt-spec.json', PromptSpecSchema, () => parser.parse(text, context));
 }
 
 async function readEvaluationSet(file: string): Promise<Example[]> {
-  await readText(file, 'evaluation set');
+  await readInputText(file, 'evaluation set');
+  const { ExampleSchema, readJsonlAll } = await import('@prompt2model/core');
   return readJsonlAll(file, { schema: ExampleSchema });
 }
 

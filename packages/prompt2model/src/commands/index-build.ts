@@ -1,41 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import {
-  ModelIndex,
-  fetchHubModelCards,
-  writeModelCardsJsonl,
-  type HubSnapshotOptions,
-} from '@prompt2model/model-retriever';
-import type { CliRuntime, GlobalOptions } from '../runtime.js';
-import { addHubOptions } from './models.js';
-
-export interface HubCliOptions {
-  hubUrl?: string;
-  hubToken?: string;
-  /** A folder, or false with --no-hub-cache. */
-  hubCache?: string | false;
-  task: string[];
-  limit: number;
-}
+import type { ModelIndex } from '@prompt2model/model-retriever';
+import { addHubOptions, hubOptionsFrom, type HubCliOptions } from '../flags/hub.js';
+import type { CliRuntime } from '../runtime.js';
 
 interface IndexBuildOptions extends HubCliOptions {
   from?: string;
   jsonl?: string;
-}
-
-/** Hub options from the CLI flags and the environment (HF_TOKEN, HF_ENDPOINT). */
-export function hubOptionsFrom(options: HubCliOptions & GlobalOptions, runtime: CliRuntime): HubSnapshotOptions {
-  const hubUrl = options.hubUrl ?? runtime.io.env.HF_ENDPOINT;
-  const accessToken = options.hubToken ?? runtime.io.env.HF_TOKEN;
-  return {
-    ...(hubUrl ? { hubUrl } : {}),
-    ...(accessToken ? { accessToken } : {}),
-    ...(options.hubCache !== undefined ? { cacheDir: options.hubCache === false ? false : resolve(options.hubCache) } : {}),
-    tasks: options.task,
-    limitPerTask: options.limit,
-    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-    signal: runtime.signal,
-  };
 }
 
 /**
@@ -54,6 +25,7 @@ export function register(program: Command, runtime: CliRuntime): void {
   build.action(
     runtime.action(async (file: string, _options: IndexBuildOptions, command: Command) => {
       const options = runtime.options<IndexBuildOptions>(command);
+      const { ModelIndex, fetchHubModelCards, writeModelCardsJsonl } = await import('@prompt2model/model-retriever');
       const context = await runtime.createContext(options, { teacher: false, config: { command: 'index build', file, from: options.from ?? 'hub' } });
       const target = resolve(file);
       const started = Date.now();
@@ -66,7 +38,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         cards = built.size;
       } else {
         const hub = hubOptionsFrom(options, runtime);
-        source = hub.hubUrl ?? 'https://huggingface.co';
+        source = hub.hubUrl;
         const records = await fetchHubModelCards({ ...hub, events: context.events });
         cards = records.length;
         if (options.jsonl) await writeModelCardsJsonl(resolve(options.jsonl), records);

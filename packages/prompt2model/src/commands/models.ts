@@ -1,8 +1,9 @@
 import { Option, type Command } from 'commander';
 import type { ModelArchitecture, PromptSpec } from '@prompt2model/core';
-import { createModelRetriever, describeExclusions, formatBytes, type RankedModel } from '@prompt2model/model-retriever';
+import type { RankedModel } from '@prompt2model/model-retriever';
+import { addHubOptions, hubOptionsFrom, type HubCliOptions } from '../flags/hub.js';
+import { splitList } from '../flags/lists.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime, type GlobalOptions } from '../runtime.js';
-import { hubOptionsFrom, type HubCliOptions } from './index-build.js';
 
 interface ModelsSearchOptions extends HubCliOptions {
   index?: string;
@@ -53,6 +54,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         teacher: options.hyde,
         config: { command: 'models search', instruction, index: options.index ?? 'hub', hyde: options.hyde },
       });
+      const { createModelRetriever, describeExclusions, formatBytes } = await import('@prompt2model/model-retriever');
       const retriever = createModelRetriever({
         ...(options.index ? { index: options.index } : { hub: hubOptionsFrom(options, runtime) }),
         hyde: options.hyde,
@@ -69,31 +71,14 @@ export function register(program: Command, runtime: CliRuntime): void {
       const result = await retriever.retrieveDetailed(spec, { topK: options.topK }, context);
       await context.store.saveCost(context.ledger.snapshot());
       const candidates = result.candidates.map(({ relevance: _relevance, ...candidate }) => candidate);
-      runtime.print(options, candidates, () => describe(result.candidates, options, describeExclusions(result, { maxSizeBytes: Number.isFinite(options.maxSize) ? options.maxSize : null }), result.hyde));
+      runtime.print(options, candidates, () => describe(result.candidates, options, formatBytes, describeExclusions(result, { maxSizeBytes: Number.isFinite(options.maxSize) ? options.maxSize : null }), result.hyde));
     }),
   );
-}
-
-export function addHubOptions(command: Command): void {
-  command
-    .option('--hub-url <url>', 'Hugging Face Hub URL (default: HF_ENDPOINT, else https://huggingface.co)')
-    .option('--hub-token <token>', 'Hub access token (default: HF_TOKEN)')
-    .option('--hub-cache <dir>', 'cache folder for Hub listings and cards (default: $P2M_CACHE_DIR/hub or ~/.cache/prompt2model/hub)')
-    .option('--no-hub-cache', 'do not read or write the Hub cache')
-    .addOption(new Option('--task <list>', 'Hub pipeline tags to list, comma-separated').argParser(splitList).default(['text2text-generation', 'text-generation'], 'text2text-generation,text-generation'))
-    .addOption(new Option('--limit <n>', 'most models per task, most downloaded first').argParser(parseNumber('--limit', { integer: true, min: 1 })).default(1000));
 }
 
 // Infinity, not null, for "no limit": commander turns a null returned by a parser into ''.
 function parseMaxSize(value: string): number {
   return /^(none|off|unlimited)$/i.test(value.trim()) ? Number.POSITIVE_INFINITY : parseSize(value);
-}
-
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
 }
 
 function parseArchitectures(value: string): ModelArchitecture[] {
@@ -106,7 +91,7 @@ function parseArchitectures(value: string): ModelArchitecture[] {
   return list as ModelArchitecture[];
 }
 
-function describe(candidates: RankedModel[], options: ModelsSearchOptions & GlobalOptions, summary: string, hyde: boolean): string {
+function describe(candidates: RankedModel[], options: ModelsSearchOptions & GlobalOptions, formatBytes: (bytes: number | undefined) => string, summary: string, hyde: boolean): string {
   const header = ['#', 'model', 'score', 'size', 'downloads', 'architecture', options.method === 'full' ? 'full FT memory' : 'LoRA memory'];
   const rows = candidates.map((candidate, index) => [
     String(index + 1),

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { PromptSpecSchema, runStep, sha256, type PromptSpec } from '@prompt2model/core';
+import type { PromptSpec } from '@prompt2model/core';
+import { readPromptFile } from '../flags/input.js';
+import { loadSetting } from '@prompt2model/core/settings';
 import type { PromptParseResult } from '@prompt2model/prompt-parser';
 import { CliUsageError, type CliRuntime } from '../runtime.js';
 
@@ -38,12 +40,15 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: ParseOptions, command: Command) => {
         const options = runtime.options<ParseOptions>(command);
-        const prompt = await readPrompt(options.prompt);
+        const { PromptSpecSchema, runStep, sha256 } = await import('@prompt2model/core');
+        const prompt = await readPromptFile(options.prompt);
         const promptSha256 = sha256(prompt);
         const previous = options.out ? await previousPromptHash(options.out) : undefined;
         // The teacher is only wired when it can be reached: without a key or a base URL the
         // deterministic parser does the work and says when it found no marked examples.
-        const teacherReachable = Boolean(options.baseUrl ?? runtime.io.env.OPENAI_BASE_URL ?? runtime.io.env.OPENAI_API_KEY);
+        const teacherReachable = Boolean(
+          options.baseUrl ?? loadSetting({ environmentVariableName: 'OPENAI_BASE_URL', env: runtime.io.env }) ?? loadSetting({ environmentVariableName: 'OPENAI_API_KEY', env: runtime.io.env }),
+        );
         if (options.mode === 'llm' && !teacherReachable) {
           throw new CliUsageError('--mode llm needs a teacher: set OPENAI_API_KEY (or --base-url for an OpenAI-compatible server).');
         }
@@ -81,23 +86,6 @@ function positiveInteger(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`${name} must be a positive integer, got "${value}"`);
   return n;
-}
-
-async function readPrompt(file: string): Promise<string> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliUsageError(
-      `Cannot read the prompt file "${file}" (${code ?? (error as Error).message}).`,
-      code === 'ENOENT' ? 'Check the path; pass - to read the prompt from stdin.' : code === 'EISDIR' ? 'Pass a file, not a folder.' : undefined,
-    );
-  }
 }
 
 /** The prompt hash recorded by an earlier parse in this run folder, if any. */

@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import type { PipelineResult } from '@prompt2model/core';
-import { createPipeline } from '../create-pipeline.js';
+import { readPromptFile } from '../flags/input.js';
+import { addTrainingOptions, createTrainingBackend, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
 import { retrieverConfig } from '../flags/datasets.js';
-import { addTrainingOptions, createBackend, trainingSettings, workerCommandFrom, type TrainingFlags } from './train.js';
 
 interface RunOptions extends TrainingFlags {
   prompt: string;
@@ -60,11 +59,12 @@ export function register(program: Command, runtime: CliRuntime): void {
       if (options.backend === 'openai' && options.train && !options.baseModel) {
         throw new CliUsageError('--backend openai needs --base-model (an OpenAI model that supports fine-tuning)', 'e.g. --base-model gpt-4o-mini-2024-07-18');
       }
-      const prompt = await readPrompt(options.prompt);
+      const prompt = await readPromptFile(options.prompt);
       const maxSizeBytes = options.maxSize === 'none' ? null : parseSize(options.maxSize);
+      const { createPipeline } = await import('../create-pipeline.js');
       const pipeline = createPipeline({
         outDir: options.out,
-        teacher: runtime.teacherModel(options),
+        teacher: await runtime.teacherModel(options),
         events: runtime.progressEvents(options),
         signal: runtime.signal,
         scheduler: runtime.schedulerOptions(options),
@@ -79,7 +79,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...trainingSettings(options),
           ...(options.baseModel ? { baseModel: options.baseModel } : {}),
         },
-        trainerBackend: createBackend(options, runtime),
+        trainerBackend: await createTrainingBackend(options, runtime),
         stageOptions: {
           datasetRetriever: {
             ...retrieverConfig({ ...options, index: options.datasetIndex, exclude: options.datasetExclude, includeGated: false, limit: 1000 }, runtime),
@@ -98,8 +98,7 @@ export function register(program: Command, runtime: CliRuntime): void {
             ...(options.maxEvalExamples ? { maxExamples: options.maxEvalExamples } : {}),
           },
           predict: {
-            ...(options.python ? { python: options.python } : {}),
-            ...(runtime.io.env.P2M_PREDICT_COMMAND ? { workerCommand: workerCommandFrom(runtime.io.env.P2M_PREDICT_COMMAND, 'P2M_PREDICT_COMMAND') } : {}),
+            ...predictSettings(options, runtime),
             ...(options.maxTargetLength ? { maxNewTokens: options.maxTargetLength } : {}),
             ...(options.maxSourceLength ? { maxSourceLength: options.maxSourceLength } : {}),
           },
@@ -116,14 +115,6 @@ export function register(program: Command, runtime: CliRuntime): void {
       runtime.print(options, summarize(result), () => describe(result));
     }),
   );
-}
-
-async function readPrompt(path: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CliUsageError(`Cannot read the prompt file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'Pass --prompt with the path of a text file holding the instruction and examples.');
-  }
 }
 
 function summarize(result: PipelineResult) {

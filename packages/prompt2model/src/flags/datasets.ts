@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
+import { loadSetting } from '@prompt2model/core/settings';
 import { parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import { splitList } from './lists.js';
 
 /** Flags of `addDatasetHubOptions`: where candidate datasets come from and how the Hub is reached. */
 export interface DatasetHubFlags {
@@ -32,29 +34,25 @@ export function addDatasetHubOptions(command: Command): Command {
 /** The retriever's sources and Hub access from the flags and the environment (HF_TOKEN, HF_ENDPOINT, HF_DATASET_VIEWER_URL). */
 export function retrieverConfig(options: DatasetHubFlags & GlobalOptions, runtime: CliRuntime): DatasetRetrieverConfig & { hub: NonNullable<DatasetRetrieverConfig['hub']> } {
   const env = runtime.io.env;
-  const hubUrl = options.hubUrl ?? env.HF_ENDPOINT;
-  const accessToken = options.hubToken ?? env.HF_TOKEN;
-  const datasetViewerUrl = options.viewerUrl ?? env.HF_DATASET_VIEWER_URL;
+  const hubUrl = loadSetting({ settingValue: options.hubUrl, environmentVariableName: 'HF_ENDPOINT', env });
+  const accessToken = loadSetting({ settingValue: options.hubToken, environmentVariableName: 'HF_TOKEN', env });
+  const datasetViewerUrl = loadSetting({ settingValue: options.viewerUrl, environmentVariableName: 'HF_DATASET_VIEWER_URL', env });
+  const cacheDir = loadSetting({ environmentVariableName: 'P2M_CACHE_DIR', env });
   return {
     ...(options.index ? { index: resolve(options.index) } : {}),
     ...(options.exclude ? { exclude: options.exclude } : {}),
     includeGated: options.includeGated,
     hub: {
       ...(hubUrl ? { hubUrl } : {}),
-      // An explicit empty token means anonymous, not "fall back to the process environment".
-      accessToken: accessToken ?? '',
+      ...(accessToken ? { accessToken } : {}),
       ...(datasetViewerUrl ? { datasetViewerUrl } : {}),
-      ...(options.hubCache !== undefined ? { cacheDir: options.hubCache === false ? false : resolve(options.hubCache) } : {}),
+      ...(options.hubCache !== undefined
+        ? { cacheDir: options.hubCache === false ? false : resolve(options.hubCache) }
+        : cacheDir
+          ? { cacheDir: resolve(cacheDir, 'hub') }
+          : {}),
       signal: runtime.signal,
       listing: { limit: options.limit },
     },
   };
-}
-
-
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
 }

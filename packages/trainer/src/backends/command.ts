@@ -9,6 +9,7 @@ import {
   type TrainingEvent,
   type TrainingJobHandle,
   type TrainingJobSpec,
+  childProcessEnvironment,
 } from '@prompt2model/core';
 import type { TrainingBackend } from '../backend.js';
 import { TEXT_DATA_RULES } from '../data.js';
@@ -93,7 +94,7 @@ export class CommandBackend implements TrainingBackend {
         command: this.expand(template, handle),
         shell: true,
         cwd: handle.dir,
-        env: { ...process.env, ...this.options.env },
+        env: childProcessEnvironment(this.options.env),
         signal: AbortSignal.any([context.signal, controller.signal]),
         cancelGraceMs: this.options.cancelGraceMs,
       });
@@ -144,7 +145,7 @@ export class CommandBackend implements TrainingBackend {
   private runOnce(template: string, handle: TrainingJobHandle, signal: AbortSignal | undefined, what: string): Promise<void> {
     const command = this.expand(template, handle);
     return new Promise((resolve, reject) => {
-      const child = spawn(command, { shell: true, cwd: handle.dir, env: { ...process.env, ...this.options.env }, stdio: ['ignore', 'ignore', 'pipe'], signal });
+      const child = spawn(command, { shell: true, cwd: handle.dir, env: childProcessEnvironment(this.options.env), stdio: ['ignore', 'ignore', 'pipe'], signal });
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-4000);

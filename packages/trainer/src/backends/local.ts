@@ -7,6 +7,7 @@ import {
   type TrainingEvent,
   type TrainingJobHandle,
   type TrainingJobSpec,
+  loadSetting,
 } from '@prompt2model/core';
 import type { TrainingBackend } from '../backend.js';
 import { TEXT_DATA_RULES } from '../data.js';
@@ -102,7 +103,7 @@ export class LocalBackend implements TrainingBackend {
   /** The argv that starts the worker, before `--config`. */
   workerArgv(): string[] {
     if (this.options.workerCommand) return [...this.options.workerCommand];
-    const python = this.options.python ?? process.env.P2M_PYTHON ?? 'python3';
+    const python = loadSetting({ settingValue: this.options.python, environmentVariableName: 'P2M_PYTHON', defaultValue: 'python3' })!;
     const gpus = String(this.options.gpus ?? 1);
     switch (this.options.launcher ?? 'python') {
       case 'accelerate':

@@ -1,4 +1,4 @@
-import OpenAI, { toFile } from 'openai';
+import type OpenAI from 'openai';
 import {
   hashValue,
   Prompt2ModelError,
@@ -12,12 +12,14 @@ import {
   type TrainingJobHandle,
   type TrainingJobSpec,
   type ValidationIssue,
+  loadSetting,
+  toChatRow,
+  type DataFormatRules,
+  type TrainerBackend,
+  type TrainingPricing,
 } from '@prompt2model/core';
-import { toAPICallError } from '@prompt2model/openai';
-import type { TrainingBackend } from '../backend.js';
-import type { DataFormatRules } from '../data.js';
-import type { TrainingPricing } from '../estimate.js';
-import { toChatRow } from '../textualize.js';
+import { toAPICallError } from './openai-chat-language-model.js';
+import { loadOpenAISdk } from './openai-sdk.js';
 
 /**
  * OpenAI list prices for supervised fine-tuning, USD per 1M training tokens (tokens in the file ×
@@ -70,24 +72,36 @@ export interface OpenAIFineTuningBackendOptions {
  * status and events, and re-attaches to the same job id after a restart. The result is a model id
  * (`ft:...`) that any OpenAI-compatible executor can call.
  */
-export class OpenAIFineTuningBackend implements TrainingBackend {
+export class OpenAIFineTuningBackend implements TrainerBackend {
   readonly specificationVersion = 'v1' as const;
   readonly name = 'openai';
   readonly dataRules = OPENAI_DATA_RULES;
-  private readonly client: OpenAI;
+  private clientInstance: OpenAI | undefined;
   private readonly prices: Record<string, number>;
 
   constructor(private readonly options: OpenAIFineTuningBackendOptions = {}) {
-    this.client =
-      options.client ??
-      new OpenAI({
-        baseURL: options.baseURL ?? process.env.OPENAI_BASE_URL,
-        apiKey: options.apiKey ?? process.env.OPENAI_API_KEY ?? '',
-        organization: options.organization,
+    this.clientInstance = options.client;
+    this.prices = { ...OPENAI_TRAINING_PRICES, ...options.trainingPrices };
+  }
+
+  /** The SDK client, created (and the SDK loaded) on the first API call. */
+  private async ready(): Promise<OpenAI> {
+    if (!this.clientInstance) {
+      const { default: OpenAISDK } = await loadOpenAISdk();
+      this.clientInstance = new OpenAISDK({
+        baseURL: loadSetting({ settingValue: this.options.baseURL, environmentVariableName: 'OPENAI_BASE_URL' }),
+        apiKey: loadSetting({ settingValue: this.options.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? '',
+        organization: this.options.organization,
         // Retries belong to the run's RequestScheduler (Retry-After, backoff, shared budgets).
         maxRetries: 0,
       });
-    this.prices = { ...OPENAI_TRAINING_PRICES, ...options.trainingPrices };
+    }
+    return this.clientInstance;
+  }
+
+  /** The client; every use is inside `call` or after `ready()`, which create it. */
+  private get client(): OpenAI {
+    return this.clientInstance!;
   }
 
   /** USD per 1M training tokens for a base model, or undefined when unknown. */
@@ -192,6 +206,7 @@ export class OpenAIFineTuningBackend implements TrainingBackend {
   }
 
   async cancel(handle: TrainingJobHandle): Promise<void> {
+    await this.ready();
     await this.client.fineTuning.jobs.cancel(handle.id).catch((error: unknown) => {
       throw toAPICallError(error, this.client.baseURL, [this.client.apiKey ?? '']);
     });
@@ -248,7 +263,7 @@ export class OpenAIFineTuningBackend implements TrainingBackend {
     for await (const example of readJsonl(path, { schema: ExampleSchema })) text += `${JSON.stringify(toChatRow(example, job.instruction))}\n`;
     const bytes = Buffer.from(text, 'utf8');
     const file = await this.call(context, async (signal) =>
-      this.client.files.create({ file: await toFile(bytes, `${split}.jsonl`, { type: 'application/jsonl' }), purpose: 'fine-tune' }, { signal }),
+      this.client.files.create({ file: await (await loadOpenAISdk()).toFile(bytes, `${split}.jsonl`, { type: 'application/jsonl' }), purpose: 'fine-tune' }, { signal }),
     );
     context.events.log('info', `Uploaded ${split} data (${bytes.length} bytes) as ${file.id}.`, 'train');
     return file.id;
@@ -257,6 +272,7 @@ export class OpenAIFineTuningBackend implements TrainingBackend {
   /** Every API call goes through the run's scheduler: rate limits, retries with Retry-After, cancellation. */
   private call<T>(context: StageContext, request: (signal: AbortSignal) => Promise<T>): Promise<T> {
     return context.scheduler.run(async ({ signal }) => {
+      await this.ready();
       try {
         return await request(signal);
       } catch (error) {

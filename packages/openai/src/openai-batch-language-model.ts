@@ -12,8 +12,10 @@ import {
   type LanguageModelRequest,
   type LanguageModelResponse,
   type StageContext,
+  loadSetting,
 } from '@prompt2model/core';
-import { toAPICallError } from '@prompt2model/openai';
+import { toAPICallError } from './openai-chat-language-model.js';
+import { loadOpenAISdk } from './openai-sdk.js';
 import type OpenAI from 'openai';
 
 export interface OpenAIBatchOptions {
@@ -82,9 +84,13 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
   private stateWrites: Promise<void> = Promise.resolve();
   private readonly attached = new Map<string, Promise<void>>();
   private readonly waiting = new Map<string, Pending>();
+  private readonly baseURL: string;
+  private readonly apiKey: string | undefined;
 
   constructor(options: OpenAIBatchOptions) {
     this.options = options;
+    this.baseURL = loadSetting({ settingValue: options.baseURL, environmentVariableName: 'OPENAI_BASE_URL', defaultValue: 'https://api.openai.com/v1' })!;
+    this.apiKey = loadSetting({ settingValue: options.apiKey, environmentVariableName: 'OPENAI_API_KEY' });
     this.modelId = options.modelId;
     this.maxChoicesPerRequest = options.maxChoicesPerRequest ?? 128;
     this.contextWindow = options.contextWindow;
@@ -154,7 +160,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
     } catch (error) {
       for (const item of items) {
         if (this.waiting.get(item.customId) === item) this.waiting.delete(item.customId);
-        item.reject(toAPICallError(error, this.options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', [this.options.apiKey ?? process.env.OPENAI_API_KEY ?? '']));
+        item.reject(toAPICallError(error, this.baseURL, [this.apiKey ?? '']));
       }
     }
     if (this.queue.length > 0) this.scheduleFlush();
@@ -162,7 +168,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
 
   private async submit(items: Pending[]): Promise<void> {
     const client = await this.getClient();
-    const { toFile } = await import('openai');
+    const { toFile } = await loadOpenAISdk();
     const jsonl = items.map((item) => JSON.stringify({ custom_id: item.customId, method: 'POST', url: '/v1/chat/completions', body: item.body })).join('\n');
     const file = await client.files.create({ file: await toFile(Buffer.from(`${jsonl}\n`, 'utf8'), 'prompt2model-batch.jsonl'), purpose: 'batch' });
     const batch = await client.batches.create({
@@ -187,7 +193,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
           const item = this.waiting.get(customId);
           if (item) {
             this.waiting.delete(customId);
-            item.reject(toAPICallError(error, this.options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', [this.options.apiKey ?? process.env.OPENAI_API_KEY ?? '']));
+            item.reject(toAPICallError(error, this.baseURL, [this.apiKey ?? '']));
           }
         }
       })
@@ -270,11 +276,11 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
   private async getClient(): Promise<OpenAI> {
     if (this.options.client) return this.options.client;
     if (this.client) return this.client;
-    const { default: OpenAISDK } = await import('openai');
+    const { default: OpenAISDK } = await loadOpenAISdk();
     // Retries of these few control calls are the SDK's (the scheduler is not in this path).
     this.client = new OpenAISDK({
-      apiKey: this.options.apiKey ?? process.env.OPENAI_API_KEY ?? 'no-key',
-      baseURL: this.options.baseURL ?? process.env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1',
+      apiKey: this.apiKey ?? 'no-key',
+      baseURL: this.baseURL,
       maxRetries: 5,
     });
     return this.client;
@@ -333,18 +339,4 @@ export function createOpenAIBatchTeacher(context: StageContext, options: Omit<Op
     ...options,
   });
   return new LanguageModelClient({ model, ...(context.cache ? { cache: context.cache } : {}), ledger: context.ledger, events: context.events });
-}
-
-/**
- * Generator settings for Batch API mode: units are issued a round at a time (enough for the target
- * at the expected yield), so a round's inputs go into one batch and their votes into the next; a
- * round's prompts see the examples accepted in earlier rounds. No budget throttling by finished
- * units (a unit takes a whole batch) and no cap on labelling calls at once.
- */
-export function batchGeneratorOptions(
-  numExamples: number,
-  options: { choicesPerRequest?: number; examplesPerChoice?: number } = {},
-): { lookahead: number; budgetAwareIssuing: false; labelConcurrency: number } {
-  const perUnit = (options.choicesPerRequest ?? 4) * (options.examplesPerChoice ?? 3);
-  return { lookahead: Math.max(8, Math.ceil(numExamples / (perUnit * 0.5))), budgetAwareIssuing: false, labelConcurrency: Infinity };
 }

@@ -1,0 +1,39 @@
+/**
+ * What a training backend declares besides the job life cycle (see `TrainerBackend` in stages.ts):
+ * the data it accepts, checked before any upload or launch, and how it charges, used for the
+ * estimate and the `--max-cost` check. Kept in core so a provider package (e.g.
+ * @prompt2model/openai) implements a backend without depending on the trainer.
+ */
+
+/** What a backend accepts: checked before any upload or launch. */
+export interface DataFormatRules {
+  /** Shown in messages, e.g. "OpenAI fine-tuning". */
+  name: string;
+  /** `text`: the worker textualises rows itself; `chat`: rows are uploaded as chat messages. */
+  format: 'text' | 'chat';
+  minTrainExamples: number;
+  /** Largest allowed example, in (estimated) tokens; longer rows are an error, not truncated. */
+  maxExampleTokens?: number;
+  /** Largest allowed upload, in bytes (after conversion to the backend's format). */
+  maxFileBytes?: number;
+}
+
+/** How a backend charges for training. */
+export type TrainingPricing =
+  | {
+      kind: 'gpu-time';
+      /** USD per GPU-hour; 0 for your own hardware. */
+      gpuHourlyUsd: number;
+      /** Training throughput of one GPU, in tokens a second (forward + backward). */
+      tokensPerSecondPerGpu: number;
+      gpus: number;
+      /** Fixed start-up time (model download, loading, saving), in hours. */
+      overheadHours?: number;
+    }
+  | {
+      kind: 'per-token';
+      /** USD per one million trained tokens (tokens in the file × epochs). */
+      usdPer1MTokens: number;
+      /** Billed epochs must be whole numbers. */
+      wholeEpochs?: boolean;
+    };

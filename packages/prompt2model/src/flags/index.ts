@@ -1,0 +1,6 @@
+// Flag groups shared by several verbs, so a verb never imports another verb.
+export { addTrainingOptions, createTrainingBackend, predictSettings, trainingBackendSettings, trainingSettings, commandFromSetting, type TrainingFlags } from './training.js';
+export { addHubOptions, hubOptionsFrom, type HubCliOptions } from './hub.js';
+export { readInputText, readPromptFile } from './input.js';
+export { splitList } from './lists.js';
+export { addDatasetHubOptions, retrieverConfig, type DatasetHubFlags } from './datasets.js';

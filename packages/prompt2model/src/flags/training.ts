@@ -1,0 +1,167 @@
+import { Option, type Command } from 'commander';
+import { loadSetting } from '@prompt2model/core/settings';
+import type { TrainingJobSpecInput } from '@prompt2model/core';
+import type { TrainingBackend } from '@prompt2model/trainer';
+import { trainingBackends, type TrainingBackendSettings } from '../registry/training-backends.js';
+import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
+
+/** Flags of `addTrainingOptions`, shared by `train` and `run`. */
+export interface TrainingFlags {
+  backend: string;
+  method: 'lora' | 'full';
+  epochs?: number;
+  architecture?: 'encoder-decoder' | 'decoder-only';
+  learningRate?: number;
+  batchSize?: number;
+  gradientAccumulation?: number;
+  maxSourceLength?: number;
+  maxTargetLength?: number;
+  seed?: number;
+  precision?: 'bf16' | 'fp16' | 'fp32';
+  loraR?: number;
+  loraAlpha?: number;
+  loraDropout?: number;
+  loraTargets?: string;
+  earlyStopping?: number;
+  eval: boolean;
+  // local
+  python?: string;
+  launcher?: 'python' | 'accelerate' | 'torchrun';
+  gpus?: number;
+  gpuPrice?: number;
+  gpuTokensPerSecond?: number;
+  // openai
+  pollInterval?: number;
+  suffix?: string;
+  lrMultiplier?: number;
+  trainingPrice?: number;
+  cancelRemote: boolean;
+  // command
+  launch?: string;
+  attach?: string;
+  cancelCommand?: string;
+  syncUp?: string;
+  syncDown?: string;
+}
+
+/** Training flags shared by `train` and `run`: method, hyperparameters, and each backend's settings. */
+export function addTrainingOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--backend <name>', 'where to train').choices(trainingBackends.names()).default('local'))
+    .addOption(new Option('--method <method>', 'LoRA adapters or full fine-tuning').choices(['lora', 'full']).default('lora'))
+    .addOption(new Option('--epochs <n>', 'training epochs (default 3)').argParser(parseNumber('--epochs')))
+    .addOption(new Option('--architecture <kind>', 'override the detected architecture').choices(['encoder-decoder', 'decoder-only']))
+    .addOption(new Option('--learning-rate <lr>', 'learning rate (default 3e-4)').argParser(parseNumber('--learning-rate')))
+    .addOption(new Option('--batch-size <n>', 'per-device batch size (default 8)').argParser(parseNumber('--batch-size', { integer: true, min: 1 })))
+    .addOption(new Option('--gradient-accumulation <n>', 'gradient accumulation steps (default 1)').argParser(parseNumber('--gradient-accumulation', { integer: true, min: 1 })))
+    .addOption(new Option('--max-source-length <n>', 'max input tokens (default 512)').argParser(parseNumber('--max-source-length', { integer: true, min: 1 })))
+    .addOption(new Option('--max-target-length <n>', 'max output tokens (default 128)').argParser(parseNumber('--max-target-length', { integer: true, min: 1 })))
+    .addOption(new Option('--seed <n>', 'random seed (default 42)').argParser(parseNumber('--seed', { integer: true })))
+    .addOption(new Option('--precision <p>', 'mixed precision (default bf16, falling back when unsupported)').choices(['bf16', 'fp16', 'fp32']))
+    .addOption(new Option('--lora-r <n>', 'LoRA rank (default 8)').argParser(parseNumber('--lora-r', { integer: true, min: 1 })))
+    .addOption(new Option('--lora-alpha <n>', 'LoRA alpha (default 16)').argParser(parseNumber('--lora-alpha')))
+    .addOption(new Option('--lora-dropout <p>', 'LoRA dropout (default 0.05)').argParser(parseNumber('--lora-dropout')))
+    .option('--lora-targets <modules>', 'comma-separated LoRA target modules (default: the attention projections)')
+    .addOption(new Option('--early-stopping <n>', 'evaluations without improvement before stopping; 0 disables (default 2)').argParser(parseNumber('--early-stopping', { integer: true })))
+    .option('--no-eval', 'skip evaluation each epoch')
+    .option('--python <path>', 'local: Python interpreter with torch, transformers and peft (default $P2M_PYTHON or python3)')
+    .addOption(new Option('--launcher <how>', 'local: one process, or accelerate/torchrun for several GPUs').choices(['python', 'accelerate', 'torchrun']))
+    .addOption(new Option('--gpus <n>', 'local/command: GPUs to use (and to price)').argParser(parseNumber('--gpus', { integer: true, min: 1 })))
+    .addOption(new Option('--gpu-price <usd>', 'local/command: USD per GPU-hour for the estimate (default 0 local, 2 command)').argParser(parseNumber('--gpu-price')))
+    .addOption(new Option('--gpu-tokens-per-second <n>', 'local/command: assumed training throughput per GPU (default 5000)').argParser(parseNumber('--gpu-tokens-per-second', { min: 1 })))
+    .addOption(new Option('--poll-interval <seconds>', 'openai: seconds between status polls (default 15)').argParser(parseNumber('--poll-interval')))
+    .option('--suffix <text>', 'openai: suffix of the fine-tuned model name')
+    .addOption(new Option('--lr-multiplier <x>', 'openai: learning-rate multiplier (default auto)').argParser(parseNumber('--lr-multiplier')))
+    .addOption(new Option('--training-price <usd>', 'openai: USD per 1M training tokens, for models not in the price table').argParser(parseNumber('--training-price')))
+    .option('--cancel-remote', 'openai: cancel the remote job on Ctrl-C (default: keep it running and re-attach on rerun)', false)
+    .option('--launch <cmd>', 'command: starts the worker remotely; its stdout carries the JSON-lines events ({jobDir} {jobName} {config} {workerDir})')
+    .option('--attach <cmd>', 'command: re-attaches to a running remote job after a restart ({remoteJobId})')
+    .option('--cancel-command <cmd>', 'command: stops the remote job on Ctrl-C ({remoteJobId})')
+    .option('--sync-up <cmd>', 'command: copies the job folder to the remote machine before launch')
+    .option('--sync-down <cmd>', 'command: copies the remote output/ back into {jobDir}/output when done');
+}
+
+/** The job's hyperparameters from the flags (data, base model and instruction are added by the verb). */
+export function trainingSettings(options: TrainingFlags): Partial<TrainingJobSpecInput> {
+  return {
+    ...(options.architecture ? { architecture: options.architecture } : {}),
+    ...(options.epochs !== undefined ? { epochs: options.epochs } : {}),
+    ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+    ...(options.batchSize !== undefined ? { batchSize: options.batchSize } : {}),
+    ...(options.gradientAccumulation !== undefined ? { gradientAccumulationSteps: options.gradientAccumulation } : {}),
+    ...(options.maxSourceLength !== undefined ? { maxSourceLength: options.maxSourceLength } : {}),
+    ...(options.maxTargetLength !== undefined ? { maxTargetLength: options.maxTargetLength } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.precision ? { precision: options.precision } : {}),
+    ...(options.earlyStopping !== undefined ? { earlyStoppingPatience: options.earlyStopping } : {}),
+    lora: {
+      r: options.loraR ?? 8,
+      alpha: options.loraAlpha ?? 16,
+      dropout: options.loraDropout ?? 0.05,
+      ...(options.loraTargets ? { targetModules: options.loraTargets.split(',').map((m) => m.trim()).filter(Boolean) } : {}),
+    },
+  };
+}
+
+/** Every backend's options from the flags and the environment; the registry hands each its own. */
+export function trainingBackendSettings(options: TrainingFlags & GlobalOptions & { baseModel?: string }, runtime: CliRuntime): TrainingBackendSettings {
+  const env = runtime.io.env;
+  const gpu = {
+    ...(options.gpus !== undefined ? { gpus: options.gpus } : {}),
+    ...(options.gpuPrice !== undefined ? { gpuHourlyUsd: options.gpuPrice } : {}),
+    ...(options.gpuTokensPerSecond !== undefined ? { tokensPerSecondPerGpu: options.gpuTokensPerSecond } : {}),
+  };
+  const workerCommand = loadSetting({ environmentVariableName: 'P2M_WORKER_COMMAND', env });
+  const baseURL = loadSetting({ settingValue: options.baseUrl, environmentVariableName: 'OPENAI_BASE_URL', env });
+  const apiKey = loadSetting({ environmentVariableName: 'OPENAI_API_KEY', env });
+  return {
+    local: {
+      ...(options.python ? { python: options.python } : {}),
+      ...(options.launcher ? { launcher: options.launcher } : {}),
+      ...(workerCommand ? { workerCommand: commandFromSetting(workerCommand, 'P2M_WORKER_COMMAND') } : {}),
+      ...gpu,
+    },
+    openai: {
+      ...(baseURL ? { baseURL } : {}),
+      ...(apiKey ? { apiKey } : {}),
+      ...(options.pollInterval !== undefined ? { pollIntervalMs: options.pollInterval * 1000 } : {}),
+      ...(options.suffix ? { suffix: options.suffix } : {}),
+      ...(options.lrMultiplier !== undefined ? { learningRateMultiplier: options.lrMultiplier } : {}),
+      ...(options.trainingPrice !== undefined && options.baseModel ? { trainingPrices: { [options.baseModel]: options.trainingPrice } } : {}),
+      cancelOnAbort: options.cancelRemote,
+    },
+    command: {
+      ...(options.launch ? { launch: options.launch } : {}),
+      ...(options.attach ? { attach: options.attach } : {}),
+      ...(options.cancelCommand ? { cancel: options.cancelCommand } : {}),
+      ...(options.syncUp ? { syncUp: options.syncUp } : {}),
+      ...(options.syncDown ? { syncDown: options.syncDown } : {}),
+      ...gpu,
+    },
+  };
+}
+
+/** The training backend `--backend` names, from the registry. */
+export function createTrainingBackend(options: TrainingFlags & GlobalOptions & { baseModel?: string }, runtime: CliRuntime): Promise<TrainingBackend> {
+  return trainingBackends.create(options.backend, trainingBackendSettings(options, runtime));
+}
+
+/** Predict-worker settings (`--python`, P2M_PREDICT_COMMAND) for local PyTorch models. */
+export function predictSettings(options: { python?: string }, runtime: CliRuntime): { python?: string; workerCommand?: string[] } {
+  const command = loadSetting({ environmentVariableName: 'P2M_PREDICT_COMMAND', env: runtime.io.env });
+  return {
+    ...(options.python ? { python: options.python } : {}),
+    ...(command ? { workerCommand: commandFromSetting(command, 'P2M_PREDICT_COMMAND') } : {}),
+  };
+}
+
+/** P2M_WORKER_COMMAND / P2M_PREDICT_COMMAND: a JSON array argv of a custom worker speaking the same protocol. */
+export function commandFromSetting(text: string, variable: 'P2M_WORKER_COMMAND' | 'P2M_PREDICT_COMMAND'): string[] {
+  try {
+    const argv = JSON.parse(text) as unknown;
+    if (Array.isArray(argv) && argv.length > 0 && argv.every((part) => typeof part === 'string')) return argv as string[];
+  } catch {
+    // Reported below.
+  }
+  throw new CliUsageError(`${variable} must be a JSON array of strings`, `e.g. ${variable}='["/opt/venv/bin/python", "-m", "p2m_worker"]'`);
+}

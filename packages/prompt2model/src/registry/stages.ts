@@ -1,0 +1,36 @@
+import { Registry, type DatasetGenerator, type DatasetRetriever, type Evaluator, type ModelRetriever, type PromptParser, type Trainer } from '@prompt2model/core';
+import { createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import { createDatasetRetriever, type DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
+import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator';
+import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
+import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser';
+import { createTrainer, LocalBackend, type TrainingBackend } from '@prompt2model/trainer';
+
+/**
+ * Stage implementations by name, in the same kind of table as providers and training backends.
+ * `default` is what `createPipeline` uses unless told otherwise; adding an implementation is one
+ * file in the stage's package and one entry here (docs/contributing/add-a-stage.md). Factories are
+ * synchronous, so `createPipeline` stays synchronous.
+ */
+export const stageImplementations = {
+  promptParser: new Registry<PromptParser, PromptParserOptions | undefined>('prompt parser', {
+    default: { description: 'deterministic layouts first, the teacher LLM otherwise, DeepL for non-English instructions', factory: (options) => createPromptParser(options) },
+  }),
+  datasetRetriever: new Registry<DatasetRetriever, DatasetRetrieverConfig | undefined>('dataset retriever', {
+    default: { description: 'BM25 (+ HyDE) over Hugging Face dataset descriptions, teacher rerank and column mapping, rows via the dataset viewer', factory: (options) => createDatasetRetriever(options) },
+  }),
+  datasetGenerator: new Registry<DatasetGenerator, PromptBasedDatasetGeneratorOptions | undefined>('dataset generator', {
+    default: { description: 'prompt-based generation with self-consistency labels', factory: (options) => createDatasetGenerator(options) },
+  }),
+  modelRetriever: new Registry<ModelRetriever, ModelRetrieverConfig | undefined>('model retriever', {
+    default: { description: 'HyDE + BM25 over Hugging Face model cards', factory: (options) => createModelRetriever(options) },
+  }),
+  trainer: new Registry<Trainer, { backend?: TrainingBackend } | undefined>('trainer', {
+    default: { description: 'job spec → validated data → estimate → a training backend', factory: (options) => createTrainer({ backend: options?.backend ?? new LocalBackend() }) },
+  }),
+  evaluator: new Registry<Evaluator, EvaluatorOptions | undefined>('evaluator', {
+    default: { description: 'exact match, chrF++, SQuAD F1, BERTScore over an executor', factory: (options) => createEvaluator(options) },
+  }),
+};
+
+export type StageImplementationNames = { [K in keyof typeof stageImplementations]?: string };

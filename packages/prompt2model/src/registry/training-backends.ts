@@ -1,0 +1,41 @@
+import { ValidationError } from '@prompt2model/core/errors';
+import { Registry } from '@prompt2model/core/registry';
+import type { OpenAIFineTuningBackendOptions } from '@prompt2model/openai';
+import type { CommandBackendOptions, LocalBackendOptions, TrainingBackend } from '@prompt2model/trainer';
+
+/** Each backend's options; the registry passes the named backend its own. */
+export interface TrainingBackendSettings {
+  local?: LocalBackendOptions;
+  openai?: OpenAIFineTuningBackendOptions;
+  command?: Partial<CommandBackendOptions>;
+}
+
+/**
+ * Where training runs, by name (`--backend`). Each entry loads its package on first use, so
+ * listing the names (CLI help) costs nothing. Adding a backend: implement core's TrainerBackend in
+ * one file, add one entry here (docs/contributing/add-a-trainer-backend.md).
+ */
+export const trainingBackends = new Registry<Promise<TrainingBackend>, TrainingBackendSettings>('training backend', {
+  local: {
+    description: 'the Python worker (transformers + peft + accelerate) on this machine',
+    factory: async (settings) => new (await import('@prompt2model/trainer')).LocalBackend(settings.local),
+  },
+  openai: {
+    description: 'OpenAI fine-tuning API (managed)',
+    factory: async (settings) => new (await import('@prompt2model/openai')).OpenAIFineTuningBackend(settings.openai),
+  },
+  command: {
+    description: 'your own commands for remote GPUs (ssh, Slurm, SkyPilot)',
+    factory: async (settings) => {
+      const { launch, ...rest } = settings.command ?? {};
+      if (!launch) {
+        throw new ValidationError({
+          subject: 'command training backend',
+          issues: [{ path: 'launch', message: 'the command backend needs --launch (the command that starts the worker remotely)' }],
+          hint: `Pass --launch, e.g. --launch "ssh gpu 'cd jobs/{jobName} && python -m p2m_worker --config {config}'"`,
+        });
+      }
+      return new (await import('@prompt2model/trainer')).CommandBackend({ launch, ...rest });
+    },
+  },
+});
