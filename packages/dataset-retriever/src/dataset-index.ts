@@ -1,6 +1,8 @@
-import { access } from 'node:fs/promises';
-import { Prompt2ModelError, ValidationError, readJsonl } from '@prompt2model/core';
-import { Bm25Index } from '@prompt2model/model-retriever';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { Prompt2ModelError, ValidationError, hashValue, prompt2modelCacheDir, readJsonl, writeJsonAtomic } from '@prompt2model/core';
+import { Bm25Index, PersistedBm25Schema } from '@prompt2model/model-retriever';
 import { DatasetRecordSchema, datasetSearchText, type DatasetRecord } from './dataset-record.js';
 
 /** What the index keeps about each dataset. */
@@ -34,6 +36,19 @@ export interface DatasetSearchResult {
   matched: number;
   excluded: { byName: number; gated: number };
 }
+
+const FORMAT = 'prompt2model.dataset-index';
+const PersistedDatasetIndexSchema = z.object({
+  format: z.literal(FORMAT),
+  version: z.literal(1),
+  /** What the index was built from: a snapshot's path, size and modification time. */
+  key: z.string(),
+  source: z.string().optional(),
+  entries: z.array(
+    z.object({ id: z.string(), description: z.string(), downloads: z.number().optional(), gated: z.union([z.literal(false), z.string()]).optional(), evaluationMetadata: z.unknown().optional(), tags: z.array(z.string()).optional() }),
+  ),
+  bm25: PersistedBm25Schema,
+});
 
 /**
  * Popularity breaks near-ties and never outweighs relevance: each tenfold in downloads adds 1% of
@@ -97,10 +112,16 @@ export class DatasetIndex {
     return new DatasetIndex(entries, bm25, options.source);
   }
 
-  /** Indexes a JSON Lines snapshot (`{id, description, evaluationMetadata}` a line, as `hub/datasets.jsonl`). */
-  static async fromJsonl(path: string): Promise<DatasetIndex> {
+  /**
+   * Indexes a JSON Lines snapshot (`{id, description, evaluationMetadata}` a line, as
+   * `hub/datasets.jsonl`). The built index is cached (keyed by the file's path, size and
+   * modification time), so a later search of the same snapshot loads it instead of re-tokenising.
+   */
+  static async fromJsonl(path: string, options: { cacheDir?: string | false } = {}): Promise<DatasetIndex> {
+    let key: string;
     try {
-      await access(path);
+      const info = await stat(path);
+      key = hashValue({ path: resolve(path), size: info.size, mtimeMs: info.mtimeMs, prep: new Bm25Index().prep }).slice(0, 32);
     } catch (error) {
       throw new Prompt2ModelError({
         message: `Cannot read the dataset index ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
@@ -108,7 +129,27 @@ export class DatasetIndex {
         cause: error,
       });
     }
-    return DatasetIndex.fromRecords(readJsonl<DatasetRecord>(path), { source: path });
+    const cachePath = options.cacheDir === false ? undefined : join(options.cacheDir ?? join(prompt2modelCacheDir(), 'dataset-index'), `${key}.json`);
+    if (cachePath) {
+      const cached = await readFile(cachePath, 'utf8').then(
+        (text) => PersistedDatasetIndexSchema.safeParse(JSON.parse(text)),
+        () => undefined,
+      );
+      if (cached?.success && cached.data.key === key) return DatasetIndex.fromPersisted(cached.data);
+    }
+    const index = await DatasetIndex.fromRecords(readJsonl<DatasetRecord>(path), { source: path });
+    // A cache that cannot be written (read-only home) only costs the next search its speed.
+    if (cachePath) await writeJsonAtomic(cachePath, index.toJSON(key)).catch(() => undefined);
+    return index;
+  }
+
+  private static fromPersisted(data: z.infer<typeof PersistedDatasetIndexSchema>): DatasetIndex {
+    const entries = data.entries.map((entry) => Object.fromEntries(Object.entries(entry).filter(([, value]) => value !== undefined)) as unknown as IndexedDataset);
+    return new DatasetIndex(entries, Bm25Index.fromJSON(data.bm25), data.source);
+  }
+
+  toJSON(key = ''): z.infer<typeof PersistedDatasetIndexSchema> {
+    return { format: FORMAT, version: 1, key, ...(this.source ? { source: this.source } : {}), entries: this.entries, bm25: this.bm25.toJSON() };
   }
 
   /** Ranked candidates for a query (an instruction or a HyDE dataset description). */

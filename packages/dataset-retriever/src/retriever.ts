@@ -30,6 +30,8 @@ import { transformExamples } from './transform.js';
 export interface DatasetRetrieverConfig extends DatasetSearchOptions {
   /** Candidates: a built `DatasetIndex`, a JSON Lines snapshot path, or a loader. Default: the Hub listing (cached). */
   index?: DatasetIndex | string | (() => Promise<DatasetIndex>);
+  /** Where an index built from a JSON Lines snapshot is cached. Default `$P2M_CACHE_DIR/dataset-index`; `false` disables it. */
+  indexCacheDir?: string | false;
   /** How to reach the Hub and the dataset viewer (URLs, token, scheduler); `listing` options for the default index. */
   hub?: HubDatasetRequestOptions & { cacheDir?: string | false; listing?: Omit<HubDatasetIndexOptions, keyof HubDatasetRequestOptions> };
   /** Query with a teacher-written hypothetical dataset description. `auto` (default): when the context has a teacher. */
@@ -108,7 +110,7 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
       const source = config.index;
       if (source instanceof DatasetIndex) return source;
       if (typeof source === 'function') return source();
-      if (typeof source === 'string') return DatasetIndex.fromJsonl(source);
+      if (typeof source === 'string') return DatasetIndex.fromJsonl(source, config.indexCacheDir !== undefined ? { cacheDir: config.indexCacheDir } : {});
       const { listing, ...hub } = config.hub ?? {};
       return buildDatasetIndexFromHub({ ...hub, ...listing, ...(context ? { events: context.events, signal: context.signal } : {}) });
     })();

@@ -159,3 +159,22 @@ describe('the DatasetRetriever stage', () => {
     expect(await retriever({ rerank: true }).retrieve(qaSpec, {}, ctx)).toEqual([]);
   });
 });
+
+describe('DatasetIndex from a JSON Lines snapshot', () => {
+  it('caches the built index by the file, and rebuilds when the file changes', async () => {
+    const { writeFile, readdir, utimes } = await import('node:fs/promises');
+    const dir = await mkdtemp(join(tmpdir(), 'p2m-dsr-index-'));
+    const file = join(dir, 'datasets.jsonl');
+    await writeFile(file, fixtures.map(({ configs: _configs, ...row }) => JSON.stringify(row)).join('\n') + '\n');
+    const cache = join(dir, 'cache');
+    const first = await DatasetIndex.fromJsonl(file, { cacheDir: cache });
+    expect(await readdir(cache)).toHaveLength(1);
+    const second = await DatasetIndex.fromJsonl(file, { cacheDir: cache });
+    expect(second.search('reading comprehension questions', { topK: 3 })).toEqual(first.search('reading comprehension questions', { topK: 3 }));
+    expect(second.get('squad')?.evaluationMetadata).toEqual(fixtures[0]!.evaluationMetadata);
+    await writeFile(file, JSON.stringify({ id: 'only/one', description: 'reading comprehension' }) + '\n');
+    await utimes(file, new Date(), new Date(Date.now() + 5000));
+    const changed = await DatasetIndex.fromJsonl(file, { cacheDir: cache });
+    expect(changed.size).toBe(1);
+  });
+});

@@ -42,6 +42,7 @@ export function retrieverConfig(options: DatasetHubFlags & GlobalOptions, runtim
     ...(options.index ? { index: resolve(options.index) } : {}),
     ...(options.exclude ? { exclude: options.exclude } : {}),
     includeGated: options.includeGated,
+    ...(options.hubCache === false ? { indexCacheDir: false as const } : cacheDir ? { indexCacheDir: resolve(cacheDir, 'dataset-index') } : {}),
     hub: {
       ...(hubUrl ? { hubUrl } : {}),
       ...(accessToken ? { accessToken } : {}),
