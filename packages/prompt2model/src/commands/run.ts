@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { PipelineResult } from '@prompt2model/core';
 import { readPromptFile } from '../flags/input.js';
-import { addTrainingOptions, createTrainingBackend, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
+import { addTrainingOptions, baseModelId, createTrainingBackend, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
 import { retrieverConfig } from '../flags/datasets.js';
 
@@ -77,7 +77,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           method: options.method,
           evalEachEpoch: options.eval,
           ...trainingSettings(options),
-          ...(options.baseModel ? { baseModel: options.baseModel } : {}),
+          ...(options.baseModel ? { baseModel: baseModelId(options.baseModel) } : {}),
         },
         trainerBackend: await createTrainingBackend(options, runtime),
         stageOptions: {
