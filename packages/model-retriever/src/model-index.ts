@@ -8,7 +8,7 @@ import {
   type TrainingMethod,
 } from '@prompt2model/core';
 import { z } from 'zod';
-import { Bm25Index, type Bm25Options } from './bm25-index.js';
+import { Bm25Index, type Bm25Options } from '@prompt2model/bm25';
 import { parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type PersistedModelIndex } from './model-index-file.js';
 import { estimateFineTuneMemory } from './memory.js';
 import { cardSearchText, detectArchitecture, detectLicense, type ModelConfigHints } from './model-card.js';
