@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ValidationError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core';
 import { evaluationEntries } from './dataset-record.js';
 import { readPath, sampleRowText, type ColumnPath } from './features.js';
+import { demonstrationsText } from './prompt-text.js';
 
 /** Which paths of a row make the example's input (in order) and which one is its output. */
 export interface ColumnMapping {
@@ -164,10 +165,7 @@ export async function teacherColumnMapping(
   options: { signal?: AbortSignal; stage?: string } = {},
 ): Promise<ColumnMappingProposal> {
   const { spec, paths } = request;
-  const examples = spec.examples
-    .slice(0, 3)
-    .map((example, index) => `Demonstration ${index + 1}\ninput: ${clip(example.input)}\noutput: ${clip(example.output)}`)
-    .join('\n\n');
+  const examples = demonstrationsText(spec);
   const { object } = await teacher.generateObject(
     {
       schemaName: 'column_mapping',
@@ -198,8 +196,4 @@ export async function teacherColumnMapping(
   const mapping = { input: [...new Set(object.input)].filter((path) => path !== object.output), output: object.output };
   validateMapping(mapping, paths, `${teacher.modelId} column mapping for ${request.dataset}`);
   return { ...mapping, source: 'teacher', irrelevant: object.irrelevant, ambiguous: object.ambiguous, ...(object.reason ? { reason: object.reason } : {}) };
-}
-
-function clip(text: string, max = 300): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

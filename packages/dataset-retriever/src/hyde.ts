@@ -1,13 +1,9 @@
 import { Prompt2ModelError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core';
-
-const maxExampleChars = 300;
+import { demonstrationsText } from './prompt-text.js';
 
 /** The chat messages that ask the teacher for the description of a hypothetical dataset for the task. */
 export function datasetHydeMessages(spec: PromptSpec): Array<{ role: 'system' | 'user'; content: string }> {
-  const examples = spec.examples
-    .slice(0, 3)
-    .map((example, index) => `Example ${index + 1}\nInput: ${clip(example.input)}\nOutput: ${clip(example.output)}`)
-    .join('\n\n');
+  const examples = demonstrationsText(spec);
   return [
     { role: 'system', content: 'You write the descriptions of Hugging Face datasets: precise, brief, plain prose.' },
     {
@@ -40,8 +36,4 @@ export async function datasetHydeQuery(spec: PromptSpec, teacher: LanguageModelC
   }
   // The instruction stays in the query: the task's own words still count.
   return `${spec.instruction}\n${text}`;
-}
-
-function clip(text: string): string {
-  return text.length > maxExampleChars ? `${text.slice(0, maxExampleChars)}…` : text;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { seededRandom, type LanguageModelClient, type PromptSpec } from '@prompt2model/core';
 import type { RankedDataset } from './dataset-index.js';
+import { clip, demonstrationsText } from './prompt-text.js';
 
 export interface RerankOptions {
   /** Independent votes, each with the candidates in a different order. Default 3. */
@@ -78,10 +79,7 @@ export async function rerankDatasets(spec: PromptSpec, candidates: RankedDataset
 }
 
 export function rerankMessages(spec: PromptSpec, candidates: RankedDataset[]): Array<{ role: 'system' | 'user'; content: string }> {
-  const examples = spec.examples
-    .slice(0, 2)
-    .map((example) => `input: ${clip(example.input, 200)}\noutput: ${clip(example.output, 200)}`)
-    .join('\n\n');
+  const examples = demonstrationsText(spec, { count: 2, maxChars: 200 });
   return [
     { role: 'system', content: 'You pick training data for a machine learning task. Answer with JSON only.' },
     {
@@ -106,8 +104,4 @@ function shuffle<T>(items: T[], random: () => number): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
-}
-
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AbortError, BudgetExceededError, type Example, type LanguageModelClient, type PromptSpec } from '@prompt2model/core';
+import { demonstrationsText } from './prompt-text.js';
 
 export interface TransformOptions {
   /** Most rows transformed (each is one teacher call). Default 200. */
@@ -24,7 +25,7 @@ export async function transformExamples(
   options: TransformOptions = {},
 ): Promise<{ examples: Example[]; dropped: number; plan: string }> {
   const call = { stage: options.stage ?? 'retrieve-datasets', ...(options.signal ? { signal: options.signal } : {}) };
-  const demonstrations = spec.examples.slice(0, 3).map((example) => `input: ${example.input}\noutput: ${example.output}`).join('\n\n');
+  const demonstrations = demonstrationsText(spec, { maxChars: 600 });
   const planResult = await teacher.generate(
     {
       temperature: 0,
