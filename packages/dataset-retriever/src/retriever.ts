@@ -165,6 +165,11 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
       throw new Prompt2ModelError({ message: `The dataset ${dataset} has fewer than two text columns (${details.paths.map((p) => p.path).join(', ') || 'none'}).`, hint: 'Pick another dataset, or --exclude this one.' });
     }
     const maxRows = options.maxRows ?? config.maxRows ?? DEFAULT_MAX_ROWS;
+    // The size before any download: the split's rows and parquet bytes, and how much of it is read.
+    const size = details.configs.find((c) => c.config === details.config)?.splits.find((s) => s.split === details.split);
+    if (size?.rows !== undefined) {
+      context.events.log('info', `${dataset} ${details.config}/${details.split}: ${size.rows.toLocaleString('en-US')} rows${size.bytes !== undefined ? `, ${(size.bytes / 1e6).toFixed(1)} MB parquet` : ''}; reading up to ${Math.min(maxRows, size.rows).toLocaleString('en-US')} rows.`, stage);
+    }
     // A small first read gives the teacher a sample row and the user a preview.
     const sample = await loadDatasetRows({ dataset, config: details.config, split: details.split, maxRows: Math.min(5, maxRows) }, { ...hubOptions(context), events: context.events });
     const firstRow = sample.rows[0];
@@ -259,28 +264,28 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
   };
 
   async function retrieveExamples(spec: PromptSpec, options: DatasetRetrieverOptions, context: StageContext): Promise<Example[]> {
-      context.events.emit({ type: 'progress', stage, done: 0, total: 2 });
-      let dataset = config.dataset;
-      let outcome: DatasetSearchOutcome | undefined;
+    context.events.emit({ type: 'progress', stage, done: 0, total: 2 });
+    let dataset = config.dataset;
+    let outcome: DatasetSearchOutcome | undefined;
+    if (!dataset) {
+      outcome = await search(spec, context);
+      dataset = outcome.rerank ? outcome.rerank.dataset ?? undefined : outcome.candidates[0]?.id;
       if (!dataset) {
-        outcome = await search(spec, context);
-        dataset = outcome.rerank ? outcome.rerank.dataset ?? undefined : outcome.candidates[0]?.id;
-        if (!dataset) {
-          context.events.log('warn', outcome.rerank ? 'No retrieved dataset fits the task (the rerank said none fits); training on generated data only.' : 'No dataset matched the task; training on generated data only.', stage);
-          await context.store.writeJson('retrieved-dataset.json', { dataset: null, query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null });
-          return [];
-        }
+        context.events.log('warn', outcome.rerank ? 'No retrieved dataset fits the task (the rerank said none fits); training on generated data only.' : 'No dataset matched the task; training on generated data only.', stage);
+        await context.store.writeJson('retrieved-dataset.json', { dataset: null, query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null });
+        return [];
       }
-      context.events.emit({ type: 'progress', stage, done: 1, total: 2 });
-      const loaded = await load(spec, dataset, context, { maxRows: Math.min(options.maxExamples ?? Number.POSITIVE_INFINITY, config.maxRows ?? DEFAULT_MAX_ROWS) });
-      const { examples, ...rest } = loaded;
-      await context.store.writeJson('retrieved-dataset.json', {
-        ...rest,
-        count: examples.length,
-        ...(outcome ? { query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null } : {}),
-      });
-      context.events.emit({ type: 'progress', stage, done: 2, total: 2, counters: { rows: loaded.rows, dropped: loaded.dropped } });
-      return examples.slice(0, options.maxExamples ?? examples.length);
+    }
+    context.events.emit({ type: 'progress', stage, done: 1, total: 2 });
+    const loaded = await load(spec, dataset, context, { maxRows: Math.min(options.maxExamples ?? Number.POSITIVE_INFINITY, config.maxRows ?? DEFAULT_MAX_ROWS) });
+    const { examples, ...rest } = loaded;
+    await context.store.writeJson('retrieved-dataset.json', {
+      ...rest,
+      count: examples.length,
+      ...(outcome ? { query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null } : {}),
+    });
+    context.events.emit({ type: 'progress', stage, done: 2, total: 2, counters: { rows: loaded.rows, dropped: loaded.dropped } });
+    return examples.slice(0, options.maxExamples ?? examples.length);
   }
 }
 

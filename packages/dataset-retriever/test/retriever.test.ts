@@ -178,3 +178,25 @@ describe('DatasetIndex from a JSON Lines snapshot', () => {
     expect(changed.size).toBe(1);
   });
 });
+
+describe('plan-then-transform', () => {
+  it('rewrites rows by a teacher plan, capped, costed through the client, dropping rows it cannot rewrite', async () => {
+    const teacher = new MockLanguageModel({
+      respond: (request) => {
+        const prompt = request.messages.at(-1)!.content;
+        if (prompt.includes('numbered plan')) return '1. Keep the question. 2. Answer in one word.';
+        if (request.messages.some((message) => message.content.includes('river 3 flow'))) return 'not json at all';
+        const river = /river (\d+) flow/.exec(prompt)?.[1];
+        return JSON.stringify({ input: `Q: where does river ${river} flow?`, output: `Lake ${river}` });
+      },
+    });
+    const ctx = await context(teacher);
+    const loaded = await retriever({ mapping: { input: ['question'], output: 'answers.text[0]' }, transform: { maxExamples: 6 } }).load(qaSpec, 'squad', ctx, { maxRows: 20 });
+    expect(loaded.transformed).toEqual({ kept: 5, dropped: 1 });
+    expect(loaded.examples).toHaveLength(5);
+    expect(loaded.examples[0]).toMatchObject({ input: 'Q: where does river 0 flow?', output: 'Lake 0', meta: { source: 'retrieved', dataset: 'squad', transformed: true } });
+    // One plan call, then one call a row (the unparseable answer is asked again once).
+    expect(teacher.callCount).toBe(1 + 6 + 1);
+    expect(ctx.ledger.snapshot()).toBeDefined();
+  });
+});
