@@ -7,7 +7,7 @@ import {
   type PromptSpec,
   type StageContext,
 } from '@prompt2model/core';
-import { getDatasetRevision, type HubDatasetRequestOptions } from '@prompt2model/huggingface/hub';
+import { getDatasetRevision, resolveHubDatasetOptions, type HubDatasetRequestOptions } from '@prompt2model/huggingface/hub';
 import {
   heuristicMapping,
   inputText,
@@ -42,7 +42,7 @@ export interface DatasetRetrieverConfig extends DatasetSearchOptions {
   rerankVotes?: number;
   /** Candidates the rerank sees. Default 12. */
   rerankCandidates?: number;
-  /** Use this dataset instead of searching. */
+  /** Use this dataset instead of searching. (`includeGated` keeps gated candidates only when a Hub token is set.) */
   dataset?: string;
   config?: string;
   split?: string;
@@ -140,7 +140,10 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     const index = await loadIndex(context);
     const query = hyde ? await datasetHydeQuery(spec, context.teacher!, { signal: context.signal }) : spec.instruction;
     const topK = Math.max(options.topK ?? config.topK ?? 5, rerank ? config.rerankCandidates ?? 12 : 0);
-    const result = index.searchDetailed(query, { ...config, topK });
+    // Gated datasets are candidates only with a token to load them (the terms still need accepting).
+    const token = resolveHubDatasetOptions(config.hub).accessToken;
+    if (config.includeGated && !token) context.events.log('warn', 'Gated datasets are left out: set HF_TOKEN (or --hub-token) to include them.', stage);
+    const result = index.searchDetailed(query, { ...config, includeGated: Boolean(config.includeGated && token), topK });
     const outcome: DatasetSearchOutcome = { ...result, query, hyde };
     if (rerank && result.candidates.length > 0) {
       outcome.rerank = await rerankDatasets(spec, result.candidates, context.teacher!, {

@@ -33,6 +33,14 @@ describe('search', () => {
     expect(server.requests.some((path) => path.startsWith('/api/datasets?') && path.includes('expand=description'))).toBe(true);
   });
 
+  it('keeps gated candidates with --include-gated only when a token is set', async () => {
+    const spec = { ...qaSpec, instruction: 'Clinical question answering over medical notes' };
+    const withoutToken = await retriever({ includeGated: true }).search(spec, await context());
+    expect(withoutToken.candidates.map((c) => c.id)).not.toContain('org/gated-notes');
+    const withToken = await createDatasetRetriever({ hub: { ...hub(), accessToken: 'granted-token' }, hyde: false, rerank: false, includeGated: true }).search(spec, await context());
+    expect(withToken.candidates[0]!.id).toBe('org/gated-notes');
+  });
+
   it('uses a HyDE description from the teacher as the query', async () => {
     const teacher = new MockLanguageModel({ respond: 'SQuAD: Stanford reading comprehension questions on Wikipedia passages.' });
     const outcome = await retriever({ hyde: true }).search({ ...qaSpec, instruction: 'Help me with my homework' }, await context(teacher));

@@ -22,7 +22,7 @@ export function addDatasetHubOptions(command: Command): Command {
   return command
     .option('--index <file>', 'a JSON Lines dataset snapshot ({id, description, evaluationMetadata} a line); default: the live Hub listing, cached on disk')
     .addOption(new Option('--exclude <ids>', 'datasets to leave out, comma-separated (e.g. the ones you evaluate on)').argParser(splitList))
-    .option('--include-gated', 'keep gated datasets (loading them needs HF_TOKEN and accepted terms)', false)
+    .option('--include-gated', 'keep gated datasets when a token is set (HF_TOKEN or --hub-token; their terms must be accepted on the Hub)', false)
     .option('--hub-url <url>', 'Hugging Face Hub URL (default: HF_ENDPOINT, else https://huggingface.co)')
     .option('--hub-token <token>', 'Hub access token for gated and private datasets (default: HF_TOKEN)')
     .option('--viewer-url <url>', 'dataset viewer API URL (default: HF_DATASET_VIEWER_URL, else https://datasets-server.huggingface.co)')
