@@ -129,4 +129,13 @@ describe('prompt2model run with dataset retrieval', () => {
     expect(train.filter((row) => row.meta?.source === 'retrieved')).toHaveLength(49);
     expect([...test, ...validation].every((row) => row.meta?.source === 'generated')).toBe(true);
   });
+
+  it('takes the dataset and its columns from flags', async () => {
+    const out = join(dir, 'run-flags');
+    const { code, stderr } = await run(['run', '--prompt', join(dir, 'prompt.txt'), '--out', out, '--num-examples', '20', '--dataset', 'acme/restaurant-reviews', '--dataset-input', 'text', '--dataset-output', 'label', '--max-rows', '30', '--no-train', '--teacher', 'loopback-model', '--base-model', 'acme/t5-small', '--json']);
+    expect(stderr).not.toMatch(/error/);
+    expect(code).toBe(0);
+    const chosen = JSON.parse(await readFile(join(out, 'retrieved-dataset.json'), 'utf8')) as { dataset: string; mapping: { source: string; output: string }; count: number };
+    expect(chosen).toMatchObject({ dataset: 'acme/restaurant-reviews', count: 29, mapping: { source: 'flags', output: 'label' } });
+  });
 });

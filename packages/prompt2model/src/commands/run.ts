@@ -22,6 +22,8 @@ interface RunOptions extends TrainingFlags {
   datasetIndex?: string;
   dataset?: string;
   datasetExclude?: string[];
+  datasetInput?: string[];
+  datasetOutput?: string;
   maxRows: number;
 }
 
@@ -49,6 +51,8 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--dataset-index <file>', 'dataset snapshot (.jsonl of {id, description, evaluationMetadata}) for offline dataset search (default: the live Hub listing, cached)')
     .option('--dataset <id>', 'use this Hugging Face dataset instead of searching')
     .addOption(new Option('--dataset-exclude <ids>', 'datasets never to retrieve, comma-separated (e.g. the ones you evaluate on)').argParser((value) => value.split(',').map((id) => id.trim()).filter(Boolean)))
+    .addOption(new Option('--dataset-input <paths>', 'input column path(s) of the retrieved dataset, comma-separated (default: chosen by the teacher)').argParser((value) => value.split(',').map((path) => path.trim()).filter(Boolean)))
+    .option('--dataset-output <path>', 'output column path of the retrieved dataset, e.g. answers.text[0]')
     .addOption(new Option('--max-rows <n>', 'most retrieved rows (training data only)').argParser(parseNumber('--max-rows', { integer: true, min: 1 })).default(3000));
   addTrainingOptions(command).action(
     runtime.action(async (_options: RunOptions, cmd: Command) => {
@@ -84,6 +88,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           datasetRetriever: {
             ...retrieverConfig({ ...options, index: options.datasetIndex, exclude: options.datasetExclude, includeGated: false, limit: 1000 }, runtime),
             ...(options.dataset ? { dataset: options.dataset } : {}),
+            ...(options.datasetInput || options.datasetOutput ? { mapping: { ...(options.datasetInput ? { input: options.datasetInput } : {}), ...(options.datasetOutput ? { output: options.datasetOutput } : {}) } } : {}),
             maxRows: options.maxRows,
           },
           modelRetriever: {
