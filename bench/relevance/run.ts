@@ -23,7 +23,7 @@ let started = performance.now();
 const models = await ModelIndex.fromJsonl(resolve(dataDir, 'models.jsonl'));
 const modelBuildMs = performance.now() - started;
 started = performance.now();
-const datasets = await DatasetIndex.fromJsonl(resolve(dataDir, 'datasets.jsonl'));
+const datasets = await DatasetIndex.fromJsonl(resolve(dataDir, 'datasets.jsonl'), { cacheDir: false });
 const datasetBuildMs = performance.now() - started;
 
 // --popularity W: relevance + W × log10(downloads + 1); --popularity multiply: the reference's BM25 × log10(downloads + 2).

@@ -122,16 +122,27 @@ export function directionToken(from: string, to: string): string {
   return `l2l${from}${to}q`;
 }
 
-const languageWord = `(?:${[...codeByName.keys()].join('|')})`;
-const directionInText = new RegExp(`\\b(${languageWord})\\b(?:[\\s-]+[a-z]+){0,3}?[\\s-]+(?:to|into|→|->)[\\s-]+(${languageWord})\\b`, 'gi');
-
-/** Translation directions a text asks for: "Translate German to English", "English sentences into German", "from French to English". */
+/**
+ * Translation directions a text asks for: "Translate German to English", "English sentences into
+ * German", "from French to English", "en → de". One pass over the words: at each "to"/"into"/"→",
+ * a language name right after and one among the four words before.
+ */
 export function translationDirectionsInText(text: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
-  for (const match of text.matchAll(directionInText)) {
-    const from = languageCode(match[1]!);
-    const to = languageCode(match[2]!);
-    if (from && to && from !== to) out.push([from, to]);
+  const words = text.match(/[A-Za-z]+|→|->/g) ?? [];
+  for (let i = 1; i < words.length - 1; i++) {
+    const word = words[i]!.toLowerCase();
+    if (word !== 'to' && word !== 'into' && word !== '→' && word !== '->') continue;
+    const next = words[i + 1]!;
+    const to = codeByName.get(next.toLowerCase());
+    if (!to) continue;
+    for (let back = i - 1; back >= Math.max(0, i - 4); back--) {
+      const from = codeByName.get(words[back]!.toLowerCase());
+      if (from) {
+        if (from !== to) out.push([from, to]);
+        break;
+      }
+    }
   }
   return out;
 }
@@ -155,7 +166,9 @@ export function cardTranslationDirections(id: string, card: string): Array<[stri
   const source = /source (?:group|language\(s\)):\s*([A-Za-z]+)/i.exec(card)?.[1];
   const target = /target (?:group|language\(s\)):\s*([A-Za-z]+)/i.exec(card)?.[1];
   if (source && target) add(languageCode(source), languageCode(target));
-  for (const [from, to] of translationDirectionsInText(card.slice(0, 5000))) add(from, to);
+  // Direction phrases ("English to German") count on translation cards only.
+  const head = card.slice(0, 5000);
+  if (/translat/i.test(head)) for (const [from, to] of translationDirectionsInText(head)) add(from, to);
   return pairs;
 }
 
