@@ -1,10 +1,11 @@
-import { Pipeline, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
+import { Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
 import { ContaminationIndex, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
 import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
+import type { DemoCreatorOptions } from '@prompt2model/demo';
 import type { EvaluatorOptions } from '@prompt2model/evaluator';
 import type { ModelRetrieverConfig } from '@prompt2model/model-retriever';
 import type { PromptParserOptions } from '@prompt2model/prompt-parser';
-import { workerExecutorFor, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
+import { modelCardInputFromRun, workerExecutorFor, writeModelCard, type CreateTrainerOptions, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
 import { createModelRegistry, type ModelProviderSettings } from './registry/model-providers.js';
 import { stageImplementations, type StageImplementationNames } from './registry/stages.js';
 
@@ -27,20 +28,25 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
     evaluator?: EvaluatorOptions;
     /** How locally trained PyTorch models are run for evaluation (the Python predict worker). */
     predict?: WorkerExecutorOptions;
+    /** The demo server (host, port, access token, limits, keepAlive). */
+    demo?: DemoCreatorOptions;
   };
   /** Where the default trainer runs: default the local Python worker (transformers + peft). */
   trainerBackend?: TrainingBackend;
+  /** The ONNX export after local training (default fp32 + q8); `false` keeps only the PyTorch folder. */
+  exportOnnx?: CreateTrainerOptions['exportOnnx'];
 }
 
 /**
  * The Prompt2Model pipeline with the default stage of every package: prompt parser, dataset
  * generator, dataset retriever (Hugging Face datasets: BM25 + HyDE, rerank, teacher column
  * mapping; its rows go to train only, decontaminated against the test split), model retriever
- * (HyDE + BM25), trainer (local worker unless you pass another backend) and evaluator. The demo
- * has no default yet: pass your own.
+ * (HyDE + BM25), trainer (local worker unless you pass another backend), evaluator and demo (a
+ * local web page for the trained model: `result.demo.url`; it serves while the process runs, or
+ * until `result.demo.close()`).
  */
 export function createPipeline(options: CreatePipelineOptions): Pipeline {
-  const { teacher, stages = {}, stageOptions = {}, trainerBackend, providers, implementations = {}, ...rest } = options;
+  const { teacher, stages = {}, stageOptions = {}, trainerBackend, providers, implementations = {}, exportOnnx = { quantize: 'q8' }, ...rest } = options;
   const models = createModelRegistry(providers);
   const teacherModel = typeof teacher === 'string' ? models.languageModel(teacher) : teacher;
   const implementation = (key: keyof typeof stageImplementations) => implementations[key] ?? 'default';
@@ -55,17 +61,42 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
       datasetRetriever: pick('datasetRetriever', () => stageImplementations.datasetRetriever.create(implementation('datasetRetriever'), stageOptions.datasetRetriever)),
       datasetGenerator: pick('datasetGenerator', () => stageImplementations.datasetGenerator.create(implementation('datasetGenerator'), stageOptions.datasetGenerator)),
       modelRetriever: pick('modelRetriever', () => stageImplementations.modelRetriever.create(implementation('modelRetriever'), stageOptions.modelRetriever)),
-      trainer: pick('trainer', () => stageImplementations.trainer.create(implementation('trainer'), trainerBackend ? { backend: trainerBackend } : undefined)),
+      // Local training ends with an ONNX export (fp32 + q8), so evaluation and the demo need no Python.
+      trainer: pick('trainer', () => stageImplementations.trainer.create(implementation('trainer'), { ...(trainerBackend ? { backend: trainerBackend } : {}), exportOnnx })),
       evaluator: pick('evaluator', () =>
-        stageImplementations.evaluator.create(implementation('evaluator'), {
+        withModelCard(stageImplementations.evaluator.create(implementation('evaluator'), {
           // Managed fine-tunes (ft:...) are called like any OpenAI model; local PyTorch folders go
           // through the Python predict worker, ONNX exports through the ONNX runtime.
           languageModelFor: (id) => models.languageModel(id),
           executorFor: workerExecutorFor(stageOptions.predict),
           ...stageOptions.evaluator,
+        })),
+      ),
+      demoCreator: pick('demoCreator', () =>
+        stageImplementations.demoCreator.create(implementation('demoCreator'), {
+          // The same executors as evaluation, so the page answers as the evaluation scored.
+          languageModelFor: (id) => models.languageModel(id),
+          executorFor: workerExecutorFor({ ...stageOptions.predict, stage: 'demo' }),
+          ...stageOptions.demo,
         }),
       ),
-      demoCreator: pick('demoCreator', () => null),
     },
   });
+}
+
+/** The evaluator, and then the trained model's card rewritten with the measured test metrics. */
+function withModelCard(evaluator: Evaluator): Evaluator {
+  return {
+    specificationVersion: evaluator.specificationVersion,
+    name: evaluator.name,
+    async evaluate(request, context) {
+      const report = await evaluator.evaluate(request, context);
+      if (request.model.kind === 'local-folder') {
+        await writeModelCard(await modelCardInputFromRun(context.store.dir, request.model, { evaluation: report, spec: request.spec })).catch((error: unknown) =>
+          context.events.log('warn', `Could not update the model card: ${(error as Error).message}`, 'evaluate'),
+        );
+      }
+      return report;
+    },
+  };
 }

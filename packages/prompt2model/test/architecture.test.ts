@@ -70,6 +70,10 @@ describe('docs/architecture.md dependency table', () => {
         const allowed = row.internal.every((dep) => ['spec', 'provider', 'library'].includes(layerOf.get(dep) ?? ''));
         expect({ package: row.name, dependsOnlyOnCoreAndProviders: allowed }).toEqual({ package: row.name, dependsOnlyOnCoreAndProviders: true });
       }
+      if (row.layer === 'app') {
+        const allowed = row.internal.every((dep) => ['spec', 'provider', 'stage'].includes(layerOf.get(dep) ?? ''));
+        expect({ package: row.name, dependsOnlyOnCoreProvidersAndStages: allowed }).toEqual({ package: row.name, dependsOnlyOnCoreProvidersAndStages: true });
+      }
     }
     // Depth-first search over the internal edges.
     const edges = new Map(rows.map((row) => [short(row.name), row.internal]));
@@ -85,7 +89,7 @@ describe('docs/architecture.md dependency table', () => {
   });
 
   it('no stage package depends on the openai SDK', () => {
-    const stages = rows.filter((row) => row.layer === 'stage');
+    const stages = rows.filter((row) => row.layer === 'stage' || row.layer === 'app');
     expect(stages.length).toBeGreaterThan(0);
     for (const row of stages) {
       const dependencies = Object.keys(packages.get(row.name)?.dependencies ?? {});
@@ -99,7 +103,7 @@ describe('docs/architecture.md dependency table', () => {
         const path = join(dir, entry);
         return statSync(path).isDirectory() ? files(path) : /\.ts$/.test(entry) && !/\.test\.ts$/.test(entry) ? [path] : [];
       });
-    for (const row of rows.filter((r) => r.layer === 'stage' || r.layer === 'provider')) {
+    for (const row of rows.filter((r) => r.layer === 'stage' || r.layer === 'app' || r.layer === 'provider')) {
       const src = join(packages.get(row.name)!.dir, 'src');
       const readers = files(src).filter((file) => /process\.env/.test(readFileSync(file, 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '')));
       expect({ package: row.name, readers }).toEqual({ package: row.name, readers: [] });

@@ -7,3 +7,4 @@ export * from './hub-server.js';
 export * from './openai-batch-server.js';
 export * from './loopback-http.js';
 export * from './datasets-server.js';
+export * from './noisy-date-teacher.js';

@@ -1,11 +1,12 @@
 import { Option, type Command } from 'commander';
 import type { PipelineResult } from '@prompt2model/core';
 import { readPromptFile } from '../flags/input.js';
-import { addTrainingOptions, baseModelId, createTrainingBackend, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
+import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
 import { retrieverConfig } from '../flags/datasets.js';
+import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 
-interface RunOptions extends TrainingFlags {
+interface RunOptions extends TrainingFlags, LabelVoteFlags {
   prompt: string;
   numExamples: number;
   baseModel?: string;
@@ -54,6 +55,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--dataset-input <paths>', 'input column path(s) of the retrieved dataset, comma-separated (default: chosen by the teacher)').argParser((value) => value.split(',').map((path) => path.trim()).filter(Boolean)))
     .option('--dataset-output <path>', 'output column path of the retrieved dataset, e.g. answers.text[0]')
     .addOption(new Option('--max-rows <n>', 'most retrieved rows (training data only)').argParser(parseNumber('--max-rows', { integer: true, min: 1 })).default(3000));
+  addLabelVoteOptions(command);
   addTrainingOptions(command).action(
     runtime.action(async (_options: RunOptions, cmd: Command) => {
       const options = runtime.options<RunOptions>(cmd);
@@ -84,6 +86,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...(options.baseModel ? { baseModel: baseModelId(options.baseModel) } : {}),
         },
         trainerBackend: await createTrainingBackend(options, runtime),
+        ...exportSettings(options),
         stageOptions: {
           datasetRetriever: {
             ...retrieverConfig({ ...options, index: options.datasetIndex, exclude: options.datasetExclude, includeGated: false, limit: 1000 }, runtime),
@@ -91,6 +94,7 @@ export function register(program: Command, runtime: CliRuntime): void {
             ...(options.datasetInput || options.datasetOutput ? { mapping: { ...(options.datasetInput ? { input: options.datasetInput } : {}), ...(options.datasetOutput ? { output: options.datasetOutput } : {}) } } : {}),
             maxRows: options.maxRows,
           },
+          datasetGenerator: labelVoteSettings(options),
           modelRetriever: {
             ...(options.index ? { index: options.index } : {}),
             hyde: options.hyde ? 'auto' : false,
@@ -114,6 +118,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...(options.retrieveDatasets ? {} : { datasetRetriever: null }),
           ...(options.train ? {} : { trainer: null }),
           ...(options.evaluate ? {} : { evaluator: null }),
+          // The CLI run ends when training and evaluation do; `prompt2model demo --out RUN` serves the model.
+          demoCreator: null,
         },
       });
       const result = await pipeline.run(prompt);
