@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { listenOnLoopback } from './loopback-http.js';
+import { hubListingPage, listenOnLoopback, sendFileBytes } from './loopback-http.js';
 
 /** A `datasets` feature type, as `/info` reports it (`{_type: 'Value', dtype: 'string'}`, `ClassLabel`, `Translation`, `Sequence`, or a dict). */
 export type DatasetFeatureFixture = { _type?: string; [key: string]: unknown } | DatasetFeatureFixture[];
@@ -298,21 +298,10 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
   }
 
   function serveFile(request: IncomingMessage, response: ServerResponse, content: Buffer): void {
-    const etag = `"${createHash('sha1').update(content).digest('hex')}"`;
-    const common = { etag, 'content-type': 'application/octet-stream', 'accept-ranges': 'bytes' };
-    if (request.method === 'HEAD') return send(response, 200, '', { ...common, 'content-length': String(content.length) });
-    const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
-    if (range) {
-      const start = Number(range[1]);
-      if (start >= content.length) return send(response, 416, '', { 'content-range': `bytes */${content.length}` });
-      const end = Math.min(range[2] ? Number(range[2]) : content.length - 1, content.length - 1);
-      const slice = content.subarray(start, end + 1);
-      stats.rangeRequests++;
-      stats.parquetBytesServed += slice.length;
-      return send(response, 206, slice, { ...common, 'content-range': `bytes ${start}-${end}/${content.length}`, 'content-length': String(slice.length) });
-    }
-    stats.parquetBytesServed += content.length;
-    send(response, 200, content, { ...common, 'content-length': String(content.length) });
+    const { status, bytes } = sendFileBytes(request, response, content, 'application/octet-stream');
+    stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
+    if (status === 206) stats.rangeRequests++;
+    stats.parquetBytesServed += bytes;
   }
 
   function listDatasets(url: URL, response: ServerResponse): void {
@@ -326,16 +315,7 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
     const sort = params.get('sort');
     if (sort === 'downloads' || sort === 'likes') rows.sort((a, b) => (b[sort] ?? 0) - (a[sort] ?? 0) || a.id.localeCompare(b.id));
     else if (sort === 'id') rows.sort((a, b) => a.id.localeCompare(b.id));
-    const limit = Math.max(1, Number(params.get('limit') ?? pageSize));
-    const cursor = Number(params.get('cursor') ?? 0);
-    const size = Math.min(limit, pageSize);
-    const page = rows.slice(cursor, cursor + size);
-    const headers: Record<string, string> = {};
-    if (cursor + size < rows.length) {
-      const next = new URL(url.toString());
-      next.searchParams.set('cursor', String(cursor + size));
-      headers.link = `<${baseUrl}${next.pathname}${next.search}>; rel="next"`;
-    }
+    const { page, headers } = hubListingPage(rows, url, baseUrl, pageSize);
     const expand = expandOf(url);
     sendJson(response, 200, page.map((dataset) => wireDataset(dataset, expand)), headers);
   }
