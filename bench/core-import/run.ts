@@ -2,10 +2,11 @@
 //   import('@prompt2model/core'), import('zod') alone (baseline), import('prompt2model') (the umbrella),
 //   `prompt2model --help` and every verb's `--help` (whole process, wall time), and bare `node -e 0`.
 // Usage: node --import tsx bench/core-import/run.ts [--runs 7] [--before /path/to/other/checkout]
+// Prints medians of wall time and of CPU time (user + system; GNU time for whole processes).
 // With --before, the same measurements run against another checkout's build (e.g. the code before a
 // change), interleaved run by run with this one so both see the same machine load.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const args = process.argv.slice(2);
@@ -18,19 +19,30 @@ const here = resolve(import.meta.dirname, '../..');
 const before = flag('--before');
 const roots: Array<[string, string]> = [['after', here], ...(before ? ([['before', resolve(before)]] as Array<[string, string]>) : [])];
 
-/** ms to import a module, measured inside a fresh process started in `root`. */
-function importMs(root: string, specifier: string): number {
-  const script = `const t0 = performance.now(); await import(${JSON.stringify(specifier)}); console.log(performance.now() - t0);`;
-  return Number(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }).trim());
+interface Timing {
+  wall: number;
+  /** CPU time (user + system): less sensitive than wall time to other jobs on a shared machine. */
+  cpu: number;
 }
 
-/** Wall ms of a whole process (Node start-up included). */
-function processMs(root: string, argv: string[]): number {
+/** ms to import a module, measured inside a fresh process started in `root`. */
+function importMs(root: string, specifier: string): Timing {
+  const script = `const t0 = performance.now(); const c0 = process.cpuUsage(); await import(${JSON.stringify(specifier)}); const c = process.cpuUsage(c0); console.log(JSON.stringify({ wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 }));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }).trim()) as Timing;
+}
+
+/** ms of a whole process (Node start-up included): wall from here, CPU from GNU time when present. */
+function processMs(root: string, argv: string[]): Timing {
+  const timeBin = '/usr/bin/time';
+  const useTime = existsSync(timeBin);
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, argv, { cwd: root, encoding: 'utf8' });
-  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  const result = useTime
+    ? spawnSync(timeBin, ['-f', 'P2M_CPU %U %S', process.execPath, ...argv], { cwd: root, encoding: 'utf8' })
+    : spawnSync(process.execPath, argv, { cwd: root, encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0) throw new Error(`${argv.join(' ')} in ${root} exited ${result.status}: ${result.stderr}`);
-  return ms;
+  const cpuLine = /P2M_CPU ([\d.]+) ([\d.]+)/.exec(result.stderr ?? '');
+  return { wall, cpu: cpuLine ? (Number(cpuLine[1]) + Number(cpuLine[2])) * 1000 : Number.NaN };
 }
 
 function verbsOf(root: string): string[] {
@@ -45,7 +57,10 @@ const median = (values: number[]) => {
 };
 
 const measures: Record<string, Record<string, number[]>> = {};
-const record = (label: string, what: string, ms: number) => ((measures[label] ??= {})[what] ??= []).push(ms);
+const record = (label: string, what: string, timing: Timing) => {
+  ((measures[label] ??= {})[`${what} (wall)`] ??= []).push(timing.wall);
+  if (!Number.isNaN(timing.cpu)) ((measures[label] ??= {})[`${what} (cpu)`] ??= []).push(timing.cpu);
+};
 const verbs = Object.fromEntries(roots.map(([label, root]) => [label, verbsOf(root)]));
 
 for (let i = 0; i < runs; i++) {
@@ -55,9 +70,9 @@ for (let i = 0; i < runs; i++) {
     record(label, "import('@prompt2model/core')", importMs(root, '@prompt2model/core'));
     record(label, "import('prompt2model')", importMs(root, 'prompt2model'));
     record(label, 'prompt2model --help', processMs(root, ['packages/prompt2model/bin/prompt2model.js', '--help']));
-    const verbHelp: number[] = [];
+    const verbHelp: Timing[] = [];
     for (const verb of verbs[label]!) verbHelp.push(processMs(root, ['packages/prompt2model/bin/prompt2model.js', verb, '--help']));
-    record(label, 'slowest verb --help', Math.max(...verbHelp));
+    record(label, 'slowest verb --help', { wall: Math.max(...verbHelp.map((t) => t.wall)), cpu: Math.max(...verbHelp.map((t) => t.cpu)) });
   }
 }
 

@@ -1,5 +1,6 @@
 import { Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
 import type { PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import type { DemoCreatorOptions } from '@prompt2model/demo';
 import type { EvaluatorOptions } from '@prompt2model/evaluator';
 import type { ModelRetrieverConfig } from '@prompt2model/model-retriever';
 import type { PromptParserOptions } from '@prompt2model/prompt-parser';
@@ -24,6 +25,8 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
     evaluator?: EvaluatorOptions;
     /** How locally trained PyTorch models are run for evaluation (the Python predict worker). */
     predict?: WorkerExecutorOptions;
+    /** The demo server (host, port, access token, limits, keepAlive). */
+    demo?: DemoCreatorOptions;
   };
   /** Where the default trainer runs: default the local Python worker (transformers + peft). */
   trainerBackend?: TrainingBackend;
@@ -34,7 +37,8 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
 /**
  * The Prompt2Model pipeline with the default stage of every package: prompt parser, dataset
  * generator, model retriever (HyDE + BM25), trainer (local worker unless you pass another
- * backend) and evaluator. Dataset retrieval and the demo have no default yet: pass your own.
+ * backend), evaluator and demo (a local web page for the trained model: `result.demo.url`; it
+ * serves while the process runs, or until `result.demo.close()`). Dataset retrieval has no default yet.
  */
 export function createPipeline(options: CreatePipelineOptions): Pipeline {
   const { teacher, stages = {}, stageOptions = {}, trainerBackend, providers, implementations = {}, exportOnnx = { quantize: 'q8' }, ...rest } = options;
@@ -62,7 +66,14 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
           ...stageOptions.evaluator,
         })),
       ),
-      demoCreator: pick('demoCreator', () => null),
+      demoCreator: pick('demoCreator', () =>
+        stageImplementations.demoCreator.create(implementation('demoCreator'), {
+          // The same executors as evaluation, so the page answers as the evaluation scored.
+          languageModelFor: (id) => models.languageModel(id),
+          executorFor: workerExecutorFor({ ...stageOptions.predict, stage: 'demo' }),
+          ...stageOptions.demo,
+        }),
+      ),
     },
   });
 }

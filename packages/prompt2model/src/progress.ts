@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import type { ProgressEmitter, ProgressEvent } from '@prompt2model/core';
 import type { CliIO } from './runtime.js';
 
@@ -13,7 +14,9 @@ export function attachProgressRenderer(events: ProgressEmitter, options: { io: C
   let costUsd = 0;
   let tokens = 0;
   let cachedCalls = 0;
-  const multibar = io.isTTY && io.stderrStream && !quiet
+  // Bars are drawn only on a terminal; cli-progress loads then (synchronously), not at CLI start.
+  const cliProgress = io.isTTY && io.stderrStream && !quiet ? (createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule) : undefined;
+  const multibar = cliProgress
     ? new cliProgress.MultiBar(
         {
           format: ' {stage} |{bar}| {value}/{total} {counters} | ${cost}',
@@ -25,7 +28,7 @@ export function attachProgressRenderer(events: ProgressEmitter, options: { io: C
         cliProgress.Presets.shades_classic,
       )
     : undefined;
-  const bars = new Map<string, cliProgress.SingleBar>();
+  const bars = new Map<string, cliProgressModule.SingleBar>();
   const lastLogged = new Map<string, { at: number; fraction: number }>();
   const stageStarted = new Map<string, number>();
 

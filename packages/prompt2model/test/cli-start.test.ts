@@ -15,7 +15,7 @@ const startModules = [
   ...readdirSync(join(src, 'commands')).map((file) => `commands/${file}`),
   ...readdirSync(join(src, 'flags')).map((file) => `flags/${file}`),
 ];
-const allowed = new Set(['commander', 'cli-progress', '@prompt2model/core/errors', '@prompt2model/core/settings', '@prompt2model/core/registry', '@prompt2model/core/events']);
+const allowed = new Set(['commander', '@prompt2model/core/errors', '@prompt2model/core/settings', '@prompt2model/core/registry', '@prompt2model/core/events']);
 
 function valueImports(file: string): string[] {
   const text = readFileSync(join(src, file), 'utf8');

@@ -42,6 +42,15 @@ describe('prompt2model train', () => {
     expect(result.withinBudget).toBe(true);
   });
 
+  it('takes --base-model as a model name: hf:<id> trains the Hub id, an unknown --backend lists the known ones', async () => {
+    const named = await run(['train', '--data', data, '--base-model', 'hf:google/flan-t5-small', '--out', join(dir, 'named'), '--estimate-only', '--json']);
+    expect(named.code).toBe(0);
+    expect(JSON.parse(named.stdout).job.baseModel).toBe('google/flan-t5-small');
+    const unknown = await run(['train', '--data', data, '--base-model', 'gpt2', '--backend', 'slurm']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/local, openai, command/);
+  });
+
   it('trains with the local backend (stand-in worker), prints the model folder, and reuses it on rerun', async () => {
     const env = { P2M_WORKER_COMMAND: JSON.stringify([process.execPath, FAKE_WORKER]) };
     const out = join(dir, 'local');

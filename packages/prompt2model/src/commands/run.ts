@@ -1,10 +1,11 @@
 import { Option, type Command } from 'commander';
 import type { PipelineResult } from '@prompt2model/core';
 import { readPromptFile } from '../flags/input.js';
-import { addTrainingOptions, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
+import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
+import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 
-interface RunOptions extends TrainingFlags {
+interface RunOptions extends TrainingFlags, LabelVoteFlags {
   prompt: string;
   numExamples: number;
   baseModel?: string;
@@ -39,6 +40,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--no-evaluate', 'skip evaluation of the trained model')
     .option('--metrics <list>', 'evaluation metrics, e.g. em,chrf++ (default: chosen from the task type)')
     .addOption(new Option('--max-eval-examples <n>', 'evaluate on the first N test examples only').argParser(parseNumber('--max-eval-examples', { integer: true, min: 1 })));
+  addLabelVoteOptions(command);
   addTrainingOptions(command).action(
     runtime.action(async (_options: RunOptions, cmd: Command) => {
       const options = runtime.options<RunOptions>(cmd);
@@ -65,11 +67,12 @@ export function register(program: Command, runtime: CliRuntime): void {
           method: options.method,
           evalEachEpoch: options.eval,
           ...trainingSettings(options),
-          ...(options.baseModel ? { baseModel: options.baseModel } : {}),
+          ...(options.baseModel ? { baseModel: baseModelId(options.baseModel) } : {}),
         },
         trainerBackend: await createTrainingBackend(options, runtime),
         ...exportSettings(options),
         stageOptions: {
+          datasetGenerator: labelVoteSettings(options),
           modelRetriever: {
             ...(options.index ? { index: options.index } : {}),
             hyde: options.hyde ? 'auto' : false,
@@ -92,6 +95,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...(options.baseModel || options.backend === 'openai' ? { modelRetriever: null } : {}),
           ...(options.train ? {} : { trainer: null }),
           ...(options.evaluate ? {} : { evaluator: null }),
+          // The CLI run ends when training and evaluation do; `prompt2model demo --out RUN` serves the model.
+          demoCreator: null,
         },
       });
       const result = await pipeline.run(prompt);

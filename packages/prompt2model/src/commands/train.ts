@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { StageContext, TrainedModel, TrainingJobSpecInput } from '@prompt2model/core';
-import { addTrainingOptions, createTrainingBackend, exportSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
+import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { offerPythonSetup } from '../python-setup-offer.js';
 import { CliUsageError, type CliRuntime } from '../runtime.js';
 
@@ -25,7 +25,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .command('train')
     .description('Fine-tune a base model on DIR/train.jsonl (+ validation.jsonl): local GPU worker, OpenAI fine-tuning, or a remote command')
     .requiredOption('--data <dir>', 'folder with train.jsonl and optionally validation.jsonl (a run folder from `generate` works)')
-    .requiredOption('--base-model <id>', 'Hugging Face model id or local folder (local/command), or an OpenAI model (openai)')
+    .requiredOption('--base-model <model>', 'hf:<id> (or a bare Hub id) or a local folder for local/command; openai:<id> (or a bare id) for openai')
     .option('--estimate-only', 'validate and print the cost/time estimate, then stop', false)
     .option('--instruction <text>', 'task instruction prepended to inputs (default: DIR/prompt-spec.json)');
   addTrainingOptions(command)
@@ -54,7 +54,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         const validation = join(splitDir, 'validation.jsonl');
         const instruction = options.instruction ?? (await instructionFrom(dataDir, PromptSpecSchema));
         const job: TrainingJobSpecInput = {
-          baseModel: options.baseModel,
+          baseModel: baseModelId(options.baseModel),
           method: options.method,
           instruction: instruction ?? '',
           evalEachEpoch: options.eval,

@@ -1,4 +1,5 @@
 import { Option, type Command } from 'commander';
+import { parseModelName } from '@prompt2model/core/registry';
 import { loadSetting } from '@prompt2model/core/settings';
 import type { TrainingJobSpecInput } from '@prompt2model/core';
 import type { TrainingBackend } from '@prompt2model/trainer';
@@ -106,6 +107,17 @@ export function trainingSettings(options: TrainingFlags): Partial<TrainingJobSpe
   };
 }
 
+/**
+ * The base model id a backend trains from `--base-model`, which takes model names like every other
+ * model flag: `hf:google/flan-t5-base` or a bare Hub id (local/command), `openai:gpt-4o-mini-2024-07-18`
+ * or a bare OpenAI id (openai), or a local folder. The provider prefix names where the model comes
+ * from; the backend gets the id.
+ */
+export function baseModelId(name: string): string {
+  const parsed = parseModelName(name, { providers: ['openai', 'hf'], defaultProvider: 'openai' });
+  return parsed.kind === 'local-folder' ? parsed.path : parsed.modelId;
+}
+
 /** Every backend's options from the flags and the environment; the registry hands each its own. */
 export function trainingBackendSettings(options: TrainingFlags & GlobalOptions & { baseModel?: string }, runtime: CliRuntime): TrainingBackendSettings {
   const env = runtime.io.env;
@@ -130,7 +142,7 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
       ...(options.pollInterval !== undefined ? { pollIntervalMs: options.pollInterval * 1000 } : {}),
       ...(options.suffix ? { suffix: options.suffix } : {}),
       ...(options.lrMultiplier !== undefined ? { learningRateMultiplier: options.lrMultiplier } : {}),
-      ...(options.trainingPrice !== undefined && options.baseModel ? { trainingPrices: { [options.baseModel]: options.trainingPrice } } : {}),
+      ...(options.trainingPrice !== undefined && options.baseModel ? { trainingPrices: { [baseModelId(options.baseModel)]: options.trainingPrice } } : {}),
       cancelOnAbort: options.cancelRemote,
     },
     command: {

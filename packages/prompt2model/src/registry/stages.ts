@@ -1,5 +1,6 @@
-import { Registry, type DatasetGenerator, type Evaluator, type ModelRetriever, type PromptParser, type Trainer } from '@prompt2model/core';
+import { Registry, type DatasetGenerator, type DemoCreator, type Evaluator, type ModelRetriever, type PromptParser, type Trainer } from '@prompt2model/core';
 import { createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import { createDemoCreator, type DemoCreatorOptions } from '@prompt2model/demo';
 import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator';
 import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
 import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser';
@@ -29,6 +30,9 @@ export const stageImplementations = {
   }),
   evaluator: new Registry<Evaluator, EvaluatorOptions | undefined>('evaluator', {
     default: { description: 'exact match, chrF++, SQuAD F1, BERTScore over an executor', factory: (options) => createEvaluator(options) },
+  }),
+  demoCreator: new Registry<DemoCreator, DemoCreatorOptions | undefined>('demo creator', {
+    default: { description: 'a page and HTTP API for the trained model on 127.0.0.1, run by the evaluator\'s executors', factory: (options) => createDemoCreator(options) },
   }),
 };
 

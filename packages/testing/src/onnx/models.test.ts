@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onnx } from './graph.js';
-import { buildTinyCausalLM, buildTinyEncoder, buildTinySeq2Seq } from './models.js';
+import { buildTinyCausalLM, buildTinyEncoder, buildTinySeq2Seq, SENTIMENT_LABELS } from './models.js';
 
 let root: string;
 beforeAll(async () => {
@@ -35,5 +35,21 @@ describe('tiny ONNX model builders', () => {
     const complete = await transformers.pipeline('text-generation', causal.dir, { dtype: 'fp32' });
     const [output] = (await complete('please translate', { max_new_tokens: 5, return_full_text: false })) as Array<{ generated_text: string }>;
     expect(output!.generated_text.trim()).toBe('bonjour monde');
+  });
+});
+
+describe('buildTinySeq2Seq with keyword answers', () => {
+  it('answers the keywords vote wherever they are, and nothing without a keyword', async () => {
+    const transformers = await import('@huggingface/transformers');
+    transformers.env.allowRemoteModels = false;
+    const model = await buildTinySeq2Seq(join(root, 'keywords'), { answers: SENTIMENT_LABELS, answerFrom: 'keywords', quantizedCopy: true });
+    expect((await readdir(join(model.dir, 'onnx'))).sort()).toEqual(['decoder_model_merged.onnx', 'decoder_model_merged_quantized.onnx', 'encoder_model.onnx', 'encoder_model_quantized.onnx']);
+    const generate = await transformers.pipeline('text2text-generation', model.dir, { dtype: 'fp32' });
+    const answer = async (text: string) => ((await generate(text, { max_new_tokens: 4 })) as Array<{ generated_text: string }>)[0]!.generated_text;
+    // The keyword may sit anywhere, e.g. inside the training prompt's template.
+    expect(await answer('<task 0>Classify.\nExample:\nthe film was great\nLabel:\n')).toBe('positive');
+    expect(await answer('awful, boring, but good acting')).toBe('negative');
+    expect(await answer('the cat sat')).toBe('');
+    await generate.dispose();
   });
 });

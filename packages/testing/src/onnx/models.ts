@@ -129,11 +129,24 @@ export interface TinySeq2SeqOptions {
    * are echoed. Every word is added to the vocabulary.
    */
   answers?: Record<string, string>;
+  /**
+   * `first-word` (default): the first input word decides, as above. `keywords`: every word of
+   * `answers` anywhere in the input votes for its answer and the most votes win; an input without
+   * one gets an empty answer. A keyword model answers the same through a prompt template (the
+   * training prompt format), which a first-word model cannot.
+   */
+  answerFrom?: 'first-word' | 'keywords';
+  /** Also write the graphs under transformers.js's q8 names (`*_quantized.onnx`). */
+  quantizedCopy?: boolean;
 }
+
+/** Keyword → label pairs for a sentiment model (`answerFrom: 'keywords'`). */
+export const SENTIMENT_LABELS: Readonly<Record<string, string>> = { great: 'positive', good: 'positive', loved: 'positive', awful: 'negative', bad: 'negative', boring: 'negative' };
 
 /**
  * A T5-style encoder-decoder (`encoder_model.onnx` + `decoder_model_merged.onnx`, no KV cache) for
- * the `text2text-generation` task: it answers the mapped first input word, then `</s>`.
+ * the `text2text-generation` task: it answers the mapped first input word (or the keywords' vote),
+ * then `</s>`.
  */
 export async function buildTinySeq2Seq(dir: string, options: TinySeq2SeqOptions = {}): Promise<TinyModelInfo> {
   const answers = Object.fromEntries(Object.entries(options.answers ?? {}).map(([from, to]) => [from.toLowerCase(), to.toLowerCase()]));
@@ -158,11 +171,19 @@ export async function buildTinySeq2Seq(dir: string, options: TinySeq2SeqOptions 
   // Only right after the decoder start token (`<pad>`) does the input matter.
   const gate = new Float32Array(size);
   gate[pad] = 1;
+  const keywords = options.answerFrom === 'keywords';
   const answerMap = new Float32Array(size * size);
   for (const [token, id] of vocab) {
+    if (keywords) {
+      if (answers[token] !== undefined) answerMap[id * size + vocab.get(answers[token])!] = 10;
+      continue;
+    }
     const target = id < specialTokens.length ? eos : (vocab.get(answers[token] ?? token) ?? id);
     answerMap[id * size + target] = 10;
   }
+  // Keywords: without a vote, `</s>` (an empty answer) wins.
+  const answerBias = new Float32Array(size);
+  if (keywords) answerBias[eos] = 1;
   const encoder = encodeModel({
     name: 'tiny-seq2seq-encoder',
     inputs: [valueInfo('input_ids', 'int64', ['batch_size', 'encoder_sequence_length'])],
@@ -181,13 +202,18 @@ export async function buildTinySeq2Seq(dir: string, options: TinySeq2SeqOptions 
       floatTensor('transitions', [size, size], transitions),
       floatTensor('gate', [size, 1], gate),
       floatTensor('answer_map', [size, size], answerMap),
+      floatTensor('answer_bias', [size], answerBias),
       int64Tensor('first_position', [], [0]),
       int64Tensor('axis_1', [1], [1]),
     ],
     nodes: [
       node('Gather', ['transitions', 'input_ids'], ['base_logits'], { axis: 0 }),
-      node('Gather', ['encoder_hidden_states', 'first_position'], ['first_token'], { axis: 1 }),
-      node('MatMul', ['first_token', 'answer_map'], ['answer_logits']),
+      // The one-hot encoder states: the first token's, or the whole input's bag of words.
+      keywords
+        ? node('ReduceSum', ['encoder_hidden_states', 'axis_1'], ['answer_source'], { keepdims: 0 })
+        : node('Gather', ['encoder_hidden_states', 'first_position'], ['answer_source'], { axis: 1 }),
+      node('MatMul', ['answer_source', 'answer_map'], ['answer_votes']),
+      node('Add', ['answer_votes', 'answer_bias'], ['answer_logits']),
       node('Unsqueeze', ['answer_logits', 'axis_1'], ['answer_logits_3d']),
       node('Gather', ['gate', 'input_ids'], ['gate_values'], { axis: 0 }),
       node('Mul', ['answer_logits_3d', 'gate_values'], ['gated_answer']),
@@ -215,6 +241,7 @@ export async function buildTinySeq2Seq(dir: string, options: TinySeq2SeqOptions 
     'tokenizer_config.json': tokenizer['tokenizer_config.json'],
     'onnx/encoder_model.onnx': encoder,
     'onnx/decoder_model_merged.onnx': decoder,
+    ...(options.quantizedCopy ? { 'onnx/encoder_model_quantized.onnx': encoder, 'onnx/decoder_model_merged_quantized.onnx': decoder } : {}),
   });
   return { dir, vocab, specialIds: [pad, eos, 2] };
 }

@@ -1,0 +1,75 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { DemoHttpError, isJsonContentType } from './http-response.js';
+
+/** Host names that always mean this machine. */
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
+
+/** Whether a bind address only listens on this machine. */
+export function isLoopbackHost(host: string): boolean {
+  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * The `Host` header values the server answers: the loopback names and the bound address on its
+ * port, plus any names given (a LAN name, a reverse proxy's name). Anything else is refused, which
+ * stops DNS rebinding: a foreign site whose name resolves to 127.0.0.1 still sends its own name.
+ */
+export function allowedHostHeaders(bindHost: string, port: number, extra: readonly string[] = []): Set<string> {
+  const hosts = new Set<string>();
+  const bracket = (host: string) => (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
+  for (const name of [...LOOPBACK_NAMES, bracket(bindHost), ...extra.map(bracket)]) {
+    const lower = name.toLowerCase();
+    hosts.add(`${lower}:${port}`);
+    // A name given with its own port (a proxy on :443) is allowed as given.
+    if (/:\d+$/.test(lower) && !lower.endsWith(']')) hosts.add(lower);
+  }
+  return hosts;
+}
+
+export function checkHost(request: IncomingMessage, allowed: ReadonlySet<string>): void {
+  const host = request.headers.host?.toLowerCase();
+  if (!host || !allowed.has(host)) {
+    throw new DemoHttpError(403, 'host_not_allowed', `Host "${host ?? ''}" is not served here.`);
+  }
+}
+
+/**
+ * Every POST must be JSON and, when a browser sends an Origin, come from this page's own origin:
+ * a foreign page cannot submit inputs or flags (CSRF), and since the server sends no CORS headers a
+ * cross-origin JSON request never gets past the browser's preflight either.
+ */
+export function checkPost(request: IncomingMessage): void {
+  const origin = request.headers.origin;
+  if (origin !== undefined) {
+    const expected = `http://${request.headers.host ?? ''}`.toLowerCase();
+    if (origin.toLowerCase() !== expected) {
+      throw new DemoHttpError(403, 'origin_not_allowed', `Requests from origin "${origin}" are not accepted.`);
+    }
+  }
+  if (!isJsonContentType(request)) {
+    throw new DemoHttpError(415, 'unsupported_media_type', 'POST bodies must be JSON (Content-Type: application/json).');
+  }
+}
+
+export const TOKEN_COOKIE = 'p2m_demo_token';
+
+/** The access token a request carries: `Authorization: Bearer`, the page's cookie, or `?token=`. */
+export function requestToken(request: IncomingMessage, url: URL): string | undefined {
+  const authorization = request.headers.authorization;
+  if (authorization?.startsWith('Bearer ')) return authorization.slice('Bearer '.length).trim();
+  const cookie = request.headers.cookie
+    ?.split(';')
+    .map((part) => part.trim())
+    .find((part) => part.startsWith(`${TOKEN_COOKIE}=`));
+  if (cookie) return decodeURIComponent(cookie.slice(TOKEN_COOKIE.length + 1));
+  return url.searchParams.get('token') ?? undefined;
+}
+
+/** Constant-time comparison, so the token cannot be guessed one character at a time. */
+export function tokenMatches(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

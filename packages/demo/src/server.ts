@@ -1,0 +1,287 @@
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { ProgressEmitter, Prompt2ModelError, redactSecrets, type Executor, type StageContext } from '@prompt2model/core';
+import type { DemoContent, DemoInfo } from './demo-info.js';
+import { DemoHttpError, SECURITY_HEADERS, readJsonBody, sendError, sendJson } from './http-response.js';
+import { ModelQueue } from './model-queue.js';
+import { TOKEN_COOKIE, allowedHostHeaders, checkHost, checkPost, isLoopbackHost, requestToken, tokenMatches } from './request-guards.js';
+import { PAGE_DIR, contentTypeOf, resolveStaticFile } from './static-files.js';
+import { canStream } from './token-stream.js';
+
+export interface DemoServerOptions {
+  /** Runs the model (ONNX, the Python predict worker, a provider model). One call at a time. */
+  executor: Executor;
+  /** The page's content: title, instruction, examples, model. `mode` is `server`. */
+  info: DemoContent;
+  /** The run's context: the executor runs in it; flags go to `<run folder>/demo/flagged.jsonl`. */
+  context: StageContext;
+  /** Bind address (default 127.0.0.1). Anything not on loopback needs `accessToken`. */
+  host?: string;
+  /** Port (default 7860, Gradio's; 0 picks a free one). */
+  port?: number;
+  /** Required on every request when set (the page gets it once through `?token=`, kept in a cookie). */
+  accessToken?: string;
+  /** More `Host` header values to answer (a LAN name, a reverse proxy); loopback names always work. */
+  allowedHosts?: string[];
+  /** Largest request body (default 64 KiB). */
+  maxBodyBytes?: number;
+  /** Longest input in characters (default 4,000). */
+  maxInputChars?: number;
+  /** Requests waiting behind the running one before 429 (default 8). */
+  maxQueue?: number;
+  /** Per-request limit, waiting included (default 120 s). */
+  timeoutMs?: number;
+  /** Where request lines and warnings go (default nowhere). */
+  log?: (level: 'info' | 'warn', message: string) => void;
+  /** Let the process exit while the server listens (for a pipeline stage); default false. */
+  unref?: boolean;
+}
+
+export interface DemoServer {
+  /** The page's address (with `?token=` when an access token is set). */
+  url: string;
+  host: string;
+  port: number;
+  /** Stops listening, cancels queued requests and closes open connections. */
+  close(): Promise<void>;
+  /** Resolves once the server has closed. */
+  closed: Promise<void>;
+}
+
+const PredictBodySchema = z.object({ input: z.string() }).strict();
+const FlagBodySchema = z
+  .object({
+    input: z.string(),
+    output: z.string(),
+    verdict: z.enum(['correct', 'incorrect', 'other']),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict();
+
+/**
+ * The served demo: the page, and an HTTP API beside it (`GET /api/info`, `POST /api/predict`,
+ * `POST /api/predict/stream` as server-sent events, `POST /api/flag`, `GET /healthz`).
+ * Security: binds loopback by default, checks Host (DNS rebinding), Origin and JSON content type,
+ * limits body and input size, runs one model call at a time behind a bounded queue with a timeout,
+ * serves a strict CSP, and keeps every key on the server.
+ */
+export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && !options.accessToken) {
+    throw new Prompt2ModelError({
+      name: 'DemoConfigError',
+      message: `Serving the demo on ${host} (beyond this machine) needs an access token.`,
+      hint: 'Pass an access token (CLI: --share-token TOKEN, or $P2M_DEMO_TOKEN), or keep the default host 127.0.0.1.',
+    });
+  }
+  const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
+  const maxInputChars = options.maxInputChars ?? 4000;
+  const flagsPath = options.context.store.path(join('demo', 'flagged.jsonl'));
+  const queue = new ModelQueue({ ...(options.maxQueue !== undefined ? { maxWaiting: options.maxQueue } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+  const closing = new AbortController();
+  // The executor's progress events would print a bar per request; the server logs its own line.
+  const modelEvents = new ProgressEmitter();
+  const streaming = canStream(options.executor);
+  const info: DemoInfo = { ...options.info, mode: 'server', streaming, flagging: true, limits: { maxInputChars } };
+  let allowedHosts = new Set<string>();
+  const log = options.log ?? (() => undefined);
+
+  const predict = async (input: string, signal: AbortSignal, onText?: (text: string) => void): Promise<{ output: string; latencyMs: number }> => {
+    const started = performance.now();
+    const context: StageContext = { ...options.context, events: modelEvents, signal: AbortSignal.any([signal, options.context.signal]) };
+    const executor = options.executor;
+    let output: string;
+    try {
+      output = onText && canStream(executor) ? (await executor.stream(input, context, onText)).output : ((await executor.execute([input], context))[0]?.output ?? '');
+    } catch (error) {
+      if (error instanceof DemoHttpError) throw error;
+      const message = redactSecrets(error instanceof Error ? error.message : String(error));
+      const hint = Prompt2ModelError.isInstance(error) && error.hint ? ` ${redactSecrets(error.hint)}` : '';
+      log('warn', `model error: ${message}${hint}`);
+      throw new DemoHttpError(502, 'model_error', `The model failed: ${message}${hint}`);
+    }
+    return { output, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+  };
+
+  const validInput = (body: unknown): string => {
+    const parsed = PredictBodySchema.safeParse(body);
+    if (!parsed.success) throw new DemoHttpError(400, 'invalid_request', 'Send {"input": "<text>"}.');
+    const input = parsed.data.input;
+    if (input.trim() === '') throw new DemoHttpError(400, 'empty_input', 'The input is empty.');
+    if (input.length > maxInputChars) throw new DemoHttpError(413, 'input_too_long', `The input has ${input.length} characters; the limit is ${maxInputChars}.`);
+    return input;
+  };
+
+  const handlePredict = async (request: IncomingMessage, response: ServerResponse) => {
+    const input = validInput(await readJsonBody(request, maxBodyBytes));
+    const gone = requestGone(response, closing.signal);
+    const result = await queue.run((signal) => predict(input, signal), { signal: gone });
+    log('info', `predict ${input.length} chars → ${result.output.length} chars in ${result.latencyMs} ms`);
+    sendJson(response, 200, result);
+  };
+
+  const handleStream = async (request: IncomingMessage, response: ServerResponse) => {
+    const input = validInput(await readJsonBody(request, maxBodyBytes));
+    // A full queue is a plain 429, as on /api/predict, not an event of a started stream.
+    queue.ensureRoom();
+    const gone = requestGone(response, closing.signal);
+    response.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+    const send = (event: string, data: unknown) => {
+      if (!response.writableEnded) response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    try {
+      let streamed = false;
+      const result = await queue.run((signal) => predict(input, signal, (text) => ((streamed = true), send('delta', { text }))), {
+        signal: gone,
+        onQueued: (position) => send('queued', { position }),
+        onStart: () => send('start', {}),
+      });
+      // An executor that cannot stream sends its whole answer as one delta.
+      if (!streamed) send('delta', { text: result.output });
+      send('done', result);
+      log('info', `stream ${input.length} chars → ${result.output.length} chars in ${result.latencyMs} ms`);
+    } catch (error) {
+      const failure = asHttpError(error);
+      send('error', { error: { code: failure.code, message: failure.message } });
+    }
+    response.end();
+  };
+
+  const handleFlag = async (request: IncomingMessage, response: ServerResponse) => {
+    const parsed = FlagBodySchema.safeParse(await readJsonBody(request, maxBodyBytes));
+    if (!parsed.success) {
+      throw new DemoHttpError(400, 'invalid_request', 'Send {"input", "output", "verdict": "correct" | "incorrect" | "other", "comment"?}.');
+    }
+    const flag = parsed.data;
+    if (flag.input.length > maxInputChars) throw new DemoHttpError(413, 'input_too_long', `The input is longer than ${maxInputChars} characters.`);
+    await mkdir(dirname(flagsPath), { recursive: true });
+    const row = { ...flag, model: info.model.id, flaggedAt: new Date().toISOString() };
+    await appendFile(flagsPath, `${JSON.stringify(row)}\n`);
+    sendJson(response, 200, { ok: true });
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse) => {
+    checkHost(request, allowedHosts);
+    const url = new URL(request.url ?? '/', 'http://demo.invalid');
+    const method = request.method ?? 'GET';
+    if (url.pathname === '/healthz') {
+      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed('GET');
+      sendJson(response, 200, { status: 'ok', model: info.model.id, queue: queue.depth });
+      return;
+    }
+    if (options.accessToken) {
+      const token = requestToken(request, url);
+      if (!tokenMatches(token, options.accessToken)) {
+        throw new DemoHttpError(401, 'unauthorized', 'This demo needs its access token: open the URL printed when it started.', { 'WWW-Authenticate': 'Bearer' });
+      }
+      if (url.searchParams.has('token') && method === 'GET') {
+        // Keep the token out of the address bar and history: a cookie from here on.
+        response.writeHead(303, {
+          ...SECURITY_HEADERS,
+          Location: url.pathname,
+          'Set-Cookie': `${TOKEN_COOKIE}=${encodeURIComponent(options.accessToken)}; HttpOnly; SameSite=Strict; Path=/`,
+        });
+        response.end();
+        return;
+      }
+    }
+    if (url.pathname.startsWith('/api/')) {
+      if (url.pathname === '/api/info') {
+        if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed('GET');
+        sendJson(response, 200, info);
+        return;
+      }
+      const routes: Record<string, (request: IncomingMessage, response: ServerResponse) => Promise<void>> = {
+        '/api/predict': handlePredict,
+        '/api/predict/stream': handleStream,
+        '/api/flag': handleFlag,
+      };
+      const route = routes[url.pathname];
+      if (!route) throw new DemoHttpError(404, 'not_found', `No API route ${url.pathname}.`);
+      if (method !== 'POST') throw methodNotAllowed('POST');
+      checkPost(request);
+      await route(request, response);
+      return;
+    }
+    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed('GET');
+    const file = await resolveStaticFile(PAGE_DIR, url.pathname);
+    if (!file) throw new DemoHttpError(404, 'not_found', 'Not found.');
+    response.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': contentTypeOf(file), 'Cache-Control': 'no-cache' });
+    if (method === 'HEAD') response.end();
+    else createReadStream(file).pipe(response);
+  };
+
+  const server: Server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      const failure = asHttpError(error);
+      if (failure.status >= 500 && failure.code === 'internal_error') log('warn', `demo server error: ${redactSecrets(String((error as Error)?.stack ?? error))}`);
+      sendError(response, failure);
+    });
+  });
+  server.requestTimeout = 5 * 60_000;
+  server.headersTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off('listening', onListening);
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Prompt2ModelError({ name: 'DemoConfigError', message: `Port ${options.port ?? 7860} on ${host} is in use.`, hint: 'Pick another port (--port N), or --port 0 for any free one.', cause: error })
+          : new Prompt2ModelError({ name: 'DemoConfigError', message: `Cannot listen on ${host}:${options.port ?? 7860}: ${error.message}`, hint: 'Check --host and --port.', cause: error }),
+      );
+    };
+    const onListening = () => {
+      server.off('error', onError);
+      resolve();
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(options.port ?? 7860, host);
+  });
+  if (options.unref) server.unref();
+  const port = (server.address() as AddressInfo).port;
+  allowedHosts = allowedHostHeaders(host, port, options.allowedHosts);
+  if (!isLoopbackHost(host)) {
+    log('warn', `The demo listens on ${host}:${port}, reachable from other machines; only requests with the access token are answered.`);
+  }
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}/${options.accessToken ? `?token=${encodeURIComponent(options.accessToken)}` : ''}`;
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  let closingPromise: Promise<void> | undefined;
+  const close = () => {
+    closingPromise ??= new Promise<void>((resolve) => {
+      closing.abort();
+      server.close(() => {
+        resolveClosed();
+        resolve();
+      });
+      server.closeAllConnections();
+    });
+    return closingPromise;
+  };
+  return { url, host, port, close, closed };
+}
+
+function methodNotAllowed(allow: string): DemoHttpError {
+  return new DemoHttpError(405, 'method_not_allowed', `Use ${allow} here.`, { Allow: allow });
+}
+
+function asHttpError(error: unknown): DemoHttpError {
+  if (error instanceof DemoHttpError) return error;
+  return new DemoHttpError(500, 'internal_error', 'The demo server failed on this request.');
+}
+
+/** Aborts when the client disconnects before its answer is sent, or when the server closes. */
+function requestGone(response: ServerResponse, closing: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  return AbortSignal.any([controller.signal, closing]);
+}

@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import type { Executor, LanguageModel, PromptSpec, ProviderRegistry, TrainedModel } from '@prompt2model/core';
+import { predictSettings, splitList } from '../flags/index.js';
+import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
+
+interface DemoOptions {
+  model?: string;
+  spec?: string;
+  instruction?: string;
+  host: string;
+  port: number;
+  open: boolean;
+  shareToken?: string;
+  allowedHost: string[];
+  maxNewTokens?: number;
+  maxInputChars?: number;
+  maxQueue?: number;
+  timeout?: number;
+  python?: string;
+  export?: string;
+  dtype?: string;
+}
+
+/**
+ * `prompt2model demo [--model DIR|provider:model] [--out RUN]`: serves the trained model's page and
+ * API on 127.0.0.1 until Ctrl-C; `--export DIR` writes a static site that runs the student in the
+ * browser instead.
+ */
+export function register(program: Command, runtime: CliRuntime): void {
+  program
+    .command('demo')
+    .description("Serve a web page and HTTP API for a trained model (Ctrl-C stops it), or --export a static site that runs it in the browser")
+    .option('--model <model>', "the model: a local folder (ONNX export, or PyTorch run by the Python worker), openai:<id> (also ft:... ids) or hf:<id>; default the run folder's trained model")
+    .option('--spec <file>', "the task (prompt-spec.json: instruction and examples); default the run folder's")
+    .option('--instruction <text>', 'the task instruction the model was trained with (overrides the spec)')
+    .option('--host <address>', 'address to listen on; anything but 127.0.0.1/localhost is reachable by other machines and needs an access token', '127.0.0.1')
+    .addOption(new Option('--port <n>', 'port (0 picks a free one)').default(7860).argParser(parseNumber('--port', { integer: true, min: 0 })))
+    .option('--open', 'open the page in a browser once it is up', false)
+    .addOption(new Option('--share-token <token>', 'access token every request must carry (default with a non-loopback --host: a random one)').env('P2M_DEMO_TOKEN'))
+    .option('--allowed-host <name>', 'another Host header to answer, e.g. a reverse proxy name (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+    .addOption(new Option('--max-new-tokens <n>', 'most tokens generated per answer (local models, default 128)').argParser(parseNumber('--max-new-tokens', { integer: true, min: 1 })))
+    .addOption(new Option('--max-input-chars <n>', 'longest input accepted (default 4000)').argParser(parseNumber('--max-input-chars', { integer: true, min: 1 })))
+    .addOption(new Option('--max-queue <n>', 'requests that may wait for the model before 429 (default 8)').argParser(parseNumber('--max-queue', { integer: true, min: 0 })))
+    .addOption(new Option('--timeout <seconds>', 'per-request limit, waiting included (default 120)').argParser(parseNumber('--timeout', { min: 1 })))
+    .option('--python <path>', 'Python with torch + transformers for a PyTorch model folder (default $P2M_PYTHON or python3)')
+    .option('--export <dir>', 'write a static site (page + transformers.js + onnxruntime-web wasm + ONNX model) instead of serving')
+    .option('--dtype <list>', 'with --export: ONNX weight variants to ship, e.g. fp32,q8 (default all the folder has)')
+    .action(
+      runtime.action(async (_options: DemoOptions, command: Command) => {
+        const options = runtime.options<DemoOptions>(command);
+        const [{ createStageContext }, demo] = await Promise.all([import('@prompt2model/core'), import('@prompt2model/demo')]);
+        const { createModelRegistry } = await import('../registry/model-providers.js');
+        const models = createModelRegistry({ openai: options.baseUrl ? { baseURL: options.baseUrl } : {}, env: runtime.io.env });
+        const model = await modelFrom(options, models);
+        const spec = await specFrom(options, model, runtime);
+        if (model.kind === 'local-folder' && spec.instruction.trim() === '') {
+          runtime.io.stderr(
+            'warning: no task instruction: inputs are wrapped in the training prompt with an empty one, and a model trained with an instruction may answer worse.\n' +
+              'hint: pass --out RUN (its prompt-spec.json), --spec prompt-spec.json, or --instruction "…".\n',
+          );
+        }
+
+        if (options.export) {
+          const result = await demo.exportStaticDemo({
+            model,
+            spec,
+            outDir: options.export,
+            ...(options.dtype ? { dtypes: splitList(options.dtype) } : {}),
+            ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}),
+          });
+          runtime.print(options, result, () =>
+            [
+              `Static demo written to ${result.outDir} (${result.files.length} files, ${(result.bytes / 1e6).toFixed(1)} MB; weights: ${result.dtypes.join(', ')})`,
+              `transformers.js ${result.versions.transformers}, onnxruntime-web ${result.versions.onnxruntimeWeb}`,
+              'Serve the folder with any static web server (e.g. npx http-server DIR), or upload it as a Hugging Face static Space.',
+            ].join('\n'),
+          );
+          return;
+        }
+
+        const loopback = ['127.0.0.1', 'localhost', '::1'].includes(options.host) || options.host.startsWith('127.');
+        const accessToken = options.shareToken ?? (loopback ? undefined : randomBytes(18).toString('base64url'));
+        const context = await createStageContext({
+          outDir: options.out ?? (await temporaryRunFolder()),
+          events: runtime.progressEvents(options),
+          signal: runtime.signal,
+          cacheDir: false,
+          // --max-cost caps what a provider model's answers may spend while the demo runs.
+          ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
+        });
+        const creator = demo.createDemoCreator({
+          host: options.host,
+          port: options.port,
+          keepAlive: true,
+          ...(accessToken ? { accessToken } : {}),
+          allowedHosts: options.allowedHost,
+          ...(options.maxInputChars ? { maxInputChars: options.maxInputChars } : {}),
+          ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
+          ...(options.timeout ? { timeoutMs: options.timeout * 1000 } : {}),
+          onnx: { ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}) },
+          ...(await providerAndWorker(options, runtime, models, model)),
+          log: (level, message) => {
+            if (level === 'warn') runtime.io.stderr(`warning: ${message}\n`);
+            else if (options.verbose) runtime.io.stderr(`${message}\n`);
+          },
+        });
+        const served = await creator.create(model, spec, context);
+        runtime.finish();
+        if (options.json) runtime.io.stdout(`${JSON.stringify({ url: served.url })}\n`);
+        else {
+          runtime.io.stdout(`Demo of ${model.reference} at ${served.url}\n`);
+          runtime.io.stderr(`API: GET ${new URL('/api/info', served.url).href}, POST /api/predict {"input": "..."}; flags go to ${context.store.path('demo/flagged.jsonl')}\nPress Ctrl-C to stop.\n`);
+        }
+        if (options.open) openInBrowser(served.url, runtime);
+        await new Promise<void>((resolve) => {
+          if (runtime.signal.aborted) resolve();
+          runtime.signal.addEventListener('abort', () => resolve(), { once: true });
+          void served.closed.then(resolve);
+        });
+        await served.close();
+        if (!options.json) runtime.io.stderr('Demo stopped.\n');
+      }),
+    );
+}
+
+async function temporaryRunFolder(): Promise<string> {
+  const [{ mkdtemp }, { tmpdir }] = await Promise.all([import('node:fs/promises'), import('node:os')]);
+  return mkdtemp(join(tmpdir(), 'prompt2model-demo-'));
+}
+
+async function readJsonFile(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new CliUsageError(`Cannot read the ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliUsageError(`The ${what} ${path} is not valid JSON.`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * The task: --spec, else the run folder's prompt-spec.json (--out, or the run folder a local model
+ * sits in: up to three folders above it), else just --instruction.
+ */
+async function specFrom(options: DemoOptions & GlobalOptions, model: TrainedModel, runtime: CliRuntime): Promise<PromptSpec> {
+  const { PromptSpecSchema, ValidationError } = await import('@prompt2model/core');
+  let path = options.spec ?? (options.out && (await exists(join(options.out, 'prompt-spec.json'))) ? join(options.out, 'prompt-spec.json') : undefined);
+  if (!path && !options.out && options.model && model.kind === 'local-folder') {
+    let dir = resolve(model.reference);
+    for (let level = 0; level < 3 && !path; level++) {
+      dir = dirname(dir);
+      if (await exists(join(dir, 'prompt-spec.json'))) path = join(dir, 'prompt-spec.json');
+    }
+    if (path && !options.instruction) runtime.io.stderr(`Task from ${path}\n`);
+  }
+  let spec: PromptSpec = { instruction: '', examples: [], language: 'en' };
+  if (path) {
+    const parsed = PromptSpecSchema.safeParse(await readJsonFile(path, 'prompt spec'));
+    if (!parsed.success) throw ValidationError.fromZod(path, parsed.error, 'A prompt spec is {"instruction", "examples": [{"input", "output"}], "language"} (prompt2model parse writes one).');
+    spec = parsed.data;
+  }
+  return options.instruction ? { ...spec, instruction: options.instruction } : spec;
+}
+
+/** The model: --model (a name the model registry parses), else the run folder's trained-model.json. */
+async function modelFrom(options: DemoOptions & GlobalOptions, models: ProviderRegistry): Promise<TrainedModel> {
+  const { TrainedModelSchema, ValidationError } = await import('@prompt2model/core');
+  if (options.model) {
+    const parsed = models.parse(options.model);
+    if (parsed.kind === 'provider') {
+      return { backend: parsed.provider, reference: parsed.modelId, kind: 'managed-model', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
+    }
+    const info = await stat(parsed.path).catch(() => undefined);
+    if (!info?.isDirectory()) {
+      throw new CliUsageError(`--model "${options.model}" is not a folder.`, 'Pass a trained model folder (ONNX export or PyTorch), openai:<model-id> (also ft:... ids) or hf:<model-id>.');
+    }
+    return { backend: 'local', reference: parsed.path, kind: 'local-folder', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
+  }
+  const path = options.out ? join(options.out, 'trained-model.json') : undefined;
+  if (!path || !(await exists(path))) {
+    throw new CliUsageError(
+      options.out ? `The run folder ${options.out} has no trained model yet (trained-model.json).` : 'No model to demo.',
+      'Pass --model DIR|openai:<id>|hf:<id>, or --out RUN for a run folder whose training has finished.',
+    );
+  }
+  const parsed = TrainedModelSchema.safeParse(await readJsonFile(path, 'trained model record'));
+  if (!parsed.success) throw ValidationError.fromZod(path, parsed.error, 'Rerun training (prompt2model train/run with the same --out) to rewrite it.');
+  return parsed.data;
+}
+
+/** How the managed model is called (through the model registry; its key stays in this process) and how a PyTorch folder runs. */
+async function providerAndWorker(
+  options: DemoOptions,
+  runtime: CliRuntime,
+  models: ProviderRegistry,
+  model: TrainedModel,
+): Promise<{ languageModelFor?: (id: string) => LanguageModel; executorFor?: (model: TrainedModel, spec: PromptSpec) => Executor | undefined }> {
+  if (model.kind === 'managed-model') {
+    // A run's managed fine-tune records its backend (`openai`), which is also its provider's name.
+    const provider = models.providers().includes(model.backend) ? `${model.backend}:` : '';
+    return { languageModelFor: (id) => models.languageModel(`${provider}${id}`) };
+  }
+  const { workerExecutorFor } = await import('@prompt2model/trainer');
+  return { executorFor: workerExecutorFor({ ...predictSettings(options, runtime), ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}), stage: 'demo' }) };
+}
+
+/** Opens the page with the desktop's opener; a failure only prints the URL to open by hand. */
+function openInBrowser(url: string, runtime: CliRuntime): void {
+  const opener = process.platform === 'darwin' ? ['open', url] : process.platform === 'win32' ? ['cmd', '/c', 'start', '', url] : ['xdg-open', url];
+  void import('node:child_process').then(({ spawn }) => {
+    const child = spawn(opener[0]!, opener.slice(1), { stdio: 'ignore', detached: true });
+    child.on('error', () => runtime.io.stderr(`warning: could not open a browser; open ${url} yourself.\n`));
+    child.unref();
+  });
+}
