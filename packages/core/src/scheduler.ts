@@ -26,14 +26,19 @@ export interface RequestSchedulerOptions {
   /** Called before each retry, e.g. to log it. */
   onRetry?: (info: RetryInfo) => void;
   /**
-   * What a 429 pauses. `adaptive` (default): a lone 429 delays only its own retry, but a second
-   * 429 within `rateLimitBurstWindowMs` means the endpoint really is over its limit (shared quota,
-   * a lower limit than configured), so every request waits out the Retry-After. `all`: every 429
+   * What a 429 pauses. `adaptive` (default) tells an endpoint that is over its limit from sporadic
+   * 429s: every request waits out the Retry-After only when the 429 came while our own RPM/TPM
+   * window was at the configured limit, or when 429s hit at least two different requests and make
+   * up at least `rateLimitBurstShare` of the attempts that ended in the last
+   * `rateLimitBurstWindowMs` (a shared quota, a lower limit than configured). A sporadic 429 (a few
+   * per hundred) delays only its own retry, so the others keep the endpoint busy. `all`: every 429
    * pauses every request. `request`: a 429 only delays its own retry.
    */
   rateLimitCooldown?: 'adaptive' | 'all' | 'request';
   /** Window for `adaptive` cooldown. Default 5000 ms. */
   rateLimitBurstWindowMs?: number;
+  /** Share of the attempts in that window that must be 429s for `adaptive` to pause everything. Default 0.25. */
+  rateLimitBurstShare?: number;
   /** Injected for tests: source of randomness for jitter. */
   random?: () => number;
 }
@@ -59,6 +64,8 @@ export interface SchedulerStats {
   failed: number;
   retries: number;
   rateLimited: number;
+  /** 429s judged "over the limit" (every request paused); the rest delayed only their own retry. */
+  rateLimitPauses: number;
   inFlight: number;
   queued: number;
 }
@@ -83,10 +90,13 @@ export class RequestScheduler {
   private gate: Promise<void> = Promise.resolve();
   private readonly window: WindowEntry[] = [];
   private nextStartAt = 0;
+  private lateDebtMs = 0;
   private cooldownUntil = 0;
-  private lastRateLimitAt = -Infinity;
+  /** Attempts that ended within the adaptive window: when, which request, and whether a 429. */
+  private readonly recentOutcomes: Array<{ at: number; request: number; rateLimited: boolean }> = [];
+  private nextRequestId = 0;
   private readonly fanOut = new AbortFanOut();
-  private readonly counters = { started: 0, succeeded: 0, failed: 0, retries: 0, rateLimited: 0, queued: 0 };
+  private readonly counters = { started: 0, succeeded: 0, failed: 0, retries: 0, rateLimited: 0, rateLimitPauses: 0, queued: 0 };
 
   constructor(options: RequestSchedulerOptions = {}) {
     this.options = {
@@ -99,6 +109,7 @@ export class RequestScheduler {
       random: options.random ?? Math.random,
       rateLimitCooldown: options.rateLimitCooldown ?? 'adaptive',
       rateLimitBurstWindowMs: options.rateLimitBurstWindowMs ?? 5000,
+      rateLimitBurstShare: options.rateLimitBurstShare ?? 0.25,
       requestsPerMinute: options.requestsPerMinute,
       tokensPerMinute: options.tokensPerMinute,
       signal: options.signal,
@@ -125,7 +136,7 @@ export class RequestScheduler {
     const parents = [...new Set([this.options.signal, options.signal])].filter((s): s is AbortSignal => s !== undefined);
     for (const parent of parents) this.fanOut.subscribe(parent, controller);
     try {
-      return await this.runAttempts(task, controller.signal, options.estimatedTokens ?? 0);
+      return await this.runAttempts(task, controller.signal, options.estimatedTokens ?? 0, this.nextRequestId++);
     } finally {
       for (const parent of parents) this.fanOut.unsubscribe(parent, controller);
     }
@@ -135,6 +146,7 @@ export class RequestScheduler {
     task: (context: TaskContext) => Promise<T>,
     signal: AbortSignal,
     estimatedTokens: number,
+    requestId: number,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       this.counters.queued++;
@@ -156,6 +168,7 @@ export class RequestScheduler {
             attemptSignal.signal,
           );
           this.counters.succeeded++;
+          this.recordOutcome(requestId, false);
           return result;
         } catch (rawError) {
           if (signal.aborted) throw new AbortError(undefined, signal.reason);
@@ -164,6 +177,7 @@ export class RequestScheduler {
             : rawError;
           const apiError = APICallError.isInstance(error) ? error : undefined;
           if (apiError?.statusCode === 429) this.counters.rateLimited++;
+          this.recordOutcome(requestId, apiError?.statusCode === 429);
           if (!apiError?.isRetryable || attempt >= this.options.maxRetries) {
             this.counters.failed++;
             throw error;
@@ -183,15 +197,49 @@ export class RequestScheduler {
     }
   }
 
-  private onRateLimited(delayMs: number): void {
+  private recordOutcome(request: number, rateLimited: boolean): void {
     const now = Date.now();
+    this.recentOutcomes.push({ at: now, request, rateLimited });
+    const horizon = now - this.options.rateLimitBurstWindowMs;
+    let stale = 0;
+    while (stale < this.recentOutcomes.length && this.recentOutcomes[stale]!.at < horizon) stale++;
+    if (stale > 0) this.recentOutcomes.splice(0, stale);
+  }
+
+  private onRateLimited(delayMs: number): void {
     const mode = this.options.rateLimitCooldown;
-    const burst = now - this.lastRateLimitAt <= this.options.rateLimitBurstWindowMs;
-    this.lastRateLimitAt = now;
-    if (mode === 'all' || (mode === 'adaptive' && burst)) {
-      // The server says we are over its limit: hold back every request, not only this one.
-      this.cooldownUntil = Math.max(this.cooldownUntil, now + delayMs);
+    if (mode === 'request') return;
+    if (mode === 'all' || this.overOwnBudget() || this.rateLimitedAcrossRequests()) {
+      // The endpoint is over its limit: hold back every request, not only this one.
+      this.counters.rateLimitPauses++;
+      this.cooldownUntil = Math.max(this.cooldownUntil, Date.now() + delayMs);
     }
+  }
+
+  /** True when the last 60 s (this attempt included) already hold the configured RPM or TPM, not just the headroom-scaled budget. */
+  private overOwnBudget(): boolean {
+    const now = Date.now();
+    let requests = 0;
+    let tokens = 0;
+    for (const entry of this.window) {
+      if (entry.at <= now - WINDOW_MS) continue;
+      requests++;
+      tokens += entry.tokens;
+    }
+    const { requestsPerMinute: rpm, tokensPerMinute: tpm } = this.options;
+    return (rpm !== undefined && requests >= rpm) || (tpm !== undefined && tokens >= tpm);
+  }
+
+  /** True when recent 429s hit several requests and a large share of the attempts (not a sporadic one). */
+  private rateLimitedAcrossRequests(): boolean {
+    const limitedRequests = new Set<number>();
+    let limited = 0;
+    for (const outcome of this.recentOutcomes) {
+      if (!outcome.rateLimited) continue;
+      limited++;
+      limitedRequests.add(outcome.request);
+    }
+    return limitedRequests.size >= 2 && limited >= this.options.rateLimitBurstShare * this.recentOutcomes.length;
   }
 
   private backoffDelay(attempt: number, error: APICallError): number {
@@ -270,7 +318,15 @@ export class RequestScheduler {
       }
       const entry = { at: Date.now(), tokens };
       this.window.push(entry);
-      this.nextStartAt = entry.at + spacing;
+      // Timers fire late on a busy machine; without making up for it, a 100 ms spacing becomes
+      // 104 ms and the rate 95% of the budget. Lateness (up to ten spacings owed; a longer gap
+      // means there was nothing to send) is paid back at most 5% of a spacing per gap, so starts
+      // stay evenly spread; the 60 s window above still bounds every minute.
+      const lateMs = this.nextStartAt > 0 ? entry.at - this.nextStartAt : 0;
+      if (lateMs > 0 && lateMs <= 10 * spacing) this.lateDebtMs = Math.min(10 * spacing, this.lateDebtMs + lateMs);
+      const credit = Math.min(this.lateDebtMs, spacing * 0.05);
+      this.lateDebtMs -= credit;
+      this.nextStartAt = entry.at + spacing - credit;
       return entry;
     } finally {
       release();

@@ -89,6 +89,40 @@ describe('RequestScheduler', () => {
     expect(all.lateAt).toBeGreaterThanOrEqual(290);
   });
 
+  it('adaptive: sporadic 429s among many requests never pause the others', async () => {
+    const scheduler = new RequestScheduler({ maxConcurrency: 8, random: () => 0 });
+    let call = 0;
+    const started = Date.now();
+    // 200 requests, every 40th attempt answered 429 with a 2 s Retry-After (2.5%, like random 429s).
+    await Promise.all(
+      Array.from({ length: 200 }, () =>
+        scheduler.run(async () => {
+          await new Promise((r) => setTimeout(r, 2));
+          if (++call % 40 === 0) throw retryable(429, 2000);
+        }),
+      ),
+    );
+    expect(scheduler.stats.rateLimited).toBe(5);
+    expect(scheduler.stats.rateLimitPauses).toBe(0);
+    // Only the five 429'd requests waited 2 s each, in parallel with the rest.
+    expect(Date.now() - started).toBeLessThan(3500);
+  });
+
+  it('adaptive: a 429 while our own TPM window is full pauses every request', async () => {
+    const controller = new AbortController();
+    // Stop at the first retry: the point is what the 429 did to the others, not the wait.
+    const scheduler = new RequestScheduler({ tokensPerMinute: 100, headroom: 1, random: () => 0, signal: controller.signal, onRetry: () => controller.abort() });
+    const own = scheduler.run(
+      async (context) => {
+        context.reportTokens(100);
+        throw retryable(429, 10);
+      },
+      { estimatedTokens: 50 },
+    );
+    await expect(own).rejects.toSatisfy((error) => AbortError.isInstance(error));
+    expect(scheduler.stats.rateLimitPauses).toBe(1);
+  });
+
   it('spaces request starts to the RPM budget', async () => {
     const scheduler = new RequestScheduler({ requestsPerMinute: 600, headroom: 1, maxConcurrency: 10 });
     const starts: number[] = [];

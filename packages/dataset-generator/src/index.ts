@@ -6,7 +6,15 @@ export {
   type PromptBasedDatasetGeneratorOptions,
   type GenerationSummary,
   type GenerationStopReason,
+  type LabelNoiseSummary,
 } from './generator.js';
+export {
+  estimateLabelNoise,
+  voteConfidence,
+  type AgreementStats,
+  type LabelNoiseEstimate,
+} from './label-noise.js';
+export { answerKeyFor } from './labeller.js';
 export {
   linearTemperatureSchedule,
   constantTemperatureSchedule,
@@ -45,5 +53,5 @@ export {
   type LabelPromptParts,
 } from './prompts.js';
 export { splitDatasetFiles, type SplitDatasetFilesOptions, type SplitSource } from './splits.js';
-export { answerKey, normalizeText } from './text.js';
+export { answerKey, normalizeText, structuredAnswerKey } from './text.js';
 export { batchGeneratorOptions } from './batch-mode.js';

@@ -11,16 +11,20 @@ describe('selfConsistencyVote', () => {
     expect(vote.tied).toBe(false);
   });
 
-  it('breaks ties by the shortest output', () => {
+  it('reports a tie instead of resolving it by length or spelling', () => {
     const vote = selfConsistencyVote(['a longer answer', 'short', 'short', 'a longer answer'])!;
-    expect(vote.output).toBe('short');
+    expect(vote.output).toBe('a longer answer');
     expect(vote.tied).toBe(true);
     expect(vote.majority).toBe(false);
     expect(vote.agreement).toBe(0.5);
+    expect(vote.counts).toEqual([2, 2]);
+    // Three different dates of the same length: a three-way split, the first answer only leads.
+    const split = selfConsistencyVote(['2024-03-05', '2024-05-03', '2023-03-05'])!;
+    expect(split).toMatchObject({ output: '2024-03-05', tied: true, majority: false, counts: [1, 1, 1] });
+    expect(selfConsistencyVote(['beta', 'alfa'])!.output).toBe('beta');
   });
 
-  it('is deterministic for equal-length ties and never prefers empty answers', () => {
-    expect(selfConsistencyVote(['beta', 'alfa'])!.output).toBe('alfa');
+  it('never prefers empty answers', () => {
     expect(selfConsistencyVote(['', '', 'x'])!.output).toBe('x');
     expect(selfConsistencyVote([])).toBeUndefined();
   });

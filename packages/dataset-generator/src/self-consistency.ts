@@ -16,14 +16,20 @@ export interface SelfConsistencyVote {
   total: number;
   /** True when the winner holds a strict majority (more than half of the samples). */
   majority: boolean;
-  /** True when another group has as many votes as the winner (the tie went to the shorter output). */
+  /**
+   * True when another group has as many votes as the winner. The winner is then only the answer
+   * seen first: callers ask for more votes or drop the input, never pick by spelling.
+   */
   tied: boolean;
+  /** Vote counts of the distinct answers, biggest first. */
+  counts: number[];
 }
 
 /**
  * Majority vote over independent samples for one input. Outputs are grouped by `key`; the biggest
- * group wins, a tie goes to the shortest output (then the alphabetically first, for determinism).
- * Empty outputs never win while any non-empty one exists.
+ * group wins and is written in its shortest form. A tie is reported (`tied`), not resolved: the
+ * answer seen first leads, with no preference for length or spelling. Empty outputs never win
+ * while any non-empty one exists.
  */
 export function selfConsistencyVote(outputs: readonly string[], options: SelfConsistencyOptions = {}): SelfConsistencyVote | undefined {
   const keyOf = options.key ?? answerKey;
@@ -35,16 +41,11 @@ export function selfConsistencyVote(outputs: readonly string[], options: SelfCon
     if (!group) groups.set(key, { count: 1, text });
     else {
       group.count++;
-      if (text.length < group.text.length || (text.length === group.text.length && text < group.text)) group.text = text;
+      if (text.length < group.text.length) group.text = text;
     }
   }
-  const ranked = [...groups.values()].sort(
-    (a, b) =>
-      Number(a.text === '') - Number(b.text === '') ||
-      b.count - a.count ||
-      a.text.length - b.text.length ||
-      (a.text < b.text ? -1 : a.text > b.text ? 1 : 0),
-  );
+  // A stable sort: equal counts keep the order the answers were first seen in.
+  const ranked = [...groups.values()].sort((a, b) => Number(a.text === '') - Number(b.text === '') || b.count - a.count);
   const winner = ranked[0];
   if (!winner) return undefined;
   const votes: Record<string, number> = {};
@@ -57,5 +58,6 @@ export function selfConsistencyVote(outputs: readonly string[], options: SelfCon
     total,
     majority: winner.count * 2 > total,
     tied: ranked.length > 1 && ranked[1]!.count === winner.count && ranked[1]!.text !== '',
+    counts: ranked.map((group) => group.count),
   };
 }

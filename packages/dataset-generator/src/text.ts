@@ -18,7 +18,9 @@ export function normalizeText(text: string): string {
  * punctuation removed (`"Positive."` and `positive` are the same vote).
  */
 export function answerKey(text: string): string {
+  // Quotes and a final period in either order: `"2024-03-05".` and `"2024-03-05."` are one answer.
   return normalizeText(text)
+    .replace(/[.!?。！？]+$/u, '')
     .replace(/^["'`“”‘’«»]+|["'`“”‘’«»]+$/gu, '')
     .replace(/[.!?。！？]+$/u, '')
     .trim();
@@ -71,4 +73,30 @@ export function sampleWithoutReplacement<T>(items: readonly T[], count: number, 
     out.push(items[index]!);
   }
   return out;
+}
+
+/**
+ * The key of a structured (JSON) answer: the parsed value with object keys sorted and string
+ * values compared by `answerKey`, so `{"a": 1, "b": "X"}` and `{ "b": "x", "a": 1 }` are one vote.
+ * Text that is not JSON falls back to `answerKey`.
+ */
+export function structuredAnswerKey(text: string): string {
+  const trimmed = text.trim();
+  const fenced = /^```(?:json)?\s*([\s\S]*?)```$/iu.exec(trimmed);
+  try {
+    return JSON.stringify(canonicalJson(JSON.parse(fenced ? fenced[1]! : trimmed)));
+  } catch {
+    return answerKey(text);
+  }
+}
+
+function canonicalJson(value: unknown): unknown {
+  if (typeof value === 'string') return answerKey(value);
+  if (Array.isArray(value)) return value.map(canonicalJson);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) out[key] = canonicalJson((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
 }

@@ -20,7 +20,15 @@ export interface TransformersTokenizer {
     [name: string]: TransformersTensor;
   };
   encode(text: string, options?: { add_special_tokens?: boolean }): number[];
+  batch_decode(batch: Array<Array<number | bigint>>, options?: { skip_special_tokens?: boolean }): string[];
   padding_side: 'left' | 'right';
+}
+
+/** A generation model of a pipeline (`pipe.model`): its config and `generate`. */
+export interface TransformersGenerationModel {
+  generate(options: Record<string, unknown>): Promise<TransformersTensor | { sequences: TransformersTensor }>;
+  config: { eos_token_id?: number | number[] | null; [key: string]: unknown };
+  generation_config?: { eos_token_id?: number | number[] | null; [key: string]: unknown } | null;
 }
 
 export interface TransformersModel {
@@ -31,6 +39,7 @@ export interface TransformersModel {
 export type TransformersPipeline = ((texts: string[], options?: Record<string, unknown>) => Promise<unknown>) & {
   dispose(): Promise<unknown>;
   tokenizer: TransformersTokenizer;
+  model: TransformersGenerationModel;
 };
 
 export interface TransformersModule {

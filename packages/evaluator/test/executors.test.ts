@@ -70,6 +70,21 @@ describe('OnnxExecutor', () => {
     await executor.dispose();
   });
 
+  it('cuts each answer of a decoder-only batch at its first end token (the model keeps talking after it)', async () => {
+    // After <|endoftext|> this model says "awful" forever: a row that ends early keeps generating
+    // while the batch's longest answer finishes, and those tokens must not reach the prediction.
+    const chattyDir = (await buildTinyCausalLM(join(root, 'chatty'), { next: { a: 'b', b: 'c', c: 'd', d: 'e' }, words: ['b', 'c', 'd', 'e'], afterEnd: 'awful' })).dir;
+    const inputs = ['a', 'd', 'c', 'the', 'b', 'a', 'dog', 'c', 'b', 'd'];
+    const { context: ctx } = await context('onnx-chatty');
+    const one = new OnnxExecutor({ model: chattyDir, batchSize: 1, maxNewTokens: 8 });
+    const single = (await one.execute(inputs, ctx)).map((prediction) => prediction.output);
+    expect(single).toEqual(['b c d e', 'e', 'd e', '', 'c d e', 'b c d e', '', 'd e', 'c d e', 'e']);
+    const eight = new OnnxExecutor({ model: chattyDir, batchSize: 8, maxNewTokens: 8 });
+    expect((await eight.execute(inputs, ctx)).map((prediction) => prediction.output)).toEqual(single);
+    await one.dispose();
+    await eight.dispose();
+  });
+
   it('stops between batches when cancelled', async () => {
     const controller = new AbortController();
     controller.abort();

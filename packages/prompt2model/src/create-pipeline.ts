@@ -1,10 +1,10 @@
-import { Pipeline, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
+import { Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
 import type { PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
 import type { DemoCreatorOptions } from '@prompt2model/demo';
 import type { EvaluatorOptions } from '@prompt2model/evaluator';
 import type { ModelRetrieverConfig } from '@prompt2model/model-retriever';
 import type { PromptParserOptions } from '@prompt2model/prompt-parser';
-import { workerExecutorFor, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
+import { modelCardInputFromRun, workerExecutorFor, writeModelCard, type CreateTrainerOptions, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
 import { createModelRegistry, type ModelProviderSettings } from './registry/model-providers.js';
 import { stageImplementations, type StageImplementationNames } from './registry/stages.js';
 
@@ -30,6 +30,8 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
   };
   /** Where the default trainer runs: default the local Python worker (transformers + peft). */
   trainerBackend?: TrainingBackend;
+  /** The ONNX export after local training (default fp32 + q8); `false` keeps only the PyTorch folder. */
+  exportOnnx?: CreateTrainerOptions['exportOnnx'];
 }
 
 /**
@@ -39,7 +41,7 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
  * serves while the process runs, or until `result.demo.close()`). Dataset retrieval has no default yet.
  */
 export function createPipeline(options: CreatePipelineOptions): Pipeline {
-  const { teacher, stages = {}, stageOptions = {}, trainerBackend, providers, implementations = {}, ...rest } = options;
+  const { teacher, stages = {}, stageOptions = {}, trainerBackend, providers, implementations = {}, exportOnnx = { quantize: 'q8' }, ...rest } = options;
   const models = createModelRegistry(providers);
   const teacherModel = typeof teacher === 'string' ? models.languageModel(teacher) : teacher;
   const implementation = (key: keyof typeof stageImplementations) => implementations[key] ?? 'default';
@@ -53,15 +55,16 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
       datasetRetriever: pick('datasetRetriever', () => null),
       datasetGenerator: pick('datasetGenerator', () => stageImplementations.datasetGenerator.create(implementation('datasetGenerator'), stageOptions.datasetGenerator)),
       modelRetriever: pick('modelRetriever', () => stageImplementations.modelRetriever.create(implementation('modelRetriever'), stageOptions.modelRetriever)),
-      trainer: pick('trainer', () => stageImplementations.trainer.create(implementation('trainer'), trainerBackend ? { backend: trainerBackend } : undefined)),
+      // Local training ends with an ONNX export (fp32 + q8), so evaluation and the demo need no Python.
+      trainer: pick('trainer', () => stageImplementations.trainer.create(implementation('trainer'), { ...(trainerBackend ? { backend: trainerBackend } : {}), exportOnnx })),
       evaluator: pick('evaluator', () =>
-        stageImplementations.evaluator.create(implementation('evaluator'), {
+        withModelCard(stageImplementations.evaluator.create(implementation('evaluator'), {
           // Managed fine-tunes (ft:...) are called like any OpenAI model; local PyTorch folders go
           // through the Python predict worker, ONNX exports through the ONNX runtime.
           languageModelFor: (id) => models.languageModel(id),
           executorFor: workerExecutorFor(stageOptions.predict),
           ...stageOptions.evaluator,
-        }),
+        })),
       ),
       demoCreator: pick('demoCreator', () =>
         stageImplementations.demoCreator.create(implementation('demoCreator'), {
@@ -73,4 +76,21 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
       ),
     },
   });
+}
+
+/** The evaluator, and then the trained model's card rewritten with the measured test metrics. */
+function withModelCard(evaluator: Evaluator): Evaluator {
+  return {
+    specificationVersion: evaluator.specificationVersion,
+    name: evaluator.name,
+    async evaluate(request, context) {
+      const report = await evaluator.evaluate(request, context);
+      if (request.model.kind === 'local-folder') {
+        await writeModelCard(await modelCardInputFromRun(context.store.dir, request.model, { evaluation: report, spec: request.spec })).catch((error: unknown) =>
+          context.events.log('warn', `Could not update the model card: ${(error as Error).message}`, 'evaluate'),
+        );
+      }
+      return report;
+    },
+  };
 }

@@ -46,7 +46,7 @@ export type {
   TrainingPricing,
 } from '@prompt2model/core';
 export { createPromptParser, DeepLTranslator, type PromptParserOptions, type PromptParseResult } from '@prompt2model/prompt-parser';
-export { createDatasetGenerator, batchGeneratorOptions, type PromptBasedDatasetGeneratorOptions, type GenerationSummary } from '@prompt2model/dataset-generator';
+export { createDatasetGenerator, batchGeneratorOptions, type PromptBasedDatasetGeneratorOptions, type GenerationSummary, type LabelNoiseSummary } from '@prompt2model/dataset-generator';
 export { createModelRetriever, ModelIndex, buildIndexFromHub, fetchHubModelCards, writeModelCardsJsonl, type ModelRetrieverConfig, type RankedModel } from '@prompt2model/model-retriever';
 export { createTrainer, LocalBackend, CommandBackend, WorkerExecutor, parseTrainingJob, estimateTrainingCost, type TrainingBackend } from '@prompt2model/trainer';
 export {

@@ -131,6 +131,27 @@ describe('prompt2model generate', () => {
     expect(kept.length).toBeLessThan(500);
   });
 
+  it('passes the label-voting flags to the generator and shows the noise estimate', async () => {
+    const out = join(dir, 'votes');
+    server.reset();
+    const result = await run([
+      'generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '8', '--out', out, '--teacher', 'loopback-model',
+      '--samples-per-input', '4', '--max-samples-per-input', '6', '--label-temperature', '0.3', '--min-agreement', '0.6',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/Label noise: about [\d.]+% of teacher votes/);
+    const labelling = server.requests.filter((request) => request.response_format === undefined);
+    expect(labelling.length).toBeGreaterThan(0);
+    expect(labelling.every((request) => request.temperature === 0.3)).toBe(true);
+    expect(labelling.every((request) => (request.n ?? 1) >= 1 && (request.n ?? 1) <= 6)).toBe(true);
+    expect(labelling.some((request) => (request.n ?? 1) >= 4)).toBe(true);
+    const stored = JSON.parse(await readFile(join(out, 'generation-summary.json'), 'utf8'));
+    expect(stored.labelNoise).toMatchObject({ estimatedNoise: expect.any(Number), expectedAccuracy: expect.any(Number) });
+    const bad = await run(['generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '5', '--out', join(dir, 'bad'), '--samples-per-input', '5', '--max-samples-per-input', '3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-samples-per-input (3) is below --samples-per-input (5)');
+  });
+
   it('reports usage errors', async () => {
     const missing = await run(['generate', '--prompt', join(dir, 'prompt.txt')]);
     expect(missing.code).toBe(2);

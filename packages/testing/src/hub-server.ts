@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listenOnLoopback } from './loopback-http.js';
+import { listenOnLoopback, readRequestBody } from './loopback-http.js';
 
 /** One model the loopback Hub serves; the rows of `hub/models.jsonl` fit as they are. */
 export interface HubModelRow {
@@ -40,6 +40,20 @@ export interface HubServerOptions {
   retryAfterSeconds?: number;
   /** Delay of 'slow' faults. Default 5000 ms. */
   slowMs?: number;
+  /**
+   * Token that repo creation and commits need (`Authorization: Bearer <token>`, else 401). Default:
+   * `accessToken`, else any bearer token (the real Hub refuses anonymous writes).
+   */
+  writeToken?: string;
+}
+
+/** A repo created through the server (`POST /api/repos/create`) and what commits put in it. */
+export interface HubUploadedRepo {
+  id: string;
+  private: boolean;
+  /** Repo path → content, after every commit. */
+  files: Map<string, Buffer>;
+  commits: Array<{ oid: string; title: string; paths: string[] }>;
 }
 
 export interface HubServerStats {
@@ -48,6 +62,8 @@ export interface HubServerStats {
   modelInfoRequests: number;
   readmeRequests: number;
   treeRequests: number;
+  /** Write calls: repo creation, preupload, LFS batch and uploads, commits. */
+  writeRequests: number;
   faults: number;
   byStatus: Record<number, number>;
 }
@@ -58,6 +74,8 @@ export interface HubServer {
   stats: HubServerStats;
   /** Request paths with query strings, in order. */
   requests: string[];
+  /** Repos created through the server, by id, with their committed files. */
+  repos: Map<string, HubUploadedRepo>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -68,6 +86,12 @@ export interface HubServer {
  * `Link: <…>; rel="next"`), `GET /api/models/{id}` (model info), `GET /api/models/{id}/tree/{rev}`
  * (file list with sizes), and `GET /{id}/resolve/{rev}/{file}` (README.md, with the Range probe
  * and ETag the client's downloadFile needs). Faults and auth are scriptable.
+ *
+ * Uploads speak the protocol of @huggingface/hub's `createRepo` and `commit`: `POST /api/repos/create`
+ * (409 when the repo exists), `POST /api/models/{id}/preupload/{rev}` (which files go through LFS),
+ * `POST /{id}.git/info/lfs/objects/batch` (basic transfer; the client falls back to it from xet),
+ * `PUT` of each LFS object to the href it got (its sha256 checked), and the NDJSON
+ * `POST /api/models/{id}/commit/{rev}` (header, file, lfsFile, deletedFile lines).
  */
 export async function startHubServer(options: HubServerOptions): Promise<HubServer> {
   const stats = emptyStats();
@@ -76,6 +100,8 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const pageSize = options.pageSize ?? 100;
   let requestIndex = 0;
   const timers = new Set<NodeJS.Timeout>();
+  const repos = new Map<string, HubUploadedRepo>();
+  const lfsObjects = new Map<string, Buffer>();
   // Known once listening; pagination links name it.
   let baseUrl = '';
 
@@ -115,6 +141,18 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       return;
     }
     const path = decodeURIComponent(url.pathname);
+    if (request.method === 'POST' || request.method === 'PUT') {
+      stats.writeRequests++;
+      const token = options.writeToken ?? options.accessToken;
+      const authorization = request.headers.authorization ?? '';
+      // LFS object uploads go to the href the batch call handed out, which carries no token (like the real storage URLs).
+      if (!path.startsWith('/__lfs/') && (token ? authorization !== `Bearer ${token}` : !authorization.startsWith('Bearer '))) {
+        sendJson(response, 401, { error: 'Invalid credentials in Authorization header' });
+        return;
+      }
+      await handleWrite(request, response, path);
+      return;
+    }
     if (request.method !== 'GET') {
       sendJson(response, 405, { error: 'Method not allowed' });
       return;
@@ -150,6 +188,76 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       return;
     }
     notFound(response, 'RepoNotFound');
+  }
+
+  async function handleWrite(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+    const body = await readRequestBody(request);
+    if (path === '/api/repos/create' && request.method === 'POST') {
+      const input = JSON.parse(body.toString('utf8')) as { name?: string; organization?: string; visibility?: string; private?: boolean; type?: string };
+      if (!input.name || !input.organization) return sendJson(response, 400, { error: 'name and organization are required' });
+      const id = `${input.organization}/${input.name}`;
+      if (repos.has(id) || byId.has(id)) return sendJson(response, 409, { error: 'You already created this model repo', url: `${baseUrl}/${id}` });
+      repos.set(id, { id, private: input.visibility === 'private' || input.private === true, files: new Map(), commits: [] });
+      return sendJson(response, 200, { url: `${baseUrl}/${id}`, name: id, id: oidOf(id).slice(0, 24) });
+    }
+    const preupload = /^\/api\/models\/(.+)\/preupload\/([^/]+)$/.exec(path);
+    if (preupload) {
+      if (!repos.has(preupload[1]!)) return notFound(response, 'RepoNotFound');
+      const input = JSON.parse(body.toString('utf8')) as { files: Array<{ path: string; size: number }> };
+      // Like the Hub: weights and other binaries (or anything over 10 MB) go through LFS.
+      const files = input.files.map((file) => ({
+        path: file.path,
+        uploadMode: /\.(onnx|onnx_data|safetensors|bin|model)$/.test(file.path) || file.size > 10_000_000 ? 'lfs' : 'regular',
+        shouldIgnore: false,
+      }));
+      return sendJson(response, 200, { files, commitOid: oidOf(`${preupload[1]}:${repos.get(preupload[1]!)!.commits.length}`) });
+    }
+    const batch = /^\/(.+)\.git\/info\/lfs\/objects\/batch$/.exec(path);
+    if (batch) {
+      if (!repos.has(batch[1]!)) return notFound(response, 'RepoNotFound');
+      const input = JSON.parse(body.toString('utf8')) as { objects: Array<{ oid: string; size: number }> };
+      const objects = input.objects.map((object) => ({
+        oid: object.oid,
+        size: object.size,
+        authenticated: true,
+        ...(lfsObjects.has(object.oid) ? {} : { actions: { upload: { href: `${baseUrl}/__lfs/${object.oid}`, expires_at: '2099-01-01T00:00:00Z' } } }),
+      }));
+      return send(response, 200, JSON.stringify({ transfer: 'basic', objects }), { 'content-type': 'application/vnd.git-lfs+json' });
+    }
+    const lfs = /^\/__lfs\/([0-9a-f]{64})$/.exec(path);
+    if (lfs && request.method === 'PUT') {
+      const sha = createHash('sha256').update(body).digest('hex');
+      if (sha !== lfs[1]) return sendJson(response, 400, { error: `sha256 mismatch: got ${sha}` });
+      lfsObjects.set(sha, body);
+      return send(response, 200, '', { etag: `"${sha}"` });
+    }
+    const commit = /^\/api\/models\/(.+)\/commit\/([^/]+)$/.exec(path);
+    if (commit) {
+      const repo = repos.get(commit[1]!);
+      if (!repo) return notFound(response, 'RepoNotFound');
+      const lines = body.toString('utf8').split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as { key: string; value: Record<string, unknown> });
+      const header = lines.find((line) => line.key === 'header')?.value ?? {};
+      const paths: string[] = [];
+      const next = new Map(repo.files);
+      for (const { key, value } of lines) {
+        if (key === 'file') {
+          next.set(String(value.path), Buffer.from(String(value.content), value.encoding === 'base64' ? 'base64' : 'utf8'));
+          paths.push(String(value.path));
+        } else if (key === 'lfsFile') {
+          const content = lfsObjects.get(String(value.oid));
+          if (!content) return sendJson(response, 422, { error: `LFS object ${String(value.oid)} of ${String(value.path)} was not uploaded` });
+          next.set(String(value.path), content);
+          paths.push(String(value.path));
+        } else if (key === 'deletedFile') {
+          next.delete(String(value.path));
+        }
+      }
+      repo.files = next;
+      const oid = oidOf(`${repo.id}:${repo.commits.length}:${paths.join(',')}`);
+      repo.commits.push({ oid, title: String(header.summary ?? ''), paths });
+      return sendJson(response, 200, { success: true, commitOid: oid, commitUrl: `${baseUrl}/${repo.id}/commit/${oid}` });
+    }
+    sendJson(response, 404, { error: 'Not found' });
   }
 
   function notFound(response: ServerResponse, code: 'RepoNotFound' | 'EntryNotFound'): void {
@@ -267,6 +375,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     url: baseUrl,
     stats,
     requests,
+    repos,
     reset() {
       Object.assign(stats, emptyStats());
       requests.length = 0;
@@ -307,5 +416,5 @@ function oidOf(text: string): string {
 }
 
 function emptyStats(): HubServerStats {
-  return { requests: 0, listRequests: 0, modelInfoRequests: 0, readmeRequests: 0, treeRequests: 0, faults: 0, byStatus: {} };
+  return { requests: 0, listRequests: 0, modelInfoRequests: 0, readmeRequests: 0, treeRequests: 0, writeRequests: 0, faults: 0, byStatus: {} };
 }

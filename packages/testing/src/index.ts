@@ -6,3 +6,4 @@ export * from './openai-finetuning-server.js';
 export * from './hub-server.js';
 export * from './openai-batch-server.js';
 export * from './loopback-http.js';
+export * from './noisy-date-teacher.js';

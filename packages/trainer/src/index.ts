@@ -15,7 +15,24 @@ export {
   type WorkerConfig,
   type WorkerResult,
 } from './job-folder.js';
-export { workerPythonDir, workerEnv, PYTHON_INSTALL_HINT } from './python-path.js';
+export { workerPythonDir, workerEnv, resolveModelReference, PYTHON_INSTALL_HINT } from './python-path.js';
+export {
+  setupPythonEnvironment,
+  probePythonStack,
+  defaultPython,
+  managedPython,
+  needsPythonSetup,
+  managedEnvironmentDir,
+  requirementsFile,
+  requirementsHash,
+  detectPythonVariant,
+  PYTHON_STACK_MODULES,
+  ENVIRONMENT_MARKER,
+  type PythonVariant,
+  type ManagedEnvironment,
+  type SetupPythonOptions,
+} from './python-environment.js';
+export { exportOnnx, exportTrainedModel, defaultOnnxDir, type ExportOnnxOptions, type OnnxExportResult } from './onnx-export.js';
 export {
   WorkerExecutor,
   workerExecutorFor,
@@ -25,3 +42,4 @@ export {
 export { LocalBackend, type LocalBackendOptions } from './backends/local.js';
 export { CommandBackend, shellQuote, type CommandBackendOptions } from './backends/command.js';
 export { createTrainer, actualTrainingCost, type CreateTrainerOptions, type TrainerWithEstimate, type PreparedTraining } from './trainer.js';
+export { renderModelCard, writeModelCard, modelCardInputFromRun, modelCardFolders, type ModelCardInput } from './model-card.js';

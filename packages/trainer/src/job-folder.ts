@@ -1,5 +1,6 @@
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
+import { resolveModelReference } from './python-path.js';
 import { ValidationError, writeJsonAtomic, type TrainedModel, type TrainingJobSpec, type ValidationIssue } from '@prompt2model/core';
 
 /** Version of the job.json / events protocol shared with the Python worker. */
@@ -35,6 +36,8 @@ export async function prepareJobFolder(dir: string, job: TrainingJobSpec): Promi
     protocolVersion: WORKER_PROTOCOL_VERSION,
     job: {
       ...job,
+      // The worker runs inside the job folder: a relative --base-model must not change meaning there.
+      baseModel: resolveModelReference(job.baseModel),
       data: { train: 'data/train.jsonl', ...(job.data.validation ? { validation: 'data/validation.jsonl' } : {}) },
     },
     outputDir: OUTPUT_DIR,

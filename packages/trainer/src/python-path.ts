@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childProcessEnvironment, processEnvironment } from '@prompt2model/core';
 
@@ -17,8 +17,8 @@ export function workerPythonDir(): string {
 }
 
 export const PYTHON_INSTALL_HINT =
-  'Install Python 3.9+ and the training stack: pip install "torch>=2.1" "transformers>=4.40" "peft>=0.10" accelerate sentencepiece ' +
-  '(or pass --python /path/to/python of an environment that has them).';
+  'Run `prompt2model setup` (it creates a Python environment with the pinned training stack and the worker uses it), ' +
+  'or pass --python /path/to/python (or set P2M_PYTHON) of an environment with torch, transformers, peft and accelerate.';
 
 /** Environment of a worker process: ours, the extra variables, and the worker package on PYTHONPATH. */
 export function workerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
@@ -27,4 +27,16 @@ export function workerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     PYTHONPATH: [workerPythonDir(), processEnvironment().PYTHONPATH].filter(Boolean).join(delimiter),
     PYTHONUNBUFFERED: '1',
   };
+}
+
+/**
+ * A model reference for a worker that runs in another folder (the job folder, a temporary one): a
+ * local path (`./my-model`, `../runs/x/merged`, or a folder that exists) becomes absolute; a Hub id
+ * (`google/flan-t5-small`) stays as it is.
+ */
+export function resolveModelReference(reference: string, cwd: string = process.cwd()): string {
+  if (isAbsolute(reference)) return reference;
+  const pathLike = /^\.{1,2}([\\/]|$)/.test(reference) || reference.startsWith('~');
+  if (pathLike || existsSync(resolve(cwd, reference))) return resolve(cwd, reference);
+  return reference;
 }

@@ -15,6 +15,8 @@ import type { TrainingBackend } from './backend.js';
 import { validateTrainingData } from './data.js';
 import { estimateTrainingCost, formatEstimate, type TrainingEstimate, type TrainingPricing } from './estimate.js';
 import { parseTrainingJob } from './spec.js';
+import { exportTrainedModel, type ExportOnnxOptions } from './onnx-export.js';
+import { modelCardInputFromRun, writeModelCard } from './model-card.js';
 
 export interface CreateTrainerOptions {
   backend: TrainingBackend;
@@ -24,6 +26,12 @@ export interface CreateTrainerOptions {
   stage?: string;
   /** Folder for handle, estimate and events inside the run folder (default `training`). */
   folder?: string;
+  /**
+   * Export a locally trained model to ONNX after training (transformers.js layout, `artifacts.onnx`),
+   * so evaluation and the demo need no Python. A failed export is a warning: the PyTorch model stays
+   * usable through the predict worker. Default off; the pipeline and the CLI turn it on.
+   */
+  exportOnnx?: false | Omit<ExportOnnxOptions, 'model' | 'baseModel' | 'events' | 'signal'>;
 }
 
 export interface PreparedTraining {
@@ -168,10 +176,36 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
         await saveHandle(handle);
       }
     }
-    return { ...model, metrics };
+    const trained = options.exportOnnx && model.kind === 'local-folder' ? await exportAfterTraining({ ...model, metrics }, options.exportOnnx, context) : { ...model, metrics };
+    if (trained.kind === 'local-folder') {
+      // A model card in every model folder; the pipeline rewrites it with the test metrics after evaluation.
+      await writeModelCard(await modelCardInputFromRun(store.dir, trained, { job })).catch((error: unknown) =>
+        events.log('warn', `Could not write the model card: ${(error as Error).message}`, stage),
+      );
+    }
+    return trained;
   }
 
   return { specificationVersion: 'v1', name: `trainer-${backend.name}`, backend, prepare, train, trainPrepared, matchesRecordedJob };
+}
+
+async function exportAfterTraining(
+  model: TrainedModel,
+  exportOptions: Omit<ExportOnnxOptions, 'model' | 'baseModel' | 'events' | 'signal'>,
+  context: StageContext,
+): Promise<TrainedModel> {
+  try {
+    const { model: exported, export: result } = await exportTrainedModel(model, { ...exportOptions, events: context.events, signal: context.signal });
+    const metrics: Record<string, number> = { ...exported.metrics, onnxExportSeconds: result.seconds, onnxBytes: result.bytes };
+    if (result.quantizedBytes !== undefined) metrics.onnxQ8Bytes = result.quantizedBytes;
+    context.events.log('info', `ONNX export: ${result.dir} (${(result.bytes / 1e6).toFixed(1)} MB${result.quantizedBytes !== undefined ? `, q8 ${(result.quantizedBytes / 1e6).toFixed(1)} MB` : ''})`, 'export');
+    return { ...exported, metrics };
+  } catch (error) {
+    if (AbortError.isInstance(error) || context.signal.aborted) throw error;
+    const hint = Prompt2ModelError.isInstance(error) && error.hint ? ` (${error.hint})` : '';
+    context.events.log('warn', `ONNX export failed, evaluation uses the Python worker: ${(error as Error).message}${hint}`, 'export');
+    return model;
+  }
 }
 
 /**

@@ -17,11 +17,12 @@ import {
   type TrainingEvent,
   loadSetting,
 } from '@prompt2model/core';
-import { PYTHON_INSTALL_HINT, workerEnv } from './python-path.js';
+import { PYTHON_INSTALL_HINT, resolveModelReference, workerEnv } from './python-path.js';
 import { runWorkerProcess } from './worker-process.js';
+import { defaultPython } from './python-environment.js';
 
 export interface WorkerExecutorOptions {
-  /** Python interpreter with torch and transformers (and peft for an adapter-only model). Default: $P2M_PYTHON or `python3`. */
+  /** Python interpreter with torch and transformers (and peft for an adapter-only model). Default: $P2M_PYTHON, else the managed environment (`prompt2model setup`), else `python3`. */
   python?: string;
   /**
    * Replaces the whole predict command (argv, default `<python> -m p2m_worker.predict`); the predict
@@ -102,17 +103,18 @@ export class WorkerExecutor implements Executor {
     if (this.options.workerCommand) return [...this.options.workerCommand];
     const fromEnv = loadSetting({ environmentVariableName: 'P2M_PREDICT_COMMAND' });
     if (fromEnv) return parseCommandVariable(fromEnv, 'P2M_PREDICT_COMMAND');
-    return [loadSetting({ settingValue: this.options.python, environmentVariableName: 'P2M_PYTHON', defaultValue: 'python3' })!, '-m', 'p2m_worker.predict'];
+    return [defaultPython(this.options.python), '-m', 'p2m_worker.predict'];
   }
 
   /** The predict arguments for this model and these files. */
   predictArgs(inputPath: string, outputPath: string): string[] {
     const { artifacts } = this.model;
-    const modelDir = artifacts.merged ?? this.model.reference;
+    // The worker runs in a temporary folder: relative paths are made absolute first.
+    const modelDir = resolveModelReference(artifacts.merged ?? this.model.reference);
     const args = ['--model', modelDir, '--input', inputPath, '--output', outputPath];
     // Without a merged copy the reference may be the adapter alone: its base is the job's.
-    if (!artifacts.merged && artifacts.adapter) args.push('--base-model', this.model.baseModel);
-    if (artifacts.tokenizer) args.push('--tokenizer', artifacts.tokenizer);
+    if (!artifacts.merged && artifacts.adapter) args.push('--base-model', resolveModelReference(this.model.baseModel));
+    if (artifacts.tokenizer) args.push('--tokenizer', resolveModelReference(artifacts.tokenizer));
     args.push('--batch-size', String(Math.max(1, this.options.batchSize ?? 8)));
     args.push('--max-new-tokens', String(Math.max(1, this.options.maxNewTokens ?? 128)));
     args.push('--max-source-length', String(Math.max(1, this.options.maxSourceLength ?? 512)));

@@ -3,12 +3,14 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, readJsonlAll, type ProgressEvent, type TrainedModel } from '@prompt2model/core';
-import { createTrainer, LocalBackend, parseTrainingJob, WorkerExecutor } from '../src/index.js';
+import { createTrainer, defaultPython, LocalBackend, parseTrainingJob, WorkerExecutor } from '../src/index.js';
 import { jobDirOf, makeContext, tempDir } from './helpers.js';
 
 // The real Python worker on CPU, on tiny models built from configs. Runs only where a Python with
 // torch, transformers, peft and tokenizers is available (set P2M_PYTHON to it); skipped elsewhere.
-const python = process.env.P2M_PYTHON ?? 'python3';
+const python = defaultPython();
+// One torch thread: two on a busy 2-core machine were 5-10x slower.
+const THREADS = { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
 const hasStack = spawnSync(python, ['-c', 'import torch, transformers, peft, tokenizers']).status === 0;
 const TINY_MODELS = resolve(import.meta.dirname, '../python/bench/tiny_models.py');
 
@@ -20,7 +22,7 @@ function buildTiny(out: string, kind: 't5' | 'llama'): { model: string; instruct
 
 async function predict(model: TrainedModel, instruction: string, inputs: string[], out: string) {
   const { context, events } = await makeContext(out);
-  const executor = new WorkerExecutor({ model, instruction, python, batchSize: 3, maxNewTokens: 24 });
+  const executor = new WorkerExecutor({ model, instruction, python, env: THREADS, batchSize: 3, maxNewTokens: 24 });
   const predictions = await executor.execute(inputs, context);
   return { predictions, events };
 }
@@ -48,7 +50,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     });
     expect(job.architecture).toBe('decoder-only');
     expect(job.lora.targetModules).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj']);
-    const model = await createTrainer({ backend: new LocalBackend({ python }) }).train(job, context);
+    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(job, context);
     const seen = losses(events);
     expect(seen).toHaveLength(24);
     expect(seen.at(-1)!).toBeLessThan(seen[0]!);
@@ -77,7 +79,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     first.context.events.on((event) => {
       if (event.type === 'progress' && event.done === 3) controller.abort(new Error('Ctrl-C'));
     });
-    const error = await createTrainer({ backend: new LocalBackend({ python }) }).train(parseTrainingJob(input), first.context).catch((e: unknown) => e);
+    const error = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(parseTrainingJob(input), first.context).catch((e: unknown) => e);
     expect(AbortError.isInstance(error)).toBe(true);
     const jobDir = await jobDirOf(out);
     const stored = await readJsonlAll<{ type: string; step?: number }>(join(out, 'training/events.jsonl'));
@@ -86,7 +88,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     expect(existsSync(join(jobDir, `output/checkpoint-${checkpoint!.step}/trainer_state.json`))).toBe(true);
 
     const second = await makeContext(out);
-    const model = await createTrainer({ backend: new LocalBackend({ python }) }).train(parseTrainingJob(input), second.context);
+    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(parseTrainingJob(input), second.context);
     const firstProgress = second.events.find((e) => e.type === 'progress');
     expect(firstProgress).toMatchObject({ done: checkpoint!.step, total: 16 });
     expect(model.kind).toBe('local-folder');
@@ -115,7 +117,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
       earlyStoppingPatience: 0,
       data: { train: join(dir, 'llama-predict/train.jsonl') },
     });
-    const model = await createTrainer({ backend: new LocalBackend({ python }) }).train(job, context);
+    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(job, context);
     const rows = await readJsonlAll<{ input: string; output: string }>(join(dir, 'llama-predict/validation.jsonl'));
     const inputs = rows.map((row) => row.input);
     const merged = await predict(model, tiny.instruction, inputs, join(dir, 'predict-merged'));

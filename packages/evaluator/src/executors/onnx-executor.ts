@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Prompt2ModelError, throwIfAborted, type Executor, type Prediction, type StageContext } from '@prompt2model/core';
 import {
+  type TransformersTensor,
   loadTransformers,
   modelLoadError,
   modelLocation,
@@ -36,6 +37,12 @@ export interface OnnxExecutorOptions extends ModelLoadOptions {
  * Runs a local ONNX model through @huggingface/transformers (loaded lazily): batched greedy
  * generation, progress events per batch, cancellation between batches. Remote loading is off
  * unless `allowRemoteModels` is set.
+ *
+ * It calls the model's `generate` itself rather than the pipeline: in a batch, transformers.js keeps
+ * generating for rows that already produced the end token until every row is done, and the
+ * pipeline's text then carries those extra tokens. Each row here is cut at its first end token, so
+ * a batch of 8 answers what batches of 1 answer. Prompts are tokenized with the special tokens the
+ * tokenizer adds (as in training and in the Python worker); decoder-only prompts are left-padded.
  */
 export class OnnxExecutor implements Executor {
   readonly specificationVersion = 'v1' as const;
@@ -85,28 +92,18 @@ export class OnnxExecutor implements Executor {
     const format = this.options.formatInput ?? ((input: string) => input);
     const predictions: Prediction[] = [];
     context.events.emit({ type: 'progress', stage, done: 0, total: inputs.length });
+    const endTokens = endTokenIds(pipe);
     for (let start = 0; start < inputs.length; start += batchSize) {
       throwIfAborted(context.signal);
       const batch = inputs.slice(start, start + batchSize).map(format);
       const batchStarted = performance.now();
-      const outputs = (await pipe(batch, {
+      const texts = await generateBatch(pipe, task, batch, endTokens, {
         max_new_tokens: this.options.maxNewTokens ?? 128,
         do_sample: false,
-        ...(task === 'text-generation' ? { return_full_text: false } : {}),
         ...this.options.generation,
-      })) as unknown[];
+      });
       const latencyMs = (performance.now() - batchStarted) / batch.length;
-      if (!Array.isArray(outputs) || outputs.length !== batch.length) {
-        throw new Prompt2ModelError({
-          message: `The ${task} pipeline returned ${Array.isArray(outputs) ? outputs.length : 'no'} outputs for ${batch.length} inputs.`,
-          hint: 'Check that the model folder holds a generation model for this task.',
-        });
-      }
-      for (const output of outputs) {
-        const first = (Array.isArray(output) ? output[0] : output) as { generated_text?: unknown } | undefined;
-        const text = typeof first?.generated_text === 'string' ? first.generated_text : '';
-        predictions.push({ output: text.trim(), latencyMs });
-      }
+      for (const text of texts) predictions.push({ output: text.trim(), latencyMs });
       context.events.emit({ type: 'progress', stage, done: predictions.length, total: inputs.length });
     }
     this.lastRun = { ...emptyStats(), requests: inputs.length, wallMs: performance.now() - started };
@@ -119,4 +116,45 @@ export class OnnxExecutor implements Executor {
     this.loading = undefined;
     if (loading) await (await loading).pipe.dispose();
   }
+}
+
+/** The end-of-sequence ids: the generation config's, else the model config's. */
+function endTokenIds(pipe: TransformersPipeline): Set<number> {
+  const value = pipe.model.generation_config?.eos_token_id ?? pipe.model.config.eos_token_id;
+  const ids = Array.isArray(value) ? value : typeof value === 'number' ? [value] : [];
+  return new Set(ids);
+}
+
+/** The generated tokens of each row, without the prompt (decoder-only) and cut at the first end token. */
+export function cutAtEnd(rows: Array<Array<number | bigint>>, promptWidth: number, endTokens: Set<number>): number[][] {
+  return rows.map((row) => {
+    const generated = row.slice(promptWidth).map(Number);
+    const end = generated.findIndex((token) => endTokens.has(token));
+    return end === -1 ? generated : generated.slice(0, end);
+  });
+}
+
+async function generateBatch(
+  pipe: TransformersPipeline,
+  task: GenerationTask,
+  batch: string[],
+  endTokens: Set<number>,
+  options: Record<string, unknown>,
+): Promise<string[]> {
+  const decoderOnly = task === 'text-generation';
+  pipe.tokenizer.padding_side = decoderOnly ? 'left' : 'right';
+  const encoded = pipe.tokenizer(batch, { padding: true, truncation: true, add_special_tokens: true });
+  const output = await pipe.model.generate({ ...encoded, ...options });
+  const sequences = 'sequences' in output ? output.sequences : (output as TransformersTensor);
+  const rows = sequences.tolist() as Array<Array<number | bigint>>;
+  if (rows.length !== batch.length) {
+    throw new Prompt2ModelError({
+      message: `The ${task} model returned ${rows.length} sequences for ${batch.length} inputs.`,
+      hint: 'Check that the model folder holds a generation model for this task.',
+    });
+  }
+  // Decoder-only output starts with the (left-padded) prompt; seq2seq output with the decoder start token.
+  const promptWidth = decoderOnly ? encoded.input_ids.dims[1]! : 1;
+  // transformers.js refuses to decode an empty row: an answer that is only the end token is "".
+  return cutAtEnd(rows, promptWidth, endTokens).map((tokens) => (tokens.length === 0 ? '' : pipe.tokenizer.batch_decode([tokens], { skip_special_tokens: true })[0]!));
 }

@@ -10,3 +10,5 @@ export { modelWeightsSize, safetensorsBytes, safetensorsParameterCount } from '.
 export { fetchHubModels, DEFAULT_HUB_TASKS } from './fetch-hub-models.js';
 export { readCachedJson, writeCachedJson } from './disk-cache.js';
 export type { FetchHubModelsOptions, HubClientOptions, HubModel, HubModelSummary, ListHubModelsOptions } from './types/public.js';
+export { planModelUpload, locateModelFolders, type ModelUploadPlan, type PlannedUpload } from './model-upload-plan.js';
+export { pushModel, type PushModelOptions, type PushModelResult } from './push-model.js';

@@ -3,13 +3,12 @@ import { loadSetting } from '@prompt2model/core/settings';
 import type { Example, PromptSpec, StageContext } from '@prompt2model/core';
 import type { GenerationSummary, PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
 import { readInputText } from '../flags/input.js';
+import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 import { CliUsageError, EXIT, parseNumber, type CliRuntime } from '../runtime.js';
 
-interface GenerateOptions {
+interface GenerateOptions extends LabelVoteFlags {
   prompt: string;
   numExamples: number;
-  samplesPerInput?: number;
-  minAgreement?: number;
   seed?: number;
   evalSet?: string;
   batch: boolean;
@@ -22,27 +21,26 @@ interface GenerateOptions {
  * printed and stored in DIR/generation-summary.json. Rerunning resumes; a larger N continues.
  */
 export function register(program: Command, runtime: CliRuntime): void {
-  program
+  const generate = program
     .command('generate')
     .description('Generate a training dataset with the teacher: diverse few-shot inputs, labels by majority vote, dedup, filters')
     .requiredOption('-p, --prompt <file>', 'prompt file (text, parsed like `parse` does) or a prompt-spec.json')
     .addOption(
       new Option('-n, --num-examples <n>', 'examples to generate').argParser(parseNumber('--num-examples', { integer: true, min: 1 })).makeOptionMandatory(),
     )
-    .addOption(new Option('--samples-per-input <k>', 'teacher samples per input for the majority vote (default 3)').argParser(parseNumber('--samples-per-input', { integer: true, min: 1 })))
-    .addOption(new Option('--min-agreement <share>', 'drop inputs whose winning output got less than this share of votes (default 0.5 with a label set, else 0)').argParser(parseNumber('--min-agreement')))
     .addOption(new Option('--seed <n>', 'seed of prompt construction (default 0)').argParser(parseNumber('--seed', { integer: true })))
     .option('--eval-set <file>', 'JSON Lines evaluation set: generated examples overlapping it are dropped (decontamination)')
     .option('--batch', 'use the OpenAI Batch API (upload, poll, collect): half the price, minutes to hours per round; rerun to re-attach', false)
-    .addOption(new Option('--batch-poll-interval <seconds>', 'seconds between batch status polls').argParser(parseNumber('--batch-poll-interval')).default(30))
+    .addOption(new Option('--batch-poll-interval <seconds>', 'seconds between batch status polls').argParser(parseNumber('--batch-poll-interval')).default(30));
+  addLabelVoteOptions(generate)
     .action(
       runtime.action(async (_options: GenerateOptions, command: Command) => {
         const options = runtime.options<GenerateOptions>(command);
-        if (options.minAgreement !== undefined && options.minAgreement > 1) throw new CliUsageError('--min-agreement must be in [0, 1]');
+        const voteSettings = labelVoteSettings(options);
         const promptText = await readInputText(options.prompt, 'prompt');
         const evaluationSet = options.evalSet ? await readEvaluationSet(options.evalSet) : undefined;
         const context = await runtime.createContext(options, {
-          config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch },
+          config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch, ...voteSettings },
         });
         const spec = await specFrom(promptText, context, runtime);
         const { GenerationSummaryFileSchema, batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator');
@@ -62,8 +60,7 @@ export function register(program: Command, runtime: CliRuntime): void {
                 ...batchGeneratorOptions(options.numExamples),
               }
             : {}),
-          ...(options.samplesPerInput !== undefined ? { samplesPerInput: options.samplesPerInput } : {}),
-          ...(options.minAgreement !== undefined ? { minAgreement: options.minAgreement } : {}),
+          ...voteSettings,
           ...(options.seed !== undefined ? { seed: options.seed } : {}),
         };
         // A finished run is reused only when it reached the same target; otherwise the generator
@@ -123,6 +120,16 @@ function describe(summary: { count: number } & Partial<GenerationSummary>, path:
   const rejected = Object.entries(summary.rejected ?? {}).filter(([, count]) => (count ?? 0) > 0);
   lines.push(`Rejected: ${rejected.length === 0 ? 'none' : rejected.map(([reason, count]) => `${reason} ${count}`).join(', ')}`);
   if (summary.calls) lines.push(`Teacher calls: ${summary.calls.paid} paid, ${summary.calls.cached} from cache`);
+  if (summary.labelNoise && summary.labelNoise.inputsVoted > 0) {
+    const noise = summary.labelNoise;
+    lines.push(
+      `Label noise: about ${percent(noise.estimatedNoise)} of teacher votes disagree with the final answer (${noise.votesPerInput} votes per input); expected accuracy of the kept labels ${percent(noise.expectedAccuracy)} (errors the teacher repeats every time are not visible to voting)`,
+    );
+  }
   if (summary.tokens) lines.push(`Tokens: ${summary.tokens.input} in, ${summary.tokens.output} out · cost $${(summary.costUsd ?? 0).toFixed(4)} (run total $${(summary.totalCostUsd ?? 0).toFixed(4)})`);
   return lines.join('\n');
+}
+
+function percent(share: number): string {
+  return `${(share * 100).toFixed(1)}%`;
 }

@@ -1,10 +1,11 @@
 import { Option, type Command } from 'commander';
 import type { PipelineResult } from '@prompt2model/core';
 import { readPromptFile } from '../flags/input.js';
-import { addTrainingOptions, baseModelId, createTrainingBackend, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
+import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
+import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 
-interface RunOptions extends TrainingFlags {
+interface RunOptions extends TrainingFlags, LabelVoteFlags {
   prompt: string;
   numExamples: number;
   baseModel?: string;
@@ -39,6 +40,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--no-evaluate', 'skip evaluation of the trained model')
     .option('--metrics <list>', 'evaluation metrics, e.g. em,chrf++ (default: chosen from the task type)')
     .addOption(new Option('--max-eval-examples <n>', 'evaluate on the first N test examples only').argParser(parseNumber('--max-eval-examples', { integer: true, min: 1 })));
+  addLabelVoteOptions(command);
   addTrainingOptions(command).action(
     runtime.action(async (_options: RunOptions, cmd: Command) => {
       const options = runtime.options<RunOptions>(cmd);
@@ -68,7 +70,9 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...(options.baseModel ? { baseModel: baseModelId(options.baseModel) } : {}),
         },
         trainerBackend: await createTrainingBackend(options, runtime),
+        ...exportSettings(options),
         stageOptions: {
+          datasetGenerator: labelVoteSettings(options),
           modelRetriever: {
             ...(options.index ? { index: options.index } : {}),
             hyde: options.hyde ? 'auto' : false,

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { StageContext, TrainedModel, TrainingJobSpecInput } from '@prompt2model/core';
-import { addTrainingOptions, baseModelId, createTrainingBackend, trainingSettings, type TrainingFlags } from '../flags/training.js';
+import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
+import { offerPythonSetup } from '../python-setup-offer.js';
 import { CliUsageError, type CliRuntime } from '../runtime.js';
 
 interface TrainOptions extends TrainingFlags {
@@ -61,7 +62,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...trainingSettings(options),
         };
         const backend = await createTrainingBackend(options, runtime);
-        const trainer = createTrainer({ backend });
+        const trainer = createTrainer({ backend, ...exportSettings(options) });
         const prepared = await trainer.prepare(job, context);
         if (instruction === undefined) context.events.log('warn', 'No instruction (no --instruction, no prompt-spec.json in --data): inputs are trained without one.', 'train');
 
@@ -73,6 +74,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           );
           return;
         }
+        if (options.backend === 'local') await offerPythonSetup(runtime, options);
         // A finished training of a different job (other model, data or settings) is not reused.
         if (context.store.isDone('train') && !(await trainer.matchesRecordedJob(prepared.job, context))) await context.store.resetStage('train');
         // The job was validated and estimated once, above; training goes on from that.

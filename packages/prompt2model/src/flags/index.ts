@@ -3,3 +3,4 @@ export { addTrainingOptions, createTrainingBackend, predictSettings, trainingBac
 export { addHubOptions, hubOptionsFrom, type HubCliOptions } from './hub.js';
 export { readInputText, readPromptFile } from './input.js';
 export { splitList } from './lists.js';
+export { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from './label-votes.js';

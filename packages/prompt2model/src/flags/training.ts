@@ -25,6 +25,8 @@ export interface TrainingFlags {
   loraTargets?: string;
   earlyStopping?: number;
   eval: boolean;
+  /** local/command: export the trained model to ONNX (default on; `--no-export`). */
+  export?: boolean;
   // local
   python?: string;
   launcher?: 'python' | 'accelerate' | 'torchrun';
@@ -65,7 +67,8 @@ export function addTrainingOptions(command: Command): Command {
     .option('--lora-targets <modules>', 'comma-separated LoRA target modules (default: the attention projections)')
     .addOption(new Option('--early-stopping <n>', 'evaluations without improvement before stopping; 0 disables (default 2)').argParser(parseNumber('--early-stopping', { integer: true })))
     .option('--no-eval', 'skip evaluation each epoch')
-    .option('--python <path>', 'local: Python interpreter with torch, transformers and peft (default $P2M_PYTHON or python3)')
+    .option('--no-export', 'local/command: skip the ONNX export (transformers.js layout, fp32 + q8) after training')
+    .option('--python <path>', 'local: Python interpreter with torch, transformers and peft (default $P2M_PYTHON, else the `prompt2model setup` environment, else python3)')
     .addOption(new Option('--launcher <how>', 'local: one process, or accelerate/torchrun for several GPUs').choices(['python', 'accelerate', 'torchrun']))
     .addOption(new Option('--gpus <n>', 'local/command: GPUs to use (and to price)').argParser(parseNumber('--gpus', { integer: true, min: 1 })))
     .addOption(new Option('--gpu-price <usd>', 'local/command: USD per GPU-hour for the estimate (default 0 local, 2 command)').argParser(parseNumber('--gpu-price')))
@@ -156,6 +159,12 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
 /** The training backend `--backend` names, from the registry. */
 export function createTrainingBackend(options: TrainingFlags & GlobalOptions & { baseModel?: string }, runtime: CliRuntime): Promise<TrainingBackend> {
   return trainingBackends.create(options.backend, trainingBackendSettings(options, runtime));
+}
+
+/** The ONNX export after local/command training (`--no-export` turns it off): fp32 and q8. */
+export function exportSettings(options: TrainingFlags): { exportOnnx: false | { quantize: 'q8'; python?: string } } {
+  if (options.export === false || options.backend === 'openai') return { exportOnnx: false };
+  return { exportOnnx: { quantize: 'q8', ...(options.python ? { python: options.python } : {}) } };
 }
 
 /** Predict-worker settings (`--python`, P2M_PREDICT_COMMAND) for local PyTorch models. */

@@ -4,7 +4,7 @@ import { createDemoCreator, type DemoCreatorOptions } from '@prompt2model/demo';
 import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator';
 import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
 import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser';
-import { createTrainer, LocalBackend, type TrainingBackend } from '@prompt2model/trainer';
+import { createTrainer, LocalBackend, type CreateTrainerOptions, type TrainingBackend } from '@prompt2model/trainer';
 
 /**
  * Stage implementations by name, in the same kind of table as providers and training backends.
@@ -22,8 +22,11 @@ export const stageImplementations = {
   modelRetriever: new Registry<ModelRetriever, ModelRetrieverConfig | undefined>('model retriever', {
     default: { description: 'HyDE + BM25 over Hugging Face model cards', factory: (options) => createModelRetriever(options) },
   }),
-  trainer: new Registry<Trainer, { backend?: TrainingBackend } | undefined>('trainer', {
-    default: { description: 'job spec → validated data → estimate → a training backend', factory: (options) => createTrainer({ backend: options?.backend ?? new LocalBackend() }) },
+  trainer: new Registry<Trainer, { backend?: TrainingBackend; exportOnnx?: CreateTrainerOptions['exportOnnx'] } | undefined>('trainer', {
+    default: {
+      description: 'job spec → validated data → estimate → a training backend (→ ONNX export of local models)',
+      factory: (options) => createTrainer({ backend: options?.backend ?? new LocalBackend(), ...(options?.exportOnnx !== undefined ? { exportOnnx: options.exportOnnx } : {}) }),
+    },
   }),
   evaluator: new Registry<Evaluator, EvaluatorOptions | undefined>('evaluator', {
     default: { description: 'exact match, chrF++, SQuAD F1, BERTScore over an executor', factory: (options) => createEvaluator(options) },

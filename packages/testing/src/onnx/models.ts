@@ -250,6 +250,12 @@ export interface TinyCausalLMOptions {
   words?: string[];
   /** Next word after each word; a word not listed is followed by the end-of-text token. */
   next?: Record<string, string>;
+  /**
+   * What follows the end-of-text token (default: the end-of-text token again). A word here makes a
+   * model that keeps talking after its end token, as real models do: an executor must cut each
+   * answer at its first end token, or batched answers carry the rows' extra tokens.
+   */
+  afterEnd?: string;
 }
 
 /**
@@ -259,7 +265,8 @@ export interface TinyCausalLMOptions {
 export async function buildTinyCausalLM(dir: string, options: TinyCausalLMOptions = {}): Promise<TinyModelInfo> {
   const next = Object.fromEntries(Object.entries(options.next ?? {}).map(([from, to]) => [from.toLowerCase(), to.toLowerCase()]));
   const specialTokens = ['<|endoftext|>', '<unk>'];
-  const words = [...new Set([...DEFAULT_WORDS, ...(options.words ?? []), ...Object.keys(next), ...Object.values(next)])];
+  const afterEnd = options.afterEnd?.toLowerCase();
+  const words = [...new Set([...DEFAULT_WORDS, ...(options.words ?? []), ...Object.keys(next), ...Object.values(next), ...(afterEnd ? [afterEnd] : [])])];
   const tokenizer = wordPieceTokenizerFiles({
     specialTokens,
     words,
@@ -279,7 +286,7 @@ export async function buildTinyCausalLM(dir: string, options: TinyCausalLMOption
   const eos = 0;
   const transitions = new Float32Array(size * size);
   for (const [token, id] of vocab) {
-    const target = next[token] === undefined ? eos : vocab.get(next[token])!;
+    const target = id === eos && afterEnd ? vocab.get(afterEnd)! : next[token] === undefined ? eos : vocab.get(next[token])!;
     transitions[id * size + target] = 10;
   }
   const model = encodeModel({

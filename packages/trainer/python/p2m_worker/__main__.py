@@ -12,7 +12,7 @@ import sys
 import traceback
 
 from .config import ConfigError, load_config, read_examples
-from .deps import install_command, missing_packages, report_missing
+from .deps import ModelLoadError, install_command, load_hint, missing_packages, offline_for_local, report_missing
 from .lock import JobLocked, acquire, release
 from .protocol import EventWriter
 
@@ -62,6 +62,8 @@ def main(argv=None) -> int:
 
     from .protocol import is_main_process
 
+    offline_for_local(config.base_model)
+
     lock = None
     if is_main_process():
         try:
@@ -95,6 +97,10 @@ def _train(config, events: EventWriter) -> int:
     except KeyboardInterrupt:
         events.emit("error", message="cancelled", cancelled=True)
         return 130
+    except ModelLoadError as error:
+        cause = error.__cause__ or error
+        events.emit("error", message=f"Cannot load {config.base_model}: {type(cause).__name__}: {cause}", code="model-load", hint=load_hint(config.base_model))
+        return 2
     except Exception as error:  # noqa: BLE001 - every failure must reach the protocol
         events.emit("error", message=f"{type(error).__name__}: {error}", hint=hint_for(error), traceback=traceback.format_exc(limit=8))
         return 1

@@ -20,12 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
-import traceback
 
-from .deps import missing_packages, report_missing
-from .protocol import EventWriter
+from .deps import missing_packages, offline_for_local, report_missing
+from .protocol import EventWriter, run_until_done
 
 PREDICT_REQUIRED = ("torch", "transformers")
 
@@ -80,7 +78,9 @@ def plan_model(model_dir: str, base_model: str | None = None, adapter_dir: str |
     if adapter_dir:
         return {"model": model_dir, "adapter": adapter_dir, "tokenizer": adapter_dir if _has_tokenizer(adapter_dir) else model_dir}
     if not os.path.isdir(model_dir):
-        # A Hub id or a path that is not here: transformers decides (and explains) when loading.
+        if model_dir.startswith(("/", "./", "../", "~")):
+            raise InputError(f"{model_dir} does not exist (expected a model folder)")
+        # A Hub id: transformers decides (and explains) when loading.
         return {"model": model_dir, "adapter": None, "tokenizer": model_dir}
     if os.path.isfile(os.path.join(model_dir, "config.json")):
         return {"model": model_dir, "adapter": None, "tokenizer": model_dir}
@@ -149,29 +149,18 @@ def main(argv=None) -> int:
         events.emit("error", message=str(error), code="invalid-input")
         return 2
 
+    offline_for_local(plan["model"], plan.get("adapter"), plan.get("tokenizer"))
     missing = missing_packages(names=required_packages(plan["adapter"]))
     if missing:
         report_missing(events, missing)
         return 3
 
-    def stop(_signum, _frame):
-        raise KeyboardInterrupt
-
-    # Nothing to checkpoint: stop at once, on Ctrl-C or a polite kill alike.
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    try:
+    def work():
         from .generate import run
 
-        result = run(plan, prompts, options, events)
-    except KeyboardInterrupt:
-        events.emit("error", message="cancelled", cancelled=True)
-        return 130
-    except Exception as error:  # noqa: BLE001 - every failure must reach the protocol
-        events.emit("error", message=f"{type(error).__name__}: {error}", hint=_hint_for(error), traceback=traceback.format_exc(limit=8))
-        return 1
-    events.emit("done", **result)
-    return 0
+        return run(plan, prompts, options, events)
+
+    return run_until_done(events, work, _hint_for)
 
 
 def _hint_for(error: BaseException):

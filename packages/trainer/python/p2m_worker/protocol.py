@@ -67,3 +67,27 @@ class EventWriter:
         if self.log:
             self.log.close()
             self.log = None
+
+
+def run_until_done(events: "EventWriter", work, hint_for=None) -> int:
+    """Runs a one-shot job (predict, export) to the protocol: Ctrl-C or a polite kill stops it at
+    once (there is nothing to checkpoint), its result becomes ``done``, any failure an ``error``.
+    Returns the exit code: 0 done, 1 error, 130 stopped."""
+    import signal
+    import traceback
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        result = work()
+    except KeyboardInterrupt:
+        events.emit("error", message="cancelled", cancelled=True)
+        return 130
+    except Exception as error:  # noqa: BLE001 - every failure must reach the protocol
+        events.emit("error", message=f"{type(error).__name__}: {error}", hint=hint_for(error) if hint_for else None, traceback=traceback.format_exc(limit=8))
+        return 1
+    events.emit("done", **result)
+    return 0

@@ -27,6 +27,7 @@ from transformers import (
 )
 
 from .config import JobConfig, read_examples
+from .deps import ModelLoadError
 from .features import causal_features, count_batch_tokens, latest_checkpoint, pad_batch, seq2seq_features
 from .modules import default_target_modules
 from .protocol import EventWriter
@@ -173,11 +174,14 @@ def _major_version(module) -> int:
 def run(config: JobConfig, events: EventWriter, stop: StopFlag):
     """Trains and saves; returns the result dict (written to result.json), or None when stopped."""
     set_seed(config.seed)
-    model_config = AutoConfig.from_pretrained(config.base_model)
+    try:
+        model_config = AutoConfig.from_pretrained(config.base_model)
+        tokenizer = AutoTokenizer.from_pretrained(config.base_model)
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(str(error)) from error
     architecture = config.architecture
     if architecture not in ("encoder-decoder", "decoder-only"):
         architecture = "encoder-decoder" if getattr(model_config, "is_encoder_decoder", False) else "decoder-only"
-    tokenizer = AutoTokenizer.from_pretrained(config.base_model)
     if tokenizer.pad_token is None:
         if tokenizer.eos_token is None:
             raise ValueError("The tokenizer has neither a pad nor an EOS token; add one to the tokenizer files.")
@@ -189,7 +193,10 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
     dtype = torch.bfloat16 if (bf16 and config.method == "lora") else torch.float32
     model_class = AutoModelForSeq2SeqLM if architecture == "encoder-decoder" else AutoModelForCausalLM
     dtype_arg = "dtype" if _major_version(transformers) >= 5 else "torch_dtype"
-    model = model_class.from_pretrained(config.base_model, **{dtype_arg: dtype})
+    try:
+        model = model_class.from_pretrained(config.base_model, **{dtype_arg: dtype})
+    except (OSError, ValueError) as error:
+        raise ModelLoadError(str(error)) from error
 
     target_modules = None
     if config.method == "lora":

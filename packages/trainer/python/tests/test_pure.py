@@ -187,7 +187,9 @@ class DependencyTest(unittest.TestCase):
         self.assertEqual(missing_packages(lambda name: object()), [])
         self.assertEqual(install_command(["peft"]), INSTALL_COMMAND)
         self.assertEqual(missing_packages(lambda name: None, names=["torch", "transformers"]), ["torch", "transformers"])
-        self.assertIn("peft", INSTALL_COMMAND)
+        self.assertIn("requirements-cpu.txt", INSTALL_COMMAND)
+        with open(INSTALL_COMMAND.split('"')[1], encoding="utf-8") as handle:
+            self.assertIn("peft==", handle.read())
 
 
 class PredictTest(unittest.TestCase):

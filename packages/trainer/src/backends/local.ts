@@ -7,7 +7,6 @@ import {
   type TrainingEvent,
   type TrainingJobHandle,
   type TrainingJobSpec,
-  loadSetting,
 } from '@prompt2model/core';
 import type { TrainingBackend } from '../backend.js';
 import { TEXT_DATA_RULES } from '../data.js';
@@ -15,9 +14,10 @@ import type { TrainingPricing } from '../estimate.js';
 import { collectFromJobFolder, JOB_CONFIG_FILE, prepareJobFolder, readWorkerResult } from '../job-folder.js';
 import { PYTHON_INSTALL_HINT, workerEnv } from '../python-path.js';
 import { runWorkerProcess } from '../worker-process.js';
+import { defaultPython } from '../python-environment.js';
 
 export interface LocalBackendOptions {
-  /** Python interpreter with torch, transformers and peft. Default: $P2M_PYTHON or `python3`. */
+  /** Python interpreter with torch, transformers and peft. Default: $P2M_PYTHON, else the managed environment (`prompt2model setup`), else `python3`. */
   python?: string;
   /** `python` (one process), or `accelerate` / `torchrun` to train on several GPUs. Default `python`. */
   launcher?: 'python' | 'accelerate' | 'torchrun';
@@ -103,7 +103,7 @@ export class LocalBackend implements TrainingBackend {
   /** The argv that starts the worker, before `--config`. */
   workerArgv(): string[] {
     if (this.options.workerCommand) return [...this.options.workerCommand];
-    const python = loadSetting({ settingValue: this.options.python, environmentVariableName: 'P2M_PYTHON', defaultValue: 'python3' })!;
+    const python = defaultPython(this.options.python);
     const gpus = String(this.options.gpus ?? 1);
     switch (this.options.launcher ?? 'python') {
       case 'accelerate':

@@ -1,0 +1,238 @@
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { formatTrainingPrompt, type EvalReport, type PromptSpec, type TrainedModel, type TrainingJobSpec } from '@prompt2model/core';
+
+/** What a model card says; everything but the model is optional and shown when known. */
+export interface ModelCardInput {
+  model: TrainedModel;
+  job?: TrainingJobSpec;
+  spec?: PromptSpec;
+  /** How the data was made: counts of generated and retrieved examples, the splits, and quality filters. */
+  data?: {
+    generated?: number;
+    retrieved?: number;
+    splits?: { train: number; validation: number; test: number };
+    /** Self-consistency agreement of the teacher's answers, 0..1. */
+    agreement?: number;
+    duplicatesRemoved?: number;
+    /** Examples dropped because they matched the test set or the prompt's demonstrations. */
+    decontaminated?: number;
+    /** Hub datasets the retrieved examples came from. */
+    datasets?: string[];
+    teacher?: string;
+  };
+  /** The student's measured metrics on the test set. */
+  evaluation?: EvalReport;
+  /** The teacher's, on the same test set. */
+  teacher?: EvalReport;
+  /** What the run cost (teacher calls + training). */
+  costUsd?: number;
+  /** Default `apache-2.0`; set it to the base model's and data's terms. */
+  license?: string;
+}
+
+const METRIC_NAMES: Record<string, string> = { exact_match: 'Exact match', chrf: 'chrF', 'chrf++': 'chrF++', f1: 'SQuAD F1', bertscore_f1: 'BERTScore F1' };
+
+function yamlString(value: string): string {
+  return JSON.stringify(value);
+}
+
+function formatMetric(name: string, value: number): string {
+  return name.startsWith('chrf') ? value.toFixed(2) : value.toFixed(4);
+}
+
+/** The YAML front matter the Hub reads: license, base_model, tags, datasets and `model-index` with the measured metrics. */
+function frontMatter(input: ModelCardInput): string {
+  const { model, evaluation, spec } = input;
+  const lines = ['---', `license: ${input.license ?? 'apache-2.0'}`];
+  if (model.baseModel) lines.push(`base_model: ${yamlString(model.baseModel)}`);
+  const architecture = input.job?.architecture;
+  const pipelineTag = architecture === 'decoder-only' ? 'text-generation' : 'text2text-generation';
+  lines.push(`pipeline_tag: ${pipelineTag}`, 'library_name: transformers', 'tags:');
+  for (const tag of ['prompt2model', model.method === 'lora' ? 'lora' : 'full-fine-tune', 'onnx', 'transformers.js']) lines.push(`  - ${tag}`);
+  const datasets = input.data?.datasets ?? [];
+  if (datasets.length > 0) {
+    lines.push('datasets:');
+    for (const dataset of datasets) lines.push(`  - ${yamlString(dataset)}`);
+  }
+  if (evaluation && Object.keys(evaluation.metrics).length > 0) {
+    lines.push('model-index:', `  - name: ${yamlString(model.jobId ?? model.reference.split(/[\\/]/).slice(-3).join('-'))}`, '    results:', '      - task:');
+    lines.push(`          type: ${pipelineTag}`, `          name: ${yamlString(spec?.instruction.slice(0, 80) ?? 'task')}`, '        dataset:');
+    lines.push('          type: prompt2model-test-split', '          name: held-out test split', '        metrics:');
+    for (const [name, value] of Object.entries(evaluation.metrics)) {
+      lines.push(`          - type: ${name}`, `            value: ${Number(value.toPrecision(6))}`, `            name: ${yamlString(METRIC_NAMES[name] ?? name)}`);
+    }
+  }
+  lines.push('---');
+  return lines.join('\n');
+}
+
+/** The Markdown model card (`README.md`) of a trained model folder. */
+export function renderModelCard(input: ModelCardInput): string {
+  const { model, job, spec, data, evaluation, teacher } = input;
+  const instruction = spec?.instruction ?? job?.instruction ?? '';
+  const sections: string[] = [frontMatter(input), '', `# ${spec ? 'Student model: ' + firstLine(instruction) : 'Student model'}`, ''];
+  sections.push(
+    `Fine-tuned from \`${model.baseModel}\` by [prompt2model](https://github.com/neulab/prompt2model) (${model.method === 'lora' ? 'LoRA, merged into the base weights' : 'full fine-tune'}).`,
+    '',
+    '## Task',
+    '',
+    instruction ? `> ${instruction.split('\n').join('\n> ')}` : 'No instruction was recorded.',
+    '',
+  );
+  if (spec && spec.examples.length > 0) {
+    sections.push('Demonstrations from the prompt:', '', '| input | output |', '|---|---|');
+    for (const example of spec.examples.slice(0, 5)) sections.push(`| ${cell(example.input)} | ${cell(example.output)} |`);
+    sections.push('');
+  }
+  sections.push(
+    '## Prompt format',
+    '',
+    'The model was trained on inputs formatted like this; give it the same at inference (prompt2model\'s executors do):',
+    '',
+    '```text',
+    formatTrainingPrompt(instruction, '{input}').trimEnd(),
+    '```',
+    '',
+  );
+  if (model.artifacts.onnx) {
+    sections.push(
+      'An ONNX export (transformers.js layout, with the key/value cache; `dtype: "q8"` for the int8 weights) lets it run in Node or the browser without Python:',
+      '',
+      '```js',
+      "import { pipeline } from '@huggingface/transformers';",
+      `const generate = await pipeline('${job?.architecture === 'decoder-only' ? 'text-generation' : 'text2text-generation'}', '<this repo or folder>/onnx');`,
+      '```',
+      '',
+    );
+  }
+  sections.push('## Data', '');
+  const facts: string[] = [];
+  if (data?.generated !== undefined) facts.push(`${data.generated} examples generated by the teacher${data.teacher ? ` (\`${data.teacher}\`)` : ''}`);
+  if (data?.retrieved !== undefined) facts.push(`${data.retrieved} examples retrieved from Hugging Face datasets${data.datasets?.length ? ` (${data.datasets.join(', ')})` : ''}`);
+  if (data?.splits) facts.push(`splits: ${data.splits.train} train, ${data.splits.validation} validation, ${data.splits.test} test (split by input, so no input is in two splits)`);
+  if (data?.agreement !== undefined) facts.push(`teacher self-consistency agreement: ${(data.agreement * 100).toFixed(1)}%`);
+  if (data?.duplicatesRemoved !== undefined) facts.push(`${data.duplicatesRemoved} near-duplicates removed`);
+  if (data?.decontaminated !== undefined) facts.push(`${data.decontaminated} examples removed by decontamination against the test split and the prompt's demonstrations`);
+  sections.push(...(facts.length > 0 ? facts.map((fact) => `- ${fact}`) : ['- Not recorded (the model was trained on data given by hand).']), '');
+  if (job) {
+    sections.push(
+      '## Training',
+      '',
+      '| setting | value |',
+      '|---|---|',
+      `| method | ${job.method}${job.method === 'lora' ? ` (r=${job.lora.r}, alpha=${job.lora.alpha}, dropout=${job.lora.dropout})` : ''} |`,
+      `| epochs | ${job.epochs} |`,
+      `| learning rate | ${job.learningRate} |`,
+      `| batch size | ${job.batchSize} × ${job.gradientAccumulationSteps} accumulation |`,
+      `| max source / target tokens | ${job.maxSourceLength} / ${job.maxTargetLength} |`,
+      `| precision | ${job.precision} |`,
+      `| seed | ${job.seed} |`,
+      '',
+    );
+  }
+  sections.push('## Evaluation', '');
+  if (evaluation) {
+    const names = Object.keys({ ...evaluation.metrics, ...(teacher?.metrics ?? {}) });
+    sections.push(`On ${evaluation.count} held-out test examples:`, '', `| metric | ${teacher ? `teacher (${teacher.model ?? 'teacher'}) | ` : ''}student |`, `|---|${teacher ? '---|' : ''}---|`);
+    for (const name of names) {
+      const student = evaluation.metrics[name];
+      const teacherValue = teacher?.metrics[name];
+      sections.push(`| ${METRIC_NAMES[name] ?? name} | ${teacher ? `${teacherValue === undefined ? '–' : formatMetric(name, teacherValue)} | ` : ''}${student === undefined ? '–' : formatMetric(name, student)} |`);
+    }
+    if (evaluation.latencyMsPerExample !== undefined) sections.push(`| latency per example | ${teacher?.latencyMsPerExample !== undefined ? `${teacher.latencyMsPerExample.toFixed(1)} ms | ` : teacher ? '– | ' : ''}${evaluation.latencyMsPerExample.toFixed(1)} ms |`);
+    if (evaluation.costPer1000Usd !== undefined) sections.push(`| cost per 1,000 requests | ${teacher?.costPer1000Usd !== undefined ? `$${teacher.costPer1000Usd.toFixed(4)} | ` : teacher ? '– | ' : ''}$${evaluation.costPer1000Usd.toFixed(4)} |`);
+    sections.push('');
+  } else {
+    sections.push('Not evaluated yet (`prompt2model eval --model <this folder> --data test.jsonl`).', '');
+  }
+  sections.push('## Cost', '');
+  const cost = input.costUsd ?? model.metrics.costUsd;
+  sections.push(cost !== undefined ? `$${cost.toFixed(4)} in total (teacher calls and training).` : 'Not recorded (your own hardware, no teacher calls billed).', '');
+  sections.push(
+    '## Limitations',
+    '',
+    '- Trained on synthetic data written by a teacher model: it inherits the teacher\'s errors and biases, and covers only what the generated examples cover.',
+    '- Evaluated on a held-out split of that same data, not on real user traffic; check it on your own examples before relying on it.',
+    '- A small model: expect it to fail on inputs far from the training distribution, long inputs (beyond the max source tokens above), and other languages than the prompt\'s.',
+    '',
+  );
+  return `${sections.join('\n')}\n`;
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0]!.trim();
+  return line.length > 80 ? `${line.slice(0, 77)}...` : line;
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ').slice(0, 120);
+}
+
+/** The folders that get the card: the model the reference names (merged copy or full fine-tune) and the ONNX export. */
+export function modelCardFolders(model: TrainedModel): string[] {
+  if (model.kind !== 'local-folder') return [];
+  const folders = [model.artifacts.merged ?? model.artifacts.model ?? model.reference, model.artifacts.onnx];
+  return [...new Set(folders.filter((folder): folder is string => typeof folder === 'string' && existsSync(folder)))];
+}
+
+/** Writes `README.md` into every folder of the trained model; returns the paths written. */
+export async function writeModelCard(input: ModelCardInput): Promise<string[]> {
+  const text = renderModelCard(input);
+  const written: string[] = [];
+  for (const folder of modelCardFolders(input.model)) {
+    const path = join(folder, 'README.md');
+    await writeFile(path, text);
+    written.push(path);
+  }
+  return written;
+}
+
+async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
+const numberOf = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+/**
+ * The card's facts from a run folder: prompt-spec.json, generation-summary.json,
+ * retrieved-summary.json, splits.json, eval-report.json and the manifest's cost.
+ */
+export async function modelCardInputFromRun(runDir: string, model: TrainedModel, extra: Partial<ModelCardInput> = {}): Promise<ModelCardInput> {
+  const spec = (await readJson(join(runDir, 'prompt-spec.json'))) as PromptSpec | undefined;
+  const generation = await readJson(join(runDir, 'generation-summary.json'));
+  const retrieved = await readJson(join(runDir, 'retrieved-summary.json'));
+  const splits = (await readJson(join(runDir, 'splits.json')))?.counts as { train: number; validation: number; test: number } | undefined;
+  const evaluation = (await readJson(join(runDir, 'eval-report.json'))) as EvalReport | undefined;
+  const manifest = await readJson(join(runDir, 'manifest.json'));
+  const estimate = await readJson(join(runDir, 'training/estimate.json'));
+  const data: NonNullable<ModelCardInput['data']> = {};
+  const generated = numberOf(generation?.count);
+  if (generated !== undefined) data.generated = generated;
+  const retrievedCount = numberOf(retrieved?.count);
+  if (retrievedCount !== undefined) data.retrieved = retrievedCount;
+  if (splits) data.splits = splits;
+  const agreement = numberOf(generation?.meanAgreement ?? generation?.agreement);
+  if (agreement !== undefined) data.agreement = agreement;
+  const duplicates = numberOf(generation?.duplicates ?? generation?.duplicatesRemoved);
+  if (duplicates !== undefined) data.duplicatesRemoved = duplicates;
+  const decontaminated = numberOf(generation?.decontaminated ?? generation?.contaminated);
+  if (decontaminated !== undefined) data.decontaminated = decontaminated;
+  const config = manifest?.config as Record<string, unknown> | undefined;
+  if (typeof config?.teacher === 'string') data.teacher = config.teacher;
+  const cost = numberOf((manifest?.cost as Record<string, unknown> | undefined)?.usd);
+  return {
+    model,
+    ...(estimate?.job ? { job: estimate.job as TrainingJobSpec } : {}),
+    ...(spec?.instruction !== undefined ? { spec } : {}),
+    ...(Object.keys(data).length > 0 ? { data } : {}),
+    ...(evaluation?.metrics ? { evaluation } : {}),
+    ...(cost !== undefined ? { costUsd: cost } : {}),
+    ...extra,
+  };
+}
