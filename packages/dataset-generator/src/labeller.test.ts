@@ -2,21 +2,13 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LLMCallCache, LanguageModelClient, type PromptSpec } from '@prompt2model/core';
-import { MockLanguageModel } from '@prompt2model/testing';
+import { LLMCallCache, LanguageModelClient } from '@prompt2model/core';
+import { MockLanguageModel, dateNormalisationSpec } from '@prompt2model/testing';
 import { SelfConsistencyLabeller, answerKeyFor } from './labeller.js';
 import { qualityOptionsFor } from './quality.js';
 
-const spec: PromptSpec = {
-  instruction: 'Rewrite the date as YYYY-MM-DD.',
-  examples: [
-    { input: 'March 5, 2024', output: '2024-03-05' },
-    { input: '17/11/2019', output: '2019-11-17' },
-    { input: 'the 2nd of January 2021', output: '2021-01-02' },
-  ],
-  language: 'en',
-  taskType: 'generation',
-};
+// A free-text task with three demonstrations.
+const spec = dateNormalisationSpec;
 
 const dirs: string[] = [];
 afterAll(async () => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));

@@ -4,7 +4,7 @@ import type { Example, PromptSpec, StageContext } from '@prompt2model/core';
 import type { GenerationSummary, PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
 import { readInputText } from '../flags/input.js';
 import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
-import { CliUsageError, EXIT, parseNumber, type CliRuntime } from '../runtime.js';
+import { EXIT, parseNumber, type CliRuntime } from '../runtime.js';
 
 interface GenerateOptions extends LabelVoteFlags {
   prompt: string;
