@@ -15,6 +15,7 @@ import {
   TrainingJobSpecSchema,
   type DatasetSplits,
   type EvalReport,
+  type Example,
   type ModelCandidate,
   type PromptSpec,
   type TrainedModel,
@@ -67,6 +68,11 @@ export interface PipelineOptions extends CreateStageContextOptions {
   acceptFewerExamples?: boolean;
   /** Also run the teacher over the test set, for the teacher-vs-student comparison. Default true. */
   teacherBaseline?: boolean;
+  /**
+   * Decontamination of retrieved rows against the test split (e.g. dataset-generator's
+   * `ContaminationIndex`): retrieved rows go to train only, and those the check flags are dropped.
+   */
+  contamination?: (testSet: readonly Example[]) => { isContaminated(example: Example): boolean };
 }
 
 export interface PipelineResult {
@@ -176,8 +182,8 @@ export class Pipeline {
 
     if (retrieved || datasetGenerator) {
       const sources = [
-        ...(retrieved ? [{ path: context.store.path('retrieved.jsonl'), source: 'retrieved' as const, file: 'retrieved.jsonl' }] : []),
         ...(datasetGenerator ? [{ path: context.store.path('dataset.jsonl'), source: 'generated' as const, file: 'dataset.jsonl' }] : []),
+        ...(retrieved ? [{ path: context.store.path('retrieved.jsonl'), source: 'retrieved' as const, file: 'retrieved.jsonl' }] : []),
       ];
       const sourceFingerprints = Object.fromEntries(await Promise.all(sources.map(async (source) => [source.file, await file(source.file)] as const)));
       result.splits = await step(
@@ -186,11 +192,15 @@ export class Pipeline {
         DatasetSplitsSchema,
         async () => {
           // Streamed from disk (memory holds input hashes only); inputs repeated across sources are dropped.
-          const { duplicates, ...splits } = await splitDatasetFiles({
+          // Retrieved rows train only when generated data makes the test set, and are checked against it.
+          const retrievedTrainOnly = retrieved !== undefined && datasetGenerator !== null && datasetGenerator !== undefined;
+          const { duplicates, contaminated, ...splits } = await splitDatasetFiles({
             ...this.options.split,
             outDir: context.store.dir,
             sources: sources.map(({ path, source }) => ({ path, source })),
+            ...(retrievedTrainOnly ? { trainOnlySources: ['retrieved' as const], ...(this.options.contamination ? { contamination: this.options.contamination } : {}) } : {}),
           });
+          if (contaminated > 0) context.events.log('info', `Dropped ${contaminated} retrieved rows that overlap the test set.`, 'split');
           const total = splits.counts.train + splits.counts.validation + splits.counts.test;
           if (total === 0) {
             throw new Prompt2ModelError({ message: 'No training examples were produced.', hint: 'Check the teacher model and the prompt, or enable dataset retrieval.' });
@@ -198,7 +208,10 @@ export class Pipeline {
           if (duplicates > 0) context.events.log('info', `Dropped ${duplicates} inputs repeated across retrieved and generated data.`, 'split');
           return splits;
         },
-        { inputs: { sources: sourceFingerprints, split: this.options.split ?? null }, outputs: ['train.jsonl', 'validation.jsonl', 'test.jsonl'] },
+        {
+          inputs: { sources: sourceFingerprints, split: this.options.split ?? null, contamination: this.options.contamination ? 'on' : 'off' },
+          outputs: ['train.jsonl', 'validation.jsonl', 'test.jsonl'],
+        },
       );
     }
 

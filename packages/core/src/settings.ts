@@ -18,6 +18,7 @@ export const SETTINGS = {
   OPENAI_BASE_URL: { description: 'base URL of an OpenAI-compatible endpoint (default https://api.openai.com/v1)', secret: false },
   HF_TOKEN: { description: 'Hugging Face access token (Hub and Inference Providers)', secret: true },
   HF_ENDPOINT: { description: 'Hugging Face Hub URL (default https://huggingface.co)', secret: false },
+  HF_DATASET_VIEWER_URL: { description: 'Hugging Face dataset viewer API URL (default https://datasets-server.huggingface.co)', secret: false },
   HF_ENDPOINT_URL: { description: 'a dedicated Inference Endpoint / TGI server for hf: models', secret: false },
   DEEPL_AUTH_KEY: { description: 'DeepL API key (translate non-English instructions)', secret: true },
   DEEPL_SERVER_URL: { description: 'DeepL API server (default: chosen from the key)', secret: false },

@@ -71,6 +71,12 @@ export interface SplitDatasetFilesOptions extends SplitRatios {
    * retrieved data only); they all go to training. Default: none.
    */
   trainOnlySources?: ExampleSource[];
+  /**
+   * Builds a check from the finished test split; rows of `trainOnlySources` that it flags are
+   * dropped (decontamination of retrieved data against the test set). Those sources are read
+   * after the others, so the test split is complete when the check is built.
+   */
+  contamination?: (testSet: readonly Example[]) => { isContaminated(example: Example): boolean };
 }
 
 /**
@@ -78,7 +84,7 @@ export interface SplitDatasetFilesOptions extends SplitRatios {
  * `splitBucket` (a hash of the normalised input), so it matches `splitExamples`, is stable when
  * rows are added, and the same input never lands in two splits. Memory holds only input hashes.
  */
-export async function splitDatasetFiles(options: SplitDatasetFilesOptions): Promise<DatasetSplits & { duplicates: number }> {
+export async function splitDatasetFiles(options: SplitDatasetFilesOptions): Promise<DatasetSplits & { duplicates: number; contaminated: number }> {
   const validation = options.validation ?? 0.1;
   const test = options.test ?? 0.1;
   if (validation < 0 || test < 0 || validation + test >= 1) {
@@ -95,11 +101,21 @@ export async function splitDatasetFiles(options: SplitDatasetFilesOptions): Prom
   const counts = { train: 0, validation: 0, test: 0 };
   const seen = new Set<string>();
   let duplicates = 0;
+  let contaminated = 0;
+  const trainOnly = (source: SplitSource) => source.source !== undefined && (options.trainOnlySources?.includes(source.source) ?? false);
+  const ordered = options.contamination ? [...options.sources.filter((s) => !trainOnly(s)), ...options.sources.filter(trainOnly)] : options.sources;
+  const testRows: Example[] = [];
+  let check: { isContaminated(example: Example): boolean } | undefined;
   try {
-    for (const source of options.sources) {
+    for (const source of ordered) {
       let used = 0;
+      if (options.contamination && trainOnly(source)) check ??= options.contamination(testRows);
       for await (const row of readJsonl<Example>(source.path, { schema: ExampleSchema, tolerateTruncatedTail: true })) {
         if (source.maxExamples !== undefined && used >= source.maxExamples) break;
+        if (check && trainOnly(source) && check.isContaminated(row)) {
+          contaminated++;
+          continue;
+        }
         const key = normalizedInputKey(row.input);
         if ((options.dedupe ?? true) && seen.has(key)) {
           duplicates++;
@@ -114,11 +130,12 @@ export async function splitDatasetFiles(options: SplitDatasetFilesOptions): Prom
         const split = bucket < test ? 'test' : bucket < test + validation ? 'validation' : 'train';
         await writers[split].write(example);
         counts[split]++;
+        if (options.contamination && split === 'test') testRows.push(example);
       }
     }
   } finally {
     await Promise.all(Object.values(writers).map((writer) => writer.close()));
   }
-  return { ...files, counts, duplicates };
+  return { ...files, counts, duplicates, contaminated };
 }
 

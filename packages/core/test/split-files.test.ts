@@ -63,4 +63,32 @@ describe('splitDatasetFiles', () => {
     expect(result.counts).toEqual({ train: 50, validation: 0, test: 0 });
     await expect(splitDatasetFiles({ sources: [], outDir: dir, validation: 0.5, test: 0.5 })).rejects.toThrow(RangeError);
   });
+
+  it('keeps retrieved rows in train and drops those a contamination check flags against the finished test split', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'p2m-splits-'));
+    dirs.push(dir);
+    const generated = Array.from({ length: 200 }, (_, i) => ({ input: `generated question ${i}`, output: 'g' }));
+    const retrieved = Array.from({ length: 200 }, (_, i) => ({ input: `generated question ${i} (retrieved copy)`, output: 'r' }));
+    let testSeen = 0;
+    const result = await splitDatasetFiles({
+      // Retrieved listed first: it is still read after the test split is complete.
+      sources: [
+        { path: await jsonl(dir, 'r.jsonl', retrieved), source: 'retrieved' },
+        { path: await jsonl(dir, 'g.jsonl', generated), source: 'generated' },
+      ],
+      outDir: dir,
+      trainOnlySources: ['retrieved'],
+      contamination: (testSet) => {
+        testSeen = testSet.length;
+        const inputs = new Set(testSet.map((row) => row.input));
+        return { isContaminated: (row) => inputs.has(row.input.replace(' (retrieved copy)', '')) };
+      },
+    });
+    expect(testSeen).toBe(result.counts.test);
+    expect(result.contaminated).toBe(result.counts.test);
+    const test = await readJsonlAll<Example>(join(dir, result.test!));
+    const validation = await readJsonlAll<Example>(join(dir, result.validation!));
+    expect([...test, ...validation].every((row) => row.meta?.source === 'generated')).toBe(true);
+    expect(result.counts.train).toBe(200 - result.counts.test - result.counts.validation + 200 - result.contaminated);
+  });
 });

@@ -38,6 +38,7 @@ export function createDemoCreator(options: DemoCreatorOptions = {}): WebDemoCrea
     async create(model: TrainedModel, spec: PromptSpec, context: StageContext): Promise<WebDemo> {
       const executor = demoExecutorFor(model, spec, options);
       const { title, keepAlive, executorFor: _executorFor, languageModelFor: _languageModelFor, onnx: _onnx, ...serverOptions } = options;
+      const log = serverOptions.log ?? ((level: 'info' | 'warn', message: string) => context.events.log(level, message, 'demo'));
       const start = (port: number) =>
         startDemoServer({
           ...serverOptions,
@@ -46,7 +47,7 @@ export function createDemoCreator(options: DemoCreatorOptions = {}): WebDemoCrea
           context,
           unref: !keepAlive,
           info: demoContent(spec, { ...(title ? { title } : {}), model: { id: shownModelId(model, executor.modelId), runtime: executor.name } }),
-          log: serverOptions.log ?? ((level, message) => context.events.log(level, message, 'demo')),
+          log,
         });
       let server;
       try {
@@ -55,7 +56,7 @@ export function createDemoCreator(options: DemoCreatorOptions = {}): WebDemoCrea
         if (options.port !== undefined || !Prompt2ModelError.isInstance(error) || !/in use/.test(error.message)) throw error;
         server = await start(0);
       }
-      context.events.log('info', `Demo of ${executor.modelId} at ${server.url}`, 'demo');
+      log('info', `Demo of ${executor.modelId} at ${server.url}`);
       return {
         url: server.url,
         closed: server.closed,

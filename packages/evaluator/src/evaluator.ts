@@ -69,7 +69,7 @@ export function defaultExecutorFor(model: TrainedModel, spec: PromptSpec, option
         message: `The local model "${model.reference}" has no ONNX export (no artifacts.onnx, no onnx/ folder or .onnx file), and the evaluator runs local folders through ONNX by default.`,
         hint:
           'Pass an executor: createEvaluator({ executorFor: workerExecutorFor() }) with workerExecutorFor from @prompt2model/trainer runs the ' +
-          "trainer's PyTorch model with its Python worker (torch + transformers). Or export the model to ONNX (optimum-cli export onnx) and set artifacts.onnx.",
+          "trainer's PyTorch model with its Python worker (torch + transformers). Or export it: `prompt2model export --model <folder>` (exportTrainedModel from @prompt2model/trainer sets artifacts.onnx).",
       });
     }
     return new OnnxExecutor({

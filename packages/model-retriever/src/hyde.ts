@@ -1,4 +1,5 @@
 import { Prompt2ModelError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core';
+import { directionToken, taskTokens, translationDirectionsInText } from './model-card.js';
 
 export interface HydeOptions {
   /** Most tokens of the hypothetical card. Default 350. */
@@ -71,9 +72,23 @@ export async function hydeQuery(spec: PromptSpec, teacher: LanguageModelClient, 
 }
 
 /**
- * The query without HyDE: the instruction alone. Demonstrations are left out on purpose: their
- * content words (names, numbers, foreign text) match cards by accident far more than by design.
+ * The query without HyDE: the instruction (plus its translation direction as a token).
+ * Demonstrations are left out on purpose: their content words (names, numbers, foreign text)
+ * match cards by accident far more than by design.
  */
 export function plainQuery(spec: PromptSpec): string {
-  return spec.instruction;
+  return withDirectionTokens(spec.instruction, spec.instruction);
+}
+
+/**
+ * Adds the tokens of the translation directions (see `directionToken`) and task types (see
+ * `taskTokens`) that `text` asks for, each five times so they outweigh words that match both
+ * directions, or both answering and generating questions.
+ */
+/** How often each direction or task token is repeated in a query (BM25 counts repeated query terms). */
+const queryTokenRepeats = 5;
+
+export function withDirectionTokens(query: string, text: string): string {
+  const tokens = [...translationDirectionsInText(text).map(([from, to]) => directionToken(from, to)), ...taskTokens(text, true)];
+  return tokens.length ? `${query}\n${tokens.flatMap((token) => Array<string>(queryTokenRepeats).fill(token)).join(' ')}` : query;
 }

@@ -1,5 +1,5 @@
-export * from './bm25-index.js';
-export * from './text-prep.js';
+// The BM25 index and text preparation moved to @prompt2model/bm25 (shared with the dataset retriever); re-exported here.
+export * from '@prompt2model/bm25';
 export * from './model-card.js';
 export * from './memory.js';
 export * from './scoring.js';

@@ -96,13 +96,135 @@ function languageWords(id: string, languages: string[]): string[] {
   return words;
 }
 
+// ISO 639-2/3 codes as Tatoeba/OPUS cards write them (`source language(s): spa`).
+const threeLetterCodes: Record<string, string> = {
+  eng: 'en', deu: 'de', ger: 'de', fra: 'fr', fre: 'fr', spa: 'es', ita: 'it', por: 'pt', nld: 'nl', dut: 'nl', rus: 'ru',
+  zho: 'zh', chi: 'zh', cmn: 'zh', jpn: 'ja', kor: 'ko', ara: 'ar', hin: 'hi', tur: 'tr', ron: 'ro', rum: 'ro', ces: 'cs',
+  cze: 'cs', fin: 'fi', est: 'et', lav: 'lv', lit: 'lt', pol: 'pl', swe: 'sv', dan: 'da', nor: 'no', ukr: 'uk', vie: 'vi',
+  tha: 'th', ind: 'id', heb: 'he', ell: 'el', gre: 'el', hun: 'hu', bul: 'bg', fas: 'fa', per: 'fa', ben: 'bn', urd: 'ur',
+};
+const codeByName = new Map(Object.entries(languageNames).map(([code, name]) => [name, code]));
+
+/** The ISO 639-1 code of a language name or code (`German`, `de`, `deu`), if known. */
+export function languageCode(word: string): string | undefined {
+  const lower = word.toLowerCase();
+  if (languageNames[lower]) return lower;
+  return codeByName.get(lower) ?? threeLetterCodes[lower];
+}
+
+/**
+ * A token that stands for one translation direction (`German → English` is `l2ldeenq`). Cards get
+ * it for the directions they translate, and queries for the direction they ask for, so BM25 ranks
+ * a de→en model above an en→de one (the language names alone match both equally). The trailing
+ * `q` keeps the stemmer from changing it.
+ */
+export function directionToken(from: string, to: string): string {
+  return `l2l${from}${to}q`;
+}
+
+/**
+ * Translation directions a text asks for: "Translate German to English", "English sentences into
+ * German", "from French to English", "en → de". One pass over the words: at each "to"/"into"/"→",
+ * a language name right after and one among the four words before.
+ */
+export function translationDirectionsInText(text: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  const words = text.match(/[A-Za-z]+|→|->/g) ?? [];
+  for (let i = 1; i < words.length - 1; i++) {
+    const word = words[i]!.toLowerCase();
+    if (word !== 'to' && word !== 'into' && word !== '→' && word !== '->') continue;
+    const next = words[i + 1]!;
+    const to = codeByName.get(next.toLowerCase());
+    if (!to) continue;
+    for (let back = i - 1; back >= Math.max(0, i - 4); back--) {
+      const from = codeByName.get(words[back]!.toLowerCase());
+      if (from) {
+        if (from !== to) out.push([from, to]);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+// The original T5 checkpoints were trained on WMT English→German, →French and →Romanian only
+// (Raffel et al., 2020), which their cards do not spell out.
+const t5Directions: Array<[string, string]> = [['en', 'de'], ['en', 'fr'], ['en', 'ro']];
+
+/** The translation directions a model card and id show: id pairs (`opus-mt-de-en`), OPUS source/target groups, phrases. */
+export function cardTranslationDirections(id: string, card: string): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  const add = (from: string | undefined, to: string | undefined) => {
+    if (from && to && from !== to && !pairs.some(([a, b]) => a === from && b === to)) pairs.push([from, to]);
+  };
+  if (/^(?:google\/)?t5-(small|base|large|3b|11b)$/i.test(id)) for (const [from, to] of t5Directions) add(from, to);
+  for (const match of id.toLowerCase().matchAll(/(?:^|[^a-z])([a-z]{2,3})[-_2]([a-z]{2,3})(?=[^a-z]|$)/g)) {
+    const from = match[1]!.length === 2 ? (languageNames[match[1]!] ? match[1]! : undefined) : threeLetterCodes[match[1]!];
+    const to = match[2]!.length === 2 ? (languageNames[match[2]!] ? match[2]! : undefined) : threeLetterCodes[match[2]!];
+    add(from, to);
+  }
+  const source = /source (?:group|language\(s\)):\s*([A-Za-z]+)/i.exec(card)?.[1];
+  const target = /target (?:group|language\(s\)):\s*([A-Za-z]+)/i.exec(card)?.[1];
+  if (source && target) add(languageCode(source), languageCode(target));
+  // Direction phrases ("English to German") count on translation cards only.
+  const head = card.slice(0, 5000);
+  if (/translat/i.test(head)) for (const [from, to] of translationDirectionsInText(head)) add(from, to);
+  return pairs;
+}
+
+/**
+ * Task types a card can state and a query can ask for. A card that states one gets the type's
+ * token (`taskqaq`), a query that asks for one gets it too, so "answer questions about a passage"
+ * prefers question-answering models over question-generation ones that share all its words.
+ */
+const taskTypes: Array<{ name: string; card: RegExp; query: RegExp }> = [
+  { name: 'qa', card: /question[ -_]?answering|\bqa\b|answers? (the )?questions|reading comprehension|unifiedqa/i, query: /\banswer(s|ing)?\b.{0,20}\bquestions?|question[ -]answering|reading comprehension/i },
+  { name: 'qg', card: /question[ -_]?generat|generat\w* (\w+ ){0,2}questions|\bqg\b|qgen|\be2e-qg\b/i, query: /generat\w* (\w+ ){0,2}questions|question[ -]generation|\bask questions/i },
+  { name: 'ner', card: /named[ -]entit|\bner\b|entity (recognition|extraction)|extract\w* (\w+ ){0,2}entities|conll-?2003|conll03/i, query: /named[ -]entit|\bentities\b|\bner\b/i },
+  { name: 'sentiment', card: /sentiment|\bimdb\b|\bsst-?2\b|positive or negative/i, query: /sentiment|positive or negative|polarity/i },
+  { name: 'summary', card: /summari[sz]|\bsamsum\b|\bxsum\b|cnn[ _/-]?daily|\btldr\b/i, query: /summari[sz]|\babstract of\b|\btl;?dr\b/i },
+  { name: 'd2t', card: /data[ -]to[ -]text|table[ -]to[ -]text|\bd2t\b|web_?nlg|\be2e[ _-]nlg|\bdart\b|meaning representations?|\bviggo\b|\bnlg\b/i, query: /from (its |their |the )?(attributes|meaning representation|table|data|records)|data[ -]to[ -]text|meaning representation/i },
+];
+
+/** Task-type tokens of a text (a card, or a query when `query` is true). */
+export function taskTokens(text: string, query = false): string[] {
+  const found = taskTypes.filter((type) => (query ? type.query : type.card).test(text)).map((type) => type.name);
+  // A question-generation card mentions answers and SQuAD too; it is a QA model only if its id says so.
+  const names = !query && found.includes('qg') && !/\bqa\b|question[ -_]?answering|unifiedqa/i.test(text.split('\n')[0] ?? '') ? found.filter((name) => name !== 'qa') : found;
+  return names.map((name) => `task${name}q`);
+}
+
+/**
+ * The words of a model id. Language codes in a pair (`opus-mt-en-iso`, where iso is Isoko) are
+ * not words and would match "ISO format": they become `lang…` tokens (the names are added apart).
+ */
+function idWords(id: string): string {
+  const segments = id.split(/[/_.-]+/).filter(Boolean);
+  const short = (segment: string | undefined) => segment !== undefined && /^[a-z]{2,3}$/i.test(segment) && !connectors.has(segment.toLowerCase());
+  const isCode = (segment: string | undefined) => short(segment) && languageCode(segment!) !== undefined;
+  return segments
+    .map((segment, index) => {
+      const neighbours = [segments[index - 1], segments[index + 1]];
+      const nearby = [segments[index - 2], ...neighbours, segments[index + 2]];
+      // A known code near another (`en-de`, `en-to-de`) or beside a short segment, or a short segment beside a known code.
+      const code = short(segment) && ((isCode(segment) && (nearby.some(isCode) || neighbours.some(short))) || neighbours.some(isCode));
+      return code ? `lang${segment.toLowerCase()}` : segment;
+    })
+    .join(' ');
+}
+
+// Short id segments that sit between language codes but are words: `en-to-de`, `opus-mt-tc-big-en-ro`.
+const connectors = new Set(['to', 'and', 'big', 'mt', 'tc', 'the', 'for', 'of', 'v1', 'v2']);
+
 // Sections that describe how a checkpoint was trained or cited, not what it does: they add many
 // tokens (hyperparameters, loss tables, bibtex) and no retrieval signal.
 const droppedSection =
-  /^(training (hyper-?parameters|results|procedure|details|logs?)|framework versions|environmental impact|citation|bibtex|how to cite|carbon emissions|hardware|compute infrastructure|table of contents|model card (authors|contact))/i;
+  /^(training (hyper-?parameters|results|procedure|details|logs?)|framework versions|environmental impact|citation|bibtex|how to cite|carbon emissions|hardware|compute infrastructure|table of contents|model card (authors|contact)|system info)/i;
 
 /** Most characters of a card body that are indexed; beyond that, cards are mostly tables and logs. */
 export const maxIndexedBodyChars = 10_000;
+/** Most characters of one code block that are indexed. */
+const maxCodeBlockChars = 400;
 
 /**
  * The text of a card that is worth indexing: the model id (twice: names are the most precise
@@ -112,24 +234,47 @@ export const maxIndexedBodyChars = 10_000;
 export function cardSearchText(id: string, card: string): string {
   const { frontMatter, body } = splitFrontMatter(card);
   const metadata = parseCardMetadata(card);
-  const name = id.replace(/[/_.-]+/g, ' ');
-  const parts = [name, name, languageWords(id, metadata.languages).join(' ')];
+  // Language codes in a pair (`opus-mt-en-iso`: Isoko) are not words: they would match "ISO
+  // format". They become `lang…` tokens; the language names are added below.
+  const name = idWords(id);
+  const tasks = taskTokens(`${id.replace(/[/_.-]+/g, ' ')}\n${card.slice(0, 6000)}`);
+  const directions = cardTranslationDirections(id, card).map(([from, to]) => directionToken(from, to));
+  const parts = [name, name, languageWords(id, metadata.languages).join(' '), directions.join(' '), tasks.join(' ')];
+  let frontMatterKey = '';
   parts.push(
     frontMatter
       .split('\n')
       .filter((line) => !/^\s*(-\s*)?(value|license|thumbnail|co2_eq_emissions|verified|verifytoken|args|split|config):/i.test(line))
+      .map((line) => {
+        frontMatterKey = /^([A-Za-z_][\w-]*):/.exec(line)?.[1]?.toLowerCase() ?? frontMatterKey;
+        // Language codes are not words (`iso` is Isoko); their names are indexed above.
+        if (frontMatterKey === 'language') return line.replace(/\b([a-z]{2,3})\b/gi, (code: string) => (/^language$/i.test(code) ? code : `lang${code.toLowerCase()}`));
+        return line;
+      })
       .join('\n'),
   );
   const kept: string[] = [];
   let droppedLevel = 0;
   let inCode = false;
+  let codeChars = 0;
   const cleanedBody = body.replace(/<!--[\s\S]*?-->/g, ' ');
   for (const line of cleanedBody.split('\n')) {
     if (/^\s*(```|~~~)/.test(line)) {
       inCode = !inCode;
+      codeChars = 0;
       continue;
     }
-    if (inCode) continue;
+    if (inCode) {
+      // Usage snippets often hold the only statement of the task (a prompt prefix, an instruction
+      // string): their words are kept, up to a few hundred characters a block, not their numbers.
+      if (droppedLevel || codeChars >= maxCodeBlockChars) continue;
+      const words = line.replace(/[^\p{L}\s]+/gu, ' ').trim();
+      if (words) {
+        kept.push(words.slice(0, maxCodeBlockChars - codeChars));
+        codeChars += words.length;
+      }
+      continue;
+    }
     const heading = /^(#{1,6})\s+(.*)$/.exec(line);
     if (heading) {
       const level = heading[1]!.length;
@@ -141,6 +286,8 @@ export function cardSearchText(id: string, card: string): string {
     if (droppedLevel) continue;
     const trimmed = line.trim();
     if (trimmed === '' || trimmed.startsWith('|') || /^more information needed$/i.test(trimmed)) continue;
+    // OPUS-MT build notes ("pre-processing: normalization + SentencePiece") match task words such as "normalize".
+    if (/^[*-]\s*(pre-?processing|prepro|download original weights|test set (translations|scores)|url_\w+|src_|tgt_|short_pair|chrF2_score|bleu|brevity_penalty|ref_len|src_name|tgt_name|train_date|port_machine|port_time|helsinki_git_sha|transformers_git_sha|long_pair)\b/i.test(trimmed)) continue;
     kept.push(trimmed);
   }
   let text = kept
@@ -149,6 +296,10 @@ export function cardSearchText(id: string, card: string): string {
     .replace(/!\[[^\]]*\]\([^)]*\)/g, ' ')
     .replace(/\]\([^)]*\)/g, '] ')
     .replace(/https?:\/\/\S+/g, ' ');
+  // Language pairs in headings and link texts (`eng-iso`) are codes, not words, as in the id.
+  text = text
+    .replace(/\b[A-Za-z]{2,3}(?:[-_][A-Za-z]{2,3})+\b/g, (match) => (idWords(match) === match.replace(/[-_]+/g, ' ') ? match : idWords(match)))
+    .replace(/^(\W*(?:source|target) languages?(?:\(s\))?:)(.*)$/gim, (_line, label: string, codes: string) => `${label}${codes.replace(/\b([a-z]{2,3})\b/gi, 'lang$1')}`);
   if (text.length > maxIndexedBodyChars) text = text.slice(0, maxIndexedBodyChars);
   parts.push(text);
   return parts.join('\n');

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ModelArchitectureSchema, Prompt2ModelError, ValidationError, writeFileAtomic } from '@prompt2model/core';
 import { z } from 'zod';
-import { Bm25Index, PersistedBm25Schema } from './bm25-index.js';
+import { Bm25Index, PersistedBm25Schema } from '@prompt2model/bm25';
 import type { IndexedModel } from './model-index.js';
 
 /**

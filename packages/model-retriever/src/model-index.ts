@@ -10,11 +10,11 @@ import {
   type TrainingMethod,
 } from '@prompt2model/core';
 import { z } from 'zod';
-import { Bm25Index, type Bm25Options } from './bm25-index.js';
+import { Bm25Index, type Bm25Options } from '@prompt2model/bm25';
 import { parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type PersistedModelIndex } from './model-index-file.js';
 import { estimateFineTuneMemory } from './memory.js';
 import { cardSearchText, detectArchitecture, detectLicense, type ModelConfigHints } from './model-card.js';
-import { popularityWeightedScorer, type ModelScorer } from './scoring.js';
+import { defaultModelScorer, type ModelScorer } from './scoring.js';
 
 /** One model card to index: the `{id, card, sizeBytes, downloads}` rows of a JSON Lines snapshot, plus optional hints. */
 export const ModelCardRecordSchema = z
@@ -86,7 +86,7 @@ export interface ModelSearchOptions {
   sequenceLength?: number;
   batchSize?: number;
   precision?: Precision;
-  /** Ranking function; default BM25 × log10(downloads + 2). */
+  /** Ranking function; default BM25 relevance with popularity as a tie-breaker (`popularityTieBreakScorer`). */
   scorer?: ModelScorer;
 }
 
@@ -211,7 +211,7 @@ export class ModelIndex {
     const maxSize = options.maxSizeBytes === undefined ? DEFAULT_MAX_SIZE_BYTES : options.maxSizeBytes;
     const architectures = options.architectures?.length ? new Set(options.architectures) : undefined;
     const licenses = options.licenses?.length ? new Set(options.licenses.map((license) => license.toLowerCase())) : undefined;
-    const scorer = options.scorer ?? popularityWeightedScorer;
+    const scorer = options.scorer ?? defaultModelScorer;
     const needsSize = maxSize != null || options.gpuMemoryBytes !== undefined;
     const excluded = { size: 0, unknownSize: 0, architecture: 0, license: 0, gpuMemory: 0 };
     const { documents, scores } = this.bm25.scoreAll(query);

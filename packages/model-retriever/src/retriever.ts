@@ -7,7 +7,7 @@ import {
   type StageContext,
 } from '@prompt2model/core';
 import { buildIndexFromHub, type HubSnapshotOptions } from './hub.js';
-import { hydeQuery, plainQuery, type HydeOptions } from './hyde.js';
+import { hydeQuery, plainQuery, withDirectionTokens, type HydeOptions } from './hyde.js';
 import { DEFAULT_MAX_SIZE_BYTES, ModelIndex, type ModelSearchOptions, type ModelSearchResult } from './model-index.js';
 import { formatBytes } from './memory.js';
 
@@ -87,7 +87,7 @@ export function createModelRetriever(config: ModelRetrieverConfig = {}): Default
       const problem = offFormatCard(card);
       if (problem) context.events.log('info', `HyDE: the teacher's model card ${problem}; searching with the instruction instead.`, stage);
       else {
-        query = card;
+        query = withDirectionTokens(card, spec.instruction);
         hyde = true;
       }
       context.events.emit({ type: 'progress', stage, done: 2, total: steps });

@@ -74,7 +74,9 @@ describe('model card parsing', () => {
 
   it('indexes what the model does, not how it was trained', () => {
     const text = cardSearchText('someone/t5-small-finetuned-en-to-de', trainerCard);
-    expect(text).toContain('t5 small finetuned en to de');
+    // Language codes of the id pair become tokens (never words), and the direction gets its own token.
+    expect(text).toContain('t5 small finetuned langen to langde');
+    expect(text).toContain('l2lendeq');
     expect(text).toMatch(/english[\s\S]*german/);
     expect(text).toContain('fine-tuned version of [t5-small]');
     expect(text).toContain('English to German translation');

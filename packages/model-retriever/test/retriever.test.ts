@@ -49,7 +49,8 @@ describe('createModelRetriever', () => {
     const result = await retriever.retrieveDetailed(translationSpec, { topK: 5 }, context);
 
     expect(result.hyde).toBe(true);
-    expect(result.query).toBe(hypotheticalCard);
+    // The card, plus the direction the instruction asks for as a token.
+    expect(result.query.startsWith(hypotheticalCard)).toBe(true);
     expect(server.stats.completed).toBe(1);
     const request = server.requests[0]!;
     expect(lastUserText(request)).toContain(translationSpec.instruction);
@@ -58,7 +59,7 @@ describe('createModelRetriever', () => {
 
     expect(result.candidates).toHaveLength(5);
     for (const candidate of result.candidates) {
-      expect(candidate.id).toMatch(/t5|wmt|opus|en-de|de-en|translat/i);
+      expect(candidate.id).toMatch(/t5|wmt|opus|en[-_]de|en-?2-?de|translat/i);
       expect(candidate.sizeBytes!).toBeLessThanOrEqual(3e9);
     }
     expect(result.candidates.some((candidate) => /wmt|en-de/i.test(candidate.id))).toBe(true);
@@ -76,7 +77,7 @@ describe('createModelRetriever', () => {
     const retriever = createModelRetriever({ index });
     const plain = await retriever.retrieveDetailed({ ...translationSpec, instruction: 'Summarize news articles.' }, {}, plainContext);
     expect(plain.hyde).toBe(false);
-    expect(plain.query).toBe('Summarize news articles.');
+    expect(plain.query).toBe(`Summarize news articles.\n${Array(5).fill('tasksummaryq').join(' ')}`);
     expect(plain.candidates).toHaveLength(5);
 
     const mock = new MockLanguageModel({ respond: hypotheticalCard });

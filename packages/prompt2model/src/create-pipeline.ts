@@ -1,5 +1,6 @@
 import { Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
-import type { PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import { ContaminationIndex, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
 import type { DemoCreatorOptions } from '@prompt2model/demo';
 import type { EvaluatorOptions } from '@prompt2model/evaluator';
 import type { ModelRetrieverConfig } from '@prompt2model/model-retriever';
@@ -21,6 +22,8 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
   stageOptions?: {
     promptParser?: PromptParserOptions;
     datasetGenerator?: PromptBasedDatasetGeneratorOptions;
+    /** The default dataset retriever (Hugging Face datasets): index, Hub, HyDE, rerank, columns, rows. */
+    datasetRetriever?: DatasetRetrieverConfig;
     modelRetriever?: ModelRetrieverConfig;
     evaluator?: EvaluatorOptions;
     /** How locally trained PyTorch models are run for evaluation (the Python predict worker). */
@@ -36,9 +39,11 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
 
 /**
  * The Prompt2Model pipeline with the default stage of every package: prompt parser, dataset
- * generator, model retriever (HyDE + BM25), trainer (local worker unless you pass another
- * backend), evaluator and demo (a local web page for the trained model: `result.demo.url`; it
- * serves while the process runs, or until `result.demo.close()`). Dataset retrieval has no default yet.
+ * generator, dataset retriever (Hugging Face datasets: BM25 + HyDE, rerank, teacher column
+ * mapping; its rows go to train only, decontaminated against the test split), model retriever
+ * (HyDE + BM25), trainer (local worker unless you pass another backend), evaluator and demo (a
+ * local web page for the trained model: `result.demo.url`; it serves while the process runs, or
+ * until `result.demo.close()`).
  */
 export function createPipeline(options: CreatePipelineOptions): Pipeline {
   const { teacher, stages = {}, stageOptions = {}, trainerBackend, providers, implementations = {}, exportOnnx = { quantize: 'q8' }, ...rest } = options;
@@ -48,11 +53,12 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
   const pick = <K extends keyof PipelineStages>(key: K, fallback: () => PipelineStages[K]): PipelineStages[K] =>
     stages[key] === undefined ? fallback() : (stages[key] as PipelineStages[K]);
   return new Pipeline({
+    contamination: (testSet) => new ContaminationIndex(testSet),
     ...rest,
     ...(teacherModel ? { teacher: teacherModel } : {}),
     stages: {
       promptParser: stages.promptParser ?? stageImplementations.promptParser.create(implementation('promptParser'), stageOptions.promptParser),
-      datasetRetriever: pick('datasetRetriever', () => null),
+      datasetRetriever: pick('datasetRetriever', () => stageImplementations.datasetRetriever.create(implementation('datasetRetriever'), stageOptions.datasetRetriever)),
       datasetGenerator: pick('datasetGenerator', () => stageImplementations.datasetGenerator.create(implementation('datasetGenerator'), stageOptions.datasetGenerator)),
       modelRetriever: pick('modelRetriever', () => stageImplementations.modelRetriever.create(implementation('modelRetriever'), stageOptions.modelRetriever)),
       // Local training ends with an ONNX export (fp32 + q8), so evaluation and the demo need no Python.

@@ -47,6 +47,7 @@ export type {
 } from '@prompt2model/core';
 export { createPromptParser, DeepLTranslator, type PromptParserOptions, type PromptParseResult } from '@prompt2model/prompt-parser';
 export { createDatasetGenerator, batchGeneratorOptions, type PromptBasedDatasetGeneratorOptions, type GenerationSummary, type LabelNoiseSummary } from '@prompt2model/dataset-generator';
+export { createDatasetRetriever, DatasetIndex, buildDatasetIndexFromHub, loadDatasetRows, type DatasetRetrieverConfig, type RankedDataset, type RetrievedDataset } from '@prompt2model/dataset-retriever';
 export { createModelRetriever, ModelIndex, buildIndexFromHub, fetchHubModelCards, writeModelCardsJsonl, type ModelRetrieverConfig, type RankedModel } from '@prompt2model/model-retriever';
 export { createTrainer, LocalBackend, CommandBackend, WorkerExecutor, parseTrainingJob, estimateTrainingCost, type TrainingBackend } from '@prompt2model/trainer';
 export {
@@ -79,7 +80,7 @@ export {
 export { LanguageModelClient, RequestScheduler, LLMCallCache, CostLedger, ProgressEmitter } from '@prompt2model/core';
 export type { LanguageModel, LanguageModelRequest, LanguageModelResponse, ProgressEvent, RequestSchedulerOptions } from '@prompt2model/core';
 export { createOpenAI, openai, OpenAIBatchLanguageModel, createOpenAIBatchTeacher, OpenAIFineTuningBackend, type OpenAIProviderSettings } from '@prompt2model/openai';
-export { createHuggingFace, fetchHubModels, listHubModels, downloadModelCard, type HuggingFaceProviderSettings } from '@prompt2model/huggingface';
+export { createHuggingFace, fetchHubModels, listHubModels, downloadModelCard, listHubDatasets, getDatasetSplits, getDatasetSize, GatedDatasetError, type HuggingFaceProviderSettings } from '@prompt2model/huggingface';
 
 // Artifacts: schemas (zod) and their types, JSON Lines files.
 export {

@@ -165,8 +165,11 @@ describe.skipIf(!hasStack)('the real training stack from the CLI (CPU, tiny mode
   }, 120_000);
 });
 
-describe.runIf(required && !hasStack)('CI requires the real training stack', () => {
-  it('imports torch, transformers, peft, tokenizers and onnx', () => {
-    throw new Error(`P2M_REQUIRE_REAL_STACK=1 but ${python} cannot import the training stack; run \`prompt2model setup\` or fix P2M_PYTHON.`);
+// Defined only where it must fail, so a normal run shows no skipped test for it.
+if (required && !hasStack) {
+  describe('CI requires the real training stack', () => {
+    it('imports torch, transformers, peft, tokenizers and onnx', () => {
+      throw new Error(`P2M_REQUIRE_REAL_STACK=1 but ${python} cannot import the training stack; run \`prompt2model setup\` or fix P2M_PYTHON.`);
+    });
   });
-});
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { listenOnLoopback, readRequestBody } from './loopback-http.js';
+import { hubListingPage, listenOnLoopback, readRequestBody, sendFileBytes } from './loopback-http.js';
 
 /** One model the loopback Hub serves; the rows of `hub/models.jsonl` fit as they are. */
 export interface HubModelRow {
@@ -265,21 +265,8 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   }
 
   function serveFile(request: IncomingMessage, response: ServerResponse, content: Buffer): void {
-    const etag = `"${createHash('sha1').update(content).digest('hex')}"`;
-    const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
-    const common = { etag, 'content-type': 'text/plain; charset=utf-8', 'accept-ranges': 'bytes' };
-    if (range) {
-      const start = Number(range[1]);
-      const end = Math.min(range[2] ? Number(range[2]) : content.length - 1, content.length - 1);
-      const slice = content.subarray(start, end + 1);
-      stats.byStatus[206] = (stats.byStatus[206] ?? 0) + 1;
-      response.writeHead(206, { ...common, 'content-range': `bytes ${start}-${end}/${content.length}`, 'content-length': String(slice.length) });
-      response.end(slice);
-      return;
-    }
-    stats.byStatus[200] = (stats.byStatus[200] ?? 0) + 1;
-    response.writeHead(200, { ...common, 'content-length': String(content.length) });
-    response.end(content);
+    const { status } = sendFileBytes(request, response, content, 'text/plain; charset=utf-8');
+    stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
   }
 
   function listModels(url: URL, response: ServerResponse): void {
@@ -298,18 +285,8 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     } else if (sort === 'id') {
       rows = [...rows].sort((a, b) => a.id.localeCompare(b.id));
     }
-    const limit = Math.max(1, Number(params.get('limit') ?? pageSize));
-    const cursor = Number(params.get('cursor') ?? 0);
-    const size = Math.min(limit, pageSize);
-    const page = rows.slice(cursor, cursor + size);
+    const { page, headers } = hubListingPage(rows, url, baseUrl, pageSize);
     const expand = expandOf(url, false);
-    const headers: Record<string, string> = {};
-    // The real Hub keeps paging until the listing ends; the client stops at its own `limit`.
-    if (cursor + size < rows.length) {
-      const next = new URL(url.toString());
-      next.searchParams.set('cursor', String(cursor + size));
-      headers.link = `<${baseUrl}${next.pathname}${next.search}>; rel="next"`;
-    }
     sendJson(response, 200, page.map((model) => wireModel(model, expand)), headers);
   }
 

@@ -6,4 +6,5 @@ export * from './openai-finetuning-server.js';
 export * from './hub-server.js';
 export * from './openai-batch-server.js';
 export * from './loopback-http.js';
+export * from './datasets-server.js';
 export * from './noisy-date-teacher.js';

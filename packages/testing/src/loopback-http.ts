@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -46,4 +47,53 @@ export async function readRequestBody(request: IncomingMessage): Promise<Buffer>
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * One page of a Hub listing (`/api/models`, `/api/datasets`): `limit` and `cursor` from the query,
+ * at most `pageSize` rows, and a `Link: <…>; rel="next"` header while rows remain (the real Hub
+ * keeps paging until the listing ends; the client stops at its own limit).
+ */
+export function hubListingPage<T>(rows: readonly T[], url: URL, baseUrl: string, pageSize: number): { page: T[]; headers: Record<string, string> } {
+  const limit = Math.max(1, Number(url.searchParams.get('limit') ?? pageSize));
+  const cursor = Number(url.searchParams.get('cursor') ?? 0);
+  const size = Math.min(limit, pageSize);
+  const headers: Record<string, string> = {};
+  if (cursor + size < rows.length) {
+    const next = new URL(url.toString());
+    next.searchParams.set('cursor', String(cursor + size));
+    headers.link = `<${baseUrl}${next.pathname}${next.search}>; rel="next"`;
+  }
+  return { page: rows.slice(cursor, cursor + size), headers };
+}
+
+/**
+ * Serves a file's bytes as the Hub's resolve endpoint does: an ETag, `Accept-Ranges`, and a single
+ * `Range: bytes=a-b` answered with 206 and `Content-Range` (416 past the end); HEAD gets the headers
+ * only. Returns the status sent and the body bytes, for the caller's stats.
+ */
+export function sendFileBytes(request: IncomingMessage, response: ServerResponse, content: Buffer, contentType: string): { status: number; bytes: number } {
+  const common = { etag: `"${createHash('sha1').update(content).digest('hex')}"`, 'content-type': contentType, 'accept-ranges': 'bytes' };
+  const range = /^bytes=(\d+)-(\d*)$/.exec(request.headers.range ?? '');
+  if (request.method === 'HEAD') {
+    response.writeHead(200, { ...common, 'content-length': String(content.length) });
+    response.end();
+    return { status: 200, bytes: 0 };
+  }
+  if (range) {
+    const start = Number(range[1]);
+    if (start >= content.length) {
+      response.writeHead(416, { 'content-range': `bytes */${content.length}` });
+      response.end();
+      return { status: 416, bytes: 0 };
+    }
+    const end = Math.min(range[2] ? Number(range[2]) : content.length - 1, content.length - 1);
+    const slice = content.subarray(start, end + 1);
+    response.writeHead(206, { ...common, 'content-range': `bytes ${start}-${end}/${content.length}`, 'content-length': String(slice.length) });
+    response.end(slice);
+    return { status: 206, bytes: slice.length };
+  }
+  response.writeHead(200, { ...common, 'content-length': String(content.length) });
+  response.end(content);
+  return { status: 200, bytes: content.length };
 }

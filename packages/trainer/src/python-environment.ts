@@ -8,6 +8,7 @@ import {
   childProcessEnvironment,
   hashValue,
   loadSetting,
+  processEnvironment,
   prompt2modelCacheDir,
   Prompt2ModelError,
   type ProgressEmitter,
@@ -49,7 +50,7 @@ export function requirementsHash(variant: PythonVariant): string {
 }
 
 /** `<prompt2model cache>/python/<hash of the requirement file>` (`$XDG_CACHE_HOME/prompt2model/python/...` by default). */
-export function managedEnvironmentDir(variant: PythonVariant, env: SettingsEnvironment = process.env): string {
+export function managedEnvironmentDir(variant: PythonVariant, env: SettingsEnvironment = processEnvironment()): string {
   return join(prompt2modelCacheDir(env), 'python', requirementsHash(variant));
 }
 
@@ -75,7 +76,7 @@ function readMarker(dir: string): { variant?: PythonVariant; requirementsHash?: 
  * The interpreter of a ready managed environment (built by `prompt2model setup` from the current
  * requirement files), or undefined. The detected variant is preferred, then the other one.
  */
-export function managedPython(env: SettingsEnvironment = process.env, variant?: PythonVariant): string | undefined {
+export function managedPython(env: SettingsEnvironment = processEnvironment(), variant?: PythonVariant): string | undefined {
   const order: PythonVariant[] = variant ? [variant] : detectPythonVariant() === 'cuda' ? ['cuda', 'cpu'] : ['cpu', 'cuda'];
   for (const candidate of order) {
     const dir = managedEnvironmentDir(candidate, env);
@@ -88,12 +89,12 @@ export function managedPython(env: SettingsEnvironment = process.env, variant?: 
  * The Python that runs the worker: the explicit option, else `P2M_PYTHON`, else the managed
  * environment (`prompt2model setup`), else `python3` from PATH.
  */
-export function defaultPython(explicit?: string, env: SettingsEnvironment = process.env): string {
+export function defaultPython(explicit?: string, env: SettingsEnvironment = processEnvironment()): string {
   return loadSetting({ settingValue: explicit, environmentVariableName: 'P2M_PYTHON', env }) ?? managedPython(env) ?? 'python3';
 }
 
 /** Whether the worker would run without a managed environment or a chosen interpreter (for the CLI's offer to create one). */
-export function needsPythonSetup(explicit?: string, env: SettingsEnvironment = process.env): boolean {
+export function needsPythonSetup(explicit?: string, env: SettingsEnvironment = processEnvironment()): boolean {
   return loadSetting({ settingValue: explicit, environmentVariableName: 'P2M_PYTHON', env }) === undefined && managedPython(env) === undefined;
 }
 
@@ -181,7 +182,7 @@ export async function probePythonStack(python: string, signal?: AbortSignal): Pr
  * probe passes is reused without running pip; an interrupted one is completed on the next call.
  */
 export async function setupPythonEnvironment(options: SetupPythonOptions = {}): Promise<ManagedEnvironment> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? processEnvironment();
   const variant = options.variant ?? detectPythonVariant();
   const requirements = requirementsFile(variant);
   const hash = requirementsHash(variant);

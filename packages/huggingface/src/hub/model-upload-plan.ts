@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { Prompt2ModelError, secretSettingValues, type SettingsEnvironment } from '@prompt2model/core';
+import { processEnvironment, Prompt2ModelError, secretSettingValues, type SettingsEnvironment } from '@prompt2model/core';
 
 /** One file of a model repo: its path in the repo and on this disk. */
 export interface PlannedUpload {
@@ -70,7 +70,7 @@ export function locateModelFolders(dir: string): { model?: string; onnx?: string
  * config and tokenizer at the root when there is no PyTorch model), so the one repo loads in
  * transformers and transformers.js. Refuses when a file holds the value of a secret setting.
  */
-export function planModelUpload(dir: string, env: SettingsEnvironment = process.env): ModelUploadPlan {
+export function planModelUpload(dir: string, env: SettingsEnvironment = processEnvironment()): ModelUploadPlan {
   const { model, onnx } = locateModelFolders(dir);
   if (!model && !onnx) {
     throw new Prompt2ModelError({ message: `No trained model in ${dir}.`, hint: 'Pass a folder with config.json and the weights (the merged/ or model/ folder of a training job), or its ONNX export.' });

@@ -55,7 +55,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         const { createModelRegistry } = await import('../registry/model-providers.js');
         const models = createModelRegistry({ openai: options.baseUrl ? { baseURL: options.baseUrl } : {}, env: runtime.io.env });
         const model = await modelFrom(options, models);
-        const spec = await specFrom(options, model, runtime);
+        const { spec, runDir } = await specFrom(options, model, runtime);
         if (model.kind === 'local-folder' && spec.instruction.trim() === '') {
           runtime.io.stderr(
             'warning: no task instruction: inputs are wrapped in the training prompt with an empty one, and a model trained with an instruction may answer worse.\n' +
@@ -84,7 +84,8 @@ export function register(program: Command, runtime: CliRuntime): void {
         const loopback = ['127.0.0.1', 'localhost', '::1'].includes(options.host) || options.host.startsWith('127.');
         const accessToken = options.shareToken ?? (loopback ? undefined : randomBytes(18).toString('base64url'));
         const context = await createStageContext({
-          outDir: options.out ?? (await temporaryRunFolder()),
+          // Flags go to the run folder: --out, or the one the model's prompt spec was found in.
+          outDir: options.out ?? runDir ?? (await temporaryRunFolder()),
           events: runtime.progressEvents(options),
           signal: runtime.signal,
           cacheDir: false,
@@ -156,9 +157,10 @@ async function exists(path: string): Promise<boolean> {
  * The task: --spec, else the run folder's prompt-spec.json (--out, or the run folder a local model
  * sits in: up to three folders above it), else just --instruction.
  */
-async function specFrom(options: DemoOptions & GlobalOptions, model: TrainedModel, runtime: CliRuntime): Promise<PromptSpec> {
+async function specFrom(options: DemoOptions & GlobalOptions, model: TrainedModel, runtime: CliRuntime): Promise<{ spec: PromptSpec; runDir?: string }> {
   const { PromptSpecSchema, ValidationError } = await import('@prompt2model/core');
   let path = options.spec ?? (options.out && (await exists(join(options.out, 'prompt-spec.json'))) ? join(options.out, 'prompt-spec.json') : undefined);
+  let runDir: string | undefined;
   if (!path && !options.out && options.model && model.kind === 'local-folder') {
     let dir = resolve(model.reference);
     for (let level = 0; level < 3 && !path; level++) {
@@ -166,6 +168,7 @@ async function specFrom(options: DemoOptions & GlobalOptions, model: TrainedMode
       if (await exists(join(dir, 'prompt-spec.json'))) path = join(dir, 'prompt-spec.json');
     }
     if (path && !options.instruction) runtime.io.stderr(`Task from ${path}\n`);
+    if (path) runDir = dirname(path);
   }
   let spec: PromptSpec = { instruction: '', examples: [], language: 'en' };
   if (path) {
@@ -173,7 +176,7 @@ async function specFrom(options: DemoOptions & GlobalOptions, model: TrainedMode
     if (!parsed.success) throw ValidationError.fromZod(path, parsed.error, 'A prompt spec is {"instruction", "examples": [{"input", "output"}], "language"} (prompt2model parse writes one).');
     spec = parsed.data;
   }
-  return options.instruction ? { ...spec, instruction: options.instruction } : spec;
+  return { spec: options.instruction ? { ...spec, instruction: options.instruction } : spec, ...(runDir ? { runDir } : {}) };
 }
 
 /** The model: --model (a name the model registry parses), else the run folder's trained-model.json. */

@@ -5,6 +5,7 @@ import type { TrainingBackend } from '@prompt2model/trainer';
 import { readPromptFile } from '../flags/input.js';
 import { addTrainingOptions, baseModelId, commandFromSetting, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import { retrieverConfig } from '../flags/datasets.js';
 import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 
 interface RunOptions extends TrainingFlags, LabelVoteFlags {
@@ -24,6 +25,13 @@ interface RunOptions extends TrainingFlags, LabelVoteFlags {
   acceptFewerExamples: boolean;
   preflight: boolean;
   report: boolean;
+  retrieveDatasets: boolean;
+  datasetIndex?: string;
+  dataset?: string;
+  datasetExclude?: string[];
+  datasetInput?: string[];
+  datasetOutput?: string;
+  maxRows: number;
 }
 
 /**
@@ -49,7 +57,14 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--estimate-only', "print the whole run's expected teacher tokens, cost and training cost/time, then stop (no paid call)", false)
     .option('--accept-fewer-examples', 'train even when generation stopped far short of --num-examples (by default training stops below half)', false)
     .option('--no-preflight', 'skip the checks of teacher, training backend, model index and run folder before the first paid call')
-    .option('--no-report', 'do not write report.md / report.json / report.html into the run folder');
+    .option('--no-report', 'do not write report.md / report.json / report.html into the run folder')
+    .option('--no-retrieve-datasets', 'train on generated data only (no Hugging Face dataset retrieval)')
+    .option('--dataset-index <file>', 'dataset snapshot (.jsonl of {id, description, evaluationMetadata}) for offline dataset search (default: the live Hub listing, cached)')
+    .option('--dataset <id>', 'use this Hugging Face dataset instead of searching')
+    .addOption(new Option('--dataset-exclude <ids>', 'datasets never to retrieve, comma-separated (e.g. the ones you evaluate on)').argParser((value) => value.split(',').map((id) => id.trim()).filter(Boolean)))
+    .addOption(new Option('--dataset-input <paths>', 'input column path(s) of the retrieved dataset, comma-separated (default: chosen by the teacher)').argParser((value) => value.split(',').map((path) => path.trim()).filter(Boolean)))
+    .option('--dataset-output <path>', 'output column path of the retrieved dataset, e.g. answers.text[0]')
+    .addOption(new Option('--max-rows <n>', 'most retrieved rows (training data only)').argParser(parseNumber('--max-rows', { integer: true, min: 1 })).default(3000));
   addLabelVoteOptions(command);
   addTrainingOptions(command).action(
     runtime.action(async (_options: RunOptions, cmd: Command) => {
@@ -118,6 +133,12 @@ export function register(program: Command, runtime: CliRuntime): void {
         await runPreflight(await preflightChecks(options, runtime, teacher, trainerBackend), runtime.signal);
       }
 
+      const datasetRetrieverOptions = {
+        ...retrieverConfig({ ...options, index: options.datasetIndex, exclude: options.datasetExclude, includeGated: false, limit: 1000 }, runtime),
+        ...(options.dataset ? { dataset: options.dataset } : {}),
+        ...(options.datasetInput || options.datasetOutput ? { mapping: { ...(options.datasetInput ? { input: options.datasetInput } : {}), ...(options.datasetOutput ? { output: options.datasetOutput } : {}) } } : {}),
+        maxRows: options.maxRows,
+      };
       const { createPipeline } = await import('../create-pipeline.js');
       const pipeline = createPipeline({
         outDir: options.out,
@@ -131,12 +152,14 @@ export function register(program: Command, runtime: CliRuntime): void {
         numExamples: options.numExamples,
         topKModels: options.topK,
         acceptFewerExamples: options.acceptFewerExamples,
+        maxRetrievedExamples: options.maxRows,
         config: { command: 'run', prompt: options.prompt, teacher: options.teacher, numExamples: options.numExamples, backend: options.backend },
         training,
         trainerBackend,
         ...exportSettings(options),
-        stepInputs: { generate: labelVotes, 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend } },
+        stepInputs: { 'retrieve-datasets': datasetRetrieverOptions, generate: labelVotes, 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend } },
         stageOptions: {
+          datasetRetriever: datasetRetrieverOptions,
           datasetGenerator: labelVotes,
           modelRetriever: modelRetrieverOptions,
           evaluator: evaluatorOptions,
@@ -149,6 +172,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         stages: {
           // A base model given by hand (always so for managed fine-tuning) needs no retrieval.
           ...(retrieveModels ? {} : { modelRetriever: null }),
+          ...(options.retrieveDatasets ? {} : { datasetRetriever: null }),
           ...(options.train ? {} : { trainer: null }),
           ...(options.evaluate ? {} : { evaluator: null }),
           // The CLI run ends when training and evaluation do; `prompt2model demo --out RUN` serves the model.
@@ -220,6 +244,7 @@ function summarize(result: PipelineResult) {
 
 function describe(result: PipelineResult, report?: { html: string }): string {
   const lines = [`Run folder: ${result.outDir}`, `Task: ${result.spec.instruction.slice(0, 120)}${result.spec.instruction.length > 120 ? '…' : ''}`];
+  if (result.retrievedCount !== undefined) lines.push(`Retrieved examples: ${result.retrievedCount} (training data only)`);
   if (result.generatedCount !== undefined) lines.push(`Generated examples: ${result.generatedCount}`);
   if (result.splits) lines.push(`Splits: ${result.splits.counts.train} train, ${result.splits.counts.validation} validation, ${result.splits.counts.test} test`);
   if (result.candidates?.length) lines.push(`Base-model candidates: ${result.candidates.map((c) => c.id).join(', ')}`);

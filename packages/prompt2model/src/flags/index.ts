@@ -3,4 +3,5 @@ export { addTrainingOptions, createTrainingBackend, predictSettings, trainingBac
 export { addHubOptions, hubOptionsFrom, type HubCliOptions } from './hub.js';
 export { readInputText, readPromptFile } from './input.js';
 export { splitList } from './lists.js';
+export { addDatasetHubOptions, retrieverConfig, type DatasetHubFlags } from './datasets.js';
 export { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from './label-votes.js';

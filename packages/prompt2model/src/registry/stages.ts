@@ -1,5 +1,6 @@
-import { Registry, type DatasetGenerator, type DemoCreator, type Evaluator, type ModelRetriever, type PromptParser, type Trainer } from '@prompt2model/core';
+import { Registry, type DatasetGenerator, type DatasetRetriever, type DemoCreator, type Evaluator, type ModelRetriever, type PromptParser, type Trainer } from '@prompt2model/core';
 import { createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import { createDatasetRetriever, type DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
 import { createDemoCreator, type DemoCreatorOptions } from '@prompt2model/demo';
 import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator';
 import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
@@ -15,6 +16,9 @@ import { createTrainer, LocalBackend, type CreateTrainerOptions, type TrainingBa
 export const stageImplementations = {
   promptParser: new Registry<PromptParser, PromptParserOptions | undefined>('prompt parser', {
     default: { description: 'deterministic layouts first, the teacher LLM otherwise, DeepL for non-English instructions', factory: (options) => createPromptParser(options) },
+  }),
+  datasetRetriever: new Registry<DatasetRetriever, DatasetRetrieverConfig | undefined>('dataset retriever', {
+    default: { description: 'BM25 (+ HyDE) over Hugging Face dataset descriptions, teacher rerank and column mapping, rows via the dataset viewer', factory: (options) => createDatasetRetriever(options) },
   }),
   datasetGenerator: new Registry<DatasetGenerator, PromptBasedDatasetGeneratorOptions | undefined>('dataset generator', {
     default: { description: 'prompt-based generation with self-consistency labels', factory: (options) => createDatasetGenerator(options) },

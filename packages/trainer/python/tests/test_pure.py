@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from p2m_worker import PROTOCOL_VERSION  # noqa: E402
 from p2m_worker.config import ConfigError, load_config, parse_config, read_examples  # noqa: E402
-from p2m_worker.deps import INSTALL_COMMAND, install_command, missing_packages  # noqa: E402
+from p2m_worker.deps import INSTALL_COMMAND, install_command, is_local_path, load_hint, missing_packages, offline_for_local  # noqa: E402
 from p2m_worker.features import (  # noqa: E402
     IGNORE_INDEX,
     causal_features,
@@ -190,6 +190,31 @@ class DependencyTest(unittest.TestCase):
         self.assertIn("requirements-cpu.txt", INSTALL_COMMAND)
         with open(INSTALL_COMMAND.split('"')[1], encoding="utf-8") as handle:
             self.assertIn("peft==", handle.read())
+
+
+class LocalModelTest(unittest.TestCase):
+    def test_local_paths_run_offline_and_hub_ids_do_not(self):
+        with tempfile.TemporaryDirectory() as folder:
+            self.assertTrue(is_local_path(folder))
+            self.assertTrue(is_local_path("./not-yet-there"))
+            self.assertFalse(is_local_path("google/flan-t5-small"))
+            saved = {key: os.environ.pop(key, None) for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+            try:
+                offline_for_local("google/flan-t5-small")
+                self.assertNotIn("HF_HUB_OFFLINE", os.environ)
+                offline_for_local(folder, None)
+                self.assertEqual(os.environ.get("HF_HUB_OFFLINE"), "1")
+            finally:
+                for key, value in saved.items():
+                    os.environ.pop(key, None)
+                    if value is not None:
+                        os.environ[key] = value
+            self.assertIn("config.json", load_hint(folder))
+            self.assertNotIn("resume", load_hint("org/model").lower())
+
+    def test_a_missing_local_model_path_is_invalid_input(self):
+        with self.assertRaises(InputError):
+            plan_model("./no-such-model-folder")
 
 
 class PredictTest(unittest.TestCase):

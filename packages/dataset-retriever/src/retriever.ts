@@ -1,0 +1,314 @@
+import {
+  APICallError,
+  Prompt2ModelError,
+  type DatasetRetriever,
+  type DatasetRetrieverOptions,
+  type Example,
+  type PromptSpec,
+  type StageContext,
+} from '@prompt2model/core';
+import { getDatasetRevision, resolveHubDatasetOptions, type HubDatasetRequestOptions } from '@prompt2model/huggingface/hub';
+import {
+  heuristicMapping,
+  inputText,
+  mappingFromEvaluationMetadata,
+  outputText,
+  teacherColumnMapping,
+  validateMapping,
+  type ColumnMapping,
+  type ColumnMappingProposal,
+} from './column-mapping.js';
+import { getDatasetDetails, type DatasetDetails } from './dataset-details.js';
+import { DatasetIndex, type DatasetSearchOptions, type DatasetSearchResult, type RankedDataset } from './dataset-index.js';
+import { parsePath, type ColumnPath } from './features.js';
+import { buildDatasetIndexFromHub, type HubDatasetIndexOptions } from './hub-index.js';
+import { datasetHydeQuery } from './hyde.js';
+import { rerankDatasets, type RerankResult } from './rerank.js';
+import { DEFAULT_MAX_ROWS, loadDatasetRows, type LoadedRows } from './row-loader.js';
+import { transformExamples } from './transform.js';
+
+export interface DatasetRetrieverConfig extends DatasetSearchOptions {
+  /** Candidates: a built `DatasetIndex`, a JSON Lines snapshot path, or a loader. Default: the Hub listing (cached). */
+  index?: DatasetIndex | string | (() => Promise<DatasetIndex>);
+  /** Where an index built from a JSON Lines snapshot is cached. Default `$P2M_CACHE_DIR/dataset-index`; `false` disables it. */
+  indexCacheDir?: string | false;
+  /** How to reach the Hub and the dataset viewer (URLs, token, scheduler); `listing` options for the default index. */
+  hub?: HubDatasetRequestOptions & { cacheDir?: string | false; listing?: Omit<HubDatasetIndexOptions, keyof HubDatasetRequestOptions> };
+  /** Query with a teacher-written hypothetical dataset description. `auto` (default): when the context has a teacher. */
+  hyde?: boolean | 'auto';
+  /** LLM rerank of the top candidates. `auto` (default): when the context has a teacher. */
+  rerank?: boolean | 'auto';
+  /** Rerank votes (each with the candidates shuffled). Default 3. */
+  rerankVotes?: number;
+  /** Candidates the rerank sees. Default 12. */
+  rerankCandidates?: number;
+  /** Use this dataset instead of searching. (`includeGated` keeps gated candidates only when a Hub token is set.) */
+  dataset?: string;
+  config?: string;
+  split?: string;
+  /** Column overrides (`--input`, `--output`); both given: the teacher is not asked. */
+  mapping?: Partial<ColumnMapping>;
+  /**
+   * Shown the proposed mapping and a sample; returns the mapping to use, or `null` to skip the
+   * dataset. The CLI asks on a TTY; without it the proposal is used as it is.
+   */
+  confirmMapping?: (proposal: ColumnMappingProposal, details: DatasetDetails, sample: Example[]) => Promise<ColumnMapping | null>;
+  /** Most rows downloaded. Default 3000. */
+  maxRows?: number;
+  /** Rewrite rows into the task's format with the teacher (plan-then-transform), at most this many. Default off. */
+  transform?: false | { maxExamples?: number };
+}
+
+export interface DatasetSearchOutcome extends DatasetSearchResult {
+  query: string;
+  hyde: boolean;
+  rerank?: RerankResult;
+}
+
+export interface RetrievedDataset {
+  dataset: string;
+  config: string;
+  split: string;
+  revision: string | undefined;
+  mapping: ColumnMappingProposal;
+  examples: Example[];
+  /** Rows downloaded, and rows dropped for an empty input or output. */
+  rows: number;
+  dropped: number;
+  totalRows: number;
+  via: LoadedRows['via'];
+  transformed?: { kept: number; dropped: number };
+}
+
+export interface DefaultDatasetRetriever extends DatasetRetriever {
+  loadIndex(context?: StageContext): Promise<DatasetIndex>;
+  /** Ranked candidates (and the rerank's choice when it ran). */
+  search(spec: PromptSpec, context: StageContext, options?: { topK?: number }): Promise<DatasetSearchOutcome>;
+  /** Configs, splits, sizes and columns of one dataset (before any download). */
+  describe(dataset: string, context?: StageContext): Promise<DatasetDetails>;
+  /** Loads one dataset's rows as examples: column mapping, download (cached), conversion, optional transform. */
+  load(spec: PromptSpec, dataset: string, context: StageContext, options?: { maxRows?: number }): Promise<RetrievedDataset>;
+}
+
+const stage = 'retrieve-datasets';
+
+/**
+ * The default DatasetRetriever: BM25 (optionally HyDE) over Hugging Face dataset descriptions,
+ * an optional LLM rerank with several shuffled votes, then the teacher's column mapping and rows
+ * through the dataset viewer API. Each row becomes `{input, output, meta: {source: 'retrieved',
+ * dataset, config, split, row}}`.
+ */
+export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): DefaultDatasetRetriever {
+  let loading: Promise<DatasetIndex> | undefined;
+  const hubOptions = (context?: StageContext): HubDatasetRequestOptions & { cacheDir?: string | false } => ({
+    ...config.hub,
+    ...(context ? { signal: context.signal } : {}),
+  });
+
+  const loadIndex = (context?: StageContext): Promise<DatasetIndex> => {
+    loading ??= (async () => {
+      const source = config.index;
+      if (source instanceof DatasetIndex) return source;
+      if (typeof source === 'function') return source();
+      if (typeof source === 'string') return DatasetIndex.fromJsonl(source, config.indexCacheDir !== undefined ? { cacheDir: config.indexCacheDir } : {});
+      const { listing, ...hub } = config.hub ?? {};
+      return buildDatasetIndexFromHub({ ...hub, ...listing, ...(context ? { events: context.events, signal: context.signal } : {}) });
+    })();
+    loading.catch(() => (loading = undefined));
+    return loading;
+  };
+
+  /** The card's evaluation metadata: from the index when one is configured (or already loaded), else the Hub's dataset info. */
+  const evaluationMetadataOf = async (dataset: string, context?: StageContext): Promise<unknown> => {
+    if (config.index !== undefined || loading) return (await loadIndex(context).catch(() => undefined))?.get(dataset)?.evaluationMetadata;
+    const { accessToken, ...hub } = hubOptions(context);
+    const info = await getDatasetRevision(dataset, { ...hub, accessToken: accessToken ?? '' }).catch(() => undefined);
+    return info?.evaluationMetadata;
+  };
+
+  const useTeacher = (setting: boolean | 'auto' | undefined, context: StageContext, what: string): boolean => {
+    const wanted = setting === true || ((setting ?? 'auto') === 'auto' && context.teacher !== undefined);
+    if (wanted && !context.teacher) {
+      throw new Prompt2ModelError({ message: `${what} needs a teacher model, and none is configured.`, hint: 'Pass --teacher (and OPENAI_API_KEY / --base-url), or leave the option out.' });
+    }
+    return wanted;
+  };
+
+  const search = async (spec: PromptSpec, context: StageContext, options: { topK?: number } = {}): Promise<DatasetSearchOutcome> => {
+    const hyde = useTeacher(config.hyde, context, 'HyDE');
+    const rerank = useTeacher(config.rerank, context, 'Reranking');
+    const index = await loadIndex(context);
+    const query = hyde ? await datasetHydeQuery(spec, context.teacher!, { signal: context.signal }) : spec.instruction;
+    const topK = Math.max(options.topK ?? config.topK ?? 5, rerank ? config.rerankCandidates ?? 12 : 0);
+    // Gated datasets are candidates only with a token to load them (the terms still need accepting).
+    const token = resolveHubDatasetOptions(config.hub).accessToken;
+    if (config.includeGated && !token) context.events.log('warn', 'Gated datasets are left out: set HF_TOKEN (or --hub-token) to include them.', stage);
+    const result = index.searchDetailed(query, { ...config, includeGated: Boolean(config.includeGated && token), topK });
+    const outcome: DatasetSearchOutcome = { ...result, query, hyde };
+    if (rerank && result.candidates.length > 0) {
+      outcome.rerank = await rerankDatasets(spec, result.candidates, context.teacher!, {
+        ...(config.rerankVotes ? { votes: config.rerankVotes } : {}),
+        ...(config.rerankCandidates ? { maxCandidates: config.rerankCandidates } : {}),
+        signal: context.signal,
+      });
+    }
+    outcome.candidates = outcome.candidates.slice(0, options.topK ?? config.topK ?? 5);
+    return outcome;
+  };
+
+  const describe = async (dataset: string, context?: StageContext): Promise<DatasetDetails> => {
+    const evaluationMetadata = await evaluationMetadataOf(dataset, context);
+    return getDatasetDetails(dataset, { ...(config.config ? { config: config.config } : {}), ...(config.split ? { split: config.split } : {}), evaluationMetadata }, hubOptions(context));
+  };
+
+  const load = async (spec: PromptSpec, dataset: string, context: StageContext, options: { maxRows?: number } = {}): Promise<RetrievedDataset> => {
+    const evaluationMetadata = await evaluationMetadataOf(dataset, context);
+    const details = await getDatasetDetails(dataset, { ...(config.config ? { config: config.config } : {}), ...(config.split ? { split: config.split } : {}), evaluationMetadata }, hubOptions(context));
+    if (details.paths.length < 2) {
+      throw new Prompt2ModelError({ message: `The dataset ${dataset} has fewer than two text columns (${details.paths.map((p) => p.path).join(', ') || 'none'}).`, hint: 'Pick another dataset, or --exclude this one.' });
+    }
+    const maxRows = options.maxRows ?? config.maxRows ?? DEFAULT_MAX_ROWS;
+    // The size before any download: the split's rows and parquet bytes, and how much of it is read.
+    const size = details.configs.find((c) => c.config === details.config)?.splits.find((s) => s.split === details.split);
+    if (size?.rows !== undefined) {
+      context.events.log('info', `${dataset} ${details.config}/${details.split}: ${size.rows.toLocaleString('en-US')} rows${size.bytes !== undefined ? `, ${(size.bytes / 1e6).toFixed(1)} MB parquet` : ''}; reading up to ${Math.min(maxRows, size.rows).toLocaleString('en-US')} rows.`, stage);
+    }
+    // A small first read gives the teacher a sample row and the user a preview.
+    const sample = await loadDatasetRows({ dataset, config: details.config, split: details.split, maxRows: Math.min(5, maxRows) }, { ...hubOptions(context), events: context.events });
+    const firstRow = sample.rows[0];
+    if (!firstRow) throw new Prompt2ModelError({ message: `The split ${details.split} of ${dataset} (${details.config}) has no rows.`, hint: 'Pass another --split, or pick another dataset.' });
+    let proposal = await proposeMapping(spec, dataset, details, firstRow, evaluationMetadata, context);
+    const preview = toExamples(sample.rows, proposal, details.paths, { dataset, config: details.config, split: details.split });
+    if (config.confirmMapping) {
+      const confirmed = await config.confirmMapping(proposal, details, preview);
+      if (confirmed === null) throw new Prompt2ModelError({ name: 'DatasetSkippedError', message: `Column mapping for ${dataset} was declined.`, hint: 'Pass --input/--output to map the columns yourself, or --exclude the dataset.' });
+      if (confirmed.output !== proposal.output || confirmed.input.join() !== proposal.input.join()) {
+        validateMapping(confirmed, details.paths);
+        proposal = { ...confirmed, source: 'flags' };
+      }
+    }
+    context.events.log('info', `Retrieving ${dataset} (${details.config}/${details.split}): input ${proposal.input.join(' + ')} → output ${proposal.output} (${proposal.source}).`, stage);
+    const columns = [...new Set([...proposal.input, proposal.output].map((path) => (parsePath(path)[0] as { key: string }).key))];
+    const loaded = await loadDatasetRows({ dataset, config: details.config, split: details.split, columns, maxRows }, { ...hubOptions(context), events: context.events });
+    let examples = toExamples(loaded.rows, proposal, details.paths, { dataset, config: details.config, split: details.split });
+    const dropped = loaded.rows.length - examples.length;
+    if (examples.length === 0) {
+      throw new Prompt2ModelError({
+        message: `No usable rows in ${dataset} (${details.config}/${details.split}): all ${loaded.rows.length} rows have an empty ${proposal.input.join(' + ')} or ${proposal.output}.`,
+        hint: 'Map other columns with --input/--output, pick another --split, or --exclude the dataset.',
+      });
+    }
+    const result: RetrievedDataset = { dataset, config: details.config, split: details.split, revision: loaded.revision, mapping: proposal, examples, rows: loaded.rows.length, dropped, totalRows: loaded.totalRows, via: loaded.via };
+    if (config.transform && context.teacher) {
+      const transformed = await transformExamples(spec, dataset, examples, context.teacher, { ...config.transform, signal: context.signal });
+      examples = transformed.examples;
+      result.examples = examples;
+      result.transformed = { kept: examples.length, dropped: transformed.dropped };
+    }
+    return result;
+  };
+
+  const proposeMapping = async (
+    spec: PromptSpec,
+    dataset: string,
+    details: DatasetDetails,
+    sampleRow: Record<string, unknown>,
+    evaluationMetadata: unknown,
+    context: StageContext,
+  ): Promise<ColumnMappingProposal> => {
+    const flags = config.mapping;
+    if (flags?.input?.length && flags.output) {
+      const mapping = { input: flags.input, output: flags.output };
+      validateMapping(mapping, details.paths, 'column mapping (--input/--output)');
+      return { ...mapping, source: 'flags' };
+    }
+    const seed = mappingFromEvaluationMetadata(evaluationMetadata, details.paths, details.config);
+    let proposal: ColumnMappingProposal | undefined;
+    if (context.teacher) {
+      proposal = await teacherColumnMapping({ spec, dataset, paths: details.paths, sampleRow, ...(seed ? { seed } : {}) }, context.teacher, { signal: context.signal });
+    } else if (seed) {
+      proposal = { ...seed, source: 'col_mapping' };
+    } else {
+      const guess = heuristicMapping(details.paths, spec);
+      if (guess) proposal = { ...guess, source: 'heuristic' };
+    }
+    if (!proposal) {
+      throw new Prompt2ModelError({
+        message: `Cannot tell which columns of ${dataset} are the input and the output (columns: ${details.paths.map((p) => p.path).join(', ')}).`,
+        hint: 'Pass --input COL[,COL] and --output COL, or configure a teacher to choose them.',
+      });
+    }
+    // One flag given: it overrides that side of the proposal.
+    if (flags?.input?.length) proposal = { ...proposal, input: flags.input, source: 'flags' };
+    if (flags?.output) proposal = { ...proposal, output: flags.output, input: proposal.input.filter((path) => path !== flags.output), source: 'flags' };
+    validateMapping(proposal, details.paths);
+    return proposal;
+  };
+
+  return {
+    specificationVersion: 'v1',
+    name: 'bm25-hf-datasets',
+    loadIndex,
+    search,
+    describe,
+    load,
+    async retrieve(spec: PromptSpec, options: DatasetRetrieverOptions, context: StageContext): Promise<Example[]> {
+      try {
+        return await retrieveExamples(spec, options, context);
+      } catch (error) {
+        // Retrieved data adds to generated data; a Hub that cannot be reached should not stop the run.
+        if (APICallError.isInstance(error) && error.isRetryable && !context.signal.aborted) {
+          context.events.log('warn', `Dataset retrieval skipped: ${error.message}. Training on generated data only (pass --dataset-index FILE to search offline).`, stage);
+          return [];
+        }
+        throw error;
+      }
+    },
+  };
+
+  async function retrieveExamples(spec: PromptSpec, options: DatasetRetrieverOptions, context: StageContext): Promise<Example[]> {
+    context.events.emit({ type: 'progress', stage, done: 0, total: 2 });
+    let dataset = config.dataset;
+    let outcome: DatasetSearchOutcome | undefined;
+    if (!dataset) {
+      outcome = await search(spec, context);
+      dataset = outcome.rerank ? outcome.rerank.dataset ?? undefined : outcome.candidates[0]?.id;
+      if (!dataset) {
+        context.events.log('warn', outcome.rerank ? 'No retrieved dataset fits the task (the rerank said none fits); training on generated data only.' : 'No dataset matched the task; training on generated data only.', stage);
+        await context.store.writeJson('retrieved-dataset.json', { dataset: null, query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null });
+        return [];
+      }
+    }
+    context.events.emit({ type: 'progress', stage, done: 1, total: 2 });
+    const loaded = await load(spec, dataset, context, { maxRows: Math.min(options.maxExamples ?? Number.POSITIVE_INFINITY, config.maxRows ?? DEFAULT_MAX_ROWS) });
+    const { examples, ...rest } = loaded;
+    await context.store.writeJson('retrieved-dataset.json', {
+      ...rest,
+      count: examples.length,
+      ...(outcome ? { query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null } : {}),
+    });
+    context.events.emit({ type: 'progress', stage, done: 2, total: 2, counters: { rows: loaded.rows, dropped: loaded.dropped } });
+    return examples.slice(0, options.maxExamples ?? examples.length);
+  }
+}
+
+function summary(candidate: RankedDataset): { id: string; score: number } {
+  return { id: candidate.id, score: candidate.score };
+}
+
+/** Rows → examples: the mapped input and output as text, empty ones dropped, provenance in `meta`. */
+export function toExamples(
+  rows: Array<Record<string, unknown>>,
+  mapping: ColumnMapping,
+  paths: ColumnPath[],
+  origin: { dataset: string; config: string; split: string },
+): Example[] {
+  const examples: Example[] = [];
+  rows.forEach((row, index) => {
+    const input = inputText(row, mapping, paths);
+    const output = outputText(row, mapping, paths);
+    if (input === '' || output === '') return;
+    examples.push({ input, output, meta: { source: 'retrieved', dataset: origin.dataset, config: origin.config, split: origin.split, row: index } });
+  });
+  return examples;
+}

@@ -1,0 +1,20 @@
+import { createHubCaller, type HubCaller } from './create-hub-caller.js';
+import type { HubClientOptions } from './types/public.js';
+
+/** A dataset's current commit (sha), gating and card `train-eval-index`, through @huggingface/hub's `datasetInfo`: what row caches are keyed by. */
+export async function getDatasetRevision(
+  id: string,
+  options: HubClientOptions & { caller?: HubCaller; revision?: string } = {},
+): Promise<{ sha: string | undefined; gated: false | 'auto' | 'manual'; lastModified?: string; evaluationMetadata?: unknown }> {
+  const caller = options.caller ?? (await createHubCaller(options));
+  return caller.call(`info of dataset ${id}`, async (common) => {
+    const info = await caller.hub.datasetInfo({ ...common, name: id, additionalFields: ['sha', 'cardData'], ...(options.revision ? { revision: options.revision } : {}) });
+    const evaluation = (info.cardData as Record<string, unknown> | undefined)?.['train-eval-index'];
+    return {
+      sha: typeof info.sha === 'string' ? info.sha : undefined,
+      ...(evaluation !== undefined ? { evaluationMetadata: evaluation } : {}),
+      gated: info.gated ?? false,
+      ...(Number.isNaN(info.updatedAt.getTime()) ? {} : { lastModified: info.updatedAt.toISOString() }),
+    };
+  });
+}
