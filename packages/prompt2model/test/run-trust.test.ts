@@ -44,7 +44,7 @@ function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   };
 }
 
-const runArgs = (out: string, ...extra: string[]) => ['run', '--prompt', join(dir, 'prompt.txt'), '--out', join(dir, out), '--index', join(dir, 'cards.jsonl'), '--teacher', 'gpt-4o-mini', ...extra];
+const runArgs = (out: string, ...extra: string[]) => ['run', '--prompt', join(dir, 'prompt.txt'), '--out', join(dir, out), '--index', join(dir, 'cards.jsonl'), '--teacher', 'gpt-4o-mini', '--no-retrieve-datasets', ...extra];
 
 describe('run: a run folder never lies', () => {
   it('redoes the steps whose inputs changed, says why, and keeps what a larger --max-cost cannot change', async () => {
@@ -186,7 +186,7 @@ describe('run: preflight and bounded inputs', () => {
   });
 
   it('Ctrl-C during a CPU-bound step (indexing 11,320 model cards) stops within 2 s and leaves a resumable folder', async () => {
-    const args = ['run', '--prompt', join(dir, 'prompt.txt'), '--out', join(dir, 'interrupted'), '--index', SHARED_MODELS, '--teacher', 'gpt-4o-mini', '--num-examples', '12', '--no-train'];
+    const args = ['run', '--prompt', join(dir, 'prompt.txt'), '--out', join(dir, 'interrupted'), '--index', SHARED_MODELS, '--teacher', 'gpt-4o-mini', '--num-examples', '12', '--no-train', '--no-retrieve-datasets'];
     const result = await spawnCli(args, { env: env(), interruptWhen: /▶ retrieve-models/, interruptDelayMs: 300 });
     expect(result.code).toBe(130);
     expect(result.msAfterInterrupt).toBeLessThan(2000);

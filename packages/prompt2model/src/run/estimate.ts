@@ -52,7 +52,7 @@ export interface EstimateRunOptions {
  */
 const KEEP_RATE = 0.65;
 /** JSON around one generated example ({"input": "...", "output": ""}), in tokens. */
-const JSON_OVERHEAD_TOKENS = 8;
+const JSON_OVERHEAD_TOKENS = 10;
 
 /**
  * The whole run's expected cost before any paid call: the prompts each stage will send are built
@@ -88,7 +88,7 @@ export function estimateRun(options: EstimateRunOptions): RunEstimate {
   const previous = demos.slice(0, 5);
   const generationPrompt = buildInputGenerationPrompt({ spec, demonstrations: spec.examples, previous, examplesPerChoice: perChoice, maxPromptTokens: 1_000_000 });
   const generationIn = tokens(generationPrompt.messages);
-  const generationOut = choices * perChoice * (avgInputTokens + JSON_OVERHEAD_TOKENS);
+  const generationOut = choices * (perChoice * (avgInputTokens + JSON_OVERHEAD_TOKENS) + 4);
   add('generate (inputs)', units, units * generationIn, units * generationOut, `${units} requests × ${choices} choices × ${perChoice} examples`);
 
   // Every kept candidate is labelled, and so are those of the requests in flight when the target is met.
@@ -133,7 +133,8 @@ export function estimateRun(options: EstimateRunOptions): RunEstimate {
     withinBudget: options.maxCostUsd === undefined || totalUsd <= options.maxCostUsd,
     assumptions: [
       `${KEEP_RATE * 100}% of candidate inputs survive deduplication and the filters (a teacher that repeats itself needs more requests)`,
-      'answers are sized from the prompt\'s demonstrations (4 characters a token)',
+      "answers are sized from the prompt's demonstrations (4 characters a token)",
+      'dataset retrieval (on by default) is not counted: its teacher calls, if any, are few',
       'calls already in the LLM cache cost nothing, so a resumed run costs less',
     ],
   };
