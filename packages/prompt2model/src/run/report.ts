@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJsonl, writeFileAtomic, writeJsonAtomic, type EvalReport, type ModelCandidate, type PromptSpec, type RunManifest, type TrainedModel } from '@prompt2model/core';
+import { formatBytes } from '@prompt2model/model-retriever';
 import type { RunEstimate } from './estimate.js';
 import { RUN_RECORD_FILE, type RunRecord } from './recorder.js';
 
@@ -181,17 +182,6 @@ async function agreementHistogram(path: string): Promise<number[] | undefined> {
     return undefined;
   }
   return any ? bins : undefined;
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** Writes report.json, report.md and report.html into the run folder; returns their paths. */
