@@ -11,7 +11,7 @@ import { fixtures } from './fixtures.js';
 let server: DatasetsServer;
 let cacheDir: string;
 beforeAll(async () => {
-  server = await startDatasetsServer({ datasets: fixtures, rowsPerShard: 150, rowGroupSize: 50, grantedTokens: ['granted-token'] });
+  server = await startDatasetsServer({ datasets: fixtures, rowsPerShard: 150, rowGroupSize: 50, grantedTokens: ['hf_granted_token'] });
   cacheDir = await mkdtemp(join(tmpdir(), 'p2m-dsr-cache-'));
 });
 afterAll(() => server.close());
@@ -37,7 +37,7 @@ describe('search', () => {
     const spec = { ...qaSpec, instruction: 'Clinical question answering over medical notes' };
     const withoutToken = await retriever({ includeGated: true }).search(spec, await context());
     expect(withoutToken.candidates.map((c) => c.id)).not.toContain('org/gated-notes');
-    const withToken = await createDatasetRetriever({ hub: { ...hub(), accessToken: 'granted-token' }, hyde: false, rerank: false, includeGated: true }).search(spec, await context());
+    const withToken = await createDatasetRetriever({ hub: { ...hub(), accessToken: 'hf_granted_token' }, hyde: false, rerank: false, includeGated: true }).search(spec, await context());
     expect(withToken.candidates[0]!.id).toBe('org/gated-notes');
   });
 
@@ -134,7 +134,7 @@ describe('loading rows', () => {
     const error = await retriever().load(qaSpec, 'org/gated-notes', await context()).catch((e: unknown) => e);
     expect(GatedDatasetError.isInstance(error)).toBe(true);
     expect((error as GatedDatasetError).hint).toContain(`${server.url}/datasets/org/gated-notes`);
-    const granted = await createDatasetRetriever({ hub: { ...hub(), accessToken: 'granted-token' }, hyde: false, rerank: false, includeGated: true }).load(qaSpec, 'org/gated-notes', await context());
+    const granted = await createDatasetRetriever({ hub: { ...hub(), accessToken: 'hf_granted_token' }, hyde: false, rerank: false, includeGated: true }).load(qaSpec, 'org/gated-notes', await context());
     expect(granted.examples).toEqual([expect.objectContaining({ input: 'q', output: 'a' })]);
   });
 

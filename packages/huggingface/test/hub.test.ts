@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { APICallError, RequestScheduler } from '@prompt2model/core';
+import { APICallError, LoadSettingError, RequestScheduler } from '@prompt2model/core';
 import { startHubServer, type HubModelRow, type HubServer } from '@prompt2model/testing';
 import { createHubCaller, downloadModelCard, fetchHubModels, listHubModels, resolveHubUrl } from '../src/hub/index.js';
 
@@ -48,6 +48,17 @@ describe('Hub client (real @huggingface/hub against a loopback Hub)', () => {
     expect((error as APICallError).isRetryable).toBe(false);
     expect((error as APICallError).hint).toMatch(/HF_TOKEN/);
     expect(JSON.stringify({ message: (error as Error).message, hint: (error as APICallError).hint })).not.toContain('hf_wrong_one');
+  });
+
+  it('reports a token that is not an hf_ token as a setting to fix, at once and without retrying', async () => {
+    server = await startHubServer({ models: rows });
+    const scheduler = quick();
+    const error = await listHubModels({ hubUrl: server.url, accessToken: 'not-a-hub-token', scheduler }).catch((caught: unknown) => caught);
+    expect(LoadSettingError.isInstance(error)).toBe(true);
+    expect((error as LoadSettingError).environmentVariableName).toBe('HF_TOKEN');
+    expect((error as LoadSettingError).hint).toMatch(/HF_TOKEN/);
+    expect(JSON.stringify({ message: (error as Error).message, hint: (error as LoadSettingError).hint })).not.toContain('not-a-hub-token');
+    expect(scheduler.stats.retries).toBe(0);
   });
 
   it('takes the URL from the option, else HF_ENDPOINT, without a trailing slash', () => {

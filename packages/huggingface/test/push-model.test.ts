@@ -90,6 +90,8 @@ describe('pushModel against the loopback Hub', () => {
     const output = await jobOutput(join(root, 'job-auth'));
     await expect(pushModel({ model: output, repo: 'me/x', hubUrl: server.url, env: {} })).rejects.toSatisfy((error) => LoadSettingError.isInstance(error));
     await expect(pushModel({ model: output, repo: 'me/x', hubUrl: server.url, accessToken: 'hf_wrong_token_value' })).rejects.toMatchObject({ statusCode: 401 });
+    // A token without the hf_ prefix is a setting to fix (exit 2), not a failed request.
+    await expect(pushModel({ model: output, repo: 'me/x', hubUrl: server.url, accessToken: 'not-a-hub-token' })).rejects.toSatisfy((error) => LoadSettingError.isInstance(error));
     await expect(pushModel({ model: output, repo: 'no-owner', hubUrl: server.url, accessToken: TOKEN })).rejects.toSatisfy((error) => Prompt2ModelError.isInstance(error));
     expect(server.repos.has('me/x')).toBe(false);
   });

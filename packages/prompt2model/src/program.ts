@@ -25,7 +25,9 @@ export function createProgram(runtime: CliRuntime): Command {
       writeOut: (text) => runtime.io.stdout(text),
       writeErr: (text) => runtime.io.stderr(text),
     })
-    .exitOverride();
+    .exitOverride()
+    // Ctrl-C's notice comes from the verb that runs (see CliRuntime.onInterrupt).
+    .hook('preAction', (_program, actionCommand) => runtime.setRunningCommand(actionCommand));
   for (const register of commands) register(program, runtime);
   return program;
 }
@@ -46,10 +48,8 @@ export async function runCli(argv: string[], io?: Partial<CliIO>): Promise<numbe
   let interrupts = 0;
   const onSignal = () => {
     interrupts++;
-    if (interrupts === 1) {
-      runtime.io.stderr('\nStopping… finished work is saved; rerun the same command to resume. (Ctrl-C again to force.)\n');
-      runtime.abort(new Error('interrupted'));
-    } else process.exit(EXIT.cancelled);
+    if (interrupts === 1) runtime.interrupt();
+    else process.exit(EXIT.cancelled);
   };
   const installSignals = io === undefined;
   if (installSignals) {

@@ -49,6 +49,9 @@ export class CliUsageError extends Prompt2ModelError {
   }
 }
 
+/** What the first Ctrl-C prints unless the verb says otherwise: run folder verbs resume where they stopped. */
+export const RESUMABLE_INTERRUPT_NOTICE = 'Stopping… finished work is saved; rerun the same command to resume.';
+
 /**
  * What a verb gets: parsed global options, a way to build the run context (teacher, scheduler,
  * cache, run folder, progress rendering), output helpers, and error handling.
@@ -57,6 +60,8 @@ export class CliRuntime {
   private readonly controller = new AbortController();
   private readonly cleanups: Array<() => void> = [];
   exitCode: number = EXIT.ok;
+  private readonly interruptNotices = new WeakMap<Command, string>();
+  private running: Command | undefined;
 
   constructor(readonly io: CliIO) {}
 
@@ -67,6 +72,28 @@ export class CliRuntime {
 
   abort(reason?: unknown): void {
     this.controller.abort(reason);
+  }
+
+  /** Declares what the first Ctrl-C prints while `command` runs, for a verb that is not resumed (a server). */
+  onInterrupt(command: Command, notice: string): Command {
+    this.interruptNotices.set(command, notice);
+    return command;
+  }
+
+  /** What the first Ctrl-C prints while `command` runs. */
+  interruptNotice(command: Command | undefined): string {
+    return (command && this.interruptNotices.get(command)) ?? RESUMABLE_INTERRUPT_NOTICE;
+  }
+
+  /** Records the verb about to run (the program's preAction hook). */
+  setRunningCommand(command: Command): void {
+    this.running = command;
+  }
+
+  /** The first Ctrl-C: says what stopping means for the running verb, then cancels it. */
+  interrupt(): void {
+    this.io.stderr(`\n${this.interruptNotice(this.running)} (Ctrl-C again to force.)\n`);
+    this.abort(new Error('interrupted'));
   }
 
   /** The global options merged with the verb's own. */

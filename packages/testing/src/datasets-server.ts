@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parquetWriteBuffer } from 'hyparquet-writer';
-import { hubListingPage, listenOnLoopback, sendFileBytes } from './loopback-http.js';
+import { hubListingPage, hubResponder, listenOnLoopback, sendFileBytes } from './loopback-http.js';
 
 /** A `datasets` feature type, as `/info` reports it (`{_type: 'Value', dtype: 'string'}`, `ClassLabel`, `Translation`, `Sequence`, or a dict). */
 export type DatasetFeatureFixture = { _type?: string; [key: string]: unknown } | DatasetFeatureFixture[];
@@ -90,13 +90,7 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
   let requestIndex = 0;
   let baseUrl = '';
 
-  const send = (response: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}) => {
-    stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
-    response.writeHead(status, headers);
-    response.end(body);
-  };
-  const sendJson = (response: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) =>
-    send(response, status, JSON.stringify(value), { 'content-type': 'application/json', ...headers });
+  const { sendJson, sendFault } = hubResponder(stats.byStatus);
   const viewerError = (response: ServerResponse, status: number, code: string, error: string) => sendJson(response, status, { error }, { 'x-error-code': code });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -110,7 +104,7 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
       if (fault === 'not-ready') {
         viewerError(response, 500, 'ResponseNotReady', 'The server is busier than usual and the response is not ready yet. Please retry later.');
       } else {
-        sendJson(response, fault, { error: fault === 429 ? 'You are being rate limited' : 'Internal Error' }, fault === 429 ? { 'retry-after': String(options.retryAfterSeconds ?? 0) } : {});
+        sendFault(response, fault, options.retryAfterSeconds);
       }
       return;
     }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { hubListingPage, listenOnLoopback, readRequestBody, sendFileBytes } from './loopback-http.js';
+import { hubListingPage, hubResponder, listenOnLoopback, readRequestBody, sendFileBytes } from './loopback-http.js';
 
 /** One model the loopback Hub serves; the rows of `hub/models.jsonl` fit as they are. */
 export interface HubModelRow {
@@ -106,13 +106,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   let baseUrl = '';
 
 
-  const send = (response: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
-    stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
-    response.writeHead(status, headers);
-    response.end(body);
-  };
-  const sendJson = (response: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}) =>
-    send(response, status, JSON.stringify(value), { 'content-type': 'application/json; charset=utf-8', ...headers });
+  const { send, sendJson, sendFault } = hubResponder(stats.byStatus);
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const index = requestIndex++;
@@ -132,8 +126,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       if (response.destroyed || request.destroyed) return;
     } else if (fault !== undefined && fault !== 'ok') {
       stats.faults++;
-      const headers: Record<string, string> = fault === 429 ? { 'retry-after': String(options.retryAfterSeconds ?? 0) } : {};
-      sendJson(response, fault, { error: fault === 429 ? 'You are being rate limited' : 'Internal Error' }, headers);
+      sendFault(response, fault, options.retryAfterSeconds);
       return;
     }
     if (options.accessToken && request.headers.authorization !== `Bearer ${options.accessToken}`) {

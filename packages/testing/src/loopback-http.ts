@@ -97,3 +97,18 @@ export function sendFileBytes(request: IncomingMessage, response: ServerResponse
   response.end(content);
   return { status: 200, bytes: content.length };
 }
+
+/** `send` and `sendJson` for a loopback Hub server, counting every response by status in `byStatus`. */
+export function hubResponder(byStatus: Record<number, number>) {
+  const send = (response: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}): void => {
+    byStatus[status] = (byStatus[status] ?? 0) + 1;
+    response.writeHead(status, headers);
+    response.end(body);
+  };
+  const sendJson = (response: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void =>
+    send(response, status, JSON.stringify(value), { 'content-type': 'application/json; charset=utf-8', ...headers });
+  /** The Hub's answer to a scripted fault: 429 with Retry-After, or a 5xx. */
+  const sendFault = (response: ServerResponse, status: number, retryAfterSeconds = 0): void =>
+    sendJson(response, status, { error: status === 429 ? 'You are being rate limited' : 'Internal Error' }, status === 429 ? { 'retry-after': String(retryAfterSeconds) } : {});
+  return { send, sendJson, sendFault };
+}

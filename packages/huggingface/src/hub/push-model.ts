@@ -47,9 +47,6 @@ export async function pushModel(options: PushModelOptions): Promise<PushModelRes
     hint: 'Create a token with write access at https://huggingface.co/settings/tokens and export HF_TOKEN=hf_...',
     ...(options.env ? { env: options.env } : {}),
   });
-  if (!accessToken.startsWith('hf_')) {
-    throw new Prompt2ModelError({ message: 'The Hugging Face token does not look like one (it starts with hf_).', hint: 'Create a token with write access at https://huggingface.co/settings/tokens and export HF_TOKEN=hf_...' });
-  }
   const plan = planModelUpload(options.model, options.env);
   const stage = 'push';
   const caller = await createHubCaller({ ...options, accessToken });

@@ -1,4 +1,4 @@
-import { APICallError, Prompt2ModelError } from '@prompt2model/core';
+import { APICallError, LoadSettingError, Prompt2ModelError } from '@prompt2model/core';
 
 type HubModule = typeof import('@huggingface/hub');
 
@@ -19,6 +19,15 @@ export function toHubError(hub: HubModule, error: unknown, what: string): unknow
         : error.statusCode === 429
           ? { hint: 'The Hub is rate limiting; lower --concurrency or set HF_TOKEN for a higher limit.' }
           : {}),
+    });
+  }
+  // @huggingface/hub checks the token before any request and throws a TypeError: a setting to fix
+  // (exit 2), never worth a retry. The message names no part of the token.
+  if (error instanceof TypeError && /access token must start with 'hf_'/i.test(error.message)) {
+    return new LoadSettingError({
+      message: 'The Hugging Face token is not a Hub token (Hub tokens start with hf_).',
+      environmentVariableName: 'HF_TOKEN',
+      hint: 'Set HF_TOKEN (or --hub-token) to a token from https://huggingface.co/settings/tokens (it starts with hf_).',
     });
   }
   if (error instanceof hub.InvalidApiResponseFormatError) {

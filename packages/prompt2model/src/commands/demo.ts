@@ -30,8 +30,10 @@ interface DemoOptions {
  * browser instead.
  */
 export function register(program: Command, runtime: CliRuntime): void {
-  program
-    .command('demo')
+  const verb = program.command('demo');
+  // A server: Ctrl-C ends it, there is nothing to resume.
+  runtime.onInterrupt(verb, 'Stopping the demo…');
+  verb
     .description("Serve a web page and HTTP API for a trained model (Ctrl-C stops it), or --export a static site that runs it in the browser")
     .option('--model <model>', "the model: a local folder (ONNX export, or PyTorch run by the Python worker), openai:<id> (also ft:... ids) or hf:<id>; default the run folder's trained model")
     .option('--spec <file>', "the task (prompt-spec.json: instruction and examples); default the run folder's")

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
 import { loadSetting } from '@prompt2model/core/settings';
 import { parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import { hubAccessFrom } from './hub.js';
 import { splitList } from './lists.js';
 
 /** Flags of `addDatasetHubOptions`: where candidate datasets come from and how the Hub is reached. */
@@ -34,24 +35,16 @@ export function addDatasetHubOptions(command: Command): Command {
 /** The retriever's sources and Hub access from the flags and the environment (HF_TOKEN, HF_ENDPOINT, HF_DATASET_VIEWER_URL). */
 export function retrieverConfig(options: DatasetHubFlags & GlobalOptions, runtime: CliRuntime): DatasetRetrieverConfig & { hub: NonNullable<DatasetRetrieverConfig['hub']> } {
   const env = runtime.io.env;
-  const hubUrl = loadSetting({ settingValue: options.hubUrl, environmentVariableName: 'HF_ENDPOINT', env });
-  const accessToken = loadSetting({ settingValue: options.hubToken, environmentVariableName: 'HF_TOKEN', env });
+  const { cacheRoot, ...access } = hubAccessFrom(options, env);
   const datasetViewerUrl = loadSetting({ settingValue: options.viewerUrl, environmentVariableName: 'HF_DATASET_VIEWER_URL', env });
-  const cacheDir = loadSetting({ environmentVariableName: 'P2M_CACHE_DIR', env });
   return {
     ...(options.index ? { index: resolve(options.index) } : {}),
     ...(options.exclude ? { exclude: options.exclude } : {}),
     includeGated: options.includeGated,
-    ...(options.hubCache === false ? { indexCacheDir: false as const } : cacheDir ? { indexCacheDir: resolve(cacheDir, 'dataset-index') } : {}),
+    ...(options.hubCache === false ? { indexCacheDir: false as const } : cacheRoot ? { indexCacheDir: resolve(cacheRoot, 'dataset-index') } : {}),
     hub: {
-      ...(hubUrl ? { hubUrl } : {}),
-      ...(accessToken ? { accessToken } : {}),
+      ...access,
       ...(datasetViewerUrl ? { datasetViewerUrl } : {}),
-      ...(options.hubCache !== undefined
-        ? { cacheDir: options.hubCache === false ? false : resolve(options.hubCache) }
-        : cacheDir
-          ? { cacheDir: resolve(cacheDir, 'hub') }
-          : {}),
       signal: runtime.signal,
       listing: { limit: options.limit },
     },

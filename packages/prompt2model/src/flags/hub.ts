@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import { loadSetting } from '@prompt2model/core/settings';
+import { loadSetting, type SettingsEnvironment } from '@prompt2model/core/settings';
 import type { FetchHubModelsOptions } from '@prompt2model/huggingface/hub';
 import { parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
 import { splitList } from './lists.js';
@@ -26,20 +26,32 @@ export function addHubOptions(command: Command): Command {
     .addOption(new Option('--limit <n>', 'most models per task, most downloaded first').argParser(parseNumber('--limit', { integer: true, min: 1 })).default(1000));
 }
 
-/** Hub client options from the flags and the environment (HF_TOKEN, HF_ENDPOINT). */
-export function hubOptionsFrom(options: HubCliOptions & GlobalOptions, runtime: CliRuntime): FetchHubModelsOptions & { hubUrl: string } {
-  const env = runtime.io.env;
-  const hubUrl = loadSetting({ settingValue: options.hubUrl, environmentVariableName: 'HF_ENDPOINT', defaultValue: 'https://huggingface.co', env })!;
+/** Hub access from --hub-url, --hub-token and --hub-cache, else HF_ENDPOINT, HF_TOKEN and $P2M_CACHE_DIR/hub. */
+export function hubAccessFrom(
+  options: { hubUrl?: string; hubToken?: string; hubCache?: string | false },
+  env: SettingsEnvironment,
+): { hubUrl?: string; accessToken?: string; cacheDir?: string | false; cacheRoot?: string } {
+  const hubUrl = loadSetting({ settingValue: options.hubUrl, environmentVariableName: 'HF_ENDPOINT', env });
   const accessToken = loadSetting({ settingValue: options.hubToken, environmentVariableName: 'HF_TOKEN', env });
-  const cacheDir = loadSetting({ environmentVariableName: 'P2M_CACHE_DIR', env });
+  const cacheRoot = loadSetting({ environmentVariableName: 'P2M_CACHE_DIR', env });
   return {
-    hubUrl,
+    ...(hubUrl ? { hubUrl } : {}),
     ...(accessToken ? { accessToken } : {}),
     ...(options.hubCache !== undefined
       ? { cacheDir: options.hubCache === false ? false : resolve(options.hubCache) }
-      : cacheDir
-        ? { cacheDir: resolve(cacheDir, 'hub') }
+      : cacheRoot
+        ? { cacheDir: resolve(cacheRoot, 'hub') }
         : {}),
+    ...(cacheRoot ? { cacheRoot } : {}),
+  };
+}
+
+/** Hub client options from the flags and the environment (HF_TOKEN, HF_ENDPOINT). */
+export function hubOptionsFrom(options: HubCliOptions & GlobalOptions, runtime: CliRuntime): FetchHubModelsOptions & { hubUrl: string } {
+  const { hubUrl = 'https://huggingface.co', cacheRoot: _cacheRoot, ...access } = hubAccessFrom(options, runtime.io.env);
+  return {
+    hubUrl,
+    ...access,
     tasks: options.task,
     limitPerTask: options.limit,
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
