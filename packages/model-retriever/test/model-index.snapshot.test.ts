@@ -5,6 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@prompt2model/core';
 import { ModelIndex, POPULARITY_TIE_BREAK, plainQuery, relevanceScorer, type ModelScorer } from '../src/index.js';
 
+// Building the 11,320-card index takes ~3 s alone, but far longer while CI runs every package's
+// tests and the real training stack at once on two cores.
+const INDEX_BUILD_TIMEOUT_MS = 180_000;
+
 // The real 2023 snapshot of 11,320 seq2seq model cards that Prompt2Model indexed.
 const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/models.jsonl');
 const GB = 1e9;
@@ -15,7 +19,7 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'model-index-'));
   index = await ModelIndex.fromJsonl(snapshot);
-});
+}, INDEX_BUILD_TIMEOUT_MS);
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });

@@ -5,7 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, Prompt2ModelError, type ProgressEvent, type PromptSpec } from '@prompt2model/core';
 import { createOpenAI } from '@prompt2model/openai';
 import { MockLanguageModel, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
-import { ModelIndex, createModelRetriever, hydeMessages } from '../src/index.js';
+import { ModelIndex, createModelRetriever, hydeMessages, plainQuery } from '../src/index.js';
+
+// Building the 11,320-card index takes ~3 s alone, but far longer while CI runs every package's
+// tests and the real training stack at once on two cores.
+const INDEX_BUILD_TIMEOUT_MS = 180_000;
 
 const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/models.jsonl');
 
@@ -33,7 +37,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'retriever-test-'));
   index = await ModelIndex.fromJsonl(snapshot);
   server = await startOpenAICompatibleServer({ respond: () => hypotheticalCard });
-});
+}, INDEX_BUILD_TIMEOUT_MS);
 afterAll(async () => {
   await server.close();
   await rm(dir, { recursive: true, force: true });
@@ -104,7 +108,9 @@ describe('createModelRetriever', () => {
     silent.events.on((event) => event.type === 'log' && logs.push(event.message));
     const fallback = await createModelRetriever({ index }).retrieveDetailed(translationSpec, {}, silent);
     expect(fallback.hyde).toBe(false);
-    expect(fallback.query).toBe(translationSpec.instruction);
+    // The plain query: the instruction, plus the translation-direction tokens it asks for.
+    expect(fallback.query).toBe(plainQuery(translationSpec));
+    expect(fallback.query.startsWith(translationSpec.instruction)).toBe(true);
     expect(fallback.candidates.length).toBeGreaterThan(0);
     expect(logs.some((line) => /model card was empty; searching with the instruction instead/.test(line))).toBe(true);
 

@@ -6,6 +6,10 @@ import { readJsonlAll } from '@prompt2model/core';
 import { startHubServer, startOpenAICompatibleServer, type HubModelRow, type HubServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { runCliCaptured } from './support/run-cli.js';
 
+// Building the 11,320-card index takes ~3 s alone, but far longer while CI runs every package's
+// tests and the real training stack at once on two cores.
+const INDEX_BUILD_TIMEOUT_MS = 180_000;
+
 const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/models.jsonl');
 
 let dir: string;
@@ -24,7 +28,7 @@ beforeAll(async () => {
   });
   const rows = (await readJsonlAll<HubModelRow>(snapshot)).sort((a, b) => (b.downloads ?? 0) - (a.downloads ?? 0)).slice(0, 80);
   hub = await startHubServer({ models: rows, pageSize: 30 });
-});
+}, INDEX_BUILD_TIMEOUT_MS);
 afterAll(async () => {
   await teacher.close();
   await hub.close();
@@ -47,7 +51,7 @@ describe('prompt2model index build / models search', () => {
       expect(candidate.sizeBytes as number).toBeLessThanOrEqual(3e9);
     }
     expect((candidates[0]!.score as number) >= (candidates[1]!.score as number)).toBe(true);
-  });
+  }, INDEX_BUILD_TIMEOUT_MS);
 
   it('prints a readable table, and applies --max-size, --gpu-memory, --architecture and --license', async () => {
     const table = await run(['models', 'search', 'Summarize news articles', '--index', indexPath]);
