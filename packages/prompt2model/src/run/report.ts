@@ -123,7 +123,7 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
     const reason = options.baseModelGiven
       ? 'given with --base-model'
       : top && top.id === trained.baseModel
-        ? `the best-ranked of ${candidates!.length} candidates that passed the size, architecture and license filters (score ${top.score.toFixed(2)}: card relevance × popularity${top.sizeBytes ? `, ${formatBytes(top.sizeBytes)}` : ''})`
+        ? `the best-ranked of ${candidates!.length} candidates that passed the size, architecture and license filters (score ${top.score.toFixed(2)}: BM25 card relevance, popularity breaking ties${top.sizeBytes ? `, ${formatBytes(top.sizeBytes)}` : ''})`
         : 'chosen by the training settings';
     report.model = { chosen: trained.baseModel, reason, candidates: candidates ?? [] };
     report.training = {
