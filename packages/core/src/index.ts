@@ -17,7 +17,7 @@ export { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 export { hashValue, sha256, stableStringify } from './util/hash.js';
 export { sleep } from './util/sleep.js';
 export * from './training-prompt.js';
-export * from './model-folder.js';
+export * from './run-folder/index.js';
 export { fnv1a32, seededRandom } from './util/random.js';
 export {
   SETTINGS,

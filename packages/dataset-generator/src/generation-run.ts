@@ -218,6 +218,10 @@ export class GenerationRun {
       costUsd: ledger.usd - ledgerStart.usd,
       totalCostUsd: ledger.usd,
       labelNoise: this.labelNoiseSummary(),
+      // The data statistics of core's generation-summary schema, which the model card and report read.
+      meanAgreement: this.accepted > 0 ? round(this.keptConfidence / this.accepted, 4) : 0,
+      duplicates: (this.rejected.duplicate ?? 0) + (this.rejected['near-duplicate'] ?? 0),
+      decontaminated: this.rejected.contaminated ?? 0,
     };
   }
 

@@ -1,6 +1,7 @@
 import {
   APICallError,
   Prompt2ModelError,
+  RUN_FILES,
   type DatasetRetriever,
   type DatasetRetrieverOptions,
   type Example,
@@ -275,14 +276,14 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
       dataset = outcome.rerank ? outcome.rerank.dataset ?? undefined : outcome.candidates[0]?.id;
       if (!dataset) {
         context.events.log('warn', outcome.rerank ? 'No retrieved dataset fits the task (the rerank said none fits); training on generated data only.' : 'No dataset matched the task; training on generated data only.', stage);
-        await context.store.writeJson('retrieved-dataset.json', { dataset: null, query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null });
+        await context.store.writeJson(RUN_FILES.retrievedDataset, { dataset: null, query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null });
         return [];
       }
     }
     context.events.emit({ type: 'progress', stage, done: 1, total: 2 });
     const loaded = await load(spec, dataset, context, { maxRows: Math.min(options.maxExamples ?? Number.POSITIVE_INFINITY, config.maxRows ?? DEFAULT_MAX_ROWS) });
     const { examples, ...rest } = loaded;
-    await context.store.writeJson('retrieved-dataset.json', {
+    await context.store.writeJson(RUN_FILES.retrievedDataset, {
       ...rest,
       count: examples.length,
       ...(outcome ? { query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null } : {}),

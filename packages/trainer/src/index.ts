@@ -32,10 +32,10 @@ export {
   type ManagedEnvironment,
   type SetupPythonOptions,
 } from './python-environment.js';
-export { exportOnnx, exportTrainedModel, defaultOnnxDir, type ExportOnnxOptions, type OnnxExportResult } from './onnx-export.js';
+export { EXPORT_FORMATS, exportOnnx, exportTrainedModel, type ExportFormat, type ExportFormatName, type ExportOnnxOptions, type OnnxExportResult } from './onnx-export.js';
 export {
   WorkerExecutor,
-  workerExecutorFor,
+  workerExecutors,
   type WorkerExecutorOptions,
   type WorkerExecutorInit,
 } from './worker-executor.js';

@@ -1,7 +1,23 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatTrainingPrompt, type EvalReport, type PromptSpec, type TrainedModel, type TrainingJobSpec } from '@prompt2model/core';
+import {
+  DatasetSplitsSchema,
+  EvalReportSchema,
+  formatTrainingPrompt,
+  GenerationSummaryFileSchema,
+  PromptSpecSchema,
+  readRunFile,
+  RetrievedSummarySchema,
+  RUN_FILES,
+  RunManifestSchema,
+  TRAINING_FILES,
+  TrainingEstimateFileSchema,
+  type EvalReport,
+  type PromptSpec,
+  type TrainedModel,
+  type TrainingJobSpec,
+} from '@prompt2model/core';
 
 /** What a model card says; everything but the model is optional and shown when known. */
 export interface ModelCardInput {
@@ -189,43 +205,32 @@ export async function writeModelCard(input: ModelCardInput): Promise<string[]> {
   return written;
 }
 
-async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
-const numberOf = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
-
 /**
- * The card's facts from a run folder: prompt-spec.json, generation-summary.json,
- * retrieved-summary.json, splits.json, eval-report.json and the manifest's cost.
+ * The card's facts from a run folder, each file read with the schema core keeps for it:
+ * prompt-spec.json, generation-summary.json (counts, agreement, duplicates, decontamination),
+ * retrieved-summary.json, splits.json, eval-report.json, the training estimate and the manifest's cost.
  */
 export async function modelCardInputFromRun(runDir: string, model: TrainedModel, extra: Partial<ModelCardInput> = {}): Promise<ModelCardInput> {
-  const spec = (await readJson(join(runDir, 'prompt-spec.json'))) as PromptSpec | undefined;
-  const generation = await readJson(join(runDir, 'generation-summary.json'));
-  const retrieved = await readJson(join(runDir, 'retrieved-summary.json'));
-  const splits = (await readJson(join(runDir, 'splits.json')))?.counts as { train: number; validation: number; test: number } | undefined;
-  const evaluation = (await readJson(join(runDir, 'eval-report.json'))) as EvalReport | undefined;
-  const manifest = await readJson(join(runDir, 'manifest.json'));
-  const estimate = await readJson(join(runDir, 'training/estimate.json'));
+  // A damaged file leaves its facts out of the card rather than failing training.
+  const quiet = <T>(reading: Promise<T>) => reading.catch(() => undefined);
+  const spec = await quiet(readRunFile(runDir, RUN_FILES.promptSpec, PromptSpecSchema));
+  const generation = await quiet(readRunFile(runDir, RUN_FILES.generationSummary, GenerationSummaryFileSchema));
+  const retrieved = await quiet(readRunFile(runDir, RUN_FILES.retrievedSummary, RetrievedSummarySchema));
+  const splits = (await quiet(readRunFile(runDir, RUN_FILES.splits, DatasetSplitsSchema)))?.counts;
+  const evaluation = await quiet(readRunFile(runDir, RUN_FILES.evalReport, EvalReportSchema));
+  const manifest = await quiet(readRunFile(runDir, RUN_FILES.manifest, RunManifestSchema));
+  const estimate = await quiet(readRunFile(runDir, `${RUN_FILES.training}/${TRAINING_FILES.estimate}`, TrainingEstimateFileSchema));
   const data: NonNullable<ModelCardInput['data']> = {};
-  const generated = numberOf(generation?.count);
-  if (generated !== undefined) data.generated = generated;
-  const retrievedCount = numberOf(retrieved?.count);
-  if (retrievedCount !== undefined) data.retrieved = retrievedCount;
+  if (generation) data.generated = generation.count;
+  if (retrieved) data.retrieved = retrieved.count;
   if (splits) data.splits = splits;
-  const agreement = numberOf(generation?.meanAgreement ?? generation?.agreement);
-  if (agreement !== undefined) data.agreement = agreement;
-  const duplicates = numberOf(generation?.duplicates ?? generation?.duplicatesRemoved);
-  if (duplicates !== undefined) data.duplicatesRemoved = duplicates;
-  const decontaminated = numberOf(generation?.decontaminated ?? generation?.contaminated);
-  if (decontaminated !== undefined) data.decontaminated = decontaminated;
+  if (generation?.meanAgreement !== undefined) data.agreement = generation.meanAgreement;
+  if (generation?.duplicates !== undefined) data.duplicatesRemoved = generation.duplicates;
+  if (generation?.decontaminated !== undefined) data.decontaminated = generation.decontaminated;
+  if (generation?.teacher !== undefined) data.teacher = generation.teacher;
   const config = manifest?.config as Record<string, unknown> | undefined;
   if (typeof config?.teacher === 'string') data.teacher = config.teacher;
-  const cost = numberOf((manifest?.cost as Record<string, unknown> | undefined)?.usd);
+  const cost = manifest?.cost?.usd;
   return {
     model,
     ...(estimate?.job ? { job: estimate.job as TrainingJobSpec } : {}),

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import {
-  hashValue,
   Prompt2ModelError,
+  RUN_FILES,
   type StageContext,
   type TrainedModel,
   type TrainingEvent,
@@ -11,7 +11,7 @@ import {
 import type { TrainingBackend } from '../backend.js';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
-import { collectFromJobFolder, JOB_CONFIG_FILE, prepareJobFolder, readWorkerResult } from '../job-folder.js';
+import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readWorkerResult } from '../job-folder.js';
 import { PYTHON_INSTALL_HINT, workerEnv } from '../python-path.js';
 import { runWorkerProcess } from '../worker-process.js';
 import { defaultPython } from '../python-environment.js';
@@ -60,8 +60,8 @@ export class LocalBackend implements TrainingBackend {
 
   async submit(job: TrainingJobSpec, context: StageContext, resume?: TrainingJobHandle): Promise<TrainingJobHandle> {
     // One folder per job: a changed job never picks up another job's checkpoints or result.
-    const id = resume?.id ?? `${this.name}-${hashValue(job).slice(0, 12)}`;
-    const dir = resume?.dir ?? context.store.path(join(this.options.jobsDir ?? 'training', id));
+    const id = resume?.id ?? `${this.name}-${jobHashOf(job, context.store.dir).slice(0, 12)}`;
+    const dir = resume?.dir ?? context.store.path(join(this.options.jobsDir ?? RUN_FILES.training, id));
     // Rewriting job.json and the data is safe on resume: the worker continues from output/ checkpoints.
     await prepareJobFolder(dir, job);
     return { id, backend: this.name, dir };
