@@ -41,7 +41,7 @@ export { LanguageModelExecutor, type LanguageModelExecutorOptions } from './exec
 export type { ExecutionStats } from './executors/run-stats.js';
 export {
   createEvaluator,
-  defaultExecutorFor,
+  evaluatorExecutors,
   readTestSet,
   scorePredictions,
   trainingPrompt,

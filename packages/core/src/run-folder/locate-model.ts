@@ -142,7 +142,7 @@ export function locateTrainedModel(model: TrainedModel): ModelLocation {
   if (artifacts.adapter) formats.adapter = artifacts.adapter;
   if (artifacts.model && artifacts.model !== artifacts.adapter && artifacts.model !== artifacts.merged) formats.pytorch = artifacts.model;
   const noArtifacts = !artifacts.onnx && !artifacts.merged && !artifacts.adapter && !artifacts.model;
-  const scanned = noArtifacts ? locateModel(model.reference) : undefined;
+  const scanned = noArtifacts && isDirectory(model.reference) ? locateModel(model.reference) : undefined;
   return {
     kind: scanned?.kind ?? 'model',
     folder: model.reference,
