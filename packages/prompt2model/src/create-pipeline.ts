@@ -5,7 +5,7 @@ import type { DemoCreatorOptions } from '@prompt2model/demo';
 import type { EvaluatorOptions } from '@prompt2model/evaluator';
 import type { ModelRetrieverConfig } from '@prompt2model/model-retriever';
 import type { PromptParserOptions } from '@prompt2model/prompt-parser';
-import { modelCardInputFromRun, workerExecutorFor, writeModelCard, type CreateTrainerOptions, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
+import { modelCardInputFromRun, workerExecutors, writeModelCard, type CreateTrainerOptions, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
 import { createModelRegistry, type ModelProviderSettings } from './registry/model-providers.js';
 import { stageImplementations, type StageImplementationNames } from './registry/stages.js';
 
@@ -65,10 +65,10 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
       trainer: pick('trainer', () => stageImplementations.trainer.create(implementation('trainer'), { ...(trainerBackend ? { backend: trainerBackend } : {}), exportOnnx })),
       evaluator: pick('evaluator', () =>
         withModelCard(stageImplementations.evaluator.create(implementation('evaluator'), {
-          // Managed fine-tunes (ft:...) are called like any OpenAI model; local PyTorch folders go
-          // through the Python predict worker, ONNX exports through the ONNX runtime.
+          // The executor table: the evaluator's entries (ONNX exports in Node; managed fine-tunes,
+          // ft:..., called like any OpenAI model) plus the trainer's Python worker for PyTorch folders.
           languageModelFor: (id) => models.languageModel(id),
-          executorFor: workerExecutorFor(stageOptions.predict),
+          executors: workerExecutors(stageOptions.predict),
           ...stageOptions.evaluator,
         })),
       ),
@@ -76,7 +76,7 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
         stageImplementations.demoCreator.create(implementation('demoCreator'), {
           // The same executors as evaluation, so the page answers as the evaluation scored.
           languageModelFor: (id) => models.languageModel(id),
-          executorFor: workerExecutorFor({ ...stageOptions.predict, stage: 'demo' }),
+          executors: workerExecutors({ ...stageOptions.predict, stage: 'demo' }),
           ...stageOptions.demo,
         }),
       ),

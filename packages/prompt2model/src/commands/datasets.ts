@@ -135,7 +135,8 @@ export function register(program: Command, runtime: CliRuntime): void {
       const spec: PromptSpec = { instruction, examples: [], language: 'en' };
       const loaded = await retriever.load(spec, dataset, context, { maxRows: options.maxRows });
       await context.store.saveCost(context.ledger.snapshot());
-      const file = resolve(options.save ?? (options.out ? join(options.out, 'retrieved.jsonl') : `${dataset.replace(/[^\w.-]+/g, '_')}.jsonl`));
+      const { RUN_FILES } = await import('@prompt2model/core');
+      const file = resolve(options.save ?? (options.out ? join(options.out, RUN_FILES.retrieved) : `${dataset.replace(/[^\w.-]+/g, '_')}.jsonl`));
       await mkdir(dirname(file), { recursive: true });
       const writer = await JsonlWriter.open(file, { truncate: true });
       try {

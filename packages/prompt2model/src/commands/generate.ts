@@ -43,8 +43,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch, ...voteSettings },
         });
         const spec = await specFrom(promptText, context, runtime);
-        const { GenerationSummaryFileSchema, batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator');
-        const { runStep } = await import('@prompt2model/core');
+        const { batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator');
+        const { GenerationSummaryFileSchema, RUN_FILES, runStep } = await import('@prompt2model/core');
         const baseURL = loadSetting({ settingValue: options.baseUrl, environmentVariableName: 'OPENAI_BASE_URL', env: runtime.io.env });
         const apiKey = loadSetting({ environmentVariableName: 'OPENAI_API_KEY', env: runtime.io.env });
         const { createOpenAIBatchTeacher } = options.batch ? await import('@prompt2model/openai') : { createOpenAIBatchTeacher: undefined };
@@ -65,12 +65,12 @@ export function register(program: Command, runtime: CliRuntime): void {
         };
         // A finished run is reused only when it reached the same target; otherwise the generator
         // resumes from dataset.jsonl (already-paid calls come from the cache).
-        const previous = await context.store.readJson('generation-summary.json', GenerationSummaryFileSchema).catch(() => undefined);
+        const previous = await context.store.readJson(RUN_FILES.generationSummary, GenerationSummaryFileSchema).catch(() => undefined);
         if (context.store.isDone('generate') && (previous?.target !== options.numExamples || previous?.stoppedBy !== 'target')) {
           await context.store.resetStage('generate');
         }
-        const outputPath = context.store.path('dataset.jsonl');
-        const summary = (await runStep(context, 'generate', 'generation-summary.json', GenerationSummaryFileSchema, async () => {
+        const outputPath = context.store.path(RUN_FILES.dataset);
+        const summary = (await runStep(context, 'generate', RUN_FILES.generationSummary, GenerationSummaryFileSchema, async () => {
           const result = await createDatasetGenerator(generatorOptions).generate(
             spec,
             { numExamples: options.numExamples, outputPath, ...(evaluationSet ? { evaluationSet } : {}) },
@@ -87,13 +87,13 @@ export function register(program: Command, runtime: CliRuntime): void {
 
 /** A prompt-spec.json is used as is; any other text is parsed (and the spec kept in the run folder). */
 async function specFrom(text: string, context: StageContext, runtime: CliRuntime): Promise<PromptSpec> {
-  const { PromptSpecSchema, runStep } = await import('@prompt2model/core');
+  const { PromptSpecSchema, RUN_FILES, runStep } = await import('@prompt2model/core');
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     try {
       const parsed = PromptSpecSchema.safeParse(JSON.parse(trimmed));
       if (parsed.success) {
-        await context.store.writeJson('prompt-spec.json', parsed.data);
+        await context.store.writeJson(RUN_FILES.promptSpec, parsed.data);
         return parsed.data;
       }
     } catch {
@@ -102,7 +102,7 @@ async function specFrom(text: string, context: StageContext, runtime: CliRuntime
   }
   const { createPromptParser } = await import('@prompt2model/prompt-parser');
   const parser = createPromptParser({ mode: 'auto', env: runtime.io.env });
-  return runStep(context, 'parse', 'prompt-spec.json', PromptSpecSchema, () => parser.parse(text, context));
+  return runStep(context, 'parse', RUN_FILES.promptSpec, PromptSpecSchema, () => parser.parse(text, context));
 }
 
 async function readEvaluationSet(file: string): Promise<Example[]> {

@@ -40,7 +40,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: ParseOptions, command: Command) => {
         const options = runtime.options<ParseOptions>(command);
-        const { PromptSpecSchema, runStep, sha256 } = await import('@prompt2model/core');
+        const { PromptSpecSchema, RUN_FILES, runStep, sha256 } = await import('@prompt2model/core');
         const prompt = await readPromptFile(options.prompt);
         const promptSha256 = sha256(prompt);
         const previous = options.out ? await previousPromptHash(options.out) : undefined;
@@ -71,12 +71,12 @@ export function register(program: Command, runtime: CliRuntime): void {
           env: runtime.io.env,
         });
         let details: PromptParseResult | undefined;
-        const spec = await runStep(context, 'parse', 'prompt-spec.json', PromptSpecSchema, async () => {
+        const spec = await runStep(context, 'parse', RUN_FILES.promptSpec, PromptSpecSchema, async () => {
           details = await parser.parseDetailed(prompt, context);
           return details.spec;
         });
         await context.store.saveCost(context.ledger.snapshot());
-        const path = join(context.store.dir, 'prompt-spec.json');
+        const path = join(context.store.dir, RUN_FILES.promptSpec);
         runtime.print(options, spec, () => describe(spec, details, options.out ? path : undefined, languageName));
       }),
     );
@@ -91,8 +91,9 @@ function positiveInteger(name: string, value: string): number {
 /** The prompt hash recorded by an earlier parse in this run folder, if any. */
 async function previousPromptHash(outDir: string): Promise<string | undefined> {
   try {
-    const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8')) as { config?: { promptSha256?: unknown } };
-    return typeof manifest.config?.promptSha256 === 'string' ? manifest.config.promptSha256 : undefined;
+    const { readRunFile, RUN_FILES, RunManifestSchema } = await import('@prompt2model/core');
+    const manifest = await readRunFile(outDir, RUN_FILES.manifest, RunManifestSchema);
+    return typeof manifest?.config.promptSha256 === 'string' ? manifest.config.promptSha256 : undefined;
   } catch {
     return undefined;
   }

@@ -33,14 +33,14 @@ export function register(program: Command, runtime: CliRuntime): void {
       runtime.action(async (_options: TrainOptions, command: Command) => {
         const options = runtime.options<TrainOptions>(command);
         const dataDir = resolve(options.data);
-        const hasSplits = existsSync(join(dataDir, 'train.jsonl'));
-        if (!hasSplits && !existsSync(join(dataDir, 'dataset.jsonl'))) {
+        const { PromptSpecSchema, RUN_FILES, TrainedModelSchema, runStep, trainedModelFile } = await import('@prompt2model/core');
+        const hasSplits = existsSync(join(dataDir, RUN_FILES.train));
+        if (!hasSplits && !existsSync(join(dataDir, RUN_FILES.dataset))) {
           throw new CliUsageError(
-            `No train.jsonl (or dataset.jsonl) in ${dataDir}`,
-            'Point --data at a folder with train.jsonl (and optionally validation.jsonl), or the run folder of `generate`.',
+            `No ${RUN_FILES.train} (or ${RUN_FILES.dataset}) in ${dataDir}`,
+            `Point --data at a folder with ${RUN_FILES.train} (and optionally ${RUN_FILES.validation}), or the run folder of \`generate\`.`,
           );
         }
-        const { PromptSpecSchema, TrainedModelSchema, runStep } = await import('@prompt2model/core');
         const { createTrainer } = await import('@prompt2model/trainer');
         const context = await runtime.createContext(options, {
           teacher: false,
@@ -50,8 +50,8 @@ export function register(program: Command, runtime: CliRuntime): void {
         // A `generate` run folder holds dataset.jsonl: split it like the pipeline does (by input hash,
         // so no input is in two splits), keeping test.jsonl for `eval`.
         const splitDir = hasSplits ? dataDir : await splitGenerated(dataDir, context);
-        const train = join(splitDir, 'train.jsonl');
-        const validation = join(splitDir, 'validation.jsonl');
+        const train = join(splitDir, RUN_FILES.train);
+        const validation = join(splitDir, RUN_FILES.validation);
         const instruction = options.instruction ?? (await instructionFrom(dataDir, PromptSpecSchema));
         const job: TrainingJobSpecInput = {
           baseModel: baseModelId(options.baseModel),
@@ -64,7 +64,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         const backend = await createTrainingBackend(options, runtime);
         const trainer = createTrainer({ backend, ...exportSettings(options) });
         const prepared = await trainer.prepare(job, context);
-        if (instruction === undefined) context.events.log('warn', 'No instruction (no --instruction, no prompt-spec.json in --data): inputs are trained without one.', 'train');
+        if (instruction === undefined) context.events.log('warn', `No instruction (no --instruction, no ${RUN_FILES.promptSpec} in --data): inputs are trained without one.`, 'train');
 
         if (options.estimateOnly) {
           const remaining = context.ledger.remainingUsd;
@@ -78,7 +78,10 @@ export function register(program: Command, runtime: CliRuntime): void {
         // A finished training of a different job (other model, data or settings) is not reused.
         if (context.store.isDone('train') && !(await trainer.matchesRecordedJob(prepared.job, context))) await context.store.resetStage('train');
         // The job was validated and estimated once, above; training goes on from that.
-        const model = await runStep(context, 'train', 'trained-model.json', TrainedModelSchema, () => trainer.trainPrepared(prepared, context));
+        // Stored relative to the run folder, so a moved or copied folder finds its own model.
+        const model = await runStep(context, 'train', RUN_FILES.trainedModel, TrainedModelSchema, () => trainer.trainPrepared(prepared, context), {
+          stored: trainedModelFile(context.store.dir),
+        });
         await context.store.saveCost(context.ledger.snapshot());
         runtime.print(options, model, () => describe(model, options));
       }),
@@ -87,11 +90,11 @@ export function register(program: Command, runtime: CliRuntime): void {
 
 /** Splits DIR/dataset.jsonl into train/validation/test.jsonl in the run folder (once; recorded as the `split` step, as the Pipeline does). */
 async function splitGenerated(dataDir: string, context: StageContext): Promise<string> {
-  const { DatasetSplitsSchema, runStep, splitDatasetFiles } = await import('@prompt2model/core');
-  await runStep(context, 'split', 'splits.json', DatasetSplitsSchema, async () => {
+  const { DatasetSplitsSchema, RUN_FILES, runStep, splitDatasetFiles } = await import('@prompt2model/core');
+  await runStep(context, 'split', RUN_FILES.splits, DatasetSplitsSchema, async () => {
     const { duplicates: _duplicates, ...splits } = await splitDatasetFiles({
       outDir: context.store.dir,
-      sources: [{ path: join(dataDir, 'dataset.jsonl'), source: 'generated' }],
+      sources: [{ path: join(dataDir, RUN_FILES.dataset), source: 'generated' }],
     });
     const { counts } = splits;
     context.events.log('info', `Split ${counts.train + counts.validation + counts.test} generated examples: ${counts.train} train, ${counts.validation} validation, ${counts.test} test.`, 'split');
@@ -106,7 +109,8 @@ async function hasRows(path: string): Promise<boolean> {
 
 /** The instruction of the run folder's prompt-spec.json, when `generate`/`parse` left one. */
 async function instructionFrom(dir: string, schema: typeof import('@prompt2model/core').PromptSpecSchema): Promise<string | undefined> {
-  const path = join(dir, 'prompt-spec.json');
+  const { RUN_FILES } = await import('@prompt2model/core');
+  const path = join(dir, RUN_FILES.promptSpec);
   if (!existsSync(path)) return undefined;
   const parsed = schema.safeParse(JSON.parse(await readFile(path, 'utf8')));
   return parsed.success ? parsed.data.instruction : undefined;
