@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { JOB_FILES, JOB_OUTPUT_FILES, RUN_FILES, TRAINING_FILES } from '@prompt2model/core';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -107,6 +108,24 @@ describe('docs/architecture.md dependency table', () => {
       const src = join(packages.get(row.name)!.dir, 'src');
       const readers = files(src).filter((file) => /process\.env/.test(readFileSync(file, 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '')));
       expect({ package: row.name, readers }).toEqual({ package: row.name, readers: [] });
+    }
+  });
+
+  it('no package outside core spells a run-folder file name (core\'s RUN_FILES, TRAINING_FILES, JOB_FILES own them)', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((entry) => {
+        const path = join(dir, entry);
+        return statSync(path).isDirectory() ? files(path) : /\.ts$/.test(entry) && !/\.test\.ts$/.test(entry) ? [path] : [];
+      });
+    const names = [...new Set([RUN_FILES, TRAINING_FILES, JOB_FILES, JOB_OUTPUT_FILES].flatMap((table) => Object.values(table) as string[]))].filter((name) => name.includes('.'));
+    expect(names).toContain('trained-model.json');
+    // A name as a whole string literal or the last segment of a path in one: 'splits.json', `${dir}/job.json`.
+    const escape = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const literal = new RegExp(`['"\`/](${names.map(escape).join('|')})['"\`]`);
+    for (const row of rows.filter((r) => r.name !== '@prompt2model/core')) {
+      const src = join(packages.get(row.name)!.dir, 'src');
+      const spellers = files(src).filter((file) => literal.test(readFileSync(file, 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '')));
+      expect({ package: row.name, spellers }).toEqual({ package: row.name, spellers: [] });
     }
   });
 });

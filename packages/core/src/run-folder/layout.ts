@@ -28,6 +28,9 @@ export const RUN_FILES = {
   reportJson: 'report.json',
   reportMarkdown: 'report.md',
   reportHtml: 'report.html',
+  /** `prompt2model run`'s up-front estimate of the whole run, and its record of spending and loss. */
+  runEstimate: 'estimate.json',
+  runRecord: 'run-record.json',
   /** Answers flagged on the demo page. */
   demoFlags: 'demo/flagged.jsonl',
   /** Training bookkeeping: `handle.json`, `estimate.json`, `events.jsonl` and one job folder per job. */

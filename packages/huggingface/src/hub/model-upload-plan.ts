@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
-import { processEnvironment, Prompt2ModelError, secretSettingValues, type SettingsEnvironment } from '@prompt2model/core';
+import { dirname, join, relative } from 'node:path';
+import { locateModel, processEnvironment, Prompt2ModelError, secretSettingValues, type SettingsEnvironment } from '@prompt2model/core';
 
 /** One file of a model repo: its path in the repo and on this disk. */
 export interface PlannedUpload {
@@ -32,36 +32,17 @@ function listFiles(dir: string): string[] {
 }
 
 /**
- * Finds the model and its ONNX export from what `--model` names: a run folder
- * (`trained-model.json`), a training job's `output/` folder (`result.json`), the merged/full model
- * folder inside it (its ONNX export is the sibling `onnx/`), a plain model folder, or an ONNX export alone.
+ * The model and its ONNX export from what `--model` names (a run folder, a training job folder,
+ * its `output/` folder, a model folder, or an ONNX export alone), through core's `locateModel`.
  */
 export function locateModelFolders(dir: string): { model?: string; onnx?: string } {
-  const folder = resolve(dir);
-  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
     throw new Prompt2ModelError({ message: `${dir} is not a folder.`, hint: 'Pass the trained model folder (or the run folder of `prompt2model run`/`train`).' });
   }
-  const trained = join(folder, 'trained-model.json');
-  if (existsSync(trained)) {
-    const model = JSON.parse(readFileSync(trained, 'utf8')) as { reference?: string; artifacts?: { merged?: string; model?: string; onnx?: string } };
-    const source = model.artifacts?.merged ?? model.artifacts?.model ?? model.reference;
-    return {
-      ...(source && existsSync(join(source, 'config.json')) ? { model: source } : {}),
-      ...(model.artifacts?.onnx && existsSync(model.artifacts.onnx) ? { onnx: model.artifacts.onnx } : {}),
-    };
-  }
-  const result = join(folder, 'result.json');
-  if (existsSync(result)) {
-    const parsed = JSON.parse(readFileSync(result, 'utf8')) as { merged?: string; model?: string };
-    const source = join(folder, parsed.merged ?? parsed.model ?? 'model');
-    return { ...(existsSync(join(source, 'config.json')) ? { model: source } : {}), ...(existsSync(join(folder, 'onnx', 'onnx')) ? { onnx: join(folder, 'onnx') } : {}) };
-  }
-  const hasWeights = listFiles(folder).some((name) => /\.safetensors$/.test(name));
-  const isOnnxExport = existsSync(join(folder, 'onnx')) && listFiles(join(folder, 'onnx')).some((name) => ONNX_FILE.test(name));
-  if (isOnnxExport && !hasWeights) return { onnx: folder };
-  const sibling = join(dirname(folder), 'onnx');
-  const onnx = isOnnxExport ? folder : ['merged', 'model'].includes(basename(folder)) && existsSync(join(sibling, 'onnx')) ? sibling : undefined;
-  return { model: folder, ...(onnx ? { onnx } : {}) };
+  const { formats } = locateModel(dir);
+  const model = formats.merged ?? formats.pytorch ?? formats.adapter;
+  const onnx = formats['onnx-fp32'] ?? formats['onnx-q8'];
+  return { ...(model ? { model } : {}), ...(onnx ? { onnx } : {}) };
 }
 
 /**

@@ -79,7 +79,7 @@ export function register(program: Command, runtime: CliRuntime): void {
       const labelVotes = labelVoteSettings(options);
       const prompt = await readPromptFile(options.prompt);
       const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
-      const { defaultLLMCacheDir, LanguageModelClient, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core');
+      const { defaultLLMCacheDir, LanguageModelClient, RUN_FILES, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core');
       const teacher = await runtime.teacherModel(options);
       // Bounded input first: a prompt too large for the teacher fails here, in milliseconds.
       const promptText = checkPromptText(prompt);
@@ -119,7 +119,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
         generator: { maxChoicesPerRequest: teacher.maxChoicesPerRequest ?? 1, ...(options.samplesPerInput ? { samplesPerInput: options.samplesPerInput } : {}) },
         backend: trainerBackend,
-        job: TrainingJobSpecSchema.parse({ ...training, baseModel: training.baseModel ?? 'base-model', data: { train: 'train.jsonl' } }),
+        job: TrainingJobSpecSchema.parse({ ...training, baseModel: training.baseModel ?? 'base-model', data: { train: RUN_FILES.train } }),
       });
       if (options.estimateOnly) {
         runtime.print(options, estimate, () => formatRunEstimate(estimate));

@@ -68,7 +68,7 @@ export interface RunReport {
 }
 
 export const REPORT_FILES = { json: RUN_FILES.reportJson, markdown: RUN_FILES.reportMarkdown, html: RUN_FILES.reportHtml } as const;
-export const ESTIMATE_FILE = 'estimate.json';
+export const ESTIMATE_FILE = RUN_FILES.runEstimate;
 
 async function readJson<T>(dir: string, name: string): Promise<T | undefined> {
   try {
