@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ExecutorTable, LanguageModel, ProviderRegistry, TrainedModel } from '@prompt2model/core';
 import { predictSettings, splitList } from '../flags/index.js';
-import { parseNumber, type CliRuntime } from '../runtime.js';
+import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 
 interface DemoOptions {
   model?: string;
@@ -58,7 +58,11 @@ export function register(program: Command, runtime: CliRuntime): void {
         const { model, spec, runDir, specFoundAt } = await demo.resolveDemoTarget(
           { ...(options.model ? { model: options.model } : {}), ...(options.out ? { runDir: options.out } : {}), ...(options.spec ? { specFile: options.spec } : {}), ...(options.instruction ? { instruction: options.instruction } : {}) },
           models,
-        );
+        ).catch((error: unknown) => {
+          // The library says what is missing; the CLI names its flags.
+          if ((error as Error)?.name === 'DemoTargetError') throw new CliUsageError((error as Error).message, 'Pass --model DIR|openai:<id>|hf:<id>, or --out RUN for a run folder whose training has finished.');
+          throw error;
+        });
         if (specFoundAt && !options.instruction) runtime.io.stderr(`Task from ${specFoundAt}\n`);
         if (model.kind === 'local-folder' && spec.instruction.trim() === '') {
           runtime.io.stderr(

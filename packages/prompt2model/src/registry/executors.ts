@@ -53,7 +53,8 @@ export async function createExecutor(name: string, settings: ExecutorSettings = 
   const local = { ...(settings.batchSize ? { batchSize: settings.batchSize } : {}), ...(settings.maxNewTokens ? { maxNewTokens: settings.maxNewTokens } : {}) };
   const table = createExecutorTable({
     languageModelFor: (id) => registry.languageModel(id),
-    onnx: { allowRemoteModels: settings.allowRemoteModels ?? false, ...local },
+    // Without an instruction an ONNX model gets the input as it is (a model exported from elsewhere).
+    onnx: { allowRemoteModels: settings.allowRemoteModels ?? false, ...(settings.instruction ? {} : { formatInput: (input: string) => input }), ...local },
     predict: { ...settings.predict, ...local },
   });
   const spec = { instruction };
