@@ -111,6 +111,13 @@ describe('docs/architecture.md dependency table', () => {
     }
   });
 
+  it('docs/architecture.md lists every run-folder file of the layout table', () => {
+    const docs = readFileSync(join(root, 'docs/architecture.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('<!-- run-folder-layout:start -->'), docs.indexOf('<!-- run-folder-layout:end -->'));
+    expect(section.length).toBeGreaterThan(0);
+    for (const name of Object.values(RUN_FILES)) expect(section, name).toContain(`\`${name}`);
+  });
+
   it('no package outside core spells a run-folder file name (core\'s RUN_FILES, TRAINING_FILES, JOB_FILES own them)', () => {
     const files = (dir: string): string[] =>
       readdirSync(dir).flatMap((entry) => {

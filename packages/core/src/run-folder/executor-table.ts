@@ -78,7 +78,7 @@ function missingRuntime(runtime: ModelRuntime, what: string): Prompt2ModelError 
   return new Prompt2ModelError({
     name: 'NoExecutorError',
     message: `Nothing here runs ${what}: the executor table has no \`${runtime}\` entry.`,
-    hint: `Add one: { '${runtime}': (request) => new ${executor}(...) } from ${name} (the prompt2model package's createExecutorTable() has every entry).${extra}`,
+    hint: `Add one: { '${runtime}': (request) => new ${executor}(...) } from ${name} (the prompt2model package fills every entry).${extra}`,
     exitCategory: 'configuration',
   });
 }
