@@ -82,11 +82,22 @@ export function prompt2modelCacheDir(env: SettingsEnvironment = process.env): st
 }
 
 /**
- * The environment for a child process (the Python worker, a remote-training command): the
- * caller's environment plus `extra`. The child inherits PATH, proxies and tokens, as a shell would.
+ * The environment for a child process (the Python worker, export, predict, setup, a
+ * remote-training command): the caller's environment without the secret settings the child does
+ * not need, plus `extra`. The child inherits PATH, proxies and the rest, as from a shell, but an
+ * API key never reaches a process that makes no call with it: `keep` names the secrets it needs
+ * (`HF_TOKEN` for a job that reaches the Hub). A secret given in `extra` is passed on purpose.
  */
-export function childProcessEnvironment(extra: Record<string, string | undefined> = {}, env: SettingsEnvironment = process.env): NodeJS.ProcessEnv {
-  return { ...env, ...extra };
+export function childProcessEnvironment(
+  extra: Record<string, string | undefined> = {},
+  options: { keep?: readonly SettingName[]; env?: SettingsEnvironment } = {},
+): NodeJS.ProcessEnv {
+  const keep = new Set<string>(options.keep ?? []);
+  const child: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    if (SETTINGS[name].secret && !keep.has(name)) delete child[name];
+  }
+  return { ...child, ...extra };
 }
 
 /** The values of every secret setting present in `env`, for redaction. */

@@ -8,21 +8,9 @@ import {
   type LanguageModel,
   type LanguageModelRequest,
   type LanguageModelResponse,
-  loadSetting,
 } from '@prompt2model/core';
-import { loadOpenAISdk, openAISdkClasses } from './openai-sdk.js';
-
-export interface OpenAIProviderSettings {
-  /** Base URL of the API; default `OPENAI_BASE_URL`, else https://api.openai.com/v1. */
-  baseURL?: string;
-  /** API key; default `OPENAI_API_KEY`. Local servers (vLLM, Ollama) may need none. */
-  apiKey?: string;
-  organization?: string;
-  /** Extra headers on every request (e.g. Azure's `api-key`). */
-  headers?: Record<string, string>;
-  /** Custom fetch (proxies, tests). */
-  fetch?: typeof globalThis.fetch;
-}
+import { configSecrets, createOpenAIClient, isOpenAIItself, type OpenAIConfig } from './openai-config.js';
+import { openAISdkClasses } from './openai-sdk.js';
 
 export interface OpenAIChatSettings {
   /** Most choices one request asks for with `n`. Default 128; set 1 for servers that ignore `n` (Ollama). */
@@ -40,7 +28,11 @@ export interface OpenAIChatSettings {
 
 const FALLBACK_ORDER = ['json_schema', 'json_object', 'prompt'] as const;
 
-/** A LanguageModel over an OpenAI-compatible chat-completions endpoint, through the official SDK. */
+/**
+ * A LanguageModel over an OpenAI-compatible chat-completions endpoint, through the official SDK.
+ * Create it with `createOpenAI(...)(modelId)`: it takes the provider's resolved config and reads
+ * no environment variable itself.
+ */
 export class OpenAIChatLanguageModel implements LanguageModel {
   readonly specificationVersion = 'v1' as const;
   readonly provider = 'openai';
@@ -49,28 +41,27 @@ export class OpenAIChatLanguageModel implements LanguageModel {
   readonly contextWindow: number | undefined;
   private structuredMode: (typeof FALLBACK_ORDER)[number];
   private client: OpenAI | undefined;
-  private readonly provider_: Required<Pick<OpenAIProviderSettings, 'baseURL'>> & OpenAIProviderSettings;
+  private readonly config: OpenAIConfig;
   private readonly maxTokensParameter: 'max_tokens' | 'max_completion_tokens';
 
-  constructor(modelId: string, provider: OpenAIProviderSettings = {}, settings: OpenAIChatSettings = {}) {
+  constructor(modelId: string, config: OpenAIConfig, settings: OpenAIChatSettings = {}) {
     this.modelId = modelId;
-    const baseURL = loadSetting({ settingValue: provider.baseURL, environmentVariableName: 'OPENAI_BASE_URL', defaultValue: 'https://api.openai.com/v1' })!.replace(/\/+$/, '');
-    this.provider_ = { ...provider, baseURL };
+    this.config = config;
     this.maxChoicesPerRequest = settings.maxChoicesPerRequest ?? 128;
     this.contextWindow = settings.contextWindow;
     this.structuredMode = settings.structuredOutputs ?? 'json_schema';
     this.maxTokensParameter =
-      settings.maxTokensParameter ?? (new URL(baseURL).hostname === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens');
+      settings.maxTokensParameter ?? (isOpenAIItself(config) ? 'max_completion_tokens' : 'max_tokens');
   }
 
   /** The endpoint this model talks to. */
   get baseURL(): string {
-    return this.provider_.baseURL;
+    return this.config.baseURL;
   }
 
   /** Part of the LLM cache key: answers of one server are never served for another. */
   get endpoint(): string {
-    return this.provider_.baseURL;
+    return this.config.baseURL;
   }
 
   /**
@@ -78,7 +69,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
    * models list (no tokens). A server without `/models` (404/405) gets a one-token chat request.
    */
   async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {
-    const secrets = [loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? ''];
+    const secrets = configSecrets(this.config);
     const requestOptions = { ...(options.signal ? { signal: options.signal } : {}), timeout: 15_000 };
     let listed: unknown;
     try {
@@ -88,39 +79,20 @@ export class OpenAIChatLanguageModel implements LanguageModel {
         await (await this.getClient())
           .chat.completions.create({ model: this.modelId, messages: [{ role: 'user', content: 'ping' }], [this.maxTokensParameter]: 1 }, requestOptions)
           .catch((inner: unknown) => {
-            throw toAPICallError(inner, this.provider_.baseURL, secrets);
+            throw toAPICallError(inner, this.config.baseURL, secrets);
           });
         return;
       }
-      throw toAPICallError(error, this.provider_.baseURL, secrets);
+      throw toAPICallError(error, this.config.baseURL, secrets);
     }
     if (!listed || typeof listed !== 'object' || !Array.isArray((listed as { data?: unknown }).data)) {
-      throw notOpenAIAnswer(`${this.provider_.baseURL}/models`, listed);
+      throw notOpenAIAnswer(`${this.config.baseURL}/models`, listed);
     }
   }
 
   private async getClient(): Promise<OpenAI> {
-    if (this.client) return this.client;
-    const apiKey = loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' });
-    const isOpenAI = new URL(this.provider_.baseURL).hostname === 'api.openai.com';
-    if (!apiKey && isOpenAI) {
-      throw new Prompt2ModelError({
-        message: 'No OpenAI API key: OPENAI_API_KEY is not set.',
-        hint: 'export OPENAI_API_KEY=... , or point OPENAI_BASE_URL (--base-url) at an OpenAI-compatible server.',
-        exitCategory: 'configuration',
-      });
-    }
-    const { default: OpenAISDK } = await loadOpenAISdk();
-    this.client = new OpenAISDK({
-      apiKey: apiKey ?? 'no-key',
-      baseURL: this.provider_.baseURL,
-      organization: this.provider_.organization ?? null,
-      defaultHeaders: this.provider_.headers,
-      // Retries and timeouts belong to core's scheduler, the one place that knows the rate budget.
-      maxRetries: 0,
-      timeout: 10 * 60 * 1000,
-      ...(this.provider_.fetch ? { fetch: this.provider_.fetch } : {}),
-    });
+    // Retries and timeouts belong to core's scheduler, the one place that knows the rate budget.
+    this.client ??= await createOpenAIClient(this.config, { maxRetries: 0, timeout: 10 * 60 * 1000 });
     return this.client;
   }
 
@@ -136,7 +108,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
           this.structuredMode = next;
           continue;
         }
-        throw toAPICallError(error, this.provider_.baseURL, [loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? '']);
+        throw toAPICallError(error, this.config.baseURL, configSecrets(this.config));
       }
     }
   }
@@ -175,7 +147,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
       request.abortSignal ? { signal: request.abortSignal } : undefined,
     );
     if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
-      throw notOpenAIAnswer(this.provider_.baseURL, completion);
+      throw notOpenAIAnswer(this.config.baseURL, completion);
     }
     return {
       choices: completion.choices.map((choice) => ({
@@ -274,7 +246,7 @@ function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, 
       url,
       isRetryable: false,
       cause: error,
-      hint: 'Check --base-url / OPENAI_BASE_URL (is the server running, is the host name right?). For OpenAI itself, unset OPENAI_BASE_URL.',
+      hint: 'Check `baseURL` / OPENAI_BASE_URL (is the server running, is the host name right?). For OpenAI itself, unset OPENAI_BASE_URL.',
     });
   }
   const timedOut = error.constructor?.name === 'APIConnectionTimeoutError';
@@ -296,7 +268,7 @@ function notOpenAIAnswer(url: string, body: unknown): APICallError {
     url,
     isRetryable: false,
     responseBody: text.slice(0, 500),
-    hint: 'Point --base-url / OPENAI_BASE_URL at the OpenAI-compatible API root, which usually ends in /v1 (e.g. http://localhost:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama).',
+    hint: 'Point `baseURL` / OPENAI_BASE_URL at the OpenAI-compatible API root, which usually ends in /v1 (e.g. http://localhost:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama).',
   });
 }
 

@@ -15,6 +15,7 @@ import {
 } from '@prompt2model/core/errors';
 import { ProgressEmitter } from '@prompt2model/core/events';
 import type { LanguageModel, RequestSchedulerOptions, StageContext } from '@prompt2model/core';
+import { withCliFlags } from './error-flags.js';
 import { attachProgressRenderer } from './progress.js';
 
 /** Options every verb accepts (declared once on the program). */
@@ -107,6 +108,12 @@ export class CliRuntime {
     return createModelRegistry({ openai: options.baseUrl ? { baseURL: options.baseUrl } : {}, env: this.io.env }).languageModel(options.teacher);
   }
 
+  /** The setting the teacher's provider lacks (`hf:` models need HF_TOKEN, OpenAI's API a key), if any. */
+  async missingTeacherSetting(options: GlobalOptions): Promise<import('./registry/model-providers.js').MissingProviderSetting | undefined> {
+    const { missingProviderSetting } = await import('./registry/model-providers.js');
+    return missingProviderSetting(options.teacher, { openai: options.baseUrl ? { baseURL: options.baseUrl } : {}, env: this.io.env });
+  }
+
   /**
    * Opens the run folder (`--out`, or a temporary one) and wires teacher, scheduler, cache, cost
    * ledger and progress rendering. `teacher: false` for verbs that need no LLM.
@@ -176,8 +183,10 @@ export class CliRuntime {
     const json = Boolean(command?.optsWithGlobals?.().json);
     const verbose = Boolean(command?.optsWithGlobals?.().verbose);
     this.exitCode = exitCodeFor(error, this.signal.aborted);
-    const message = redactSecrets(error instanceof Error ? error.message : String(error));
-    const hint = Prompt2ModelError.isInstance(error) ? error.hint : undefined;
+    // Library errors name options (`maxCostUsd`); the CLI reports its flags (--max-cost).
+    const message = withCliFlags(redactSecrets(error instanceof Error ? error.message : String(error)));
+    const rawHint = Prompt2ModelError.isInstance(error) ? error.hint : undefined;
+    const hint = rawHint === undefined ? undefined : withCliFlags(redactSecrets(rawHint));
     if (json) {
       this.io.stderr(`${JSON.stringify({ error: { name: (error as Error)?.name ?? 'Error', message, ...(hint ? { hint } : {}) } })}\n`);
     } else {

@@ -1,5 +1,4 @@
 import { Option, type Command } from 'commander';
-import { loadSetting } from '@prompt2model/core/settings';
 import type { Example, PromptSpec, StageContext } from '@prompt2model/core';
 import type { GenerationSummary, PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
 import { readInputText } from '../flags/input.js';
@@ -45,16 +44,13 @@ export function register(program: Command, runtime: CliRuntime): void {
         const spec = await specFrom(promptText, context, runtime);
         const { batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator');
         const { GenerationSummaryFileSchema, RUN_FILES, runStep } = await import('@prompt2model/core');
-        const baseURL = loadSetting({ settingValue: options.baseUrl, environmentVariableName: 'OPENAI_BASE_URL', env: runtime.io.env });
-        const apiKey = loadSetting({ environmentVariableName: 'OPENAI_API_KEY', env: runtime.io.env });
-        const { createOpenAIBatchTeacher } = options.batch ? await import('@prompt2model/openai') : { createOpenAIBatchTeacher: undefined };
+        const openai = options.batch ? await import('@prompt2model/openai') : undefined;
         const generatorOptions: PromptBasedDatasetGeneratorOptions = {
           ...(options.batch
             ? {
-                teacher: createOpenAIBatchTeacher!(context, {
+                teacher: openai!.createOpenAIBatchTeacher(context, {
                   modelId: options.teacher,
-                  ...(baseURL ? { baseURL } : {}),
-                  ...(apiKey ? { apiKey } : {}),
+                  provider: openai!.createOpenAI({ ...(options.baseUrl ? { baseURL: options.baseUrl } : {}), env: runtime.io.env }),
                   pollIntervalMs: options.batchPollInterval * 1000,
                 }),
                 ...batchGeneratorOptions(options.numExamples),

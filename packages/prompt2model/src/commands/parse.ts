@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { PromptSpec } from '@prompt2model/core';
 import { readPromptFile } from '../flags/input.js';
-import { loadSetting } from '@prompt2model/core/settings';
+import { LoadSettingError } from '@prompt2model/core/errors';
 import type { PromptParseResult } from '@prompt2model/prompt-parser';
 import { CliUsageError, type CliRuntime } from '../runtime.js';
 
@@ -44,13 +44,13 @@ export function register(program: Command, runtime: CliRuntime): void {
         const prompt = await readPromptFile(options.prompt);
         const promptSha256 = sha256(prompt);
         const previous = options.out ? await previousPromptHash(options.out) : undefined;
-        // The teacher is only wired when it can be reached: without a key or a base URL the
-        // deterministic parser does the work and says when it found no marked examples.
-        const teacherReachable = Boolean(
-          options.baseUrl ?? loadSetting({ environmentVariableName: 'OPENAI_BASE_URL', env: runtime.io.env }) ?? loadSetting({ environmentVariableName: 'OPENAI_API_KEY', env: runtime.io.env }),
-        );
-        if (options.mode === 'llm' && !teacherReachable) {
-          throw new CliUsageError('--mode llm needs a teacher: set OPENAI_API_KEY (or --base-url for an OpenAI-compatible server).');
+        // The teacher is only wired when its provider has its settings (OpenAI's for `openai:`
+        // and bare ids, Hugging Face's for `hf:`): without them the deterministic parser does the
+        // work and says when it found no marked examples.
+        const missing = await runtime.missingTeacherSetting(options);
+        const teacherReachable = missing === undefined;
+        if (options.mode === 'llm' && missing) {
+          throw new LoadSettingError({ message: `--mode llm needs the teacher. ${missing.message}`, environmentVariableName: missing.environmentVariableName, hint: missing.hint });
         }
         const context = await runtime.createContext(options, {
           teacher: options.mode !== 'deterministic' && teacherReachable,

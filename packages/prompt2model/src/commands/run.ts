@@ -223,7 +223,7 @@ async function preflightChecks(options: RunOptions & GlobalOptions, runtime: Cli
         }),
       );
     }
-    if (options.backend === 'openai') checks.push(preflight.openAITrainingCheck(runtime.io.env.OPENAI_API_KEY));
+    if (options.backend === 'openai') checks.push(preflight.openAITrainingCheck(await runtime.missingTeacherSetting({ ...options, teacher: 'openai:fine-tuning' })));
     checks.push(
       preflight.dataRulesCheck({
         backend: backend.dataRules.name,

@@ -127,8 +127,6 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
     ...(options.gpuTokensPerSecond !== undefined ? { tokensPerSecondPerGpu: options.gpuTokensPerSecond } : {}),
   };
   const workerCommand = loadSetting({ environmentVariableName: 'P2M_WORKER_COMMAND', env });
-  const baseURL = loadSetting({ settingValue: options.baseUrl, environmentVariableName: 'OPENAI_BASE_URL', env });
-  const apiKey = loadSetting({ environmentVariableName: 'OPENAI_API_KEY', env });
   return {
     local: {
       ...(options.python ? { python: options.python } : {}),
@@ -137,8 +135,9 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
       ...gpu,
     },
     openai: {
-      ...(baseURL ? { baseURL } : {}),
-      ...(apiKey ? { apiKey } : {}),
+      // The provider's factory resolves the endpoint and key from these (and OPENAI_* in env).
+      ...(options.baseUrl ? { baseURL: options.baseUrl } : {}),
+      env,
       ...(options.pollInterval !== undefined ? { pollIntervalMs: options.pollInterval * 1000 } : {}),
       ...(options.suffix ? { suffix: options.suffix } : {}),
       ...(options.lrMultiplier !== undefined ? { learningRateMultiplier: options.lrMultiplier } : {}),

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { access, constants, mkdir, open, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AbortError, APICallError, Prompt2ModelError, type LanguageModel } from '@prompt2model/core';
+import { AbortError, APICallError, LoadSettingError, Prompt2ModelError, type LanguageModel } from '@prompt2model/core';
+import type { MissingProviderSetting } from '../registry/model-providers.js';
 
 /** One thing a later stage needs, checked before the first paid call. */
 export interface PreflightCheck {
@@ -137,12 +138,12 @@ export function localTrainingCheck(options: { python?: string; workerCommand?: s
   };
 }
 
-/** Managed fine-tuning needs a key. */
-export function openAITrainingCheck(apiKey: string | undefined): PreflightCheck {
+/** Managed fine-tuning needs what the OpenAI provider needs (a key for OpenAI itself). */
+export function openAITrainingCheck(missing: MissingProviderSetting | undefined): PreflightCheck {
   return {
     name: 'training backend (openai)',
     async run() {
-      if (!apiKey) throw new Prompt2ModelError({ message: 'OpenAI fine-tuning needs an API key, and OPENAI_API_KEY is not set.', hint: 'export OPENAI_API_KEY=... , or train locally with --backend local.' });
+      if (missing) throw new LoadSettingError({ message: `OpenAI fine-tuning needs an API key, and ${missing.environmentVariableName} is not set.`, environmentVariableName: missing.environmentVariableName, hint: `${missing.hint} Or train locally with --backend local.` });
     },
   };
 }

@@ -12,7 +12,7 @@ import type { TrainingBackend } from '../backend.js';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
 import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readWorkerResult } from '../job-folder.js';
-import { PYTHON_INSTALL_HINT, workerEnv } from '../python-path.js';
+import { PYTHON_INSTALL_HINT, TRAINING_JOB_SECRETS, workerEnv } from '../python-path.js';
 import { runWorkerProcess } from '../worker-process.js';
 import { defaultPython } from '../python-environment.js';
 
@@ -77,7 +77,7 @@ export class LocalBackend implements TrainingBackend {
     this.running.set(handle.id, controller);
     try {
       const [command, ...args] = this.workerArgv();
-      const env = workerEnv(this.options.env);
+      const env = workerEnv(this.options.env, TRAINING_JOB_SECRETS);
       yield* runWorkerProcess({
         command: command!,
         args: [...args, '--config', JOB_CONFIG_FILE],
