@@ -100,6 +100,12 @@ export class OpenAIFineTuningBackend implements TrainerBackend {
     return this.clientInstance;
   }
 
+  /** Managed fine-tuning needs a key (given, or OPENAI_API_KEY); checked before any paid call. */
+  async checkReady(): Promise<void> {
+    if (this.options.client || loadSetting({ settingValue: this.options.apiKey, environmentVariableName: 'OPENAI_API_KEY' })) return;
+    throw new Prompt2ModelError({ message: 'OpenAI fine-tuning needs an API key, and OPENAI_API_KEY is not set.', hint: 'export OPENAI_API_KEY=... , or train locally (the local backend).' });
+  }
+
   /** The client; every use is inside `call` or after `ready()`, which create it. */
   private get client(): OpenAI {
     return this.clientInstance!;
