@@ -12,6 +12,7 @@ export {
   type ColumnMapping,
   type ColumnMappingProposal,
 } from './column-mapping.js';
+export { confirmMappingOnTerminal, type TerminalMappingConfirmationOptions } from './confirm-mapping.js';
 export { chooseConfigAndSplit, getDatasetDetails, type ConfigDetails, type DatasetDetails, type SplitDetails } from './dataset-details.js';
 export { DEFAULT_MAX_ROWS, loadDatasetRows, type LoadRowsRequest, type LoadedRows, type RowLoaderOptions } from './row-loader.js';
 export { datasetHydeMessages, datasetHydeQuery } from './hyde.js';

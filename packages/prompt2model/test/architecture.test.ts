@@ -193,3 +193,39 @@ function sourceFiles(dir: string): string[] {
     return statSync(path).isDirectory() ? sourceFiles(path) : /\.ts$/.test(entry) && !/\.test\.ts$/.test(entry) ? [path] : [];
   });
 }
+
+describe('a fresh clone runs every test with nothing beside it', () => {
+  // Test data lives in the repository (packages/testing/fixtures, read through
+  // @prompt2model/testing/fixtures); ../shared/data is for optional benchmarks only.
+  const testFiles = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      if (entry === 'node_modules' || entry === 'dist' || entry === 'fixtures') return [];
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) return testFiles(path);
+      return /\.test\.ts$/.test(entry) || /[\\/]test[\\/]support[\\/]/.test(path) ? [path] : [];
+    });
+
+  it('no test file reads ../shared (shared/data) outside the repository', () => {
+    const files = testFiles(packagesDir).filter((file) => file !== import.meta.filename);
+    expect(files.length).toBeGreaterThan(50);
+    const readers = files.filter((file) => /shared\/data|\.\.\/shared\b|['"`]shared['"`]/.test(readFileSync(file, 'utf8'))).map((file) => file.slice(root.length + 1));
+    expect(readers).toEqual([]);
+  });
+
+  it('the fixtures the tests read are in the repository, each with its origin and licence', () => {
+    const fixtures = join(packagesDir, 'testing/fixtures');
+    const readme = readFileSync(join(fixtures, 'README.md'), 'utf8');
+    const data = (dir: string): string[] =>
+      readdirSync(dir).flatMap((entry) => {
+        const path = join(dir, entry);
+        return statSync(path).isDirectory() ? data(path) : /^(README|LICENSE)/.test(entry) ? [] : [path.slice(fixtures.length + 1)];
+      });
+    // Every data file has a row naming it, its folder (`dir/`) or its siblings (`dir/{a,b}.csv.gz`).
+    const named = [...readme.matchAll(/`([^`\s]+)`/g)].flatMap(([, path]) => {
+      const braces = /^(.*)\{([^}]+)\}(.*)$/.exec(path!);
+      return braces ? braces[2]!.split(',').map((part) => `${braces[1]}${part}${braces[3]}`) : [path!];
+    });
+    const undocumented = data(fixtures).filter((file) => !named.some((path) => path === file || (path.endsWith('/') && file.startsWith(path))));
+    expect(undocumented).toEqual([]);
+  });
+});

@@ -1,13 +1,14 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJsonlAll, type Example } from '@prompt2model/core';
 import { startDatasetsServer, startOpenAICompatibleServer, type ChatCompletionRequestBody, type ChatRequestInfo, type DatasetFixture, type DatasetsServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { runCliCaptured } from './support/run-cli.js';
 import { SENTIMENT_PROMPT, sentimentTeacher } from './support/sentiment-teacher.js';
+import { fixturePath } from '@prompt2model/testing/fixtures';
 
-const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/datasets.jsonl');
+const snapshot = fixturePath('hub/datasets.jsonl');
 
 const reviews = Array.from({ length: 140 }, (_, i) => ({ text: i === 3 ? '   ' : `Customer review ${i}: the ${i % 2 ? 'excellent' : 'terrible'} service`, label: i % 2 }));
 const fixtures: DatasetFixture[] = [

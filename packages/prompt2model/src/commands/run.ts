@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { LanguageModel, PipelineResult } from '@prompt2model/core';
-import type { TrainingBackend } from '@prompt2model/trainer';
+import type { PipelineResult } from '@prompt2model/core';
 import { readPromptFile } from '../flags/input.js';
-import { addTrainingOptions, baseModelId, commandFromSetting, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
-import { CliUsageError, parseNumber, parseSize, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
+import { CliUsageError, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
 import { retrieverConfig } from '../flags/datasets.js';
 import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 
@@ -129,8 +128,15 @@ export function register(program: Command, runtime: CliRuntime): void {
         runtime.io.stderr(`warning: the estimate ($${estimate.totalUsd.toFixed(4)}) is over --max-cost ($${options.maxCost!.toFixed(4)}); the run stops at the cap (resume later with a higher --max-cost).\n`);
       }
       if (options.preflight) {
-        const { runPreflight } = await import('../run/preflight.js');
-        await runPreflight(await preflightChecks(options, runtime, teacher, trainerBackend), runtime.signal);
+        // The checks createPipeline runs for a library caller, run here before the estimate is written.
+        const { pipelinePreflightChecks, runPreflight } = await import('../run/preflight.js');
+        const checks = pipelinePreflightChecks({
+          outDir: options.out,
+          teacher,
+          ...(options.index && retrieveModels ? { modelIndex: options.index } : {}),
+          ...(options.train ? { training: { backend: trainerBackend, numExamples: options.numExamples } } : {}),
+        });
+        await runPreflight(checks, runtime.signal);
       }
 
       const datasetRetrieverOptions = {
@@ -156,6 +162,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         config: { command: 'run', prompt: options.prompt, teacher: options.teacher, numExamples: options.numExamples, backend: options.backend },
         training,
         trainerBackend,
+        preflight: false,
         ...exportSettings(options),
         stepInputs: { 'retrieve-datasets': datasetRetrieverOptions, generate: labelVotes, 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend } },
         stageOptions: {
@@ -203,38 +210,6 @@ export function register(program: Command, runtime: CliRuntime): void {
       runtime.print(options, { ...summarize(result), ...(reportPaths ? { report: reportPaths } : {}) }, () => describe(result, reportPaths));
     }),
   );
-}
-
-/** What `run` checks before its first paid call: every later stage's needs. */
-async function preflightChecks(options: RunOptions & GlobalOptions, runtime: CliRuntime, teacher: LanguageModel, backend: TrainingBackend) {
-  const preflight = await import('../run/preflight.js');
-  const { PYTHON_INSTALL_HINT, defaultPython } = await import('@prompt2model/trainer');
-  const checks = [preflight.outputFolderCheck(options.out!), preflight.teacherCheck(teacher)];
-  if (options.index && !(options.baseModel || options.backend === 'openai')) checks.push(preflight.readableFileCheck('model index', options.index, '--index'));
-  if (options.train) {
-    if (options.backend === 'local') {
-      const command = runtime.io.env.P2M_WORKER_COMMAND;
-      checks.push(
-        preflight.localTrainingCheck({
-          // The interpreter the local backend will run: --python, P2M_PYTHON, the managed environment, python3.
-          python: defaultPython(options.python, runtime.io.env),
-          ...(command ? { workerCommand: commandFromSetting(command, 'P2M_WORKER_COMMAND') } : {}),
-          installHint: PYTHON_INSTALL_HINT,
-        }),
-      );
-    }
-    if (options.backend === 'openai') checks.push(preflight.openAITrainingCheck(await runtime.missingTeacherSetting({ ...options, teacher: 'openai:fine-tuning' })));
-    checks.push(
-      preflight.dataRulesCheck({
-        backend: backend.dataRules.name,
-        numExamples: options.numExamples,
-        split: {},
-        minTrainExamples: backend.dataRules.minTrainExamples,
-        ...(backend.dataRules.minValidationExamples !== undefined ? { minValidationExamples: backend.dataRules.minValidationExamples } : {}),
-      }),
-    );
-  }
-  return checks;
 }
 
 function summarize(result: PipelineResult) {

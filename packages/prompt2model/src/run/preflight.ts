@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { access, constants, mkdir, open, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AbortError, APICallError, LoadSettingError, Prompt2ModelError, type LanguageModel } from '@prompt2model/core';
-import type { MissingProviderSetting } from '../registry/model-providers.js';
+import { AbortError, APICallError, Prompt2ModelError, type LanguageModel, type SplitRatios, type TrainerBackend } from '@prompt2model/core';
 
 /** One thing a later stage needs, checked before the first paid call. */
 export interface PreflightCheck {
@@ -105,45 +103,12 @@ export function teacherCheck(model: LanguageModel): PreflightCheck {
   };
 }
 
-/** The local backend's Python has the training stack (or a worker command is configured). */
-export function localTrainingCheck(options: { python?: string; workerCommand?: string[]; installHint: string }): PreflightCheck {
+/** The training backend could start a job now (its own check: a Python with the stack, a key). */
+export function trainingBackendCheck(backend: TrainerBackend): PreflightCheck {
   return {
-    name: 'training backend (local)',
+    name: `training backend (${backend.name})`,
     async run(signal) {
-      if (options.workerCommand) {
-        await access(options.workerCommand[0]!, constants.X_OK).catch(() => {
-          throw new Prompt2ModelError({ message: `the worker command ${options.workerCommand![0]} cannot be run.`, hint: 'Fix P2M_WORKER_COMMAND, or unset it to use Python.' });
-        });
-        return;
-      }
-      const python = options.python ?? 'python3';
-      const missing = await new Promise<string | undefined>((resolvePromise) => {
-        execFile(
-          python,
-          ['-c', 'import importlib.util as u, sys; m=[n for n in ("torch","transformers","peft") if u.find_spec(n) is None]; print(",".join(m)); sys.exit(0)'],
-          { timeout: 30_000, signal },
-          (error, stdout) => {
-            if (error) resolvePromise((error as NodeJS.ErrnoException).code === 'ENOENT' ? `python (${python} was not found)` : `python (${python} failed: ${error.message.split('\n')[0]})`);
-            else resolvePromise(stdout.trim() || undefined);
-          },
-        );
-      });
-      if (missing) {
-        throw new Prompt2ModelError({
-          message: `local training cannot start: ${missing.startsWith('python') ? missing : `${python} lacks ${missing}`}.`,
-          hint: `${options.installHint} Or pass --no-train to stop after data generation.`,
-        });
-      }
-    },
-  };
-}
-
-/** Managed fine-tuning needs what the OpenAI provider needs (a key for OpenAI itself). */
-export function openAITrainingCheck(missing: MissingProviderSetting | undefined): PreflightCheck {
-  return {
-    name: 'training backend (openai)',
-    async run() {
-      if (missing) throw new LoadSettingError({ message: `OpenAI fine-tuning needs an API key, and ${missing.environmentVariableName} is not set.`, environmentVariableName: missing.environmentVariableName, hint: `${missing.hint} Or train locally with --backend local.` });
+      await backend.checkReady?.({ signal });
     },
   };
 }
@@ -208,4 +173,34 @@ export function fileSystemError(error: unknown, path: string, what: string): Pro
         ? error
         : new Prompt2ModelError({ message: `${what} ${path}: ${(error as Error)?.message ?? String(error)}`, exitCategory: 'configuration' });
   }
+}
+
+/** What a pipeline run needs, as checks: the same list for `prompt2model run` and `createPipeline`. */
+export interface PipelinePreflightOptions {
+  outDir: string;
+  teacher?: LanguageModel;
+  /** The local model index model retrieval reads (when it runs). */
+  modelIndex?: string;
+  /** The training backend and the data it will get (when training runs). */
+  training?: { backend: TrainerBackend; numExamples: number; split?: SplitRatios };
+}
+
+export function pipelinePreflightChecks(options: PipelinePreflightOptions): PreflightCheck[] {
+  const checks = [outputFolderCheck(options.outDir)];
+  if (options.teacher) checks.push(teacherCheck(options.teacher));
+  if (options.modelIndex) checks.push(readableFileCheck('model index', options.modelIndex, '--index'));
+  const training = options.training;
+  if (training) {
+    checks.push(
+      trainingBackendCheck(training.backend),
+      dataRulesCheck({
+        backend: training.backend.dataRules.name,
+        numExamples: training.numExamples,
+        split: training.split ?? {},
+        minTrainExamples: training.backend.dataRules.minTrainExamples,
+        ...(training.backend.dataRules.minValidationExamples !== undefined ? { minValidationExamples: training.backend.dataRules.minValidationExamples } : {}),
+      }),
+    );
+  }
+  return checks;
 }
