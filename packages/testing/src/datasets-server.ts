@@ -13,6 +13,11 @@ export interface DatasetConfigFixture {
   splits: Record<string, Array<Record<string, unknown>>>;
   /** Whether the viewer has a parquet conversion (else only `/rows` works). Default true. */
   parquet?: boolean;
+  /**
+   * Parquet shards of a split as another writer made them (pyarrow with a codec, polars, ...),
+   * served as they are instead of the ones this server writes; `/rows` still serves `splits`.
+   */
+  parquetFiles?: Record<string, Uint8Array[]>;
 }
 
 /** One dataset the loopback Hub serves; the rows of `hub/datasets.jsonl` fit as they are (listing only). */
@@ -47,6 +52,8 @@ export interface DatasetsServerOptions {
   /** Faults by request index (every HTTP request counts). */
   faultSequence?: DatasetServerFault[];
   retryAfterSeconds?: number;
+  /** Each parquet file response waits this long first (a slow link). Default 0. */
+  parquetDelayMs?: number;
 }
 
 export interface DatasetsServerStats {
@@ -130,6 +137,7 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
       if (denied) return sendJson(response, denied === 401 ? 401 : 403, { error: 'Access to this dataset is restricted. You must have access to it and be authenticated to access it.' }, { 'x-error-code': 'GatedRepo' });
       const content = shard(dataset, decodeURIComponent(file[3]!), decodeURIComponent(file[4]!), Number(file[5]));
       if (!content) return sendJson(response, 404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound' });
+      if (options.parquetDelayMs) await new Promise((resolve) => setTimeout(resolve, options.parquetDelayMs));
       return serveFile(request, response, content);
     }
     const endpoint = /^\/(is-valid|splits|info|size|parquet|rows)$/.exec(path)?.[1];
@@ -274,6 +282,8 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
     const config = dataset.configs?.find((c) => c.name === configName);
     const rows = config?.splits[split];
     if (!config || !rows || config.parquet === false) return undefined;
+    const given = config.parquetFiles?.[split];
+    if (given) return given[shardIndex] ? Buffer.from(given[shardIndex]) : undefined;
     const start = shardIndex * rowsPerShard;
     if (start >= rows.length && !(start === 0 && rows.length === 0)) return undefined;
     const key = `${dataset.id}\u0000${configName}\u0000${split}\u0000${shardIndex}`;

@@ -22,6 +22,7 @@ export { getDatasetConfigInfo } from './dataset-viewer-info.js';
 export { getDatasetSize } from './dataset-size.js';
 export { listDatasetParquetFiles } from './dataset-parquet-files.js';
 export { getDatasetRows, MAX_ROWS_PER_PAGE } from './dataset-rows.js';
-export { readParquetRows, type ParquetRows, type ReadParquetRowsRequest } from './read-parquet-rows.js';
+export { readParquetRows, decodeParquetRows, plainParquetValue, type ParquetRows, type ReadParquetRowsRequest } from './read-parquet-rows.js';
+export { ParquetFileCache, type RemoteParquetFile } from './remote-parquet-file.js';
 export type { DatasetConfigInfo, DatasetFeature, DatasetRowsPage, DatasetSize, DatasetSplitEntry, ParquetFileEntry } from './dataset-viewer-types.js';
 export { getDatasetRevision } from './dataset-revision.js';
