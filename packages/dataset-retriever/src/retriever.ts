@@ -7,7 +7,8 @@ import {
   type PromptSpec,
   type StageContext,
 } from '@prompt2model/core';
-import { ParquetFileCache, getDatasetRevision, resolveHubDatasetOptions, type HubDatasetRequestOptions } from '@prompt2model/huggingface/hub';
+import { DatasetNotFoundError, GatedDatasetError, ParquetFileCache, getDatasetRevision, resolveHubDatasetOptions, type HubDatasetRequestOptions } from '@prompt2model/huggingface/hub';
+import { closeDatasetIds } from './close-ids.js';
 import {
   heuristicMapping,
   inputText,
@@ -138,6 +139,32 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     return info?.evaluationMetadata;
   };
 
+  /**
+   * The viewer refused a dataset (the real one answers "not accessible without authentication" for
+   * ids that do not exist): when the Hub does not know the id either, say "not found" and suggest
+   * close ids from the index; else the original error stands.
+   */
+  const explainMissing = async (dataset: string, error: unknown, context?: StageContext): Promise<never> => {
+    if (GatedDatasetError.isInstance(error) || (APICallError.isInstance(error) && error.statusCode === 404)) {
+      const { accessToken, ...hub } = hubOptions(context);
+      const missing = await getDatasetRevision(dataset, { ...hub, accessToken: accessToken ?? '' }).then(
+        () => undefined,
+        (lookup: unknown) => (DatasetNotFoundError.isInstance(lookup) ? lookup : undefined),
+      );
+      if (missing) {
+        const index = await loadIndex(context).catch(() => undefined);
+        const suggestions = index ? closeDatasetIds(dataset, index.datasets().map((entry) => entry.id)) : [];
+        throw new DatasetNotFoundError({ dataset, suggestions, hadToken: Boolean(resolveHubDatasetOptions(config.hub).accessToken), cause: error });
+      }
+    }
+    throw error;
+  };
+
+  const detailsOf = (dataset: string, evaluationMetadata: unknown, context?: StageContext): Promise<DatasetDetails> =>
+    getDatasetDetails(dataset, { ...(config.config ? { config: config.config } : {}), ...(config.split ? { split: config.split } : {}), evaluationMetadata }, hubOptions(context)).catch((error: unknown) =>
+      explainMissing(dataset, error, context),
+    );
+
   const useTeacher = (setting: boolean | 'auto' | undefined, context: StageContext, what: string): boolean => {
     const wanted = setting === true || ((setting ?? 'auto') === 'auto' && context.teacher !== undefined);
     if (wanted && !context.teacher) {
@@ -169,13 +196,12 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
   };
 
   const describe = async (dataset: string, context?: StageContext): Promise<DatasetDetails> => {
-    const evaluationMetadata = await evaluationMetadataOf(dataset, context);
-    return getDatasetDetails(dataset, { ...(config.config ? { config: config.config } : {}), ...(config.split ? { split: config.split } : {}), evaluationMetadata }, hubOptions(context));
+    return detailsOf(dataset, await evaluationMetadataOf(dataset, context), context);
   };
 
   const load = async (spec: PromptSpec, dataset: string, context: StageContext, options: DatasetLoadOptions = {}): Promise<RetrievedDataset> => {
     const evaluationMetadata = await evaluationMetadataOf(dataset, context);
-    const details = await getDatasetDetails(dataset, { ...(config.config ? { config: config.config } : {}), ...(config.split ? { split: config.split } : {}), evaluationMetadata }, hubOptions(context));
+    const details = await detailsOf(dataset, evaluationMetadata, context);
     if (details.paths.length < 2) {
       throw new Prompt2ModelError({ message: `The dataset ${dataset} has fewer than two text columns (${details.paths.map((p) => p.path).join(', ') || 'none'}).`, hint: 'Pick another dataset, or --exclude this one.' });
     }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestScheduler, createStageContext, type LanguageModelRequest, type PromptSpec } from '@prompt2model/core';
-import { GatedDatasetError } from '@prompt2model/huggingface/hub';
+import { DatasetNotFoundError, GatedDatasetError } from '@prompt2model/huggingface/hub';
 import { MockLanguageModel, startDatasetsServer, type DatasetsServer } from '@prompt2model/testing';
 import { DatasetIndex, createDatasetRetriever, rerankDatasets, type DatasetRetrieverConfig } from '../src/index.js';
 import { fixtures } from './fixtures.js';
@@ -163,6 +163,15 @@ describe('loading rows', () => {
     const error = await retriever({ mapping: { input: ['review'], output: 'label' } }).load(qaSpec, 'imdb', await context()).catch((e: unknown) => e);
     expect((error as Error).message).toContain('"review" is not a column');
     expect((error as { hint: string }).hint).toContain('text, label');
+  });
+
+  it('says a misspelt id is not found (not gated) and suggests close ids from the index', async () => {
+    const error = await retriever({ index: () => DatasetIndex.fromRecords(fixtures) }).load(qaSpec, 'sqaud', await context()).catch((e: unknown) => e);
+    expect(DatasetNotFoundError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(/sqaud was not found/);
+    expect((error as DatasetNotFoundError).hint).toMatch(/Did you mean squad/);
+    const described = await retriever({ index: () => DatasetIndex.fromRecords(fixtures) }).describe('wmt/wmt61').catch((e: unknown) => e);
+    expect((described as DatasetNotFoundError).suggestions).toContain('wmt/wmt16');
   });
 
   it('names the page to accept the terms of a gated dataset', async () => {

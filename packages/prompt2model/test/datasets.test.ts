@@ -113,6 +113,14 @@ describe('prompt2model datasets show / load', () => {
     expect(JSON.parse(good.stdout)).toMatchObject({ count: 1, mapping: { source: 'flags' } });
   });
 
+  it('says a misspelt dataset id is not found (exit 2) and suggests close ids, never "gated or private"', async () => {
+    const { code, stderr } = await run(['datasets', 'load', 'acme/restaurant-reveiws', '--save', join(dir, 'typo.jsonl')]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('acme/restaurant-reveiws was not found on the Hub');
+    expect(stderr).toContain('Did you mean acme/restaurant-reviews');
+    expect(stderr).not.toMatch(/gated/);
+  });
+
   it('names the page to accept a gated dataset’s terms', async () => {
     const { code, stderr } = await run(['datasets', 'load', 'acme/private-reviews', '--save', join(dir, 'p.jsonl')]);
     expect(code).not.toBe(0);

@@ -124,7 +124,8 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
     const info = /^\/api\/datasets\/(.+?)(?:\/revision\/([^/]+))?$/.exec(decodeURIComponent(path));
     if (info) {
       const dataset = byId.get(info[1]!);
-      if (!dataset) return sendJson(response, 404, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound' });
+      // The Hub answers 401 for an unknown repo without a token (it may be private), 404 with one.
+      if (!dataset) return sendJson(response, request.headers.authorization ? 404 : 401, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound' });
       return sendJson(response, 200, wireDataset(dataset, expandOf(url) ?? new Set(['private', 'downloads', 'gated', 'likes', 'lastModified', 'cardData', 'description', 'tags', 'sha'])));
     }
     const file = /^\/datasets\/(.+)\/resolve\/([^/]+)\/([^/]+)\/([^/]+)\/(\d+)\.parquet$/.exec(path);
@@ -159,7 +160,12 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
     const id = url.searchParams.get('dataset') ?? '';
     if (!id) return viewerError(response, 422, 'MissingRequiredParameter', "Parameter 'dataset' is required");
     const dataset = byId.get(id);
-    if (!dataset) return viewerError(response, 404, 'DatasetNotFoundError', 'The dataset does not exist on the Hub.');
+    // As the real viewer: an unknown id reads like a gated one ("does not exist, or is not accessible").
+    if (!dataset) {
+      return request.headers.authorization
+        ? viewerError(response, 404, 'ExternalAuthenticatedError', 'The dataset does not exist, or is not accessible with the current credentials (private or gated). Please check the spelling of the dataset name or retry with other authentication credentials.')
+        : viewerError(response, 401, 'ExternalUnauthenticatedError', 'The dataset does not exist, or is not accessible without authentication (private or gated). Please check the spelling of the dataset name or retry with authentication.');
+    }
     const denied = accessDenied(dataset, request);
     if (denied === 401) return viewerError(response, 401, 'ExternalUnauthenticatedError', 'The dataset does not exist, or is not accessible without authentication (private or gated). Please check the spelling of the dataset name or retry with authentication.');
     if (denied === 404) return viewerError(response, 404, 'ExternalAuthenticatedError', 'The dataset does not exist, or is not accessible with the current credentials (private or gated). Please check the spelling of the dataset name or retry with other authentication credentials.');

@@ -15,6 +15,7 @@ export { pushModel, type PushModelOptions, type PushModelResult } from './push-m
 
 // Hub dataset functions (listing, dataset viewer, parquet rows), one per file.
 export { GatedDatasetError } from './gated-dataset-error.js';
+export { DatasetNotFoundError } from './dataset-not-found-error.js';
 export { DEFAULT_DATASET_VIEWER_URL, resolveHubDatasetOptions, type HubDatasetRequestOptions } from './hub-dataset-options.js';
 export { listHubDatasets, type HubDatasetRecord, type ListHubDatasetsOptions } from './list-hub-datasets.js';
 export { getDatasetSplits } from './dataset-splits.js';
