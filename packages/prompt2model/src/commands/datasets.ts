@@ -118,7 +118,7 @@ export function register(program: Command, runtime: CliRuntime): void {
       const needsTeacher = (!mapped && instruction.trim() !== '') || options.transform !== undefined;
       if (options.transform !== undefined && instruction.trim() === '') throw new CliUsageError('--transform needs --instruction (the task to rewrite the rows for).');
       const { confirmMappingOnTerminal, createDatasetRetriever } = await import('@prompt2model/dataset-retriever');
-      const { JsonlWriter } = await import('@prompt2model/core');
+      const { AtomicJsonlWriter, RUN_FILES, throwIfAborted } = await import('@prompt2model/core');
       const context = await runtime.createContext(options, { teacher: needsTeacher, config: { command: 'datasets load', dataset, instruction } });
       const interactive = runtime.io.isTTY && !options.yes && !options.json;
       const retriever = createDatasetRetriever({
@@ -133,23 +133,35 @@ export function register(program: Command, runtime: CliRuntime): void {
         ...(interactive ? { confirmMapping: confirmMappingOnTerminal({ beforeAsking: () => runtime.finish() }) } : {}),
       });
       const spec: PromptSpec = { instruction, examples: [], language: 'en' };
-      const loaded = await retriever.load(spec, dataset, context, { maxRows: options.maxRows });
-      await context.store.saveCost(context.ledger.snapshot());
-      const { RUN_FILES } = await import('@prompt2model/core');
       const file = resolve(options.save ?? (options.out ? join(options.out, RUN_FILES.retrieved) : `${dataset.replace(/[^\w.-]+/g, '_')}.jsonl`));
       await mkdir(dirname(file), { recursive: true });
-      const writer = await JsonlWriter.open(file, { truncate: true });
+      // Rows stream into a temporary file that replaces FILE only when the load is complete: kill -9
+      // or Ctrl-C leaves FILE as it was.
+      const writer = await AtomicJsonlWriter.open(file);
+      let count = 0;
+      let loaded;
       try {
-        for (const example of loaded.examples) await writer.write(example);
-      } finally {
-        await writer.close();
+        loaded = await retriever.load(spec, dataset, context, {
+          maxRows: options.maxRows,
+          write: async (batch) => {
+            throwIfAborted(context.signal);
+            await writer.writeAll(batch);
+            count += batch.length;
+          },
+        });
+        throwIfAborted(context.signal);
+        await writer.commit();
+      } catch (error) {
+        await writer.discard();
+        throw error;
       }
-      const { examples, ...summary } = loaded;
-      runtime.print(options, { ...summary, count: examples.length, file }, () =>
+      await context.store.saveCost(context.ledger.snapshot());
+      const { examples: _streamed, ...summary } = loaded;
+      runtime.print(options, { ...summary, count, file }, () =>
         [
-          `Loaded ${examples.length} examples from ${dataset} (${loaded.config}/${loaded.split}${loaded.revision ? ` @ ${loaded.revision.slice(0, 10)}` : ''}, via ${loaded.via}) into ${file}`,
+          `Loaded ${count} examples from ${dataset} (${loaded.config}/${loaded.split}${loaded.revision ? ` @ ${loaded.revision.slice(0, 10)}` : ''}, via ${loaded.via}) into ${file}`,
           `Columns: input ${loaded.mapping.input.join(' + ')} → output ${loaded.mapping.output} (${loaded.mapping.source})`,
-          `Rows: ${loaded.rows} read of ${loaded.totalRows} in the split; ${loaded.dropped} dropped for an empty input or output${loaded.transformed ? `; ${loaded.transformed.kept} rewritten by the teacher, ${loaded.transformed.dropped} dropped` : ''}.`,
+          `Rows: ${loaded.rows} read${loaded.rows < loaded.totalRows ? " (a seeded sample across the split)" : ""} of ${loaded.totalRows} in the split; ${loaded.dropped} dropped for an empty input or output${loaded.transformed ? `; ${loaded.transformed.kept} rewritten by the teacher, ${loaded.transformed.dropped} dropped` : ''}.`,
         ].join('\n'),
       );
     }),
