@@ -237,67 +237,49 @@ export class Bm25Index {
    * counts each time (as in wink), so a long HyDE card weighs its frequent words more.
    */
   scoreAll(query: string): Bm25Scores {
-    const matched = this.accumulate(query);
-    const touched = this.touched!;
-    const accumulator = this.accumulator!;
-    const marks = this.marks!;
-    const documents = touched.slice(0, matched);
-    const scores = new Float64Array(matched);
-    for (let i = 0; i < matched; i++) {
-      const document = documents[i]!;
-      scores[i] = accumulator[document]!;
-      accumulator[document] = 0;
-      marks[document] = 0;
-    }
-    return { documents, scores };
+    return this.withScores(query, (matches, count, scores) => {
+      const documents = matches.slice(0, count);
+      const values = new Float64Array(count);
+      for (let i = 0; i < count; i++) values[i] = scores[documents[i]!]!;
+      return { documents, scores: values };
+    });
   }
 
   /**
-   * `scoreAll` without allocating: calls `visit(document, score)` for each match (in no particular
-   * order) and returns how many matched. The fastest way to filter and rank in the caller.
+   * `scoreAll` without allocating, for callers that filter and rank thousands of matches per
+   * query: scores the query into the index's reused buffers and calls `consume` once, with the
+   * matching documents (`documents[0 .. count)`, in no particular order) and every document's
+   * score (`scores[document]`). The buffers are cleared when `consume` returns: do not keep them.
    */
-  forEachScore(query: string, visit: (document: number, score: number) => void): number {
-    const matched = this.accumulate(query);
-    const touched = this.touched!;
-    const accumulator = this.accumulator!;
-    const marks = this.marks!;
+  withScores<T>(query: string, consume: (documents: Int32Array, count: number, scores: Float64Array) => T): T {
+    this.consolidate();
+    const { terms, offsets, documents, weights } = this.postings!;
+    const size = this.ids.length;
+    const accumulator = (this.accumulator ??= new Float64Array(size));
+    const marks = (this.marks ??= new Uint8Array(size));
+    const touched = (this.touched ??= new Int32Array(size));
+    let count = 0;
     try {
-      for (let i = 0; i < matched; i++) {
-        const document = touched[i]!;
-        visit(document, accumulator[document]!);
+      for (const token of query.trim() === '' ? [] : this.analyze(query)) {
+        const term = terms.get(token);
+        if (term === undefined) continue;
+        for (let slot = offsets[term]!, end = offsets[term + 1]!; slot < end; slot++) {
+          const document = documents[slot]!;
+          // Branch-free: always write the document at the end of the list, keep it only if new.
+          touched[count] = document;
+          count += 1 - marks[document]!;
+          marks[document] = 1;
+          accumulator[document]! += weights[slot]!;
+        }
       }
+      return consume(touched, count, accumulator);
     } finally {
-      for (let i = 0; i < matched; i++) {
+      for (let i = 0; i < count; i++) {
         const document = touched[i]!;
         accumulator[document] = 0;
         marks[document] = 0;
       }
     }
-    return matched;
-  }
-
-  /** Adds up the postings of the query's terms; the matches are `touched[0 .. returned)`. */
-  private accumulate(query: string): number {
-    this.consolidate();
-    const { terms, offsets, documents, weights } = this.postings!;
-    const count = this.ids.length;
-    const accumulator = (this.accumulator ??= new Float64Array(count));
-    const marks = (this.marks ??= new Uint8Array(count));
-    const touched = (this.touched ??= new Int32Array(count));
-    let matched = 0;
-    for (const token of query.trim() === '' ? [] : this.analyze(query)) {
-      const term = terms.get(token);
-      if (term === undefined) continue;
-      for (let slot = offsets[term]!, end = offsets[term + 1]!; slot < end; slot++) {
-        const document = documents[slot]!;
-        if (marks[document] === 0) {
-          marks[document] = 1;
-          touched[matched++] = document;
-        }
-        accumulator[document]! += weights[slot]!;
-      }
-    }
-    return matched;
   }
 
   /** Matching documents, best first (ties by insertion order). `limit` defaults to every match. */

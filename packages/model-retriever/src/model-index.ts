@@ -115,6 +115,7 @@ export class ModelIndex {
   private readonly byId: Map<string, number>;
   /** What every search reads per matching model, as typed arrays (no object access in the hot loop). */
   private readonly columns: { sizeBytes: Float64Array; hasParameters: Uint8Array; popularity: Float64Array };
+  private lastSizeFilter: { dropUnknownSize: boolean; limit: number; verdicts: Uint8Array } | undefined;
 
   private constructor(
     private readonly entries: IndexedModel[],
@@ -231,42 +232,52 @@ export class ModelIndex {
     const needsSize = maxSize != null || options.gpuMemoryBytes !== undefined;
     const excluded = { size: 0, unknownSize: 0, architecture: 0, license: 0, gpuMemory: 0 };
     const kept = new TopCandidates(topK);
-    const columns = this.columns;
     // The default scorer's popularity term is precomputed per model (the same doubles it computes).
-    const popularity = scorer === popularityTieBreakScorer ? columns.popularity : undefined;
-    const matched = this.bm25.forEachScore(query, (position, relevance) => {
-      // Documents were added in entry order, so a document's position is its entry's index.
-      const sizeBytes = columns.sizeBytes[position]!;
-      const knownSize = !Number.isNaN(sizeBytes) || columns.hasParameters[position] === 1;
-      if (needsSize && !knownSize && !options.allowUnknownSize) {
-        excluded.unknownSize++;
-        return;
-      }
-      if (maxSize != null && sizeBytes > maxSize) {
-        excluded.size++;
-        return;
-      }
-      if (architectures || licenses || options.gpuMemoryBytes !== undefined) {
-        const model = this.entries[position]!;
-        if (architectures && !architectures.has(model.architecture)) {
-          excluded.architecture++;
-          return;
+    const popularity = scorer === popularityTieBreakScorer ? this.columns.popularity : undefined;
+    const sizeFilter = this.sizeFilter(needsSize && !options.allowUnknownSize, maxSize ?? Number.POSITIVE_INFINITY);
+    const perModelFilters = architectures !== undefined || licenses !== undefined || options.gpuMemoryBytes !== undefined;
+    const hasParameters = this.columns.hasParameters;
+    const sizes = this.columns.sizeBytes;
+    const matched = this.bm25.withScores(query, (documents, count, scores) => {
+      let unknownSize = 0;
+      let tooLarge = 0;
+      for (let i = 0; i < count; i++) {
+        // Documents were added in entry order, so a document's position is its entry's index.
+        const position = documents[i]!;
+        const verdict = sizeFilter[position]!;
+        if (verdict !== 0) {
+          if (verdict === 1) unknownSize++;
+          else tooLarge++;
+          continue;
         }
-        if (licenses && !(model.license && licenses.has(model.license))) {
-          excluded.license++;
-          return;
-        }
-        if (options.gpuMemoryBytes !== undefined && knownSize) {
-          const estimate = this.estimateMemory(model, options)!;
-          const needed = options.trainingMethod === 'full' ? estimate.fullBytes : estimate.loraBytes;
-          if (needed > options.gpuMemoryBytes) {
-            excluded.gpuMemory++;
-            return;
+        if (perModelFilters) {
+          const model = this.entries[position]!;
+          if (architectures && !architectures.has(model.architecture)) {
+            excluded.architecture++;
+            continue;
+          }
+          if (licenses && !(model.license && licenses.has(model.license))) {
+            excluded.license++;
+            continue;
+          }
+          if (options.gpuMemoryBytes !== undefined && (sizes[position] === sizes[position] || hasParameters[position] === 1)) {
+            const estimate = this.estimateMemory(model, options)!;
+            const needed = options.trainingMethod === 'full' ? estimate.fullBytes : estimate.loraBytes;
+            if (needed > options.gpuMemoryBytes) {
+              excluded.gpuMemory++;
+              continue;
+            }
           }
         }
+        const relevance = scores[position]!;
+        const score = popularity ? relevance + popularity[position]! : scorer({ relevance, model: this.entries[position]! });
+        // Most matches cannot enter a full top-k: one comparison, no call.
+        if (score < kept.worstScore) continue;
+        kept.offer(position, relevance, score);
       }
-      const score = popularity ? relevance + popularity[position]! : scorer({ relevance, model: this.entries[position]! });
-      kept.offer(position, relevance, score);
+      excluded.unknownSize = unknownSize;
+      excluded.size = tooLarge;
+      return count;
     });
     const candidates: RankedModel[] = kept.items().map(({ position, relevance, score }) => {
       const model = this.entries[position]!;
@@ -283,6 +294,25 @@ export class ModelIndex {
       };
     });
     return { candidates, matched, excluded };
+  }
+
+  /**
+   * Per model: 0 when it passes the size filters, 1 when its size is unknown and that drops it, 2
+   * when it is over the limit. The same few option sets come back search after search (the
+   * defaults above all), so the last one is kept.
+   */
+  private sizeFilter(dropUnknownSize: boolean, limit: number): Uint8Array {
+    const cached = this.lastSizeFilter;
+    if (cached && cached.dropUnknownSize === dropUnknownSize && Object.is(cached.limit, limit)) return cached.verdicts;
+    const { sizeBytes, hasParameters } = this.columns;
+    const verdicts = new Uint8Array(sizeBytes.length);
+    for (let i = 0; i < verdicts.length; i++) {
+      const size = sizeBytes[i]!;
+      const known = !Number.isNaN(size) || hasParameters[i] === 1;
+      verdicts[i] = !known && dropUnknownSize ? 1 : size > limit ? 2 : 0;
+    }
+    this.lastSizeFilter = { dropUnknownSize, limit, verdicts };
+    return verdicts;
   }
 
   private estimateMemory(model: IndexedModel, options: ModelSearchOptions): ModelCandidate['estimatedMemory'] {
@@ -329,7 +359,12 @@ class TopCandidates {
   private readonly relevances: number[] = [];
   private readonly scores: number[] = [];
 
-  constructor(private readonly k: number) {}
+  /** The score a candidate must reach to have a chance: the k-th best so far (−∞ until k are kept). */
+  worstScore = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly k: number) {
+    if (k === 0) this.worstScore = Number.POSITIVE_INFINITY;
+  }
 
   offer(position: number, relevance: number, score: number): void {
     const { positions, relevances, scores, k } = this;
@@ -344,6 +379,7 @@ class TopCandidates {
       relevances.pop();
       scores.pop();
     }
+    if (scores.length === k) this.worstScore = scores[k - 1]!;
   }
 
   /** Whether the candidate ranks strictly before the one kept at `index`. */
