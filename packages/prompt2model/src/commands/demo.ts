@@ -3,7 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { Executor, LanguageModel, PromptSpec, ProviderRegistry, TrainedModel } from '@prompt2model/core';
-import { predictSettings, splitList } from '../flags/index.js';
+import { predictSettings, splitList, threadsOption } from '../flags/index.js';
 import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
 
 interface DemoOptions {
@@ -20,6 +20,7 @@ interface DemoOptions {
   maxQueue?: number;
   timeout?: number;
   python?: string;
+  threads?: number;
   export?: string;
   dtype?: string;
 }
@@ -48,6 +49,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--max-queue <n>', 'requests that may wait for the model before 429 (default 8)').argParser(parseNumber('--max-queue', { integer: true, min: 0 })))
     .addOption(new Option('--timeout <seconds>', 'per-request limit, waiting included (default 120)').argParser(parseNumber('--timeout', { min: 1 })))
     .option('--python <path>', 'Python with torch + transformers for a PyTorch model folder (default $P2M_PYTHON or python3)')
+    .addOption(threadsOption())
     .option('--export <dir>', 'write a static site (page + transformers.js + onnxruntime-web wasm + ONNX model) instead of serving')
     .option('--dtype <list>', 'with --export: ONNX weight variants to ship, e.g. fp32,q8 (default all the folder has)')
     .action(
