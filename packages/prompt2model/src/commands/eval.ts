@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import type { EvalReport, TaskType } from '@prompt2model/core';
 import type { ComputeMetricsOptions } from '@prompt2model/evaluator';
-import { predictSettings } from '../flags/training.js';
+import { predictSettings, threadsOption } from '../flags/training.js';
 import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 
 interface EvalOptions {
@@ -18,6 +18,7 @@ interface EvalOptions {
   maxExamples?: number;
   allowRemoteModels: boolean;
   python?: string;
+  threads?: number;
   savePredictions?: string;
   compareTeacher: boolean;
   ignoreCase: boolean;
@@ -51,6 +52,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--max-examples <n>', 'evaluate the first N examples of --data only').argParser(parseNumber('--max-examples', { integer: true, min: 1 })))
     .option('--allow-remote-models', 'let local-model loading download from the Hugging Face Hub', false)
     .option('--python <path>', 'Python with torch + transformers for PyTorch model folders (default $P2M_PYTHON or python3)')
+    .addOption(threadsOption())
     .option('--save-predictions <file>', 'write {input, prediction, reference} JSON Lines here')
     .option('--compare-teacher', 'also run the teacher (--teacher/--base-url) on --data and print both side by side', false)
     .option('--ignore-case', 'exact match: ignore case', false)
