@@ -77,9 +77,12 @@ export class OpenAIChatLanguageModel implements LanguageModel {
    * One cheap request that proves the key and the base URL work before anything is spent: the
    * models list (no tokens). A server without `/models` (404/405) gets a one-token chat request.
    */
-  async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {
+  async checkAccess(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     const secrets = [loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? ''];
-    const requestOptions = { ...(options.signal ? { signal: options.signal } : {}), timeout: 15_000 };
+    // The SDK's timeout bounds the wait for the response headers: a server that accepts the
+    // connection and never answers fails here, in seconds, naming the URL.
+    const timeout = options.timeoutMs ?? 15_000;
+    const requestOptions = { ...(options.signal ? { signal: options.signal } : {}), timeout };
     let listed: unknown;
     try {
       listed = await (await this.getClient()).get('/models', requestOptions);
@@ -88,11 +91,11 @@ export class OpenAIChatLanguageModel implements LanguageModel {
         await (await this.getClient())
           .chat.completions.create({ model: this.modelId, messages: [{ role: 'user', content: 'ping' }], [this.maxTokensParameter]: 1 }, requestOptions)
           .catch((inner: unknown) => {
-            throw toAPICallError(inner, this.provider_.baseURL, secrets);
+            throw toAPICallError(inner, this.provider_.baseURL, secrets, timeout);
           });
         return;
       }
-      throw toAPICallError(error, this.provider_.baseURL, secrets);
+      throw toAPICallError(error, this.provider_.baseURL, secrets, timeout);
     }
     if (!listed || typeof listed !== 'object' || !Array.isArray((listed as { data?: unknown }).data)) {
       throw notOpenAIAnswer(`${this.provider_.baseURL}/models`, listed);
@@ -136,7 +139,12 @@ export class OpenAIChatLanguageModel implements LanguageModel {
           this.structuredMode = next;
           continue;
         }
-        throw toAPICallError(error, this.provider_.baseURL, [loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? '']);
+        throw toAPICallError(
+          error,
+          this.provider_.baseURL,
+          [loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? ''],
+          request.firstByteTimeoutMs,
+        );
       }
     }
   }
@@ -172,7 +180,11 @@ export class OpenAIChatLanguageModel implements LanguageModel {
         ...(request.stop ? { stop: request.stop } : {}),
         ...(responseFormat ? { response_format: responseFormat } : {}),
       },
-      request.abortSignal ? { signal: request.abortSignal } : undefined,
+      {
+        ...(request.abortSignal ? { signal: request.abortSignal } : {}),
+        // The SDK's timeout ends when the response headers arrive: the first-byte bound.
+        ...(request.firstByteTimeoutMs ? { timeout: request.firstByteTimeoutMs } : {}),
+      },
     );
     if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
       throw notOpenAIAnswer(this.provider_.baseURL, completion);
@@ -215,11 +227,11 @@ function isUnsupportedResponseFormat(error: unknown): boolean {
 }
 
 /** Maps the SDK's errors to core's APICallError, keeping status, retryability and Retry-After. */
-export function toAPICallError(error: unknown, url: string, secrets: string[] = []): unknown {
+export function toAPICallError(error: unknown, url: string, secrets: string[] = [], firstByteTimeoutMs?: number): unknown {
   if (APICallError.isInstance(error) || Prompt2ModelError.isInstance(error)) return error;
   // Our own cancellation (Ctrl-C, or a stage that has what it needs): not an API failure.
   if (error instanceof openAISdkClasses().APIUserAbortError) return new AbortError(undefined, error);
-  if (error instanceof openAISdkClasses().APIConnectionError) return connectionError(error, url);
+  if (error instanceof openAISdkClasses().APIConnectionError) return connectionError(error, url, firstByteTimeoutMs);
   if (error instanceof openAISdkClasses().APIError) {
     const headers = error.headers as unknown as { get(name: string): string | null } | undefined;
     return new APICallError({
@@ -265,7 +277,7 @@ export function errorCode(error: unknown): string | undefined {
  * a sentence that names the URL and the fix; resets and timeouts stay retryable (nothing reached
  * the model, so another try is safe).
  */
-function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, url: string): APICallError {
+function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, url: string, firstByteTimeoutMs: number | undefined): APICallError {
   const code = errorCode(error);
   const permanent = code ? PERMANENT_CONNECTION_CODES[code] : undefined;
   if (permanent) {
@@ -277,9 +289,18 @@ function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, 
       hint: 'Check --base-url / OPENAI_BASE_URL (is the server running, is the host name right?). For OpenAI itself, unset OPENAI_BASE_URL.',
     });
   }
-  const timedOut = error.constructor?.name === 'APIConnectionTimeoutError';
+  if (error instanceof openAISdkClasses().APIConnectionTimeoutError) {
+    const bound = firstByteTimeoutMs === undefined ? '' : ` within ${firstByteTimeoutMs < 1000 ? `${firstByteTimeoutMs} ms` : `${Math.round(firstByteTimeoutMs / 100) / 10} s`}`;
+    return new APICallError({
+      message: `${url} sent no answer${bound} (not even response headers): the server accepted the request but is not answering.`,
+      url,
+      isRetryable: true,
+      timeout: 'first-byte',
+      cause: error,
+    });
+  }
   return new APICallError({
-    message: `Could not reach ${url}: ${timedOut ? 'the request timed out' : error.message}${code ? ` (${code})` : ''}`,
+    message: `Could not reach ${url}: ${error.message}${code ? ` (${code})` : ''}`,
     url,
     isRetryable: true,
     cause: error,

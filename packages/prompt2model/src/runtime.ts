@@ -28,6 +28,10 @@ export interface GlobalOptions {
   rpm?: number;
   tpm?: number;
   concurrency?: number;
+  /** Seconds to wait for a teacher answer's headers (--first-byte-timeout). */
+  firstByteTimeout?: number;
+  /** Seconds to wait for a whole teacher answer (--request-timeout). */
+  requestTimeout?: number;
 }
 
 export interface CliIO {
@@ -130,6 +134,18 @@ export class CliRuntime {
     });
   }
 
+  /**
+   * The checks every verb that calls the teacher makes before its first paid call (`run` adds its
+   * own): the teacher answers a free request within the first-byte bound, the run folder is writable.
+   * A failure exits 2 with one line naming the URL.
+   */
+  async preflight(options: GlobalOptions, teacher: LanguageModel, extra: Array<import('./run/preflight.js').PreflightCheck> = []): Promise<void> {
+    const preflight = await import('./run/preflight.js');
+    const checks = [preflight.teacherCheck(teacher, preflight.preflightTimeout(options)), ...extra];
+    if (options.out) checks.unshift(preflight.outputFolderCheck(options.out));
+    await preflight.runPreflight(checks, this.signal);
+  }
+
   /** A progress emitter rendered on stderr (bars on a TTY, plain lines otherwise) until the verb ends. */
   progressEvents(options: GlobalOptions): ProgressEmitter {
     const events = new ProgressEmitter();
@@ -137,9 +153,11 @@ export class CliRuntime {
     return events;
   }
 
-  /** Scheduler budgets from --rpm, --tpm and --concurrency. */
+  /** Scheduler budgets from --rpm, --tpm and --concurrency; bounds from --first-byte-timeout and --request-timeout. */
   schedulerOptions(options: GlobalOptions): RequestSchedulerOptions {
     return {
+      ...(options.firstByteTimeout !== undefined ? { firstByteTimeoutMs: Math.round(options.firstByteTimeout * 1000) } : {}),
+      ...(options.requestTimeout !== undefined ? { timeoutMs: Math.round(options.requestTimeout * 1000) } : {}),
       ...(options.rpm !== undefined ? { requestsPerMinute: options.rpm } : {}),
       ...(options.tpm !== undefined ? { tokensPerMinute: options.tpm } : {}),
       ...(options.concurrency !== undefined ? { maxConcurrency: options.concurrency } : {}),

@@ -13,6 +13,7 @@ interface GenerateOptions extends LabelVoteFlags {
   evalSet?: string;
   batch: boolean;
   batchPollInterval: number;
+  preflight: boolean;
 }
 
 /**
@@ -31,7 +32,8 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--seed <n>', 'seed of prompt construction (default 0)').argParser(parseNumber('--seed', { integer: true })))
     .option('--eval-set <file>', 'JSON Lines evaluation set: generated examples overlapping it are dropped (decontamination)')
     .option('--batch', 'use the OpenAI Batch API (upload, poll, collect): half the price, minutes to hours per round; rerun to re-attach', false)
-    .addOption(new Option('--batch-poll-interval <seconds>', 'seconds between batch status polls').argParser(parseNumber('--batch-poll-interval')).default(30));
+    .addOption(new Option('--batch-poll-interval <seconds>', 'seconds between batch status polls').argParser(parseNumber('--batch-poll-interval')).default(30))
+    .option('--no-preflight', 'skip the check that the teacher answers (and the run folder is writable) before the first paid call');
   addLabelVoteOptions(generate)
     .action(
       runtime.action(async (_options: GenerateOptions, command: Command) => {
@@ -39,6 +41,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         const voteSettings = labelVoteSettings(options);
         const promptText = await readInputText(options.prompt, 'prompt');
         const evaluationSet = options.evalSet ? await readEvaluationSet(options.evalSet) : undefined;
+        if (options.preflight) await runtime.preflight(options, await runtime.teacherModel(options));
         const context = await runtime.createContext(options, {
           config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch, ...voteSettings },
         });

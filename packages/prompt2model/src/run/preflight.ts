@@ -86,17 +86,26 @@ export function readableFileCheck(name: string, path: string, flag: string): Pre
   };
 }
 
-/** The teacher's key and base URL answer one cheap request (the models list; no tokens). */
-export function teacherCheck(model: LanguageModel): PreflightCheck {
+/**
+ * The teacher's key and base URL answer one cheap request (the models list; no tokens), within
+ * `timeoutMs` (default 15 s) for the response headers: a server that never answers fails here.
+ */
+export function teacherCheck(model: LanguageModel, options: { timeoutMs?: number } = {}): PreflightCheck {
   return {
     name: `teacher ${model.modelId}`,
     async run(signal) {
       if (!model.checkAccess) return;
       try {
-        await model.checkAccess({ signal });
+        await model.checkAccess({ signal, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
       } catch (error) {
         if (APICallError.isInstance(error) && error.statusCode === 401) {
           throw new Prompt2ModelError({ message: `${error.url ?? 'the endpoint'} rejected the API key (401).`, hint: error.hint ?? 'Check OPENAI_API_KEY.' });
+        }
+        if (APICallError.isInstance(error) && error.timeout) {
+          throw new Prompt2ModelError({
+            message: error.message,
+            hint: 'Check that the server is running and serving this model; if it is only slow to answer, raise --first-byte-timeout (seconds).',
+          });
         }
         throw error;
       }
@@ -207,4 +216,9 @@ export function fileSystemError(error: unknown, path: string, what: string): Pro
         ? error
         : new Prompt2ModelError({ message: `${what} ${path}: ${(error as Error)?.message ?? String(error)}`, exitCategory: 'configuration' });
   }
+}
+
+/** The preflight's bound on the teacher's first byte: --first-byte-timeout when given, else 15 s. */
+export function preflightTimeout(options: { firstByteTimeout?: number }): { timeoutMs?: number } {
+  return options.firstByteTimeout !== undefined ? { timeoutMs: Math.round(options.firstByteTimeout * 1000) } : {};
 }
