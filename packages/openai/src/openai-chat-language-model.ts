@@ -9,6 +9,8 @@ import {
   type LanguageModelRequest,
   type LanguageModelResponse,
   loadSetting,
+  errorCode,
+  permanentConnectionFailure,
 } from '@prompt2model/core';
 import { loadOpenAISdk, openAISdkClasses } from './openai-sdk.js';
 
@@ -250,28 +252,6 @@ export function toAPICallError(error: unknown, url: string, secrets: string[] = 
   return error;
 }
 
-/** Error codes of a connection that can never succeed as configured: retrying only wastes a minute. */
-const PERMANENT_CONNECTION_CODES: Record<string, string> = {
-  ECONNREFUSED: 'the connection was refused (nothing listens there)',
-  ENOTFOUND: 'the host name does not resolve (DNS lookup failed)',
-  EAI_AGAIN: 'the host name could not be resolved (DNS lookup failed)',
-  EAI_NONAME: 'the host name does not resolve (DNS lookup failed)',
-  ERR_INVALID_URL: 'the URL is not valid',
-  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate cannot be verified',
-};
-
-/** The `code` of the first error in a cause chain that has one (undici nests it: TypeError → cause). */
-export function errorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 6; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /**
  * A connection failure. Refused connections, unknown hosts and bad certificates fail at once with
  * a sentence that names the URL and the fix; resets and timeouts stay retryable (nothing reached
@@ -279,7 +259,7 @@ export function errorCode(error: unknown): string | undefined {
  */
 function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, url: string, firstByteTimeoutMs: number | undefined): APICallError {
   const code = errorCode(error);
-  const permanent = code ? PERMANENT_CONNECTION_CODES[code] : undefined;
+  const permanent = permanentConnectionFailure(error)?.reason;
   if (permanent) {
     return new APICallError({
       message: `Could not connect to ${url}: ${permanent} (${code}).`,

@@ -229,12 +229,26 @@ export function parseSize(text: string): number {
 }
 
 /** Parses a positive number option, with a clear message. */
-export function parseNumber(name: string, { integer = false, min = 0 } = {}): (value: string) => number {
+export function parseNumber(name: string, { integer = false, min = 0, max = Infinity } = {}): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new CliUsageError(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${value}"`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+      throw new CliUsageError(`${name} must be ${integer ? 'an integer' : 'a number'} ${range}, got "${value}"`);
     }
     return n;
   };
+}
+
+/** Most examples a run may aim for without a --max-cost cap: past it a typo (an extra zero) could cost real money. */
+export const MAX_EXAMPLES_WITHOUT_CAP = 10_000;
+
+/** A large --num-examples needs a budget cap, so a typo never turns into an open-ended bill. */
+export function checkExampleTarget(options: { numExamples: number; maxCost?: number }): void {
+  if (options.numExamples > MAX_EXAMPLES_WITHOUT_CAP && options.maxCost === undefined) {
+    throw new CliUsageError(
+      `--num-examples ${options.numExamples} is more than ${MAX_EXAMPLES_WITHOUT_CAP.toLocaleString('en-US')} without a budget cap.`,
+      'Pass --max-cost USD to cap what the teacher may cost (see the estimate first: prompt2model run --estimate-only), or aim for fewer examples.',
+    );
+  }
 }

@@ -4,8 +4,9 @@ import type { LanguageModel, PipelineResult } from '@prompt2model/core';
 import type { TrainingBackend } from '@prompt2model/trainer';
 import { readPromptFile } from '../flags/input.js';
 import { addTrainingOptions, baseModelId, commandFromSetting, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
-import { CliUsageError, parseNumber, parseSize, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import { CliUsageError, checkExampleTarget, parseNumber, parseSize, type CliRuntime, type GlobalOptions } from '../runtime.js';
 import { retrieverConfig } from '../flags/datasets.js';
+import { hubAccessFrom } from '../flags/hub.js';
 import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 
 interface RunOptions extends TrainingFlags, LabelVoteFlags {
@@ -43,7 +44,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .command('run')
     .description('The whole pipeline: prompt → spec → generated data → base model → trained model → evaluation (resumable with the same --out)')
     .requiredOption('--prompt <file>', 'prompt file: an instruction and a few examples')
-    .addOption(new Option('--num-examples <n>', 'generated examples to aim for').argParser(parseNumber('--num-examples', { integer: true, min: 1 })).default(200))
+    .addOption(new Option('--num-examples <n>', 'generated examples to aim for').argParser(parseNumber('--num-examples', { integer: true, min: 1, max: 10_000_000 })).default(200))
     .option('--base-model <id>', 'base model to fine-tune (default: the top model retrieval finds; required with --backend openai)')
     .option('--index <file>', 'model index (.json saved index or .jsonl cards) for offline model retrieval (default: the live Hub, cached)')
     .addOption(new Option('--top-k <n>', 'base-model candidates to keep').argParser(parseNumber('--top-k', { integer: true, min: 1 })).default(5))
@@ -77,6 +78,7 @@ export function register(program: Command, runtime: CliRuntime): void {
       }
       // Flags checked together before anything else (a bad one fails here, not after preflight).
       const labelVotes = labelVoteSettings(options);
+      checkExampleTarget(options);
       const prompt = await readPromptFile(options.prompt);
       const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
       const { defaultLLMCacheDir, LanguageModelClient, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core');
@@ -210,7 +212,15 @@ async function preflightChecks(options: RunOptions & GlobalOptions, runtime: Cli
   const preflight = await import('../run/preflight.js');
   const { PYTHON_INSTALL_HINT, defaultPython } = await import('@prompt2model/trainer');
   const checks = [preflight.outputFolderCheck(options.out!), preflight.teacherCheck(teacher, preflight.preflightTimeout(options))];
-  if (options.index && !(options.baseModel || options.backend === 'openai')) checks.push(preflight.readableFileCheck('model index', options.index, '--index'));
+  const retrieveModels = !(options.baseModel || options.backend === 'openai');
+  if (options.index && retrieveModels) checks.push(preflight.readableFileCheck('model index', options.index, '--index'));
+  if (options.datasetIndex && options.retrieveDatasets && !options.dataset) checks.push(preflight.readableFileCheck('dataset index', options.datasetIndex, '--dataset-index'));
+  // The Hub, when model retrieval will list it: one free request before any paid call. (Dataset
+  // retrieval only adds to generated data: an unreachable Hub skips it with a warning.)
+  const hubAccess = hubAccessFrom({}, runtime.io.env);
+  if (retrieveModels && !options.index) checks.push(preflight.hubCheck(hubAccess, 'model retrieval'));
+  // A base model given by hand is checked now, not 20-50 s into training.
+  if (options.train && options.backend !== 'openai' && options.baseModel) checks.push(preflight.baseModelCheck(options.baseModel, hubAccess));
   if (options.train) {
     if (options.backend === 'local') {
       const command = runtime.io.env.P2M_WORKER_COMMAND;
@@ -230,7 +240,6 @@ async function preflightChecks(options: RunOptions & GlobalOptions, runtime: Cli
         numExamples: options.numExamples,
         split: {},
         minTrainExamples: backend.dataRules.minTrainExamples,
-        ...(backend.dataRules.minValidationExamples !== undefined ? { minValidationExamples: backend.dataRules.minValidationExamples } : {}),
       }),
     );
   }

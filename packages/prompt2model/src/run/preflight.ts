@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { access, constants, mkdir, open, rm, stat } from 'node:fs/promises';
+import { access, constants, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AbortError, APICallError, Prompt2ModelError, type LanguageModel } from '@prompt2model/core';
 
@@ -158,21 +158,19 @@ export function openAITrainingCheck(apiKey: string | undefined): PreflightCheck 
 
 /**
  * The backend's data rules can be met by the splits this run will make: e.g. OpenAI needs 10 rows
- * in the training file and, when one is sent, in the validation file too.
+ * in the training file. (A validation file under its minimum is left out at training time.)
  */
 export function dataRulesCheck(options: {
   backend: string;
   numExamples: number;
   split: { validation?: number; test?: number };
   minTrainExamples: number;
-  minValidationExamples?: number;
 }): PreflightCheck {
   return {
     name: `data rules (${options.backend})`,
     async run() {
       const validationShare = options.split.validation ?? 0.1;
       const testShare = options.split.test ?? 0.1;
-      const validation = Math.floor(options.numExamples * validationShare);
       const train = Math.floor(options.numExamples * (1 - validationShare - testShare));
       const problems: string[] = [];
       let needed = 0;
@@ -180,10 +178,7 @@ export function dataRulesCheck(options: {
         problems.push(`about ${train} training rows, and ${options.backend} needs at least ${options.minTrainExamples}`);
         needed = Math.max(needed, Math.ceil(options.minTrainExamples / (1 - validationShare - testShare)));
       }
-      if (options.minValidationExamples !== undefined && validationShare > 0 && validation < options.minValidationExamples) {
-        problems.push(`about ${validation} validation rows, and ${options.backend} needs at least ${options.minValidationExamples} in the validation file too`);
-        needed = Math.max(needed, Math.ceil((options.minValidationExamples + 1) / validationShare));
-      }
+      // A validation split smaller than the backend accepts is not a refusal: training leaves it out and says so.
       if (problems.length > 0) {
         throw new Prompt2ModelError({
           message: `--num-examples ${options.numExamples} gives ${problems.join('; ')}.`,
@@ -221,4 +216,87 @@ export function fileSystemError(error: unknown, path: string, what: string): Pro
 /** The preflight's bound on the teacher's first byte: --first-byte-timeout when given, else 15 s. */
 export function preflightTimeout(options: { firstByteTimeout?: number }): { timeoutMs?: number } {
   return options.firstByteTimeout !== undefined ? { timeoutMs: Math.round(options.firstByteTimeout * 1000) } : {};
+}
+
+/** Hub access as the stages use it: base URL and token (never printed). */
+export interface HubAccess {
+  hubUrl?: string;
+  accessToken?: string;
+}
+
+/**
+ * The Hugging Face Hub answers (a one-model listing), for the stages that list or download from it
+ * (model retrieval without --index, dataset retrieval without --dataset-index, a Hub base model).
+ */
+export function hubCheck(access: HubAccess, needs: string): PreflightCheck {
+  return {
+    name: `Hugging Face Hub (for ${needs})`,
+    async run(signal) {
+      const { checkHubReachable } = await import('@prompt2model/huggingface/hub');
+      try {
+        await checkHubReachable({ ...access, signal });
+      } catch (error) {
+        if (AbortError.isInstance(error)) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        throw new Prompt2ModelError({
+          message: `${message.replace(/\.$/, '')}.`,
+          hint: 'Check the network and HF_ENDPOINT, or work offline: --index FILE (`prompt2model index build` makes one), --dataset-index FILE or --no-retrieve-datasets.',
+          exitCategory: 'configuration',
+        });
+      }
+    },
+  };
+}
+
+/**
+ * The base model can be trained from, checked before any paid call: a local folder exists and
+ * holds a readable config.json that names a model type; a Hub id has the Hub's form and names a
+ * model that exists (one model-info request).
+ */
+export function baseModelCheck(name: string, access: HubAccess): PreflightCheck {
+  return {
+    name: `base model ${name}`,
+    async run(signal) {
+      const { parseModelName } = await import('@prompt2model/core');
+      const parsed = parseModelName(name, { providers: ['hf'], defaultProvider: 'hf' });
+      if (parsed.kind === 'local-folder') return checkLocalModelFolder(parsed.path);
+      const { checkHubModelExists } = await import('@prompt2model/huggingface/hub');
+      await checkHubModelExists(parsed.modelId, { ...access, signal });
+    },
+  };
+}
+
+async function checkLocalModelFolder(path: string): Promise<void> {
+  const folder = resolve(path);
+  try {
+    const info = await stat(folder);
+    if (!info.isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Prompt2ModelError({
+      message: code === 'ENOENT' ? `the local model folder ${folder} does not exist.` : code === 'ENOTDIR' ? `${folder} is a file, not a model folder.` : `${folder} cannot be read (${code ?? (error as Error).message}).`,
+      hint: 'Pass the folder that holds config.json and the weights, or a Hugging Face model id such as google/flan-t5-small.',
+      exitCategory: 'configuration',
+    });
+  }
+  const configPath = join(folder, 'config.json');
+  let config: unknown;
+  try {
+    config = JSON.parse(await readFile(configPath, 'utf8'));
+  } catch (error) {
+    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new Prompt2ModelError({
+      message: missing ? `${folder} holds no config.json: it is not a model folder.` : `${configPath} is not valid JSON (${(error as Error).message}).`,
+      hint: missing ? 'Pass the folder of a saved Hugging Face model (save_pretrained writes config.json).' : 'The file is damaged: restore it, or download the model again.',
+      exitCategory: 'configuration',
+    });
+  }
+  const record = config as { model_type?: unknown; architectures?: unknown } | null;
+  if (!record || typeof record !== 'object' || Array.isArray(record) || (typeof record.model_type !== 'string' && !Array.isArray(record.architectures))) {
+    throw new Prompt2ModelError({
+      message: `${configPath} names no model_type or architectures: transformers cannot load this folder.`,
+      hint: 'The file is damaged or not a transformers config: restore it, or download the model again.',
+      exitCategory: 'configuration',
+    });
+  }
 }
