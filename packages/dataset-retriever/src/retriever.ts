@@ -317,7 +317,8 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
         return await retrieveExamples(spec, options, context);
       } catch (error) {
         // Retrieved data adds to generated data; a Hub that cannot be reached should not stop the run.
-        if (APICallError.isInstance(error) && error.isRetryable && !context.signal.aborted) {
+        // A refused connection or an unknown host (no status) counts too: the Hub is out of reach.
+        if (APICallError.isInstance(error) && (error.isRetryable || error.statusCode === undefined) && !context.signal.aborted) {
           context.events.log('warn', `Dataset retrieval skipped: ${error.message}. Training on generated data only (pass --dataset-index FILE to search offline).`, stage);
           return [];
         }

@@ -18,6 +18,8 @@ export function createProgram(runtime: CliRuntime): Command {
     .addOption(new Option('--rpm <n>', "teacher requests-per-minute budget (your endpoint's rate limit)").argParser(parseNumber('--rpm', { min: 1 })))
     .addOption(new Option('--tpm <n>', 'teacher tokens-per-minute budget').argParser(parseNumber('--tpm', { min: 1 })))
     .addOption(new Option('--concurrency <n>', 'most teacher requests in flight at once (default 8)').argParser(parseNumber('--concurrency', { integer: true, min: 1 })))
+    .addOption(new Option('--first-byte-timeout <seconds>', 'longest wait for a teacher answer to start (response headers); an endpoint that never answers fails after two such waits (default 60)').argParser(parseNumber('--first-byte-timeout', { min: 0.1 })))
+    .addOption(new Option('--request-timeout <seconds>', 'longest wait for one whole teacher answer (default 300)').argParser(parseNumber('--request-timeout', { min: 0.1 })))
     .option('--json', 'print machine-readable JSON on stdout (errors as JSON on stderr)', false)
     .option('-v, --verbose', 'log retries and debugging detail', false)
     .showHelpAfterError('(run with --help for usage)')

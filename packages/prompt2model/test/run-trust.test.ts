@@ -168,14 +168,20 @@ describe('run: preflight and bounded inputs', () => {
     }
   });
 
-  it("checks OpenAI fine-tuning's 10-row minimum for the validation file before any paid call", async () => {
+  it("checks OpenAI fine-tuning's 10-row minimum for the training file before any paid call", async () => {
     const before = server.stats.requests;
-    const result = await spawnCli(runArgs('validation-min', '--num-examples', '30', '--backend', 'openai', '--base-model', 'gpt-4o-mini-2024-07-18'), { env: env() });
+    const result = await spawnCli(runArgs('train-min', '--num-examples', '10', '--backend', 'openai', '--base-model', 'gpt-4o-mini-2024-07-18'), { env: env() });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/about 3 validation rows, and OpenAI fine-tuning needs at least 10 in the validation file too/);
+    expect(result.stderr).toMatch(/about 8 training rows, and OpenAI fine-tuning needs at least 10/);
     expect(result.stderr).toMatch(/Use --num-examples \d+ or more/);
     // Nothing reached the chat endpoint: no call was paid for.
     expect(server.stats.requests).toBe(before);
+  });
+
+  it('does not refuse --num-examples 40 with --backend openai for a 4-row validation split (it is left out at training)', async () => {
+    const result = await spawnCli(runArgs('validation-min', '--num-examples', '40', '--backend', 'openai', '--base-model', 'gpt-4o-mini-2024-07-18', '--estimate-only'), { env: env() });
+    expect(result.stderr).not.toMatch(/validation rows/);
+    expect(result.code).toBe(0);
   });
 
   it('an unusable training backend is a configuration error (exit 2) before anything is spent', async () => {

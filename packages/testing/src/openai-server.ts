@@ -28,7 +28,9 @@ export type FaultKind =
   /** 200 whose JSON body is cut off mid-way. */
   | 'truncated'
   /** A normal answer after `slowMs` (to exercise client timeouts). */
-  | 'slow';
+  | 'slow'
+  /** Accepts the request and never answers, not even headers (a hung server; ends when the server closes). */
+  | 'hang';
 
 export interface ChatRequestInfo {
   /** 0-based index of the HTTP request since the server started (faulted ones included). */
@@ -153,6 +155,8 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
         'retry-after': String(retryAfter),
       });
     }
+    // A hung server: the request is read, and nothing is ever sent back.
+    if (fault === 'hang') return;
     if (fault === 'server-error') return sendError(res, 500, 'The server had an error (injected).', 'server_error');
     if (fault === 'unavailable') return sendError(res, 503, 'The engine is currently overloaded (injected).', 'server_error');
 

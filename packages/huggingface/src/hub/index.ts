@@ -6,6 +6,7 @@ export { createHubCaller, type HubCaller, type HubModule, type HubRequestOptions
 export { toHubError } from './to-hub-error.js';
 export { listHubModels } from './list-models.js';
 export { downloadModelCard } from './download-model-card.js';
+export { checkHubModelExists, checkHubReachable, isHubRepoId } from './check-hub.js';
 export { modelWeightsSize, safetensorsBytes, safetensorsParameterCount } from './weights-size.js';
 export { fetchHubModels, DEFAULT_HUB_TASKS } from './fetch-hub-models.js';
 export { readCachedJson, writeCachedJson } from './disk-cache.js';

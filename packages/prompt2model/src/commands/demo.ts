@@ -39,7 +39,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--spec <file>', "the task (a prompt spec file: instruction and examples); default the run folder's")
     .option('--instruction <text>', 'the task instruction the model was trained with (overrides the spec)')
     .option('--host <address>', 'address to listen on; anything but 127.0.0.1/localhost is reachable by other machines and needs an access token', '127.0.0.1')
-    .addOption(new Option('--port <n>', 'port (0 picks a free one)').default(7860).argParser(parseNumber('--port', { integer: true, min: 0 })))
+    .addOption(new Option('--port <n>', 'port (0 picks a free one)').default(7860).argParser(parseNumber('--port', { integer: true, min: 0, max: 65535 })))
     .option('--open', 'open the page in a browser once it is up', false)
     .addOption(new Option('--share-token <token>', 'access token every request must carry (default with a non-loopback --host: a random one)').env('P2M_DEMO_TOKEN'))
     .option('--allowed-host <name>', 'another Host header to answer, e.g. a reverse proxy name (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
