@@ -3,7 +3,11 @@ import { AbortError } from './errors/abort-error.js';
 import { sleep } from './util/sleep.js';
 
 export interface RequestSchedulerOptions {
-  /** Most requests in flight at once. Default 8. */
+  /**
+   * Most requests in flight at once. Default 8, or with `requestsPerMinute` enough requests for
+   * 10 s of that rate (8 to 256): the RPM budget then paces the starts, and a concurrency fitted to
+   * a fast local server must not cap the rate of an endpoint that answers in seconds.
+   */
   maxConcurrency?: number;
   /** Requests-per-minute budget of the endpoint; requests are spaced so no 60 s window exceeds it. */
   requestsPerMinute?: number;
@@ -95,6 +99,15 @@ interface WindowEntry {
 const WINDOW_MS = 60_000;
 
 /**
+ * Concurrency when none is given: 8, or under an RPM budget as many requests as start in 10 s at
+ * that rate (requests in flight = rate × latency, and LLM answers take seconds), at most 256.
+ */
+export function defaultConcurrency(requestsPerMinute?: number): number {
+  if (requestsPerMinute === undefined || !(requestsPerMinute > 0)) return 8;
+  return Math.min(256, Math.max(8, Math.ceil((requestsPerMinute / 60) * 10)));
+}
+
+/**
  * Runs every LLM call: bounded concurrency, RPM/TPM budgets, retries with exponential backoff and
  * jitter that honour Retry-After, per-attempt timeouts and cancellation. One scheduler per endpoint
  * is shared by every stage, so the budgets hold across the whole run.
@@ -121,7 +134,7 @@ export class RequestScheduler {
 
   constructor(options: RequestSchedulerOptions = {}) {
     this.options = {
-      maxConcurrency: options.maxConcurrency ?? 8,
+      maxConcurrency: options.maxConcurrency ?? defaultConcurrency(options.requestsPerMinute),
       headroom: options.headroom ?? 0.98,
       maxRetries: options.maxRetries ?? 6,
       initialBackoffMs: options.initialBackoffMs ?? 1000,

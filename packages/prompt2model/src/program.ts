@@ -17,7 +17,7 @@ export function createProgram(runtime: CliRuntime): Command {
     .addOption(new Option('--max-cost <usd>', 'budget cap in USD: no new paid call is made past it').argParser(parseNumber('--max-cost')))
     .addOption(new Option('--rpm <n>', "teacher requests-per-minute budget (your endpoint's rate limit)").argParser(parseNumber('--rpm', { min: 1 })))
     .addOption(new Option('--tpm <n>', 'teacher tokens-per-minute budget').argParser(parseNumber('--tpm', { min: 1 })))
-    .addOption(new Option('--concurrency <n>', 'most teacher requests in flight at once (default 8)').argParser(parseNumber('--concurrency', { integer: true, min: 1 })))
+    .addOption(new Option('--concurrency <n>', 'most teacher requests in flight at once (default 8; with --rpm, 10 s of requests at that rate)').argParser(parseNumber('--concurrency', { integer: true, min: 1 })))
     .addOption(new Option('--first-byte-timeout <seconds>', 'longest wait for a teacher answer to start (response headers); an endpoint that never answers fails after two such waits (default 60)').argParser(parseNumber('--first-byte-timeout', { min: 0.1 })))
     .addOption(new Option('--request-timeout <seconds>', 'longest wait for one whole teacher answer (default 300)').argParser(parseNumber('--request-timeout', { min: 0.1 })))
     .option('--json', 'print machine-readable JSON on stdout (errors as JSON on stderr)', false)

@@ -84,6 +84,8 @@ export interface OpenAICompatibleServerStats {
   maxRequestsInWindow: number;
   /** Arrival times (ms since epoch) of every request. */
   arrivals: number[];
+  /** Arrival times of the requests answered 429 for exceeding `requestsPerMinute` (the `rateLimited` ones). */
+  rateLimitedArrivals: number[];
 }
 
 export interface OpenAICompatibleServer {
@@ -141,6 +143,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     if (allowedInWindow !== undefined && window.length > allowedInWindow) {
       // The request still counts in the window, as real rate limiters count attempts.
       stats.rateLimited++;
+      stats.rateLimitedArrivals.push(now);
       const waitMs = Math.max(1, window[window.length - allowedInWindow - 1]! + windowMs - now);
       return sendError(res, 429, 'Rate limit reached for requests per min.', 'requests', 'rate_limit_exceeded', {
         'retry-after': String(Math.ceil(waitMs / 1000)),
@@ -255,7 +258,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
 }
 
 function emptyStats(): OpenAICompatibleServerStats {
-  return { requests: 0, completed: 0, rateLimited: 0, faultsInjected: 0, byStatus: {}, maxRequestsInWindow: 0, arrivals: [] };
+  return { requests: 0, completed: 0, rateLimited: 0, faultsInjected: 0, byStatus: {}, maxRequestsInWindow: 0, arrivals: [], rateLimitedArrivals: [] };
 }
 
 
