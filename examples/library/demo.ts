@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDemoCreator, createStageContext, exportStaticDemo, PromptSpecSchema, TrainedModelSchema } from 'prompt2model';
-import { workerExecutorFor } from '@prompt2model/trainer';
+import { workerExecutorFor } from '@prompt2model/trainer/internal';
 
 const [runDir = 'runs/sentiment', siteDir] = process.argv.slice(2);
 const spec = PromptSpecSchema.parse(JSON.parse(await readFile(join(runDir, 'prompt-spec.json'), 'utf8')));

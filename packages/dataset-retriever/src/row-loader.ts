@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { APICallError, hashValue, throwIfAborted, type ProgressEmitter } from '@prompt2model/core';
+import { APICallError, hashValue, throwIfAborted, type ProgressEmitter } from '@prompt2model/core/internal';
 import {
   GatedDatasetError,
   MAX_ROWS_PER_PAGE,

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelIndex, plainQuery } from '@prompt2model/model-retriever';
+import { ModelIndex, plainQuery } from '@prompt2model/model-retriever/internal';
 import { DatasetIndex } from '../src/index.js';
 import { loadRelevanceTasks, scoreRanking } from '../../../bench/relevance/evaluate.js';
 

@@ -1,5 +1,5 @@
-import { onnxExportOf, type Executor, type LanguageModel, type PromptSpec, type TrainedModel } from '@prompt2model/core';
-import { defaultExecutorFor, type OnnxExecutorOptions } from '@prompt2model/evaluator';
+import { onnxExportOf, type Executor, type LanguageModel, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
+import { defaultExecutorFor, type OnnxExecutorOptions } from '@prompt2model/evaluator/internal';
 import { OnnxTokenRelay } from './token-stream.js';
 
 export interface DemoModelOptions {

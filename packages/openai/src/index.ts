@@ -1,4 +1,8 @@
-export { OpenAIChatLanguageModel, toAPICallError, type OpenAIChatSettings, type OpenAIProviderSettings } from './openai-chat-language-model.js';
+/**
+ * @prompt2model/openai: language models over any OpenAI-compatible endpoint, the OpenAI Batch API
+ * teacher and the OpenAI fine-tuning backend. The SDK-error mapping is under `@prompt2model/openai/internal`.
+ */
+export { OpenAIChatLanguageModel, type OpenAIChatSettings, type OpenAIProviderSettings } from './openai-chat-language-model.js';
 export { createOpenAI, openai, type OpenAIProvider } from './openai-provider.js';
 export { OpenAIBatchLanguageModel, createOpenAIBatchTeacher, type OpenAIBatchOptions } from './openai-batch-language-model.js';
 export {

@@ -13,7 +13,7 @@ import {
   type LanguageModelResponse,
   type StageContext,
   loadSetting,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { toAPICallError } from './openai-chat-language-model.js';
 import { loadOpenAISdk } from './openai-sdk.js';
 import type OpenAI from 'openai';

@@ -6,7 +6,7 @@ import { checkPromptBudget, checkPromptText, promptTokenBudget } from './prompt-
 import { buildSpec, emitProgress, note, type PromptParseResult, type SpecOptions } from './spec-builder.js';
 import { deeplTranslatorFromEnvironment, type DeepLTranslatorOptions, type InstructionTranslator } from './translation.js';
 import type { DetectLanguageOptions } from './language.js';
-import { processEnvironment } from '@prompt2model/core';
+import { processEnvironment } from '@prompt2model/core/internal';
 
 export interface PromptParserOptions {
   /**

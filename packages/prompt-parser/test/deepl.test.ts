@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { APICallError, createStageContext, type ProgressEvent, type StageContext } from '@prompt2model/core';
 import { startDeepLServer, type DeepLServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPromptParser, DeepLTranslator, deeplTranslatorFromEnvironment } from '../src/index.js';
+import { createPromptParser, DeepLTranslator, deeplTranslatorFromEnvironment } from '../src/internal.js';
 
 const JAPANESE_PROMPT = `与えられた日本語の指示に従って、Pythonのコードを1行で書いてください。
 入力: リスト\`lst\`を逆順にする

@@ -1,7 +1,7 @@
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { resolveModelReference } from './python-path.js';
-import { ValidationError, writeJsonAtomic, type TrainedModel, type TrainingJobSpec, type ValidationIssue } from '@prompt2model/core';
+import { ValidationError, writeJsonAtomic, type TrainedModel, type TrainingJobSpec, type ValidationIssue } from '@prompt2model/core/internal';
 
 /** Version of the job.json / events protocol shared with the Python worker. */
 export const WORKER_PROTOCOL_VERSION = 1;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatTrainingPrompt, type EvalReport, type PromptSpec, type TrainedModel, type TrainingJobSpec } from '@prompt2model/core';
+import { formatTrainingPrompt, type EvalReport, type PromptSpec, type TrainedModel, type TrainingJobSpec } from '@prompt2model/core/internal';
 
 /** What a model card says; everything but the model is optional and shown when known. */
 export interface ModelCardInput {

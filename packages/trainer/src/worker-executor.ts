@@ -16,7 +16,7 @@ import {
   type TrainedModel,
   type TrainingEvent,
   loadSetting,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { PYTHON_INSTALL_HINT, resolveModelReference, workerEnv } from './python-path.js';
 import { runWorkerProcess } from './worker-process.js';
 import { defaultPython } from './python-environment.js';

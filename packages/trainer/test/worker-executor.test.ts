@@ -1,10 +1,10 @@
-import { onnxExportOf } from '@prompt2model/core';
+import { onnxExportOf } from '@prompt2model/core/internal';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, formatTrainingPrompt, Prompt2ModelError, type ProgressEvent, type TrainedModel } from '@prompt2model/core';
-import { WorkerExecutor, workerExecutorFor, type WorkerExecutorInit } from '../src/index.js';
+import { AbortError, formatTrainingPrompt, Prompt2ModelError, type ProgressEvent, type TrainedModel } from '@prompt2model/core/internal';
+import { WorkerExecutor, workerExecutorFor, type WorkerExecutorInit } from '../src/internal.js';
 import { makeContext, tempDir } from './helpers.js';
 
 const FAKE_PREDICT = resolve(import.meta.dirname, 'fixtures/fake-predict-worker.mjs');

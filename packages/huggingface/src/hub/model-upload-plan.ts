@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { processEnvironment, Prompt2ModelError, secretSettingValues, type SettingsEnvironment } from '@prompt2model/core';
+import { processEnvironment, Prompt2ModelError, secretSettingValues, type SettingsEnvironment } from '@prompt2model/core/internal';
 
 /** One file of a model repo: its path in the repo and on this disk. */
 export interface PlannedUpload {

@@ -219,7 +219,7 @@ async function providerAndWorker(
     const provider = models.providers().includes(model.backend) ? `${model.backend}:` : '';
     return { languageModelFor: (id) => models.languageModel(`${provider}${id}`) };
   }
-  const { workerExecutorFor } = await import('@prompt2model/trainer');
+  const { workerExecutorFor } = await import('@prompt2model/trainer/internal');
   return { executorFor: workerExecutorFor({ ...predictSettings(options, runtime), ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}), stage: 'demo' }) };
 }
 

@@ -43,8 +43,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch, ...voteSettings },
         });
         const spec = await specFrom(promptText, context, runtime);
-        const { GenerationSummaryFileSchema, batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator');
-        const { runStep } = await import('@prompt2model/core');
+        const { GenerationSummaryFileSchema, batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator/internal');
+        const { runStep } = await import('@prompt2model/core/internal');
         const baseURL = loadSetting({ settingValue: options.baseUrl, environmentVariableName: 'OPENAI_BASE_URL', env: runtime.io.env });
         const apiKey = loadSetting({ environmentVariableName: 'OPENAI_API_KEY', env: runtime.io.env });
         const { createOpenAIBatchTeacher } = options.batch ? await import('@prompt2model/openai') : { createOpenAIBatchTeacher: undefined };
@@ -87,7 +87,7 @@ export function register(program: Command, runtime: CliRuntime): void {
 
 /** A prompt-spec.json is used as is; any other text is parsed (and the spec kept in the run folder). */
 async function specFrom(text: string, context: StageContext, runtime: CliRuntime): Promise<PromptSpec> {
-  const { PromptSpecSchema, runStep } = await import('@prompt2model/core');
+  const { PromptSpecSchema, runStep } = await import('@prompt2model/core/internal');
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     try {

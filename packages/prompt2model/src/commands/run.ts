@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { LanguageModel, PipelineResult } from '@prompt2model/core';
-import type { TrainingBackend } from '@prompt2model/trainer';
+import type { LanguageModel, PipelineResult, TrainerBackend } from '@prompt2model/core';
 import { readPromptFile } from '../flags/input.js';
 import { addTrainingOptions, baseModelId, commandFromSetting, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime, type GlobalOptions } from '../runtime.js';
@@ -78,8 +77,8 @@ export function register(program: Command, runtime: CliRuntime): void {
       // Flags checked together before anything else (a bad one fails here, not after preflight).
       const labelVotes = labelVoteSettings(options);
       const prompt = await readPromptFile(options.prompt);
-      const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
-      const { defaultLLMCacheDir, LanguageModelClient, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core');
+      const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser/internal');
+      const { defaultLLMCacheDir, LanguageModelClient, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core/internal');
       const teacher = await runtime.teacherModel(options);
       // Bounded input first: a prompt too large for the teacher fails here, in milliseconds.
       const promptText = checkPromptText(prompt);
@@ -206,9 +205,9 @@ export function register(program: Command, runtime: CliRuntime): void {
 }
 
 /** What `run` checks before its first paid call: every later stage's needs. */
-async function preflightChecks(options: RunOptions & GlobalOptions, runtime: CliRuntime, teacher: LanguageModel, backend: TrainingBackend) {
+async function preflightChecks(options: RunOptions & GlobalOptions, runtime: CliRuntime, teacher: LanguageModel, backend: TrainerBackend) {
   const preflight = await import('../run/preflight.js');
-  const { PYTHON_INSTALL_HINT, defaultPython } = await import('@prompt2model/trainer');
+  const { PYTHON_INSTALL_HINT, defaultPython } = await import('@prompt2model/trainer/internal');
   const checks = [preflight.outputFolderCheck(options.out!), preflight.teacherCheck(teacher)];
   if (options.index && !(options.baseModel || options.backend === 'openai')) checks.push(preflight.readableFileCheck('model index', options.index, '--index'));
   if (options.train) {

@@ -40,7 +40,7 @@ export function register(program: Command, runtime: CliRuntime): void {
             'Point --data at a folder with train.jsonl (and optionally validation.jsonl), or the run folder of `generate`.',
           );
         }
-        const { PromptSpecSchema, TrainedModelSchema, runStep } = await import('@prompt2model/core');
+        const { PromptSpecSchema, TrainedModelSchema, runStep } = await import('@prompt2model/core/internal');
         const { createTrainer } = await import('@prompt2model/trainer');
         const context = await runtime.createContext(options, {
           teacher: false,
@@ -87,7 +87,7 @@ export function register(program: Command, runtime: CliRuntime): void {
 
 /** Splits DIR/dataset.jsonl into train/validation/test.jsonl in the run folder (once; recorded as the `split` step, as the Pipeline does). */
 async function splitGenerated(dataDir: string, context: StageContext): Promise<string> {
-  const { DatasetSplitsSchema, runStep, splitDatasetFiles } = await import('@prompt2model/core');
+  const { DatasetSplitsSchema, runStep, splitDatasetFiles } = await import('@prompt2model/core/internal');
   await runStep(context, 'split', 'splits.json', DatasetSplitsSchema, async () => {
     const { duplicates: _duplicates, ...splits } = await splitDatasetFiles({
       outDir: context.store.dir,

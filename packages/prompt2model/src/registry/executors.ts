@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { onnxExportOf, ValidationError, type Executor, type TrainedModel } from '@prompt2model/core';
-import { LanguageModelExecutor, OnnxExecutor, trainingPrompt } from '@prompt2model/evaluator';
+import { onnxExportOf, ValidationError, type Executor, type TrainedModel } from '@prompt2model/core/internal';
+import { LanguageModelExecutor, OnnxExecutor, trainingPrompt } from '@prompt2model/evaluator/internal';
 import { WorkerExecutor, type WorkerExecutorOptions } from '@prompt2model/trainer';
 import { createModelRegistry, type ModelProviderSettings } from './model-providers.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readJsonl, writeFileAtomic, writeJsonAtomic, type EvalReport, type ModelCandidate, type PromptSpec, type RunManifest, type TrainedModel } from '@prompt2model/core';
-import { formatBytes } from '@prompt2model/model-retriever';
+import { readJsonl, writeFileAtomic, writeJsonAtomic, type EvalReport, type ModelCandidate, type PromptSpec, type RunManifest, type TrainedModel } from '@prompt2model/core/internal';
+import { formatBytes } from '@prompt2model/model-retriever/internal';
 import type { RunEstimate } from './estimate.js';
 import { RUN_RECORD_FILE, type RunRecord } from './recorder.js';
 
