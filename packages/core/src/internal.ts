@@ -4,6 +4,7 @@
  * estimates, training prompts, model folders, child-process environments). No stability promise:
  * for the sibling packages and research code that accepts that. Users import `@prompt2model/core`.
  */
+export * from './index.js';
 export * from './errors/index.js';
 export * from './schemas.js';
 export * from './language-model.js';
@@ -18,34 +19,12 @@ export * from './splits.js';
 export * from './stages.js';
 export * from './context.js';
 export * from './pipeline.js';
-export { redactSecrets } from './util/redact.js';
 export { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 export { hashValue, sha256, stableStringify } from './util/hash.js';
 export { sleep } from './util/sleep.js';
 export * from './training-prompt.js';
 export * from './model-folder.js';
 export { fnv1a32, seededRandom } from './util/random.js';
-export {
-  SETTINGS,
-  childProcessEnvironment,
-  loadApiKey,
-  loadSetting,
-  processEnvironment,
-  prompt2modelCacheDir,
-  secretSettingValues,
-  type SettingName,
-  type SettingsEnvironment,
-} from './settings.js';
-export type { DataFormatRules, TrainingPricing } from './trainer-backend.js';
-export {
-  Registry,
-  createProviderRegistry,
-  parseModelName,
-  type LanguageModelFactory,
-  type ModelName,
-  type ParseModelNameOptions,
-  type ProviderRegistry,
-  type RegistryFactory,
-} from './registry.js';
+export { childProcessEnvironment, processEnvironment, prompt2modelCacheDir, secretSettingValues } from './settings.js';
 export { cooperativeTicker } from './util/cooperative.js';
 export { importOptionalPackage, isPackageMissing } from './util/optional-package.js';

@@ -2,16 +2,8 @@
  * `@prompt2model/dataset-generator/internal`: the public entry's names plus the helpers this project's other
  * packages (the CLI, the demo, benchmarks) use. No stability promise; users import `@prompt2model/dataset-generator`.
  */
-export {
-  PromptBasedDatasetGenerator,
-  createDatasetGenerator,
-  progressLogPath,
-  GenerationSummaryFileSchema,
-  type PromptBasedDatasetGeneratorOptions,
-  type GenerationSummary,
-  type GenerationStopReason,
-  type LabelNoiseSummary,
-} from './generator.js';
+export * from './index.js';
+export { progressLogPath, GenerationSummaryFileSchema } from './generator.js';
 export {
   estimateLabelNoise,
   voteConfidence,
@@ -19,14 +11,6 @@ export {
   type LabelNoiseEstimate,
 } from './label-noise.js';
 export { answerKeyFor } from './labeller.js';
-export {
-  linearTemperatureSchedule,
-  constantTemperatureSchedule,
-  cosineTemperatureSchedule,
-  type TemperatureSchedule,
-  type GenerationProgress,
-} from './temperature.js';
-export { selfConsistencyVote, type SelfConsistencyOptions, type SelfConsistencyVote } from './self-consistency.js';
 export {
   NearDuplicateIndex,
   estimateSimilarity,
@@ -58,4 +42,3 @@ export {
 } from './prompts.js';
 export { splitDatasetFiles, type SplitDatasetFilesOptions, type SplitSource } from './splits.js';
 export { answerKey, normalizeText, structuredAnswerKey } from './text.js';
-export { batchGeneratorOptions } from './batch-mode.js';

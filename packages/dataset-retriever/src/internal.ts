@@ -1,31 +1,11 @@
-/**
- * `@prompt2model/dataset-retriever/internal`: the public entry's names plus the helpers this project's other
- * packages (the CLI, the demo, benchmarks) use. No stability promise; users import `@prompt2model/dataset-retriever`.
- */
-export { DatasetIndex, type DatasetSearchOptions, type DatasetSearchResult, type IndexedDataset, type RankedDataset } from './dataset-index.js';
-export { DatasetRecordSchema, datasetSearchText, evaluationEntries, type DatasetRecord, type EvaluationEntry } from './dataset-record.js';
-export { buildDatasetIndexFromHub, type HubDatasetIndexOptions } from './hub-index.js';
+
+export * from './index.js';
+export { datasetSearchText, evaluationEntries, type EvaluationEntry } from './dataset-record.js';
 export { columnPaths, parsePath, readPath, sampleRowText, type ColumnPath } from './features.js';
-export {
-  heuristicMapping,
-  inputText,
-  mappingFromEvaluationMetadata,
-  outputText,
-  teacherColumnMapping,
-  validateMapping,
-  type ColumnMapping,
-  type ColumnMappingProposal,
-} from './column-mapping.js';
+export { heuristicMapping, inputText, mappingFromEvaluationMetadata, outputText, teacherColumnMapping, validateMapping, type ColumnMappingProposal } from './column-mapping.js';
 export { chooseConfigAndSplit, getDatasetDetails, type ConfigDetails, type DatasetDetails, type SplitDetails } from './dataset-details.js';
-export { DEFAULT_MAX_ROWS, loadDatasetRows, type LoadRowsRequest, type LoadedRows, type RowLoaderOptions } from './row-loader.js';
+export { DEFAULT_MAX_ROWS } from './row-loader.js';
 export { datasetHydeMessages, datasetHydeQuery } from './hyde.js';
 export { rerankDatasets, rerankMessages, type RerankOptions, type RerankResult, type RerankVote } from './rerank.js';
 export { transformExamples, type TransformOptions } from './transform.js';
-export {
-  createDatasetRetriever,
-  toExamples,
-  type DatasetRetrieverConfig,
-  type DatasetSearchOutcome,
-  type DefaultDatasetRetriever,
-  type RetrievedDataset,
-} from './retriever.js';
+export { toExamples } from './retriever.js';

@@ -1,10 +1,5 @@
-/**
- * `@prompt2model/demo/internal`: the public entry's names plus the helpers this project's other
- * packages (the CLI, the demo, benchmarks) use. No stability promise; users import `@prompt2model/demo`.
- */
-export { createDemoCreator, type DemoCreatorOptions, type WebDemo, type WebDemoCreator } from './demo-creator.js';
-export { startDemoServer, type DemoServer, type DemoServerOptions } from './server.js';
-export { exportStaticDemo, type StaticExportOptions, type StaticExportResult } from './static-export.js';
+
+export * from './index.js';
 export { demoExecutorFor, type DemoModelOptions } from './demo-model.js';
 export { demoContent, type DemoContent, type DemoInfo, type BrowserModelInfo } from './demo-info.js';
 export { ModelQueue, type ModelQueueOptions } from './model-queue.js';

@@ -2,55 +2,11 @@
  * `@prompt2model/evaluator/internal`: the public entry's names plus the helpers this project's other
  * packages (the CLI, the demo, benchmarks) use. No stability promise; users import `@prompt2model/evaluator`.
  */
-export { chrF, sentenceChrF, sentenceChrFScores, type ChrFOptions, type ChrFResult } from './metrics/chrf.js';
-export {
-  exactMatch,
-  exactMatchScores,
-  normalizeSquadAnswer,
-  prepareForExactMatch,
-  squadF1,
-  squadF1Scores,
-  type ExactMatchOptions,
-  type References,
-} from './metrics/exact-match.js';
-export {
-  bertScore,
-  greedyMatch,
-  idfWeights,
-  loadBertScoreBaseline,
-  parseBertScoreBaseline,
-  rescaleBertScore,
-  TransformersTokenEncoder,
-  DEFAULT_BERTSCORE_MODEL,
-  type BertScoreBaseline,
-  type BertScoreOptions,
-  type BertScoreResult,
-  type BertScoreTriple,
-  type EncodedText,
-  type TokenEncoder,
-  type TokenWeights,
-  type TransformersTokenEncoderOptions,
-} from './metrics/bertscore.js';
+export * from './index.js';
+export { sentenceChrFScores } from './metrics/chrf.js';
+export { exactMatchScores, normalizeSquadAnswer, prepareForExactMatch, squadF1Scores } from './metrics/exact-match.js';
+export { greedyMatch, idfWeights, loadBertScoreBaseline, parseBertScoreBaseline, rescaleBertScore, TransformersTokenEncoder, type BertScoreBaseline, type BertScoreTriple, type EncodedText, type TokenEncoder, type TokenWeights, type TransformersTokenEncoderOptions } from './metrics/bertscore.js';
 export { isPythonWhitespace, pythonSplit } from './metrics/python-text.js';
-export {
-  chooseMetrics,
-  computeMetrics,
-  parseMetricNames,
-  METRIC_NAMES,
-  type ComputeMetricsOptions,
-  type MetricName,
-} from './metrics/compute.js';
-export { OnnxExecutor, type OnnxExecutorOptions, type GenerationTask } from './executors/onnx-executor.js';
-export { LanguageModelExecutor, type LanguageModelExecutorOptions } from './executors/language-model-executor.js';
-export type { ExecutionStats } from './executors/run-stats.js';
-export {
-  createEvaluator,
-  defaultExecutorFor,
-  readTestSet,
-  scorePredictions,
-  trainingPrompt,
-  type EvaluatorOptions,
-  type ScoreOptions,
-} from './evaluator.js';
-export { compareTeacherStudent, comparisonMarkdown, type CompareOptions, type TeacherStudentComparison } from './compare.js';
-export { loadTransformers, type ModelLoadOptions } from './transformers-runtime.js';
+export { parseMetricNames } from './metrics/compute.js';
+export { defaultExecutorFor, readTestSet, trainingPrompt } from './evaluator.js';
+export { loadTransformers } from './transformers-runtime.js';

@@ -1,10 +1,6 @@
-/**
- * `@prompt2model/prompt-parser/internal`: the public entry's names plus the helpers this project's other
- * packages (the CLI, the demo, benchmarks) use. No stability promise; users import `@prompt2model/prompt-parser`.
- */
-export { createPromptParser, DefaultPromptParser, type PromptParserOptions } from './prompt-parser.js';
-export { DeterministicPromptParser, type DeterministicPromptParserOptions } from './deterministic-parser.js';
-export { LLMPromptParser, LLM_PARSER_SYSTEM_PROMPT, type LLMPromptParserOptions, type LLMParserAnswer } from './llm-parser.js';
+
+export * from './index.js';
+export { LLM_PARSER_SYSTEM_PROMPT, type LLMParserAnswer } from './llm-parser.js';
 export {
   splitArrows,
   splitJsonList,
@@ -14,22 +10,8 @@ export {
   type PromptLayout,
   type SplitPrompt,
 } from './layouts.js';
-export {
-  detectLanguage,
-  languageName,
-  toIso6391,
-  DEFAULT_CANDIDATE_LANGUAGES,
-  type DetectLanguageOptions,
-  type LanguageDetection,
-} from './language.js';
+export { toIso6391, DEFAULT_CANDIDATE_LANGUAGES } from './language.js';
 export { inferTaskType, labelsFromInstruction, type TaskTypeInference } from './task-type.js';
-export {
-  DeepLTranslator,
-  deeplTranslatorFromEnvironment,
-  type DeepLTranslatorOptions,
-  type InstructionTranslator,
-  type TranslateRequest,
-  type TranslateResult,
-} from './translation.js';
+export { deeplTranslatorFromEnvironment } from './translation.js';
 export { checkExamples, checkPromptBudget, checkPromptText, garbledReason, MAX_PROMPT_CHARS, promptTokenBudget } from './prompt-checks.js';
-export { buildSpec, type PromptParseResult, type SpecOptions, type TranslationOutcome } from './spec-builder.js';
+export { buildSpec, type SpecOptions } from './spec-builder.js';

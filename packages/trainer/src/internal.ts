@@ -2,11 +2,11 @@
  * `@prompt2model/trainer/internal`: the public entry's names plus the helpers this project's other
  * packages (the CLI, the demo, benchmarks) use. No stability promise; users import `@prompt2model/trainer`.
  */
+export * from './index.js';
 export { describeBaseModel, defaultLoraTargetModules, DEFAULT_LORA_TARGET_MODULES, type ModelFamily, type ModelInfo } from './architecture.js';
-export { parseTrainingJob } from './spec.js';
 export { textualize, formatPrompt, toChatRow, type TextualizeOptions, type TextualizedExample, type ChatTrainingRow } from './textualize.js';
-export { validateTrainingData, TEXT_DATA_RULES, type DataFormatRules, type DataSummary, type SplitSummary } from './data.js';
-export { estimateTrainingCost, formatEstimate, type TrainingEstimate, type TrainingPricing } from './estimate.js';
+export { type DataFormatRules } from './data.js';
+export { type TrainingPricing } from './estimate.js';
 export { parseEventLine } from './events.js';
 export { runWorkerProcess, type WorkerProcessOptions, type WorkerExit } from './worker-process.js';
 export {
@@ -19,30 +19,8 @@ export {
   type WorkerResult,
 } from './job-folder.js';
 export { workerPythonDir, workerEnv, resolveModelReference, PYTHON_INSTALL_HINT } from './python-path.js';
-export {
-  setupPythonEnvironment,
-  probePythonStack,
-  defaultPython,
-  managedPython,
-  needsPythonSetup,
-  managedEnvironmentDir,
-  requirementsFile,
-  requirementsHash,
-  detectPythonVariant,
-  PYTHON_STACK_MODULES,
-  ENVIRONMENT_MARKER,
-  type PythonVariant,
-  type ManagedEnvironment,
-  type SetupPythonOptions,
-} from './python-environment.js';
-export { exportOnnx, exportTrainedModel, defaultOnnxDir, type ExportOnnxOptions, type OnnxExportResult } from './onnx-export.js';
-export {
-  WorkerExecutor,
-  workerExecutorFor,
-  type WorkerExecutorOptions,
-  type WorkerExecutorInit,
-} from './worker-executor.js';
-export { LocalBackend, type LocalBackendOptions } from './backends/local.js';
-export { CommandBackend, shellQuote, type CommandBackendOptions } from './backends/command.js';
-export { createTrainer, actualTrainingCost, type CreateTrainerOptions, type TrainerWithEstimate, type PreparedTraining } from './trainer.js';
-export { renderModelCard, writeModelCard, modelCardInputFromRun, modelCardFolders, type ModelCardInput } from './model-card.js';
+export { defaultPython, managedPython, needsPythonSetup, managedEnvironmentDir, requirementsFile, requirementsHash, detectPythonVariant, PYTHON_STACK_MODULES, ENVIRONMENT_MARKER } from './python-environment.js';
+export { defaultOnnxDir } from './onnx-export.js';
+export { shellQuote } from './backends/command.js';
+export { actualTrainingCost } from './trainer.js';
+export { modelCardInputFromRun, modelCardFolders } from './model-card.js';
