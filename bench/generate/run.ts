@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readJsonlAll, type Example } from '@prompt2model/core';
-import { NearDuplicateIndex, normalizeText } from '@prompt2model/dataset-generator';
+import { NearDuplicateIndex, normalizeText } from '@prompt2model/dataset-generator/internal';
 import {
   dateNormalisationSpec,
   isConsistentlyWrong,

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { estimateTokens, ExampleSchema, readJsonl, ValidationError, type DataFormatRules, type TrainingJobSpec, type ValidationIssue } from '@prompt2model/core';
-import { toChatRow } from '@prompt2model/core';
+import { estimateTokens, ExampleSchema, readJsonl, ValidationError, type DataFormatRules, type TrainingJobSpec, type ValidationIssue } from '@prompt2model/core/internal';
+import { toChatRow } from '@prompt2model/core/internal';
 import { textualize } from './textualize.js';
 
 export type { DataFormatRules } from '@prompt2model/core';

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 // Types only at the top: the retriever (BM25, parquet, Hub client) loads inside the actions, so the CLI starts fast.
-import type { DatasetDetails, RankedDataset } from '@prompt2model/dataset-retriever';
+import type { DatasetDetails, RankedDataset } from '@prompt2model/dataset-retriever/internal';
 import type { PromptSpec } from '@prompt2model/core';
 import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 import { addDatasetHubOptions, retrieverConfig, type DatasetHubFlags } from '../flags/datasets.js';
@@ -51,7 +51,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     runtime.action(async (task: string, _flags: SearchFlags, command: Command) => {
       const options = runtime.options<SearchFlags>(command);
       if (task.trim() === '') throw new CliUsageError('The task is empty.', 'Describe the task, e.g. "Summarize news articles".');
-      const { createDatasetRetriever, getDatasetDetails } = await import('@prompt2model/dataset-retriever');
+      const { createDatasetRetriever, getDatasetDetails } = await import('@prompt2model/dataset-retriever/internal');
       const context = await runtime.createContext(options, {
         teacher: options.hyde || options.rerank,
         config: { command: 'datasets search', task, index: options.index ?? 'hub', hyde: options.hyde, rerank: options.rerank },

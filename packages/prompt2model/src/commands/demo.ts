@@ -154,7 +154,7 @@ async function providerAndWorker(
     const provider = models.providers().includes(model.backend) ? `${model.backend}:` : '';
     return { languageModelFor: (id) => models.languageModel(`${provider}${id}`) };
   }
-  const { workerExecutors } = await import('@prompt2model/trainer');
+  const { workerExecutors } = await import('@prompt2model/trainer/internal');
   return { executors: workerExecutors({ ...predictSettings(options, runtime), ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}), stage: 'demo' }) };
 }
 

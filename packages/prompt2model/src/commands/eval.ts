@@ -66,7 +66,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: EvalOptions, command: Command) => {
         const options = runtime.options<EvalOptions>(command);
-        const { chooseMetrics, compareTeacherStudent, computeMetrics, LanguageModelExecutor, parseMetricNames, readPredictionFiles, readTestSetFile, scorePredictions } = await import('@prompt2model/evaluator');
+        const { chooseMetrics, compareTeacherStudent, computeMetrics, LanguageModelExecutor, parseMetricNames, readPredictionFiles, readTestSetFile, scorePredictions } = await import('@prompt2model/evaluator/internal');
         const metricOptions = await metricOptionsFrom(options);
         const metrics = options.metrics ? parseMetricNames(options.metrics) : chooseMetrics(options.taskType);
         if (!options.metrics) {
@@ -155,7 +155,7 @@ async function metricOptionsFrom(options: EvalOptions): Promise<ComputeMetricsOp
       ...(options.bertscoreOutput ? { outputName: options.bertscoreOutput } : {}),
       idf: options.bertscoreIdf,
       allowRemoteModels: options.allowRemoteModels,
-      ...(options.bertscoreBaseline ? { baseline: await (await import('@prompt2model/evaluator')).loadBertScoreBaseline(options.bertscoreBaseline, options.bertscoreLayer!) } : {}),
+      ...(options.bertscoreBaseline ? { baseline: await (await import('@prompt2model/evaluator/internal')).loadBertScoreBaseline(options.bertscoreBaseline, options.bertscoreLayer!) } : {}),
     },
   };
 }

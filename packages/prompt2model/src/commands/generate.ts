@@ -47,8 +47,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch, ...voteSettings },
         });
         const spec = await specFrom(promptText, context, runtime);
-        const { batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator');
-        const { GenerationSummaryFileSchema, RUN_FILES, runStep } = await import('@prompt2model/core');
+        const { batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator/internal');
+        const { GenerationSummaryFileSchema, RUN_FILES, runStep } = await import('@prompt2model/core/internal');
         const openai = options.batch ? await import('@prompt2model/openai') : undefined;
         const generatorOptions: PromptBasedDatasetGeneratorOptions = {
           ...(options.batch
@@ -88,7 +88,7 @@ export function register(program: Command, runtime: CliRuntime): void {
 
 /** A prompt-spec.json is used as is; any other text is parsed (and the spec kept in the run folder). */
 async function specFrom(text: string, context: StageContext, runtime: CliRuntime): Promise<PromptSpec> {
-  const { PromptSpecSchema, RUN_FILES, runStep } = await import('@prompt2model/core');
+  const { PromptSpecSchema, RUN_FILES, runStep } = await import('@prompt2model/core/internal');
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     try {

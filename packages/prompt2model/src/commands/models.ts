@@ -54,7 +54,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         teacher: options.hyde,
         config: { command: 'models search', instruction, index: options.index ?? 'hub', hyde: options.hyde },
       });
-      const { createModelRetriever, describeExclusions, formatBytes } = await import('@prompt2model/model-retriever');
+      const { createModelRetriever, describeExclusions, formatBytes } = await import('@prompt2model/model-retriever/internal');
       const retriever = createModelRetriever({
         ...(options.index ? { index: options.index } : { hub: hubOptionsFrom(options, runtime) }),
         hyde: options.hyde,

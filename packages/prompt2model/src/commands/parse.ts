@@ -41,7 +41,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: ParseOptions, command: Command) => {
         const options = runtime.options<ParseOptions>(command);
-        const { PromptSpecSchema, RUN_FILES, runStep, sha256 } = await import('@prompt2model/core');
+        const { PromptSpecSchema, RUN_FILES, runStep, sha256 } = await import('@prompt2model/core/internal');
         const prompt = await readPromptFile(options.prompt);
         const promptSha256 = sha256(prompt);
         const previous = options.out ? await previousPromptHash(options.out) : undefined;

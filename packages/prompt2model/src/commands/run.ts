@@ -79,8 +79,8 @@ export function register(program: Command, runtime: CliRuntime): void {
       const labelVotes = labelVoteSettings(options);
       checkExampleTarget(options);
       const prompt = await readPromptFile(options.prompt);
-      const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
-      const { defaultLLMCacheDir, LanguageModelClient, RUN_FILES, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core');
+      const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser/internal');
+      const { defaultLLMCacheDir, LanguageModelClient, RUN_FILES, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core/internal');
       const teacher = await runtime.teacherModel(options);
       // Bounded input first: a prompt too large for the teacher fails here, in milliseconds.
       const promptText = checkPromptText(prompt);

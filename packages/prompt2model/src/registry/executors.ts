@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { executorForModel, readTrainedModelSync, ValidationError, type Executor, type ExecutorTable, type LanguageModel, type TrainedModel } from '@prompt2model/core';
-import { evaluatorExecutors, LanguageModelExecutor, type OnnxExecutorOptions } from '@prompt2model/evaluator';
+import { executorForModel, readTrainedModelSync, ValidationError, type Executor, type ExecutorTable, type LanguageModel, type TrainedModel } from '@prompt2model/core/internal';
+import { evaluatorExecutors, LanguageModelExecutor, type OnnxExecutorOptions } from '@prompt2model/evaluator/internal';
 import { workerExecutors, type WorkerExecutorOptions } from '@prompt2model/trainer';
 import { createModelRegistry, type ModelProviderSettings } from './model-providers.js';
 

@@ -1,7 +1,8 @@
 import { ValidationError } from '@prompt2model/core/errors';
 import { Registry } from '@prompt2model/core/registry';
 import type { OpenAIFineTuningBackendOptions } from '@prompt2model/openai';
-import type { CommandBackendOptions, LocalBackendOptions, TrainingBackend } from '@prompt2model/trainer';
+import type { CommandBackendOptions, LocalBackendOptions } from '@prompt2model/trainer';
+import type { TrainerBackend } from '@prompt2model/core';
 
 /** Each backend's options; the registry passes the named backend its own. */
 export interface TrainingBackendSettings {
@@ -15,7 +16,7 @@ export interface TrainingBackendSettings {
  * listing the names (CLI help) costs nothing. Adding a backend: implement core's TrainerBackend in
  * one file, add one entry here (docs/contributing/add-a-trainer-backend.md).
  */
-export const trainingBackends = new Registry<Promise<TrainingBackend>, TrainingBackendSettings>('training backend', {
+export const trainingBackends = new Registry<Promise<TrainerBackend>, TrainingBackendSettings>('training backend', {
   local: {
     description: 'the Python worker (transformers + peft + accelerate) on this machine',
     factory: async (settings) => new (await import('@prompt2model/trainer')).LocalBackend(settings.local),
