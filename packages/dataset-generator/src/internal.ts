@@ -3,7 +3,7 @@
  * packages (the CLI, the demo, benchmarks) use. No stability promise; users import `@prompt2model/dataset-generator`.
  */
 export * from './index.js';
-export { progressLogPath, GenerationSummaryFileSchema } from './generator.js';
+export { progressLogPath } from './generator.js';
 export {
   estimateLabelNoise,
   voteConfidence,

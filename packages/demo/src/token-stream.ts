@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Executor, Prediction, StageContext } from '@prompt2model/core';
+import type { Executor, Prediction, StageContext } from '@prompt2model/core/internal';
 import { loadTransformers } from '@prompt2model/evaluator/internal';
 
 /** An executor that can also send an answer's text as it is generated. */

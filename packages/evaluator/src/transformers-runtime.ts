@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { MissingPackageError, Prompt2ModelError } from '@prompt2model/core';
+import { MissingPackageError, Prompt2ModelError } from '@prompt2model/core/internal';
 import { importOptionalPackage } from '@prompt2model/core/internal';
 
 /**

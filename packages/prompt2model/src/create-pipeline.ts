@@ -1,10 +1,10 @@
-import { defaultLLMCacheDir, Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
+import { defaultLLMCacheDir, Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core/internal';
 import { ContaminationIndex, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator/internal';
-import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
-import type { DemoCreatorOptions } from '@prompt2model/demo';
-import type { EvaluatorOptions } from '@prompt2model/evaluator';
-import type { ModelRetrieverConfig } from '@prompt2model/model-retriever';
-import type { PromptParserOptions } from '@prompt2model/prompt-parser';
+import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever/internal';
+import type { DemoCreatorOptions } from '@prompt2model/demo/internal';
+import type { EvaluatorOptions } from '@prompt2model/evaluator/internal';
+import type { ModelRetrieverConfig } from '@prompt2model/model-retriever/internal';
+import type { PromptParserOptions } from '@prompt2model/prompt-parser/internal';
 import { LocalBackend, modelCardInputFromRun, workerExecutors, writeModelCard, type CreateTrainerOptions, type WorkerExecutorOptions } from '@prompt2model/trainer/internal';
 import { pipelinePreflightChecks, runPreflight } from './run/preflight.js';
 import { createModelRegistry, type ModelProviderSettings } from './registry/model-providers.js';

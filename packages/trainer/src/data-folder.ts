@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DatasetSplitsSchema, PromptSpecSchema, RUN_FILES, runStep, splitDatasetFiles, ValidationError, type StageContext } from '@prompt2model/core';
+import { DatasetSplitsSchema, PromptSpecSchema, RUN_FILES, runStep, splitDatasetFiles, ValidationError, type StageContext } from '@prompt2model/core/internal';
 
 /** A folder of training data, checked (nothing written yet). */
 export interface TrainingDataFolder {

@@ -3,7 +3,7 @@ import { estimateTokens, ExampleSchema, readJsonl, ValidationError, type DataFor
 import { toChatRow } from '@prompt2model/core/internal';
 import { textualize } from './textualize.js';
 
-export type { DataFormatRules } from '@prompt2model/core';
+export type { DataFormatRules } from '@prompt2model/core/internal';
 
 /** Local transformers worker: anything non-empty goes; long rows are truncated to the spec's max lengths. */
 export const TEXT_DATA_RULES: DataFormatRules = { name: 'transformers worker', format: 'text', minTrainExamples: 1 };

@@ -1,4 +1,4 @@
-import type { Example, ModelArchitecture } from '@prompt2model/core';
+import type { Example, ModelArchitecture } from '@prompt2model/core/internal';
 import { formatTrainingPrompt, Prompt2ModelError } from '@prompt2model/core/internal';
 
 export interface TextualizeOptions {

@@ -15,7 +15,7 @@ import {
   type TrainingJobSpec,
   type TrainingJobSpecInput,
 } from '@prompt2model/core/internal';
-import type { TrainerBackend } from '@prompt2model/core';
+import type { TrainerBackend } from '@prompt2model/core/internal';
 import { validateTrainingData } from './data.js';
 import { estimateTrainingCost, formatEstimate, type TrainingEstimate, type TrainingPricing } from './estimate.js';
 import { parseTrainingJob } from './spec.js';

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import type { EvalReport, TaskType } from '@prompt2model/core';
-import type { ComputeMetricsOptions } from '@prompt2model/evaluator';
+import type { EvalReport, TaskType } from '@prompt2model/core/internal';
+import type { ComputeMetricsOptions } from '@prompt2model/evaluator/internal';
 import { predictSettings, threadsOption } from '../flags/training.js';
 import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { PipelineResult } from '@prompt2model/core';
+import type { PipelineResult } from '@prompt2model/core/internal';
 import { readPromptFile } from '../flags/input.js';
 import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, checkExampleTarget, parseNumber, parseSize, type CliRuntime } from '../runtime.js';

@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import { parseModelName } from '@prompt2model/core/registry';
 import { loadSetting } from '@prompt2model/core/settings';
-import type { TrainingJobSpecInput } from '@prompt2model/core';
-import type { TrainerBackend } from '@prompt2model/core';
+import type { TrainingJobSpecInput } from '@prompt2model/core/internal';
+import type { TrainerBackend } from '@prompt2model/core/internal';
 import { trainingBackends, type TrainingBackendSettings } from '../registry/training-backends.js';
 import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
 

@@ -1,11 +1,11 @@
-import { Registry, type DatasetGenerator, type DatasetRetriever, type DemoCreator, type Evaluator, type ModelRetriever, type PromptParser, type Trainer, type TrainerBackend } from '@prompt2model/core';
-import { createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
-import { createDatasetRetriever, type DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
-import { createDemoCreator, type DemoCreatorOptions } from '@prompt2model/demo';
-import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator';
-import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
-import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser';
-import { createTrainer, LocalBackend, type CreateTrainerOptions } from '@prompt2model/trainer';
+import { Registry, type DatasetGenerator, type DatasetRetriever, type DemoCreator, type Evaluator, type ModelRetriever, type PromptParser, type Trainer, type TrainerBackend } from '@prompt2model/core/internal';
+import { createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator/internal';
+import { createDatasetRetriever, type DatasetRetrieverConfig } from '@prompt2model/dataset-retriever/internal';
+import { createDemoCreator, type DemoCreatorOptions } from '@prompt2model/demo/internal';
+import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator/internal';
+import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever/internal';
+import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser/internal';
+import { createTrainer, LocalBackend, type CreateTrainerOptions } from '@prompt2model/trainer/internal';
 
 /**
  * Stage implementations by name, in the same kind of table as providers and training backends.

@@ -1,8 +1,8 @@
 import { CostLedger, estimateTokens, type ChatMessage, type PromptSpec, type TokenPrice, type TrainingJobSpec } from '@prompt2model/core/internal';
 import { buildInputGenerationPrompt, buildLabelPrompt } from '@prompt2model/dataset-generator/internal';
 import { hydeMessages } from '@prompt2model/model-retriever/internal';
-import { estimateTrainingCost } from '@prompt2model/trainer';
-import type { TrainerBackend } from '@prompt2model/core';
+import { estimateTrainingCost } from '@prompt2model/trainer/internal';
+import type { TrainerBackend } from '@prompt2model/core/internal';
 
 /** Expected teacher traffic of one stage. */
 export interface StageEstimate {

@@ -11,7 +11,7 @@ import {
   type TrainingJobSpec,
   childProcessEnvironment,
 } from '@prompt2model/core/internal';
-import type { TrainerBackend } from '@prompt2model/core';
+import type { TrainerBackend } from '@prompt2model/core/internal';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
 import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder } from '../job-folder.js';

@@ -10,7 +10,7 @@ import {
   type TrainingJobHandle,
   type TrainingJobSpec,
 } from '@prompt2model/core/internal';
-import type { TrainerBackend } from '@prompt2model/core';
+import type { TrainerBackend } from '@prompt2model/core/internal';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
 import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readWorkerResult } from '../job-folder.js';
