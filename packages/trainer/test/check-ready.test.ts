@@ -1,7 +1,7 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { OpenAIFineTuningBackend } from '@prompt2model/openai';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createOpenAIFineTuningBackend } from '@prompt2model/openai';
 import { LocalBackend } from '../src/index.js';
 import { FAKE_WORKER, tempDir } from './helpers.js';
 
@@ -25,12 +25,10 @@ describe('checkReady', () => {
     expect((error as { hint: string }).hint).toMatch(/prompt2model setup/);
   });
 
-  it('openai: ready with a key (given or in the environment), not without', async () => {
-    await expect(new OpenAIFineTuningBackend({ apiKey: 'sk-test' }).checkReady()).resolves.toBeUndefined();
-    vi.stubEnv('OPENAI_API_KEY', '');
-    onTestFinished(() => {
-      vi.unstubAllEnvs();
-    });
-    await expect(new OpenAIFineTuningBackend().checkReady()).rejects.toThrow(/needs an API key/);
+  it('openai: ready with a key (given or in the environment), not without; another endpoint may need none', async () => {
+    await expect(createOpenAIFineTuningBackend({ apiKey: 'sk-test', env: {} }).checkReady()).resolves.toBeUndefined();
+    await expect(createOpenAIFineTuningBackend({ env: { OPENAI_API_KEY: 'sk-env' } }).checkReady()).resolves.toBeUndefined();
+    await expect(createOpenAIFineTuningBackend({ env: {} }).checkReady()).rejects.toThrow(/needs an API key/);
+    await expect(createOpenAIFineTuningBackend({ baseURL: 'http://127.0.0.1:9/v1', env: {} }).checkReady()).resolves.toBeUndefined();
   });
 });
