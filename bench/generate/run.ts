@@ -13,21 +13,9 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readJsonlAll, type Example } from '@prompt2model/core';
-<<<<<<< HEAD
 import { NearDuplicateIndex, normalizeText } from '@prompt2model/dataset-generator/internal';
-import {
-  dateNormalisationSpec,
-  isConsistentlyWrong,
-  noisyDateTeacher,
-  startOpenAICompatibleServer,
-  trueIsoDate,
-  type FaultKind,
-} from '@prompt2model/testing';
-=======
-import { NearDuplicateIndex, normalizeText } from '@prompt2model/dataset-generator';
 import { dateNormalisationSpec, isConsistentlyWrong, trueIsoDate } from '@prompt2model/testing';
 import { startStrictTeacher } from '../generate-rate/strict-teacher.js';
->>>>>>> perfgen
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
