@@ -1,5 +1,5 @@
 // Start-up cost of the library and the CLI, each in fresh Node processes (built dist):
-//   import('@prompt2model/core'), import('zod') alone (baseline), import('prompt2model') (the umbrella),
+//   import('@prompt2model/core/internal'), import('zod') alone (baseline), import('prompt2model') (the umbrella),
 //   the umbrella again in a process that loaded zod first (the difference is zod's share of the
 //   umbrella's import; about 0 when the umbrella does not load zod), `prompt2model --help` and every
 //   verb's `--help` (whole process, wall time), and bare `node -e 0`.
@@ -69,7 +69,7 @@ for (let i = 0; i < runs; i++) {
   record('baseline', 'node -e 0', processMs(here, ['-e', '0']));
   record('baseline', "import('zod')", importMs(here, 'zod'));
   for (const [label, root] of roots) {
-    record(label, "import('@prompt2model/core')", importMs(root, '@prompt2model/core'));
+    record(label, "import('@prompt2model/core/internal')", importMs(root, '@prompt2model/core/internal'));
     record(label, "import('prompt2model')", importMs(root, 'prompt2model'));
     record(label, "import('prompt2model') after zod", importMs(root, 'prompt2model', 'zod'));
     record(label, 'prompt2model --help', processMs(root, ['packages/prompt2model/bin/prompt2model.js', '--help']));

@@ -12,7 +12,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readJsonlAll, type Example } from '@prompt2model/core';
+import { readJsonlAll, type Example } from '@prompt2model/core/internal';
 import { NearDuplicateIndex, normalizeText } from '@prompt2model/dataset-generator/internal';
 import { dateNormalisationSpec, isConsistentlyWrong, trueIsoDate } from '@prompt2model/testing';
 import { startStrictTeacher } from '../generate-rate/strict-teacher.js';
@@ -43,9 +43,9 @@ async function treeConfig(tree: string, dir: string, name: string): Promise<stri
         module: 'NodeNext',
         moduleResolution: 'NodeNext',
         paths: {
-          '@prompt2model/core': src('core'),
-          '@prompt2model/openai': src('openai'),
-          '@prompt2model/dataset-generator': src('dataset-generator'),
+          '@prompt2model/core/internal': src('core'),
+          '@prompt2model/openai/internal': src('openai'),
+          '@prompt2model/dataset-generator/internal': src('dataset-generator'),
         },
       },
     }),

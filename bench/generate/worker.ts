@@ -4,9 +4,9 @@
 // Args: URL OUT_DIR SPEC_FILE EXAMPLES SEED RPM
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createStageContext, type PromptSpec } from '@prompt2model/core';
-import { createDatasetGenerator } from '@prompt2model/dataset-generator';
-import { createOpenAI } from '@prompt2model/openai';
+import { createStageContext, type PromptSpec } from '@prompt2model/core/internal';
+import { createDatasetGenerator } from '@prompt2model/dataset-generator/internal';
+import { createOpenAI } from '@prompt2model/openai/internal';
 
 const [url, outDir, specFile, examples, seed, rpm] = process.argv.slice(2);
 const spec = JSON.parse(await readFile(specFile!, 'utf8')) as PromptSpec;

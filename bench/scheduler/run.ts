@@ -6,8 +6,8 @@
 // before issue 12 (any two 429s within 5 s pause every request, `rateLimitBurstShare: 0`).
 // Enough requests to fill several 60 s windows: 1,500 at 600 RPM is 150 s per scenario.
 // Usage: node --import tsx bench/scheduler/run.ts [requests=1500]
-import { LanguageModelClient, RequestScheduler, type RequestSchedulerOptions } from '@prompt2model/core';
-import { createOpenAI } from '@prompt2model/openai';
+import { LanguageModelClient, RequestScheduler, type RequestSchedulerOptions } from '@prompt2model/core/internal';
+import { createOpenAI } from '@prompt2model/openai/internal';
 import { startOpenAICompatibleServer, type FaultKind } from '@prompt2model/testing';
 
 const requests = Number(process.argv[2] ?? 1500);

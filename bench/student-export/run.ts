@@ -8,7 +8,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createStageContext, formatTrainingPrompt, readJsonlAll, type TrainedModel } from '@prompt2model/core/internal';
-import { OnnxExecutor } from '@prompt2model/evaluator';
+import { OnnxExecutor } from '@prompt2model/evaluator/internal';
 import { createTrainer, defaultPython, exportTrainedModel, LocalBackend, parseTrainingJob, WorkerExecutor } from '@prompt2model/trainer/internal';
 
 const { values } = parseArgs({ options: { hidden: { type: 'string', default: '256' }, layers: { type: 'string', default: '4' }, examples: { type: 'string', default: '64' } } });

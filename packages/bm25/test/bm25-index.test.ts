@@ -1,6 +1,6 @@
 import bm25 from 'wink-bm25-text-search';
 import { describe, expect, it } from 'vitest';
-import { Prompt2ModelError, ValidationError } from '@prompt2model/core';
+import { Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
 import { BinaryFileReader, BinaryFileWriter, Bm25Index, getTextPrep, registerTextPrep } from '../src/index.js';
 
 const corpus: Array<[string, string]> = [

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MissingPackageError, Prompt2ModelError } from '../src/index.js';
+import { MissingPackageError, Prompt2ModelError } from '../src/internal.js';
 import { importOptionalPackage, isPackageMissing } from '../src/internal.js';
 
 describe('importOptionalPackage', () => {

@@ -13,7 +13,7 @@ import {
   type PromptParser,
   type Trainer,
   type TrainingJobSpec,
-} from '../src/index.js';
+} from '../src/internal.js';
 
 const dirs: string[] = [];
 afterEach(async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NoSuchEntryError, Registry, createProviderRegistry, parseModelName, type LanguageModel } from '../src/index.js';
+import { NoSuchEntryError, Registry, createProviderRegistry, parseModelName, type LanguageModel } from '../src/internal.js';
 
 const providers = ['openai', 'hf'];
 

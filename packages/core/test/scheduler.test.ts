@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { APICallError, AbortError, RequestScheduler } from '../src/index.js';
+import { APICallError, AbortError, RequestScheduler } from '../src/internal.js';
 
 const retryable = (status = 500, retryAfterMs?: number) =>
   new APICallError({ message: `status ${status}`, statusCode: status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
@@ -227,7 +227,7 @@ describe('RequestScheduler cancellation races', () => {
 
 describe('LanguageModelClient waiting notice', () => {
   it('says once what it waits for when a server accepts the request but does not answer', async () => {
-    const { LanguageModelClient, ProgressEmitter } = await import('../src/index.js');
+    const { LanguageModelClient, ProgressEmitter } = await import('../src/internal.js');
     const events = new ProgressEmitter();
     const logs: string[] = [];
     events.on((event) => event.type === 'log' && logs.push(event.message));

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LLMCallCache, LanguageModelClient } from '@prompt2model/core';
+import { LLMCallCache, LanguageModelClient } from '@prompt2model/core/internal';
 import { MockLanguageModel, dateNormalisationSpec } from '@prompt2model/testing';
 import { SelfConsistencyLabeller, answerKeyFor } from './labeller.js';
 import { qualityOptionsFor } from './quality.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PromptSpec } from '@prompt2model/core';
+import type { PromptSpec } from '@prompt2model/core/internal';
 import { buildInputGenerationPrompt, buildLabelPrompt, parseGeneratedCandidates } from './prompts.js';
 
 const spec: PromptSpec = {

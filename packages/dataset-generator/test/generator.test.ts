@@ -10,8 +10,8 @@ import {
   readJsonlAll,
   type Example,
   type StageContext,
-} from '@prompt2model/core';
-import { createOpenAI } from '@prompt2model/openai';
+} from '@prompt2model/core/internal';
+import { createOpenAI } from '@prompt2model/openai/internal';
 import {
   MockLanguageModel,
   dateNormalisationSpec,

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { createStageContext, readJsonlAll, type Example } from '@prompt2model/core';
-import { createOpenAI } from '@prompt2model/openai';
+import { createStageContext, readJsonlAll, type Example } from '@prompt2model/core/internal';
+import { createOpenAI } from '@prompt2model/openai/internal';
 import { startOpenAICompatibleServer, type ChatCompletionRequestBody, type OpenAICompatibleServer } from '@prompt2model/testing';
-import { createDatasetGenerator } from '../src/index.js';
+import { createDatasetGenerator } from '../src/internal.js';
 import { sentimentSpec, sentimentTeacher } from './support/sentiment-world.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];

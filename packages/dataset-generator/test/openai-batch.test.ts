@@ -2,15 +2,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AbortError, LanguageModelClient, createStageContext, readJsonlAll, type Example } from '@prompt2model/core';
+import { AbortError, LanguageModelClient, createStageContext, readJsonlAll, type Example } from '@prompt2model/core/internal';
 import { startOpenAIBatchServer, type OpenAIBatchServer, type OpenAIBatchServerOptions } from '@prompt2model/testing';
 import {
   batchGeneratorOptions,
   createDatasetGenerator,
   normalizeText,
   type GenerationSummary,
-} from '../src/index.js';
-import { createOpenAI, createOpenAIBatchTeacher, type OpenAIBatchOptions } from '@prompt2model/openai';
+} from '../src/internal.js';
+import { createOpenAI, createOpenAIBatchTeacher, type OpenAIBatchOptions } from '@prompt2model/openai/internal';
 import { sentimentSpec, sentimentTeacher, trueLabel } from './support/sentiment-world.js';
 
 const dirs: string[] = [];

@@ -3,9 +3,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProgressEmitter, RequestScheduler } from '@prompt2model/core';
+import { ProgressEmitter, RequestScheduler } from '@prompt2model/core/internal';
 import { startDatasetsServer, type DatasetFixture, type DatasetsServer } from '@prompt2model/testing';
-import { loadDatasetRows } from '../src/index.js';
+import { loadDatasetRows } from '../src/internal.js';
 
 // Parquet written by pyarrow (not by this project) in every codec, read through the real client
 // over the loopback viewer. pyarrow comes from the managed Python environment (P2M_PYTHON, the one

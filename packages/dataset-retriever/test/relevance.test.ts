@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ModelIndex, plainQuery } from '@prompt2model/model-retriever/internal';
 import { fixturePath } from '@prompt2model/testing/fixtures';
-import { DatasetIndex } from '../src/index.js';
+import { DatasetIndex } from '../src/internal.js';
 import { loadRelevanceTasks, scoreRanking } from '../../../bench/relevance/evaluate.js';
 
 // Deterministic BM25 over fixed snapshots: these floors guard the ranking against regressions

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RequestScheduler, createStageContext, type LanguageModelRequest, type PromptSpec } from '@prompt2model/core';
+import { RequestScheduler, createStageContext, type LanguageModelRequest, type PromptSpec } from '@prompt2model/core/internal';
 import { DatasetNotFoundError, GatedDatasetError } from '@prompt2model/huggingface/hub';
 import { MockLanguageModel, startDatasetsServer, type DatasetsServer } from '@prompt2model/testing';
 import { DatasetIndex, createDatasetRetriever, rerankDatasets, type DatasetRetrieverConfig } from '../src/internal.js';

@@ -7,9 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createStageContext, readJsonlAll, type PromptSpec, type TrainedModel } from '@prompt2model/core';
+import { createStageContext, readJsonlAll, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
 import { createTrainer, defaultPython, exportTrainedModel, LocalBackend, parseTrainingJob } from '@prompt2model/trainer/internal';
-import { createDemoCreator, exportStaticDemo } from '../src/index.js';
+import { createDemoCreator, exportStaticDemo } from '../src/internal.js';
 import { launchChromium, serveFolder } from '../test/support/browser.js';
 
 const python = defaultPython();

@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStageContext, type TrainedModel } from '@prompt2model/core';
+import { createStageContext, type TrainedModel } from '@prompt2model/core/internal';
 import { buildTinySeq2Seq, SENTIMENT_LABELS } from '@prompt2model/testing';
 import { demoExecutorFor, exportStaticDemo, startDemoServer } from '../src/internal.js';
 

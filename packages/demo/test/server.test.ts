@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, formatTrainingPrompt, type Executor, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core/internal';
-import { LanguageModelExecutor, OnnxExecutor } from '@prompt2model/evaluator';
-import { createOpenAI } from '@prompt2model/openai';
+import { LanguageModelExecutor, OnnxExecutor } from '@prompt2model/evaluator/internal';
+import { createOpenAI } from '@prompt2model/openai/internal';
 import { WorkerExecutor, workerExecutors } from '@prompt2model/trainer/internal';
 import { buildTinySeq2Seq, buildTinyCausalLM, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { canStream, createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/internal.js';
@@ -218,7 +218,7 @@ describe('security rules, tested from outside', () => {
     for (const path of ['/../package.json', '/..%2fpackage.json', '/%2e%2e/%2e%2e/package.json', '/..%5c..%5cpackage.json', '/%2e%2e%2fsrc%2fserver.ts', '/app.js%00.html', '/.hidden', '//etc/passwd']) {
       const response = await rawRequest(server.port, { path });
       expect(response.status, path).toBe(404);
-      expect(response.body, path).not.toContain('@prompt2model/demo');
+      expect(response.body, path).not.toContain('@prompt2model/demo/internal');
     }
   });
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { AbortError, createStageContext, formatTrainingPrompt, Prompt2ModelError, type Executor, type ProgressEvent, type StageContext, type TrainedModel } from '@prompt2model/core/internal';
-import { createOpenAI } from '@prompt2model/openai';
+import { createOpenAI } from '@prompt2model/openai/internal';
 import { buildTinyCausalLM, buildTinyEncoder, buildTinySeq2Seq, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareTeacherStudent } from '../src/compare.js';

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError } from '@prompt2model/core';
-import { readPredictionFiles, readTestSetFile } from '../src/index.js';
+import { ValidationError } from '@prompt2model/core/internal';
+import { readPredictionFiles, readTestSetFile } from '../src/internal.js';
 
 let dir: string;
 const file = async (name: string, content: string | Buffer) => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { APICallError, LoadSettingError, RequestScheduler } from '@prompt2model/core';
+import { APICallError, LoadSettingError, RequestScheduler } from '@prompt2model/core/internal';
 import { startHubServer, type HubModelRow, type HubServer } from '@prompt2model/testing';
 import { createHubCaller, downloadModelCard, fetchHubModels, listHubModels, resolveHubUrl } from '../src/hub/index.js';
 

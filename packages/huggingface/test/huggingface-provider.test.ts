@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { APICallError, LanguageModelClient, RequestScheduler } from '@prompt2model/core';
+import { APICallError, LanguageModelClient, RequestScheduler } from '@prompt2model/core/internal';
 import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { createHuggingFace } from '../src/index.js';
 

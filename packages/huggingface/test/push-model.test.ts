@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoadSettingError, Prompt2ModelError } from '@prompt2model/core';
+import { LoadSettingError, Prompt2ModelError } from '@prompt2model/core/internal';
 import { startHubServer, type HubServer } from '@prompt2model/testing';
 import { pushModel } from '../src/hub/index.js';
 
@@ -170,7 +170,7 @@ describe('a push over a slow link', () => {
       const weights = Buffer.alloc(560 * 1024);
       for (let i = 0; i < weights.length; i++) weights[i] = (i * 2654435761) >>> 24;
       await writeFile(join(output, 'merged/model.safetensors'), weights);
-      const { ProgressEmitter } = await import('@prompt2model/core');
+      const { ProgressEmitter } = await import('@prompt2model/core/internal');
       const events = new ProgressEmitter();
       const done: number[] = [];
       events.on((event) => {

@@ -101,7 +101,7 @@ async function child(mode: string, cardsPath: string, work: string): Promise<Chi
     };
   }
 
-  const { ModelIndex } = await import('../src/index.js');
+  const { ModelIndex } = await import('../src/internal.js');
   const file = join(work, 'index.json');
   if (mode === 'ours-build') {
     const cards = readCards(cardsPath);

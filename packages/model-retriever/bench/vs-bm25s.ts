@@ -47,7 +47,7 @@ function median(values: number[]): number {
 }
 
 async function child(mode: string, cardsPath: string, work: string): Promise<Figures> {
-  const { ModelIndex } = await import('../src/index.js');
+  const { ModelIndex } = await import('../src/internal.js');
   const file = join(work, 'model-index.bin');
   if (mode === 'build') {
     const cards = readFileSync(cardsPath, 'utf8')

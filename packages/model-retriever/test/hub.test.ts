@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { APICallError, ProgressEmitter, RequestScheduler, readJsonlAll, type ProgressEvent } from '@prompt2model/core';
+import { APICallError, ProgressEmitter, RequestScheduler, readJsonlAll, type ProgressEvent } from '@prompt2model/core/internal';
 import { startHubServer, type HubModelRow, type HubServer } from '@prompt2model/testing';
-import { ModelIndex, buildIndexFromHub, fetchHubModelCards, writeModelCardsJsonl } from '../src/index.js';
+import { ModelIndex, buildIndexFromHub, fetchHubModelCards, writeModelCardsJsonl } from '../src/internal.js';
 import { fixturePath } from '@prompt2model/testing/fixtures';
 
 const snapshot = fixturePath('hub/models.jsonl');

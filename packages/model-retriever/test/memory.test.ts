@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '@prompt2model/core';
+import { ValidationError } from '@prompt2model/core/internal';
 import { estimateFineTuneMemory, formatBytes, parseByteSize } from '../src/internal.js';
 
 const GB = 1e9;

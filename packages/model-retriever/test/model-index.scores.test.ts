@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError } from '@prompt2model/core';
-import { ModelIndex, relevanceScorer } from '../src/index.js';
+import { ValidationError } from '@prompt2model/core/internal';
+import { ModelIndex, relevanceScorer } from '../src/internal.js';
 import { readSampleCards, scoreSnapshot, snapshotQueries, type ScoreSnapshot } from './fixtures/make-score-snapshot.js';
 
 // 298 real model cards (every 38th of the 11,320-card 2023 snapshot; see fixtures/README.md) and the

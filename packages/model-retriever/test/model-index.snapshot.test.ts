@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError } from '@prompt2model/core';
-import { ModelIndex, POPULARITY_TIE_BREAK, plainQuery, relevanceScorer, type ModelScorer } from '../src/index.js';
+import { ValidationError } from '@prompt2model/core/internal';
+import { ModelIndex, POPULARITY_TIE_BREAK, plainQuery, relevanceScorer, type ModelScorer } from '../src/internal.js';
 import { fixturePath } from '@prompt2model/testing/fixtures';
 
 // Building the 11,320-card index takes ~3 s alone, but far longer while CI runs every package's

@@ -11,9 +11,9 @@ import {
   LLMCallCache,
   RequestScheduler,
   ValidationError,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
-import { createOpenAI } from '../src/index.js';
+import { createOpenAI } from '../src/internal.js';
 
 let server: OpenAICompatibleServer | undefined;
 const dirs: string[] = [];

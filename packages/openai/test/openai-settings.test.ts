@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LoadSettingError } from '@prompt2model/core';
+import { LoadSettingError } from '@prompt2model/core/internal';
 import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
-import { createOpenAI } from '../src/index.js';
+import { createOpenAI } from '../src/internal.js';
 
 // The provider factory resolves the settings once; the models it creates never look at
 // process.env. Each test fills process.env with bogus values that would fail every request.

@@ -8,10 +8,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createStageContext } from '@prompt2model/core';
-import { createOpenAI } from '@prompt2model/openai';
+import { createStageContext } from '@prompt2model/core/internal';
+import { createOpenAI } from '@prompt2model/openai/internal';
 import { startOpenAICompatibleServer } from '@prompt2model/testing';
-import { detectLanguage, DeterministicPromptParser, LLMPromptParser } from '../src/index.js';
+import { detectLanguage, DeterministicPromptParser, LLMPromptParser } from '../src/internal.js';
 
 const data = resolve(import.meta.dirname, '../../../../shared/data/tasks');
 

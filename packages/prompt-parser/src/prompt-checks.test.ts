@@ -1,4 +1,4 @@
-import { ValidationError } from '@prompt2model/core';
+import { ValidationError } from '@prompt2model/core/internal';
 import { describe, expect, it } from 'vitest';
 import { checkExamples, checkPromptBudget, checkPromptText } from './prompt-checks.js';
 

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { APICallError, createStageContext, type ProgressEvent, type StageContext } from '@prompt2model/core';
+import { APICallError, createStageContext, type ProgressEvent, type StageContext } from '@prompt2model/core/internal';
 import { startDeepLServer, type DeepLServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeepLTranslator, createPromptParser, DeepLTranslator } from '../src/index.js';
+import { createDeepLTranslator, createPromptParser, DeepLTranslator } from '../src/internal.js';
 
 const JAPANESE_PROMPT = `与えられた日本語の指示に従って、Pythonのコードを1行で書いてください。
 入力: リスト\`lst\`を逆順にする

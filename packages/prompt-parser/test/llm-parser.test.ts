@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStageContext, ValidationError, type ProgressEvent, type StageContext } from '@prompt2model/core';
-import { createOpenAI } from '@prompt2model/openai';
+import { createStageContext, ValidationError, type ProgressEvent, type StageContext } from '@prompt2model/core/internal';
+import { createOpenAI } from '@prompt2model/openai/internal';
 import { startOpenAICompatibleServer, type ChatCompletionRequestBody, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createPromptParser, LLMPromptParser } from '../src/index.js';
+import { createPromptParser, LLMPromptParser } from '../src/internal.js';
 
 const PROMPT = `I need a model that turns a date into ISO format. For instance "March 3, 2021" should come out as "2021-03-03",
 and if someone writes "1 Jan 1999" the model answers "1999-01-01".`;

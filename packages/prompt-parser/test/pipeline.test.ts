@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AbortError, createStageContext, Pipeline, PromptSpecSchema } from '@prompt2model/core';
+import { AbortError, createStageContext, Pipeline, PromptSpecSchema } from '@prompt2model/core/internal';
 import { MockLanguageModel } from '@prompt2model/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPromptParser, DeterministicPromptParser, LLMPromptParser } from '../src/index.js';
+import { createPromptParser, DeterministicPromptParser, LLMPromptParser } from '../src/internal.js';
 
 const dirs: string[] = [];
 afterAll(async () => {

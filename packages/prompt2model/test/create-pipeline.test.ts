@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildTinySeq2Seq, MockLanguageModel, SENTIMENT_LABELS } from '@prompt2model/testing';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
-import { LocalBackend } from '@prompt2model/trainer';
-import type { DatasetGenerator, PromptSpec, TrainedModel } from '@prompt2model/core';
+import { LocalBackend } from '@prompt2model/trainer/internal';
+import type { DatasetGenerator, PromptSpec, TrainedModel } from '@prompt2model/core/internal';
 import { createPipeline, type CreatePipelineOptions } from '../src/create-pipeline.js';
 
 let root: string;

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readJsonlAll, type Example } from '@prompt2model/core';
+import { readJsonlAll, type Example } from '@prompt2model/core/internal';
 import { startDatasetsServer, startOpenAICompatibleServer, type ChatCompletionRequestBody, type ChatRequestInfo, type DatasetFixture, type DatasetsServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { runCliCaptured } from './support/run-cli.js';
 import { SENTIMENT_PROMPT, sentimentTeacher } from './support/sentiment-teacher.js';

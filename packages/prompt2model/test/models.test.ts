@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readJsonlAll } from '@prompt2model/core';
+import { readJsonlAll } from '@prompt2model/core/internal';
 import { startHubServer, startOpenAICompatibleServer, type HubModelRow, type HubServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { runCliCaptured } from './support/run-cli.js';
 import { fixturePath } from '@prompt2model/testing/fixtures';

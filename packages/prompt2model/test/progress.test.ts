@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ProgressEmitter } from '@prompt2model/core';
+import { ProgressEmitter } from '@prompt2model/core/internal';
 import { attachProgressRenderer } from '../src/progress.js';
 
 function render(json = false) {

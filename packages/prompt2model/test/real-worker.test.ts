@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, formatTrainingPrompt, readJsonlAll, type TrainedModel } from '@prompt2model/core/internal';
-import { OnnxExecutor } from '@prompt2model/evaluator';
+import { OnnxExecutor } from '@prompt2model/evaluator/internal';
 import { defaultPython, WorkerExecutor } from '@prompt2model/trainer/internal';
 import { runCliCaptured } from './support/run-cli.js';
 

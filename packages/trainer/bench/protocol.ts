@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createStageContext } from '@prompt2model/core';
-import { OPENAI_DATA_RULES } from '@prompt2model/openai';
+import { createStageContext } from '@prompt2model/core/internal';
+import { OPENAI_DATA_RULES } from '@prompt2model/openai/internal';
 import { createTrainer, LocalBackend, parseTrainingJob, runWorkerProcess, validateTrainingData } from '../src/internal.js';
 
 const FAKE_WORKER = resolve(import.meta.dirname, '../test/fixtures/fake-worker.mjs');

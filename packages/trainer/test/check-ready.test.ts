@@ -1,8 +1,8 @@
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { createOpenAIFineTuningBackend } from '@prompt2model/openai';
-import { LocalBackend } from '../src/index.js';
+import { createOpenAIFineTuningBackend } from '@prompt2model/openai/internal';
+import { LocalBackend } from '../src/internal.js';
 import { FAKE_WORKER, tempDir } from './helpers.js';
 
 // TrainerBackend.checkReady: what preflight asks each backend before the run's first paid call.

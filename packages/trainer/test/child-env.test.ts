@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { childProcessEnvironment } from '@prompt2model/core';
-import { CommandBackend, exportOnnx, LocalBackend } from '../src/index.js';
+import { childProcessEnvironment } from '@prompt2model/core/internal';
+import { CommandBackend, exportOnnx, LocalBackend } from '../src/internal.js';
 import { makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 
 // Child processes get core's childProcessEnvironment: the parent's environment without the API

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError } from '@prompt2model/core';
+import { AbortError } from '@prompt2model/core/internal';
 import { CommandBackend, createTrainer, shellQuote } from '../src/internal.js';
 import { FAKE_WORKER, makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStageContext, ValidationError } from '@prompt2model/core';
-import { openTrainingData } from '../src/index.js';
+import { createStageContext, ValidationError } from '@prompt2model/core/internal';
+import { openTrainingData } from '../src/internal.js';
 
 let dir: string;
 const rows = (count: number) => Array.from({ length: count }, (_, i) => JSON.stringify({ input: `input ${i}`, output: `output ${i}` })).join('\n') + '\n';

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError } from '@prompt2model/core';
+import { ValidationError } from '@prompt2model/core/internal';
 import { estimateTrainingCost, formatEstimate, parseTrainingJob, validateTrainingData, type DataFormatRules } from '../src/internal.js';
 import { tempDir, toyRows, writeRows } from './helpers.js';
 

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { expect } from 'vitest';
-import { createStageContext, type ProgressEvent, type RequestSchedulerOptions, type StageContext } from '@prompt2model/core';
+import { createStageContext, type ProgressEvent, type RequestSchedulerOptions, type StageContext } from '@prompt2model/core/internal';
 
 export const FAKE_WORKER = resolve(import.meta.dirname, 'fixtures/fake-worker.mjs');
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, BudgetExceededError, readJsonlAll, type ProgressEvent } from '@prompt2model/core';
+import { AbortError, BudgetExceededError, readJsonlAll, type ProgressEvent } from '@prompt2model/core/internal';
 import { createTrainer, LocalBackend, parseEventLine, runWorkerProcess } from '../src/internal.js';
 import { FAKE_WORKER, jobDirOf, makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 

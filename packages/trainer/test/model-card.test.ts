@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { TrainedModel } from '@prompt2model/core';
-import { parseTrainingJob, renderModelCard, writeModelCard } from '../src/index.js';
+import type { TrainedModel } from '@prompt2model/core/internal';
+import { parseTrainingJob, renderModelCard, writeModelCard } from '../src/internal.js';
 import { tempDir } from './helpers.js';
 
 const model = (dir: string): TrainedModel => ({

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { AbortError, BudgetExceededError, ValidationError } from '@prompt2model/core';
+import { AbortError, BudgetExceededError, ValidationError } from '@prompt2model/core/internal';
 import { startOpenAIFineTuningServer, type OpenAIFineTuningServer, type OpenAIFineTuningServerOptions } from '@prompt2model/testing';
-import { createOpenAIFineTuningBackend } from '@prompt2model/openai';
-import { createTrainer } from '../src/index.js';
+import { createOpenAIFineTuningBackend } from '@prompt2model/openai/internal';
+import { createTrainer } from '../src/internal.js';
 import { makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 
 const FAST = { initialBackoffMs: 1, maxBackoffMs: 5 };

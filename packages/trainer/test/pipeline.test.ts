@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JsonlWriter, Pipeline, type DatasetGenerator, type PromptParser } from '@prompt2model/core';
-import { createTrainer, LocalBackend } from '../src/index.js';
+import { JsonlWriter, Pipeline, type DatasetGenerator, type PromptParser } from '@prompt2model/core/internal';
+import { createTrainer, LocalBackend } from '../src/internal.js';
 import { FAKE_WORKER, tempDir } from './helpers.js';
 
 // The trainer as the Pipeline's `train` stage: the pipeline builds the job from its splits and

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, readJsonlAll, type ProgressEvent, type TrainedModel } from '@prompt2model/core';
+import { AbortError, readJsonlAll, type ProgressEvent, type TrainedModel } from '@prompt2model/core/internal';
 import { createTrainer, defaultPython, LocalBackend, parseTrainingJob, WorkerExecutor } from '../src/internal.js';
 import { jobDirOf, makeContext, tempDir } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ValidationError } from '@prompt2model/core';
+import { ValidationError } from '@prompt2model/core/internal';
 import { defaultLoraTargetModules, describeBaseModel, parseTrainingJob } from '../src/internal.js';
 import { tempDir } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, formatTrainingPrompt, Prompt2ModelError, type ProgressEvent, type TrainedModel } from '@prompt2model/core/internal';
-import { WorkerExecutor, workerExecutors, type WorkerExecutorInit } from '../src/index.js';
+import { WorkerExecutor, workerExecutors, type WorkerExecutorInit } from '../src/internal.js';
 import { makeContext, tempDir } from './helpers.js';
 
 const FAKE_PREDICT = resolve(import.meta.dirname, 'fixtures/fake-predict-worker.mjs');

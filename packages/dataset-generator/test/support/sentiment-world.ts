@@ -5,7 +5,7 @@ import { seededRandom } from '@prompt2model/core/internal';
  * teacher answers deterministically from the request body (and choice index), with configurable
  * duplicates, near-duplicates, echoes of the user's examples, label noise and ambiguous inputs.
  */
-import type { PromptSpec } from '@prompt2model/core';
+import type { PromptSpec } from '@prompt2model/core/internal';
 
 export const LABELS = ['positive', 'negative', 'neutral'] as const;
 
