@@ -76,6 +76,12 @@ export interface PipelineOptions extends CreateStageContextOptions {
    * `ContaminationIndex`): retrieved rows go to train only, and those the check flags are dropped.
    */
   contamination?: (testSet: readonly Example[]) => { isContaminated(example: Example): boolean };
+  /**
+   * Checks that every later stage can do its job (teacher reachable, training backend usable, run
+   * folder writable), run at the start of each `run()`, before the first paid call; a failure
+   * stops the run with its error. `createPipeline` passes the CLI's checks.
+   */
+  preflight?: (signal: AbortSignal) => Promise<void>;
 }
 
 export interface PipelineResult {
@@ -113,6 +119,7 @@ export class Pipeline {
 
   async run(prompt: string): Promise<PipelineResult> {
     const { stages } = this.options;
+    await this.options.preflight?.(this.options.signal ?? new AbortController().signal);
     const context = await createStageContext({ ...this.options, events: this.events });
     const step = <T>(name: string, artifact: string, schema: z.ZodType<T>, compute: () => Promise<T>, options?: StepOptions<T>) =>
       runStep(context, name, artifact, schema, compute, options);

@@ -27,6 +27,7 @@ export const SETTINGS = {
   P2M_PYTHON: { description: 'Python interpreter of the training worker (default python3)', secret: false },
   P2M_WORKER_COMMAND: { description: 'JSON argv of a custom training worker (default: python -m p2m_worker)', secret: false },
   P2M_PREDICT_COMMAND: { description: 'command that runs a trained model over inputs (default: the worker)', secret: false },
+  P2M_THREADS: { description: 'CPU threads of the Python worker for training, export and predict (default: from the cores it may use)', secret: false },
   XDG_CACHE_HOME: { description: 'base cache folder (freedesktop convention)', secret: false },
 } as const satisfies Record<string, { description: string; secret: boolean }>;
 
@@ -82,11 +83,22 @@ export function prompt2modelCacheDir(env: SettingsEnvironment = process.env): st
 }
 
 /**
- * The environment for a child process (the Python worker, a remote-training command): the
- * caller's environment plus `extra`. The child inherits PATH, proxies and tokens, as a shell would.
+ * The environment for a child process (the Python worker, export, predict, setup, a
+ * remote-training command): the caller's environment without the secret settings the child does
+ * not need, plus `extra`. The child inherits PATH, proxies and the rest, as from a shell, but an
+ * API key never reaches a process that makes no call with it: `keep` names the secrets it needs
+ * (`HF_TOKEN` for a job that reaches the Hub). A secret given in `extra` is passed on purpose.
  */
-export function childProcessEnvironment(extra: Record<string, string | undefined> = {}, env: SettingsEnvironment = process.env): NodeJS.ProcessEnv {
-  return { ...env, ...extra };
+export function childProcessEnvironment(
+  extra: Record<string, string | undefined> = {},
+  options: { keep?: readonly SettingName[]; env?: SettingsEnvironment } = {},
+): NodeJS.ProcessEnv {
+  const keep = new Set<string>(options.keep ?? []);
+  const child: NodeJS.ProcessEnv = { ...(options.env ?? process.env) };
+  for (const name of Object.keys(SETTINGS) as SettingName[]) {
+    if (SETTINGS[name].secret && !keep.has(name)) delete child[name];
+  }
+  return { ...child, ...extra };
 }
 
 /** The values of every secret setting present in `env`, for redaction. */

@@ -27,7 +27,7 @@ describe('settings (the one reader of environment variables)', () => {
   it('derives the cache folder and child environments, and lists secret values for redaction', () => {
     expect(prompt2modelCacheDir({ P2M_CACHE_DIR: '/c' })).toBe('/c');
     expect(prompt2modelCacheDir({ XDG_CACHE_HOME: '/x' })).toBe('/x/prompt2model');
-    expect(childProcessEnvironment({ A: '1' }, { PATH: '/bin' })).toEqual({ PATH: '/bin', A: '1' });
+    expect(childProcessEnvironment({ A: '1' }, { env: { PATH: '/bin' } })).toEqual({ PATH: '/bin', A: '1' });
     expect(secretSettingValues({ OPENAI_API_KEY: 'sk-test-value', OPENAI_BASE_URL: 'http://h' })).toEqual(['sk-test-value']);
     expect(Object.keys(SETTINGS)).toEqual(expect.arrayContaining(['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'HF_TOKEN', 'HF_ENDPOINT', 'DEEPL_AUTH_KEY', 'P2M_CACHE_DIR']));
   });

@@ -104,7 +104,7 @@ export class GenerationRun {
     const window = teacher.model.contextWindow;
     this.maxPromptTokens =
       config.maxPromptTokens ?? (window ? Math.max(256, window - Math.max(this.generationMaxTokens, labelMaxTokens)) : 6000);
-    this.lookahead = Math.max(1, config.lookahead ?? 8);
+    this.lookahead = Math.max(1, config.lookahead ?? 16);
     this.seed = config.seed ?? 0;
     this.stage = config.stage ?? 'generate';
     this.filter = new CandidateFilter(spec, {

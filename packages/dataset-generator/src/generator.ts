@@ -51,7 +51,9 @@ export interface PromptBasedDatasetGeneratorOptions {
   /**
    * Input-generation requests in flight ahead of the last committed one. Request j is built from the
    * dataset as it stood after request j - lookahead, which keeps requests reproducible (and cached)
-   * whatever the timing. Default 8.
+   * whatever the timing. Default 16: each unit's rounds (generation, then votes, then more votes
+   * when split) wait their turn at the rate limit one after another, and a unit hit by a slow
+   * answer or a retry must not drain the queue before it commits.
    */
   lookahead?: number;
   /** Seed of prompt construction. Default 0. */

@@ -10,7 +10,7 @@ import {
   normalizeText,
   type GenerationSummary,
 } from '../src/index.js';
-import { OpenAIBatchLanguageModel, createOpenAIBatchTeacher } from '@prompt2model/openai';
+import { createOpenAI, createOpenAIBatchTeacher, type OpenAIBatchOptions } from '@prompt2model/openai';
 import { sentimentSpec, sentimentTeacher, trueLabel } from './support/sentiment-world.js';
 
 const dirs: string[] = [];
@@ -28,8 +28,8 @@ async function batchServer(options: OpenAIBatchServerOptions = {}): Promise<Open
   return server;
 }
 
-function model(server: OpenAIBatchServer, stateDir: string, extra: Partial<ConstructorParameters<typeof OpenAIBatchLanguageModel>[0]> = {}) {
-  return new OpenAIBatchLanguageModel({ modelId: 'gpt-4o-mini', baseURL: server.url, apiKey: 'test-key', stateDir, pollIntervalMs: 5, collectWindowMs: 20, ...extra });
+function model(server: OpenAIBatchServer, stateDir: string, extra: Partial<OpenAIBatchOptions> = {}) {
+  return createOpenAI({ baseURL: server.url, apiKey: 'test-key' }).batch({ modelId: 'gpt-4o-mini', stateDir, pollIntervalMs: 5, collectWindowMs: 20, ...extra });
 }
 
 const ask = (text: string) => ({ messages: [{ role: 'user' as const, content: text }] });
@@ -96,7 +96,7 @@ describe('dataset generation in Batch API mode', () => {
     const server = await batchServer({ respond: (body, { choiceIndex }) => world(body as never, { choiceIndex }) });
     const outDir = await tempDir();
     const context = await createStageContext({ outDir });
-    const teacher = createOpenAIBatchTeacher(context, { modelId: 'loopback-model', baseURL: server.url, apiKey: 'test-key', pollIntervalMs: 5, collectWindowMs: 30 });
+    const teacher = createOpenAIBatchTeacher(context, { modelId: 'loopback-model', provider: createOpenAI({ baseURL: server.url, apiKey: 'test-key' }), pollIntervalMs: 5, collectWindowMs: 30 });
     const numExamples = 60;
     const result = await createDatasetGenerator({ teacher, seed: 3, ...batchGeneratorOptions(numExamples) }).generate(
       sentimentSpec,

@@ -48,5 +48,6 @@ export {
   type EvaluatorOptions,
   type ScoreOptions,
 } from './evaluator.js';
+export { readPredictionFiles, readTestSetFile, type PredictionFiles } from './input-files.js';
 export { compareTeacherStudent, comparisonMarkdown, type CompareOptions, type TeacherStudentComparison } from './compare.js';
 export type { ModelLoadOptions } from './transformers-runtime.js';

@@ -6,22 +6,20 @@ import {
   type LanguageModel,
   type LanguageModelRequest,
   type LanguageModelResponse,
-  loadSetting,
 } from '@prompt2model/core';
 
-export interface HuggingFaceProviderSettings {
-  /** Hugging Face access token; default `HF_TOKEN`. */
-  accessToken?: string;
-  /**
-   * A dedicated Inference Endpoint or any TGI/vLLM server URL. When set, requests go to
-   * `<endpointUrl>/v1/chat/completions` instead of Inference Providers routing.
-   */
-  endpointUrl?: string;
-  /** Inference Provider to route to (`auto`, `together`, `fireworks-ai`, `hf-inference`, ...). Default `auto`. */
-  provider?: string;
-  /** Organisation to bill Inference Providers usage to. */
-  billTo?: string;
-  fetch?: typeof globalThis.fetch;
+/**
+ * What `createHuggingFace` resolved once and hands to each model: the token behind a lazy
+ * function, the endpoint as given. The model reads no environment variable itself.
+ */
+export interface HuggingFaceConfig {
+  readonly accessToken: () => string | undefined;
+  /** A dedicated Inference Endpoint or TGI/vLLM server; without it, Inference Providers routing. */
+  readonly endpointUrl?: string | undefined;
+  /** Inference Provider to route to; default `auto`. */
+  readonly provider?: string | undefined;
+  readonly billTo?: string | undefined;
+  readonly fetch?: typeof globalThis.fetch | undefined;
 }
 
 export interface HuggingFaceChatSettings {
@@ -38,12 +36,13 @@ export class HuggingFaceChatLanguageModel implements LanguageModel {
   readonly maxChoicesPerRequest: number;
   readonly contextWindow: number | undefined;
   private client: InferenceClient | undefined;
-  private readonly settings: HuggingFaceProviderSettings;
+  private readonly settings: HuggingFaceConfig;
   private schemaInPromptOnly = false;
 
-  constructor(modelId: string, settings: HuggingFaceProviderSettings = {}, chat: HuggingFaceChatSettings = {}) {
+  /** Created by `createHuggingFace(...)(modelId)`, with the provider's resolved settings. */
+  constructor(modelId: string, config: HuggingFaceConfig, chat: HuggingFaceChatSettings = {}) {
     this.modelId = modelId;
-    this.settings = { ...settings, accessToken: loadSetting({ settingValue: settings.accessToken, environmentVariableName: 'HF_TOKEN' }) };
+    this.settings = config;
     this.maxChoicesPerRequest = chat.maxChoicesPerRequest ?? 1;
     this.contextWindow = chat.contextWindow;
   }
@@ -52,7 +51,7 @@ export class HuggingFaceChatLanguageModel implements LanguageModel {
   private async getClient(): Promise<InferenceClient> {
     if (!this.client) {
       const { InferenceClient: Client } = await loadInference();
-      this.client = new Client(this.settings.accessToken, {
+      this.client = new Client(this.settings.accessToken(), {
         // The scheduler owns retries; the client's own 503 retry would hide them from it.
         retry_on_error: false,
         ...(this.settings.fetch ? { fetch: this.settings.fetch } : {}),
@@ -112,7 +111,8 @@ export class HuggingFaceChatLanguageModel implements LanguageModel {
   }
 
   private toAPICallError(error: unknown): unknown {
-    const secrets = this.settings.accessToken ? [this.settings.accessToken] : [];
+    const token = this.settings.accessToken();
+    const secrets = token ? [token] : [];
     const where = this.settings.endpointUrl ?? `Inference Providers (${this.settings.provider ?? 'auto'})`;
     const { InferenceClientError, InferenceClientProviderApiError, InferenceClientHubApiError } = inferenceClasses();
     if (error instanceof InferenceClientProviderApiError || error instanceof InferenceClientHubApiError) {
@@ -158,9 +158,4 @@ function mapFinishReason(reason: string | undefined): FinishReason {
   if (reason === 'stop' || reason === 'eos_token' || reason === 'stop_sequence') return 'stop';
   if (reason === 'length') return 'length';
   return 'other';
-}
-
-/** `createHuggingFace({ endpointUrl })('model-id')`, or Inference Providers routing without an endpoint. */
-export function createHuggingFace(settings: HuggingFaceProviderSettings = {}) {
-  return (modelId: string, chat?: HuggingFaceChatSettings) => new HuggingFaceChatLanguageModel(modelId, settings, chat);
 }

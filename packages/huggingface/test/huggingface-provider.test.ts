@@ -46,3 +46,25 @@ describe('HuggingFaceChatLanguageModel (custom endpoint, real @huggingface/infer
     expect(server.requests.map((r) => r.response_format?.type ?? 'none')).toEqual(['json_schema', 'none']);
   });
 });
+
+describe('createHuggingFace resolves the settings, the model uses them', () => {
+  it('uses the passed token and endpoint, not bogus HF_TOKEN / HF_ENDPOINT_URL in process.env', async () => {
+    const saved = { HF_TOKEN: process.env.HF_TOKEN, HF_ENDPOINT_URL: process.env.HF_ENDPOINT_URL };
+    process.env.HF_TOKEN = 'hf_bogus_from_process_env';
+    process.env.HF_ENDPOINT_URL = 'http://127.0.0.1:9/bogus';
+    try {
+      server = await startOpenAICompatibleServer({ apiKey: 'hf_passed_token_123', respond: () => 'passed' });
+      const model = createHuggingFace({ endpointUrl: server.url.replace(/\/v1$/, ''), accessToken: 'hf_passed_token_123' })('tgi');
+      expect((await model.doGenerate({ messages: [{ role: 'user', content: 'x' }] })).choices[0]!.text).toBe('passed');
+      // An env object is read instead of process.env when given.
+      const fromEnv = createHuggingFace({ env: { HF_ENDPOINT_URL: server.url.replace(/\/v1$/, ''), HF_TOKEN: 'hf_passed_token_123' } });
+      expect((await fromEnv('tgi').doGenerate({ messages: [{ role: 'user', content: 'x' }] })).choices[0]!.text).toBe('passed');
+      expect(fromEnv.config.endpointUrl).toBe(server.url.replace(/\/v1$/, ''));
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+});

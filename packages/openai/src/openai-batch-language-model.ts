@@ -12,19 +12,16 @@ import {
   type LanguageModelRequest,
   type LanguageModelResponse,
   type StageContext,
-  loadSetting,
 } from '@prompt2model/core';
 import { toAPICallError } from './openai-chat-language-model.js';
+import { configSecrets, createOpenAIClient, type OpenAIConfig } from './openai-config.js';
+import type { OpenAIProvider } from './openai-provider.js';
 import { loadOpenAISdk } from './openai-sdk.js';
 import type OpenAI from 'openai';
 
 export interface OpenAIBatchOptions {
   /** Model id, e.g. `gpt-4o-mini`. */
   modelId: string;
-  /** Default `OPENAI_BASE_URL`, else https://api.openai.com/v1. */
-  baseURL?: string;
-  /** Default `OPENAI_API_KEY`. */
-  apiKey?: string;
   /** Folder for `batches.json`, which lets a rerun re-attach to batches already submitted. */
   stateDir: string;
   /** Time between status polls. Default 30 s (batches take minutes to hours). */
@@ -84,18 +81,17 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
   private stateWrites: Promise<void> = Promise.resolve();
   private readonly attached = new Map<string, Promise<void>>();
   private readonly waiting = new Map<string, Pending>();
-  private readonly baseURL: string;
+  private readonly config: OpenAIConfig;
 
   /** Part of the LLM cache key: answers of one server are never served for another. */
   get endpoint(): string {
-    return this.baseURL;
+    return this.config.baseURL;
   }
-  private readonly apiKey: string | undefined;
 
-  constructor(options: OpenAIBatchOptions) {
+  /** Created by `createOpenAI(...).batch(options)`, with the provider's resolved settings. */
+  constructor(config: OpenAIConfig, options: OpenAIBatchOptions) {
+    this.config = config;
     this.options = options;
-    this.baseURL = loadSetting({ settingValue: options.baseURL, environmentVariableName: 'OPENAI_BASE_URL', defaultValue: 'https://api.openai.com/v1' })!;
-    this.apiKey = loadSetting({ settingValue: options.apiKey, environmentVariableName: 'OPENAI_API_KEY' });
     this.modelId = options.modelId;
     this.maxChoicesPerRequest = options.maxChoicesPerRequest ?? 128;
     this.contextWindow = options.contextWindow;
@@ -165,7 +161,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
     } catch (error) {
       for (const item of items) {
         if (this.waiting.get(item.customId) === item) this.waiting.delete(item.customId);
-        item.reject(toAPICallError(error, this.baseURL, [this.apiKey ?? '']));
+        item.reject(toAPICallError(error, this.config.baseURL, configSecrets(this.config)));
       }
     }
     if (this.queue.length > 0) this.scheduleFlush();
@@ -198,7 +194,7 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
           const item = this.waiting.get(customId);
           if (item) {
             this.waiting.delete(customId);
-            item.reject(toAPICallError(error, this.baseURL, [this.apiKey ?? '']));
+            item.reject(toAPICallError(error, this.config.baseURL, configSecrets(this.config)));
           }
         }
       })
@@ -281,13 +277,8 @@ export class OpenAIBatchLanguageModel implements LanguageModel {
   private async getClient(): Promise<OpenAI> {
     if (this.options.client) return this.options.client;
     if (this.client) return this.client;
-    const { default: OpenAISDK } = await loadOpenAISdk();
     // Retries of these few control calls are the SDK's (the scheduler is not in this path).
-    this.client = new OpenAISDK({
-      apiKey: this.apiKey ?? 'no-key',
-      baseURL: this.baseURL,
-      maxRetries: 5,
-    });
+    this.client = await createOpenAIClient(this.config, { maxRetries: 5 });
     return this.client;
   }
 
@@ -336,12 +327,16 @@ function mapFinishReason(reason: string | null | undefined): FinishReason {
  * generator as `teacher`, with a large `lookahead` so whole rounds go into one batch:
  * `createDatasetGenerator({ teacher: createOpenAIBatchTeacher(context, {...}), ...batchGeneratorOptions(n) })`.
  */
-export function createOpenAIBatchTeacher(context: StageContext, options: Omit<OpenAIBatchOptions, 'stateDir' | 'signal'> & { stateDir?: string }): LanguageModelClient {
-  const model = new OpenAIBatchLanguageModel({
+export function createOpenAIBatchTeacher(
+  context: StageContext,
+  options: Omit<OpenAIBatchOptions, 'stateDir' | 'signal'> & { stateDir?: string; provider: Pick<OpenAIProvider, 'batch'> },
+): LanguageModelClient {
+  const { provider, ...batchOptions } = options;
+  const model = provider.batch({
     stateDir: context.store.dir,
     signal: context.signal,
     onEvent: (message) => context.events.log('info', message, 'generate'),
-    ...options,
+    ...batchOptions,
   });
   return new LanguageModelClient({ model, ...(context.cache ? { cache: context.cache } : {}), ledger: context.ledger, events: context.events });
 }

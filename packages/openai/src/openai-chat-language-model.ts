@@ -8,21 +8,11 @@ import {
   type LanguageModel,
   type LanguageModelRequest,
   type LanguageModelResponse,
-  loadSetting,
+  errorCode,
+  permanentConnectionFailure,
 } from '@prompt2model/core';
-import { loadOpenAISdk, openAISdkClasses } from './openai-sdk.js';
-
-export interface OpenAIProviderSettings {
-  /** Base URL of the API; default `OPENAI_BASE_URL`, else https://api.openai.com/v1. */
-  baseURL?: string;
-  /** API key; default `OPENAI_API_KEY`. Local servers (vLLM, Ollama) may need none. */
-  apiKey?: string;
-  organization?: string;
-  /** Extra headers on every request (e.g. Azure's `api-key`). */
-  headers?: Record<string, string>;
-  /** Custom fetch (proxies, tests). */
-  fetch?: typeof globalThis.fetch;
-}
+import { configSecrets, createOpenAIClient, isOpenAIItself, type OpenAIConfig } from './openai-config.js';
+import { openAISdkClasses } from './openai-sdk.js';
 
 export interface OpenAIChatSettings {
   /** Most choices one request asks for with `n`. Default 128; set 1 for servers that ignore `n` (Ollama). */
@@ -40,7 +30,11 @@ export interface OpenAIChatSettings {
 
 const FALLBACK_ORDER = ['json_schema', 'json_object', 'prompt'] as const;
 
-/** A LanguageModel over an OpenAI-compatible chat-completions endpoint, through the official SDK. */
+/**
+ * A LanguageModel over an OpenAI-compatible chat-completions endpoint, through the official SDK.
+ * Create it with `createOpenAI(...)(modelId)`: it takes the provider's resolved config and reads
+ * no environment variable itself.
+ */
 export class OpenAIChatLanguageModel implements LanguageModel {
   readonly specificationVersion = 'v1' as const;
   readonly provider = 'openai';
@@ -49,37 +43,39 @@ export class OpenAIChatLanguageModel implements LanguageModel {
   readonly contextWindow: number | undefined;
   private structuredMode: (typeof FALLBACK_ORDER)[number];
   private client: OpenAI | undefined;
-  private readonly provider_: Required<Pick<OpenAIProviderSettings, 'baseURL'>> & OpenAIProviderSettings;
+  private readonly config: OpenAIConfig;
   private readonly maxTokensParameter: 'max_tokens' | 'max_completion_tokens';
 
-  constructor(modelId: string, provider: OpenAIProviderSettings = {}, settings: OpenAIChatSettings = {}) {
+  constructor(modelId: string, config: OpenAIConfig, settings: OpenAIChatSettings = {}) {
     this.modelId = modelId;
-    const baseURL = loadSetting({ settingValue: provider.baseURL, environmentVariableName: 'OPENAI_BASE_URL', defaultValue: 'https://api.openai.com/v1' })!.replace(/\/+$/, '');
-    this.provider_ = { ...provider, baseURL };
+    this.config = config;
     this.maxChoicesPerRequest = settings.maxChoicesPerRequest ?? 128;
     this.contextWindow = settings.contextWindow;
     this.structuredMode = settings.structuredOutputs ?? 'json_schema';
     this.maxTokensParameter =
-      settings.maxTokensParameter ?? (new URL(baseURL).hostname === 'api.openai.com' ? 'max_completion_tokens' : 'max_tokens');
+      settings.maxTokensParameter ?? (isOpenAIItself(config) ? 'max_completion_tokens' : 'max_tokens');
   }
 
   /** The endpoint this model talks to. */
   get baseURL(): string {
-    return this.provider_.baseURL;
+    return this.config.baseURL;
   }
 
   /** Part of the LLM cache key: answers of one server are never served for another. */
   get endpoint(): string {
-    return this.provider_.baseURL;
+    return this.config.baseURL;
   }
 
   /**
    * One cheap request that proves the key and the base URL work before anything is spent: the
    * models list (no tokens). A server without `/models` (404/405) gets a one-token chat request.
    */
-  async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {
-    const secrets = [loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? ''];
-    const requestOptions = { ...(options.signal ? { signal: options.signal } : {}), timeout: 15_000 };
+  async checkAccess(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
+    const secrets = configSecrets(this.config);
+    // The SDK's timeout bounds the wait for the response headers: a server that accepts the
+    // connection and never answers fails here, in seconds, naming the URL.
+    const timeout = options.timeoutMs ?? 15_000;
+    const requestOptions = { ...(options.signal ? { signal: options.signal } : {}), timeout };
     let listed: unknown;
     try {
       listed = await (await this.getClient()).get('/models', requestOptions);
@@ -88,39 +84,20 @@ export class OpenAIChatLanguageModel implements LanguageModel {
         await (await this.getClient())
           .chat.completions.create({ model: this.modelId, messages: [{ role: 'user', content: 'ping' }], [this.maxTokensParameter]: 1 }, requestOptions)
           .catch((inner: unknown) => {
-            throw toAPICallError(inner, this.provider_.baseURL, secrets);
+            throw toAPICallError(inner, this.config.baseURL, secrets, timeout);
           });
         return;
       }
-      throw toAPICallError(error, this.provider_.baseURL, secrets);
+      throw toAPICallError(error, this.config.baseURL, secrets, timeout);
     }
     if (!listed || typeof listed !== 'object' || !Array.isArray((listed as { data?: unknown }).data)) {
-      throw notOpenAIAnswer(`${this.provider_.baseURL}/models`, listed);
+      throw notOpenAIAnswer(`${this.config.baseURL}/models`, listed);
     }
   }
 
   private async getClient(): Promise<OpenAI> {
-    if (this.client) return this.client;
-    const apiKey = loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' });
-    const isOpenAI = new URL(this.provider_.baseURL).hostname === 'api.openai.com';
-    if (!apiKey && isOpenAI) {
-      throw new Prompt2ModelError({
-        message: 'No OpenAI API key: OPENAI_API_KEY is not set.',
-        hint: 'export OPENAI_API_KEY=... , or point OPENAI_BASE_URL (--base-url) at an OpenAI-compatible server.',
-        exitCategory: 'configuration',
-      });
-    }
-    const { default: OpenAISDK } = await loadOpenAISdk();
-    this.client = new OpenAISDK({
-      apiKey: apiKey ?? 'no-key',
-      baseURL: this.provider_.baseURL,
-      organization: this.provider_.organization ?? null,
-      defaultHeaders: this.provider_.headers,
-      // Retries and timeouts belong to core's scheduler, the one place that knows the rate budget.
-      maxRetries: 0,
-      timeout: 10 * 60 * 1000,
-      ...(this.provider_.fetch ? { fetch: this.provider_.fetch } : {}),
-    });
+    // Retries and timeouts belong to core's scheduler, the one place that knows the rate budget.
+    this.client ??= await createOpenAIClient(this.config, { maxRetries: 0, timeout: 10 * 60 * 1000 });
     return this.client;
   }
 
@@ -136,7 +113,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
           this.structuredMode = next;
           continue;
         }
-        throw toAPICallError(error, this.provider_.baseURL, [loadSetting({ settingValue: this.provider_.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? '']);
+        throw toAPICallError(error, this.config.baseURL, configSecrets(this.config), request.firstByteTimeoutMs);
       }
     }
   }
@@ -172,10 +149,14 @@ export class OpenAIChatLanguageModel implements LanguageModel {
         ...(request.stop ? { stop: request.stop } : {}),
         ...(responseFormat ? { response_format: responseFormat } : {}),
       },
-      request.abortSignal ? { signal: request.abortSignal } : undefined,
+      {
+        ...(request.abortSignal ? { signal: request.abortSignal } : {}),
+        // The SDK's timeout ends when the response headers arrive: the first-byte bound.
+        ...(request.firstByteTimeoutMs ? { timeout: request.firstByteTimeoutMs } : {}),
+      },
     );
     if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
-      throw notOpenAIAnswer(this.provider_.baseURL, completion);
+      throw notOpenAIAnswer(this.config.baseURL, completion);
     }
     return {
       choices: completion.choices.map((choice) => ({
@@ -215,11 +196,11 @@ function isUnsupportedResponseFormat(error: unknown): boolean {
 }
 
 /** Maps the SDK's errors to core's APICallError, keeping status, retryability and Retry-After. */
-export function toAPICallError(error: unknown, url: string, secrets: string[] = []): unknown {
+export function toAPICallError(error: unknown, url: string, secrets: string[] = [], firstByteTimeoutMs?: number): unknown {
   if (APICallError.isInstance(error) || Prompt2ModelError.isInstance(error)) return error;
   // Our own cancellation (Ctrl-C, or a stage that has what it needs): not an API failure.
   if (error instanceof openAISdkClasses().APIUserAbortError) return new AbortError(undefined, error);
-  if (error instanceof openAISdkClasses().APIConnectionError) return connectionError(error, url);
+  if (error instanceof openAISdkClasses().APIConnectionError) return connectionError(error, url, firstByteTimeoutMs);
   if (error instanceof openAISdkClasses().APIError) {
     const headers = error.headers as unknown as { get(name: string): string | null } | undefined;
     return new APICallError({
@@ -238,48 +219,35 @@ export function toAPICallError(error: unknown, url: string, secrets: string[] = 
   return error;
 }
 
-/** Error codes of a connection that can never succeed as configured: retrying only wastes a minute. */
-const PERMANENT_CONNECTION_CODES: Record<string, string> = {
-  ECONNREFUSED: 'the connection was refused (nothing listens there)',
-  ENOTFOUND: 'the host name does not resolve (DNS lookup failed)',
-  EAI_AGAIN: 'the host name could not be resolved (DNS lookup failed)',
-  EAI_NONAME: 'the host name does not resolve (DNS lookup failed)',
-  ERR_INVALID_URL: 'the URL is not valid',
-  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate cannot be verified',
-};
-
-/** The `code` of the first error in a cause chain that has one (undici nests it: TypeError → cause). */
-export function errorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 6; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /**
  * A connection failure. Refused connections, unknown hosts and bad certificates fail at once with
  * a sentence that names the URL and the fix; resets and timeouts stay retryable (nothing reached
  * the model, so another try is safe).
  */
-function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, url: string): APICallError {
+function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, url: string, firstByteTimeoutMs: number | undefined): APICallError {
   const code = errorCode(error);
-  const permanent = code ? PERMANENT_CONNECTION_CODES[code] : undefined;
+  const permanent = permanentConnectionFailure(error)?.reason;
   if (permanent) {
     return new APICallError({
       message: `Could not connect to ${url}: ${permanent} (${code}).`,
       url,
       isRetryable: false,
       cause: error,
-      hint: 'Check --base-url / OPENAI_BASE_URL (is the server running, is the host name right?). For OpenAI itself, unset OPENAI_BASE_URL.',
+      hint: 'Check `baseURL` / OPENAI_BASE_URL (is the server running, is the host name right?). For OpenAI itself, unset OPENAI_BASE_URL.',
     });
   }
-  const timedOut = error.constructor?.name === 'APIConnectionTimeoutError';
+  if (error instanceof openAISdkClasses().APIConnectionTimeoutError) {
+    const bound = firstByteTimeoutMs === undefined ? '' : ` within ${firstByteTimeoutMs < 1000 ? `${firstByteTimeoutMs} ms` : `${Math.round(firstByteTimeoutMs / 100) / 10} s`}`;
+    return new APICallError({
+      message: `${url} sent no answer${bound} (not even response headers): the server accepted the request but is not answering.`,
+      url,
+      isRetryable: true,
+      timeout: 'first-byte',
+      cause: error,
+    });
+  }
   return new APICallError({
-    message: `Could not reach ${url}: ${timedOut ? 'the request timed out' : error.message}${code ? ` (${code})` : ''}`,
+    message: `Could not reach ${url}: ${error.message}${code ? ` (${code})` : ''}`,
     url,
     isRetryable: true,
     cause: error,
@@ -296,7 +264,7 @@ function notOpenAIAnswer(url: string, body: unknown): APICallError {
     url,
     isRetryable: false,
     responseBody: text.slice(0, 500),
-    hint: 'Point --base-url / OPENAI_BASE_URL at the OpenAI-compatible API root, which usually ends in /v1 (e.g. http://localhost:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama).',
+    hint: 'Point `baseURL` / OPENAI_BASE_URL at the OpenAI-compatible API root, which usually ends in /v1 (e.g. http://localhost:8000/v1 for vLLM, http://localhost:11434/v1 for Ollama).',
   });
 }
 

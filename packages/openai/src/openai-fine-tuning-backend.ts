@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import {
   hashValue,
+  LoadSettingError,
   Prompt2ModelError,
   readJsonl,
   sleep,
@@ -12,13 +13,13 @@ import {
   type TrainingJobHandle,
   type TrainingJobSpec,
   type ValidationIssue,
-  loadSetting,
   toChatRow,
   type DataFormatRules,
   type TrainerBackend,
   type TrainingPricing,
 } from '@prompt2model/core';
 import { toAPICallError } from './openai-chat-language-model.js';
+import { createOpenAIClient, isOpenAIItself, type OpenAIConfig } from './openai-config.js';
 import { loadOpenAISdk } from './openai-sdk.js';
 
 /**
@@ -46,12 +47,8 @@ export const OPENAI_DATA_RULES: DataFormatRules = {
   maxFileBytes: 512 * 1024 * 1024,
 };
 
-export interface OpenAIFineTuningBackendOptions {
-  /** Default: $OPENAI_BASE_URL, then the OpenAI API. */
-  baseURL?: string;
-  /** Default: $OPENAI_API_KEY. */
-  apiKey?: string;
-  organization?: string;
+/** Options of the fine-tuning backend itself; the endpoint and key come from its provider. */
+export interface OpenAIFineTuningOptions {
   /** A ready client (its own retries should be off: the run's scheduler retries). */
   client?: OpenAI;
   /** How often to poll the job. Default 15 s. */
@@ -80,24 +77,30 @@ export class OpenAIFineTuningBackend implements TrainerBackend {
   private clientInstance: OpenAI | undefined;
   private readonly prices: Record<string, number>;
 
-  constructor(private readonly options: OpenAIFineTuningBackendOptions = {}) {
+  /** Created by `createOpenAI(...).fineTuning(options)` or `createOpenAIFineTuningBackend`, with the provider's resolved settings. */
+  constructor(
+    private readonly config: OpenAIConfig,
+    private readonly options: OpenAIFineTuningOptions = {},
+  ) {
     this.clientInstance = options.client;
     this.prices = { ...OPENAI_TRAINING_PRICES, ...options.trainingPrices };
   }
 
   /** The SDK client, created (and the SDK loaded) on the first API call. */
   private async ready(): Promise<OpenAI> {
-    if (!this.clientInstance) {
-      const { default: OpenAISDK } = await loadOpenAISdk();
-      this.clientInstance = new OpenAISDK({
-        baseURL: loadSetting({ settingValue: this.options.baseURL, environmentVariableName: 'OPENAI_BASE_URL' }),
-        apiKey: loadSetting({ settingValue: this.options.apiKey, environmentVariableName: 'OPENAI_API_KEY' }) ?? '',
-        organization: this.options.organization,
-        // Retries belong to the run's RequestScheduler (Retry-After, backoff, shared budgets).
-        maxRetries: 0,
-      });
-    }
+    // Retries belong to the run's RequestScheduler (Retry-After, backoff, shared budgets).
+    this.clientInstance ??= await createOpenAIClient(this.config, { maxRetries: 0 });
     return this.clientInstance;
+  }
+
+  /** Managed fine-tuning on OpenAI itself needs a key (the provider's, resolved once); checked before any paid call. */
+  async checkReady(): Promise<void> {
+    if (this.options.client || this.config.apiKey() || !isOpenAIItself(this.config)) return;
+    throw new LoadSettingError({
+      message: 'OpenAI fine-tuning needs an API key, and none was given (OPENAI_API_KEY is not set).',
+      environmentVariableName: 'OPENAI_API_KEY',
+      hint: 'Set OPENAI_API_KEY (or pass apiKey to createOpenAI), or train locally with the local backend.',
+    });
   }
 
   /** The client; every use is inside `call` or after `ready()`, which create it. */

@@ -19,9 +19,9 @@ export {
   type LanguageDetection,
 } from './language.js';
 export { inferTaskType, labelsFromInstruction, type TaskTypeInference } from './task-type.js';
+export { createDeepLTranslator, type DeepLProviderSettings } from './deepl-provider.js';
 export {
   DeepLTranslator,
-  deeplTranslatorFromEnvironment,
   type DeepLTranslatorOptions,
   type InstructionTranslator,
   type TranslateRequest,

@@ -4,9 +4,9 @@ import type { PromptLayout } from './layouts.js';
 import { LLMPromptParser } from './llm-parser.js';
 import { checkPromptBudget, checkPromptText, promptTokenBudget } from './prompt-checks.js';
 import { buildSpec, emitProgress, note, type PromptParseResult, type SpecOptions } from './spec-builder.js';
-import { deeplTranslatorFromEnvironment, type DeepLTranslatorOptions, type InstructionTranslator } from './translation.js';
+import { createDeepLTranslator } from './deepl-provider.js';
+import type { DeepLTranslatorOptions, InstructionTranslator } from './translation.js';
 import type { DetectLanguageOptions } from './language.js';
-import { processEnvironment } from '@prompt2model/core';
 
 export interface PromptParserOptions {
   /**
@@ -17,7 +17,7 @@ export interface PromptParserOptions {
   mode?: 'auto' | 'deterministic' | 'llm';
   /** Translate non-English instructions to English. Default true (needs a DeepL key or a `translator`). */
   translate?: boolean;
-  /** Your own translator; default DeepL when a key is configured. */
+  /** Your own translator; default `createDeepLTranslator({ ...deepl, env })`: DeepL when a key is configured. */
   translator?: InstructionTranslator;
   /** DeepL settings; `authKey` and `serverUrl` default to DEEPL_AUTH_KEY and DEEPL_SERVER_URL. */
   deepl?: Partial<DeepLTranslatorOptions>;
@@ -47,7 +47,7 @@ export class DefaultPromptParser implements PromptParser {
 
   constructor(private readonly options: PromptParserOptions = {}) {
     const translator =
-      options.translate === false ? false : (options.translator ?? deeplTranslatorFromEnvironment(options.deepl, options.env ?? processEnvironment()));
+      options.translate === false ? false : (options.translator ?? createDeepLTranslator({ ...options.deepl, ...(options.env ? { env: options.env } : {}) }));
     this.specOptions = {
       ...(translator !== undefined ? { translator } : {}),
       ...(options.onTranslationError ? { onTranslationError: options.onTranslationError } : {}),

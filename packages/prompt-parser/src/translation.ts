@@ -1,4 +1,4 @@
-import { APICallError, Prompt2ModelError, loadSetting, processEnvironment, type SettingsEnvironment } from '@prompt2model/core';
+import { APICallError, Prompt2ModelError } from '@prompt2model/core';
 
 export interface TranslateRequest {
   /** ISO 639-1 source language; undefined lets the service detect it. */
@@ -130,15 +130,4 @@ function toApiCallError(error: unknown, deepl: DeepLModule, serverUrl: string | 
     default:
       return new APICallError({ message, url, isRetryable: false, cause: error, hint: 'Check DEEPL_SERVER_URL and the DeepL service status.' });
   }
-}
-
-/** A DeepL translator from options or the environment (`DEEPL_AUTH_KEY`, `DEEPL_SERVER_URL`); undefined without a key. */
-export function deeplTranslatorFromEnvironment(
-  options: Partial<DeepLTranslatorOptions> = {},
-  env: SettingsEnvironment = processEnvironment(),
-): DeepLTranslator | undefined {
-  const authKey = loadSetting({ settingValue: options.authKey, environmentVariableName: 'DEEPL_AUTH_KEY', env });
-  if (!authKey || authKey.trim() === '') return undefined;
-  const serverUrl = loadSetting({ settingValue: options.serverUrl, environmentVariableName: 'DEEPL_SERVER_URL', env });
-  return new DeepLTranslator({ ...options, authKey: authKey.trim(), ...(serverUrl ? { serverUrl } : {}) });
 }

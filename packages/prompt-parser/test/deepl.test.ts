@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { APICallError, createStageContext, type ProgressEvent, type StageContext } from '@prompt2model/core';
 import { startDeepLServer, type DeepLServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPromptParser, DeepLTranslator, deeplTranslatorFromEnvironment } from '../src/index.js';
+import { createDeepLTranslator, createPromptParser, DeepLTranslator } from '../src/index.js';
 
 const JAPANESE_PROMPT = `与えられた日本語の指示に従って、Pythonのコードを1行で書いてください。
 入力: リスト\`lst\`を逆順にする
@@ -60,7 +60,7 @@ describe('DeepL translation through deepl-node against a loopback DeepL server',
     const parser = createPromptParser({ env: { DEEPL_AUTH_KEY: 'good-key', DEEPL_SERVER_URL: server.url } });
     expect(parser.translator?.name).toBe('deepl');
     expect((await parser.parse(JAPANESE_PROMPT, await context())).instruction).toBe(ENGLISH_INSTRUCTION);
-    expect(deeplTranslatorFromEnvironment({}, {})).toBeUndefined();
+    expect(createDeepLTranslator({ env: {} })).toBeUndefined();
   });
 
   it('maps 456 Quota Exceeded to an APICallError that says what to do', async () => {

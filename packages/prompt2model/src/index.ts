@@ -79,7 +79,7 @@ export {
 // Language models and providers.
 export { LanguageModelClient, RequestScheduler, LLMCallCache, CostLedger, ProgressEmitter } from '@prompt2model/core';
 export type { LanguageModel, LanguageModelRequest, LanguageModelResponse, ProgressEvent, RequestSchedulerOptions } from '@prompt2model/core';
-export { createOpenAI, openai, OpenAIBatchLanguageModel, createOpenAIBatchTeacher, OpenAIFineTuningBackend, type OpenAIProviderSettings } from '@prompt2model/openai';
+export { createOpenAI, openai, OpenAIBatchLanguageModel, createOpenAIBatchTeacher, createOpenAIFineTuningBackend, type OpenAIProviderSettings } from '@prompt2model/openai';
 export { createHuggingFace, fetchHubModels, listHubModels, downloadModelCard, listHubDatasets, getDatasetSplits, getDatasetSize, GatedDatasetError, type HuggingFaceProviderSettings } from '@prompt2model/huggingface';
 
 // Artifacts: schemas (zod) and their types, JSON Lines files.

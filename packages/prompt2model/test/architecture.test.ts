@@ -135,4 +135,97 @@ describe('docs/architecture.md dependency table', () => {
       expect({ package: row.name, spellers }).toEqual({ package: row.name, spellers: [] });
     }
   });
+
+  // Settings are resolved once, where a provider (or a resolver of plain options) is created,
+  // and passed down: model classes and stages receive values or an env object. These are the only
+  // files of provider and stage packages that may call core's settings readers; a new reader is a
+  // new entry here, with its reason, not a `loadSetting` call inside a model class.
+  const SETTINGS_READERS: Record<string, string> = {
+    'openai/src/openai-provider.ts': 'createOpenAI: OPENAI_BASE_URL, OPENAI_API_KEY (lazily) for every model it creates',
+    'huggingface/src/huggingface-provider.ts': 'createHuggingFace: HF_TOKEN (lazily), HF_ENDPOINT_URL',
+    'huggingface/src/hub/hub-url.ts': 'Hub functions: HF_ENDPOINT default of the hubUrl option',
+    'huggingface/src/hub/hub-token.ts': 'Hub functions: HF_TOKEN default of the accessToken option',
+    'huggingface/src/hub/hub-dataset-options.ts': 'dataset functions: HF_DATASET_VIEWER_URL default',
+    'huggingface/src/hub/hub-cache-dir.ts': 'Hub cache folder default',
+    'huggingface/src/hub/push-model.ts': 'pushModel: HF_TOKEN required, from the option or the env object',
+    'huggingface/src/hub/model-upload-plan.ts': 'the secret values a pushed folder must not contain',
+    'prompt-parser/src/deepl-provider.ts': 'createDeepLTranslator: DEEPL_AUTH_KEY, DEEPL_SERVER_URL',
+    'trainer/src/python-environment.ts': 'P2M_PYTHON, P2M_PREDICT_COMMAND, the managed Python environment folder',
+    'dataset-retriever/src/dataset-index.ts': 'default cache folder of a built dataset index',
+  };
+  const SETTINGS_READER = /\b(loadSetting|loadApiKey|processEnvironment|prompt2modelCacheDir|secretSettingValues)\b/;
+  const stripComments = (text: string) => text.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '');
+
+  it('provider and stage packages read settings only in their factories (no model class reads the environment)', () => {
+    const readers: string[] = [];
+    for (const row of rows.filter((r) => r.layer === 'stage' || r.layer === 'provider' || r.layer === 'library')) {
+      const dir = packages.get(row.name)!.dir;
+      for (const file of sourceFiles(join(dir, 'src'))) {
+        if (SETTINGS_READER.test(stripComments(readFileSync(file, 'utf8')))) readers.push(file.slice(packagesDir.length + 1));
+      }
+    }
+    expect(readers.sort()).toEqual(Object.keys(SETTINGS_READERS).sort());
+  });
+
+  it('the factories hand models resolved values: no model class file calls a settings reader', () => {
+    for (const file of Object.keys(SETTINGS_READERS)) {
+      const text = stripComments(readFileSync(join(packagesDir, file), 'utf8'));
+      // A LanguageModel, a training backend or a translator is created by the factory, never here.
+      expect({ file, declaresModelClass: /class \w+ implements (LanguageModel|TrainerBackend|InstructionTranslator)\b/.test(text) }).toEqual({ file, declaresModelClass: false });
+    }
+  });
+
+  it('only core\'s settings module touches process.env, in every package', () => {
+    const readers = rows.flatMap((row) =>
+      sourceFiles(join(packages.get(row.name)!.dir, 'src'))
+        .filter((file) => /process\.env\b/.test(stripComments(readFileSync(file, 'utf8'))))
+        .map((file) => file.slice(packagesDir.length + 1)),
+    );
+    // The testing package's servers and mocks are not runtime settings readers.
+    expect(readers.filter((file) => !file.startsWith('testing/')).sort()).toEqual(['core/src/settings.ts']);
+  });
+});
+
+function sourceFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? sourceFiles(path) : /\.ts$/.test(entry) && !/\.test\.ts$/.test(entry) ? [path] : [];
+  });
+}
+
+describe('a fresh clone runs every test with nothing beside it', () => {
+  // Test data lives in the repository (packages/testing/fixtures, read through
+  // @prompt2model/testing/fixtures); ../shared/data is for optional benchmarks only.
+  const testFiles = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      if (entry === 'node_modules' || entry === 'dist' || entry === 'fixtures') return [];
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) return testFiles(path);
+      return /\.test\.ts$/.test(entry) || /[\\/]test[\\/]support[\\/]/.test(path) ? [path] : [];
+    });
+
+  it('no test file reads ../shared (shared/data) outside the repository', () => {
+    const files = testFiles(packagesDir).filter((file) => file !== import.meta.filename);
+    expect(files.length).toBeGreaterThan(50);
+    const readers = files.filter((file) => /shared\/data|\.\.\/shared\b|['"`]shared['"`]/.test(readFileSync(file, 'utf8'))).map((file) => file.slice(root.length + 1));
+    expect(readers).toEqual([]);
+  });
+
+  it('the fixtures the tests read are in the repository, each with its origin and licence', () => {
+    const fixtures = join(packagesDir, 'testing/fixtures');
+    const readme = readFileSync(join(fixtures, 'README.md'), 'utf8');
+    const data = (dir: string): string[] =>
+      readdirSync(dir).flatMap((entry) => {
+        const path = join(dir, entry);
+        return statSync(path).isDirectory() ? data(path) : /^(README|LICENSE)/.test(entry) ? [] : [path.slice(fixtures.length + 1)];
+      });
+    // Every data file has a row naming it, its folder (`dir/`) or its siblings (`dir/{a,b}.csv.gz`).
+    const named = [...readme.matchAll(/`([^`\s]+)`/g)].flatMap(([, path]) => {
+      const braces = /^(.*)\{([^}]+)\}(.*)$/.exec(path!);
+      return braces ? braces[2]!.split(',').map((part) => `${braces[1]}${part}${braces[3]}`) : [path!];
+    });
+    const undocumented = data(fixtures).filter((file) => !named.some((path) => path === file || (path.endsWith('/') && file.startsWith(path))));
+    expect(undocumented).toEqual([]);
+  });
 });

@@ -131,4 +131,32 @@ describe('prompt2model parse', () => {
     expect(unanswered.code).toBe(2);
     expect(unanswered.stderr).toContain('example 2 (input "dog") has an empty output');
   });
+
+  describe('checks the settings of the teacher\'s own provider', () => {
+    it('--teacher hf:... --mode llm needs HF_TOKEN, even when the OpenAI variables are set (exit 2)', async () => {
+      const { code, stderr } = await run(['--teacher', 'hf:meta-llama/Llama-3.3-70B-Instruct', 'parse', '--prompt', join(dir, 'free.txt'), '--mode', 'llm'], {
+        OPENAI_API_KEY: 'sk-openai-key-is-not-enough',
+        OPENAI_BASE_URL: openai.url,
+      });
+      expect(code).toBe(2);
+      expect(stderr).toContain('HF_TOKEN is not set');
+      expect(stderr).not.toContain('OPENAI_API_KEY');
+    });
+
+    it('--teacher hf:... with HF_ENDPOINT_URL reaches the endpoint without any OpenAI variable', async () => {
+      const { code, stdout, stderr } = await run(['--teacher', 'hf:tgi', 'parse', '--prompt', join(dir, 'free.txt'), '--mode', 'llm', '--json'], {
+        HF_ENDPOINT_URL: openai.url.replace(/\/v1\/?$/, ''),
+      });
+      expect(code).toBe(0);
+      expect(stderr).not.toContain('error');
+      expect(JSON.parse(stdout).instruction).toBe('Convert dates to ISO format.');
+    });
+
+    it('an OpenAI teacher without a key or base URL still says OPENAI_API_KEY (exit 2)', async () => {
+      const { code, stderr } = await run(['parse', '--prompt', join(dir, 'free.txt'), '--mode', 'llm']);
+      expect(code).toBe(2);
+      expect(stderr).toContain('OPENAI_API_KEY is not set');
+      expect(stderr).toContain('--base-url');
+    });
+  });
 });

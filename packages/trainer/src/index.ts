@@ -41,5 +41,6 @@ export {
 } from './worker-executor.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local.js';
 export { CommandBackend, shellQuote, type CommandBackendOptions } from './backends/command.js';
+export { openTrainingData, type TrainingDataFolder } from './data-folder.js';
 export { createTrainer, actualTrainingCost, type CreateTrainerOptions, type TrainerWithEstimate, type PreparedTraining } from './trainer.js';
-export { renderModelCard, writeModelCard, modelCardInputFromRun, modelCardFolders, type ModelCardInput } from './model-card.js';
+export { renderModelCard, writeModelCard, hubBaseModel, modelCardInputFromRun, modelCardFolders, type ModelCardInput } from './model-card.js';

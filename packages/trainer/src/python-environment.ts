@@ -163,6 +163,11 @@ for name in names:
         pass
 print(json.dumps({"failed": failed, "versions": versions, "python": sys.version.split()[0]}))`;
 
+/** `P2M_PREDICT_COMMAND`: the JSON argv of a custom predict worker, if set. */
+export function predictCommandSetting(env: SettingsEnvironment = processEnvironment()): string | undefined {
+  return loadSetting({ environmentVariableName: 'P2M_PREDICT_COMMAND', env });
+}
+
 /** Imports every module of the stack in `python`; returns the versions, or what failed. */
 export async function probePythonStack(python: string, signal?: AbortSignal): Promise<{ ok: boolean; versions: Record<string, string>; failed: Record<string, string>; python?: string }> {
   const result = await runProcess(python, ['-c', PROBE_SCRIPT, ...PYTHON_STACK_MODULES], { env: childProcessEnvironment({ PYTHONWARNINGS: 'ignore' }), ...(signal ? { signal } : {}) });
@@ -202,7 +207,8 @@ export async function setupPythonEnvironment(options: SetupPythonOptions = {}): 
   }
 
   await mkdir(dir, { recursive: true });
-  const childEnv = childProcessEnvironment({ PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONWARNINGS: 'ignore' });
+  // pip and venv get no API key: nothing they run needs one.
+  const childEnv = childProcessEnvironment({ PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONWARNINGS: 'ignore' }, { env });
   if (!existsSync(python)) {
     const base = options.python ?? 'python3';
     log(`Creating a virtual environment with ${base} in ${dir}`);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childProcessEnvironment, processEnvironment } from '@prompt2model/core';
+import { childProcessEnvironment, type SettingName } from '@prompt2model/core';
 
 /**
  * Folder holding the `p2m_worker` Python package: `python/` at the package root, reached from
@@ -20,14 +20,23 @@ export const PYTHON_INSTALL_HINT =
   'Run `prompt2model setup` (it creates a Python environment with the pinned training stack and the worker uses it), ' +
   'or pass --python /path/to/python (or set P2M_PYTHON) of an environment with torch, transformers, peft and accelerate.';
 
-/** Environment of a worker process: ours, the extra variables, and the worker package on PYTHONPATH. */
-export function workerEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+/**
+ * Environment of a worker process: ours without the API keys it does not need (core's
+ * `childProcessEnvironment`), the extra variables, and the worker package on PYTHONPATH. `keep`
+ * names the secrets the job needs: `HF_TOKEN` for training, which may download a gated base model
+ * from the Hub; export and predict run local folders and get no key at all.
+ */
+export function workerEnv(extra: NodeJS.ProcessEnv = {}, keep: readonly SettingName[] = []): NodeJS.ProcessEnv {
+  const env = childProcessEnvironment(extra, { keep });
   return {
-    ...childProcessEnvironment(extra),
-    PYTHONPATH: [workerPythonDir(), processEnvironment().PYTHONPATH].filter(Boolean).join(delimiter),
+    ...env,
+    PYTHONPATH: [workerPythonDir(), env.PYTHONPATH].filter(Boolean).join(delimiter),
     PYTHONUNBUFFERED: '1',
   };
 }
+
+/** Secrets a training job may need: a token for gated or private base models on the Hub. */
+export const TRAINING_JOB_SECRETS: readonly SettingName[] = ['HF_TOKEN'];
 
 /**
  * A model reference for a worker that runs in another folder (the job folder, a temporary one): a

@@ -76,6 +76,11 @@ function isStoredHandle(value: unknown): value is StoredHandle {
   return typeof id === 'string' && typeof backend === 'string' && (dir === undefined || typeof dir === 'string');
 }
 
+function withoutValidation(job: TrainingJobSpec): TrainingJobSpec {
+  const { validation: _dropped, ...data } = job.data;
+  return { ...job, data };
+}
+
 /**
  * The training stage: validate → estimate → budget check → submit (or resume the job recorded in
  * the run folder) → stream events as progress → collect the model. Events are kept in
@@ -89,9 +94,11 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
   const handleFile = `${folder}/${TRAINING_FILES.handle}`;
 
   async function prepare(input: TrainingJobSpecInput | TrainingJobSpec, context: StageContext): Promise<PreparedTraining> {
-    const job = parseTrainingJob(input);
-    backend.validateJob?.(job);
-    const data = await validateTrainingData(job, backend.dataRules);
+    const parsed = parseTrainingJob(input);
+    backend.validateJob?.(parsed);
+    const data = await validateTrainingData(parsed, backend.dataRules);
+    // A validation file the backend would reject is left out of the job (the warning says so).
+    const job = data.droppedValidation ? withoutValidation(parsed) : parsed;
     const estimate = estimateTrainingCost(job, data, options.pricing ?? backend.pricing(job));
     const summary = formatEstimate(estimate, backend.name);
     await context.store.writeJson(`${folder}/${TRAINING_FILES.estimate}`, { backend: backend.name, job: portableTrainingJob(job, context.store.dir), estimate });

@@ -14,11 +14,10 @@ import {
   type StageContext,
   type TrainedModel,
   type TrainingEvent,
-  loadSetting,
 } from '@prompt2model/core';
 import { PYTHON_INSTALL_HINT, resolveModelReference, workerEnv } from './python-path.js';
 import { runWorkerProcess } from './worker-process.js';
-import { defaultPython } from './python-environment.js';
+import { defaultPython, predictCommandSetting } from './python-environment.js';
 
 export interface WorkerExecutorOptions {
   /** Python interpreter with torch and transformers (and peft for an adapter-only model). Default: $P2M_PYTHON, else the managed environment (`prompt2model setup`), else `python3`. */
@@ -100,7 +99,7 @@ export class WorkerExecutor implements Executor {
   /** The argv that starts the predict worker, before its arguments. */
   workerArgv(): string[] {
     if (this.options.workerCommand) return [...this.options.workerCommand];
-    const fromEnv = loadSetting({ environmentVariableName: 'P2M_PREDICT_COMMAND' });
+    const fromEnv = predictCommandSetting();
     if (fromEnv) return parseCommandVariable(fromEnv, 'P2M_PREDICT_COMMAND');
     return [defaultPython(this.options.python), '-m', 'p2m_worker.predict'];
   }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { AbortError, BudgetExceededError, ValidationError } from '@prompt2model/core';
 import { startOpenAIFineTuningServer, type OpenAIFineTuningServer, type OpenAIFineTuningServerOptions } from '@prompt2model/testing';
-import { OpenAIFineTuningBackend } from '@prompt2model/openai';
+import { createOpenAIFineTuningBackend } from '@prompt2model/openai';
 import { createTrainer } from '../src/index.js';
 import { makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 
@@ -36,7 +36,7 @@ describe('OpenAIFineTuningBackend against a loopback files + fine-tuning server'
   async function start(options: OpenAIFineTuningServerOptions = {}) {
     server = await startOpenAIFineTuningServer({ apiKey: 'sk-test-loopback-key', ...options });
     return (extra: Record<string, unknown> = {}) =>
-      new OpenAIFineTuningBackend({ baseURL: server!.url, apiKey: 'sk-test-loopback-key', pollIntervalMs: 1, suffix: 'p2m', ...extra });
+      createOpenAIFineTuningBackend({ baseURL: server!.url, apiKey: 'sk-test-loopback-key', pollIntervalMs: 1, suffix: 'p2m', ...extra });
   }
 
   it('uploads chat JSONL, creates a supervised job, streams its metrics, returns the model id', async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ExecutorTable, LanguageModel, ProviderRegistry, TrainedModel } from '@prompt2model/core';
-import { predictSettings, splitList } from '../flags/index.js';
+import { predictSettings, splitList, threadsOption } from '../flags/index.js';
 import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 
 interface DemoOptions {
@@ -19,6 +19,7 @@ interface DemoOptions {
   maxQueue?: number;
   timeout?: number;
   python?: string;
+  threads?: number;
   export?: string;
   dtype?: string;
 }
@@ -38,7 +39,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--spec <file>', "the task (a prompt spec file: instruction and examples); default the run folder's")
     .option('--instruction <text>', 'the task instruction the model was trained with (overrides the spec)')
     .option('--host <address>', 'address to listen on; anything but 127.0.0.1/localhost is reachable by other machines and needs an access token', '127.0.0.1')
-    .addOption(new Option('--port <n>', 'port (0 picks a free one)').default(7860).argParser(parseNumber('--port', { integer: true, min: 0 })))
+    .addOption(new Option('--port <n>', 'port (0 picks a free one)').default(7860).argParser(parseNumber('--port', { integer: true, min: 0, max: 65535 })))
     .option('--open', 'open the page in a browser once it is up', false)
     .addOption(new Option('--share-token <token>', 'access token every request must carry (default with a non-loopback --host: a random one)').env('P2M_DEMO_TOKEN'))
     .option('--allowed-host <name>', 'another Host header to answer, e.g. a reverse proxy name (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
@@ -47,6 +48,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--max-queue <n>', 'requests that may wait for the model before 429 (default 8)').argParser(parseNumber('--max-queue', { integer: true, min: 0 })))
     .addOption(new Option('--timeout <seconds>', 'per-request limit, waiting included (default 120)').argParser(parseNumber('--timeout', { min: 1 })))
     .option('--python <path>', 'Python with torch + transformers for a PyTorch model folder (default $P2M_PYTHON or python3)')
+    .addOption(threadsOption())
     .option('--export <dir>', 'write a static site (page + transformers.js + onnxruntime-web wasm + ONNX model) instead of serving')
     .option('--dtype <list>', 'with --export: ONNX weight variants to ship, e.g. fp32,q8 (default all the folder has)')
     .action(

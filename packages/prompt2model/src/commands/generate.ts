@@ -1,10 +1,9 @@
 import { Option, type Command } from 'commander';
-import { loadSetting } from '@prompt2model/core/settings';
 import type { Example, PromptSpec, StageContext } from '@prompt2model/core';
 import type { GenerationSummary, PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
 import { readInputText } from '../flags/input.js';
 import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
-import { EXIT, parseNumber, type CliRuntime } from '../runtime.js';
+import { EXIT, checkExampleTarget, parseNumber, type CliRuntime } from '../runtime.js';
 
 interface GenerateOptions extends LabelVoteFlags {
   prompt: string;
@@ -13,6 +12,7 @@ interface GenerateOptions extends LabelVoteFlags {
   evalSet?: string;
   batch: boolean;
   batchPollInterval: number;
+  preflight: boolean;
 }
 
 /**
@@ -26,35 +26,36 @@ export function register(program: Command, runtime: CliRuntime): void {
     .description('Generate a training dataset with the teacher: diverse few-shot inputs, labels by majority vote, dedup, filters')
     .requiredOption('-p, --prompt <file>', 'prompt file (text, parsed like `parse` does) or a prompt-spec.json')
     .addOption(
-      new Option('-n, --num-examples <n>', 'examples to generate').argParser(parseNumber('--num-examples', { integer: true, min: 1 })).makeOptionMandatory(),
+      new Option('-n, --num-examples <n>', 'examples to generate').argParser(parseNumber('--num-examples', { integer: true, min: 1, max: 10_000_000 })).makeOptionMandatory(),
     )
     .addOption(new Option('--seed <n>', 'seed of prompt construction (default 0)').argParser(parseNumber('--seed', { integer: true })))
     .option('--eval-set <file>', 'JSON Lines evaluation set: generated examples overlapping it are dropped (decontamination)')
     .option('--batch', 'use the OpenAI Batch API (upload, poll, collect): half the price, minutes to hours per round; rerun to re-attach', false)
-    .addOption(new Option('--batch-poll-interval <seconds>', 'seconds between batch status polls').argParser(parseNumber('--batch-poll-interval')).default(30));
+    .addOption(new Option('--batch-poll-interval <seconds>', 'seconds between batch status polls').argParser(parseNumber('--batch-poll-interval')).default(30))
+    .option('--no-preflight', 'skip the check that the teacher answers (and the run folder is writable) before the first paid call');
   addLabelVoteOptions(generate)
     .action(
       runtime.action(async (_options: GenerateOptions, command: Command) => {
         const options = runtime.options<GenerateOptions>(command);
         const voteSettings = labelVoteSettings(options);
+        checkExampleTarget(options);
         const promptText = await readInputText(options.prompt, 'prompt');
         const evaluationSet = options.evalSet ? await readEvaluationSet(options.evalSet) : undefined;
+        // The Batch API has no cheap chat check; its first steps (file uploads) cost nothing anyway.
+        if (options.preflight && !options.batch) await runtime.preflight(options, await runtime.teacherModel(options));
         const context = await runtime.createContext(options, {
           config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch, ...voteSettings },
         });
         const spec = await specFrom(promptText, context, runtime);
         const { batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator');
         const { GenerationSummaryFileSchema, RUN_FILES, runStep } = await import('@prompt2model/core');
-        const baseURL = loadSetting({ settingValue: options.baseUrl, environmentVariableName: 'OPENAI_BASE_URL', env: runtime.io.env });
-        const apiKey = loadSetting({ environmentVariableName: 'OPENAI_API_KEY', env: runtime.io.env });
-        const { createOpenAIBatchTeacher } = options.batch ? await import('@prompt2model/openai') : { createOpenAIBatchTeacher: undefined };
+        const openai = options.batch ? await import('@prompt2model/openai') : undefined;
         const generatorOptions: PromptBasedDatasetGeneratorOptions = {
           ...(options.batch
             ? {
-                teacher: createOpenAIBatchTeacher!(context, {
+                teacher: openai!.createOpenAIBatchTeacher(context, {
                   modelId: options.teacher,
-                  ...(baseURL ? { baseURL } : {}),
-                  ...(apiKey ? { apiKey } : {}),
+                  provider: openai!.createOpenAI({ ...(options.baseUrl ? { baseURL: options.baseUrl } : {}), env: runtime.io.env }),
                   pollIntervalMs: options.batchPollInterval * 1000,
                 }),
                 ...batchGeneratorOptions(options.numExamples),

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { PromptSpec } from '@prompt2model/core';
 import { readPromptFile } from '../flags/input.js';
-import { loadSetting } from '@prompt2model/core/settings';
+import { LoadSettingError } from '@prompt2model/core/errors';
 import type { PromptParseResult } from '@prompt2model/prompt-parser';
 import { CliUsageError, type CliRuntime } from '../runtime.js';
 
@@ -14,6 +14,7 @@ interface ParseOptions {
   onTranslationError: 'fail' | 'keep-original';
   maxAttempts?: number;
   force: boolean;
+  preflight: boolean;
 }
 
 /** `prompt2model parse --prompt FILE [--json] [--out DIR]`: prompt → PromptSpec. */
@@ -36,6 +37,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     )
     .addOption(new Option('--max-attempts <n>', 'teacher answers to try before giving up (LLM parsing)').argParser((value) => positiveInteger('--max-attempts', value)))
     .option('--force', 'parse again even when the run folder already holds a spec', false)
+    .option('--no-preflight', 'skip the check that the teacher answers before asking it to split the prompt')
     .action(
       runtime.action(async (_options: ParseOptions, command: Command) => {
         const options = runtime.options<ParseOptions>(command);
@@ -43,14 +45,18 @@ export function register(program: Command, runtime: CliRuntime): void {
         const prompt = await readPromptFile(options.prompt);
         const promptSha256 = sha256(prompt);
         const previous = options.out ? await previousPromptHash(options.out) : undefined;
-        // The teacher is only wired when it can be reached: without a key or a base URL the
-        // deterministic parser does the work and says when it found no marked examples.
-        const teacherReachable = Boolean(
-          options.baseUrl ?? loadSetting({ environmentVariableName: 'OPENAI_BASE_URL', env: runtime.io.env }) ?? loadSetting({ environmentVariableName: 'OPENAI_API_KEY', env: runtime.io.env }),
-        );
-        if (options.mode === 'llm' && !teacherReachable) {
-          throw new CliUsageError('--mode llm needs a teacher: set OPENAI_API_KEY (or --base-url for an OpenAI-compatible server).');
+        // The teacher is only wired when its provider has its settings (OpenAI's for `openai:`
+        // and bare ids, Hugging Face's for `hf:`): without them the deterministic parser does the
+        // work and says when it found no marked examples.
+        const missing = await runtime.missingTeacherSetting(options);
+        const teacherReachable = missing === undefined;
+        if (options.mode === 'llm' && missing) {
+          throw new LoadSettingError({ message: `--mode llm needs the teacher. ${missing.message}`, environmentVariableName: missing.environmentVariableName, hint: missing.hint });
         }
+        // The teacher is checked only when it will be asked: a prompt with marked examples needs none.
+        const { DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
+        const needsTeacher = options.mode === 'llm' || (options.mode === 'auto' && teacherReachable && new DeterministicPromptParser().split(prompt) === undefined);
+        if (options.preflight && needsTeacher && !(previous === promptSha256 && !options.force && (await parsedBefore(options.out)))) await runtime.preflight(options, await runtime.teacherModel(options));
         const context = await runtime.createContext(options, {
           teacher: options.mode !== 'deterministic' && teacherReachable,
           config: { command: 'parse', prompt: options.prompt, promptSha256 },
@@ -85,6 +91,17 @@ function positiveInteger(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new CliUsageError(`${name} must be a positive integer, got "${value}"`);
   return n;
+}
+
+/** Whether the run folder already holds a finished parse (then the teacher is not asked again). */
+async function parsedBefore(outDir: string | undefined): Promise<boolean> {
+  if (!outDir) return false;
+  try {
+    const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8')) as { stages?: { parse?: { status?: unknown } } };
+    return manifest.stages?.parse?.status === 'done';
+  } catch {
+    return false;
+  }
 }
 
 /** The prompt hash recorded by an earlier parse in this run folder, if any. */

@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { StageContext, TrainedModel, TrainingJobSpecInput } from '@prompt2model/core';
+import type { TrainedModel, TrainingJobSpecInput } from '@prompt2model/core';
 import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { offerPythonSetup } from '../python-setup-offer.js';
-import { CliUsageError, type CliRuntime } from '../runtime.js';
+import type { CliRuntime } from '../runtime.js';
 
 interface TrainOptions extends TrainingFlags {
   data: string;
@@ -32,33 +29,23 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: TrainOptions, command: Command) => {
         const options = runtime.options<TrainOptions>(command);
-        const dataDir = resolve(options.data);
-        const { PromptSpecSchema, RUN_FILES, TrainedModelSchema, runStep, trainedModelFile } = await import('@prompt2model/core');
-        const hasSplits = existsSync(join(dataDir, RUN_FILES.train));
-        if (!hasSplits && !existsSync(join(dataDir, RUN_FILES.dataset))) {
-          throw new CliUsageError(
-            `No ${RUN_FILES.train} (or ${RUN_FILES.dataset}) in ${dataDir}`,
-            `Point --data at a folder with ${RUN_FILES.train} (and optionally ${RUN_FILES.validation}), or the run folder of \`generate\`.`,
-          );
-        }
-        const { createTrainer } = await import('@prompt2model/trainer');
+        const { TrainedModelSchema, runStep } = await import('@prompt2model/core');
+        const { createTrainer, openTrainingData } = await import('@prompt2model/trainer');
+        // train.jsonl (+ validation.jsonl), or a `generate` run folder's dataset.jsonl; checked before anything is written.
+        const folder = await openTrainingData(options.data);
+        const dataDir = folder.dir;
         const context = await runtime.createContext(options, {
           teacher: false,
           outDir: options.out ?? dataDir,
           config: { command: 'train', backend: options.backend, baseModel: options.baseModel, method: options.method, data: dataDir },
         });
-        // A `generate` run folder holds dataset.jsonl: split it like the pipeline does (by input hash,
-        // so no input is in two splits), keeping test.jsonl for `eval`.
-        const splitDir = hasSplits ? dataDir : await splitGenerated(dataDir, context);
-        const train = join(splitDir, RUN_FILES.train);
-        const validation = join(splitDir, RUN_FILES.validation);
-        const instruction = options.instruction ?? (await instructionFrom(dataDir, PromptSpecSchema));
+        const instruction = options.instruction ?? folder.instruction;
         const job: TrainingJobSpecInput = {
           baseModel: baseModelId(options.baseModel),
           method: options.method,
           instruction: instruction ?? '',
           evalEachEpoch: options.eval,
-          data: { train, ...(existsSync(validation) && (await hasRows(validation)) ? { validation } : {}) },
+          data: await folder.files(context),
           ...trainingSettings(options),
         };
         const backend = await createTrainingBackend(options, runtime);
@@ -86,34 +73,6 @@ export function register(program: Command, runtime: CliRuntime): void {
         runtime.print(options, model, () => describe(model, options));
       }),
     );
-}
-
-/** Splits DIR/dataset.jsonl into train/validation/test.jsonl in the run folder (once; recorded as the `split` step, as the Pipeline does). */
-async function splitGenerated(dataDir: string, context: StageContext): Promise<string> {
-  const { DatasetSplitsSchema, RUN_FILES, runStep, splitDatasetFiles } = await import('@prompt2model/core');
-  await runStep(context, 'split', RUN_FILES.splits, DatasetSplitsSchema, async () => {
-    const { duplicates: _duplicates, ...splits } = await splitDatasetFiles({
-      outDir: context.store.dir,
-      sources: [{ path: join(dataDir, RUN_FILES.dataset), source: 'generated' }],
-    });
-    const { counts } = splits;
-    context.events.log('info', `Split ${counts.train + counts.validation + counts.test} generated examples: ${counts.train} train, ${counts.validation} validation, ${counts.test} test.`, 'split');
-    return splits;
-  });
-  return context.store.dir;
-}
-
-async function hasRows(path: string): Promise<boolean> {
-  return (await readFile(path, 'utf8')).trim() !== '';
-}
-
-/** The instruction of the run folder's prompt-spec.json, when `generate`/`parse` left one. */
-async function instructionFrom(dir: string, schema: typeof import('@prompt2model/core').PromptSpecSchema): Promise<string | undefined> {
-  const { RUN_FILES } = await import('@prompt2model/core');
-  const path = join(dir, RUN_FILES.promptSpec);
-  if (!existsSync(path)) return undefined;
-  const parsed = schema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-  return parsed.success ? parsed.data.instruction : undefined;
 }
 
 function describe(model: TrainedModel, options: TrainOptions): string {

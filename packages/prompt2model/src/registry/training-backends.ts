@@ -22,7 +22,7 @@ export const trainingBackends = new Registry<Promise<TrainingBackend>, TrainingB
   },
   openai: {
     description: 'OpenAI fine-tuning API (managed)',
-    factory: async (settings) => new (await import('@prompt2model/openai')).OpenAIFineTuningBackend(settings.openai),
+    factory: async (settings) => (await import('@prompt2model/openai')).createOpenAIFineTuningBackend(settings.openai),
   },
   command: {
     description: 'your own commands for remote GPUs (ssh, Slurm, SkyPilot)',

@@ -15,7 +15,7 @@ import type { TrainingBackend } from '../backend.js';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
 import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder } from '../job-folder.js';
-import { workerPythonDir } from '../python-path.js';
+import { TRAINING_JOB_SECRETS, workerPythonDir } from '../python-path.js';
 import { runWorkerProcess } from '../worker-process.js';
 
 /**
@@ -94,7 +94,7 @@ export class CommandBackend implements TrainingBackend {
         command: this.expand(template, handle),
         shell: true,
         cwd: handle.dir,
-        env: childProcessEnvironment(this.options.env),
+        env: childProcessEnvironment(this.options.env, { keep: TRAINING_JOB_SECRETS }),
         signal: AbortSignal.any([context.signal, controller.signal]),
         cancelGraceMs: this.options.cancelGraceMs,
       });
@@ -145,7 +145,7 @@ export class CommandBackend implements TrainingBackend {
   private runOnce(template: string, handle: TrainingJobHandle, signal: AbortSignal | undefined, what: string): Promise<void> {
     const command = this.expand(template, handle);
     return new Promise((resolve, reject) => {
-      const child = spawn(command, { shell: true, cwd: handle.dir, env: childProcessEnvironment(this.options.env), stdio: ['ignore', 'ignore', 'pipe'], signal });
+      const child = spawn(command, { shell: true, cwd: handle.dir, env: childProcessEnvironment(this.options.env, { keep: TRAINING_JOB_SECRETS }), stdio: ['ignore', 'ignore', 'pipe'], signal });
       let stderr = '';
       child.stderr!.on('data', (chunk: Buffer) => {
         stderr = (stderr + chunk.toString('utf8')).slice(-4000);
