@@ -97,8 +97,9 @@ function positiveInteger(name: string, value: string): number {
 async function parsedBefore(outDir: string | undefined): Promise<boolean> {
   if (!outDir) return false;
   try {
-    const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8')) as { stages?: { parse?: { status?: unknown } } };
-    return manifest.stages?.parse?.status === 'done';
+    const { readRunFile, RUN_FILES, RunManifestSchema } = await import('@prompt2model/core');
+    const manifest = await readRunFile(outDir, RUN_FILES.manifest, RunManifestSchema);
+    return manifest?.stages.parse?.status === 'done';
   } catch {
     return false;
   }

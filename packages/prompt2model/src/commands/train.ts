@@ -29,7 +29,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: TrainOptions, command: Command) => {
         const options = runtime.options<TrainOptions>(command);
-        const { TrainedModelSchema, runStep } = await import('@prompt2model/core');
+        const { RUN_FILES, TrainedModelSchema, runStep, trainedModelFile } = await import('@prompt2model/core');
         const { createTrainer, openTrainingData } = await import('@prompt2model/trainer');
         // train.jsonl (+ validation.jsonl), or a `generate` run folder's dataset.jsonl; checked before anything is written.
         const folder = await openTrainingData(options.data);
