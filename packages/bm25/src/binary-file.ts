@@ -1,4 +1,4 @@
-import { ValidationError } from '@prompt2model/core';
+import { ValidationError } from '@prompt2model/core/internal';
 
 /**
  * A small binary container for index files: named sections of typed arrays, string lists and

@@ -18,7 +18,7 @@ import {
   repairJsonlTail,
   runStep,
   splitExamples,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { z } from 'zod';
 
 const dirs: string[] = [];

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { APICallError, AtomicJsonlWriter, Prompt2ModelError, hashValue, readJsonl, seededRandom, throwIfAborted, type ProgressEmitter } from '@prompt2model/core';
+import { APICallError, AtomicJsonlWriter, Prompt2ModelError, hashValue, readJsonl, seededRandom, throwIfAborted, type ProgressEmitter } from '@prompt2model/core/internal';
 import {
   GatedDatasetError,
   MAX_ROWS_PER_PAGE,

@@ -9,7 +9,7 @@ import {
   type ProviderRegistry,
   type PromptSpec,
   type TrainedModel,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 
 export interface DemoTargetOptions {
   /** A model name the registry parses (`provider:model`, a bare id) or a local model folder. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DatasetSplitsSchema, PromptSpecSchema, readRunFile, RUN_FILES, runStep, splitDatasetFiles, ValidationError, type StageContext } from '@prompt2model/core';
+import { DatasetSplitsSchema, PromptSpecSchema, RUN_FILES, runStep, splitDatasetFiles, ValidationError, type StageContext } from '@prompt2model/core/internal';
 
 /** A folder of training data, checked (nothing written yet). */
 export interface TrainingDataFolder {
@@ -30,7 +30,7 @@ export async function openTrainingData(folder: string): Promise<TrainingDataFold
     throw new ValidationError({
       subject: `training data folder ${dataDir}`,
       issues: [{ path: '', message: `No ${RUN_FILES.train} (or ${RUN_FILES.dataset}) in ${dataDir}` }],
-      hint: `Give a folder with ${RUN_FILES.train} (and optionally ${RUN_FILES.validation}), or the run folder of a dataset generation (${RUN_FILES.dataset}).`,
+      hint: 'Give a folder with train.jsonl (and optionally validation.jsonl), or the run folder of a dataset generation (dataset.jsonl).',
     });
   }
   const instruction = await instructionOf(dataDir);
@@ -63,7 +63,14 @@ async function hasRows(path: string): Promise<boolean> {
 }
 
 async function instructionOf(dir: string): Promise<string | undefined> {
-  // A damaged spec leaves the instruction out (the trainer warns), rather than stopping training.
-  const spec = await readRunFile(dir, RUN_FILES.promptSpec, PromptSpecSchema).catch(() => undefined);
-  return spec?.instruction;
+  const path = join(dir, RUN_FILES.promptSpec);
+  if (!existsSync(path)) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const parsed = PromptSpecSchema.safeParse(value);
+  return parsed.success ? parsed.data.instruction : undefined;
 }

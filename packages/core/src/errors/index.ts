@@ -5,4 +5,5 @@ export { BudgetExceededError } from './budget-exceeded-error.js';
 export { AbortError, throwIfAborted } from './abort-error.js';
 export { LoadSettingError } from './load-setting-error.js';
 export { NoSuchEntryError } from './no-such-entry-error.js';
+export { MissingPackageError } from './missing-package-error.js';
 export { redactSecrets } from '../util/redact.js';

@@ -1,4 +1,4 @@
-import { Prompt2ModelError } from '@prompt2model/core';
+import { Prompt2ModelError } from '@prompt2model/core/internal';
 
 const marker = 'prompt2model.error.dataset-not-found';
 const symbol = Symbol.for(marker);

@@ -1,4 +1,4 @@
-import { APICallError, LoadSettingError, Prompt2ModelError, permanentConnectionFailure } from '@prompt2model/core';
+import { APICallError, LoadSettingError, Prompt2ModelError, permanentConnectionFailure } from '@prompt2model/core/internal';
 
 type HubModule = typeof import('@huggingface/hub');
 
