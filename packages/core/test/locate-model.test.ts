@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executorForModel, locateModel, portableTrainedModel, preferredFormat, toRunRelative, type Executor, type TrainedModel } from '../src/index.js';
+import { executorForModel, locateModel, portableTrainedModel, preferredFormat, toRunRelative, type Executor, type TrainedModel } from '../src/internal.js';
 
 let root: string;
 const touch = async (path: string, text = '') => {
