@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -93,6 +93,30 @@ describe('Pipeline', () => {
     expect(again).toEqual([]);
     expect(rerun.trainedModel?.reference).toBe('/models/x');
     expect(rerun.evalReport?.metrics).toEqual({ exact_match: 1 });
+  });
+
+  it('a moved run folder reuses every finished step, its trained model found where the folder now is', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'p2m-pipeline-moved-'));
+    dirs.push(root);
+    const outDir = join(root, 'first');
+    const calls: string[] = [];
+    const fake = stages(calls);
+    // A trainer whose model is inside the run folder, as the local backend's job folders are.
+    const trainer: Trainer = {
+      ...fake.stages.trainer,
+      train: async (spec) => (calls.push('train'), { backend: 'fake', reference: join(outDir, 'training', 'job', 'output', 'merged'), kind: 'local-folder' as const, baseModel: spec.baseModel, method: spec.method, artifacts: { onnx: join(outDir, 'training', 'job', 'output', 'onnx') }, metrics: {} }),
+    };
+    await new Pipeline({ outDir, stages: { ...fake.stages, trainer }, numExamples: 70 }).run('Do the task.');
+    const stored = JSON.parse(await readFile(join(outDir, 'trained-model.json'), 'utf8'));
+    expect(stored).toMatchObject({ reference: 'training/job/output/merged', artifacts: { onnx: 'training/job/output/onnx' } });
+
+    const moved = join(root, 'moved');
+    await rename(outDir, moved);
+    const again: string[] = [];
+    const rerun = await new Pipeline({ outDir: moved, stages: stages(again).stages, numExamples: 70 }).run('Do the task.');
+    // Same inputs (data paths hashed relative to the folder): nothing is redone, nothing points back.
+    expect(again).toEqual([]);
+    expect(rerun.trainedModel).toMatchObject({ reference: join(moved, 'training/job/output/merged'), artifacts: { onnx: join(moved, 'training/job/output/onnx') } });
   });
 
   it('skips stages set to null and explains a missing base model', async () => {

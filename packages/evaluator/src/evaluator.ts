@@ -4,7 +4,6 @@ import {
   executorForModel,
   formatTrainingPrompt,
   MODEL_FORMATS,
-  Prompt2ModelError,
   readJsonlAll,
   type EvalReport,
   type EvaluateRequest,
@@ -15,7 +14,6 @@ import {
   type LanguageModel,
   type ModelFormat,
   type Prediction,
-  type PromptSpec,
   type StageContext,
   type TaskType,
 } from '@prompt2model/core/internal';

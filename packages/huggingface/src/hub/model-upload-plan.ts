@@ -60,7 +60,7 @@ export function locateModelFolders(dir: string): { model?: string; onnx?: string
 export function planModelUpload(dir: string): ModelUploadPlan {
   const { model, onnx } = locateModelFolders(dir);
   if (!model && !onnx) {
-    throw new Prompt2ModelError({ message: `No trained model in ${dir}.`, hint: 'Pass a folder with config.json and the weights (the merged/ or model/ folder of a training job), or its ONNX export.' });
+    throw new Prompt2ModelError({ message: `No model weights in ${dir} (no *.safetensors, no onnx/*.onnx): nothing to upload, and no repo was created.`, hint: 'Pass a folder with config.json and the weights (the merged/ or model/ folder of a training job), or its ONNX export.' });
   }
   const files = new Map<string, PlannedUpload>();
   const skipped: string[] = [];

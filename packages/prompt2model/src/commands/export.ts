@@ -21,7 +21,7 @@ export function register(program: Command, runtime: CliRuntime): void {
   program
     .command('export')
     .description('Export a trained model folder to ONNX in the transformers.js layout (config, tokenizer, onnx/ with the KV cache), optionally with q8 weights')
-    .requiredOption('--model <dir>', 'trained model folder: merged copy, full fine-tune, a job output/ folder, or a LoRA adapter (with --base-model)')
+    .requiredOption('--model <dir>', 'trained model: a run folder, a training job folder, merged copy, full fine-tune, a job output/ folder, or a LoRA adapter (with --base-model)')
     .addOption(new Option('--format <format>', 'export format').choices(['onnx']).default('onnx'))
     .addOption(new Option('--quantize <kind>', 'also write int8 weights (onnxruntime dynamic quantization)').choices(['q8', 'none']))
     .option('--base-model <id>', 'base model of an adapter-only --model')
@@ -33,11 +33,13 @@ export function register(program: Command, runtime: CliRuntime): void {
         if (!existsSync(options.model)) {
           throw new CliUsageError(`--model ${options.model} does not exist.`, 'Pass a trained model folder (the merged/ or model/ folder of a training job, or its output/ folder).');
         }
-        const { exportOnnx } = await import('@prompt2model/trainer/internal');
-        const result = await exportOnnx({
-          model: options.model,
+        const [{ EXPORT_FORMATS }, { locateModel }] = await Promise.all([import('@prompt2model/trainer'), import('@prompt2model/core')]);
+        // A run or job folder names its model (core's locateModel); any other folder is exported as given.
+        const { formats } = locateModel(options.model);
+        const source = formats.merged ?? formats.pytorch ?? options.model;
+        const result = await EXPORT_FORMATS[options.quantize === 'q8' ? 'onnx-q8' : 'onnx'].run({
+          model: source,
           ...(options.out ? { out: options.out } : {}),
-          ...(options.quantize === 'q8' ? { quantize: 'q8' as const } : {}),
           ...(options.baseModel ? { baseModel: options.baseModel } : {}),
           ...(options.python ? { python: options.python } : {}),
           ...threadsEnv(options),
