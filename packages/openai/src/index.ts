@@ -7,3 +7,4 @@ export {
   OPENAI_DATA_RULES,
   type OpenAIFineTuningBackendOptions,
 } from './openai-fine-tuning-backend.js';
+export { OPENAI_EXAMPLE_TOKEN_LIMITS, openAIExampleTokenLimit, openAIEncodingOf, openAIChatTokenCounter } from './openai-fine-tuning-tokens.js';
