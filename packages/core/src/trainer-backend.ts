@@ -16,6 +16,15 @@ export interface DataFormatRules {
   minValidationExamples?: number;
   /** Largest allowed example, in (estimated) tokens; longer rows are an error, not truncated. */
   maxExampleTokens?: number;
+  /** The limit for one base model, when it differs by model (wins over `maxExampleTokens`). */
+  maxExampleTokensFor?: (baseModel: string) => number | undefined;
+  /**
+   * The backend's own count of a chat example's tokens for a base model (its real tokenizer),
+   * used for the limit and the cost estimate instead of the 4-characters-a-token estimate.
+   */
+  chatTokenCounter?: (baseModel: string) => Promise<(messages: ReadonlyArray<{ role: string; content: string }>) => number>;
+  /** Chat backends that flag an empty user message (OpenAI's `missing_content`): rows with an empty input are refused, with their count. */
+  refuseEmptyInput?: boolean;
   /** Largest allowed upload, in bytes (after conversion to the backend's format). */
   maxFileBytes?: number;
 }

@@ -52,8 +52,14 @@ export function outputText(row: Record<string, unknown>, mapping: ColumnMapping,
   return readPath(row, column).trim();
 }
 
+const labels = new Map<string, string>();
 function labelOf(path: string): string {
-  return path.replace(/\[\d+\]/g, '').split('.').pop()!.replace(/_/g, ' ');
+  let label = labels.get(path);
+  if (label === undefined) {
+    label = path.replace(/\[\d+\]/g, '').split('.').pop()!.replace(/_/g, ' ');
+    if (labels.size < 1000) labels.set(path, label);
+  }
+  return label;
 }
 
 // Roles `col_mapping` gives the task's columns: these are outputs, the others inputs.

@@ -68,6 +68,17 @@ type Segment = { key: string } | { index: number };
 
 /** `answers.text[0]` → key answers, key text, index 0. Keys may hold any character but `.` and `[`. */
 export function parsePath(path: string): Segment[] {
+  // Called for every row of a load: the few distinct paths are parsed once.
+  const known = parsedPaths.get(path);
+  if (known) return known;
+  const segments = parsePathUncached(path);
+  if (parsedPaths.size < 1000) parsedPaths.set(path, segments);
+  return segments;
+}
+
+const parsedPaths = new Map<string, Segment[]>();
+
+function parsePathUncached(path: string): Segment[] {
   const segments: Segment[] = [];
   for (const match of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) {
     if (match[1] !== undefined) segments.push({ key: match[1] });

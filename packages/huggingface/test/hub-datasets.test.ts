@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APICallError, RequestScheduler } from '@prompt2model/core/internal';
 import { startDatasetsServer, type DatasetFixture, type DatasetsServer } from '@prompt2model/testing';
 import {
+  DatasetNotFoundError,
   GatedDatasetError,
   getDatasetConfigInfo,
+  getDatasetRevision,
   getDatasetRows,
   getDatasetSize,
   getDatasetSplits,
@@ -122,7 +124,12 @@ describe('dataset viewer API', () => {
     expect(server.stats.faults).toBe(2);
     const before = server.stats.requests;
     const missing = await getDatasetSplits('nope', at()).catch((e: unknown) => e);
-    expect(APICallError.isInstance(missing) && missing.statusCode).toBe(404);
+    // As the real viewer: an unknown id reads like a gated one ("does not exist, or is not accessible").
+    expect(GatedDatasetError.isInstance(missing)).toBe(true);
     expect(server.stats.requests - before).toBe(1);
+    // The Hub's own repo lookup tells them apart.
+    const lookup = await getDatasetRevision('nope', { hubUrl: server.url, accessToken: '', scheduler: scheduler() }).catch((e: unknown) => e);
+    expect(DatasetNotFoundError.isInstance(lookup)).toBe(true);
+    expect((lookup as Error).message).toMatch(/nope was not found on the Hub/);
   });
 });

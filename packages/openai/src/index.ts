@@ -18,3 +18,4 @@ export {
   OPENAI_DATA_RULES,
   type OpenAIFineTuningOptions,
 } from './openai-fine-tuning-backend.js';
+export { OPENAI_EXAMPLE_TOKEN_LIMITS, openAIExampleTokenLimit, openAIEncodingOf, openAIChatTokenCounter } from './openai-fine-tuning-tokens.js';

@@ -20,6 +20,7 @@ import {
 } from '@prompt2model/core/internal';
 import { toAPICallError } from './openai-chat-language-model.js';
 import { createOpenAIClient, isOpenAIItself, type OpenAIConfig } from './openai-config.js';
+import { openAIChatTokenCounter, openAIExampleTokenLimit } from './openai-fine-tuning-tokens.js';
 import { loadOpenAISdk } from './openai-sdk.js';
 
 /**
@@ -37,13 +38,19 @@ export const OPENAI_TRAINING_PRICES: Record<string, number> = {
   'babbage-002': 0.4,
 };
 
-/** OpenAI's documented limits for fine-tuning files. */
+/**
+ * OpenAI's documented limits for fine-tuning files: tokens counted with the model's tokenizer
+ * (o200k or cl100k), each model's own per-example limit, and no empty user message.
+ */
 export const OPENAI_DATA_RULES: DataFormatRules = {
   name: 'OpenAI fine-tuning',
   format: 'chat',
   minTrainExamples: 10,
   minValidationExamples: 10,
   maxExampleTokens: 65_536,
+  maxExampleTokensFor: openAIExampleTokenLimit,
+  chatTokenCounter: openAIChatTokenCounter,
+  refuseEmptyInput: true,
   maxFileBytes: 512 * 1024 * 1024,
 };
 

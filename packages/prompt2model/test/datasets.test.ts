@@ -104,6 +104,18 @@ describe('prompt2model datasets show / load', () => {
     expect(one).toEqual({ input: `Customer review ${index}: the excellent service`, output: 'positive', meta: { source: 'retrieved', dataset: 'acme/restaurant-reviews', config: 'default', split: 'train', row: index } });
   });
 
+  it('samples other rows with another --seed, the same rows with the same one', async () => {
+    const rowsOf = async (name: string, seed?: string) => {
+      const file = join(dir, name);
+      const { code } = await run(['datasets', 'load', 'acme/restaurant-reviews', '--input', 'text', '--output', 'label', '--max-rows', '20', '--save', file, ...(seed ? ['--seed', seed] : [])]);
+      expect(code).toBe(0);
+      return (await readJsonlAll<Example>(file)).map((row) => (row.meta as { row: number }).row);
+    };
+    const plain = await rowsOf('seed-default.jsonl');
+    expect(await rowsOf('seed-0.jsonl', '0')).toEqual(plain);
+    expect(await rowsOf('seed-7.jsonl', '7')).not.toEqual(plain);
+  });
+
   it('takes --input/--output, rejecting a path that is not a column (exit 2)', async () => {
     const bad = await run(['datasets', 'load', 'acme/news', '--input', 'body', '--output', 'summary', '--save', join(dir, 'news.jsonl')]);
     expect(bad.code).toBe(2);

@@ -85,6 +85,10 @@ async function summarizeSplit(
     return undefined;
   }
   const summary: SplitSummary = { path, count: 0, tokens: 0, maxExampleTokens: 0, bytes: 0, truncatedSource: 0, truncatedTarget: 0, duplicates: 0 };
+  // Chat backends count with their own tokenizer when they have one (the 4-characters estimate is 3× low on CJK text).
+  const countChat = rules.format === 'chat' && rules.chatTokenCounter ? await rules.chatTokenCounter(job.baseModel) : undefined;
+  const tokenLimit = rules.maxExampleTokensFor?.(job.baseModel) ?? rules.maxExampleTokens;
+  const emptyInputs: number[] = [];
   const seen = new Set<string>();
   // Unknown architectures are counted as encoder-decoder; the worker decides for real.
   const architecture = job.architecture === 'decoder-only' ? 'decoder-only' : 'encoder-decoder';
@@ -110,15 +114,16 @@ async function summarizeSplit(
       if (seen.has(key)) summary.duplicates++;
       else seen.add(key);
       if (rules.format === 'chat') {
+        if (rules.refuseEmptyInput && example.input.trim() === '') emptyInputs.push(lineNumber);
         const row = toChatRow(example, job.instruction);
         const line = `${JSON.stringify(row)}\n`;
         summary.bytes += Buffer.byteLength(line, 'utf8');
         // Chat formatting adds a few tokens per message.
-        const tokens = row.messages.reduce((sum, m) => sum + estimateTokens(m.content) + 4, 3);
+        const tokens = countChat ? countChat(row.messages) : row.messages.reduce((sum, m) => sum + estimateTokens(m.content) + 4, 3);
         summary.tokens += tokens;
         summary.maxExampleTokens = Math.max(summary.maxExampleTokens, tokens);
-        if (rules.maxExampleTokens !== undefined && tokens > rules.maxExampleTokens && issues.length < MAX_ISSUES) {
-          issues.push({ path: where, message: `about ${tokens} tokens; ${rules.name} accepts at most ${rules.maxExampleTokens} per example` });
+        if (tokenLimit !== undefined && tokens > tokenLimit && issues.length < MAX_ISSUES) {
+          issues.push({ path: where, message: `${countChat ? '' : 'about '}${tokens} tokens; ${rules.name} of ${job.baseModel} accepts at most ${tokenLimit} per example` });
         }
       } else {
         const text = textualize(example, { instruction: job.instruction, architecture, split: 'validation' });
@@ -139,6 +144,12 @@ async function summarizeSplit(
       return undefined;
     }
     throw error;
+  }
+  if (emptyInputs.length > 0) {
+    issues.push({
+      path,
+      message: `${emptyInputs.length} of ${summary.count} rows have an empty input (rows ${emptyInputs.slice(0, 10).join(', ')}${emptyInputs.length > 10 ? ', …' : ''}); ${rules.name} flags an empty user message (missing_content). Drop or fill them`,
+    });
   }
   if (rules.maxFileBytes !== undefined && summary.bytes > rules.maxFileBytes) {
     issues.push({ path, message: `${summary.bytes} bytes after conversion; ${rules.name} accepts at most ${rules.maxFileBytes}` });

@@ -25,6 +25,7 @@ interface LoadFlags extends ShowFlags {
   input?: string[];
   output?: string;
   maxRows: number;
+  seed?: number;
   save?: string;
   yes: boolean;
   transform?: number;
@@ -105,7 +106,8 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--split <name>', 'split to load (default: train, else the first)')
     .addOption(new Option('--input <paths>', 'input column path(s), comma-separated, e.g. question,context').argParser(splitList))
     .option('--output <path>', 'output column path, e.g. answers.text[0] or translation.en')
-    .addOption(new Option('--max-rows <n>', 'most rows to download').argParser(parseNumber('--max-rows', { integer: true, min: 1 })).default(3000))
+    .addOption(new Option('--max-rows <n>', 'most rows to download; fewer than the split holds is a seeded sample across it').argParser(parseNumber('--max-rows', { integer: true, min: 1 })).default(3000))
+    .addOption(new Option('--seed <n>', 'seed of that sample (default 0)').argParser(parseNumber('--seed', { integer: true })))
     .addOption(new Option('--transform <n>', 'let the teacher rewrite up to N rows into the task format (plan, then one call a row)').argParser(parseNumber('--transform', { integer: true, min: 1 })))
     .option('--save <file>', 'JSON Lines file to write (default: <--out>/retrieved.jsonl, else ./<dataset>.jsonl)')
     .option('-y, --yes', 'accept the proposed column mapping without asking', false);
@@ -143,6 +145,7 @@ export function register(program: Command, runtime: CliRuntime): void {
       try {
         loaded = await retriever.load(spec, dataset, context, {
           maxRows: options.maxRows,
+          ...(options.seed !== undefined ? { seed: options.seed } : {}),
           write: async (batch) => {
             throwIfAborted(context.signal);
             await writer.writeAll(batch);

@@ -33,7 +33,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         if (!existsSync(options.model)) {
           throw new CliUsageError(`--model ${options.model} does not exist.`, 'Pass a trained model folder (the merged/ or model/ folder of a training job, or its output/ folder).');
         }
-        const [{ EXPORT_FORMATS }, { locateModel }] = await Promise.all([import('@prompt2model/trainer'), import('@prompt2model/core')]);
+        const [{ EXPORT_FORMATS }, { locateModel }] = await Promise.all([import('@prompt2model/trainer/internal'), import('@prompt2model/core/internal')]);
         // A run or job folder names its model (core's locateModel); any other folder is exported as given.
         const { formats } = locateModel(options.model);
         const source = formats.merged ?? formats.pytorch ?? options.model;
