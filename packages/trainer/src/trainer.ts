@@ -86,7 +86,9 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
     const job = parseTrainingJob(input);
     backend.validateJob?.(job);
     const data = await validateTrainingData(job, backend.dataRules);
-    const estimate = estimateTrainingCost(job, data, options.pricing ?? backend.pricing(job));
+    const tokensPerExample = data.train.count > 0 ? Math.round(data.train.tokens / data.train.count) : 0;
+    const pricing = options.pricing ?? (await backend.measurePricing?.(job, { tokensPerExample }, context)) ?? backend.pricing(job);
+    const estimate = estimateTrainingCost(job, data, pricing);
     const summary = formatEstimate(estimate, backend.name);
     await context.store.writeJson(`${folder}/estimate.json`, { backend: backend.name, job, estimate });
     return { job, estimate, summary };
