@@ -82,7 +82,7 @@ def plain_script(model_dir: str, out: str, args) -> dict:
     }
 
 
-def worker(job_dir: str, model_dir: str, args, evaluate: bool, threads) -> dict:
+def worker(job_dir: str, model_dir: str, args, evaluate: bool, threads, python_dir: str = PYTHON_DIR) -> dict:
     os.makedirs(job_dir, exist_ok=True)
     config = {
         "protocolVersion": 1,
@@ -105,10 +105,13 @@ def worker(job_dir: str, model_dir: str, args, evaluate: bool, threads) -> dict:
     }
     with open(os.path.join(job_dir, "job.json"), "w") as handle:
         json.dump(config, handle)
-    env = dict(os.environ, PYTHONPATH=PYTHON_DIR, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONPATH=python_dir, PYTHONUNBUFFERED="1")
     env.pop("P2M_THREADS", None)
     if threads is not None:
         env["P2M_THREADS"] = str(threads)
+    if threads == 1:
+        # A worker that predates P2M_THREADS (--baseline-worker) still gets one thread.
+        env["OMP_NUM_THREADS"] = "1"
     done = subprocess.run([sys.executable, "-m", "p2m_worker", "--config", "job.json"], cwd=job_dir, env=env, capture_output=True, text=True)
     events = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0:
@@ -119,7 +122,7 @@ def worker(job_dir: str, model_dir: str, args, evaluate: bool, threads) -> dict:
     return {
         "examplesPerSecond": metrics["train_samples_per_second"],
         "stepsPerSecond": metrics["train_steps_per_second"],
-        "examplesPerCpuSecond": start["trainExamples"] * args.epochs / metrics["train_cpu_seconds"],
+        "examplesPerCpuSecond": start["trainExamples"] * args.epochs / metrics["train_cpu_seconds"] if "train_cpu_seconds" in metrics else None,
         "trainLoss": metrics["train_loss"],
         "lastLoggedLoss": steps[-1]["loss"] if steps else None,
         "steps": steps[-1]["step"] if steps else None,
@@ -132,6 +135,8 @@ def worker(job_dir: str, model_dir: str, args, evaluate: bool, threads) -> dict:
 def in_child(kind: str, args) -> dict:
     """Runs one measurement in a fresh interpreter (nothing warmed up, threads set at start)."""
     command = [sys.executable, os.path.abspath(__file__), "--child", kind, "--out", args.out, "--epochs", str(args.epochs), "--batch-size", str(args.batch_size), "--lr", str(args.lr)]
+    if args.baseline_worker:
+        command += ["--baseline-worker", args.baseline_worker]
     done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=PYTHON_DIR))
     if done.returncode != 0:
         raise RuntimeError(f"{kind} failed:\n{done.stderr[-3000:]}")
@@ -146,6 +151,7 @@ def main() -> int:
     parser.add_argument("--train-examples", type=int, default=800)
     parser.add_argument("--lr", type=float, default=5e-4)
     parser.add_argument("--runs", type=int, default=1, help="repeat the one-thread comparisons, interleaved (median)")
+    parser.add_argument("--baseline-worker", help="python/ folder of an earlier worker (e.g. from git archive) to run beside this one")
     parser.add_argument("--child")
     args = parser.parse_args()
     model_dir = os.path.join(args.out, "tiny-t5")
@@ -153,9 +159,10 @@ def main() -> int:
         if args.child == "plain":
             result = plain_script(model_dir, os.path.join(args.out, "plain"), args)
         else:
-            evaluate = args.child == "worker-defaults"
-            threads = {"worker-lean": 1, "worker-defaults": 1, "worker-torch-threads": 0, "worker-auto-threads": None}[args.child]
-            result = worker(os.path.join(args.out, args.child), model_dir, args, evaluate, threads)
+            evaluate = args.child.endswith("-defaults")
+            threads = {"-lean": 1, "-defaults": 1, "-torch-threads": 0, "-auto-threads": None}[args.child[args.child.index("-"):]]
+            python_dir = args.baseline_worker if args.child.startswith("baseline") else PYTHON_DIR
+            result = worker(os.path.join(args.out, args.child), model_dir, args, evaluate, threads, python_dir)
         print(json.dumps(result))
         return 0
 
@@ -167,8 +174,9 @@ def main() -> int:
 
     results: dict = {}
     started = time.time()
+    kinds = ["plain", "worker-lean", "worker-defaults"] + (["baseline-lean", "baseline-defaults"] if args.baseline_worker else [])
     for _ in range(args.runs):
-        for kind in ("plain", "worker-lean", "worker-defaults"):
+        for kind in kinds:
             results.setdefault(kind, []).append(in_child(kind, args))
             print(f"{kind}: {json.dumps(results[kind][-1])}", file=sys.stderr, flush=True)
     for kind in ("worker-torch-threads", "worker-auto-threads"):
@@ -179,8 +187,8 @@ def main() -> int:
         json.dump(results, handle, indent=2)
 
     def median(kind, key):
-        values = sorted(r[key] for r in results[kind])
-        return values[len(values) // 2]
+        values = sorted(r[key] for r in results[kind] if r[key] is not None)
+        return values[len(values) // 2] if values else float("nan")
 
     plain = median("plain", "examplesPerSecond")
     print(f"tiny T5 (d_model 128, 2+2 layers), {args.train_examples} examples x {args.epochs} epochs, batch {args.batch_size}, fp32, full fine-tuning; {args.runs} run(s), median")
@@ -189,7 +197,7 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|")
     for kind in results:
         r = results[kind][-1]
-        threads = r["threads"] if isinstance(r["threads"], int) else f"{r['threads']['intraOp']} ({r['threads']['source']})"
+        threads = r["threads"] if isinstance(r["threads"], int) else f"{r['threads']['intraOp']} ({r['threads']['source']})" if r["threads"] else "1 (OMP_NUM_THREADS)"
         eps = median(kind, "examplesPerSecond")
         cps = median(kind, "examplesPerCpuSecond")
         print(f"| {kind} | {threads} | {eps:.1f} | {eps / plain:.2f}x | {cps:.1f} | {cps / plain_cpu:.2f}x | {median(kind, 'stepsPerSecond'):.2f} | {r['trainLoss']:.4f} |")
