@@ -86,13 +86,14 @@ export class LocalBackend implements TrainingBackend {
       await writeFile(join(dir, JOB_CONFIG_FILE), JSON.stringify(config));
       let done: Record<string, unknown> | undefined;
       let failure: string | undefined;
-      const timeout = AbortSignal.timeout(120_000);
+      const timeout = AbortSignal.timeout(45_000);
       try {
         for await (const event of runWorkerProcess({
           command: defaultPython(this.options.python),
           args: ['-m', 'p2m_worker.probe', '--config', join(dir, JOB_CONFIG_FILE), '--tokens-per-example', String(Math.max(4, data.tokensPerExample))],
           cwd: dir,
-          env: workerEnv(this.options.env),
+          // A probe never downloads: a model whose config is not on disk (or in the Hub cache) is not measured.
+          env: { ...workerEnv(this.options.env), HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' },
           signal: AbortSignal.any([context.signal, timeout]),
           label: 'device probe',
           notFoundHint: PYTHON_INSTALL_HINT,
@@ -102,7 +103,7 @@ export class LocalBackend implements TrainingBackend {
         }
       } catch (error) {
         if (context.signal.aborted) throw error;
-        failure = timeout.aborted ? 'the probe took over 2 minutes' : (error as Error).message;
+        failure = timeout.aborted ? 'the probe took over 45 s' : (error as Error).message;
       }
       if (!done) return { ...pricing, note: `device not probed (${failure ?? 'no answer'}); the time assumes a GPU at ${pricing.tokensPerSecondPerGpu} tokens/s` };
       const device = typeof done.device === 'string' ? done.device : undefined;
