@@ -50,7 +50,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     });
     expect(job.architecture).toBe('decoder-only');
     expect(job.lora.targetModules).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj']);
-    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(job, context);
+    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) /* with the device probe before the estimate */ }).train(job, context);
     const seen = losses(events);
     expect(seen).toHaveLength(24);
     expect(seen.at(-1)!).toBeLessThan(seen[0]!);
@@ -79,7 +79,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     first.context.events.on((event) => {
       if (event.type === 'progress' && event.done === 3) controller.abort(new Error('Ctrl-C'));
     });
-    const error = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(parseTrainingJob(input), first.context).catch((e: unknown) => e);
+    const error = await createTrainer({ backend: new LocalBackend({ python, env: THREADS, probe: false }) }).train(parseTrainingJob(input), first.context).catch((e: unknown) => e);
     expect(AbortError.isInstance(error)).toBe(true);
     const jobDir = await jobDirOf(out);
     const stored = await readJsonlAll<{ type: string; step?: number }>(join(out, 'training/events.jsonl'));
@@ -88,7 +88,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     expect(existsSync(join(jobDir, `output/checkpoint-${checkpoint!.step}/trainer_state.json`))).toBe(true);
 
     const second = await makeContext(out);
-    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(parseTrainingJob(input), second.context);
+    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS, probe: false }) }).train(parseTrainingJob(input), second.context);
     const firstProgress = second.events.find((e) => e.type === 'progress');
     expect(firstProgress).toMatchObject({ done: checkpoint!.step, total: 16 });
     expect(model.kind).toBe('local-folder');
@@ -117,7 +117,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
       earlyStoppingPatience: 0,
       data: { train: join(dir, 'llama-predict/train.jsonl') },
     });
-    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(job, context);
+    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS, probe: false }) }).train(job, context);
     const rows = await readJsonlAll<{ input: string; output: string }>(join(dir, 'llama-predict/validation.jsonl'));
     const inputs = rows.map((row) => row.input);
     const merged = await predict(model, tiny.instruction, inputs, join(dir, 'predict-merged'));
