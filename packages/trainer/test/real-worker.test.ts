@@ -50,9 +50,13 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     });
     expect(job.architecture).toBe('decoder-only');
     expect(job.lora.targetModules).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj']);
-    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) /* with the device probe before the estimate */ }).train(job, context);
+    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(job, context);
+    // Progress every step; the loss on the first and last step and at most once a second between.
+    const steps = events.flatMap((event) => (event.type === 'progress' && event.stage === 'train' ? [event.done] : []));
+    expect(new Set(steps)).toEqual(new Set(Array.from({ length: 24 }, (_, i) => i + 1)));
     const seen = losses(events);
-    expect(seen).toHaveLength(24);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen.length).toBeLessThanOrEqual(24);
     expect(seen.at(-1)!).toBeLessThan(seen[0]!);
     expect(model.metrics.eval_loss).toBeGreaterThan(0);
     expect(existsSync(join(model.reference, 'config.json'))).toBe(true);
