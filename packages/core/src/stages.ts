@@ -105,6 +105,12 @@ export interface TrainerBackend {
   readonly dataRules: DataFormatRules;
   /** How this backend charges for `job`, used for the estimate and the `--max-cost` check. */
   pricing(job: TrainingJobSpec): TrainingPricing;
+  /**
+   * `pricing`, refined by looking at the machine that will train (which device, how fast), when
+   * that is cheap; the trainer prefers it to `pricing` for the estimate. `tokensPerExample` is the
+   * training data's average.
+   */
+  measurePricing?(job: TrainingJobSpec, data: { tokensPerExample: number }, context: StageContext): Promise<TrainingPricing>;
   /** Backend-specific checks of the job (e.g. whole epochs); throws ValidationError. */
   validateJob?(job: TrainingJobSpec): void;
   /**

@@ -40,6 +40,12 @@ export type TrainingPricing =
       gpus: number;
       /** Fixed start-up time (model download, loading, saving), in hours. */
       overheadHours?: number;
+      /** The device that will train, when known: a GPU's name, or `cpu with N threads ...` (then `gpus` is 1). */
+      device?: string;
+      /** Whether `tokensPerSecondPerGpu` was measured on that device (a short probe) rather than assumed. */
+      measured?: boolean;
+      /** Why the device or the throughput could not be measured. */
+      note?: string;
     }
   | {
       kind: 'per-token';

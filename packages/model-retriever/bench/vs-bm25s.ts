@@ -2,7 +2,7 @@
  * The model index against bm25s (Python, the fastest BM25 library we know), in one run, over the
  * 11,320 real model cards (../shared/data/hub/models.jsonl):
  *
- *   node --import tsx packages/model-retriever/bench/vs-bm25s.ts [--runs 3] [--python PATH] [--cards PATH]
+ *   node --import tsx packages/model-retriever/bench/vs-bm25s.ts [--runs 3] [--python PATH] [--cards PATH] [--implementation DIR]
  *
  * Four figures for each side, each from a fresh process, runs interleaved, median of `--runs`:
  * - build: from the raw cards to a searchable index. Ours includes validating each record, card
@@ -15,6 +15,9 @@
  *   tokenised beforehand, i.e. scoring and top-k alone.
  * The ratio is bm25s's time over ours: above 1 means ours is faster. CPU time (user + system, all
  * threads) is printed beside wall time: on a shared machine it moves less with the other load.
+ *
+ * `--implementation DIR` measures another checkout's model-retriever package (DIR holds its `src/`),
+ * e.g. the version before a change, against the same bm25s figures.
  *
  * Needs a Python with bm25s, PyStemmer and numba (`pip install bm25s PyStemmer numba`); by default
  * $P2M_PYTHON, else `python3`.
@@ -46,8 +49,8 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function child(mode: string, cardsPath: string, work: string): Promise<Figures> {
-  const { ModelIndex } = await import('../src/internal.js');
+async function child(mode: string, cardsPath: string, work: string, implementation: string): Promise<Figures> {
+  const { ModelIndex } = (await import(join(implementation, 'src/index.js'))) as typeof import('../src/internal.js');
   const file = join(work, 'model-index.bin');
   if (mode === 'build') {
     const cards = readFileSync(cardsPath, 'utf8')
@@ -86,9 +89,13 @@ function lastJsonLine(output: string): Figures {
   return JSON.parse(output.trim().split('\n').pop()!) as Figures;
 }
 
-function runOurs(mode: string, cardsPath: string, work: string): Figures {
+function runOurs(mode: string, cardsPath: string, work: string, implementation: string): Figures {
   return lastJsonLine(
-    execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', mode, cardsPath, work], { encoding: 'utf8', maxBuffer: 1 << 20 }),
+    execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', mode, cardsPath, work, implementation], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+      cwd: implementation,
+    }),
   );
 }
 
@@ -99,7 +106,7 @@ function runBm25s(python: string, mode: string, source: string, work: string): F
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') {
-    process.stdout.write(`${JSON.stringify(await child(args[1]!, args[2]!, args[3]!))}\n`);
+    process.stdout.write(`${JSON.stringify(await child(args[1]!, args[2]!, args[3]!, args[4]!))}\n`);
     return;
   }
   const option = (name: string) => {
@@ -109,6 +116,7 @@ async function main(): Promise<void> {
   const cardsPath = resolve(option('--cards') ?? defaultCards);
   const runs = Number(option('--runs') ?? 3);
   const python = option('--python') ?? process.env.P2M_PYTHON ?? 'python3';
+  const implementation = resolve(option('--implementation') ?? join(here, '..'));
   try {
     execFileSync(python, ['-c', 'import bm25s, Stemmer, numba'], { stdio: 'pipe' });
   } catch {
@@ -118,14 +126,14 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'bench-bm25s-'));
   const queriesFile = join(work, 'queries.json');
   writeFileSync(queriesFile, JSON.stringify({ instructions: instructionQueries, rounds }));
-  console.log(`BM25 against bm25s: ${cardsPath}, ${runs} interleaved runs, median`);
+  console.log(`BM25 against bm25s: ${cardsPath}, ours from ${implementation}, ${runs} interleaved runs, median`);
   try {
     const results: Record<string, Figures[]> = { 'bm25s-build': [], 'ours-build': [], 'bm25s-load': [], 'ours-load': [] };
     for (let run = 0; run < runs; run++) {
       results['bm25s-build']!.push(runBm25s(python, 'build', cardsPath, work));
-      results['ours-build']!.push(runOurs('build', cardsPath, work));
+      results['ours-build']!.push(runOurs('build', cardsPath, work, implementation));
       results['bm25s-load']!.push(runBm25s(python, 'load', queriesFile, work));
-      results['ours-load']!.push(runOurs('load', cardsPath, work));
+      results['ours-load']!.push(runOurs('load', cardsPath, work, implementation));
       process.stderr.write(`run ${run + 1}/${runs} done\n`);
     }
     const figure = (mode: string, key: string) => median(results[mode]!.map((result) => Number(result[key])));

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -123,5 +123,23 @@ describe('prompt2model index build / models search', () => {
     const missing = await run(['models', 'search', 'summarization', '--index', join(dir, 'missing.json')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/hint: .*index build/);
+  });
+
+  it('searches an index saved by an earlier version (JSON) and refuses a file that is no index, saying to rebuild', async () => {
+    const { ModelIndex } = await import('@prompt2model/model-retriever/internal');
+    const cards = (await readFile(resolve(import.meta.dirname, '../../../examples/offline/cards.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line));
+    const index = await ModelIndex.fromCards(cards);
+    const legacy = join(dir, 'legacy-index.json');
+    await writeFile(legacy, JSON.stringify(index.toJSON()));
+    const found = await run(['models', 'search', 'German translation', '--index', legacy, '--top-k', '1', '--json']);
+    expect(found.code).toBe(0);
+    expect(JSON.parse(found.stdout)[0].id).toBe(index.search('German translation', { topK: 1 })[0]!.id);
+
+    const notIndex = join(dir, 'notes.txt');
+    await writeFile(notIndex, 'just some notes');
+    const refused = await run(['models', 'search', 'summarization', '--index', notIndex]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/not a saved model index/);
+    expect(refused.stderr).toMatch(/hint: .*index build/);
   });
 });

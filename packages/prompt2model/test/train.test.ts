@@ -36,7 +36,8 @@ afterAll(async () => {
 
 describe('prompt2model train', () => {
   it('--estimate-only --json prints the validated job and the estimate without launching', async () => {
-    const { code, stdout } = await run(['train', '--data', data, '--base-model', 'google/flan-t5-small', '--out', join(dir, 'est'), '--estimate-only', '--json', '--gpu-price', '2']);
+    // A given throughput skips the device probe (a Python start; the probe has its own tests in the trainer).
+    const { code, stdout } = await run(['train', '--data', data, '--base-model', 'google/flan-t5-small', '--out', join(dir, 'est'), '--estimate-only', '--json', '--gpu-price', '2', '--gpu-tokens-per-second', '5000']);
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
     expect(result.job.instruction).toBe('Add one.');
@@ -47,7 +48,7 @@ describe('prompt2model train', () => {
   });
 
   it('takes --base-model as a model name: hf:<id> trains the Hub id, an unknown --backend lists the known ones', async () => {
-    const named = await run(['train', '--data', data, '--base-model', 'hf:google/flan-t5-small', '--out', join(dir, 'named'), '--estimate-only', '--json']);
+    const named = await run(['train', '--data', data, '--base-model', 'hf:google/flan-t5-small', '--out', join(dir, 'named'), '--estimate-only', '--json', '--gpu-tokens-per-second', '5000']);
     expect(named.code).toBe(0);
     expect(JSON.parse(named.stdout).job.baseModel).toBe('google/flan-t5-small');
     const unknown = await run(['train', '--data', data, '--base-model', 'gpt2', '--backend', 'slurm']);

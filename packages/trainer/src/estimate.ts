@@ -54,10 +54,16 @@ export function formatEstimate(estimate: TrainingEstimate, backend: string): str
   if (estimate.pricing.kind === 'per-token') {
     lines.push(`  cost ~$${estimate.usd.toFixed(2)} at $${estimate.pricing.usdPer1MTokens}/1M training tokens`);
   } else {
+    const { pricing } = estimate;
+    const throughput = `~${Math.round(pricing.tokensPerSecondPerGpu)} tokens/s${pricing.measured ? ' (measured)' : ' (assumed)'}`;
+    const onDevice = pricing.device?.startsWith('cpu')
+      ? `on ${pricing.device} at ${throughput}`
+      : `on ${pricing.gpus} × ${pricing.device ?? 'GPU'} at ${throughput} each`;
     lines.push(
-      `  time ~${formatHours(estimate.hours ?? 0)} on ${estimate.pricing.gpus} GPU(s) at ~${estimate.pricing.tokensPerSecondPerGpu} tokens/s each; ` +
-        `${(estimate.gpuHours ?? 0).toFixed(3)} GPU-hours × $${estimate.pricing.gpuHourlyUsd}/h = ~$${estimate.usd.toFixed(2)}`,
+      `  time ~${formatHours(estimate.hours ?? 0)} ${onDevice}` +
+        (pricing.gpuHourlyUsd > 0 ? `; ${(estimate.gpuHours ?? 0).toFixed(3)} ${pricing.device?.startsWith('cpu') ? 'CPU' : 'GPU'}-hours × $${pricing.gpuHourlyUsd}/h = ~$${estimate.usd.toFixed(2)}` : ''),
     );
+    if (pricing.note) lines.push(`  note: ${pricing.note}`);
   }
   for (const warning of estimate.warnings) lines.push(`  warning: ${warning}`);
   return lines.join('\n');

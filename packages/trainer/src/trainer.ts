@@ -99,7 +99,9 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
     const data = await validateTrainingData(parsed, backend.dataRules);
     // A validation file the backend would reject is left out of the job (the warning says so).
     const job = data.droppedValidation ? withoutValidation(parsed) : parsed;
-    const estimate = estimateTrainingCost(job, data, options.pricing ?? backend.pricing(job));
+    const tokensPerExample = data.train.count > 0 ? Math.round(data.train.tokens / data.train.count) : 0;
+    const pricing = options.pricing ?? (await backend.measurePricing?.(job, { tokensPerExample }, context)) ?? backend.pricing(job);
+    const estimate = estimateTrainingCost(job, data, pricing);
     const summary = formatEstimate(estimate, backend.name);
     await context.store.writeJson(`${folder}/${TRAINING_FILES.estimate}`, { backend: backend.name, job: portableTrainingJob(job, context.store.dir), estimate });
     return { job, estimate, summary };

@@ -170,6 +170,35 @@ describe('LocalBackend with a stand-in worker', () => {
     expect((error as { hint?: string }).hint).toBe('Install the missing packages: pip install peft');
   });
 
+  it('estimates for the device that will train: a CPU from a measured probe, a GPU by name', async () => {
+    // A stand-in interpreter answering `-m p2m_worker.probe` as the real one does (pure parts of the probe are the worker's).
+    const fakePython = join(dir, 'fake-python.mjs');
+    const answer = (done: object) => `#!${process.execPath}\nconst a = process.argv.slice(2);\nif (a[1] !== 'p2m_worker.probe' || !a.includes('--tokens-per-example')) process.exit(9);\nconsole.log(JSON.stringify(${JSON.stringify({ type: 'done', ...done })}));\n`;
+    const { chmod, writeFile } = await import('node:fs/promises');
+    const prepare = async (done: object | undefined, extra: Partial<ConstructorParameters<typeof LocalBackend>[0]> = {}) => {
+      await writeFile(fakePython, done ? answer(done) : `#!${process.execPath}\nprocess.exit(3);\n`);
+      await chmod(fakePython, 0o755);
+      const { context } = await makeContext(join(dir, `run-probe-${Math.random().toString(36).slice(2)}`));
+      return createTrainer({ backend: new LocalBackend({ python: fakePython, ...extra }) }).prepare(job() as never, context);
+    };
+
+    const cpu = await prepare({ device: 'cpu with 1 thread (2 usable cores, auto)', gpus: 0, threads: 1, measured: true, tokensPerSecond: 400 });
+    expect(cpu.summary).toMatch(/on cpu with 1 thread \(2 usable cores, auto\) at ~400 tokens\/s \(measured\)/);
+    expect(cpu.summary).not.toMatch(/GPU/);
+    expect(cpu.estimate.pricing).toMatchObject({ kind: 'gpu-time', tokensPerSecondPerGpu: 400, measured: true, gpus: 1 });
+    // 400 tokens/s instead of an assumed GPU's 5000: the estimate is over ten times longer.
+    const assumedGpu = await prepare(undefined, { probe: false });
+    expect(cpu.estimate.hours! - 2 / 60).toBeGreaterThan((assumedGpu.estimate.hours! - 2 / 60) * 10);
+
+    const gpu = await prepare({ device: 'NVIDIA H100 80GB HBM3', gpus: 1, measured: false });
+    expect(gpu.summary).toMatch(/on 1 × NVIDIA H100 80GB HBM3 at ~5000 tokens\/s \(assumed\) each/);
+
+    const failed = await prepare(undefined);
+    expect(failed.summary).toMatch(/note: device not probed .*assumes a GPU at 5000 tokens\/s/);
+    // A custom worker or a given throughput skips the probe.
+    expect((await prepare({ device: 'cpu', gpus: 0, measured: true, tokensPerSecond: 1 }, { tokensPerSecondPerGpu: 777 })).summary).toMatch(/~777 tokens\/s \(assumed\)/);
+  });
+
   it('checks the estimate against --max-cost before launching', async () => {
     const out = join(dir, 'run-budget');
     const { context } = await makeContext(out, { maxCostUsd: 0.000001 });

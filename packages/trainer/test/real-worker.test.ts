@@ -51,8 +51,12 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     expect(job.architecture).toBe('decoder-only');
     expect(job.lora.targetModules).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj']);
     const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(job, context);
+    // Progress every step; the loss on the first and last step and at most once a second between.
+    const steps = events.flatMap((event) => (event.type === 'progress' && event.stage === 'train' && event.done > 0 ? [event.done] : []));
+    expect(new Set(steps)).toEqual(new Set(Array.from({ length: 24 }, (_, i) => i + 1)));
     const seen = losses(events);
-    expect(seen).toHaveLength(24);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    expect(seen.length).toBeLessThanOrEqual(24);
     expect(seen.at(-1)!).toBeLessThan(seen[0]!);
     expect(model.metrics.eval_loss).toBeGreaterThan(0);
     expect(existsSync(join(model.reference, 'config.json'))).toBe(true);
@@ -79,7 +83,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     first.context.events.on((event) => {
       if (event.type === 'progress' && event.done === 3) controller.abort(new Error('Ctrl-C'));
     });
-    const error = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(parseTrainingJob(input), first.context).catch((e: unknown) => e);
+    const error = await createTrainer({ backend: new LocalBackend({ python, env: THREADS, probe: false }) }).train(parseTrainingJob(input), first.context).catch((e: unknown) => e);
     expect(AbortError.isInstance(error)).toBe(true);
     const jobDir = await jobDirOf(out);
     const stored = await readJsonlAll<{ type: string; step?: number }>(join(out, 'training/events.jsonl'));
@@ -88,7 +92,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     expect(existsSync(join(jobDir, `output/checkpoint-${checkpoint!.step}/trainer_state.json`))).toBe(true);
 
     const second = await makeContext(out);
-    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(parseTrainingJob(input), second.context);
+    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS, probe: false }) }).train(parseTrainingJob(input), second.context);
     const firstProgress = second.events.find((e) => e.type === 'progress');
     expect(firstProgress).toMatchObject({ done: checkpoint!.step, total: 16 });
     expect(model.kind).toBe('local-folder');
@@ -117,7 +121,7 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
       earlyStoppingPatience: 0,
       data: { train: join(dir, 'llama-predict/train.jsonl') },
     });
-    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS }) }).train(job, context);
+    const model = await createTrainer({ backend: new LocalBackend({ python, env: THREADS, probe: false }) }).train(job, context);
     const rows = await readJsonlAll<{ input: string; output: string }>(join(dir, 'llama-predict/validation.jsonl'));
     const inputs = rows.map((row) => row.input);
     const merged = await predict(model, tiny.instruction, inputs, join(dir, 'predict-merged'));

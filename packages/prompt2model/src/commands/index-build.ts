@@ -19,7 +19,7 @@ export function register(program: Command, runtime: CliRuntime): void {
   const build = index
     .command('build')
     .description('Snapshot Hugging Face model cards (listed by task, most downloaded first) into a model index file; `models search --index FILE` then works offline')
-    .argument('[file]', 'index to write (.json); a .jsonl name writes the card snapshot instead', 'model-index.json')
+    .argument('[file]', 'index to write (binary; indexes written as .json by earlier versions still load); a .jsonl name writes the card snapshot instead', 'model-index.bin')
     .option('--from <file>', 'index a local JSON Lines snapshot ({id, card, sizeBytes, downloads} rows) instead of the Hub')
     .option('--jsonl <file>', 'also write the fetched cards as a JSON Lines snapshot');
   addHubOptions(build);

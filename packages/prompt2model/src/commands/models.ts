@@ -34,7 +34,7 @@ export function register(program: Command, runtime: CliRuntime): void {
       'Rank base models for a task: BM25 over Hugging Face model cards (with --hyde, over a model card the teacher writes for the task) × log10(downloads + 2), keeping only models that fit the size, architecture, license and GPU-memory limits',
     )
     .argument('<instruction>', 'the task, e.g. "Translate English to German"')
-    .option('--index <file>', 'a saved index (.json, from `prompt2model index build`) or a JSON Lines card snapshot (.jsonl); default: the live Hugging Face Hub, cached on disk')
+    .option('--index <file>', 'a saved index (from `prompt2model index build`) or a JSON Lines card snapshot (.jsonl); default: the live Hugging Face Hub, cached on disk')
     .addOption(new Option('-k, --top-k <n>', 'how many candidates').argParser(parseNumber('--top-k', { integer: true, min: 1 })).default(5))
     .addOption(new Option('--max-size <size>', 'largest weights size, e.g. 3GB, 500MB; "none" for no limit').argParser(parseMaxSize).default(3e9, '3GB'))
     .option('--hyde', 'let the teacher write a hypothetical model card for the task and search with it (needs --teacher and OPENAI_API_KEY or --base-url)', false)

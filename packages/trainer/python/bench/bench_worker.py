@@ -1,6 +1,10 @@
 """GPU benchmark of the training worker on tiny models built from configs (no downloads).
 
     python packages/trainer/python/bench/bench_worker.py --out /tmp/p2m-bench [--epochs 3]
+    python packages/trainer/python/bench/bench_worker.py --cpu --out /tmp/p2m-cpu-bench [--runs 2]
+
+With --cpu it runs bench_worker_cpu.py instead: the worker against a plain Seq2SeqTrainer script
+on one CPU thread (examples/s and the ratio), and the worker's threads against torch's defaults.
 
 Builds a word-level tokenizer and a randomly initialised T5 (encoder-decoder) and Llama-style
 causal LM, makes a toy task (add one to each digit), then for each model runs the worker
@@ -175,6 +179,11 @@ def run_baseline(base_model: str, seq2seq: bool, args) -> dict:
 
 
 def main() -> int:
+    if "--cpu" in sys.argv[1:]:
+        import bench_worker_cpu
+
+        sys.argv.remove("--cpu")
+        return bench_worker_cpu.main()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", required=True)
     parser.add_argument("--epochs", type=float, default=3)

@@ -5,7 +5,8 @@ a small or shared machine: on a 2-core VM a training step took 4.5-7 s with the 
 with one thread, because OpenMP threads spin-wait for a core that the parent process (the Node CLI
 reading events) or another job holds. So: count the usable cores (CPU affinity, then the cgroup CPU
 quota of a container), leave one for the rest of the process tree on machines with four cores or
-fewer, and use one inter-op thread. ``P2M_THREADS`` or the job's ``threads`` overrides the count.
+fewer, and use one inter-op thread. ``P2M_THREADS`` or the job's ``threads`` overrides the count;
+``P2M_THREADS=0`` keeps torch's own defaults (what the worker did before, for comparisons).
 No torch import here: the pure parts are unit-tested.
 """
 
@@ -60,8 +61,10 @@ def choose_threads(requested=None, cores=None, environment=None) -> dict:
         count, source = int(requested), "job"
     elif environment.get(ENVIRONMENT_VARIABLE, "").strip():
         text = environment[ENVIRONMENT_VARIABLE].strip()
-        if not text.isdigit() or int(text) < 1:
-            raise ValueError(f"{ENVIRONMENT_VARIABLE} must be a whole number of threads (at least 1), got {text!r}")
+        if not text.isdigit():
+            raise ValueError(f"{ENVIRONMENT_VARIABLE} must be a whole number of threads (0: torch's default), got {text!r}")
+        if int(text) == 0:
+            return {"intraOp": None, "interOp": None, "usableCores": cores, "source": "torch default"}
         count, source = int(text), ENVIRONMENT_VARIABLE
     if count is None:
         count = cores - 1 if 1 < cores <= 4 else cores
@@ -73,6 +76,9 @@ def apply_threads(requested=None) -> dict:
     import torch
 
     choice = choose_threads(requested)
+    if choice["intraOp"] is None:
+        choice.update(intraOp=torch.get_num_threads(), interOp=torch.get_num_interop_threads())
+        return choice
     torch.set_num_threads(choice["intraOp"])
     try:
         torch.set_num_interop_threads(choice["interOp"])

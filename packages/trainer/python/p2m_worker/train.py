@@ -78,6 +78,9 @@ def make_collator(pad_token_id, counter, encoder_decoder):
     return collate
 
 
+LOG_INTERVAL_SECONDS = 1.0
+
+
 class ProtocolCallback(TrainerCallback):
     """Turns Trainer callbacks into protocol events, and honours the stop flag."""
 
@@ -91,6 +94,7 @@ class ProtocolCallback(TrainerCallback):
         # reset the clock), so it compares across runs with different eval/save schedules.
         self.train_tokens = 0
         self.train_seconds = 0.0
+        self.last_logged = 0.0
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.events.emit("start", totalSteps=state.max_steps, resumedFromStep=state.global_step, **self.start_fields)
@@ -129,6 +133,15 @@ class ProtocolCallback(TrainerCallback):
         self.last_time = time.perf_counter()
 
     def on_step_end(self, args, state, control, **kwargs):
+        # Every step reports progress (a cheap line), but the loss is logged at most once per
+        # LOG_INTERVAL_SECONDS (and on the first and last step): Trainer's logging reads the loss
+        # and gradient norm back from the device (a sync on a GPU) and keeps a history entry each time.
+        now = time.perf_counter()
+        if state.global_step <= 1 or state.global_step >= state.max_steps or now - self.last_logged >= LOG_INTERVAL_SECONDS:
+            control.should_log = True
+            self.last_logged = now
+        else:
+            self.events.emit("step", step=state.global_step, totalSteps=state.max_steps, epoch=state.epoch)
         requested = self.stop.requested
         if torch.distributed.is_available() and torch.distributed.is_initialized():
             # Every rank must stop at the same step, or the next collective hangs.
@@ -247,8 +260,8 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
         seed=config.seed,
         bf16=bf16,
         fp16=fp16,
-        logging_strategy="steps",
-        logging_steps=1,
+        # Logging is driven by ProtocolCallback.on_step_end (time-based), not a step count.
+        logging_strategy="no",
         save_strategy="epoch",
         save_total_limit=2,
         report_to=[],
@@ -307,7 +320,9 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     started = time.perf_counter()
+    cpu_started = time.process_time()
     result = trainer.train(resume_from_checkpoint=resume_from)
+    cpu_seconds = time.process_time() - cpu_started
     seconds = time.perf_counter() - started
     if stop.requested:
         return None
@@ -315,6 +330,8 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
     metrics = {key: value for key, value in result.metrics.items() if isinstance(value, (int, float))}
     metrics["tokens_per_second"] = protocol.train_tokens / max(protocol.train_seconds, 1e-9)
     metrics["wall_seconds"] = seconds
+    # CPU time of the training loop (all threads): steadier than wall time on a shared machine.
+    metrics["train_cpu_seconds"] = cpu_seconds
     if torch.cuda.is_available():
         metrics["peak_gpu_memory_bytes"] = torch.cuda.max_memory_allocated()
     if eval_rows:

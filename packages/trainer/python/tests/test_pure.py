@@ -376,6 +376,7 @@ class ThreadsTest(unittest.TestCase):
         self.assertEqual(choose_threads(cores=2, environment={"P2M_THREADS": "2"})["intraOp"], 2)
         self.assertEqual(choose_threads(cores=2, environment={"P2M_THREADS": "2"})["source"], "P2M_THREADS")
         self.assertEqual(choose_threads(3, cores=2, environment={"P2M_THREADS": "2"}), {"intraOp": 3, "interOp": 1, "usableCores": 2, "source": "job"})
+        self.assertEqual(choose_threads(cores=2, environment={"P2M_THREADS": "0"})["source"], "torch default")
         with self.assertRaisesRegex(ValueError, "P2M_THREADS"):
             choose_threads(cores=2, environment={"P2M_THREADS": "lots"})
 

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   Prompt2ModelError,
@@ -13,8 +15,8 @@ import {
 import type { TrainerBackend } from '@prompt2model/core/internal';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
-import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readWorkerResult } from '../job-folder.js';
-import { PYTHON_INSTALL_HINT, TRAINING_JOB_SECRETS, workerEnv } from '../python-path.js';
+import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readWorkerResult, WORKER_PROTOCOL_VERSION } from '../job-folder.js';
+import { PYTHON_INSTALL_HINT, resolveModelReference, TRAINING_JOB_SECRETS, workerEnv } from '../python-path.js';
 import { runWorkerProcess } from '../worker-process.js';
 import { defaultPython } from '../python-environment.js';
 
@@ -33,8 +35,13 @@ export interface LocalBackendOptions {
   env?: NodeJS.ProcessEnv;
   /** Price of your GPU time, USD an hour (default 0: your own machine). */
   gpuHourlyUsd?: number;
-  /** Assumed throughput for the time estimate, tokens a second per GPU (default 5000). */
+  /**
+   * Throughput for the time estimate, tokens a second per GPU. Default: on a machine without a GPU,
+   * measured by a short probe of the job's model on the CPU; on a GPU, assumed 5000.
+   */
   tokensPerSecondPerGpu?: number;
+  /** Probe the device before estimating (which GPU, or the CPU's measured speed). Default true. */
+  probe?: boolean;
   /** Time the worker gets to save a checkpoint after Ctrl-C (default 60 s). */
   cancelGraceMs?: number;
   /** Folder of the job folders inside the run folder (default `training`); each job gets `<folder>/<job id>`. */
@@ -51,6 +58,10 @@ export class LocalBackend implements TrainerBackend {
   constructor(protected readonly options: LocalBackendOptions = {}) {}
 
   pricing(): TrainingPricing {
+    return this.gpuTimePricing();
+  }
+
+  private gpuTimePricing(): Extract<TrainingPricing, { kind: 'gpu-time' }> {
     return {
       kind: 'gpu-time',
       gpuHourlyUsd: this.options.gpuHourlyUsd ?? 0,
@@ -58,6 +69,57 @@ export class LocalBackend implements TrainerBackend {
       gpus: this.options.gpus ?? 1,
       overheadHours: 2 / 60,
     };
+  }
+
+  /**
+   * The estimate's pricing for the device that will train: `python -m p2m_worker.probe` names the
+   * GPU (its throughput stays assumed: loading a big model is no cheap probe) or, on a CPU, times a
+   * few training steps of the job's model built from its config (random weights, no download) on
+   * batches of the data's typical length, with the threads training will use. Off for a custom
+   * worker command or launcher, or when the throughput was given.
+   */
+  async measurePricing(job: TrainingJobSpec, data: { tokensPerExample: number }, context: StageContext): Promise<TrainingPricing> {
+    const pricing = this.gpuTimePricing();
+    const probe = this.options.probe ?? true;
+    if (!probe || this.options.workerCommand || (this.options.launcher ?? 'python') !== 'python' || this.options.tokensPerSecondPerGpu !== undefined) return pricing;
+    const dir = await mkdtemp(join(tmpdir(), 'p2m-probe-'));
+    try {
+      const config = { protocolVersion: WORKER_PROTOCOL_VERSION, job: { ...job, baseModel: resolveModelReference(job.baseModel) }, outputDir: dir };
+      await writeFile(join(dir, JOB_CONFIG_FILE), JSON.stringify(config));
+      let done: Record<string, unknown> | undefined;
+      let failure: string | undefined;
+      const timeout = AbortSignal.timeout(45_000);
+      try {
+        for await (const event of runWorkerProcess({
+          command: defaultPython(this.options.python),
+          args: ['-m', 'p2m_worker.probe', '--config', join(dir, JOB_CONFIG_FILE), '--tokens-per-example', String(Math.max(4, data.tokensPerExample))],
+          cwd: dir,
+          // A probe never downloads: a model whose config is not on disk (or in the Hub cache) is not measured.
+          env: { ...workerEnv(this.options.env), HF_HUB_OFFLINE: '1', TRANSFORMERS_OFFLINE: '1' },
+          signal: AbortSignal.any([context.signal, timeout]),
+          label: 'device probe',
+          notFoundHint: PYTHON_INSTALL_HINT,
+        })) {
+          if (event.type === 'done') done = event as unknown as Record<string, unknown>;
+          if (event.type === 'error') failure = event.message;
+        }
+      } catch (error) {
+        if (context.signal.aborted) throw error;
+        failure = timeout.aborted ? 'the probe took over 45 s' : (error as Error).message;
+      }
+      if (!done) return { ...pricing, note: `device not probed (${failure ?? 'no answer'}); the time assumes a GPU at ${pricing.tokensPerSecondPerGpu} tokens/s` };
+      const device = typeof done.device === 'string' ? done.device : undefined;
+      if (typeof done.gpus === 'number' && done.gpus > 0) return { ...pricing, ...(device ? { device } : {}) };
+      const measured = typeof done.tokensPerSecond === 'number' && done.tokensPerSecond > 0 ? done.tokensPerSecond : undefined;
+      return {
+        ...pricing,
+        gpus: 1,
+        ...(device ? { device } : {}),
+        ...(measured ? { tokensPerSecondPerGpu: measured, measured: true } : { note: `no GPU here, and the CPU speed could not be measured (${String(done.reason ?? 'unknown')}); the time assumes ${pricing.tokensPerSecondPerGpu} tokens/s` }),
+      };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async submit(job: TrainingJobSpec, context: StageContext, resume?: TrainingJobHandle): Promise<TrainingJobHandle> {
