@@ -1,6 +1,6 @@
 /// <reference path="./types/wink.d.ts" />
 import bm25 from 'wink-bm25-text-search';
-import { Prompt2ModelError, ValidationError } from '@prompt2model/core';
+import { InvalidArgumentError, Prompt2ModelError, ValidationError } from '@prompt2model/core';
 import { z } from 'zod';
 import { cardTextPrep, getTextPrep, type PrepTask } from './text-prep.js';
 
@@ -93,7 +93,7 @@ export class Bm25Index {
   /** Document id at a position (the order documents were added). */
   idAt(position: number): string {
     const id = this.ids[position];
-    if (id === undefined) throw new RangeError(`No document at position ${position}`);
+    if (id === undefined) throw new InvalidArgumentError({ argument: 'position', value: position, expected: `a document position below ${this.ids.length}` });
     return id;
   }
 

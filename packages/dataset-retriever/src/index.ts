@@ -17,6 +17,7 @@ export { DEFAULT_MAX_ROWS, loadDatasetRows, type LoadRowsRequest, type LoadedRow
 export { datasetHydeMessages, datasetHydeQuery } from './hyde.js';
 export { rerankDatasets, rerankMessages, type RerankOptions, type RerankResult, type RerankVote } from './rerank.js';
 export { transformExamples, type TransformOptions } from './transform.js';
+export { DatasetSkippedError } from './dataset-skipped-error.js';
 export {
   createDatasetRetriever,
   toExamples,

@@ -3,5 +3,8 @@ export { startDemoServer, type DemoServer, type DemoServerOptions } from './serv
 export { exportStaticDemo, type StaticExportOptions, type StaticExportResult } from './static-export.js';
 export { demoExecutorFor, type DemoModelOptions } from './demo-model.js';
 export { demoContent, type DemoContent, type DemoInfo, type BrowserModelInfo } from './demo-info.js';
+export { DemoConfigError } from './demo-config-error.js';
+export { DemoExportError } from './demo-export-error.js';
+export { DemoHttpError } from './http-response.js';
 export { ModelQueue, type ModelQueueOptions } from './model-queue.js';
 export { canStream, OnnxTokenRelay, type StreamingExecutor } from './token-stream.js';

@@ -71,7 +71,7 @@ describe('DeepL translation through deepl-node against a loopback DeepL server',
       expect(APICallError.isInstance(error)).toBe(true);
       expect(error).toMatchObject({ statusCode: 456, isRetryable: false });
       expect((error as Error).message).toContain('Quota for this billing period has been exceeded');
-      expect((error as APICallError).hint).toMatch(/quota.*--no-translate/s);
+      expect((error as APICallError).hint).toMatch(/quota.*`translate: false`/s);
       // A quota error is final: deepl-node does not retry it.
       expect(quota.stats.requests['/v2/translate']).toBe(1);
     } finally {

@@ -6,3 +6,5 @@ export { AbortError, throwIfAborted } from './abort-error.js';
 export { LoadSettingError } from './load-setting-error.js';
 export { NoSuchEntryError } from './no-such-entry-error.js';
 export { redactSecrets } from '../util/redact.js';
+export { InvalidArgumentError } from './invalid-argument-error.js';
+export { InsufficientDataError } from './insufficient-data-error.js';

@@ -38,7 +38,7 @@ const REPO_NAME = /^[\w.-]+\/[\w.-]+$/;
  */
 export async function pushModel(options: PushModelOptions): Promise<PushModelResult> {
   if (!REPO_NAME.test(options.repo)) {
-    throw new Prompt2ModelError({ message: `"${options.repo}" is not a repo name.`, hint: 'Use OWNER/NAME, e.g. --repo my-user/sentiment-t5-small.' });
+    throw new Prompt2ModelError({ message: `"${options.repo}" is not a repo name.`, hint: 'Use OWNER/NAME as `repo`, e.g. my-user/sentiment-t5-small.' });
   }
   const accessToken = loadApiKey({
     apiKey: options.accessToken,

@@ -3,36 +3,15 @@ import { access, constants, mkdir, open, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { AbortError, APICallError, LoadSettingError, Prompt2ModelError, type LanguageModel } from '@prompt2model/core';
 import type { MissingProviderSetting } from '../registry/model-providers.js';
+import { PreflightError, type PreflightFailure } from './preflight-error.js';
+
+export { PreflightError, type PreflightFailure } from './preflight-error.js';
 
 /** One thing a later stage needs, checked before the first paid call. */
 export interface PreflightCheck {
   name: string;
   /** Throws a Prompt2ModelError (message + hint) when the check fails. */
   run(signal: AbortSignal): Promise<void>;
-}
-
-export interface PreflightFailure {
-  check: string;
-  message: string;
-  hint?: string;
-}
-
-/** Preflight found problems: one line each, with its fix. The CLI exits 2. */
-export class PreflightError extends Prompt2ModelError {
-  readonly failures: PreflightFailure[];
-
-  constructor(failures: PreflightFailure[]) {
-    super({
-      name: 'PreflightError',
-      message:
-        failures.length === 1
-          ? `Preflight: ${failures[0]!.check}: ${failures[0]!.message}`
-          : `Preflight found ${failures.length} problems before spending anything:\n${failures.map((failure) => `  - ${failure.check}: ${failure.message}${failure.hint ? ` Fix: ${failure.hint}` : ''}`).join('\n')}`,
-      ...(failures.length === 1 && failures[0]!.hint ? { hint: failures[0]!.hint } : {}),
-      exitCategory: 'configuration',
-    });
-    this.failures = failures;
-  }
 }
 
 /** Runs every check (in parallel) and throws one PreflightError listing all that failed. */
