@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { OPTION_FLAGS, withCliFlags } from '../src/error-flags.js';
+import { runCliCaptured } from './support/run-cli.js';
 import { spawnCli } from './support/spawn-cli.js';
 
 // Library errors name their options (`minAgreement`); the CLI reports its own flags and exits 2 for
@@ -41,6 +42,16 @@ describe('CLI error reporting', () => {
     );
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stderr.trim().split('\n').at(-1)!)).toMatchObject({ error: { name: 'InvalidArgumentError', message: '--min-agreement must be in [0, 1], got 1.5.' } });
+  });
+
+  it('run --teacher hf:... checks HF_TOKEN before anything, not the OpenAI variables (exit 2)', async () => {
+    const result = await runCliCaptured(['run', '--prompt', join(dir, 'prompt.txt'), '--out', join(dir, 'run-hf'), '--teacher', 'hf:meta-llama/Llama-3.3-70B-Instruct', '--no-train'], {
+      OPENAI_API_KEY: 'test-key',
+      OPENAI_BASE_URL: server.url,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('HF_TOKEN is not set');
+    expect(server.stats.requests).toBe(0);
   });
 
   it('maps backticked option names to flags and leaves other code spans alone', () => {

@@ -209,7 +209,7 @@ export function register(program: Command, runtime: CliRuntime): void {
 async function preflightChecks(options: RunOptions & GlobalOptions, runtime: CliRuntime, teacher: LanguageModel, backend: TrainingBackend) {
   const preflight = await import('../run/preflight.js');
   const { PYTHON_INSTALL_HINT, defaultPython } = await import('@prompt2model/trainer');
-  const checks = [preflight.outputFolderCheck(options.out!), preflight.teacherCheck(teacher)];
+  const checks = [preflight.outputFolderCheck(options.out!), preflight.teacherCheck(teacher, await runtime.missingTeacherSetting(options))];
   if (options.index && !(options.baseModel || options.backend === 'openai')) checks.push(preflight.readableFileCheck('model index', options.index, '--index'));
   if (options.train) {
     if (options.backend === 'local') {

@@ -66,11 +66,15 @@ export function readableFileCheck(name: string, path: string, flag: string): Pre
   };
 }
 
-/** The teacher's key and base URL answer one cheap request (the models list; no tokens). */
-export function teacherCheck(model: LanguageModel): PreflightCheck {
+/**
+ * The teacher's provider has its settings (`hf:` models a token or an endpoint, OpenAI's API a
+ * key), and its key and base URL answer one cheap request (the models list; no tokens).
+ */
+export function teacherCheck(model: LanguageModel, missing?: MissingProviderSetting): PreflightCheck {
   return {
     name: `teacher ${model.modelId}`,
     async run(signal) {
+      if (missing) throw new LoadSettingError({ message: missing.message, environmentVariableName: missing.environmentVariableName, hint: missing.hint });
       if (!model.checkAccess) return;
       try {
         await model.checkAccess({ signal });
