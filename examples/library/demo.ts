@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDemoCreator, createStageContext, exportStaticDemo, PromptSpecSchema, TrainedModelSchema } from 'prompt2model';
-import { workerExecutorFor } from '@prompt2model/trainer';
+import { workerExecutors } from '@prompt2model/trainer';
 
 const [runDir = 'runs/sentiment', siteDir] = process.argv.slice(2);
 const spec = PromptSpecSchema.parse(JSON.parse(await readFile(join(runDir, 'prompt-spec.json'), 'utf8')));
@@ -16,7 +16,7 @@ if (siteDir) {
   console.log(`${site.files.length} files, ${(site.bytes / 1e6).toFixed(1)} MB in ${site.outDir}`);
 } else {
   const context = await createStageContext({ outDir: runDir }); // flags go to RUN/demo/flagged.jsonl
-  const creator = createDemoCreator({ port: 0, keepAlive: true, executorFor: workerExecutorFor() }); // PyTorch folders via the Python worker
+  const creator = createDemoCreator({ port: 0, keepAlive: true, executors: workerExecutors() }); // PyTorch folders via the Python worker
   const demo = await creator.create(model, spec, context);
   console.log(`Open ${demo.url} (Ctrl-C stops it)`);
   process.once('SIGINT', () => void demo.close());

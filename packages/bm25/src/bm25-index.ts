@@ -1,7 +1,6 @@
-/// <reference path="./types/wink.d.ts" />
-import bm25 from 'wink-bm25-text-search';
 import { InvalidArgumentError, Prompt2ModelError, ValidationError } from '@prompt2model/core';
 import { z } from 'zod';
+import type { BinaryFileReader, BinaryFileWriter } from './binary-file.js';
 import { cardTextPrep, getTextPrep, type PrepTask } from './text-prep.js';
 
 export interface Bm25Options {
@@ -40,11 +39,15 @@ export const PersistedBm25Schema = z.object({
 });
 export type PersistedBm25 = z.infer<typeof PersistedBm25Schema>;
 
-// wink refuses to consolidate fewer than 3 documents; empty padding documents make up the count.
-// They have no terms, so they get no postings and no query can ever return them.
-const paddingPrefix = '\u0000padding:';
+/**
+ * Scores are those of wink-bm25-text-search 3.1 (which this index used to be built on), bit for
+ * bit: the same Okapi weights, `idf = ln((N − n + 0.5) / (n + 0.5) + 1)`, each weight rounded to 4
+ * decimals as wink's `toFixed(4)` does, then stored as float32. wink refused fewer than three
+ * documents by padding them out; the count still is at least three for the same scores.
+ */
 const minimumDocuments = 3;
 
+/** Term-major postings (CSR): term t's documents and weights are `offsets[t] .. offsets[t+1]`. */
 interface Postings {
   terms: Map<string, number>;
   offsets: Int32Array;
@@ -52,36 +55,138 @@ interface Postings {
   weights: Float32Array;
 }
 
+/** Documents as added: each document's distinct term ids and their counts, end to end. */
+class PostingsBuilder {
+  readonly terms = new Map<string, number>();
+  readonly seen = new Set<string>();
+  docTerms = new Int32Array(1 << 16);
+  docCounts = new Int32Array(1 << 16);
+  docEnds: number[] = [];
+  docLengths: number[] = [];
+  used = 0;
+  private counts = new Int32Array(1 << 12);
+  private readonly distinct: number[] = [];
+
+  add(tokens: readonly string[]): void {
+    const { terms, distinct } = this;
+    let counts = this.counts;
+    for (const token of tokens) {
+      let term = terms.get(token);
+      if (term === undefined) {
+        term = terms.size;
+        terms.set(token, term);
+        if (term >= counts.length) {
+          const grown = new Int32Array(counts.length * 2);
+          grown.set(counts);
+          this.counts = counts = grown;
+        }
+      }
+      if (counts[term]! === 0) distinct.push(term);
+      counts[term]!++;
+    }
+    this.reserve(distinct.length);
+    for (const term of distinct) {
+      this.docTerms[this.used] = term;
+      this.docCounts[this.used++] = counts[term]!;
+      counts[term] = 0;
+    }
+    distinct.length = 0;
+    this.docEnds.push(this.used);
+    this.docLengths.push(tokens.length);
+  }
+
+  private reserve(extra: number): void {
+    if (this.used + extra <= this.docTerms.length) return;
+    const size = Math.max(this.docTerms.length * 2, this.used + extra);
+    const terms = new Int32Array(size);
+    const counts = new Int32Array(size);
+    terms.set(this.docTerms.subarray(0, this.used));
+    counts.set(this.docCounts.subarray(0, this.used));
+    this.docTerms = terms;
+    this.docCounts = counts;
+  }
+
+  /** The BM25 weight of every (term, document) pair, transposed to term-major postings. */
+  build(k1: number, b: number): Postings {
+    const { docTerms, docCounts, docEnds, docLengths, used } = this;
+    const termCount = this.terms.size;
+    const documentFrequency = new Int32Array(termCount);
+    for (let slot = 0; slot < used; slot++) documentFrequency[docTerms[slot]!]!++;
+    const total = Math.max(docEnds.length, minimumDocuments);
+    const idf = new Float64Array(termCount);
+    const offsets = new Int32Array(termCount + 1);
+    for (let term = 0; term < termCount; term++) {
+      const n = documentFrequency[term]!;
+      idf[term] = Math.log((total - n + 0.5) / (n + 0.5) + 1);
+      offsets[term + 1] = offsets[term]! + n;
+    }
+    let corpusLength = 0;
+    for (const length of docLengths) corpusLength += length;
+    const averageLength = corpusLength / total;
+    const fill = offsets.slice(0, termCount);
+    const documents = new Int32Array(used);
+    const weights = new Float32Array(used);
+    let slot = 0;
+    for (let document = 0; document < docEnds.length; document++) {
+      const normalization = 1 - b + b * (docLengths[document]! / averageLength);
+      for (const end = docEnds[document]!; slot < end; slot++) {
+        const term = docTerms[slot]!;
+        const count = docCounts[slot]!;
+        const at = fill[term]!++;
+        documents[at] = document;
+        weights[at] = roundTo4(Math.abs((count * (k1 + 1)) / (k1 * normalization + count)) * idf[term]!);
+      }
+    }
+    return { terms: this.terms, offsets, documents, weights };
+  }
+}
+
 /**
- * A BM25 index over one text field, built with wink-bm25-text-search behind a typed interface.
- *
- * wink tokenises the documents (through a named prep pipeline) and computes the BM25 term weights
- * when the index is consolidated. The weights are then copied into compact postings (typed arrays)
- * and wink's per-document objects are released: search, persistence and memory all work on the
- * compact form, which scores the same as wink's own `search` but several times faster and in a
- * fraction of the memory. On the way it fixes wink's sharp edges: it works with 0, 1 or 2
- * documents (wink throws below 3), it re-attaches the prep pipeline after loading (wink's export
- * drops functions), and it reports misuse as errors with a hint.
+ * `Number(x.toFixed(4))` (wink's rounding), without a string per weight: scaling by 10⁴ and
+ * rounding gives the same decimal unless the scaled value sits within rounding error of a half,
+ * where `toFixed`'s exact decimal rule decides.
+ */
+function roundTo4(x: number): number {
+  const scaled = x * 1e4;
+  const floor = Math.floor(scaled);
+  const fraction = scaled - floor;
+  if (Math.abs(fraction - 0.5) < 1e-6 || !Number.isFinite(scaled)) return Number(x.toFixed(4));
+  return (fraction < 0.5 ? floor : floor + 1) / 1e4;
+}
+
+const damagedHint = 'The file is damaged; rebuild it with `prompt2model index build`.';
+
+/**
+ * A BM25 index over one text field: documents are tokenised through a named prep pipeline, and
+ * consolidation precomputes every (term, document) weight into a sparse term-major matrix of typed
+ * arrays (CSR). A query then only adds up the postings of its terms in a reused score buffer. The
+ * index saves as JSON (base64 arrays) or into a binary index file (typed-array sections that load
+ * as views), and re-attaches its prep pipeline by name when loaded. Works with 0, 1 or 2 documents,
+ * and reports misuse as errors with a hint.
  */
 export class Bm25Index {
   readonly prep: string;
   readonly k1: number;
   readonly b: number;
   private readonly prepTasks: PrepTask[];
-  private engine: ReturnType<typeof bm25> | undefined;
+  private builder: PostingsBuilder | undefined;
   private ids: string[] = [];
   private postings: Postings | undefined;
   private accumulator: Float64Array | undefined;
   private marks: Uint8Array | undefined;
+  private touched: Int32Array | undefined;
 
   constructor(options: Bm25Options = {}) {
     this.prep = options.prep ?? cardTextPrep.name;
     this.k1 = options.k1 ?? 1.2;
     this.b = options.b ?? 0.75;
+    if (!(this.k1 >= 0) || !(this.b >= 0 && this.b <= 1)) {
+      throw new Prompt2ModelError({ message: `Invalid BM25 parameters k1 = ${this.k1}, b = ${this.b}.`, hint: 'k1 must be ≥ 0 and b between 0 and 1.' });
+    }
     this.prepTasks = getTextPrep(this.prep).tasks();
   }
 
-  /** Number of documents (padding not counted). */
+  /** Number of documents. */
   get size(): number {
     return this.ids.length;
   }
@@ -104,65 +209,20 @@ export class Bm25Index {
         hint: 'Add every document before the first search, or build a new index.',
       });
     }
-    if (id.startsWith(paddingPrefix)) throw new Prompt2ModelError({ message: `Reserved document id "${id}".` });
-    const engine = (this.engine ??= this.createEngine());
-    try {
-      engine.addDoc({ text }, id);
-    } catch (error) {
-      throw new Prompt2ModelError({
-        message: `Cannot add document "${id}": ${(error as Error).message}`,
-        hint: 'Document ids must be unique within one index.',
-        cause: error,
-      });
+    const builder = (this.builder ??= new PostingsBuilder());
+    if (builder.seen.has(id)) {
+      throw new Prompt2ModelError({ message: `Cannot add document "${id}": it is already in the index.`, hint: 'Document ids must be unique within one index.' });
     }
+    builder.add(this.analyze(text));
+    builder.seen.add(id);
     this.ids.push(id);
   }
 
-  private createEngine(): ReturnType<typeof bm25> {
-    const engine = bm25();
-    engine.defineConfig({ fldWeights: { text: 1 }, bm25Params: { k1: this.k1, b: this.b, k: 1 } });
-    engine.definePrepTasks(this.prepTasks);
-    return engine;
-  }
-
-  /** Computes the BM25 weights (wink's `consolidate`) and freezes them; called by the first search when needed. */
+  /** Computes the BM25 weights and freezes them; called by the first search when needed. */
   consolidate(): void {
     if (this.postings) return;
-    const engine = (this.engine ??= this.createEngine());
-    for (let padding = this.ids.length; padding < minimumDocuments; padding++) {
-      engine.addDoc({ text: '' }, `${paddingPrefix}${padding}`);
-    }
-    engine.consolidate();
-    const tokens = engine.getTokens();
-    const documents = engine.getDocs();
-    const termCount = Object.keys(tokens).length;
-    const counts = new Int32Array(termCount + 1);
-    let total = 0;
-    for (const id of this.ids) {
-      for (const term in documents[id]!.freq) {
-        counts[Number(term) + 1]!++;
-        total++;
-      }
-    }
-    const offsets = new Int32Array(termCount + 1);
-    for (let term = 0; term < termCount; term++) offsets[term + 1] = offsets[term]! + counts[term + 1]!;
-    const fill = offsets.slice(0, termCount);
-    const postingDocuments = new Int32Array(total);
-    const postingWeights = new Float32Array(total);
-    this.ids.forEach((id, position) => {
-      const freq = documents[id]!.freq;
-      for (const term in freq) {
-        const slot = fill[Number(term)]!++;
-        postingDocuments[slot] = position;
-        postingWeights[slot] = freq[term]!;
-      }
-    });
-    const terms = new Map<string, number>();
-    for (const token in tokens) terms.set(token, tokens[token]!);
-    this.postings = { terms, offsets, documents: postingDocuments, weights: postingWeights };
-    // wink's per-document objects are most of the memory; the postings hold all search needs.
-    engine.reset();
-    this.engine = undefined;
+    this.postings = (this.builder ?? new PostingsBuilder()).build(this.k1, this.b);
+    this.builder = undefined;
   }
 
   /** The query's terms as the index sees them (after the prep pipeline). */
@@ -177,32 +237,49 @@ export class Bm25Index {
    * counts each time (as in wink), so a long HyDE card weighs its frequent words more.
    */
   scoreAll(query: string): Bm25Scores {
+    return this.withScores(query, (matches, count, scores) => {
+      const documents = matches.slice(0, count);
+      const values = new Float64Array(count);
+      for (let i = 0; i < count; i++) values[i] = scores[documents[i]!]!;
+      return { documents, scores: values };
+    });
+  }
+
+  /**
+   * `scoreAll` without allocating, for callers that filter and rank thousands of matches per
+   * query: scores the query into the index's reused buffers and calls `consume` once, with the
+   * matching documents (`documents[0 .. count)`, in no particular order) and every document's
+   * score (`scores[document]`). The buffers are cleared when `consume` returns: do not keep them.
+   */
+  withScores<T>(query: string, consume: (documents: Int32Array, count: number, scores: Float64Array) => T): T {
     this.consolidate();
-    const postings = this.postings!;
-    const accumulator = (this.accumulator ??= new Float64Array(this.ids.length));
-    const marks = (this.marks ??= new Uint8Array(this.ids.length));
-    const touched: number[] = [];
-    for (const token of query.trim() === '' ? [] : this.analyze(query)) {
-      const term = postings.terms.get(token);
-      if (term === undefined) continue;
-      for (let slot = postings.offsets[term]!, end = postings.offsets[term + 1]!; slot < end; slot++) {
-        const document = postings.documents[slot]!;
-        if (marks[document] === 0) {
+    const { terms, offsets, documents, weights } = this.postings!;
+    const size = this.ids.length;
+    const accumulator = (this.accumulator ??= new Float64Array(size));
+    const marks = (this.marks ??= new Uint8Array(size));
+    const touched = (this.touched ??= new Int32Array(size));
+    let count = 0;
+    try {
+      for (const token of query.trim() === '' ? [] : this.analyze(query)) {
+        const term = terms.get(token);
+        if (term === undefined) continue;
+        for (let slot = offsets[term]!, end = offsets[term + 1]!; slot < end; slot++) {
+          const document = documents[slot]!;
+          // Branch-free: always write the document at the end of the list, keep it only if new.
+          touched[count] = document;
+          count += 1 - marks[document]!;
           marks[document] = 1;
-          touched.push(document);
+          accumulator[document]! += weights[slot]!;
         }
-        accumulator[document]! += postings.weights[slot]!;
+      }
+      return consume(touched, count, accumulator);
+    } finally {
+      for (let i = 0; i < count; i++) {
+        const document = touched[i]!;
+        accumulator[document] = 0;
+        marks[document] = 0;
       }
     }
-    const documents = new Int32Array(touched.length);
-    const scores = new Float64Array(touched.length);
-    touched.forEach((document, i) => {
-      documents[i] = document;
-      scores[i] = accumulator[document]!;
-      accumulator[document] = 0;
-      marks[document] = 0;
-    });
-    return { documents, scores };
   }
 
   /** Matching documents, best first (ties by insertion order). `limit` defaults to every match. */
@@ -215,14 +292,12 @@ export class Bm25Index {
   toJSON(): PersistedBm25 {
     this.consolidate();
     const postings = this.postings!;
-    const terms: string[] = new Array(postings.terms.size);
-    for (const [token, term] of postings.terms) terms[term] = token;
     return {
       prep: this.prep,
       k1: this.k1,
       b: this.b,
       ids: this.ids,
-      terms,
+      terms: termList(postings.terms),
       offsets: toBase64(postings.offsets),
       postingDocuments: toBase64(postings.documents),
       postingWeights: toBase64(postings.weights),
@@ -236,28 +311,71 @@ export class Bm25Index {
       throw ValidationError.fromZod('persisted BM25 index', parsed.error, 'Rebuild the index with `prompt2model index build`.');
     }
     const data = parsed.data;
-    const index = new Bm25Index({ prep: data.prep, k1: data.k1, b: data.b });
-    const offsets = new Int32Array(fromBase64(data.offsets));
-    const documents = new Int32Array(fromBase64(data.postingDocuments));
-    const weights = new Float32Array(fromBase64(data.postingWeights));
-    const consistent =
-      offsets.length === data.terms.length + 1 &&
-      documents.length === weights.length &&
-      offsets[data.terms.length] === documents.length &&
-      documents.every((document) => document < data.ids.length);
-    if (!consistent) {
-      throw new ValidationError({
-        subject: 'persisted BM25 index',
-        issues: [{ path: 'postings', message: 'postings do not match the term and document lists' }],
-        hint: 'The file is damaged; rebuild it with `prompt2model index build`.',
-      });
+    return Bm25Index.restore(data, data.terms, {
+      offsets: new Int32Array(fromBase64(data.offsets)),
+      documents: new Int32Array(fromBase64(data.postingDocuments)),
+      weights: new Float32Array(fromBase64(data.postingWeights)),
+    }, (message) => {
+      throw new ValidationError({ subject: 'persisted BM25 index', issues: [{ path: 'postings', message }], hint: damagedHint });
+    });
+  }
+
+  /** Writes the index as sections (`<prefix>.ids`, `<prefix>.weights`, ...) of a binary index file. */
+  writeTo(writer: BinaryFileWriter, prefix = 'bm25'): void {
+    this.consolidate();
+    const postings = this.postings!;
+    writer
+      .text(`${prefix}.prep`, this.prep)
+      .float64(`${prefix}.params`, Float64Array.of(this.k1, this.b))
+      .strings(`${prefix}.ids`, this.ids)
+      .strings(`${prefix}.terms`, termList(postings.terms))
+      .int32(`${prefix}.offsets`, postings.offsets)
+      .int32(`${prefix}.documents`, postings.documents)
+      .float32(`${prefix}.weights`, postings.weights);
+  }
+
+  /** Reads an index written by `writeTo`; the postings stay views on the file's bytes. */
+  static readFrom(reader: BinaryFileReader, prefix = 'bm25'): Bm25Index {
+    const params = reader.float64(`${prefix}.params`);
+    if (params.length !== 2) reader.fail(`${prefix}.params`, 'expected k1 and b');
+    const settings = { prep: reader.text(`${prefix}.prep`), k1: params[0]!, b: params[1]! };
+    return Bm25Index.restore(
+      { ...settings, ids: reader.strings(`${prefix}.ids`) },
+      reader.strings(`${prefix}.terms`),
+      { offsets: reader.int32(`${prefix}.offsets`), documents: reader.int32(`${prefix}.documents`), weights: reader.float32(`${prefix}.weights`) },
+      (message) => reader.fail(`${prefix}.postings`, message),
+    );
+  }
+
+  private static restore(
+    settings: { prep: string; k1: number; b: number; ids: string[] },
+    termTokens: string[],
+    arrays: Omit<Postings, 'terms'>,
+    fail: (message: string) => never,
+  ): Bm25Index {
+    const index = new Bm25Index({ prep: settings.prep, k1: settings.k1, b: settings.b });
+    const { offsets, documents, weights } = arrays;
+    const count = settings.ids.length;
+    if (offsets.length !== termTokens.length + 1 || documents.length !== weights.length || offsets[0] !== 0 || offsets[termTokens.length] !== documents.length) {
+      fail('postings do not match the term and document lists');
+    }
+    for (let term = 0; term < termTokens.length; term++) if (offsets[term]! > offsets[term + 1]!) fail('postings offsets are out of order');
+    for (let slot = 0; slot < documents.length; slot++) {
+      const document = documents[slot]!;
+      if (document < 0 || document >= count) fail('a posting names a document that does not exist');
     }
     const terms = new Map<string, number>();
-    data.terms.forEach((token, term) => terms.set(token, term));
-    index.ids = data.ids;
+    for (let term = 0; term < termTokens.length; term++) terms.set(termTokens[term]!, term);
+    index.ids = settings.ids;
     index.postings = { terms, offsets, documents, weights };
     return index;
   }
+}
+
+function termList(terms: Map<string, number>): string[] {
+  const list: string[] = new Array(terms.size);
+  for (const [token, term] of terms) list[term] = token;
+  return list;
 }
 
 function toBase64(array: Int32Array | Float32Array): string {

@@ -1,2 +1,3 @@
 export * from './bm25-index.js';
+export * from './binary-file.js';
 export * from './text-prep.js';

@@ -1,7 +1,7 @@
 import bm25 from 'wink-bm25-text-search';
 import { describe, expect, it } from 'vitest';
 import { Prompt2ModelError, ValidationError } from '@prompt2model/core';
-import { Bm25Index, getTextPrep, registerTextPrep } from '../src/index.js';
+import { BinaryFileReader, BinaryFileWriter, Bm25Index, getTextPrep, registerTextPrep } from '../src/index.js';
 
 const corpus: Array<[string, string]> = [
   ['t5-de', 'T5 fine-tuned to translate English to German on WMT16 news.'],
@@ -42,6 +42,36 @@ describe('Bm25Index', () => {
     }
   });
 
+  it('keeps every weight of the wink-built index it replaced, bit for bit (stored as float32)', () => {
+    // The index used to copy wink's consolidated weights into float32 postings; its own weights
+    // must be those, so saved indexes and snapshots of scores stay valid.
+    const docs: Array<[string, string]> = [...corpus, ['dup', 'German German German news news translation, the 12 models of 2023 and café'], ['empty', '']];
+    const raw = bm25();
+    raw.defineConfig({ fldWeights: { text: 1 }, bm25Params: { k1: 1.2, b: 0.75, k: 1 } });
+    raw.definePrepTasks(getTextPrep('card-v1').tasks());
+    for (const [id, text] of docs) raw.addDoc({ text }, id);
+    raw.consolidate();
+    const winkTokens = raw.getTokens();
+    const winkDocs = raw.getDocs();
+    const json = build(docs).toJSON();
+    const decode = (base64: string) => {
+      const bytes = Buffer.from(base64, 'base64');
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    };
+    const offsets = new Int32Array(decode(json.offsets));
+    const postings = new Int32Array(decode(json.postingDocuments));
+    const weights = new Float32Array(decode(json.postingWeights));
+    let compared = 0;
+    json.terms.forEach((token, term) => {
+      for (let slot = offsets[term]!; slot < offsets[term + 1]!; slot++) {
+        const id = json.ids[postings[slot]!]!;
+        expect(weights[slot]).toBe(Math.fround(winkDocs[id]!.freq[winkTokens[token]!]!));
+        compared++;
+      }
+    });
+    expect(compared).toBe(Object.values(winkDocs).reduce((sum, doc) => sum + Object.keys(doc.freq).length, 0));
+  });
+
   it('works with fewer than three documents, where wink alone throws', () => {
     const raw = bm25();
     raw.defineConfig({ fldWeights: { text: 1 } });
@@ -56,6 +86,32 @@ describe('Bm25Index', () => {
     expect(two.search('summaries').map((hit) => hit.id)).toEqual(['bart-news']);
     // Padding never leaks out, even for a query of nothing but unknown words.
     expect(two.search('zzz qqq')).toEqual([]);
+  });
+
+  it('saves into a binary index file and loads it back as views, scores unchanged', () => {
+    const index = build(corpus);
+    const writer = new BinaryFileWriter('TESTBM25', 1).text('note', 'ünïcode ✓');
+    index.writeTo(writer, 'bm25');
+    const bytes = writer.toBytes();
+    // Not 8-byte aligned on purpose: the reader copies when a view could not be made.
+    const shifted = new Uint8Array(bytes.byteLength + 1).subarray(1);
+    shifted.set(bytes);
+    const reader = new BinaryFileReader(shifted, 'TESTBM25', 'test index', 'rebuild it');
+    expect(reader.text('note')).toBe('ünïcode ✓');
+    const restored = Bm25Index.readFrom(reader, 'bm25');
+    for (const query of ['translating into German', 'summarizing news', 'answered questions', 'nothing']) {
+      expect(restored.search(query)).toEqual(index.search(query));
+    }
+    expect(restored.size).toBe(corpus.length);
+    expect(restored.idAt(4)).toBe('fr');
+
+    expect(BinaryFileReader.hasMagic(bytes, 'OTHERFMT')).toBe(false);
+    const wrongMagic = catchError(() => new BinaryFileReader(bytes, 'OTHERFMT', 'test index', 'rebuild it'));
+    expect(wrongMagic).toBeInstanceOf(ValidationError);
+    expect(wrongMagic.hint).toBe('rebuild it');
+    const truncated = catchError(() => Bm25Index.readFrom(new BinaryFileReader(bytes.subarray(0, bytes.byteLength - 64), 'TESTBM25', 't', 'rebuild it'), 'bm25'));
+    expect(truncated.message).toMatch(/truncated|outside the file/);
+    expect(catchError(() => Bm25Index.readFrom(reader, 'other')).message).toMatch(/other\.params.*missing/s);
   });
 
   it('persists to JSON and re-attaches the prep pipeline on load', () => {

@@ -20,7 +20,8 @@ export interface CacheKeyParts {
 
 /** Key of one LLM call: a hash of provider, model, request (without its abort signal) and sample index. */
 export function llmCacheKey(parts: CacheKeyParts): string {
-  const { abortSignal: _ignored, ...request } = parts.request;
+  // How long to wait and how to cancel do not change the answer: not part of the key.
+  const { abortSignal: _ignored, firstByteTimeoutMs: _bound, ...request } = parts.request;
   return hashValue({
     v: 1,
     provider: parts.provider,

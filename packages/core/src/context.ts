@@ -3,7 +3,8 @@ import { CostLedger, type TokenPrice } from './cost.js';
 import { ProgressEmitter } from './events.js';
 import type { LanguageModel } from './language-model.js';
 import { LanguageModelClient } from './language-model-client.js';
-import { RequestScheduler, type RequestSchedulerOptions } from './scheduler.js';
+import { RequestScheduler, type RequestSchedulerOptions, type RetryInfo } from './scheduler.js';
+import { APICallError } from './errors/api-call-error.js';
 import { RunStore } from './run-store.js';
 
 /** What every stage receives: the shared mechanisms of one run. */
@@ -38,6 +39,26 @@ export interface CreateStageContextOptions {
 }
 
 /**
+ * Logs retries: every one at debug level; a failure other than rate limiting (which the scheduler
+ * paces by itself) also as one visible line, at most every 10 s, so a struggling endpoint is never
+ * a silent wait. The error message names the endpoint; keys never reach it (APICallError redacts).
+ */
+function retryLogger(events: ProgressEmitter): (info: RetryInfo) => void {
+  let lastVisible = 0;
+  return (info) => {
+    const message = (info.error as Error)?.message ?? String(info.error);
+    const line = `retry ${info.attempt} in ${(info.delayMs / 1000).toFixed(1)} s: ${message}`;
+    const rateLimited = APICallError.isInstance(info.error) && info.error.statusCode === 429;
+    if (!rateLimited && Date.now() - lastVisible >= 10_000) {
+      lastVisible = Date.now();
+      events.log('warn', line);
+    } else {
+      events.log('debug', line);
+    }
+  };
+}
+
+/**
  * Opens the run folder and wires the shared mechanisms. Spending recorded by earlier runs in the
  * same folder counts against `maxCostUsd`, so resuming never resets the budget.
  */
@@ -57,8 +78,7 @@ export async function createStageContext(options: CreateStageContextOptions): Pr
       : new RequestScheduler({
           ...options.scheduler,
           signal,
-          onRetry: (info) =>
-            events.log('debug', `retry ${info.attempt} in ${Math.round(info.delayMs)} ms: ${(info.error as Error).message}`),
+          onRetry: retryLogger(events),
         });
   const cache = options.cacheDir === false ? undefined : new LLMCallCache(options.cacheDir ?? store.cacheDir);
   const teacher = options.teacher

@@ -16,8 +16,10 @@ export { redactSecrets } from './util/redact.js';
 export { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 export { hashValue, sha256, stableStringify } from './util/hash.js';
 export { sleep } from './util/sleep.js';
+export { errorCode, permanentConnectionFailure } from './util/connection-failure.js';
 export * from './training-prompt.js';
-export * from './model-folder.js';
+export * from './run-folder/index.js';
+export { MODEL_CARD_REPO_PLACEHOLDER } from './model-card-repo.js';
 export { fnv1a32, seededRandom } from './util/random.js';
 export {
   SETTINGS,

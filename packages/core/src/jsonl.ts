@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
@@ -73,12 +74,63 @@ export class JsonlWriter {
     await this.handle.write(`${JSON.stringify(row)}\n`);
   }
 
+  /** Appends many rows in one write (a file written beside its target and renamed when complete needs no per-row writes). */
+  async writeAll(rows: readonly unknown[]): Promise<void> {
+    if (rows.length === 0) return;
+    let text = '';
+    for (const row of rows) text += `${JSON.stringify(row)}\n`;
+    await this.handle.write(text);
+  }
+
   async sync(): Promise<void> {
     await this.handle.sync();
   }
 
   async close(): Promise<void> {
     await this.handle.close();
+  }
+}
+
+/**
+ * A JSON Lines file written beside its target and renamed into place by `commit()`: readers, a
+ * kill -9 or a Ctrl-C see the old file or the whole new one, never part of it. `discard()` (or a
+ * failed commit) removes the temporary file.
+ */
+export class AtomicJsonlWriter {
+  private constructor(
+    private readonly writer: JsonlWriter,
+    readonly path: string,
+  ) {}
+
+  static async open(path: string): Promise<AtomicJsonlWriter> {
+    const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+    return new AtomicJsonlWriter(await JsonlWriter.open(tmp, { truncate: true }), path);
+  }
+
+  /** The temporary file being written. */
+  get temporaryPath(): string {
+    return this.writer.path;
+  }
+
+  writeAll(rows: readonly unknown[]): Promise<void> {
+    return this.writer.writeAll(rows);
+  }
+
+  /** Flushes to disk and renames over the target. */
+  async commit(): Promise<void> {
+    try {
+      await this.writer.sync();
+      await this.writer.close();
+      await rename(this.writer.path, this.path);
+    } catch (error) {
+      await rm(this.writer.path, { force: true });
+      throw error;
+    }
+  }
+
+  async discard(): Promise<void> {
+    await this.writer.close().catch(() => undefined);
+    await rm(this.writer.path, { force: true });
   }
 }
 

@@ -66,6 +66,11 @@ export class LanguageModelClient {
     return this.model.modelId;
   }
 
+  /** What requests go to, for messages: the model and, when it has one, its endpoint (never a key). */
+  get target(): string {
+    return this.model.endpoint ? `${this.model.modelId} at ${this.model.endpoint}` : this.model.modelId;
+  }
+
   /** Most choices one request may ask for with `n`. */
   get maxChoicesPerRequest(): number {
     return Math.max(1, this.model.maxChoicesPerRequest ?? 1);
@@ -118,8 +123,8 @@ export class LanguageModelClient {
     estimatedTokens: number,
     release: () => void,
   ): Promise<LanguageModelResponse> {
-    const send = (signal: AbortSignal | undefined) =>
-      this.model.doGenerate({ ...request, ...(signal ? { abortSignal: signal } : {}) });
+    const send = (signal: AbortSignal | undefined, firstByteTimeoutMs?: number) =>
+      this.model.doGenerate({ ...request, ...(signal ? { abortSignal: signal } : {}), ...(firstByteTimeoutMs ? { firstByteTimeoutMs } : {}) });
     const response = this.scheduler
       ? await this.scheduler.run(
           async (context) => {
@@ -127,14 +132,14 @@ export class LanguageModelClient {
             if (context.attempt === 0) this.ledger?.assertCanSpend(0);
             const waiting = this.waitingNotice(options.stage);
             try {
-              const result = await send(context.signal);
+              const result = await send(context.signal, context.firstByteTimeoutMs);
               context.reportTokens(result.usage.inputTokens + result.usage.outputTokens);
               return result;
             } finally {
               clearTimeout(waiting);
             }
           },
-          { estimatedTokens, signal: options.signal ?? request.abortSignal },
+          { estimatedTokens, signal: options.signal ?? request.abortSignal, target: this.target },
         )
       : await send(options.signal ?? request.abortSignal);
     const cost = this.ledger ? this.ledger.record(this.model.modelId, response.usage) : 0;
@@ -216,10 +221,10 @@ export class LanguageModelClient {
     const timer = setTimeout(() => {
       if (Date.now() - this.lastWaitingNotice < 30_000) return;
       this.lastWaitingNotice = Date.now();
-      const timeoutMs = this.scheduler?.options.timeoutMs;
+      const bound = this.scheduler?.options.firstByteTimeoutMs;
       this.events?.log(
         'warn',
-        `Waiting for ${this.model.modelId}: no answer after ${duration(after)}${timeoutMs ? ` (requests time out after ${duration(timeoutMs)}, then retry)` : ''}.`,
+        `Waiting for ${this.target}: no answer after ${duration(after)}${bound ? ` (a request with no answer after ${duration(bound)} is retried; one that never answered fails)` : ''}.`,
         stage,
       );
     }, after);

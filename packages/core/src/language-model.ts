@@ -21,6 +21,13 @@ export interface LanguageModelRequest {
   stop?: string[];
   responseFormat?: ResponseFormat;
   abortSignal?: AbortSignal;
+  /**
+   * Longest wait for the response headers (the first byte) of this attempt; the scheduler sets it.
+   * A provider that sees headers bounds that wait and throws an `APICallError` with
+   * `timeout: 'first-byte'` past it; the whole answer is bounded by the scheduler's timeout.
+   * Not part of the cache key.
+   */
+  firstByteTimeoutMs?: number;
 }
 
 export type FinishReason = 'stop' | 'length' | 'content-filter' | 'error' | 'other';
@@ -65,7 +72,7 @@ export interface LanguageModel {
    * Checks, without paying for tokens where the provider allows (a models list), that the key and
    * endpoint answer. Throws `APICallError` / `Prompt2ModelError` with a hint. Used by preflight.
    */
-  checkAccess?(options?: { signal?: AbortSignal }): Promise<void>;
+  checkAccess?(options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<void>;
   /**
    * Where the model is served (a base URL), when one provider name covers many endpoints: part of
    * the LLM cache key, so two servers answering for the same model id never share cached answers.

@@ -23,6 +23,9 @@ import {
   type TrainingJobSpecInput,
 } from './schemas.js';
 import { splitDatasetFiles, type SplitRatios } from './splits.js';
+import { GenerationSummaryFileSchema, RetrievedSummarySchema, type GenerationSummaryFile } from './run-folder/files.js';
+import { RUN_FILES } from './run-folder/layout.js';
+import { portableTrainedModel, portableTrainingJob, trainedModelFile } from './run-folder/portable.js';
 import { fingerprintOf, runStep, type StepOptions } from './run-step.js';
 
 export { runStep, fingerprintOf, type StepOptions } from './run-step.js';
@@ -74,6 +77,12 @@ export interface PipelineOptions extends CreateStageContextOptions {
    * `ContaminationIndex`): retrieved rows go to train only, and those the check flags are dropped.
    */
   contamination?: (testSet: readonly Example[]) => { isContaminated(example: Example): boolean };
+  /**
+   * Checks that every later stage can do its job (teacher reachable, training backend usable, run
+   * folder writable), run at the start of each `run()`, before the first paid call; a failure
+   * stops the run with its error. `createPipeline` passes the CLI's checks.
+   */
+  preflight?: (signal: AbortSignal) => Promise<void>;
 }
 
 export interface PipelineResult {
@@ -92,7 +101,6 @@ export interface PipelineResult {
   costUsd: number;
 }
 
-const GenerationResultSchema = z.object({ count: z.number(), stoppedBy: z.string().optional(), target: z.number().optional() }).loose();
 
 /** Names of the pipeline's steps, as recorded in the run manifest. */
 export const PIPELINE_STEPS = ['parse', 'retrieve-datasets', 'generate', 'split', 'retrieve-models', 'train', 'evaluate', 'evaluate-teacher'] as const;
@@ -112,6 +120,7 @@ export class Pipeline {
 
   async run(prompt: string): Promise<PipelineResult> {
     const { stages } = this.options;
+    await this.options.preflight?.(this.options.signal ?? new AbortController().signal);
     const context = await createStageContext({ ...this.options, events: this.events });
     const step = <T>(name: string, artifact: string, schema: z.ZodType<T>, compute: () => Promise<T>, options?: StepOptions<T>) =>
       runStep(context, name, artifact, schema, compute, options);
@@ -121,7 +130,7 @@ export class Pipeline {
       : null;
     const file = (name: string) => fingerprintOf(context, name);
 
-    const spec = await step('parse', 'prompt-spec.json', PromptSpecSchema, () => stages.promptParser.parse(prompt, context), {
+    const spec = await step('parse', RUN_FILES.promptSpec, PromptSpecSchema, () => stages.promptParser.parse(prompt, context), {
       inputs: { prompt, parser: stages.promptParser.name, teacher, options: extra('parse') },
     });
     const result: PipelineResult = { outDir: context.store.dir, spec, costUsd: 0 };
@@ -131,30 +140,30 @@ export class Pipeline {
     const retrieved = datasetRetriever
       ? await step(
           'retrieve-datasets',
-          'retrieved-summary.json',
-          z.object({ count: z.number() }).loose(),
+          RUN_FILES.retrievedSummary,
+          RetrievedSummarySchema,
           async () => {
             const examples = await datasetRetriever.retrieve(spec, { maxExamples: maxRetrieved }, context);
-            await writeJsonl(context.store.path('retrieved.jsonl'), examples);
+            await writeJsonl(context.store.path(RUN_FILES.retrieved), examples);
             return { count: examples.length };
           },
-          { inputs: { spec, retriever: datasetRetriever.name, maxRetrieved, teacher, options: extra('retrieve-datasets') }, outputs: ['retrieved.jsonl'] },
+          { inputs: { spec, retriever: datasetRetriever.name, maxRetrieved, teacher, options: extra('retrieve-datasets') }, outputs: [RUN_FILES.retrieved] },
         )
       : undefined;
     result.retrievedCount = retrieved?.count;
 
     const datasetGenerator = stages.datasetGenerator;
     const numExamples = this.options.numExamples ?? 200;
-    let generated: z.infer<typeof GenerationResultSchema> | undefined;
+    let generated: GenerationSummaryFile | undefined;
     if (datasetGenerator) {
-      const outputs = ['dataset.jsonl', 'dataset.progress.jsonl'];
+      const outputs = [RUN_FILES.dataset, RUN_FILES.datasetProgress];
       const generateStep = () =>
-        step<z.infer<typeof GenerationResultSchema>>(
+        step<GenerationSummaryFile>(
           'generate',
-          'generation-summary.json',
-          GenerationResultSchema,
+          RUN_FILES.generationSummary,
+          GenerationSummaryFileSchema,
           async () => {
-            const output = await datasetGenerator.generate(spec, { numExamples, outputPath: context.store.path('dataset.jsonl') }, context);
+            const output = await datasetGenerator.generate(spec, { numExamples, outputPath: context.store.path(RUN_FILES.dataset) }, context);
             return { count: output.count, ...output.summary };
           },
           {
@@ -183,13 +192,13 @@ export class Pipeline {
 
     if (retrieved || datasetGenerator) {
       const sources = [
-        ...(datasetGenerator ? [{ path: context.store.path('dataset.jsonl'), source: 'generated' as const, file: 'dataset.jsonl' }] : []),
-        ...(retrieved ? [{ path: context.store.path('retrieved.jsonl'), source: 'retrieved' as const, file: 'retrieved.jsonl' }] : []),
+        ...(datasetGenerator ? [{ path: context.store.path(RUN_FILES.dataset), source: 'generated' as const, file: RUN_FILES.dataset }] : []),
+        ...(retrieved ? [{ path: context.store.path(RUN_FILES.retrieved), source: 'retrieved' as const, file: RUN_FILES.retrieved }] : []),
       ];
       const sourceFingerprints = Object.fromEntries(await Promise.all(sources.map(async (source) => [source.file, await file(source.file)] as const)));
       result.splits = await step(
         'split',
-        'splits.json',
+        RUN_FILES.splits,
         DatasetSplitsSchema,
         async () => {
           // Streamed from disk (memory holds input hashes only); inputs repeated across sources are dropped.
@@ -211,7 +220,7 @@ export class Pipeline {
         },
         {
           inputs: { sources: sourceFingerprints, split: this.options.split ?? null, contamination: this.options.contamination ? 'on' : 'off' },
-          outputs: ['train.jsonl', 'validation.jsonl', 'test.jsonl'],
+          outputs: [RUN_FILES.train, RUN_FILES.validation, RUN_FILES.test],
         },
       );
     }
@@ -222,7 +231,7 @@ export class Pipeline {
     if (modelRetriever) {
       result.candidates = await step(
         'retrieve-models',
-        'models.json',
+        RUN_FILES.models,
         z.array(ModelCandidateSchema),
         () => modelRetriever.retrieve(spec, { topK }, context),
         { inputs: { spec: { instruction: spec.instruction, examples: spec.examples, taskType: spec.taskType ?? null }, retriever: modelRetriever.name, topK, teacher, options: extra('retrieve-models') } },
@@ -248,8 +257,10 @@ export class Pipeline {
         },
       });
       const data = { train: await file(splits.train), validation: splits.validation ? await file(splits.validation) : null };
-      result.trainedModel = await step('train', 'trained-model.json', TrainedModelSchema, () => trainer.train(job, context), {
-        inputs: { job, data, trainer: trainer.name, options: extra('train') },
+      result.trainedModel = await step('train', RUN_FILES.trainedModel, TrainedModelSchema, () => trainer.train(job, context), {
+        // Paths relative to the run folder: a moved or copied folder is the same job, resumed in place.
+        inputs: { job: portableTrainingJob(job, context.store.dir), data, trainer: trainer.name, options: extra('train') },
+        stored: trainedModelFile(context.store.dir),
       });
     }
 
@@ -262,13 +273,13 @@ export class Pipeline {
       const testPath = context.store.path(result.splits.test);
       const testSet = await file(result.splits.test);
       const evalSpec = { instruction: spec.instruction, taskType: spec.taskType ?? null, labels: spec.labels ?? null };
-      result.evalReport = await step('evaluate', 'eval-report.json', EvalReportSchema, () => evaluator.evaluate({ model, testPath, spec }, context), {
-        inputs: { model, testSet, spec: evalSpec, evaluator: evaluator.name, options: extra('evaluate') },
+      result.evalReport = await step('evaluate', RUN_FILES.evalReport, EvalReportSchema, () => evaluator.evaluate({ model, testPath, spec }, context), {
+        inputs: { model: portableTrainedModel(model, context.store.dir), testSet, spec: evalSpec, evaluator: evaluator.name, options: extra('evaluate') },
       });
       const evaluateTeacher = evaluator.evaluateTeacher?.bind(evaluator);
       if (evaluateTeacher && context.teacher && this.options.teacherBaseline !== false) {
         // The same test set through the teacher: the report's teacher-vs-student table.
-        result.teacherReport = await step('evaluate-teacher', 'teacher-eval-report.json', EvalReportSchema, () => evaluateTeacher({ testPath, spec }, context), {
+        result.teacherReport = await step('evaluate-teacher', RUN_FILES.teacherEvalReport, EvalReportSchema, () => evaluateTeacher({ testPath, spec }, context), {
           inputs: { teacher, testSet, spec: evalSpec, evaluator: evaluator.name, options: extra('evaluate') },
         });
       }

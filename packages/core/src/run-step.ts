@@ -28,6 +28,11 @@ export interface StepOptions<T> {
   continuable?: readonly string[];
   /** Removes the step's partial outputs before a redo with other inputs. Default: delete `outputs`. */
   discard?(): Promise<void>;
+  /**
+   * How the artifact is stored when its form on disk differs from the value (paths relative to the
+   * run folder, so a moved folder still finds its files): `save` before writing, `load` after reading.
+   */
+  stored?: { save(value: T): unknown; load(saved: T): T };
 }
 
 /**
@@ -59,7 +64,8 @@ export async function runStep<T>(
       if (!continuable) await discard();
     } else {
       const damaged = await changedOutputs(context, record.outputs);
-      const saved = damaged.length === 0 ? await store.readJson(artifact, schema).catch(() => undefined) : undefined;
+      const read = damaged.length === 0 ? await store.readJson(artifact, schema).catch(() => undefined) : undefined;
+      const saved = read !== undefined && options.stored ? options.stored.load(read) : read;
       if (damaged.length > 0) {
         events.log('warn', `${name}: ${damaged.join(', ')} no longer match${damaged.length === 1 ? 'es' : ''} what this step wrote (edited, truncated or removed); redoing it. Teacher calls already made come from the cache.`, name);
         await discard();
@@ -78,7 +84,7 @@ export async function runStep<T>(
   await store.startStage(name);
   try {
     const value = await compute();
-    await store.writeJson(artifact, value);
+    await store.writeJson(artifact, options.stored ? options.stored.save(value) : value);
     await store.saveCost(context.ledger.snapshot());
     const fingerprints: Record<string, string> = {};
     for (const file of outputs) fingerprints[file] = await fingerprintFile(store.path(file));

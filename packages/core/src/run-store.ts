@@ -8,7 +8,9 @@ import { RunManifestSchema, type RunManifest, type StageRecord } from './schemas
 import { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 import { redactSecrets } from './util/redact.js';
 
-export const MANIFEST_FILE = 'manifest.json';
+import { RUN_FILES } from './run-folder/layout.js';
+
+export const MANIFEST_FILE = RUN_FILES.manifest;
 
 /**
  * A run folder: `manifest.json` records each stage's status and artifact; artifacts are written

@@ -4,7 +4,11 @@ import { AbortError } from './errors/abort-error.js';
 import { sleep } from './util/sleep.js';
 
 export interface RequestSchedulerOptions {
-  /** Most requests in flight at once. Default 8. */
+  /**
+   * Most requests in flight at once. Default 8, or with `requestsPerMinute` enough requests for
+   * 10 s of that rate (8 to 256): the RPM budget then paces the starts, and a concurrency fitted to
+   * a fast local server must not cap the rate of an endpoint that answers in seconds.
+   */
   maxConcurrency?: number;
   /** Requests-per-minute budget of the endpoint; requests are spaced so no 60 s window exceeds it. */
   requestsPerMinute?: number;
@@ -20,8 +24,23 @@ export interface RequestSchedulerOptions {
   /** First backoff delay; doubles each retry, with jitter. Default 1000 ms. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Per-attempt timeout. Default 120 s. */
+  /**
+   * Per-attempt bound on the whole answer (headers and body). Default 300 s. A long answer may
+   * take this long; a server that sends nothing at all is caught sooner by `firstByteTimeoutMs`.
+   */
   timeoutMs?: number;
+  /**
+   * Per-attempt bound on the wait for the response headers, handed to the model
+   * (`LanguageModelRequest.firstByteTimeoutMs`). Default 60 s. Non-streamed completions send
+   * their headers with the answer, so this must cover the slowest single answer too.
+   */
+  firstByteTimeoutMs?: number;
+  /**
+   * Retries of a timed-out attempt while the endpoint has not answered any request yet (it may
+   * accept connections and never answer). Past them every request fails at once with a
+   * non-retryable APICallError that names the endpoint. Default 1.
+   */
+  unansweredRetries?: number;
   /** Aborts every queued and running request. */
   signal?: AbortSignal;
   /** Called before each retry, e.g. to log it. */
@@ -57,6 +76,8 @@ export interface TaskContext {
   attempt: number;
   /** Reports the tokens this attempt really used, replacing the estimate in the TPM window. */
   reportTokens(tokens: number): void;
+  /** The longest wait for response headers the task should allow (see `firstByteTimeoutMs`). */
+  firstByteTimeoutMs: number;
 }
 
 export interface SchedulerStats {
@@ -79,6 +100,15 @@ interface WindowEntry {
 const WINDOW_MS = 60_000;
 
 /**
+ * Concurrency when none is given: 8, or under an RPM budget as many requests as start in 10 s at
+ * that rate (requests in flight = rate × latency, and LLM answers take seconds), at most 256.
+ */
+export function defaultConcurrency(requestsPerMinute?: number): number {
+  if (requestsPerMinute === undefined || !(requestsPerMinute > 0)) return 8;
+  return Math.min(256, Math.max(8, Math.ceil((requestsPerMinute / 60) * 10)));
+}
+
+/**
  * Runs every LLM call: bounded concurrency, RPM/TPM budgets, retries with exponential backoff and
  * jitter that honour Retry-After, per-attempt timeouts and cancellation. One scheduler per endpoint
  * is shared by every stage, so the budgets hold across the whole run.
@@ -97,16 +127,22 @@ export class RequestScheduler {
   private readonly recentOutcomes: Array<{ at: number; request: number; rateLimited: boolean }> = [];
   private nextRequestId = 0;
   private readonly fanOut = new AbortFanOut();
+  /** Whether the endpoint has answered anything (a completion or an HTTP error) since this scheduler began. */
+  private answered = false;
+  /** Set once the endpoint proved unusable (never answered, timed out past `unansweredRetries`): every request fails with it. */
+  private unusable: APICallError | undefined;
   private readonly counters = { started: 0, succeeded: 0, failed: 0, retries: 0, rateLimited: 0, rateLimitPauses: 0, queued: 0 };
 
   constructor(options: RequestSchedulerOptions = {}) {
     this.options = {
-      maxConcurrency: options.maxConcurrency ?? 8,
+      maxConcurrency: options.maxConcurrency ?? defaultConcurrency(options.requestsPerMinute),
       headroom: options.headroom ?? 0.98,
       maxRetries: options.maxRetries ?? 6,
       initialBackoffMs: options.initialBackoffMs ?? 1000,
       maxBackoffMs: options.maxBackoffMs ?? 60_000,
-      timeoutMs: options.timeoutMs ?? 120_000,
+      timeoutMs: options.timeoutMs ?? 300_000,
+      firstByteTimeoutMs: options.firstByteTimeoutMs ?? 60_000,
+      unansweredRetries: options.unansweredRetries ?? 1,
       random: options.random ?? Math.random,
       rateLimitCooldown: options.rateLimitCooldown ?? 'adaptive',
       rateLimitBurstWindowMs: options.rateLimitBurstWindowMs ?? 5000,
@@ -131,7 +167,7 @@ export class RequestScheduler {
    */
   async run<T>(
     task: (context: TaskContext) => Promise<T>,
-    options: { estimatedTokens?: number; signal?: AbortSignal } = {},
+    options: { estimatedTokens?: number; signal?: AbortSignal; target?: string } = {},
   ): Promise<T> {
     // Each call gets its own controller, so waits and attempts register listeners on it; the run's
     // long-lived signals get one shared listener each, however many calls wait on them.
@@ -139,7 +175,7 @@ export class RequestScheduler {
     const parents = [...new Set([this.options.signal, options.signal])].filter((s): s is AbortSignal => s !== undefined);
     for (const parent of parents) this.fanOut.subscribe(parent, controller);
     try {
-      return await this.runAttempts(task, controller.signal, options.estimatedTokens ?? 0, this.nextRequestId++);
+      return await this.runAttempts(task, controller.signal, options.estimatedTokens ?? 0, this.nextRequestId++, options.target);
     } finally {
       for (const parent of parents) this.fanOut.unsubscribe(parent, controller);
     }
@@ -150,6 +186,7 @@ export class RequestScheduler {
     signal: AbortSignal,
     estimatedTokens: number,
     requestId: number,
+    target: string | undefined,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       this.counters.queued++;
@@ -164,24 +201,38 @@ export class RequestScheduler {
         // Cancelled while waiting for its turn (a stage that has what it needs aborts the rest):
         // never start the request, so no aborted call can reject unobserved.
         if (signal.aborted) throw new AbortError(undefined, signal.reason);
+        // The endpoint proved unusable while this request waited: fail now rather than wait again.
+        if (this.unusable) throw this.unusable;
         this.counters.started++;
         // One controller per attempt, aborted by the caller's signal or the attempt's timeout;
         // disposed after the attempt so nothing stays registered on the long-lived run signal.
         const attemptSignal = linkSignals([signal], this.options.timeoutMs);
         try {
           const result = await raceAbort(
-            task({ signal: attemptSignal.signal, attempt, reportTokens: (tokens) => (entry.tokens = tokens) }),
+            task({ signal: attemptSignal.signal, attempt, reportTokens: (tokens) => (entry.tokens = tokens), firstByteTimeoutMs: this.options.firstByteTimeoutMs }),
             attemptSignal.signal,
           );
           this.counters.succeeded++;
+          this.answered = true;
           this.recordOutcome(requestId, false);
           return result;
         } catch (rawError) {
           if (signal.aborted) throw new AbortError(undefined, signal.reason);
           const error = attemptSignal.timedOut()
-            ? new APICallError({ message: `Request timed out after ${this.options.timeoutMs} ms`, isRetryable: true, cause: rawError })
+            ? new APICallError({
+                message: `${target ?? 'The endpoint'} sent no complete answer within ${seconds(this.options.timeoutMs)}.`,
+                isRetryable: true,
+                timeout: 'total',
+                cause: rawError,
+              })
             : rawError;
           const apiError = APICallError.isInstance(error) ? error : undefined;
+          if (apiError?.statusCode !== undefined) this.answered = true;
+          if (apiError?.timeout && !this.answered && attempt >= this.options.unansweredRetries) {
+            this.unusable ??= this.unusableError(apiError, attempt + 1, target);
+            this.counters.failed++;
+            throw this.unusable;
+          }
           if (apiError?.statusCode === 429) this.counters.rateLimited++;
           this.recordOutcome(requestId, apiError?.statusCode === 429);
           if (!apiError?.isRetryable || attempt >= this.options.maxRetries) {
@@ -201,6 +252,21 @@ export class RequestScheduler {
       // Wait outside the slot so other requests keep the endpoint busy meanwhile.
       await sleep(delayMs, signal);
     }
+  }
+
+  /** The endpoint timed out on every try and never answered anything: retrying cannot help. */
+  private unusableError(error: APICallError, tries: number, target: string | undefined): APICallError {
+    const bound = error.timeout === 'first-byte' ? this.options.firstByteTimeoutMs : this.options.timeoutMs;
+    const what = error.timeout === 'first-byte' ? 'no answer (not even response headers)' : 'no complete answer';
+    return new APICallError({
+      message: `${target ?? error.url ?? 'The endpoint'} accepted the request but sent ${what} within ${seconds(bound)}, ${tries} ${tries === 1 ? 'time' : 'times in a row'}, and has answered nothing yet: the endpoint is unusable.`,
+      ...(error.url ? { url: error.url } : {}),
+      isRetryable: false,
+      cause: error,
+      hint:
+        'Check that the server is running and serving this model (one still loading a model can take minutes). ' +
+        'If its answers are just slow, raise the bound: firstByteTimeoutMs / timeoutMs (the CLI: --first-byte-timeout / --request-timeout, in seconds).',
+    });
   }
 
   private recordOutcome(request: number, rateLimited: boolean): void {
@@ -338,6 +404,10 @@ export class RequestScheduler {
       release();
     }
   }
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }
 
 /**

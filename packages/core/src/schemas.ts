@@ -121,6 +121,8 @@ export const TrainingJobSpecSchema = z.object({
   earlyStoppingPatience: z.number().int().nonnegative().default(2),
   /** The task instruction, prepended to each input when textualising. */
   instruction: z.string().default(''),
+  /** CPU threads for torch in the local worker; default: P2M_THREADS, else chosen from the cores the worker may use. */
+  threads: z.number().int().positive().optional(),
   data: z.object({
     train: z.string().min(1),
     validation: z.string().optional(),

@@ -107,6 +107,11 @@ export interface TrainerBackend {
   pricing(job: TrainingJobSpec): TrainingPricing;
   /** Backend-specific checks of the job (e.g. whole epochs); throws ValidationError. */
   validateJob?(job: TrainingJobSpec): void;
+  /**
+   * Whether a job could start here now (a Python with the training stack, an API key), checked
+   * for free before the run's first paid call; throws a Prompt2ModelError whose hint says the fix.
+   */
+  checkReady?(options?: { signal?: AbortSignal }): Promise<void>;
 }
 
 export interface Prediction {

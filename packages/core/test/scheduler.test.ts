@@ -239,7 +239,66 @@ describe('LanguageModelClient waiting notice', () => {
     };
     const scheduler = new RequestScheduler({ timeoutMs: 400, maxRetries: 0 });
     const client = new LanguageModelClient({ model: slow, scheduler, events, waitingNoticeMs: 100 });
-    await expect(client.generate({ messages: [{ role: 'user', content: 'hi' }] })).rejects.toThrow(/timed out after 400 ms/);
-    expect(logs).toEqual(['Waiting for silent-model: no answer after 100 ms (requests time out after 400 ms, then retry).']);
+    await expect(client.generate({ messages: [{ role: 'user', content: 'hi' }] })).rejects.toThrow('silent-model sent no complete answer within 400 ms.');
+    expect(logs).toEqual([
+      'Waiting for silent-model: no answer after 100 ms (a request with no answer after 60 s is retried; one that never answered fails).',
+    ]);
+  });
+});
+
+describe('RequestScheduler: an endpoint that never answers', () => {
+  const firstByte = () => new APICallError({ message: 'no headers', url: 'http://127.0.0.1:9/v1', isRetryable: true, timeout: 'first-byte' });
+
+  it('gives up after unansweredRetries when nothing ever answered, with a non-retryable error naming the target, and fails queued requests at once', async () => {
+    const scheduler = new RequestScheduler({ maxConcurrency: 1, initialBackoffMs: 1, unansweredRetries: 1, firstByteTimeoutMs: 1500 });
+    let attempts = 0;
+    const bounds: number[] = [];
+    const task = async (context: { firstByteTimeoutMs: number }) => {
+      attempts++;
+      bounds.push(context.firstByteTimeoutMs);
+      throw firstByte();
+    };
+    const first = await Promise.allSettled([scheduler.run(task, { target: 'teacher at http://127.0.0.1:9/v1' })]);
+    expect(attempts).toBe(2);
+    expect(bounds).toEqual([1500, 1500]);
+    // Later requests fail at once: the endpoint is known to be unusable.
+    const later = await Promise.allSettled([1, 2].map(() => scheduler.run(task, { target: 'teacher at http://127.0.0.1:9/v1' })));
+    expect(attempts).toBe(2);
+    const results = [...first, ...later];
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      const error = (result as PromiseRejectedResult).reason as APICallError;
+      expect(APICallError.isInstance(error)).toBe(true);
+      expect(error.isRetryable).toBe(false);
+      expect(error.isConfigurationError).toBe(true);
+      expect(error.message).toBe(
+        'teacher at http://127.0.0.1:9/v1 accepted the request but sent no answer (not even response headers) within 1.5 s, 2 times in a row, and has answered nothing yet: the endpoint is unusable.',
+      );
+    }
+  });
+
+  it('keeps retrying timeouts (up to maxRetries) once the endpoint has answered', async () => {
+    const scheduler = new RequestScheduler({ initialBackoffMs: 1, maxRetries: 4 });
+    await scheduler.run(async () => 'ok');
+    let attempts = 0;
+    const value = await scheduler.run(async () => {
+      attempts++;
+      if (attempts < 4) throw firstByte();
+      return 'late';
+    });
+    expect(value).toBe('late');
+    expect(attempts).toBe(4);
+  });
+
+  it('counts an HTTP error as an answer: a 500 then timeouts is a struggling endpoint, not a dead one', async () => {
+    const scheduler = new RequestScheduler({ initialBackoffMs: 1, maxRetries: 3 });
+    let attempts = 0;
+    await expect(
+      scheduler.run(async () => {
+        attempts++;
+        throw attempts === 1 ? retryable(500) : firstByte();
+      }),
+    ).rejects.toThrow('no headers');
+    expect(attempts).toBe(4);
   });
 });

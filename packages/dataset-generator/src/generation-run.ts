@@ -104,7 +104,7 @@ export class GenerationRun {
     const window = teacher.model.contextWindow;
     this.maxPromptTokens =
       config.maxPromptTokens ?? (window ? Math.max(256, window - Math.max(this.generationMaxTokens, labelMaxTokens)) : 6000);
-    this.lookahead = Math.max(1, config.lookahead ?? 8);
+    this.lookahead = Math.max(1, config.lookahead ?? 16);
     this.seed = config.seed ?? 0;
     this.stage = config.stage ?? 'generate';
     this.filter = new CandidateFilter(spec, {
@@ -218,6 +218,10 @@ export class GenerationRun {
       costUsd: ledger.usd - ledgerStart.usd,
       totalCostUsd: ledger.usd,
       labelNoise: this.labelNoiseSummary(),
+      // The data statistics of core's generation-summary schema, which the model card and report read.
+      meanAgreement: this.accepted > 0 ? round(this.keptConfidence / this.accepted, 4) : 0,
+      duplicates: (this.rejected.duplicate ?? 0) + (this.rejected['near-duplicate'] ?? 0),
+      decontaminated: this.rejected.contaminated ?? 0,
     };
   }
 

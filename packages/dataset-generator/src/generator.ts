@@ -8,7 +8,6 @@ import {
   type PromptSpec,
   type StageContext,
 } from '@prompt2model/core';
-import { z } from 'zod';
 import type { DecontaminationOptions } from './decontamination.js';
 import { GenerationRun } from './generation-run.js';
 import type { QualityFilterOptions, RejectionReason } from './quality.js';
@@ -53,7 +52,9 @@ export interface PromptBasedDatasetGeneratorOptions {
   /**
    * Input-generation requests in flight ahead of the last committed one. Request j is built from the
    * dataset as it stood after request j - lookahead, which keeps requests reproducible (and cached)
-   * whatever the timing. Default 8.
+   * whatever the timing. Default 16: each unit's rounds (generation, then votes, then more votes
+   * when split) wait their turn at the rate limit one after another, and a unit hit by a slow
+   * answer or a retry must not drain the queue before it commits.
    */
   lookahead?: number;
   /** Seed of prompt construction. Default 0. */
@@ -83,20 +84,6 @@ export interface PromptBasedDatasetGeneratorOptions {
 
 export type GenerationStopReason = 'target' | 'budget' | 'exhausted';
 
-/**
- * The stored form of a generation result (`generation-summary.json`): the count plus the summary
- * fields, validated loosely so older or newer summaries still read.
- */
-export const GenerationSummaryFileSchema = z
-  .object({
-    count: z.number().int().nonnegative(),
-    target: z.number().optional(),
-    stoppedBy: z.enum(['target', 'budget', 'exhausted']).optional(),
-    /** See `LabelNoiseSummary`; absent in summaries written before the noise estimate existed. */
-    labelNoise: z.object({ estimatedNoise: z.number(), expectedAccuracy: z.number() }).loose().optional(),
-  })
-  .loose();
-
 export interface GenerationSummary {
   accepted: number;
   target: number;
@@ -117,6 +104,12 @@ export interface GenerationSummary {
   totalCostUsd: number;
   /** The teacher's label noise as its votes show it, and what that means for the kept labels. */
   labelNoise: LabelNoiseSummary;
+  /** Mean self-consistency agreement of the kept examples' answers, 0..1 (the model card shows it). */
+  meanAgreement: number;
+  /** Candidates dropped as exact or near duplicates. */
+  duplicates: number;
+  /** Candidates dropped because they matched the test split or the prompt's demonstrations. */
+  decontaminated: number;
 }
 
 /**

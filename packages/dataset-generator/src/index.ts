@@ -2,7 +2,6 @@ export {
   PromptBasedDatasetGenerator,
   createDatasetGenerator,
   progressLogPath,
-  GenerationSummaryFileSchema,
   type PromptBasedDatasetGeneratorOptions,
   type GenerationSummary,
   type GenerationStopReason,

@@ -12,8 +12,9 @@ export {
   type ColumnMapping,
   type ColumnMappingProposal,
 } from './column-mapping.js';
+export { confirmMappingOnTerminal, type TerminalMappingConfirmationOptions } from './confirm-mapping.js';
 export { chooseConfigAndSplit, getDatasetDetails, type ConfigDetails, type DatasetDetails, type SplitDetails } from './dataset-details.js';
-export { DEFAULT_MAX_ROWS, loadDatasetRows, type LoadRowsRequest, type LoadedRows, type RowLoaderOptions } from './row-loader.js';
+export { DEFAULT_MAX_ROWS, loadDatasetRows, streamDatasetRows, type LoadRowsRequest, type LoadedRows, type RowBatch, type RowLoaderOptions, type RowStreamSummary } from './row-loader.js';
 export { datasetHydeMessages, datasetHydeQuery } from './hyde.js';
 export { rerankDatasets, rerankMessages, type RerankOptions, type RerankResult, type RerankVote } from './rerank.js';
 export { transformExamples, type TransformOptions } from './transform.js';
@@ -25,4 +26,5 @@ export {
   type DatasetSearchOutcome,
   type DefaultDatasetRetriever,
   type RetrievedDataset,
+  type DatasetLoadOptions,
 } from './retriever.js';

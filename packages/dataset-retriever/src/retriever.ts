@@ -2,13 +2,15 @@ import { DatasetSkippedError } from './dataset-skipped-error.js';
 import {
   APICallError,
   Prompt2ModelError,
+  RUN_FILES,
   type DatasetRetriever,
   type DatasetRetrieverOptions,
   type Example,
   type PromptSpec,
   type StageContext,
 } from '@prompt2model/core';
-import { getDatasetRevision, resolveHubDatasetOptions, type HubDatasetRequestOptions } from '@prompt2model/huggingface/hub';
+import { DatasetNotFoundError, GatedDatasetError, ParquetFileCache, getDatasetRevision, resolveHubDatasetOptions, type HubDatasetRequestOptions } from '@prompt2model/huggingface/hub';
+import { closeDatasetIds } from './close-ids.js';
 import {
   heuristicMapping,
   inputText,
@@ -25,7 +27,7 @@ import { parsePath, type ColumnPath } from './features.js';
 import { buildDatasetIndexFromHub, type HubDatasetIndexOptions } from './hub-index.js';
 import { datasetHydeQuery } from './hyde.js';
 import { rerankDatasets, type RerankResult } from './rerank.js';
-import { DEFAULT_MAX_ROWS, loadDatasetRows, type LoadedRows } from './row-loader.js';
+import { DEFAULT_MAX_ROWS, loadDatasetRows, streamDatasetRows, type RowStreamSummary } from './row-loader.js';
 import { transformExamples } from './transform.js';
 
 export interface DatasetRetrieverConfig extends DatasetSearchOptions {
@@ -77,7 +79,7 @@ export interface RetrievedDataset {
   rows: number;
   dropped: number;
   totalRows: number;
-  via: LoadedRows['via'];
+  via: RowStreamSummary['via'];
   transformed?: { kept: number; dropped: number };
 }
 
@@ -88,7 +90,19 @@ export interface DefaultDatasetRetriever extends DatasetRetriever {
   /** Configs, splits, sizes and columns of one dataset (before any download). */
   describe(dataset: string, context?: StageContext): Promise<DatasetDetails>;
   /** Loads one dataset's rows as examples: column mapping, download (cached), conversion, optional transform. */
-  load(spec: PromptSpec, dataset: string, context: StageContext, options?: { maxRows?: number }): Promise<RetrievedDataset>;
+  load(spec: PromptSpec, dataset: string, context: StageContext, options?: DatasetLoadOptions): Promise<RetrievedDataset>;
+}
+
+export interface DatasetLoadOptions {
+  /** Most rows; a smaller number than the split holds is a seeded sample across the split. */
+  maxRows?: number;
+  /** Seed of that sample. Default 0. */
+  seed?: number | string;
+  /**
+   * Receives the examples a batch at a time as they download; they are then not kept
+   * (`RetrievedDataset.examples` is empty), so a load of any size runs in bounded memory.
+   */
+  write?: (examples: Example[]) => Promise<void>;
 }
 
 const stage = 'retrieve-datasets';
@@ -127,6 +141,32 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     return info?.evaluationMetadata;
   };
 
+  /**
+   * The viewer refused a dataset (the real one answers "not accessible without authentication" for
+   * ids that do not exist): when the Hub does not know the id either, say "not found" and suggest
+   * close ids from the index; else the original error stands.
+   */
+  const explainMissing = async (dataset: string, error: unknown, context?: StageContext): Promise<never> => {
+    if (GatedDatasetError.isInstance(error) || (APICallError.isInstance(error) && error.statusCode === 404)) {
+      const { accessToken, ...hub } = hubOptions(context);
+      const missing = await getDatasetRevision(dataset, { ...hub, accessToken: accessToken ?? '' }).then(
+        () => undefined,
+        (lookup: unknown) => (DatasetNotFoundError.isInstance(lookup) ? lookup : undefined),
+      );
+      if (missing) {
+        const index = await loadIndex(context).catch(() => undefined);
+        const suggestions = index ? closeDatasetIds(dataset, index.datasets().map((entry) => entry.id)) : [];
+        throw new DatasetNotFoundError({ dataset, suggestions, hadToken: Boolean(resolveHubDatasetOptions(config.hub).accessToken), cause: error });
+      }
+    }
+    throw error;
+  };
+
+  const detailsOf = (dataset: string, evaluationMetadata: unknown, context?: StageContext): Promise<DatasetDetails> =>
+    getDatasetDetails(dataset, { ...(config.config ? { config: config.config } : {}), ...(config.split ? { split: config.split } : {}), evaluationMetadata }, hubOptions(context)).catch((error: unknown) =>
+      explainMissing(dataset, error, context),
+    );
+
   const useTeacher = (setting: boolean | 'auto' | undefined, context: StageContext, what: string): boolean => {
     const wanted = setting === true || ((setting ?? 'auto') === 'auto' && context.teacher !== undefined);
     if (wanted && !context.teacher) {
@@ -158,13 +198,12 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
   };
 
   const describe = async (dataset: string, context?: StageContext): Promise<DatasetDetails> => {
-    const evaluationMetadata = await evaluationMetadataOf(dataset, context);
-    return getDatasetDetails(dataset, { ...(config.config ? { config: config.config } : {}), ...(config.split ? { split: config.split } : {}), evaluationMetadata }, hubOptions(context));
+    return detailsOf(dataset, await evaluationMetadataOf(dataset, context), context);
   };
 
-  const load = async (spec: PromptSpec, dataset: string, context: StageContext, options: { maxRows?: number } = {}): Promise<RetrievedDataset> => {
+  const load = async (spec: PromptSpec, dataset: string, context: StageContext, options: DatasetLoadOptions = {}): Promise<RetrievedDataset> => {
     const evaluationMetadata = await evaluationMetadataOf(dataset, context);
-    const details = await getDatasetDetails(dataset, { ...(config.config ? { config: config.config } : {}), ...(config.split ? { split: config.split } : {}), evaluationMetadata }, hubOptions(context));
+    const details = await detailsOf(dataset, evaluationMetadata, context);
     if (details.paths.length < 2) {
       throw new Prompt2ModelError({ message: `The dataset ${dataset} has fewer than two text columns (${details.paths.map((p) => p.path).join(', ') || 'none'}).`, hint: 'Pick another dataset, or `exclude` this one.' });
     }
@@ -172,14 +211,17 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     // The size before any download: the split's rows and parquet bytes, and how much of it is read.
     const size = details.configs.find((c) => c.config === details.config)?.splits.find((s) => s.split === details.split);
     if (size?.rows !== undefined) {
-      context.events.log('info', `${dataset} ${details.config}/${details.split}: ${size.rows.toLocaleString('en-US')} rows${size.bytes !== undefined ? `, ${(size.bytes / 1e6).toFixed(1)} MB parquet` : ''}; reading up to ${Math.min(maxRows, size.rows).toLocaleString('en-US')} rows.`, stage);
+      context.events.log('info', `${dataset} ${details.config}/${details.split}: ${size.rows.toLocaleString('en-US')} rows${size.bytes !== undefined ? `, ${(size.bytes / 1e6).toFixed(1)} MB parquet` : ''}; reading ${maxRows < size.rows ? `a sample of ${maxRows.toLocaleString('en-US')} rows across the split` : `all ${size.rows.toLocaleString('en-US')} rows`}.`, stage);
     }
+    // The sample and the load read the same files: what the sample downloads is not downloaded again.
+    const files = new ParquetFileCache();
+    const origin = { dataset, config: details.config, split: details.split };
     // A small first read gives the teacher a sample row and the user a preview.
-    const sample = await loadDatasetRows({ dataset, config: details.config, split: details.split, maxRows: Math.min(5, maxRows) }, { ...hubOptions(context), events: context.events });
+    const sample = await loadDatasetRows({ ...origin, maxRows: Math.min(5, maxRows), order: 'head' }, { ...hubOptions(context), files });
     const firstRow = sample.rows[0];
     if (!firstRow) throw new Prompt2ModelError({ message: `The split ${details.split} of ${dataset} (${details.config}) has no rows.`, hint: 'Pass another `split`, or pick another dataset.' });
     let proposal = await proposeMapping(spec, dataset, details, firstRow, evaluationMetadata, context);
-    const preview = toExamples(sample.rows, proposal, details.paths, { dataset, config: details.config, split: details.split });
+    const preview = toExamples(sample.rows, proposal, details.paths, origin, sample.indices);
     if (config.confirmMapping) {
       const confirmed = await config.confirmMapping(proposal, details, preview);
       if (confirmed === null) throw new DatasetSkippedError({ dataset });
@@ -190,21 +232,39 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     }
     context.events.log('info', `Retrieving ${dataset} (${details.config}/${details.split}): input ${proposal.input.join(' + ')} → output ${proposal.output} (${proposal.source}).`, stage);
     const columns = [...new Set([...proposal.input, proposal.output].map((path) => (parsePath(path)[0] as { key: string }).key))];
-    const loaded = await loadDatasetRows({ dataset, config: details.config, split: details.split, columns, maxRows }, { ...hubOptions(context), events: context.events });
-    let examples = toExamples(loaded.rows, proposal, details.paths, { dataset, config: details.config, split: details.split });
-    const dropped = loaded.rows.length - examples.length;
-    if (examples.length === 0) {
+    // From here on, what is read is handed on and dropped: memory stays bounded by a row group.
+    files.keep = false;
+    // Streamed to the caller's writer unless a transform needs all examples at hand.
+    const sink = config.transform && context.teacher ? undefined : options.write;
+    const kept: Example[] = [];
+    let usable = 0;
+    const loaded = await streamDatasetRows(
+      { ...origin, columns, maxRows, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
+      { ...hubOptions(context), files, events: context.events },
+      async (batch) => {
+        const examples = toExamples(batch.rows, proposal, details.paths, origin, batch.indices);
+        usable += examples.length;
+        if (sink) await sink(examples);
+        else for (const example of examples) kept.push(example);
+      },
+    );
+    files.release();
+    const dropped = loaded.rows - usable;
+    if (usable === 0) {
       throw new Prompt2ModelError({
-        message: `No usable rows in ${dataset} (${details.config}/${details.split}): all ${loaded.rows.length} rows have an empty ${proposal.input.join(' + ')} or ${proposal.output}.`,
+        message: `No usable rows in ${dataset} (${details.config}/${details.split}): all ${loaded.rows} rows have an empty ${proposal.input.join(' + ')} or ${proposal.output}.`,
         hint: 'Map other columns with `mapping`, pick another `split`, or `exclude` the dataset.',
       });
     }
-    const result: RetrievedDataset = { dataset, config: details.config, split: details.split, revision: loaded.revision, mapping: proposal, examples, rows: loaded.rows.length, dropped, totalRows: loaded.totalRows, via: loaded.via };
+    const result: RetrievedDataset = { ...origin, revision: loaded.revision, mapping: proposal, examples: kept, rows: loaded.rows, dropped, totalRows: loaded.totalRows, via: loaded.via };
     if (config.transform && context.teacher) {
-      const transformed = await transformExamples(spec, dataset, examples, context.teacher, { ...config.transform, signal: context.signal });
-      examples = transformed.examples;
-      result.examples = examples;
-      result.transformed = { kept: examples.length, dropped: transformed.dropped };
+      const transformed = await transformExamples(spec, dataset, kept, context.teacher, { ...config.transform, signal: context.signal });
+      result.examples = transformed.examples;
+      result.transformed = { kept: transformed.examples.length, dropped: transformed.dropped };
+      if (options.write) {
+        await options.write(result.examples);
+        result.examples = [];
+      }
     }
     return result;
   };
@@ -258,7 +318,8 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
         return await retrieveExamples(spec, options, context);
       } catch (error) {
         // Retrieved data adds to generated data; a Hub that cannot be reached should not stop the run.
-        if (APICallError.isInstance(error) && error.isRetryable && !context.signal.aborted) {
+        // A refused connection or an unknown host (no status) counts too: the Hub is out of reach.
+        if (APICallError.isInstance(error) && (error.isRetryable || error.statusCode === undefined) && !context.signal.aborted) {
           context.events.log('warn', `Dataset retrieval skipped: ${error.message}. Training on generated data only (pass an \`index\` file to search offline).`, stage);
           return [];
         }
@@ -276,14 +337,14 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
       dataset = outcome.rerank ? outcome.rerank.dataset ?? undefined : outcome.candidates[0]?.id;
       if (!dataset) {
         context.events.log('warn', outcome.rerank ? 'No retrieved dataset fits the task (the rerank said none fits); training on generated data only.' : 'No dataset matched the task; training on generated data only.', stage);
-        await context.store.writeJson('retrieved-dataset.json', { dataset: null, query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null });
+        await context.store.writeJson(RUN_FILES.retrievedDataset, { dataset: null, query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null });
         return [];
       }
     }
     context.events.emit({ type: 'progress', stage, done: 1, total: 2 });
     const loaded = await load(spec, dataset, context, { maxRows: Math.min(options.maxExamples ?? Number.POSITIVE_INFINITY, config.maxRows ?? DEFAULT_MAX_ROWS) });
     const { examples, ...rest } = loaded;
-    await context.store.writeJson('retrieved-dataset.json', {
+    await context.store.writeJson(RUN_FILES.retrievedDataset, {
       ...rest,
       count: examples.length,
       ...(outcome ? { query: outcome.query, hyde: outcome.hyde, candidates: outcome.candidates.map(summary), rerank: outcome.rerank ?? null } : {}),
@@ -303,13 +364,15 @@ export function toExamples(
   mapping: ColumnMapping,
   paths: ColumnPath[],
   origin: { dataset: string; config: string; split: string },
+  /** Each row's index in the split (default its position in `rows`). */
+  indices?: number[],
 ): Example[] {
   const examples: Example[] = [];
   rows.forEach((row, index) => {
     const input = inputText(row, mapping, paths);
     const output = outputText(row, mapping, paths);
     if (input === '' || output === '') return;
-    examples.push({ input, output, meta: { source: 'retrieved', dataset: origin.dataset, config: origin.config, split: origin.split, row: index } });
+    examples.push({ input, output, meta: { source: 'retrieved', dataset: origin.dataset, config: origin.config, split: origin.split, row: indices?.[index] ?? index } });
   });
   return examples;
 }

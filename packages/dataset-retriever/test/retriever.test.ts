@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestScheduler, createStageContext, type LanguageModelRequest, type PromptSpec } from '@prompt2model/core';
-import { GatedDatasetError } from '@prompt2model/huggingface/hub';
+import { DatasetNotFoundError, GatedDatasetError } from '@prompt2model/huggingface/hub';
 import { MockLanguageModel, startDatasetsServer, type DatasetsServer } from '@prompt2model/testing';
 import { DatasetIndex, DatasetSkippedError, createDatasetRetriever, rerankDatasets, type DatasetRetrieverConfig } from '../src/index.js';
 import { fixtures } from './fixtures.js';
@@ -89,6 +89,33 @@ describe('loading rows', () => {
     expect(server.requests.filter((path) => path.includes('/resolve/refs%2Fconvert%2Fparquet/plain_text/train/')).length).toBeGreaterThan(1);
   });
 
+  it('samples across the split with a seed: the same seed the same rows, another seed others', async () => {
+    const rowsOf = async (seed?: number) =>
+      (await retriever({ mapping: { input: ['question'], output: 'answers.text[0]' } }).load(qaSpec, 'squad', await context(), { maxRows: 30, ...(seed !== undefined ? { seed } : {}) })).examples.map((e) => (e.meta as { row: number }).row);
+    const first = await rowsOf();
+    expect(first).toHaveLength(30);
+    expect(new Set(first).size).toBe(30);
+    expect(await rowsOf(0)).toEqual(first);
+    expect(await rowsOf(7)).not.toEqual(first);
+    // Both shards of the 200-row split (150 rows a shard) contribute.
+    expect(first.some((row) => row >= 150)).toBe(true);
+    expect(first.some((row) => row < 150)).toBe(true);
+  });
+
+  it('reports the rows of every shard as the split total, and streams to a writer without keeping rows', async () => {
+    const written: unknown[] = [];
+    const loaded = await retriever({ mapping: { input: ['question'], output: 'answers.text[0]' } }).load(qaSpec, 'squad', await context(), {
+      maxRows: 1000,
+      write: async (examples) => {
+        written.push(...examples);
+      },
+    });
+    expect(loaded.totalRows).toBe(200);
+    expect(loaded.rows).toBe(200);
+    expect(loaded.examples).toEqual([]);
+    expect(written).toHaveLength(200);
+  });
+
   it('caches rows by revision: a second load reads no parquet', async () => {
     const ctx = await context();
     await retriever().load(qaSpec, 'squad', ctx, { maxRows: 100 });
@@ -105,7 +132,15 @@ describe('loading rows', () => {
     const ctx = await context(teacher);
     const loaded = await retriever().load({ instruction: 'Translate German to English', examples: [], language: 'de' }, 'wmt/wmt16', ctx, { maxRows: 50 });
     expect(loaded.mapping).toMatchObject({ input: ['translation.de'], output: 'translation.en', source: 'teacher' });
-    expect(loaded.examples[3]).toMatchObject({ input: 'Satz Nummer 3.', output: 'Sentence number 3.' });
+    // 50 of 120 rows: a seeded sample across the split, in split order, each with its row index.
+    const rows = loaded.examples.map((example) => (example.meta as { row: number }).row);
+    expect(rows).toHaveLength(50);
+    expect(rows).toEqual([...rows].sort((a, b) => a - b));
+    expect(Math.max(...rows)).toBeGreaterThanOrEqual(100);
+    for (const example of loaded.examples) {
+      const row = (example.meta as { row: number }).row;
+      expect(example).toMatchObject({ input: `Satz Nummer ${row}.`, output: `Sentence number ${row}.` });
+    }
     expect(teacher.callCount).toBe(2);
     expect(teacher.calls[0]!.messages.at(-1)!.content).toContain('translation.de (string): "Satz Nummer 0."');
   });
@@ -135,6 +170,15 @@ describe('loading rows', () => {
     expect(DatasetSkippedError.isInstance(error)).toBe(true);
     expect((error as DatasetSkippedError).dataset).toBe('squad');
     expect((error as DatasetSkippedError).hint).toBe('Pass a `mapping` to map the columns yourself, or `exclude` the dataset.');
+  });
+
+  it('says a misspelt id is not found (not gated) and suggests close ids from the index', async () => {
+    const error = await retriever({ index: () => DatasetIndex.fromRecords(fixtures) }).load(qaSpec, 'sqaud', await context()).catch((e: unknown) => e);
+    expect(DatasetNotFoundError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(/sqaud was not found/);
+    expect((error as DatasetNotFoundError).hint).toMatch(/Did you mean squad/);
+    const described = await retriever({ index: () => DatasetIndex.fromRecords(fixtures) }).describe('wmt/wmt61').catch((e: unknown) => e);
+    expect((described as DatasetNotFoundError).suggestions).toContain('wmt/wmt16');
   });
 
   it('names the page to accept the terms of a gated dataset', async () => {
@@ -196,12 +240,15 @@ describe('DatasetIndex from a JSON Lines snapshot', () => {
 
 describe('plan-then-transform', () => {
   it('rewrites rows by a teacher plan, capped, costed through the client, dropping rows it cannot rewrite', async () => {
+    let failing: string | undefined;
     const teacher = new MockLanguageModel({
       respond: (request) => {
         const prompt = request.messages.at(-1)!.content;
         if (prompt.includes('numbered plan')) return '1. Keep the question. 2. Answer in one word.';
-        if (request.messages.some((message) => message.content.includes('river 3 flow'))) return 'not json at all';
-        const river = /river (\d+) flow/.exec(prompt)?.[1];
+        const river = request.messages.map((message) => /river (\d+) flow/.exec(message.content)?.[1]).find(Boolean);
+        // The first row asked about cannot be rewritten (both tries).
+        failing ??= river;
+        if (river === failing) return 'not json at all';
         return JSON.stringify({ input: `Q: where does river ${river} flow?`, output: `Lake ${river}` });
       },
     });
@@ -209,7 +256,7 @@ describe('plan-then-transform', () => {
     const loaded = await retriever({ mapping: { input: ['question'], output: 'answers.text[0]' }, transform: { maxExamples: 6 } }).load(qaSpec, 'squad', ctx, { maxRows: 20 });
     expect(loaded.transformed).toEqual({ kept: 5, dropped: 1 });
     expect(loaded.examples).toHaveLength(5);
-    expect(loaded.examples[0]).toMatchObject({ input: 'Q: where does river 0 flow?', output: 'Lake 0', meta: { source: 'retrieved', dataset: 'squad', transformed: true } });
+    expect(loaded.examples[0]).toMatchObject({ input: expect.stringMatching(/^Q: where does river \d+ flow\?$/), meta: { source: 'retrieved', dataset: 'squad', transformed: true } });
     // One plan call, then one call a row (the unparseable answer is asked again once).
     expect(teacher.callCount).toBe(1 + 6 + 1);
     expect(ctx.ledger.snapshot()).toBeDefined();

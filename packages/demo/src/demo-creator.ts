@@ -37,7 +37,7 @@ export function createDemoCreator(options: DemoCreatorOptions = {}): WebDemoCrea
     name: 'web-demo',
     async create(model: TrainedModel, spec: PromptSpec, context: StageContext): Promise<WebDemo> {
       const executor = demoExecutorFor(model, spec, options);
-      const { title, keepAlive, executorFor: _executorFor, languageModelFor: _languageModelFor, onnx: _onnx, ...serverOptions } = options;
+      const { title, keepAlive, executors: _executors, languageModelFor: _languageModelFor, onnx: _onnx, ...serverOptions } = options;
       const log = serverOptions.log ?? ((level: 'info' | 'warn', message: string) => context.events.log(level, message, 'demo'));
       const start = (port: number) =>
         startDemoServer({

@@ -8,3 +8,4 @@ export { DemoExportError } from './demo-export-error.js';
 export { DemoHttpError } from './http-response.js';
 export { ModelQueue, type ModelQueueOptions } from './model-queue.js';
 export { canStream, OnnxTokenRelay, type StreamingExecutor } from './token-stream.js';
+export { resolveDemoTarget, type DemoTarget, type DemoTargetOptions } from './demo-target.js';

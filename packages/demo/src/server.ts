@@ -3,9 +3,9 @@ import { createReadStream } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { z } from 'zod';
-import { ProgressEmitter, Prompt2ModelError, redactSecrets, type Executor, type StageContext } from '@prompt2model/core';
+import { ProgressEmitter, Prompt2ModelError, redactSecrets, RUN_FILES, type Executor, type StageContext } from '@prompt2model/core';
 import type { DemoContent, DemoInfo } from './demo-info.js';
 import { DemoHttpError, SECURITY_HEADERS, readJsonBody, sendError, sendJson } from './http-response.js';
 import { ModelQueue } from './model-queue.js';
@@ -80,7 +80,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   }
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   const maxInputChars = options.maxInputChars ?? 4000;
-  const flagsPath = options.context.store.path(join('demo', 'flagged.jsonl'));
+  const flagsPath = options.context.store.path(RUN_FILES.demoFlags);
   const queue = new ModelQueue({ ...(options.maxQueue !== undefined ? { maxWaiting: options.maxQueue } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
   const closing = new AbortController();
   // The executor's progress events would print a bar per request; the server logs its own line.

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { onnxExportOf, Prompt2ModelError, type PromptSpec, type TrainedModel } from '@prompt2model/core';
+import { locateTrainedModel, Prompt2ModelError, type PromptSpec, type TrainedModel } from '@prompt2model/core';
 import { demoContent, promptParts, shownModelId, type DemoInfo } from './demo-info.js';
 import { contentSecurityPolicy } from './http-response.js';
 import { PAGE_DIR } from './static-files.js';
@@ -134,7 +134,8 @@ function modelFolderOf(model: TrainedModel): string {
       hint: 'Serve a managed model with `prompt2model demo --model provider:model` (its key stays on the server) instead of a static export.',
     });
   }
-  const onnx = onnxExportOf(model);
+  const location = locateTrainedModel(model);
+  const onnx = location.formats['onnx-fp32'] ?? location.formats['onnx-q8'];
   if (!onnx) {
     throw new DemoExportError({
       message: `The model folder ${model.reference} has no ONNX export (no onnx/ folder).`,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, formatTrainingPrompt, type Executor, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
 import { LanguageModelExecutor, OnnxExecutor } from '@prompt2model/evaluator';
 import { createOpenAI } from '@prompt2model/openai';
-import { WorkerExecutor, workerExecutorFor } from '@prompt2model/trainer';
+import { WorkerExecutor, workerExecutors } from '@prompt2model/trainer';
 import { buildTinySeq2Seq, buildTinyCausalLM, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { canStream, createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/index.js';
 import { rawRequest } from './support/http.js';
@@ -322,9 +322,10 @@ describe('timeouts, model errors, tokens and keys', () => {
   it('runs a PyTorch folder through the predict worker, inputs in the training prompt', async () => {
     const folder = join(root, 'pytorch');
     await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'model.safetensors'), '');
     await writeFile(join(folder, 'config.json'), '{}');
     const worker = [process.execPath, resolve(import.meta.dirname, 'fixtures/echo-predict-worker.mjs')];
-    const executor = demoExecutorFor(localModel(folder), spec, { executorFor: workerExecutorFor({ workerCommand: worker }) });
+    const executor = demoExecutorFor(localModel(folder), spec, { executors: workerExecutors({ workerCommand: worker }) });
     expect(executor).toBeInstanceOf(WorkerExecutor);
     const server = await startDemoServer({ executor, context: await contextFor('pytorch'), port: 0, info: { title: 't', instruction: spec.instruction, examples: [], model: { id: 'm', runtime: executor.name } } });
     try {

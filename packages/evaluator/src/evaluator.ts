@@ -1,8 +1,9 @@
 import { isAbsolute } from 'node:path';
 import {
   ExampleSchema,
-  onnxExportOf,
+  executorForModel,
   formatTrainingPrompt,
+  MODEL_FORMATS,
   Prompt2ModelError,
   readJsonlAll,
   type EvalReport,
@@ -10,12 +11,13 @@ import {
   type Evaluator,
   type Example,
   type Executor,
+  type ExecutorTable,
   type LanguageModel,
+  type ModelFormat,
   type Prediction,
   type PromptSpec,
   type StageContext,
   type TaskType,
-  type TrainedModel,
 } from '@prompt2model/core';
 import { LanguageModelExecutor } from './executors/language-model-executor.js';
 import { OnnxExecutor, type OnnxExecutorOptions } from './executors/onnx-executor.js';
@@ -33,12 +35,11 @@ export interface EvaluatorOptions {
   metrics?: readonly MetricName[] | string;
   metricOptions?: ComputeMetricsOptions;
   /**
-   * Builds the executor for a trained model; returning undefined falls back to the default (ONNX
-   * for local folders with an ONNX export, a LanguageModel for managed models). A local folder of
-   * PyTorch weights (what the local trainer saves) needs one: `workerExecutorFor()` from
-   * `@prompt2model/trainer` runs it with the trainer's Python worker.
+   * Executor table entries over this package's own (`onnx` for ONNX exports, `language-model` for
+   * API models): e.g. `workerExecutors()` from `@prompt2model/trainer` for the `python-worker`
+   * entry, which runs PyTorch folders. The prompt2model package's `createExecutorTable()` has all.
    */
-  executorFor?: (model: TrainedModel, spec: PromptSpec) => Executor | undefined;
+  executors?: ExecutorTable;
   /** The LanguageModel for a managed model id (e.g. `createOpenAI()` for `ft:gpt-4o-mini:...`). */
   languageModelFor?: (modelId: string) => LanguageModel;
   /** Options for the default ONNX executor. */
@@ -56,36 +57,23 @@ export async function readTestSet(path: string, maxExamples?: number): Promise<E
 }
 
 /**
- * The executor a trained model needs when nothing else is said: ONNX for a local folder with an
- * ONNX export, a LanguageModel (through `languageModelFor`) for a managed model. A local folder
- * without an ONNX export is an error that says how to pass an executor.
+ * This package's entries of core's executor table: `onnx` (an ONNX export in Node, inputs in the
+ * training prompt format, the chosen weights variant) and `language-model` (an API model through
+ * `languageModelFor`, the instruction as its system message).
  */
-export function defaultExecutorFor(model: TrainedModel, spec: PromptSpec, options: EvaluatorOptions = {}): Executor {
-  if (model.kind === 'local-folder') {
-    // With remote models allowed, a reference that is not a folder here may be a Hub id of an ONNX model.
-    const onnx = onnxExportOf(model) ?? (options.onnx?.allowRemoteModels ? model.reference : undefined);
-    if (onnx === undefined) {
-      throw new Prompt2ModelError({
-        message: `The local model "${model.reference}" has no ONNX export (no artifacts.onnx, no onnx/ folder or .onnx file), and the evaluator runs local folders through ONNX by default.`,
-        hint:
-          'Pass an executor: createEvaluator({ executorFor: workerExecutorFor() }) with workerExecutorFor from @prompt2model/trainer runs the ' +
-          "trainer's PyTorch model with its Python worker (torch + transformers). Or export it: `prompt2model export --model <folder>` (exportTrainedModel from @prompt2model/trainer sets artifacts.onnx).",
-      });
-    }
-    return new OnnxExecutor({
-      formatInput: (input) => trainingPrompt(spec.instruction, input),
-      ...options.onnx,
-      model: onnx,
-      modelId: options.onnx?.modelId ?? model.reference,
-    });
-  }
-  if (!options.languageModelFor) {
-    throw new Prompt2ModelError({
-      message: `The managed model "${model.reference}" needs a LanguageModel to run it.`,
-      hint: 'Pass languageModelFor, e.g. createEvaluator({ languageModelFor: (id) => createOpenAI()(id) }).',
-    });
-  }
-  return new LanguageModelExecutor({ model: options.languageModelFor(model.reference), instruction: spec.instruction });
+export function evaluatorExecutors(options: Pick<EvaluatorOptions, 'languageModelFor' | 'onnx'> = {}): ExecutorTable {
+  const { languageModelFor } = options;
+  return {
+    onnx: ({ model, format, path, spec }) =>
+      new OnnxExecutor({
+        formatInput: (input) => trainingPrompt(spec.instruction, input),
+        ...(MODEL_FORMATS[format as ModelFormat]?.dtype && MODEL_FORMATS[format as ModelFormat].dtype !== 'fp32' ? { dtype: MODEL_FORMATS[format as ModelFormat].dtype } : {}),
+        ...options.onnx,
+        model: path,
+        modelId: options.onnx?.modelId ?? model.reference,
+      }),
+    ...(languageModelFor ? { 'language-model': ({ model, spec }) => new LanguageModelExecutor({ model: languageModelFor(model.reference), instruction: spec.instruction }) } : {}),
+  };
 }
 
 export interface ScoreOptions {
@@ -175,7 +163,7 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
     specificationVersion: 'v1',
     name: 'default-evaluator',
     async evaluate(request: EvaluateRequest, context: StageContext): Promise<EvalReport> {
-      const executor = options.executorFor?.(request.model, request.spec) ?? defaultExecutorFor(request.model, request.spec, options);
+      const executor = executorForModel(request.model, request.spec, { ...evaluatorExecutors(options), ...options.executors });
       return run(executor, request, context, 'evaluate');
     },
     async evaluateTeacher(request: Omit<EvaluateRequest, 'model'>, context: StageContext): Promise<EvalReport> {

@@ -41,12 +41,13 @@ export { LanguageModelExecutor, type LanguageModelExecutorOptions } from './exec
 export type { ExecutionStats } from './executors/run-stats.js';
 export {
   createEvaluator,
-  defaultExecutorFor,
+  evaluatorExecutors,
   readTestSet,
   scorePredictions,
   trainingPrompt,
   type EvaluatorOptions,
   type ScoreOptions,
 } from './evaluator.js';
+export { readPredictionFiles, readTestSetFile, type PredictionFiles } from './input-files.js';
 export { compareTeacherStudent, comparisonMarkdown, type CompareOptions, type TeacherStudentComparison } from './compare.js';
 export type { ModelLoadOptions } from './transformers-runtime.js';

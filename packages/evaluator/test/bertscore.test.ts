@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { buildTinyEncoder } from '@prompt2model/testing';
+import { fixturePath, readJsonFixture } from '@prompt2model/testing/fixtures';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bertScore,
@@ -14,10 +14,9 @@ import {
   type EncodedText,
 } from '../src/metrics/bertscore.js';
 
-const dataDir = resolve(import.meta.dirname, '../../../../shared/data/metrics');
-const vectors = JSON.parse(readFileSync(resolve(dataDir, 'bertscore_vectors.json'), 'utf8')) as {
+const vectors = readJsonFixture<{
   cases: Array<{ id: string; expected: { P: number[]; R: number[]; F: number[] }; tolerance: number }>;
-};
+}>('metrics/bertscore_vectors.json');
 
 let root: string;
 let modelDir: string;
@@ -39,7 +38,7 @@ describe('baseline rescaling against bert_score reference numbers', () => {
     ['no_idf', 'no_idf_rescaled'],
     ['idf', 'idf_rescaled'],
   ])('rescales %s to %s with the roberta-large layer-17 baseline', async (rawId, rescaledId) => {
-    const baseline = await loadBertScoreBaseline(resolve(dataDir, 'bert_score_rescale_baseline/en/roberta-large.tsv'), 17);
+    const baseline = await loadBertScoreBaseline(fixturePath('metrics/bert_score_rescale_baseline/en/roberta-large.tsv'), 17);
     expect(baseline).toEqual({ precision: 0.83150584, recall: 0.8314941, f1: 0.83122575 });
     const raw = vectors.cases.find((entry) => entry.id === rawId)!.expected;
     const expected = vectors.cases.find((entry) => entry.id === rescaledId)!;

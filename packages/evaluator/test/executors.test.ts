@@ -6,8 +6,8 @@ import { createOpenAI } from '@prompt2model/openai';
 import { buildTinyCausalLM, buildTinyEncoder, buildTinySeq2Seq, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareTeacherStudent } from '../src/compare.js';
-import { onnxExportOf } from '@prompt2model/core';
-import { createEvaluator, defaultExecutorFor, trainingPrompt } from '../src/evaluator.js';
+import { executorForModel, locateModel, locateTrainedModel } from '@prompt2model/core';
+import { createEvaluator, evaluatorExecutors, trainingPrompt } from '../src/evaluator.js';
 import { LanguageModelExecutor } from '../src/executors/language-model-executor.js';
 import { OnnxExecutor } from '../src/executors/onnx-executor.js';
 import { modelLocation } from '../src/transformers-runtime.js';
@@ -199,7 +199,7 @@ describe('createEvaluator', () => {
     expect(report.perExample).toBeUndefined();
     await expect(
       createEvaluator().evaluate({ model: trained('ft:x', 'managed-model'), testPath, spec: { instruction: 'x', examples: [], language: 'en' } }, ctx),
-    ).rejects.toThrow(/needs a LanguageModel/);
+    ).rejects.toThrow(/no `language-model` entry/);
   });
 });
 
@@ -230,31 +230,31 @@ describe('createEvaluator with local model folders', () => {
     expect(trainingPrompt).toBe(formatTrainingPrompt);
   });
 
-  it('finds ONNX exports cheaply: artifacts.onnx, an onnx/ folder, a .onnx file; none in a PyTorch folder', async () => {
+  it('finds the formats of a model folder: an onnx/ folder, a .onnx file, a PyTorch folder, artifacts.onnx', async () => {
     const single = join(root, 'single-onnx');
     await mkdir(single, { recursive: true });
     await writeFile(join(single, 'model.onnx'), '');
-    expect(onnxExportOf(local(seq2seqDir))).toBe(seq2seqDir);
-    expect(onnxExportOf(local(single))).toBe(single);
-    expect(onnxExportOf(local(pytorchDir, { onnx: seq2seqDir }))).toBe(seq2seqDir);
-    expect(onnxExportOf(local(pytorchDir))).toBeUndefined();
-    expect(onnxExportOf(local(join(root, 'not-there')))).toBeUndefined();
+    expect(locateModel(seq2seqDir).formats).toMatchObject({ 'onnx-fp32': seq2seqDir });
+    expect(locateModel(single).formats).toEqual({ 'onnx-fp32': single });
+    expect(locateModel(pytorchDir).formats).toEqual({ pytorch: pytorchDir });
+    expect(locateTrainedModel(local(pytorchDir, { onnx: seq2seqDir })).formats).toMatchObject({ 'onnx-fp32': seq2seqDir });
+    expect(locateTrainedModel(local(join(root, 'not-there'))).formats).toEqual({});
   });
 
-  it('refuses a folder without an ONNX export, saying how to pass an executor', async () => {
+  it('refuses a PyTorch folder without the python-worker entry, saying which package runs it', async () => {
     const { context: ctx } = await context('evaluate-pytorch');
     const error = await createEvaluator().evaluate({ model: local(pytorchDir), testPath, spec }, ctx).catch((caught: unknown) => caught);
     expect(Prompt2ModelError.isInstance(error)).toBe(true);
-    expect((error as Error).message).toMatch(/has no ONNX export/);
-    expect((error as { hint?: string }).hint).toMatch(/executorFor: workerExecutorFor\(\)/);
+    expect((error as Error).message).toMatch(/no `python-worker` entry/);
+    expect((error as { hint?: string }).hint).toMatch(/WorkerExecutor/);
     expect((error as { hint?: string }).hint).toMatch(/@prompt2model\/trainer/);
     // The same folder with its export named in artifacts.onnx runs through ONNX.
-    expect(defaultExecutorFor(local(pytorchDir, { onnx: seq2seqDir }), spec)).toBeInstanceOf(OnnxExecutor);
+    expect(executorForModel(local(pytorchDir, { onnx: seq2seqDir }), spec, evaluatorExecutors())).toBeInstanceOf(OnnxExecutor);
   });
 
-  it('runs a local folder with the executor executorFor gives, and falls back to the default when it gives none', async () => {
+  it('runs a PyTorch folder with the python-worker entry given, and an ONNX export with its own entry', async () => {
     const seen: string[][] = [];
-    const echo = (model: TrainedModel, given: typeof spec): Executor => ({
+    const echo = (model: TrainedModel, given: Pick<typeof spec, 'instruction'>): Executor => ({
       specificationVersion: 'v1',
       name: 'echo',
       modelId: `echo:${model.reference}`,
@@ -264,7 +264,7 @@ describe('createEvaluator with local model folders', () => {
       },
     });
     const evaluator = createEvaluator({
-      executorFor: (model, given) => (onnxExportOf(model) ? undefined : echo(model, given as typeof spec)),
+      executors: { 'python-worker': ({ model, spec: given }) => echo(model, given) },
       onnx: { formatInput: (input) => input },
     });
     const { context: ctx } = await context('evaluate-executor-for');

@@ -4,7 +4,7 @@ export * from './model-card.js';
 export * from './memory.js';
 export * from './scoring.js';
 export * from './model-index.js';
-export { parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type ModelIndexParts, type PersistedModelIndex } from './model-index-file.js';
+export { decodeModelIndex, encodeModelIndex, parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type ModelIndexParts, type PersistedModelIndex } from './model-index-file.js';
 export * from './hyde.js';
 export * from './hub.js';
 export * from './retriever.js';

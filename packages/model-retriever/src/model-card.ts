@@ -31,6 +31,16 @@ function unquote(value: string): string {
  * skipped except `model-index` task types, read by pattern.
  */
 export function parseCardMetadata(card: string): CardMetadata {
+  // Indexing asks three times per card (search text, license, architecture): parse it once.
+  if (card === lastParsed?.card) return lastParsed.metadata;
+  const metadata = Object.freeze(parseCardMetadataUncached(card));
+  lastParsed = { card, metadata };
+  return metadata;
+}
+
+let lastParsed: { card: string; metadata: CardMetadata } | undefined;
+
+function parseCardMetadataUncached(card: string): CardMetadata {
   const { frontMatter } = splitFrontMatter(card);
   const values = new Map<string, string[]>();
   let currentKey: string | undefined;

@@ -11,10 +11,10 @@ import {
 } from '@prompt2model/core';
 import { z } from 'zod';
 import { Bm25Index, type Bm25Options } from '@prompt2model/bm25';
-import { parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type PersistedModelIndex } from './model-index-file.js';
+import { parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type ModelIndexParts, type PersistedModelIndex } from './model-index-file.js';
 import { estimateFineTuneMemory } from './memory.js';
 import { cardSearchText, detectArchitecture, detectLicense, type ModelConfigHints } from './model-card.js';
-import { defaultModelScorer, type ModelScorer } from './scoring.js';
+import { defaultModelScorer, POPULARITY_TIE_BREAK, popularityTieBreakScorer, type ModelScorer } from './scoring.js';
 
 /** One model card to index: the `{id, card, sizeBytes, downloads}` rows of a JSON Lines snapshot, plus optional hints. */
 export const ModelCardRecordSchema = z
@@ -113,6 +113,9 @@ export class ModelIndex {
   readonly createdAt: string;
   readonly source: string | undefined;
   private readonly byId: Map<string, number>;
+  /** What every search reads per matching model, as typed arrays (no object access in the hot loop). */
+  private readonly columns: { sizeBytes: Float64Array; hasParameters: Uint8Array; popularity: Float64Array };
+  private lastSizeFilter: { dropUnknownSize: boolean; limit: number; verdicts: Uint8Array } | undefined;
 
   private constructor(
     private readonly entries: IndexedModel[],
@@ -121,7 +124,16 @@ export class ModelIndex {
   ) {
     this.createdAt = meta.createdAt;
     this.source = meta.source;
-    this.byId = new Map(entries.map((entry, index) => [entry.id, index]));
+    this.byId = new Map();
+    const count = entries.length;
+    this.columns = { sizeBytes: new Float64Array(count), hasParameters: new Uint8Array(count), popularity: new Float64Array(count) };
+    for (let i = 0; i < count; i++) {
+      const entry = entries[i]!;
+      this.byId.set(entry.id, i);
+      this.columns.sizeBytes[i] = entry.sizeBytes ?? Number.NaN;
+      this.columns.hasParameters[i] = entry.parameters === undefined ? 0 : 1;
+      this.columns.popularity[i] = POPULARITY_TIE_BREAK * Math.log10((entry.downloads ?? 0) + 1);
+    }
   }
 
   get size(): number {
@@ -175,10 +187,11 @@ export class ModelIndex {
 
   /** Loads an index written by `save` (the file format lives in model-index-file.ts). */
   static async load(path: string): Promise<ModelIndex> {
-    return ModelIndex.fromJSON(await readModelIndexFile(path), path);
+    const { entries, bm25, createdAt, source } = await readModelIndexFile(path);
+    return new ModelIndex(entries, bm25, { createdAt, ...(source ? { source } : {}) });
   }
 
-  /** A saved index (`.json`) or a JSON Lines snapshot (`.jsonl`, indexed on the fly). */
+  /** A saved index (any name but `.jsonl`) or a JSON Lines snapshot (`.jsonl`, indexed on the fly). */
   static async open(path: string, options: BuildModelIndexOptions = {}): Promise<ModelIndex> {
     if (/\.(jsonl|ndjson)$/i.test(path)) return ModelIndex.fromJsonl(path, options);
     const index = await ModelIndex.load(path);
@@ -192,12 +205,16 @@ export class ModelIndex {
   }
 
   toJSON(): PersistedModelIndex {
-    return serializeModelIndex({ entries: this.entries, bm25: this.bm25, createdAt: this.createdAt, ...(this.source ? { source: this.source } : {}) });
+    return serializeModelIndex(this.parts());
   }
 
-  /** Writes the index as one JSON file (atomically: readers never see half a file). */
+  /** Writes the index as one binary file (atomically: readers never see half a file); `load` reads it back. */
   async save(path: string): Promise<void> {
-    await writeModelIndexFile(path, this.toJSON());
+    await writeModelIndexFile(path, this.parts());
+  }
+
+  private parts(): ModelIndexParts {
+    return { entries: this.entries, bm25: this.bm25, createdAt: this.createdAt, ...(this.source ? { source: this.source } : {}) };
   }
 
   /** Ranked candidates for a query (an instruction, or a HyDE model card). */
@@ -214,43 +231,54 @@ export class ModelIndex {
     const scorer = options.scorer ?? defaultModelScorer;
     const needsSize = maxSize != null || options.gpuMemoryBytes !== undefined;
     const excluded = { size: 0, unknownSize: 0, architecture: 0, license: 0, gpuMemory: 0 };
-    const { documents, scores } = this.bm25.scoreAll(query);
-    const kept = new TopK<{ position: number; relevance: number; score: number }>(
-      topK,
-      (a, b) => b.score - a.score || b.relevance - a.relevance || a.position - b.position,
-    );
-    for (let i = 0; i < documents.length; i++) {
-      // Documents were added in entry order, so a document's position is its entry's index.
-      const position = documents[i]!;
-      const model = this.entries[position]!;
-      const knownSize = model.sizeBytes !== undefined || model.parameters !== undefined;
-      if (needsSize && !knownSize && !options.allowUnknownSize) {
-        excluded.unknownSize++;
-        continue;
-      }
-      if (maxSize != null && model.sizeBytes !== undefined && model.sizeBytes > maxSize) {
-        excluded.size++;
-        continue;
-      }
-      if (architectures && !architectures.has(model.architecture)) {
-        excluded.architecture++;
-        continue;
-      }
-      if (licenses && !(model.license && licenses.has(model.license))) {
-        excluded.license++;
-        continue;
-      }
-      if (options.gpuMemoryBytes !== undefined && knownSize) {
-        const estimate = this.estimateMemory(model, options)!;
-        const needed = options.trainingMethod === 'full' ? estimate.fullBytes : estimate.loraBytes;
-        if (needed > options.gpuMemoryBytes) {
-          excluded.gpuMemory++;
+    const kept = new TopCandidates(topK);
+    // The default scorer's popularity term is precomputed per model (the same doubles it computes).
+    const popularity = scorer === popularityTieBreakScorer ? this.columns.popularity : undefined;
+    const sizeFilter = this.sizeFilter(needsSize && !options.allowUnknownSize, maxSize ?? Number.POSITIVE_INFINITY);
+    const perModelFilters = architectures !== undefined || licenses !== undefined || options.gpuMemoryBytes !== undefined;
+    const hasParameters = this.columns.hasParameters;
+    const sizes = this.columns.sizeBytes;
+    const matched = this.bm25.withScores(query, (documents, count, scores) => {
+      let unknownSize = 0;
+      let tooLarge = 0;
+      for (let i = 0; i < count; i++) {
+        // Documents were added in entry order, so a document's position is its entry's index.
+        const position = documents[i]!;
+        const verdict = sizeFilter[position]!;
+        if (verdict !== 0) {
+          if (verdict === 1) unknownSize++;
+          else tooLarge++;
           continue;
         }
+        if (perModelFilters) {
+          const model = this.entries[position]!;
+          if (architectures && !architectures.has(model.architecture)) {
+            excluded.architecture++;
+            continue;
+          }
+          if (licenses && !(model.license && licenses.has(model.license))) {
+            excluded.license++;
+            continue;
+          }
+          if (options.gpuMemoryBytes !== undefined && (sizes[position] === sizes[position] || hasParameters[position] === 1)) {
+            const estimate = this.estimateMemory(model, options)!;
+            const needed = options.trainingMethod === 'full' ? estimate.fullBytes : estimate.loraBytes;
+            if (needed > options.gpuMemoryBytes) {
+              excluded.gpuMemory++;
+              continue;
+            }
+          }
+        }
+        const relevance = scores[position]!;
+        const score = popularity ? relevance + popularity[position]! : scorer({ relevance, model: this.entries[position]! });
+        // Most matches cannot enter a full top-k: one comparison, no call.
+        if (score < kept.worstScore) continue;
+        kept.offer(position, relevance, score);
       }
-      const relevance = scores[i]!;
-      kept.push({ position, relevance, score: scorer({ relevance, model }) });
-    }
+      excluded.unknownSize = unknownSize;
+      excluded.size = tooLarge;
+      return count;
+    });
     const candidates: RankedModel[] = kept.items().map(({ position, relevance, score }) => {
       const model = this.entries[position]!;
       const estimatedMemory = this.estimateMemory(model, options);
@@ -265,7 +293,26 @@ export class ModelIndex {
         ...(estimatedMemory ? { estimatedMemory } : {}),
       };
     });
-    return { candidates, matched: documents.length, excluded };
+    return { candidates, matched, excluded };
+  }
+
+  /**
+   * Per model: 0 when it passes the size filters, 1 when its size is unknown and that drops it, 2
+   * when it is over the limit. The same few option sets come back search after search (the
+   * defaults above all), so the last one is kept.
+   */
+  private sizeFilter(dropUnknownSize: boolean, limit: number): Uint8Array {
+    const cached = this.lastSizeFilter;
+    if (cached && cached.dropUnknownSize === dropUnknownSize && Object.is(cached.limit, limit)) return cached.verdicts;
+    const { sizeBytes, hasParameters } = this.columns;
+    const verdicts = new Uint8Array(sizeBytes.length);
+    for (let i = 0; i < verdicts.length; i++) {
+      const size = sizeBytes[i]!;
+      const known = !Number.isNaN(size) || hasParameters[i] === 1;
+      verdicts[i] = !known && dropUnknownSize ? 1 : size > limit ? 2 : 0;
+    }
+    this.lastSizeFilter = { dropUnknownSize, limit, verdicts };
+    return verdicts;
   }
 
   private estimateMemory(model: IndexedModel, options: ModelSearchOptions): ModelCandidate['estimatedMemory'] {
@@ -302,25 +349,49 @@ function toIndexedModel(record: z.output<typeof ModelCardRecordSchema>): Indexed
   };
 }
 
-/** The best `k` items seen, by `compare` (negative: first argument ranks higher). O(n·k), fine for small k. */
-class TopK<T> {
-  private readonly best: T[] = [];
+/**
+ * The best `k` matches by score, then relevance, then position (earlier first). Kept in parallel
+ * arrays, sorted best first, so the thousands of matches that do not make the cut cost one
+ * comparison each and allocate nothing.
+ */
+class TopCandidates {
+  private readonly positions: number[] = [];
+  private readonly relevances: number[] = [];
+  private readonly scores: number[] = [];
 
-  constructor(
-    private readonly k: number,
-    private readonly compare: (a: T, b: T) => number,
-  ) {}
+  /** The score a candidate must reach to have a chance: the k-th best so far (−∞ until k are kept). */
+  worstScore = Number.NEGATIVE_INFINITY;
 
-  push(item: T): void {
-    const best = this.best;
-    if (best.length === this.k && (this.k === 0 || this.compare(item, best[best.length - 1]!) >= 0)) return;
-    let at = best.length;
-    while (at > 0 && this.compare(item, best[at - 1]!) < 0) at--;
-    best.splice(at, 0, item);
-    if (best.length > this.k) best.pop();
+  constructor(private readonly k: number) {
+    if (k === 0) this.worstScore = Number.POSITIVE_INFINITY;
   }
 
-  items(): T[] {
-    return this.best;
+  offer(position: number, relevance: number, score: number): void {
+    const { positions, relevances, scores, k } = this;
+    let at = scores.length;
+    if (k === 0 || (at === k && !this.before(position, relevance, score, at - 1))) return;
+    while (at > 0 && this.before(position, relevance, score, at - 1)) at--;
+    positions.splice(at, 0, position);
+    relevances.splice(at, 0, relevance);
+    scores.splice(at, 0, score);
+    if (scores.length > k) {
+      positions.pop();
+      relevances.pop();
+      scores.pop();
+    }
+    if (scores.length === k) this.worstScore = scores[k - 1]!;
+  }
+
+  /** Whether the candidate ranks strictly before the one kept at `index`. */
+  private before(position: number, relevance: number, score: number, index: number): boolean {
+    const other = this.scores[index]!;
+    if (score !== other) return score > other;
+    const otherRelevance = this.relevances[index]!;
+    if (relevance !== otherRelevance) return relevance > otherRelevance;
+    return position < this.positions[index]!;
+  }
+
+  items(): Array<{ position: number; relevance: number; score: number }> {
+    return this.positions.map((position, i) => ({ position, relevance: this.relevances[i]!, score: this.scores[i]! }));
   }
 }

@@ -1,12 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APICallError, ProgressEmitter, RequestScheduler, readJsonlAll, type ProgressEvent } from '@prompt2model/core';
 import { startHubServer, type HubModelRow, type HubServer } from '@prompt2model/testing';
 import { ModelIndex, buildIndexFromHub, fetchHubModelCards, writeModelCardsJsonl } from '../src/index.js';
+import { fixturePath } from '@prompt2model/testing/fixtures';
 
-const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/models.jsonl');
+const snapshot = fixturePath('hub/models.jsonl');
 
 let rows: HubModelRow[];
 let dir: string;

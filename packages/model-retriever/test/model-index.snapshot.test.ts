@@ -1,16 +1,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@prompt2model/core';
 import { ModelIndex, POPULARITY_TIE_BREAK, plainQuery, relevanceScorer, type ModelScorer } from '../src/index.js';
+import { fixturePath } from '@prompt2model/testing/fixtures';
 
 // Building the 11,320-card index takes ~3 s alone, but far longer while CI runs every package's
 // tests and the real training stack at once on two cores.
 const INDEX_BUILD_TIMEOUT_MS = 180_000;
 
 // The real 2023 snapshot of 11,320 seq2seq model cards that Prompt2Model indexed.
-const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/models.jsonl');
+const snapshot = fixturePath('hub/models.jsonl');
 const GB = 1e9;
 
 let index: ModelIndex;

@@ -1,17 +1,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, Prompt2ModelError, type ProgressEvent, type PromptSpec } from '@prompt2model/core';
 import { createOpenAI } from '@prompt2model/openai';
 import { MockLanguageModel, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { ModelIndex, createModelRetriever, hydeMessages, plainQuery } from '../src/index.js';
+import { fixturePath } from '@prompt2model/testing/fixtures';
 
 // Building the 11,320-card index takes ~3 s alone, but far longer while CI runs every package's
 // tests and the real training stack at once on two cores.
 const INDEX_BUILD_TIMEOUT_MS = 180_000;
 
-const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/models.jsonl');
+const snapshot = fixturePath('hub/models.jsonl');
 
 const translationSpec: PromptSpec = {
   instruction: 'Translate the English sentence into German.',

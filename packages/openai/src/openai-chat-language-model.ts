@@ -8,6 +8,8 @@ import {
   type LanguageModel,
   type LanguageModelRequest,
   type LanguageModelResponse,
+  errorCode,
+  permanentConnectionFailure,
 } from '@prompt2model/core';
 import { configSecrets, createOpenAIClient, isOpenAIItself, type OpenAIConfig } from './openai-config.js';
 import { openAISdkClasses } from './openai-sdk.js';
@@ -68,9 +70,12 @@ export class OpenAIChatLanguageModel implements LanguageModel {
    * One cheap request that proves the key and the base URL work before anything is spent: the
    * models list (no tokens). A server without `/models` (404/405) gets a one-token chat request.
    */
-  async checkAccess(options: { signal?: AbortSignal } = {}): Promise<void> {
+  async checkAccess(options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<void> {
     const secrets = configSecrets(this.config);
-    const requestOptions = { ...(options.signal ? { signal: options.signal } : {}), timeout: 15_000 };
+    // The SDK's timeout bounds the wait for the response headers: a server that accepts the
+    // connection and never answers fails here, in seconds, naming the URL.
+    const timeout = options.timeoutMs ?? 15_000;
+    const requestOptions = { ...(options.signal ? { signal: options.signal } : {}), timeout };
     let listed: unknown;
     try {
       listed = await (await this.getClient()).get('/models', requestOptions);
@@ -79,11 +84,11 @@ export class OpenAIChatLanguageModel implements LanguageModel {
         await (await this.getClient())
           .chat.completions.create({ model: this.modelId, messages: [{ role: 'user', content: 'ping' }], [this.maxTokensParameter]: 1 }, requestOptions)
           .catch((inner: unknown) => {
-            throw toAPICallError(inner, this.config.baseURL, secrets);
+            throw toAPICallError(inner, this.config.baseURL, secrets, timeout);
           });
         return;
       }
-      throw toAPICallError(error, this.config.baseURL, secrets);
+      throw toAPICallError(error, this.config.baseURL, secrets, timeout);
     }
     if (!listed || typeof listed !== 'object' || !Array.isArray((listed as { data?: unknown }).data)) {
       throw notOpenAIAnswer(`${this.config.baseURL}/models`, listed);
@@ -108,7 +113,7 @@ export class OpenAIChatLanguageModel implements LanguageModel {
           this.structuredMode = next;
           continue;
         }
-        throw toAPICallError(error, this.config.baseURL, configSecrets(this.config));
+        throw toAPICallError(error, this.config.baseURL, configSecrets(this.config), request.firstByteTimeoutMs);
       }
     }
   }
@@ -144,7 +149,11 @@ export class OpenAIChatLanguageModel implements LanguageModel {
         ...(request.stop ? { stop: request.stop } : {}),
         ...(responseFormat ? { response_format: responseFormat } : {}),
       },
-      request.abortSignal ? { signal: request.abortSignal } : undefined,
+      {
+        ...(request.abortSignal ? { signal: request.abortSignal } : {}),
+        // The SDK's timeout ends when the response headers arrive: the first-byte bound.
+        ...(request.firstByteTimeoutMs ? { timeout: request.firstByteTimeoutMs } : {}),
+      },
     );
     if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices)) {
       throw notOpenAIAnswer(this.config.baseURL, completion);
@@ -187,11 +196,11 @@ function isUnsupportedResponseFormat(error: unknown): boolean {
 }
 
 /** Maps the SDK's errors to core's APICallError, keeping status, retryability and Retry-After. */
-export function toAPICallError(error: unknown, url: string, secrets: string[] = []): unknown {
+export function toAPICallError(error: unknown, url: string, secrets: string[] = [], firstByteTimeoutMs?: number): unknown {
   if (APICallError.isInstance(error) || Prompt2ModelError.isInstance(error)) return error;
   // Our own cancellation (Ctrl-C, or a stage that has what it needs): not an API failure.
   if (error instanceof openAISdkClasses().APIUserAbortError) return new AbortError(undefined, error);
-  if (error instanceof openAISdkClasses().APIConnectionError) return connectionError(error, url);
+  if (error instanceof openAISdkClasses().APIConnectionError) return connectionError(error, url, firstByteTimeoutMs);
   if (error instanceof openAISdkClasses().APIError) {
     const headers = error.headers as unknown as { get(name: string): string | null } | undefined;
     return new APICallError({
@@ -210,36 +219,14 @@ export function toAPICallError(error: unknown, url: string, secrets: string[] = 
   return error;
 }
 
-/** Error codes of a connection that can never succeed as configured: retrying only wastes a minute. */
-const PERMANENT_CONNECTION_CODES: Record<string, string> = {
-  ECONNREFUSED: 'the connection was refused (nothing listens there)',
-  ENOTFOUND: 'the host name does not resolve (DNS lookup failed)',
-  EAI_AGAIN: 'the host name could not be resolved (DNS lookup failed)',
-  EAI_NONAME: 'the host name does not resolve (DNS lookup failed)',
-  ERR_INVALID_URL: 'the URL is not valid',
-  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed',
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate cannot be verified',
-};
-
-/** The `code` of the first error in a cause chain that has one (undici nests it: TypeError → cause). */
-export function errorCode(error: unknown): string | undefined {
-  for (let current = error, depth = 0; current && depth < 6; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /**
  * A connection failure. Refused connections, unknown hosts and bad certificates fail at once with
  * a sentence that names the URL and the fix; resets and timeouts stay retryable (nothing reached
  * the model, so another try is safe).
  */
-function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, url: string): APICallError {
+function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, url: string, firstByteTimeoutMs: number | undefined): APICallError {
   const code = errorCode(error);
-  const permanent = code ? PERMANENT_CONNECTION_CODES[code] : undefined;
+  const permanent = permanentConnectionFailure(error)?.reason;
   if (permanent) {
     return new APICallError({
       message: `Could not connect to ${url}: ${permanent} (${code}).`,
@@ -249,9 +236,18 @@ function connectionError(error: InstanceType<typeof OpenAI.APIConnectionError>, 
       hint: 'Check `baseURL` / OPENAI_BASE_URL (is the server running, is the host name right?). For OpenAI itself, unset OPENAI_BASE_URL.',
     });
   }
-  const timedOut = error.constructor?.name === 'APIConnectionTimeoutError';
+  if (error instanceof openAISdkClasses().APIConnectionTimeoutError) {
+    const bound = firstByteTimeoutMs === undefined ? '' : ` within ${firstByteTimeoutMs < 1000 ? `${firstByteTimeoutMs} ms` : `${Math.round(firstByteTimeoutMs / 100) / 10} s`}`;
+    return new APICallError({
+      message: `${url} sent no answer${bound} (not even response headers): the server accepted the request but is not answering.`,
+      url,
+      isRetryable: true,
+      timeout: 'first-byte',
+      cause: error,
+    });
+  }
   return new APICallError({
-    message: `Could not reach ${url}: ${timedOut ? 'the request timed out' : error.message}${code ? ` (${code})` : ''}`,
+    message: `Could not reach ${url}: ${error.message}${code ? ` (${code})` : ''}`,
     url,
     isRetryable: true,
     cause: error,

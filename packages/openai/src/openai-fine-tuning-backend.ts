@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import {
   hashValue,
+  LoadSettingError,
   Prompt2ModelError,
   readJsonl,
   sleep,
@@ -18,7 +19,7 @@ import {
   type TrainingPricing,
 } from '@prompt2model/core';
 import { toAPICallError } from './openai-chat-language-model.js';
-import { createOpenAIClient, type OpenAIConfig } from './openai-config.js';
+import { createOpenAIClient, isOpenAIItself, type OpenAIConfig } from './openai-config.js';
 import { loadOpenAISdk } from './openai-sdk.js';
 
 /**
@@ -90,6 +91,16 @@ export class OpenAIFineTuningBackend implements TrainerBackend {
     // Retries belong to the run's RequestScheduler (Retry-After, backoff, shared budgets).
     this.clientInstance ??= await createOpenAIClient(this.config, { maxRetries: 0 });
     return this.clientInstance;
+  }
+
+  /** Managed fine-tuning on OpenAI itself needs a key (the provider's, resolved once); checked before any paid call. */
+  async checkReady(): Promise<void> {
+    if (this.options.client || this.config.apiKey() || !isOpenAIItself(this.config)) return;
+    throw new LoadSettingError({
+      message: 'OpenAI fine-tuning needs an API key, and none was given (OPENAI_API_KEY is not set).',
+      environmentVariableName: 'OPENAI_API_KEY',
+      hint: 'Set OPENAI_API_KEY (or pass apiKey to createOpenAI), or train locally with the local backend.',
+    });
   }
 
   /** The client; every use is inside `call` or after `ready()`, which create it. */

@@ -13,7 +13,7 @@ export async function loadOpenAISdk(): Promise<typeof import('openai')> {
 
 // Before the SDK is loaded no error can come from it, so `instanceof` checks see classes nothing is an instance of.
 class NotLoaded {}
-const notLoaded = { APIError: NotLoaded, APIConnectionError: NotLoaded, APIUserAbortError: NotLoaded } as unknown as typeof OpenAI;
+const notLoaded = { APIError: NotLoaded, APIConnectionError: NotLoaded, APIConnectionTimeoutError: NotLoaded, APIUserAbortError: NotLoaded } as unknown as typeof OpenAI;
 
 /** The loaded SDK's classes for `instanceof` checks (never matching before the SDK is loaded). */
 export function openAISdkClasses(): typeof OpenAI {

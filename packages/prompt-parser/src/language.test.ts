@@ -1,11 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFixture, readJsonFixture } from '@prompt2model/testing/fixtures';
 import { describe, expect, it } from 'vitest';
 import { detectLanguage, toIso6391 } from './language.js';
 
-const mconala = JSON.parse(
-  readFileSync(resolve(import.meta.dirname, '../../../../shared/data/tasks/mconala/ja_test.json'), 'utf8'),
-) as Array<{ rewritten_intent: string | null; intent: string }>;
+const mconala = readJsonFixture<Array<{ rewritten_intent: string | null; intent: string }>>('tasks/mconala/ja_test.json');
 
 describe('detectLanguage', () => {
   it('detects a Japanese instruction as Japanese, even when it names Python or code', () => {
@@ -40,7 +37,7 @@ describe('detectLanguage', () => {
   });
 
   it('detects real English sentences (ViGGO) as English, at least 99% of them', () => {
-    const sentences = readFileSync(resolve(import.meta.dirname, '../../../../shared/data/tasks/viggo/valid.csv'), 'utf8')
+    const sentences = readFixture('tasks/viggo/valid.csv')
       .split('\n')
       .slice(1)
       .map((row) => /^"[^"]+","?(.*?)"?$/.exec(row)?.[1])

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFixture } from '@prompt2model/testing/fixtures';
 import { describe, expect, it } from 'vitest';
 import { inferTaskType, labelsFromInstruction } from './task-type.js';
 
@@ -46,7 +45,7 @@ describe('inferTaskType', () => {
 
   it('finds structured output: JSON and ViGGO meaning representations', () => {
     expect(inferTaskType([{ input: 'Bob is 3', output: '{"name": "Bob", "age": 3}' }]).taskType).toBe('extraction');
-    const rows = readFileSync(resolve(import.meta.dirname, '../../../../shared/data/tasks/viggo/test.csv'), 'utf8').split('\n');
+    const rows = readFixture('tasks/viggo/test.csv').split('\n');
     // Text → meaning representation: the first column (the MR, quoted) is the output.
     const examples = rows
       .slice(1, 6)

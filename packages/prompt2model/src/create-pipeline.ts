@@ -1,15 +1,16 @@
-import { Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
+import { defaultLLMCacheDir, Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
 import { ContaminationIndex, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
 import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
 import type { DemoCreatorOptions } from '@prompt2model/demo';
 import type { EvaluatorOptions } from '@prompt2model/evaluator';
 import type { ModelRetrieverConfig } from '@prompt2model/model-retriever';
 import type { PromptParserOptions } from '@prompt2model/prompt-parser';
-import { modelCardInputFromRun, workerExecutorFor, writeModelCard, type CreateTrainerOptions, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
+import { LocalBackend, modelCardInputFromRun, workerExecutors, writeModelCard, type CreateTrainerOptions, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
+import { pipelinePreflightChecks, runPreflight } from './run/preflight.js';
 import { createModelRegistry, type ModelProviderSettings } from './registry/model-providers.js';
 import { stageImplementations, type StageImplementationNames } from './registry/stages.js';
 
-export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 'teacher'> {
+export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 'teacher' | 'preflight'> {
   /** The teacher LLM: any LanguageModel, or a model name (`openai:gpt-4o-mini`, `hf:<id>`, a bare id for OPENAI_BASE_URL's endpoint). */
   teacher?: LanguageModel | string;
   /** Settings of the model providers that model names resolve through (default: the environment). */
@@ -28,9 +29,20 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
     evaluator?: EvaluatorOptions;
     /** How locally trained PyTorch models are run for evaluation (the Python predict worker). */
     predict?: WorkerExecutorOptions;
-    /** The demo server (host, port, access token, limits, keepAlive). */
+    /** The demo server (host, port, access token, limits, keepAlive), when `demo: true`. */
     demo?: DemoCreatorOptions;
   };
+  /**
+   * End the run with a local web demo of the trained model (`result.demo.url`; it serves until
+   * `result.demo.close()`). Default false: a library run starts no server unless asked.
+   */
+  demo?: boolean;
+  /**
+   * Before the first paid call, check what the CLI's `run` checks: the run folder is writable, the
+   * teacher's key and endpoint answer, the local model index is readable, the training backend is
+   * usable and its data rules can be met. Default true.
+   */
+  preflight?: boolean;
   /** Where the default trainer runs: default the local Python worker (transformers + peft). */
   trainerBackend?: TrainingBackend;
   /** The ONNX export after local training (default fp32 + q8); `false` keeps only the PyTorch folder. */
@@ -41,19 +53,35 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
  * The Prompt2Model pipeline with the default stage of every package: prompt parser, dataset
  * generator, dataset retriever (Hugging Face datasets: BM25 + HyDE, rerank, teacher column
  * mapping; its rows go to train only, decontaminated against the test split), model retriever
- * (HyDE + BM25), trainer (local worker unless you pass another backend), evaluator and demo (a
- * local web page for the trained model: `result.demo.url`; it serves while the process runs, or
- * until `result.demo.close()`).
+ * (HyDE + BM25), trainer (local worker unless you pass another backend) and evaluator; with
+ * `demo: true`, a local web page for the trained model. Like the CLI, it caches teacher calls in
+ * the user's cache folder (`~/.cache/prompt2model/llm`, or `$P2M_CACHE_DIR/llm`) and runs the
+ * CLI's preflight checks before the first paid call.
  */
 export function createPipeline(options: CreatePipelineOptions): Pipeline {
-  const { teacher, stages = {}, stageOptions = {}, trainerBackend, providers, implementations = {}, exportOnnx = { quantize: 'q8' }, ...rest } = options;
+  const { teacher, stages = {}, stageOptions = {}, trainerBackend, providers, implementations = {}, exportOnnx = { quantize: 'q8' }, demo = false, preflight = true, ...rest } = options;
   const models = createModelRegistry(providers);
   const teacherModel = typeof teacher === 'string' ? models.languageModel(teacher) : teacher;
+  // The default trainer's backend, made here so preflight checks the very object that trains.
+  const backend = trainerBackend ?? new LocalBackend();
+  const checks = () => {
+    const retrieval = stages.modelRetriever === undefined && !rest.training?.baseModel;
+    const index = stageOptions.modelRetriever?.index;
+    return pipelinePreflightChecks({
+      outDir: rest.outDir,
+      ...(teacherModel ? { teacher: teacherModel } : {}),
+      ...(retrieval && typeof index === 'string' ? { modelIndex: index } : {}),
+      ...(stages.trainer === undefined ? { training: { backend, numExamples: rest.numExamples ?? 200, ...(rest.split ? { split: rest.split } : {}) } } : {}),
+    });
+  };
   const implementation = (key: keyof typeof stageImplementations) => implementations[key] ?? 'default';
   const pick = <K extends keyof PipelineStages>(key: K, fallback: () => PipelineStages[K]): PipelineStages[K] =>
     stages[key] === undefined ? fallback() : (stages[key] as PipelineStages[K]);
   return new Pipeline({
     contamination: (testSet) => new ContaminationIndex(testSet),
+    // One LLM call cache in the user's cache folder, as the CLI: a new run folder pays nothing twice.
+    cacheDir: defaultLLMCacheDir(),
+    ...(preflight ? { preflight: (signal: AbortSignal) => runPreflight(checks(), signal) } : {}),
     ...rest,
     ...(teacherModel ? { teacher: teacherModel } : {}),
     stages: {
@@ -62,21 +90,21 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
       datasetGenerator: pick('datasetGenerator', () => stageImplementations.datasetGenerator.create(implementation('datasetGenerator'), stageOptions.datasetGenerator)),
       modelRetriever: pick('modelRetriever', () => stageImplementations.modelRetriever.create(implementation('modelRetriever'), stageOptions.modelRetriever)),
       // Local training ends with an ONNX export (fp32 + q8), so evaluation and the demo need no Python.
-      trainer: pick('trainer', () => stageImplementations.trainer.create(implementation('trainer'), { ...(trainerBackend ? { backend: trainerBackend } : {}), exportOnnx })),
+      trainer: pick('trainer', () => stageImplementations.trainer.create(implementation('trainer'), { backend, exportOnnx })),
       evaluator: pick('evaluator', () =>
         withModelCard(stageImplementations.evaluator.create(implementation('evaluator'), {
-          // Managed fine-tunes (ft:...) are called like any OpenAI model; local PyTorch folders go
-          // through the Python predict worker, ONNX exports through the ONNX runtime.
+          // The executor table: the evaluator's entries (ONNX exports in Node; managed fine-tunes,
+          // ft:..., called like any OpenAI model) plus the trainer's Python worker for PyTorch folders.
           languageModelFor: (id) => models.languageModel(id),
-          executorFor: workerExecutorFor(stageOptions.predict),
+          executors: workerExecutors(stageOptions.predict),
           ...stageOptions.evaluator,
         })),
       ),
       demoCreator: pick('demoCreator', () =>
-        stageImplementations.demoCreator.create(implementation('demoCreator'), {
+        !demo ? null : stageImplementations.demoCreator.create(implementation('demoCreator'), {
           // The same executors as evaluation, so the page answers as the evaluation scored.
           languageModelFor: (id) => models.languageModel(id),
-          executorFor: workerExecutorFor({ ...stageOptions.predict, stage: 'demo' }),
+          executors: workerExecutors({ ...stageOptions.predict, stage: 'demo' }),
           ...stageOptions.demo,
         }),
       ),

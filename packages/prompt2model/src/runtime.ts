@@ -31,6 +31,10 @@ export interface GlobalOptions {
   rpm?: number;
   tpm?: number;
   concurrency?: number;
+  /** Seconds to wait for a teacher answer's headers (--first-byte-timeout). */
+  firstByteTimeout?: number;
+  /** Seconds to wait for a whole teacher answer (--request-timeout). */
+  requestTimeout?: number;
 }
 
 export interface CliIO {
@@ -135,6 +139,19 @@ export class CliRuntime {
     });
   }
 
+  /**
+   * The checks every verb that calls the teacher makes before its first paid call (`run` adds its
+   * own): the teacher answers a free request within the first-byte bound, the run folder is writable.
+   * A failure exits 2 with one line naming the URL.
+   */
+  async preflight(options: GlobalOptions, teacher: LanguageModel, extra: Array<import('./run/preflight.js').PreflightCheck> = []): Promise<void> {
+    const preflight = await import('./run/preflight.js');
+    const missing = await this.missingTeacherSetting(options);
+    const checks = [preflight.teacherCheck(teacher, { ...preflight.preflightTimeout(options), ...(missing ? { missing } : {}) }), ...extra];
+    if (options.out) checks.unshift(preflight.outputFolderCheck(options.out));
+    await preflight.runPreflight(checks, this.signal);
+  }
+
   /** A progress emitter rendered on stderr (bars on a TTY, plain lines otherwise) until the verb ends. */
   progressEvents(options: GlobalOptions): ProgressEmitter {
     const events = new ProgressEmitter();
@@ -142,9 +159,11 @@ export class CliRuntime {
     return events;
   }
 
-  /** Scheduler budgets from --rpm, --tpm and --concurrency. */
+  /** Scheduler budgets from --rpm, --tpm and --concurrency; bounds from --first-byte-timeout and --request-timeout. */
   schedulerOptions(options: GlobalOptions): RequestSchedulerOptions {
     return {
+      ...(options.firstByteTimeout !== undefined ? { firstByteTimeoutMs: Math.round(options.firstByteTimeout * 1000) } : {}),
+      ...(options.requestTimeout !== undefined ? { timeoutMs: Math.round(options.requestTimeout * 1000) } : {}),
       ...(options.rpm !== undefined ? { requestsPerMinute: options.rpm } : {}),
       ...(options.tpm !== undefined ? { tokensPerMinute: options.tpm } : {}),
       ...(options.concurrency !== undefined ? { maxConcurrency: options.concurrency } : {}),
@@ -226,12 +245,26 @@ export function parseSize(text: string): number {
 }
 
 /** Parses a positive number option, with a clear message. */
-export function parseNumber(name: string, { integer = false, min = 0 } = {}): (value: string) => number {
+export function parseNumber(name: string, { integer = false, min = 0, max = Infinity } = {}): (value: string) => number {
   return (value: string) => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-      throw new CliUsageError(`${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got "${value}"`);
+    if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
+      const range = max === Infinity ? `≥ ${min}` : `from ${min} to ${max}`;
+      throw new CliUsageError(`${name} must be ${integer ? 'an integer' : 'a number'} ${range}, got "${value}"`);
     }
     return n;
   };
+}
+
+/** Most examples a run may aim for without a --max-cost cap: past it a typo (an extra zero) could cost real money. */
+export const MAX_EXAMPLES_WITHOUT_CAP = 10_000;
+
+/** A large --num-examples needs a budget cap, so a typo never turns into an open-ended bill. */
+export function checkExampleTarget(options: { numExamples: number; maxCost?: number }): void {
+  if (options.numExamples > MAX_EXAMPLES_WITHOUT_CAP && options.maxCost === undefined) {
+    throw new CliUsageError(
+      `--num-examples ${options.numExamples} is more than ${MAX_EXAMPLES_WITHOUT_CAP.toLocaleString('en-US')} without a budget cap.`,
+      'Pass --max-cost USD to cap what the teacher may cost (see the estimate first: prompt2model run --estimate-only), or aim for fewer examples.',
+    );
+  }
 }

@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { JOB_FILES, JOB_OUTPUT_FILES, RUN_FILES, TRAINING_FILES } from '@prompt2model/core';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -110,6 +111,31 @@ describe('docs/architecture.md dependency table', () => {
     }
   });
 
+  it('docs/architecture.md lists every run-folder file of the layout table', () => {
+    const docs = readFileSync(join(root, 'docs/architecture.md'), 'utf8');
+    const section = docs.slice(docs.indexOf('<!-- run-folder-layout:start -->'), docs.indexOf('<!-- run-folder-layout:end -->'));
+    expect(section.length).toBeGreaterThan(0);
+    for (const name of Object.values(RUN_FILES)) expect(section, name).toContain(`\`${name}`);
+  });
+
+  it('no package outside core spells a run-folder file name (core\'s RUN_FILES, TRAINING_FILES, JOB_FILES own them)', () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((entry) => {
+        const path = join(dir, entry);
+        return statSync(path).isDirectory() ? files(path) : /\.ts$/.test(entry) && !/\.test\.ts$/.test(entry) ? [path] : [];
+      });
+    const names = [...new Set([RUN_FILES, TRAINING_FILES, JOB_FILES, JOB_OUTPUT_FILES].flatMap((table) => Object.values(table) as string[]))].filter((name) => name.includes('.'));
+    expect(names).toContain('trained-model.json');
+    // A name as a whole string literal or the last segment of a path in one: 'splits.json', `${dir}/job.json`.
+    const escape = (name: string) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const literal = new RegExp(`['"\`/](${names.map(escape).join('|')})['"\`]`);
+    for (const row of rows.filter((r) => r.name !== '@prompt2model/core')) {
+      const src = join(packages.get(row.name)!.dir, 'src');
+      const spellers = files(src).filter((file) => literal.test(readFileSync(file, 'utf8').replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, '')));
+      expect({ package: row.name, spellers }).toEqual({ package: row.name, spellers: [] });
+    }
+  });
+
   // Settings are resolved once, where a provider (or a resolver of plain options) is created,
   // and passed down: model classes and stages receive values or an env object. These are the only
   // files of provider and stage packages that may call core's settings readers; a new reader is a
@@ -211,3 +237,39 @@ function sourceFiles(dir: string): string[] {
     return statSync(path).isDirectory() ? sourceFiles(path) : /\.ts$/.test(entry) && !/\.test\.ts$/.test(entry) ? [path] : [];
   });
 }
+
+describe('a fresh clone runs every test with nothing beside it', () => {
+  // Test data lives in the repository (packages/testing/fixtures, read through
+  // @prompt2model/testing/fixtures); ../shared/data is for optional benchmarks only.
+  const testFiles = (dir: string): string[] =>
+    readdirSync(dir).flatMap((entry) => {
+      if (entry === 'node_modules' || entry === 'dist' || entry === 'fixtures') return [];
+      const path = join(dir, entry);
+      if (statSync(path).isDirectory()) return testFiles(path);
+      return /\.test\.ts$/.test(entry) || /[\\/]test[\\/]support[\\/]/.test(path) ? [path] : [];
+    });
+
+  it('no test file reads ../shared (shared/data) outside the repository', () => {
+    const files = testFiles(packagesDir).filter((file) => file !== import.meta.filename);
+    expect(files.length).toBeGreaterThan(50);
+    const readers = files.filter((file) => /shared\/data|\.\.\/shared\b|['"`]shared['"`]/.test(readFileSync(file, 'utf8'))).map((file) => file.slice(root.length + 1));
+    expect(readers).toEqual([]);
+  });
+
+  it('the fixtures the tests read are in the repository, each with its origin and licence', () => {
+    const fixtures = join(packagesDir, 'testing/fixtures');
+    const readme = readFileSync(join(fixtures, 'README.md'), 'utf8');
+    const data = (dir: string): string[] =>
+      readdirSync(dir).flatMap((entry) => {
+        const path = join(dir, entry);
+        return statSync(path).isDirectory() ? data(path) : /^(README|LICENSE)/.test(entry) ? [] : [path.slice(fixtures.length + 1)];
+      });
+    // Every data file has a row naming it, its folder (`dir/`) or its siblings (`dir/{a,b}.csv.gz`).
+    const named = [...readme.matchAll(/`([^`\s]+)`/g)].flatMap(([, path]) => {
+      const braces = /^(.*)\{([^}]+)\}(.*)$/.exec(path!);
+      return braces ? braces[2]!.split(',').map((part) => `${braces[1]}${part}${braces[3]}`) : [path!];
+    });
+    const undocumented = data(fixtures).filter((file) => !named.some((path) => path === file || (path.endsWith('/') && file.startsWith(path))));
+    expect(undocumented).toEqual([]);
+  });
+});

@@ -1,13 +1,14 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJsonlAll, type Example } from '@prompt2model/core';
 import { startDatasetsServer, startOpenAICompatibleServer, type ChatCompletionRequestBody, type ChatRequestInfo, type DatasetFixture, type DatasetsServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { runCliCaptured } from './support/run-cli.js';
 import { SENTIMENT_PROMPT, sentimentTeacher } from './support/sentiment-teacher.js';
+import { fixturePath } from '@prompt2model/testing/fixtures';
 
-const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/datasets.jsonl');
+const snapshot = fixturePath('hub/datasets.jsonl');
 
 const reviews = Array.from({ length: 140 }, (_, i) => ({ text: i === 3 ? '   ' : `Customer review ${i}: the ${i % 2 ? 'excellent' : 'terrible'} service`, label: i % 2 }));
 const fixtures: DatasetFixture[] = [
@@ -90,9 +91,17 @@ describe('prompt2model datasets show / load', () => {
     const { code, stdout, stderr } = await run(['datasets', 'load', 'acme/restaurant-reviews', '--save', file, '--max-rows', '100', '--json']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
-    expect(JSON.parse(stdout)).toMatchObject({ dataset: 'acme/restaurant-reviews', config: 'default', split: 'train', count: 99, dropped: 1, mapping: { input: ['text'], output: 'label', source: 'col_mapping' } });
+    const result = JSON.parse(stdout) as { count: number; dropped: number; rows: number; totalRows: number };
+    expect(result).toMatchObject({ dataset: 'acme/restaurant-reviews', config: 'default', split: 'train', rows: 100, totalRows: 140, mapping: { input: ['text'], output: 'label', source: 'col_mapping' } });
+    // 100 of 140 rows, a seeded sample: row 3 (an empty review) is dropped when the sample holds it.
     const rows = await readJsonlAll<Example>(file);
-    expect(rows[1]).toEqual({ input: 'Customer review 1: the excellent service', output: 'positive', meta: { source: 'retrieved', dataset: 'acme/restaurant-reviews', config: 'default', split: 'train', row: 1 } });
+    expect(rows).toHaveLength(result.count);
+    const indices = rows.map((row) => (row.meta as { row: number }).row);
+    expect(result.dropped).toBe(result.count === 100 ? 0 : 1);
+    expect(indices).not.toContain(3);
+    const one = rows.find((row) => (row.meta as { row: number }).row % 2 === 1)!;
+    const index = (one.meta as { row: number }).row;
+    expect(one).toEqual({ input: `Customer review ${index}: the excellent service`, output: 'positive', meta: { source: 'retrieved', dataset: 'acme/restaurant-reviews', config: 'default', split: 'train', row: index } });
   });
 
   it('takes --input/--output, rejecting a path that is not a column (exit 2)', async () => {
@@ -103,6 +112,14 @@ describe('prompt2model datasets show / load', () => {
     const good = await run(['datasets', 'load', 'acme/news', '--input', 'article', '--output', 'summary', '--save', join(dir, 'news.jsonl'), '--json']);
     expect(good.code).toBe(0);
     expect(JSON.parse(good.stdout)).toMatchObject({ count: 1, mapping: { source: 'flags' } });
+  });
+
+  it('says a misspelt dataset id is not found (exit 2) and suggests close ids, never "gated or private"', async () => {
+    const { code, stderr } = await run(['datasets', 'load', 'acme/restaurant-reveiws', '--save', join(dir, 'typo.jsonl')]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('acme/restaurant-reveiws was not found on the Hub');
+    expect(stderr).toContain('Did you mean acme/restaurant-reviews');
+    expect(stderr).not.toMatch(/gated/);
   });
 
   it('names the page to accept a gated dataset’s terms', async () => {
@@ -120,13 +137,14 @@ describe('prompt2model run with dataset retrieval', () => {
     expect(stderr).not.toMatch(/error/);
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as { retrievedCount: number; splits: { counts: Record<string, number> } };
-    expect(result.retrievedCount).toBe(49);
+    // 50 of 140 rows sampled; row 3 (empty) is dropped when drawn.
+    expect([49, 50]).toContain(result.retrievedCount);
     const chosen = JSON.parse(await readFile(join(out, 'retrieved-dataset.json'), 'utf8')) as { dataset: string; mapping: { source: string } };
     expect(chosen).toMatchObject({ dataset: 'acme/restaurant-reviews', mapping: { source: 'teacher' } });
     const train = await readJsonlAll<Example>(join(out, 'train.jsonl'));
     const test = await readJsonlAll<Example>(join(out, 'test.jsonl'));
     const validation = await readJsonlAll<Example>(join(out, 'validation.jsonl'));
-    expect(train.filter((row) => row.meta?.source === 'retrieved')).toHaveLength(49);
+    expect(train.filter((row) => row.meta?.source === 'retrieved')).toHaveLength(result.retrievedCount);
     expect([...test, ...validation].every((row) => row.meta?.source === 'generated')).toBe(true);
   });
 
@@ -136,6 +154,7 @@ describe('prompt2model run with dataset retrieval', () => {
     expect(stderr).not.toMatch(/error/);
     expect(code).toBe(0);
     const chosen = JSON.parse(await readFile(join(out, 'retrieved-dataset.json'), 'utf8')) as { dataset: string; mapping: { source: string; output: string }; count: number };
-    expect(chosen).toMatchObject({ dataset: 'acme/restaurant-reviews', count: 29, mapping: { source: 'flags', output: 'label' } });
+    expect(chosen).toMatchObject({ dataset: 'acme/restaurant-reviews', rows: 30, mapping: { source: 'flags', output: 'label' } });
+    expect([29, 30]).toContain(chosen.count);
   });
 });

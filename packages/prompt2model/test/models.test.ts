@@ -1,16 +1,17 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJsonlAll } from '@prompt2model/core';
 import { startHubServer, startOpenAICompatibleServer, type HubModelRow, type HubServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { runCliCaptured } from './support/run-cli.js';
+import { fixturePath } from '@prompt2model/testing/fixtures';
 
 // Building the 11,320-card index takes ~3 s alone, but far longer while CI runs every package's
 // tests and the real training stack at once on two cores.
 const INDEX_BUILD_TIMEOUT_MS = 180_000;
 
-const snapshot = resolve(import.meta.dirname, '../../../../shared/data/hub/models.jsonl');
+const snapshot = fixturePath('hub/models.jsonl');
 
 let dir: string;
 let indexPath: string;

@@ -27,7 +27,7 @@ describe('the run report', () => {
       'dataset.jsonl': ['{"input":"x","output":"positive","meta":{"agreement":1}}', '{"input":"y","output":"negative","meta":{"agreement":0.667}}', '{"input":"z","output":"positive","meta":{"agreement":1}}'].join('\n') + '\n',
       'splits.json': { train: 'train.jsonl', counts: { train: 8, validation: 1, test: 1 } },
       'models.json': [{ id: 'acme/t5-small', score: 3.5, architecture: 'encoder-decoder', sizeBytes: 240_000_000, downloads: 10 }],
-      'trained-model.json': { backend: 'local', reference: '/m/merged', kind: 'local-folder', baseModel: 'acme/t5-small', method: 'lora', artifacts: { merged: '/m/merged', onnx: '/m/onnx', modelCard: '/m/README.md' }, metrics: {} },
+      'trained-model.json': { backend: 'local', reference: '/m/merged', kind: 'local-folder', baseModel: 'acme/t5-small', method: 'lora', artifacts: { merged: '/m/merged', onnx: '/m/onnx' }, metrics: {} },
       'eval-report.json': { metrics: { exact_match: 0.5 }, count: 2, model: '/m/merged', latencyMsPerExample: 3, costPer1000Usd: 0, createdAt: 'now' },
       'teacher-eval-report.json': { metrics: { exact_match: 1 }, count: 2, model: 'gpt-4o-mini', latencyMsPerExample: 300, costPer1000Usd: 0.07, createdAt: 'now' },
       'run-record.json': { spending: { generate: { paidCalls: 4, cachedCalls: 1, inputTokens: 100, outputTokens: 20, usd: 0.001 } }, loss: [{ step: 1, loss: 2 }, { step: 2, loss: 1 }] },
@@ -39,7 +39,7 @@ describe('the run report', () => {
     expect(report.data?.retrieved).toEqual({ count: 7, extra: { datasets: ['imdb'] } });
     expect(report.data?.agreementHistogram?.[9]).toBe(2);
     expect(report.data?.agreementHistogram?.[6]).toBe(1);
-    expect(report.training?.artifacts).toMatchObject({ onnx: '/m/onnx', modelCard: '/m/README.md' });
+    expect(report.training?.artifacts).toMatchObject({ merged: '/m/merged', onnx: '/m/onnx' });
     expect(report.cost.byStage.find((stage) => stage.stage === 'generate')).toMatchObject({ usd: 0.001, estimateUsd: 0.0009 });
 
     const markdown = renderReportMarkdown(report);

@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { spawnCli } from './support/spawn-cli.js';
 import { SENTIMENT_PROMPT, sentimentTeacher } from './support/sentiment-teacher.js';
+import { fixturePath } from '@prompt2model/testing/fixtures';
 
 const FAKE_WORKER = resolve(import.meta.dirname, '../../trainer/test/fixtures/fake-worker.mjs');
 const FAKE_PREDICT = resolve(import.meta.dirname, '../../trainer/test/fixtures/fake-predict-worker.mjs');
-const SHARED_MODELS = resolve(import.meta.dirname, '../../../../shared/data/hub/models.jsonl');
+const MODEL_CARDS_SNAPSHOT = fixturePath('hub/models.jsonl');
 const CARDS = [
   { id: 'acme/t5-small-review-sentiment', card: '---\nlicense: apache-2.0\npipeline_tag: text2text-generation\n---\n# T5 small for review sentiment\nA t5-small model fine-tuned for sentiment classification of reviews: positive or negative.', sizeBytes: 240_000_000, downloads: 5000 },
   { id: 'acme/bart-news-summarization', card: '---\nlicense: mit\n---\n# BART for news summarization', sizeBytes: 1_600_000_000, downloads: 20000 },
@@ -167,14 +168,20 @@ describe('run: preflight and bounded inputs', () => {
     }
   });
 
-  it("checks OpenAI fine-tuning's 10-row minimum for the validation file before any paid call", async () => {
+  it("checks OpenAI fine-tuning's 10-row minimum for the training file before any paid call", async () => {
     const before = server.stats.requests;
-    const result = await spawnCli(runArgs('validation-min', '--num-examples', '30', '--backend', 'openai', '--base-model', 'gpt-4o-mini-2024-07-18'), { env: env() });
+    const result = await spawnCli(runArgs('train-min', '--num-examples', '10', '--backend', 'openai', '--base-model', 'gpt-4o-mini-2024-07-18'), { env: env() });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/about 3 validation rows, and OpenAI fine-tuning needs at least 10 in the validation file too/);
+    expect(result.stderr).toMatch(/about 8 training rows, and OpenAI fine-tuning needs at least 10/);
     expect(result.stderr).toMatch(/Use --num-examples \d+ or more/);
     // Nothing reached the chat endpoint: no call was paid for.
     expect(server.stats.requests).toBe(before);
+  });
+
+  it('does not refuse --num-examples 40 with --backend openai for a 4-row validation split (it is left out at training)', async () => {
+    const result = await spawnCli(runArgs('validation-min', '--num-examples', '40', '--backend', 'openai', '--base-model', 'gpt-4o-mini-2024-07-18', '--estimate-only'), { env: env() });
+    expect(result.stderr).not.toMatch(/validation rows/);
+    expect(result.code).toBe(0);
   });
 
   it('an unusable training backend is a configuration error (exit 2) before anything is spent', async () => {
@@ -186,7 +193,7 @@ describe('run: preflight and bounded inputs', () => {
   });
 
   it('Ctrl-C during a CPU-bound step (indexing 11,320 model cards) stops within 2 s and leaves a resumable folder', async () => {
-    const args = ['run', '--prompt', join(dir, 'prompt.txt'), '--out', join(dir, 'interrupted'), '--index', SHARED_MODELS, '--teacher', 'gpt-4o-mini', '--num-examples', '12', '--no-train', '--no-retrieve-datasets'];
+    const args = ['run', '--prompt', join(dir, 'prompt.txt'), '--out', join(dir, 'interrupted'), '--index', MODEL_CARDS_SNAPSHOT, '--teacher', 'gpt-4o-mini', '--num-examples', '12', '--no-train', '--no-retrieve-datasets'];
     const result = await spawnCli(args, { env: env(), interruptWhen: /▶ retrieve-models/, interruptDelayMs: 300 });
     expect(result.code).toBe(130);
     expect(result.msAfterInterrupt).toBeLessThan(2000);

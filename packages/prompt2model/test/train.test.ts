@@ -97,13 +97,17 @@ describe('prompt2model train', () => {
     expect(model.reference).toMatch(/^ft:gpt-4o-mini-2024-07-18:/);
   });
 
-  it("rejects a validation file under OpenAI's 10-row minimum before uploading anything (exit 2)", async () => {
+  it("trains without a validation file under OpenAI's 10-row minimum, and says so (the file is optional)", async () => {
     const { code, stderr } = await run(
-      ['train', '--backend', 'openai', '--data', join(dir, 'small'), '--base-model', 'gpt-4o-mini-2024-07-18', '--out', join(dir, 'small-run'), '--base-url', server.url],
+      ['train', '--backend', 'openai', '--data', join(dir, 'small'), '--base-model', 'gpt-4o-mini-2024-07-18', '--out', join(dir, 'small-run'), '--epochs', '1', '--poll-interval', '0', '--base-url', server.url],
       { OPENAI_API_KEY: 'sk-loopback-cli-key' },
     );
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/4 validation examples; OpenAI fine-tuning needs at least 10 in the validation file too/);
+    expect(stderr).not.toMatch(/^error/m);
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/The validation file holds 4 rows and OpenAI fine-tuning needs at least 10 in one: training runs without a validation file/);
+    const handle = JSON.parse(await readFile(join(dir, 'small-run', 'training', 'handle.json'), 'utf8'));
+    expect(handle.handle.validationFile).toBeUndefined();
+    expect(handle.handle.trainingFile).toBeTruthy();
   });
 
   it('stops before launching when the estimate passes --max-cost (exit 3)', async () => {

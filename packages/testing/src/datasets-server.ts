@@ -13,6 +13,11 @@ export interface DatasetConfigFixture {
   splits: Record<string, Array<Record<string, unknown>>>;
   /** Whether the viewer has a parquet conversion (else only `/rows` works). Default true. */
   parquet?: boolean;
+  /**
+   * Parquet shards of a split as another writer made them (pyarrow with a codec, polars, ...),
+   * served as they are instead of the ones this server writes; `/rows` still serves `splits`.
+   */
+  parquetFiles?: Record<string, Uint8Array[]>;
 }
 
 /** One dataset the loopback Hub serves; the rows of `hub/datasets.jsonl` fit as they are (listing only). */
@@ -47,6 +52,8 @@ export interface DatasetsServerOptions {
   /** Faults by request index (every HTTP request counts). */
   faultSequence?: DatasetServerFault[];
   retryAfterSeconds?: number;
+  /** Each parquet file response waits this long first (a slow link). Default 0. */
+  parquetDelayMs?: number;
 }
 
 export interface DatasetsServerStats {
@@ -117,7 +124,8 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
     const info = /^\/api\/datasets\/(.+?)(?:\/revision\/([^/]+))?$/.exec(decodeURIComponent(path));
     if (info) {
       const dataset = byId.get(info[1]!);
-      if (!dataset) return sendJson(response, 404, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound' });
+      // The Hub answers 401 for an unknown repo without a token (it may be private), 404 with one.
+      if (!dataset) return sendJson(response, request.headers.authorization ? 404 : 401, { error: 'Repository not found' }, { 'x-error-code': 'RepoNotFound' });
       return sendJson(response, 200, wireDataset(dataset, expandOf(url) ?? new Set(['private', 'downloads', 'gated', 'likes', 'lastModified', 'cardData', 'description', 'tags', 'sha'])));
     }
     const file = /^\/datasets\/(.+)\/resolve\/([^/]+)\/([^/]+)\/([^/]+)\/(\d+)\.parquet$/.exec(path);
@@ -130,6 +138,7 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
       if (denied) return sendJson(response, denied === 401 ? 401 : 403, { error: 'Access to this dataset is restricted. You must have access to it and be authenticated to access it.' }, { 'x-error-code': 'GatedRepo' });
       const content = shard(dataset, decodeURIComponent(file[3]!), decodeURIComponent(file[4]!), Number(file[5]));
       if (!content) return sendJson(response, 404, { error: 'Entry not found' }, { 'x-error-code': 'EntryNotFound' });
+      if (options.parquetDelayMs) await new Promise((resolve) => setTimeout(resolve, options.parquetDelayMs));
       return serveFile(request, response, content);
     }
     const endpoint = /^\/(is-valid|splits|info|size|parquet|rows)$/.exec(path)?.[1];
@@ -151,7 +160,12 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
     const id = url.searchParams.get('dataset') ?? '';
     if (!id) return viewerError(response, 422, 'MissingRequiredParameter', "Parameter 'dataset' is required");
     const dataset = byId.get(id);
-    if (!dataset) return viewerError(response, 404, 'DatasetNotFoundError', 'The dataset does not exist on the Hub.');
+    // As the real viewer: an unknown id reads like a gated one ("does not exist, or is not accessible").
+    if (!dataset) {
+      return request.headers.authorization
+        ? viewerError(response, 404, 'ExternalAuthenticatedError', 'The dataset does not exist, or is not accessible with the current credentials (private or gated). Please check the spelling of the dataset name or retry with other authentication credentials.')
+        : viewerError(response, 401, 'ExternalUnauthenticatedError', 'The dataset does not exist, or is not accessible without authentication (private or gated). Please check the spelling of the dataset name or retry with authentication.');
+    }
     const denied = accessDenied(dataset, request);
     if (denied === 401) return viewerError(response, 401, 'ExternalUnauthenticatedError', 'The dataset does not exist, or is not accessible without authentication (private or gated). Please check the spelling of the dataset name or retry with authentication.');
     if (denied === 404) return viewerError(response, 404, 'ExternalAuthenticatedError', 'The dataset does not exist, or is not accessible with the current credentials (private or gated). Please check the spelling of the dataset name or retry with other authentication credentials.');
@@ -274,6 +288,8 @@ export async function startDatasetsServer(options: DatasetsServerOptions): Promi
     const config = dataset.configs?.find((c) => c.name === configName);
     const rows = config?.splits[split];
     if (!config || !rows || config.parquet === false) return undefined;
+    const given = config.parquetFiles?.[split];
+    if (given) return given[shardIndex] ? Buffer.from(given[shardIndex]) : undefined;
     const start = shardIndex * rowsPerShard;
     if (start >= rows.length && !(start === 0 && rows.length === 0)) return undefined;
     const key = `${dataset.id}\u0000${configName}\u0000${split}\u0000${shardIndex}`;

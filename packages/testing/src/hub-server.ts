@@ -45,6 +45,15 @@ export interface HubServerOptions {
    * `accessToken`, else any bearer token (the real Hub refuses anonymous writes).
    */
   writeToken?: string;
+  /**
+   * Offer LFS `multipart` transfers (as the Hub does for large files): objects larger than this go
+   * up in parts of this size, each to its own URL, then a completion call. Default: basic only.
+   */
+  multipartChunkSize?: number;
+  /** Request bodies of LFS uploads are read at most this fast (a slow link). Default unthrottled. */
+  uploadBytesPerSecond?: number;
+  /** LFS part numbers (1-based, counted over the server's life) whose first upload answers 500. */
+  failLfsParts?: number[];
 }
 
 /** A repo created through the server (`POST /api/repos/create`) and what commits put in it. */
@@ -64,6 +73,9 @@ export interface HubServerStats {
   treeRequests: number;
   /** Write calls: repo creation, preupload, LFS batch and uploads, commits. */
   writeRequests: number;
+  /** LFS bodies received: whole objects (basic) and parts (multipart). */
+  lfsUploads: number;
+  lfsBytes: number;
   faults: number;
   byStatus: Record<number, number>;
 }
@@ -183,8 +195,11 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     notFound(response, 'RepoNotFound');
   }
 
+  let lfsPartCount = 0;
+  const lfsParts = new Map<string, Buffer>();
+
   async function handleWrite(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
-    const body = await readRequestBody(request);
+    const body = path.startsWith('/__lfs/') && options.uploadBytesPerSecond ? await readThrottled(request, options.uploadBytesPerSecond) : await readRequestBody(request);
     if (path === '/api/repos/create' && request.method === 'POST') {
       const input = JSON.parse(body.toString('utf8')) as { name?: string; organization?: string; visibility?: string; private?: boolean; type?: string };
       if (!input.name || !input.organization) return sendJson(response, 400, { error: 'name and organization are required' });
@@ -209,18 +224,50 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     if (batch) {
       if (!repos.has(batch[1]!)) return notFound(response, 'RepoNotFound');
       const input = JSON.parse(body.toString('utf8')) as { objects: Array<{ oid: string; size: number }> };
-      const objects = input.objects.map((object) => ({
-        oid: object.oid,
-        size: object.size,
-        authenticated: true,
-        ...(lfsObjects.has(object.oid) ? {} : { actions: { upload: { href: `${baseUrl}/__lfs/${object.oid}`, expires_at: '2099-01-01T00:00:00Z' } } }),
-      }));
-      return send(response, 200, JSON.stringify({ transfer: 'basic', objects }), { 'content-type': 'application/vnd.git-lfs+json' });
+      const input2 = input as { objects: Array<{ oid: string; size: number }>; transfers?: string[] };
+      const multipart = options.multipartChunkSize && (input2.transfers ?? []).includes('multipart') ? options.multipartChunkSize : undefined;
+      const objects = input.objects.map((object) => {
+        if (lfsObjects.has(object.oid)) return { oid: object.oid, size: object.size, authenticated: true };
+        if (multipart && object.size > multipart) {
+          // As the Hub's multipart answer: chunk_size, one URL per part (keys 00001, 00002, ...), and the completion URL as href.
+          const header: Record<string, string> = { chunk_size: String(multipart) };
+          for (let part = 1; part <= Math.ceil(object.size / multipart); part++) header[String(part).padStart(5, '0')] = `${baseUrl}/__lfs/${object.oid}/part/${part}?X-Amz-Signature=loopback`;
+          return { oid: object.oid, size: object.size, authenticated: true, actions: { upload: { href: `${baseUrl}/__lfs/${object.oid}/complete`, header, expires_at: '2099-01-01T00:00:00Z' } } };
+        }
+        return { oid: object.oid, size: object.size, authenticated: true, actions: { upload: { href: `${baseUrl}/__lfs/${object.oid}`, expires_at: '2099-01-01T00:00:00Z' } } };
+      });
+      return send(response, 200, JSON.stringify({ transfer: multipart ? 'multipart' : 'basic', objects }), { 'content-type': 'application/vnd.git-lfs+json' });
+    }
+    const part = /^\/__lfs\/([0-9a-f]{64})\/part\/(\d+)$/.exec(path);
+    if (part && request.method === 'PUT') {
+      lfsPartCount++;
+      if (options.failLfsParts?.includes(lfsPartCount)) return sendJson(response, 500, { error: 'storage hiccup' });
+      stats.lfsUploads++;
+      stats.lfsBytes += body.length;
+      lfsParts.set(`${part[1]}/${part[2]}`, body);
+      return send(response, 200, '', { etag: `"${createHash('md5').update(body).digest('hex')}"` });
+    }
+    const complete = /^\/__lfs\/([0-9a-f]{64})\/complete$/.exec(path);
+    if (complete && request.method === 'POST') {
+      const input = JSON.parse(body.toString('utf8')) as { oid: string; parts: Array<{ partNumber: number; etag: string }> };
+      const buffers: Buffer[] = [];
+      for (const entry of [...input.parts].sort((a, b) => a.partNumber - b.partNumber)) {
+        const stored = lfsParts.get(`${complete[1]}/${entry.partNumber}`);
+        if (!stored || `"${createHash('md5').update(stored).digest('hex')}"` !== entry.etag) return sendJson(response, 400, { error: `part ${entry.partNumber} missing or its ETag differs` });
+        buffers.push(stored);
+      }
+      const whole = Buffer.concat(buffers);
+      const sha = createHash('sha256').update(whole).digest('hex');
+      if (sha !== complete[1]) return sendJson(response, 400, { error: `sha256 mismatch after assembling the parts: got ${sha}` });
+      lfsObjects.set(sha, whole);
+      return sendJson(response, 200, { success: true });
     }
     const lfs = /^\/__lfs\/([0-9a-f]{64})$/.exec(path);
     if (lfs && request.method === 'PUT') {
       const sha = createHash('sha256').update(body).digest('hex');
       if (sha !== lfs[1]) return sendJson(response, 400, { error: `sha256 mismatch: got ${sha}` });
+      stats.lfsUploads++;
+      stats.lfsBytes += body.length;
       lfsObjects.set(sha, body);
       return send(response, 200, '', { etag: `"${sha}"` });
     }
@@ -386,5 +433,19 @@ function oidOf(text: string): string {
 }
 
 function emptyStats(): HubServerStats {
-  return { requests: 0, listRequests: 0, modelInfoRequests: 0, readmeRequests: 0, treeRequests: 0, writeRequests: 0, faults: 0, byStatus: {} };
+  return { requests: 0, listRequests: 0, modelInfoRequests: 0, readmeRequests: 0, treeRequests: 0, writeRequests: 0, lfsUploads: 0, lfsBytes: 0, faults: 0, byStatus: {} };
+}
+
+/** Reads a request body no faster than `bytesPerSecond`: TCP back-pressure makes the client's upload that slow. */
+async function readThrottled(request: IncomingMessage, bytesPerSecond: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const started = Date.now();
+  let received = 0;
+  for await (const chunk of request) {
+    chunks.push(chunk as Buffer);
+    received += (chunk as Buffer).length;
+    const due = started + (received / bytesPerSecond) * 1000;
+    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+  }
+  return Buffer.concat(chunks);
 }

@@ -28,7 +28,9 @@ export type FaultKind =
   /** 200 whose JSON body is cut off mid-way. */
   | 'truncated'
   /** A normal answer after `slowMs` (to exercise client timeouts). */
-  | 'slow';
+  | 'slow'
+  /** Accepts the request and never answers, not even headers (a hung server; ends when the server closes). */
+  | 'hang';
 
 export interface ChatRequestInfo {
   /** 0-based index of the HTTP request since the server started (faulted ones included). */
@@ -82,6 +84,8 @@ export interface OpenAICompatibleServerStats {
   maxRequestsInWindow: number;
   /** Arrival times (ms since epoch) of every request. */
   arrivals: number[];
+  /** Arrival times of the requests answered 429 for exceeding `requestsPerMinute` (the `rateLimited` ones). */
+  rateLimitedArrivals: number[];
 }
 
 export interface OpenAICompatibleServer {
@@ -139,6 +143,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     if (allowedInWindow !== undefined && window.length > allowedInWindow) {
       // The request still counts in the window, as real rate limiters count attempts.
       stats.rateLimited++;
+      stats.rateLimitedArrivals.push(now);
       const waitMs = Math.max(1, window[window.length - allowedInWindow - 1]! + windowMs - now);
       return sendError(res, 429, 'Rate limit reached for requests per min.', 'requests', 'rate_limit_exceeded', {
         'retry-after': String(Math.ceil(waitMs / 1000)),
@@ -153,6 +158,8 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
         'retry-after': String(retryAfter),
       });
     }
+    // A hung server: the request is read, and nothing is ever sent back.
+    if (fault === 'hang') return;
     if (fault === 'server-error') return sendError(res, 500, 'The server had an error (injected).', 'server_error');
     if (fault === 'unavailable') return sendError(res, 503, 'The engine is currently overloaded (injected).', 'server_error');
 
@@ -251,7 +258,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
 }
 
 function emptyStats(): OpenAICompatibleServerStats {
-  return { requests: 0, completed: 0, rateLimited: 0, faultsInjected: 0, byStatus: {}, maxRequestsInWindow: 0, arrivals: [] };
+  return { requests: 0, completed: 0, rateLimited: 0, faultsInjected: 0, byStatus: {}, maxRequestsInWindow: 0, arrivals: [], rateLimitedArrivals: [] };
 }
 
 

@@ -27,6 +27,8 @@ export interface SplitSummary {
 export interface DataSummary {
   train: SplitSummary;
   validation?: SplitSummary;
+  /** A validation file too small for the backend, left out of the job (see `warnings`). */
+  droppedValidation?: SplitSummary;
   warnings: string[];
 }
 
@@ -45,11 +47,14 @@ export async function validateTrainingData(job: TrainingJobSpec, rules: DataForm
   if (train && train.count < rules.minTrainExamples) {
     issues.push({ path: job.data.train, message: `${train.count} training examples; ${rules.name} needs at least ${rules.minTrainExamples}` });
   }
+  // A validation file is optional: one too small for the backend (OpenAI rejects fewer than 10
+  // rows) is left out, with a warning, rather than refusing to train.
+  let keptValidation = validation;
   if (validation && validation.count > 0 && rules.minValidationExamples !== undefined && validation.count < rules.minValidationExamples) {
-    issues.push({
-      path: job.data.validation!,
-      message: `${validation.count} validation examples; ${rules.name} needs at least ${rules.minValidationExamples} in the validation file too`,
-    });
+    keptValidation = undefined;
+    warnings.push(
+      `The validation file holds ${validation.count} rows and ${rules.name} needs at least ${rules.minValidationExamples} in one: training runs without a validation file (no validation loss, no early stopping).`,
+    );
   }
   if (issues.length > 0 || !train) {
     throw new ValidationError({
@@ -61,7 +66,7 @@ export async function validateTrainingData(job: TrainingJobSpec, rules: DataForm
   if (job.evalEachEpoch && (!validation || validation.count === 0)) {
     warnings.push('No validation examples: evaluation each epoch and early stopping are off.');
   }
-  return { train, ...(validation ? { validation } : {}), warnings };
+  return { train, ...(keptValidation ? { validation: keptValidation } : {}), ...(validation && !keptValidation ? { droppedValidation: validation } : {}), warnings };
 }
 
 async function summarizeSplit(

@@ -32,14 +32,15 @@ export {
   type ManagedEnvironment,
   type SetupPythonOptions,
 } from './python-environment.js';
-export { exportOnnx, exportTrainedModel, defaultOnnxDir, type ExportOnnxOptions, type OnnxExportResult } from './onnx-export.js';
+export { EXPORT_FORMATS, exportOnnx, exportTrainedModel, type ExportFormat, type ExportFormatName, type ExportOnnxOptions, type OnnxExportResult } from './onnx-export.js';
 export {
   WorkerExecutor,
-  workerExecutorFor,
+  workerExecutors,
   type WorkerExecutorOptions,
   type WorkerExecutorInit,
 } from './worker-executor.js';
 export { LocalBackend, type LocalBackendOptions } from './backends/local.js';
 export { CommandBackend, shellQuote, type CommandBackendOptions } from './backends/command.js';
+export { openTrainingData, type TrainingDataFolder } from './data-folder.js';
 export { createTrainer, actualTrainingCost, type CreateTrainerOptions, type TrainerWithEstimate, type PreparedTraining } from './trainer.js';
-export { renderModelCard, writeModelCard, modelCardInputFromRun, modelCardFolders, type ModelCardInput } from './model-card.js';
+export { renderModelCard, writeModelCard, hubBaseModel, modelCardInputFromRun, modelCardFolders, type ModelCardInput } from './model-card.js';

@@ -1,7 +1,18 @@
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { resolveModelReference } from './python-path.js';
-import { ValidationError, writeJsonAtomic, type TrainedModel, type TrainingJobSpec, type ValidationIssue } from '@prompt2model/core';
+import {
+  hashValue,
+  JOB_FILES,
+  JOB_OUTPUT_FILES,
+  portableTrainingJob,
+  ValidationError,
+  WorkerResultSchema,
+  writeJsonAtomic,
+  type TrainedModel,
+  type TrainingJobSpec,
+  type ValidationIssue,
+} from '@prompt2model/core';
 
 /** Version of the job.json / events protocol shared with the Python worker. */
 export const WORKER_PROTOCOL_VERSION = 1;
@@ -22,23 +33,28 @@ export interface WorkerConfig {
   saveMerged: boolean;
 }
 
-export const JOB_CONFIG_FILE = 'job.json';
-export const OUTPUT_DIR = 'output';
-export const RESULT_FILE = 'result.json';
+export const JOB_CONFIG_FILE = JOB_FILES.config;
+export const OUTPUT_DIR = JOB_FILES.output;
+export const RESULT_FILE = JOB_OUTPUT_FILES.result;
+
+/** A job's identity: its spec with the data paths relative to the run folder (the same job wherever the folder moves). */
+export function jobHashOf(job: TrainingJobSpec, runDir: string): string {
+  return hashValue(portableTrainingJob(job, runDir));
+}
 
 /** Writes job.json and copies the data into `dir`; returns the config path. */
 export async function prepareJobFolder(dir: string, job: TrainingJobSpec): Promise<string> {
-  await mkdir(join(dir, 'data'), { recursive: true });
+  await mkdir(join(dir, JOB_FILES.data), { recursive: true });
   await mkdir(join(dir, OUTPUT_DIR), { recursive: true });
-  await copyFile(job.data.train, join(dir, 'data', 'train.jsonl'));
-  if (job.data.validation) await copyFile(job.data.validation, join(dir, 'data', 'validation.jsonl'));
+  await copyFile(job.data.train, join(dir, JOB_FILES.train));
+  if (job.data.validation) await copyFile(job.data.validation, join(dir, JOB_FILES.validation));
   const config: WorkerConfig = {
     protocolVersion: WORKER_PROTOCOL_VERSION,
     job: {
       ...job,
       // The worker runs inside the job folder: a relative --base-model must not change meaning there.
       baseModel: resolveModelReference(job.baseModel),
-      data: { train: 'data/train.jsonl', ...(job.data.validation ? { validation: 'data/validation.jsonl' } : {}) },
+      data: { train: JOB_FILES.train, ...(job.data.validation ? { validation: JOB_FILES.validation } : {}) },
     },
     outputDir: OUTPUT_DIR,
     resume: true,
@@ -58,24 +74,18 @@ export interface WorkerResult {
   metrics: Record<string, number>;
 }
 
-/** Checks the worker's result file (zod is not a dependency of this package; the shape is small). */
+/** Checks the worker's result file with core's `WorkerResultSchema` (the file `locateModel` reads too). */
 export function parseWorkerResult(value: unknown): { result?: WorkerResult; issues: ValidationIssue[] } {
-  const issues: ValidationIssue[] = [];
-  if (!value || typeof value !== 'object') return { issues: [{ path: '', message: 'expected an object' }] };
-  const record = value as Record<string, unknown>;
-  if (typeof record.model !== 'string' || record.model === '') issues.push({ path: 'model', message: 'expected a path' });
-  for (const key of ['tokenizer', 'adapter', 'merged'] as const) {
-    if (record[key] !== undefined && record[key] !== null && typeof record[key] !== 'string') issues.push({ path: key, message: 'expected a path' });
-  }
+  const parsed = WorkerResultSchema.safeParse(value);
+  if (!parsed.success) return { issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })) };
   const metrics: Record<string, number> = {};
-  if (record.metrics !== undefined) {
-    if (!record.metrics || typeof record.metrics !== 'object') issues.push({ path: 'metrics', message: 'expected an object' });
-    else for (const [key, metric] of Object.entries(record.metrics)) if (typeof metric === 'number' && Number.isFinite(metric)) metrics[key] = metric;
+  for (const [key, metric] of Object.entries(parsed.data.metrics ?? {})) if (typeof metric === 'number' && Number.isFinite(metric)) metrics[key] = metric;
+  const result: WorkerResult = { model: parsed.data.model, metrics };
+  for (const key of ['tokenizer', 'adapter', 'merged'] as const) {
+    const path = parsed.data[key];
+    if (typeof path === 'string') result[key] = path;
   }
-  if (issues.length > 0) return { issues };
-  const result: WorkerResult = { model: record.model as string, metrics };
-  for (const key of ['tokenizer', 'adapter', 'merged'] as const) if (typeof record[key] === 'string') result[key] = record[key] as string;
-  return { result, issues };
+  return { result, issues: [] };
 }
 
 export async function readWorkerResult(dir: string): Promise<WorkerResult | undefined> {

@@ -1,7 +1,24 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { formatTrainingPrompt, type EvalReport, type PromptSpec, type TrainedModel, type TrainingJobSpec } from '@prompt2model/core';
+import {
+  DatasetSplitsSchema,
+  EvalReportSchema,
+  formatTrainingPrompt,
+  MODEL_CARD_REPO_PLACEHOLDER,
+  GenerationSummaryFileSchema,
+  PromptSpecSchema,
+  readRunFile,
+  RetrievedSummarySchema,
+  RUN_FILES,
+  RunManifestSchema,
+  TRAINING_FILES,
+  TrainingEstimateFileSchema,
+  type EvalReport,
+  type PromptSpec,
+  type TrainedModel,
+  type TrainingJobSpec,
+} from '@prompt2model/core';
 
 /** What a model card says; everything but the model is optional and shown when known. */
 export interface ModelCardInput {
@@ -39,16 +56,43 @@ function yamlString(value: string): string {
 }
 
 function formatMetric(name: string, value: number): string {
+  if (!Number.isFinite(value)) return '–';
   return name.startsWith('chrf') ? value.toFixed(2) : value.toFixed(4);
+}
+
+/**
+ * A Hub id as huggingface_hub's `validate_repo_id` accepts it (`name` or `owner/name`), and not a
+ * folder on this disk (`models/t5` looks like an id).
+ */
+function isHubId(value: string): boolean {
+  return /^(\b[\w\-.]+\b\/)?\b[\w\-.]+\b$/.test(value) && !value.includes('--') && !value.includes('..') && value.length <= 96 && !existsSync(value);
+}
+
+/**
+ * The base model as the Hub's `base_model` field takes it: a Hub id, else the `_name_or_path` of a
+ * local folder's config.json when that is a Hub id (the folder was saved from one), else none (the
+ * Hub refuses a local path on commit, and transformers' own card writer leaves it out).
+ */
+export function hubBaseModel(baseModel: string | undefined): string | undefined {
+  if (!baseModel) return undefined;
+  if (isHubId(baseModel)) return baseModel;
+  try {
+    const config = JSON.parse(readFileSync(join(baseModel, 'config.json'), 'utf8')) as { _name_or_path?: unknown };
+    if (typeof config._name_or_path === 'string' && isHubId(config._name_or_path)) return config._name_or_path;
+  } catch {
+    // no readable config: nothing to name
+  }
+  return undefined;
 }
 
 /** The YAML front matter the Hub reads: license, base_model, tags, datasets and `model-index` with the measured metrics. */
 function frontMatter(input: ModelCardInput): string {
   const { model, evaluation, spec } = input;
   const lines = ['---', `license: ${input.license ?? 'apache-2.0'}`];
-  if (model.baseModel) lines.push(`base_model: ${yamlString(model.baseModel)}`);
-  const architecture = input.job?.architecture;
-  const pipelineTag = architecture === 'decoder-only' ? 'text-generation' : 'text2text-generation';
+  const baseModel = hubBaseModel(model.baseModel);
+  if (baseModel) lines.push(`base_model: ${yamlString(baseModel)}`);
+  // The Hub's task list has no text2text-generation any more (it is a sub-task of text-generation).
+  const pipelineTag = 'text-generation';
   lines.push(`pipeline_tag: ${pipelineTag}`, 'library_name: transformers', 'tags:');
   for (const tag of ['prompt2model', model.method === 'lora' ? 'lora' : 'full-fine-tune', 'onnx', 'transformers.js']) lines.push(`  - ${tag}`);
   const datasets = input.data?.datasets ?? [];
@@ -56,11 +100,13 @@ function frontMatter(input: ModelCardInput): string {
     lines.push('datasets:');
     for (const dataset of datasets) lines.push(`  - ${yamlString(dataset)}`);
   }
-  if (evaluation && Object.keys(evaluation.metrics).length > 0) {
+  // NaN or infinite metrics are left out: YAML would carry them as strings the Hub refuses.
+  const metrics = Object.entries(evaluation?.metrics ?? {}).filter(([, value]) => Number.isFinite(value));
+  if (metrics.length > 0) {
     lines.push('model-index:', `  - name: ${yamlString(model.jobId ?? model.reference.split(/[\\/]/).slice(-3).join('-'))}`, '    results:', '      - task:');
     lines.push(`          type: ${pipelineTag}`, `          name: ${yamlString(spec?.instruction.slice(0, 80) ?? 'task')}`, '        dataset:');
     lines.push('          type: prompt2model-test-split', '          name: held-out test split', '        metrics:');
-    for (const [name, value] of Object.entries(evaluation.metrics)) {
+    for (const [name, value] of metrics) {
       lines.push(`          - type: ${name}`, `            value: ${Number(value.toPrecision(6))}`, `            name: ${yamlString(METRIC_NAMES[name] ?? name)}`);
     }
   }
@@ -74,7 +120,7 @@ export function renderModelCard(input: ModelCardInput): string {
   const instruction = spec?.instruction ?? job?.instruction ?? '';
   const sections: string[] = [frontMatter(input), '', `# ${spec ? 'Student model: ' + firstLine(instruction) : 'Student model'}`, ''];
   sections.push(
-    `Fine-tuned from \`${model.baseModel}\` by [prompt2model](https://github.com/neulab/prompt2model) (${model.method === 'lora' ? 'LoRA, merged into the base weights' : 'full fine-tune'}).`,
+    `Fine-tuned from ${hubBaseModel(model.baseModel) ? `\`${hubBaseModel(model.baseModel)}\`` : `a local base model (\`${model.baseModel.split(/[\\/]/).filter(Boolean).pop() ?? model.baseModel}\`)`} by [prompt2model](https://github.com/neulab/prompt2model) (${model.method === 'lora' ? 'LoRA, merged into the base weights' : 'full fine-tune'}).`,
     '',
     '## Task',
     '',
@@ -98,12 +144,15 @@ export function renderModelCard(input: ModelCardInput): string {
   );
   if (model.artifacts.onnx) {
     sections.push(
-      'An ONNX export (transformers.js layout, with the key/value cache; `dtype: "q8"` for the int8 weights) lets it run in Node or the browser without Python:',
+      'An ONNX export (transformers.js layout, with the key/value cache; `dtype: "q8"` for the int8 weights) lets it run in Node or the browser without Python, straight from this repo:',
       '',
       '```js',
       "import { pipeline } from '@huggingface/transformers';",
-      `const generate = await pipeline('${job?.architecture === 'decoder-only' ? 'text-generation' : 'text2text-generation'}', '<this repo or folder>/onnx');`,
+      `const generate = await pipeline('${job?.architecture === 'decoder-only' ? 'text-generation' : 'text2text-generation'}', '${MODEL_CARD_REPO_PLACEHOLDER}');`,
+      `const [answer] = await generate(${JSON.stringify(formatTrainingPrompt(instruction, spec?.examples[0]?.input ?? 'your input').trimEnd())}, { max_new_tokens: 64 });`,
       '```',
+      '',
+      "(`prompt2model push` writes the repo's id into the snippet above.)",
       '',
     );
   }
@@ -189,43 +238,32 @@ export async function writeModelCard(input: ModelCardInput): Promise<string[]> {
   return written;
 }
 
-async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-}
-
-const numberOf = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
-
 /**
- * The card's facts from a run folder: prompt-spec.json, generation-summary.json,
- * retrieved-summary.json, splits.json, eval-report.json and the manifest's cost.
+ * The card's facts from a run folder, each file read with the schema core keeps for it:
+ * prompt-spec.json, generation-summary.json (counts, agreement, duplicates, decontamination),
+ * retrieved-summary.json, splits.json, eval-report.json, the training estimate and the manifest's cost.
  */
 export async function modelCardInputFromRun(runDir: string, model: TrainedModel, extra: Partial<ModelCardInput> = {}): Promise<ModelCardInput> {
-  const spec = (await readJson(join(runDir, 'prompt-spec.json'))) as PromptSpec | undefined;
-  const generation = await readJson(join(runDir, 'generation-summary.json'));
-  const retrieved = await readJson(join(runDir, 'retrieved-summary.json'));
-  const splits = (await readJson(join(runDir, 'splits.json')))?.counts as { train: number; validation: number; test: number } | undefined;
-  const evaluation = (await readJson(join(runDir, 'eval-report.json'))) as EvalReport | undefined;
-  const manifest = await readJson(join(runDir, 'manifest.json'));
-  const estimate = await readJson(join(runDir, 'training/estimate.json'));
+  // A damaged file leaves its facts out of the card rather than failing training.
+  const quiet = <T>(reading: Promise<T>) => reading.catch(() => undefined);
+  const spec = await quiet(readRunFile(runDir, RUN_FILES.promptSpec, PromptSpecSchema));
+  const generation = await quiet(readRunFile(runDir, RUN_FILES.generationSummary, GenerationSummaryFileSchema));
+  const retrieved = await quiet(readRunFile(runDir, RUN_FILES.retrievedSummary, RetrievedSummarySchema));
+  const splits = (await quiet(readRunFile(runDir, RUN_FILES.splits, DatasetSplitsSchema)))?.counts;
+  const evaluation = await quiet(readRunFile(runDir, RUN_FILES.evalReport, EvalReportSchema));
+  const manifest = await quiet(readRunFile(runDir, RUN_FILES.manifest, RunManifestSchema));
+  const estimate = await quiet(readRunFile(runDir, `${RUN_FILES.training}/${TRAINING_FILES.estimate}`, TrainingEstimateFileSchema));
   const data: NonNullable<ModelCardInput['data']> = {};
-  const generated = numberOf(generation?.count);
-  if (generated !== undefined) data.generated = generated;
-  const retrievedCount = numberOf(retrieved?.count);
-  if (retrievedCount !== undefined) data.retrieved = retrievedCount;
+  if (generation) data.generated = generation.count;
+  if (retrieved) data.retrieved = retrieved.count;
   if (splits) data.splits = splits;
-  const agreement = numberOf(generation?.meanAgreement ?? generation?.agreement);
-  if (agreement !== undefined) data.agreement = agreement;
-  const duplicates = numberOf(generation?.duplicates ?? generation?.duplicatesRemoved);
-  if (duplicates !== undefined) data.duplicatesRemoved = duplicates;
-  const decontaminated = numberOf(generation?.decontaminated ?? generation?.contaminated);
-  if (decontaminated !== undefined) data.decontaminated = decontaminated;
+  if (generation?.meanAgreement !== undefined) data.agreement = generation.meanAgreement;
+  if (generation?.duplicates !== undefined) data.duplicatesRemoved = generation.duplicates;
+  if (generation?.decontaminated !== undefined) data.decontaminated = generation.decontaminated;
+  if (generation?.teacher !== undefined) data.teacher = generation.teacher;
   const config = manifest?.config as Record<string, unknown> | undefined;
   if (typeof config?.teacher === 'string') data.teacher = config.teacher;
-  const cost = numberOf((manifest?.cost as Record<string, unknown> | undefined)?.usd);
+  const cost = manifest?.cost?.usd;
   return {
     model,
     ...(estimate?.job ? { job: estimate.job as TrainingJobSpec } : {}),

@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { Prompt2ModelError, throwIfAborted, type ProgressEmitter, type TrainedModel } from '@prompt2model/core';
+import { resolve } from 'node:path';
+import { defaultExportDir, Prompt2ModelError, throwIfAborted, type ModelFormat, type ProgressEmitter, type TrainedModel } from '@prompt2model/core';
 import { defaultPython } from './python-environment.js';
 import { PYTHON_INSTALL_HINT, resolveModelReference, workerEnv } from './python-path.js';
 import { runWorkerProcess } from './worker-process.js';
@@ -8,7 +7,7 @@ import { runWorkerProcess } from './worker-process.js';
 export interface ExportOnnxOptions {
   /** Model folder: the merged copy, a full fine-tune, a job's `output/` folder, or a LoRA adapter (with `baseModel`). */
   model: string;
-  /** Folder to write (default: `defaultOnnxDir(model)`). */
+  /** Folder to write (default: core's `defaultExportDir(model)`: `output/onnx` of its training job). */
   out?: string;
   /** `q8`: also write onnxruntime's dynamic int8 weights (`*_quantized.onnx`, transformers.js `dtype: 'q8'`). */
   quantize?: 'q8';
@@ -40,17 +39,6 @@ export interface OnnxExportResult {
 }
 
 /**
- * Where an export goes by default: `output/onnx` beside the merged copy of a training job
- * (`output/merged`, `output/model`), `<folder>/onnx` for a job's `output/` folder, else `<folder>-onnx`.
- */
-export function defaultOnnxDir(model: string): string {
-  const folder = resolve(model);
-  if (existsSync(join(folder, 'result.json'))) return join(folder, 'onnx');
-  if (['merged', 'model', 'adapter'].includes(basename(folder)) && existsSync(join(dirname(folder), 'result.json'))) return join(dirname(folder), 'onnx');
-  return `${folder}-onnx`;
-}
-
-/**
  * Exports a trained model to ONNX in the transformers.js layout (with the key/value cache, and a q8
  * variant on request) through the worker's export mode (`python -m p2m_worker.export`), with
  * progress events per stage. The result runs in Node with the evaluator's `OnnxExecutor`.
@@ -59,7 +47,7 @@ export async function exportOnnx(options: ExportOnnxOptions): Promise<OnnxExport
   throwIfAborted(options.signal);
   const stage = options.stage ?? 'export';
   const model = resolveModelReference(options.model);
-  const out = resolve(options.out ?? defaultOnnxDir(model));
+  const out = resolve(options.out ?? defaultExportDir(model));
   const argv = options.workerCommand ?? [defaultPython(options.python), '-m', 'p2m_worker.export'];
   const args = ['--model', model, '--out', out];
   if (options.quantize) args.push('--quantize', options.quantize);
@@ -130,11 +118,39 @@ export async function exportTrainedModel(
   }
   const source = model.artifacts.merged ?? model.artifacts.model ?? model.reference;
   const adapterOnly = !model.artifacts.merged && model.artifacts.adapter !== undefined && source === model.artifacts.adapter;
-  const result = await exportOnnx({
-    ...options,
+  const { quantize, ...rest } = options;
+  const format = EXPORT_FORMATS[quantize === 'q8' ? 'onnx-q8' : 'onnx'];
+  const result = await format.run({
+    ...rest,
     model: source,
-    ...(options.out ? {} : { out: defaultOnnxDir(source) }),
+    ...(options.out ? {} : { out: defaultExportDir(source, format.folder) }),
     ...(adapterOnly ? { baseModel: model.baseModel } : {}),
   });
   return { model: { ...model, artifacts: { ...model.artifacts, onnx: result.dir } }, export: result };
 }
+
+export type ExportFormatName = 'onnx' | 'onnx-q8';
+
+/** One way to export a trained PyTorch model: what it leaves (core's model formats) and how it runs. */
+export interface ExportFormat {
+  description: string;
+  /** The model formats the export writes, as core's `locateModel` finds them afterwards. */
+  produces: readonly ModelFormat[];
+  /** Its folder beside the model inside a job's `output/` (core's `defaultExportDir`). */
+  folder: string;
+  run(options: Omit<ExportOnnxOptions, 'quantize'>): Promise<OnnxExportResult>;
+}
+
+/**
+ * The export formats. Adding one (GGUF is next) is an entry here with its exporter, a format in
+ * core's `MODEL_FORMATS`, and an executor for its runtime (docs/contributing/add-a-model-format.md).
+ */
+export const EXPORT_FORMATS: Record<ExportFormatName, ExportFormat> = {
+  onnx: { description: 'ONNX, fp32 weights (transformers.js layout)', produces: ['onnx-fp32'], folder: 'onnx', run: (options) => exportOnnx(options) },
+  'onnx-q8': {
+    description: 'ONNX, fp32 and dynamic int8 weights',
+    produces: ['onnx-fp32', 'onnx-q8'],
+    folder: 'onnx',
+    run: (options) => exportOnnx({ ...options, quantize: 'q8' }),
+  },
+};

@@ -1,7 +1,11 @@
 import {
   AbortError,
-  hashValue,
+  fromRunRelative,
   JsonlWriter,
+  portableTrainingJob,
+  RUN_FILES,
+  toRunRelative,
+  TRAINING_FILES,
   Prompt2ModelError,
   type StageContext,
   type Trainer,
@@ -17,6 +21,7 @@ import { estimateTrainingCost, formatEstimate, type TrainingEstimate, type Train
 import { parseTrainingJob } from './spec.js';
 import { exportTrainedModel, type ExportOnnxOptions } from './onnx-export.js';
 import { modelCardInputFromRun, writeModelCard } from './model-card.js';
+import { jobHashOf } from './job-folder.js';
 
 export interface CreateTrainerOptions {
   backend: TrainingBackend;
@@ -71,6 +76,11 @@ function isStoredHandle(value: unknown): value is StoredHandle {
   return typeof id === 'string' && typeof backend === 'string' && (dir === undefined || typeof dir === 'string');
 }
 
+function withoutValidation(job: TrainingJobSpec): TrainingJobSpec {
+  const { validation: _dropped, ...data } = job.data;
+  return { ...job, data };
+}
+
 /**
  * The training stage: validate → estimate → budget check → submit (or resume the job recorded in
  * the run folder) → stream events as progress → collect the model. Events are kept in
@@ -80,15 +90,18 @@ function isStoredHandle(value: unknown): value is StoredHandle {
 export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimate {
   const { backend } = options;
   const stage = options.stage ?? 'train';
-  const folder = options.folder ?? 'training';
+  const folder = options.folder ?? RUN_FILES.training;
+  const handleFile = `${folder}/${TRAINING_FILES.handle}`;
 
   async function prepare(input: TrainingJobSpecInput | TrainingJobSpec, context: StageContext): Promise<PreparedTraining> {
-    const job = parseTrainingJob(input);
-    backend.validateJob?.(job);
-    const data = await validateTrainingData(job, backend.dataRules);
+    const parsed = parseTrainingJob(input);
+    backend.validateJob?.(parsed);
+    const data = await validateTrainingData(parsed, backend.dataRules);
+    // A validation file the backend would reject is left out of the job (the warning says so).
+    const job = data.droppedValidation ? withoutValidation(parsed) : parsed;
     const estimate = estimateTrainingCost(job, data, options.pricing ?? backend.pricing(job));
     const summary = formatEstimate(estimate, backend.name);
-    await context.store.writeJson(`${folder}/estimate.json`, { backend: backend.name, job, estimate });
+    await context.store.writeJson(`${folder}/${TRAINING_FILES.estimate}`, { backend: backend.name, job: portableTrainingJob(job, context.store.dir), estimate });
     return { job, estimate, summary };
   }
 
@@ -97,17 +110,18 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
   }
 
   async function matchesRecordedJob(job: TrainingJobSpec, context: StageContext): Promise<boolean> {
-    const saved = await context.store.readJson<unknown>(`${folder}/handle.json`).catch(() => undefined);
-    return isStoredHandle(saved) && saved.jobHash === hashValue(job);
+    const saved = await context.store.readJson<unknown>(handleFile).catch(() => undefined);
+    return isStoredHandle(saved) && saved.jobHash === jobHashOf(job, context.store.dir);
   }
 
   async function trainPrepared({ job, estimate, summary }: PreparedTraining, context: StageContext): Promise<TrainedModel> {
     const { store, events } = context;
     events.log('info', summary, stage);
-    const jobHash = hashValue(job);
-    const saved = await store.readJson<unknown>(`${folder}/handle.json`);
-    if (saved !== undefined && !isStoredHandle(saved)) events.log('warn', `Ignoring a damaged ${folder}/handle.json.`, stage);
-    const stored = isStoredHandle(saved) ? saved : undefined;
+    const jobHash = jobHashOf(job, store.dir);
+    const saved = await store.readJson<unknown>(handleFile);
+    if (saved !== undefined && !isStoredHandle(saved)) events.log('warn', `Ignoring a damaged ${handleFile}.`, stage);
+    // The job folder is recorded relative to the run folder: a moved or copied run resumes its own job.
+    const stored = isStoredHandle(saved) ? { ...saved, handle: { ...saved.handle, ...(saved.handle.dir ? { dir: fromRunRelative(store.dir, saved.handle.dir) } : {}) } } : undefined;
     let resume: TrainingJobHandle | undefined;
     if (stored && stored.handle.backend === backend.name && stored.jobHash === jobHash) {
       resume = stored.handle;
@@ -121,11 +135,12 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
     const book: Pick<StoredHandle, 'watchedSeconds' | 'charged'> = resume
       ? { watchedSeconds: validSeconds(stored?.watchedSeconds), ...(isCharge(stored?.charged) ? { charged: stored!.charged } : {}) }
       : { watchedSeconds: 0 };
-    const saveHandle = (handle: TrainingJobHandle) => store.writeJson(`${folder}/handle.json`, { jobHash, handle, ...book });
+    const saveHandle = (handle: TrainingJobHandle) =>
+      store.writeJson(handleFile, { jobHash, handle: { ...handle, ...(handle.dir ? { dir: toRunRelative(store.dir, handle.dir) } : {}) }, ...book });
     const handle = await backend.submit(job, context, resume);
     await saveHandle(handle);
 
-    const log = await JsonlWriter.open(store.path(`${folder}/events.jsonl`));
+    const log = await JsonlWriter.open(store.path(`${folder}/${TRAINING_FILES.events}`));
     let totalSteps = estimate.steps;
     const lastMetrics: Record<string, number> = {};
     let finished = false;

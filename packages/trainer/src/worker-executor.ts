@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import {
   emptyExecutionStats,
   formatTrainingPrompt,
-  onnxExportOf,
   Prompt2ModelError,
   throwIfAborted,
   type ExecutionStats,
   type Executor,
+  type ExecutorTable,
   type Prediction,
-  type PromptSpec,
   type StageContext,
   type TrainedModel,
   type TrainingEvent,
@@ -213,14 +212,19 @@ export class WorkerExecutor implements Executor {
 }
 
 /**
- * An `executorFor` for `createEvaluator` (@prompt2model/evaluator): a `WorkerExecutor` for local
- * model folders without an ONNX export, undefined otherwise (the evaluator then uses its own
- * default: ONNX for exported folders, a LanguageModel for managed models).
+ * The `python-worker` entry of the executor table (core's `ExecutorTable`): PyTorch formats
+ * (merged, full model, LoRA adapter on its base model) run through the predict worker with the
+ * task's training prompt.
  */
-export function workerExecutorFor(options: WorkerExecutorOptions = {}): (model: TrainedModel, spec: PromptSpec) => Executor | undefined {
-  return (model, spec) => {
-    if (model.kind !== 'local-folder' || onnxExportOf(model)) return undefined;
-    return new WorkerExecutor({ ...options, model, instruction: spec.instruction });
+export function workerExecutors(options: WorkerExecutorOptions = {}): ExecutorTable {
+  return {
+    'python-worker': ({ model, format, path, location, spec }) => {
+      const tokenizer = location.tokenizer ? { tokenizer: location.tokenizer } : {};
+      // An adapter names its base model; without one known here the worker reads adapter_config.json.
+      const baseModel = location.baseModel ?? model.baseModel;
+      const artifacts: TrainedModel['artifacts'] = format === 'adapter' && baseModel ? { adapter: path, ...tokenizer } : { ...tokenizer };
+      return new WorkerExecutor({ ...options, model: { ...model, kind: 'local-folder', reference: path, baseModel, artifacts }, instruction: spec.instruction });
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { expect } from 'vitest';
 import { createStageContext, type ProgressEvent, type RequestSchedulerOptions, type StageContext } from '@prompt2model/core';
 
 export const FAKE_WORKER = resolve(import.meta.dirname, 'fixtures/fake-worker.mjs');
@@ -32,5 +33,7 @@ export async function makeContext(
 /** The job folder the trainer recorded in the run folder's training/handle.json. */
 export async function jobDirOf(outDir: string): Promise<string> {
   const saved = JSON.parse(await readFile(join(outDir, 'training/handle.json'), 'utf8')) as { handle: { dir: string } };
-  return saved.handle.dir;
+  // Recorded relative to the run folder, so a moved folder resumes its own job.
+  expect(isAbsolute(saved.handle.dir)).toBe(false);
+  return resolve(outDir, saved.handle.dir);
 }

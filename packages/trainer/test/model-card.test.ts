@@ -1,5 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TrainedModel } from '@prompt2model/core';
@@ -56,5 +57,68 @@ describe('model card', () => {
     } finally {
       await cleanup();
     }
+  });
+});
+
+// The card's metadata checked by huggingface_hub itself (the Hub library, in the managed Python
+// environment): ModelCard parses the front matter and model-index into EvalResults, and
+// validate_repo_id is the check the Hub applies to base_model ids. Skipped where no Python stack exists.
+const python = process.env.P2M_PYTHON ?? 'python3';
+const hasHubLibrary = spawnSync(python, ['-c', 'import huggingface_hub'], { stdio: 'ignore' }).status === 0;
+if (!hasHubLibrary) console.warn(`SKIPPED huggingface_hub card validation: huggingface_hub does not import with ${python}; set P2M_PYTHON.`);
+if (!hasHubLibrary && process.env.P2M_REQUIRE_REAL_STACK === '1') {
+  describe('card validation needs huggingface_hub', () => {
+    it('imports huggingface_hub from P2M_PYTHON', () => {
+      throw new Error(`P2M_REQUIRE_REAL_STACK=1 but huggingface_hub does not import with ${python}.`);
+    });
+  });
+}
+
+const VALIDATE = `
+import json, sys
+from huggingface_hub import ModelCard
+from huggingface_hub.utils import validate_repo_id
+card = ModelCard(sys.stdin.read())
+data = card.data.to_dict()
+if data.get("base_model") is not None:
+    validate_repo_id(data["base_model"])
+results = card.data.eval_results or []
+json.dumps(data, allow_nan=False)
+print(json.dumps({"base_model": data.get("base_model"), "pipeline_tag": data.get("pipeline_tag"), "metrics": {r.metric_type: r.metric_value for r in results}}))
+`;
+
+describe.runIf(hasHubLibrary)('model card metadata the Hub accepts (huggingface_hub)', () => {
+  const validate = (card: string) => {
+    const result = spawnSync(python, ['-c', VALIDATE], { input: card, encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(result.stderr);
+    return JSON.parse(result.stdout) as { base_model: string | null; pipeline_tag: string; metrics: Record<string, number> };
+  };
+  const job = parseTrainingJob({ baseModel: 'google/flan-t5-small', instruction: 'Classify the sentiment.', data: { train: 'train.jsonl' } });
+  const evaluation = { metrics: { exact_match: 0.5, 'chrf++': Number.NaN, bertscore_f1: Number.POSITIVE_INFINITY }, count: 12, createdAt: '2026-01-01T00:00:00Z' };
+
+  it('names a Hub base model, the current pipeline tag, and only finite metrics', () => {
+    const card = renderModelCard({ model: model('/m'), job, evaluation });
+    expect(validate(card)).toEqual({ base_model: 'google/flan-t5-small', pipeline_tag: 'text-generation', metrics: { exact_match: 0.5 } });
+    expect(card.split('---')[1]).not.toMatch(/nan|inf/i);
+    expect(card).toContain('| chrF++ | – |');
+  });
+
+  it('takes base_model from a local base folder’s config _name_or_path when it is a Hub id, and leaves it out otherwise', async () => {
+    const { dir } = await tempDir();
+    const saved = join(dir, 'models', 't5');
+    await mkdir(saved, { recursive: true });
+    await writeFile(join(saved, 'config.json'), JSON.stringify({ _name_or_path: 'google-t5/t5-small', model_type: 't5' }));
+    const fromFolder = renderModelCard({ model: { ...model(dir), baseModel: saved }, job, evaluation });
+    expect(validate(fromFolder).base_model).toBe('google-t5/t5-small');
+    await writeFile(join(saved, 'config.json'), JSON.stringify({ _name_or_path: '/home/me/checkpoints/t5', model_type: 't5' }));
+    const local = renderModelCard({ model: { ...model(dir), baseModel: saved }, job, evaluation });
+    expect(validate(local).base_model).toBeNull();
+    expect(local).not.toContain(dir);
+  });
+
+  it('has a transformers.js usage snippet that loads the repo push creates (its id filled in by push)', () => {
+    const card = renderModelCard({ model: model('/m'), job, evaluation });
+    expect(card).toContain("await pipeline('text2text-generation', 'OWNER/NAME')");
+    expect(card).not.toContain('/onnx');
   });
 });

@@ -1,10 +1,10 @@
-import { onnxExportOf } from '@prompt2model/core';
+import { executorForModel, locateTrainedModel } from '@prompt2model/core';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, formatTrainingPrompt, Prompt2ModelError, type ProgressEvent, type TrainedModel } from '@prompt2model/core';
-import { WorkerExecutor, workerExecutorFor, type WorkerExecutorInit } from '../src/index.js';
+import { WorkerExecutor, workerExecutors, type WorkerExecutorInit } from '../src/index.js';
 import { makeContext, tempDir } from './helpers.js';
 
 const FAKE_PREDICT = resolve(import.meta.dirname, 'fixtures/fake-predict-worker.mjs');
@@ -184,34 +184,38 @@ describe('WorkerExecutor arguments', () => {
   });
 });
 
-describe('workerExecutorFor (the evaluator hook)', () => {
+describe('workerExecutors (the python-worker entry of the executor table)', () => {
   let dir: string;
   let cleanup: () => Promise<void>;
   beforeAll(async () => ({ dir, cleanup } = await tempDir('p2m-predict-for-')));
   afterAll(() => cleanup());
 
-  it('gives local PyTorch folders a WorkerExecutor with the spec instruction, and leaves ONNX exports and managed models to the evaluator', async () => {
+  it('runs PyTorch formats with the spec instruction, and leaves ONNX exports and managed models to the other entries', async () => {
     const pytorch = join(dir, 'merged');
     const onnxFolder = join(dir, 'exported');
     const onnxFile = join(dir, 'single');
     await mkdir(pytorch, { recursive: true });
     await writeFile(join(pytorch, 'config.json'), '{}');
     await mkdir(join(onnxFolder, 'onnx'), { recursive: true });
+    await writeFile(join(onnxFolder, 'onnx', 'model.onnx'), '');
     await mkdir(onnxFile, { recursive: true });
     await writeFile(join(onnxFile, 'model.onnx'), '');
     const spec = { instruction: 'Add two.', examples: [], language: 'en' };
-    const executorFor = workerExecutorFor({ workerCommand: [process.execPath, FAKE_PREDICT] });
+    await writeFile(join(pytorch, 'model.safetensors'), '');
+    const table = workerExecutors({ workerCommand: [process.execPath, FAKE_PREDICT] });
 
-    const chosen = executorFor(localModel(pytorch), spec);
+    const chosen = executorForModel(localModel(pytorch, {}), spec, table);
     expect(chosen).toBeInstanceOf(WorkerExecutor);
     const { context } = await makeContext(join(dir, 'run'));
-    expect((await chosen!.execute(['3'], context))[0]!.output).toBe(formatTrainingPrompt('Add two.', '3'));
+    expect((await chosen.execute(['3'], context))[0]!.output).toBe(formatTrainingPrompt('Add two.', '3'));
 
-    expect(executorFor(localModel(onnxFolder), spec)).toBeUndefined();
-    expect(executorFor(localModel(onnxFile), spec)).toBeUndefined();
-    expect(executorFor({ ...localModel(pytorch), artifacts: { onnx: join(dir, 'elsewhere') } }, spec)).toBeUndefined();
-    expect(executorFor({ ...localModel('ft:x'), kind: 'managed-model' }, spec)).toBeUndefined();
-    expect(onnxExportOf(localModel(join(dir, 'missing')))).toBeUndefined();
+    // ONNX exports need the onnx entry (the evaluator's), managed models the language-model entry.
+    expect(() => executorForModel(localModel(onnxFolder, {}), spec, table)).toThrow(/no `onnx` entry/);
+    expect(() => executorForModel(localModel(onnxFile, {}), spec, table)).toThrow(/no `onnx` entry/);
+    expect(() => executorForModel({ ...localModel('ft:x'), kind: 'managed-model' }, spec, table)).toThrow(/no `language-model` entry/);
+    // With both, the ONNX export wins (no Python at inference); a missing folder has no formats and is not created.
+    expect(locateTrainedModel({ ...localModel(pytorch, { merged: pytorch }), artifacts: { merged: pytorch, onnx: onnxFolder } }).formats).toEqual({ merged: pytorch, 'onnx-fp32': onnxFolder });
+    expect(locateTrainedModel(localModel(join(dir, 'missing'), {})).formats).toEqual({});
     expect(existsSync(join(dir, 'missing'))).toBe(false);
   });
 });

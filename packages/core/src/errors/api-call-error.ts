@@ -14,6 +14,12 @@ export class APICallError extends Prompt2ModelError {
   /** Server-requested wait before retrying (from Retry-After / retry-after-ms), in milliseconds. */
   readonly retryAfterMs: number | undefined;
   readonly responseBody: string | undefined;
+  /**
+   * Set when the request got no answer in time: `first-byte` when the server sent not even the
+   * response headers within the first-byte bound (a hung or overloaded endpoint), `total` when the
+   * whole answer took longer than the request bound.
+   */
+  readonly timeout: 'first-byte' | 'total' | undefined;
 
   constructor(options: {
     message: string;
@@ -24,6 +30,7 @@ export class APICallError extends Prompt2ModelError {
     responseBody?: string;
     cause?: unknown;
     hint?: string;
+    timeout?: 'first-byte' | 'total';
   }) {
     super({
       name: 'APICallError',
@@ -35,6 +42,7 @@ export class APICallError extends Prompt2ModelError {
     this.statusCode = options.statusCode;
     this.isRetryable = options.isRetryable ?? isRetryableStatus(options.statusCode);
     this.retryAfterMs = options.retryAfterMs;
+    this.timeout = options.timeout;
     this.responseBody =
       options.responseBody === undefined ? undefined : redactSecrets(options.responseBody).slice(0, 2000);
   }

@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readJsonFixture } from '@prompt2model/testing/fixtures';
 import { describe, expect, it } from 'vitest';
 import { chrF, sentenceChrF, sentenceChrFScores } from './chrf.js';
-
-const dataDir = resolve(import.meta.dirname, '../../../../../shared/data/metrics');
 
 interface ChrFVector {
   id: string;
@@ -22,7 +19,7 @@ interface ChrFVector {
   stats_hyp_ref_match_per_order: number[];
 }
 
-const vectors = (JSON.parse(readFileSync(resolve(dataDir, 'chrf_vectors.json'), 'utf8')) as { vectors: ChrFVector[] }).vectors;
+const vectors = readJsonFixture<{ vectors: ChrFVector[] }>('metrics/chrf_vectors.json').vectors;
 
 describe('chrF parity with sacrebleu', () => {
   it('has the vectors', () => {
@@ -68,7 +65,7 @@ describe('chrF API', () => {
   });
 
   it('matches sacrebleu on the 10k-pair benchmark corpus', () => {
-    const pairs = JSON.parse(readFileSync(resolve(dataDir, 'chrf_pairs_10k.json'), 'utf8')) as Array<[string, string]>;
+    const pairs = readJsonFixture<Array<[string, string]>>('metrics/chrf_pairs_10k.json');
     const result = chrF(
       pairs.map((pair) => pair[1]),
       pairs.map((pair) => pair[0]),

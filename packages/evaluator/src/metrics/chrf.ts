@@ -95,6 +95,16 @@ function fScore(statistics: ArrayLike<number>, order: number, beta: number, epsS
   return 100 * result;
 }
 
+/**
+ * The next stamp of a table cleared by stamping. Stamps are Int32: a scorer reused for billions
+ * of sentences clears the table for real once instead of wrapping into stale stamps.
+ */
+export function nextGeneration(generation: number, stamps: Int32Array): number {
+  if (generation < 0x7fffffff) return generation + 1;
+  stamps.fill(0);
+  return 1;
+}
+
 /** Largest directly addressed n-gram table (entries); longer sentences fall back to a hash map. */
 const MAX_DIRECT_TABLE = 1 << 20;
 
@@ -114,7 +124,7 @@ class NgramTable {
 
   /** Starts a new order: prefixes are 1..prefixCount, symbols 1..symbolCount. */
   begin(prefixCount: number, symbolCount: number): void {
-    this.generation++;
+    this.generation = nextGeneration(this.generation, this.stamps);
     this.count = 0;
     this.width = symbolCount + 1;
     const size = (prefixCount + 1) * this.width;
@@ -154,7 +164,7 @@ class Alphabet {
   size = 0;
 
   reset(): void {
-    this.generation++;
+    this.generation = nextGeneration(this.generation, this.bmpStamps);
     this.size = 0;
     this.astral.clear();
   }
@@ -183,6 +193,10 @@ class Alphabet {
  */
 class ChrFScorer {
   readonly order: number;
+  /** sacrebleu's metric name for these options. */
+  readonly name: string;
+  /** The best reference's statistics of the last sentence scored (reused by the callers). */
+  readonly best: Float64Array;
   private readonly alphabet = new Alphabet();
   private readonly table = new NgramTable();
   private readonly words = new Map<string, number>();
@@ -195,6 +209,8 @@ class ChrFScorer {
   constructor(readonly options: ResolvedChrFOptions) {
     this.order = options.charOrder + options.wordOrder;
     this.scratch = new Float64Array(3 * this.order);
+    this.best = new Float64Array(3 * this.order);
+    this.name = metricName(options);
   }
 
   score(statistics: ArrayLike<number>): number {
@@ -392,21 +408,43 @@ export function chrF(
       hint: 'Give one reference (or one array of references) per prediction, in the same order.',
     });
   }
-  const resolved = resolveOptions(options);
-  const scorer = new ChrFScorer(resolved);
+  const scorer = cachedScorer(options);
   const width = 3 * scorer.order;
   const totals = new Float64Array(width);
-  const best = new Float64Array(width);
+  const best = scorer.best;
   for (let index = 0; index < predictions.length; index++) {
     scorer.sentenceStatistics(predictions[index]!, asReferenceList(references[index]!, index), best);
     for (let k = 0; k < width; k++) totals[k]! += best[k]!;
   }
-  return { score: scorer.score(totals), statistics: Array.from(totals), name: metricName(resolved) };
+  return { score: scorer.score(totals), statistics: Array.from(totals), name: scorer.name };
+}
+
+/**
+ * Scorers kept between calls, one per option set: a scorer's tables (the 64 Ki-entry code-point
+ * map, the n-gram table, the arena) cost far more to allocate than one sentence costs to score, so
+ * per-call use (an evaluation loop scoring example by example) reuses them. Scoring is synchronous,
+ * so one scorer never serves two calls at once.
+ */
+const scorers = new Map<string, ChrFScorer>();
+const MAX_CACHED_SCORERS = 16;
+
+function cachedScorer(options: ChrFOptions): ChrFScorer {
+  const key = `${options.charOrder}|${options.wordOrder}|${options.beta}|${options.epsSmoothing}|${options.whitespace}|${options.lowercase}`;
+  let scorer = scorers.get(key);
+  if (!scorer) {
+    scorer = new ChrFScorer(resolveOptions(options));
+    if (scorers.size >= MAX_CACHED_SCORERS) scorers.delete(scorers.keys().next().value!);
+    scorers.set(key, scorer);
+  }
+  return scorer;
 }
 
 /** Sentence-level chrF(++) of one prediction against its reference(s) (the best one counts). */
 export function sentenceChrF(prediction: string, references: string | readonly string[], options: ChrFOptions = {}): ChrFResult {
-  return chrF([prediction], [references], options);
+  const scorer = cachedScorer(options);
+  const best = scorer.best;
+  scorer.sentenceStatistics(prediction, asReferenceList(references, 0), best);
+  return { score: scorer.score(best), statistics: Array.from(best), name: scorer.name };
 }
 
 /** Sentence-level chrF(++) of each prediction, in order (scored with one shared n-gram table). */
@@ -422,8 +460,8 @@ export function sentenceChrFScores(
       hint: 'Give one reference (or one array of references) per prediction, in the same order.',
     });
   }
-  const scorer = new ChrFScorer(resolveOptions(options));
-  const best = new Float64Array(3 * scorer.order);
+  const scorer = cachedScorer(options);
+  const best = scorer.best;
   return predictions.map((prediction, index) => {
     scorer.sentenceStatistics(prediction, asReferenceList(references[index]!, index), best);
     return scorer.score(best);

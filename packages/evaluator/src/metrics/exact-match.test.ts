@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readJsonFixture } from '@prompt2model/testing/fixtures';
 import { describe, expect, it } from 'vitest';
 import { exactMatch, exactMatchScores, normalizeSquadAnswer, squadF1, squadF1Scores } from './exact-match.js';
-
-const dataDir = resolve(import.meta.dirname, '../../../../../shared/data/metrics');
 
 interface Vectors {
   hf_exact_match: Array<{
@@ -17,7 +14,7 @@ interface Vectors {
   squad_em_f1: Array<{ prediction: string; ground_truths: string[]; em: number; f1: number }>;
 }
 
-const vectors = JSON.parse(readFileSync(resolve(dataDir, 'exact_match_vectors.json'), 'utf8')) as Vectors;
+const vectors = readJsonFixture<Vectors>('metrics/exact_match_vectors.json');
 
 describe('exact match parity with HF evaluate', () => {
   it.each(vectors.hf_exact_match.map((vector) => [vector.id, vector] as const))('%s', (_id, vector) => {

@@ -44,7 +44,7 @@ export async function createHubCaller(options: HubClientOptions = {}): Promise<H
         try {
           return await task({ hubUrl, ...credentials, fetch: attemptFetch });
         } catch (error) {
-          throw toHubError(hub, error, what);
+          throw toHubError(hub, error, what, hubUrl);
         }
       },
       options.signal ? { signal: options.signal } : {},

@@ -1,12 +1,14 @@
-import { hubDatasetFetch } from './dataset-viewer-request.js';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import type { Compressors, ParquetParsers } from 'hyparquet';
 import { resolveHubDatasetOptions, type HubDatasetRequestOptions } from './hub-dataset-options.js';
+import { ParquetFileCache, type RemoteParquetFile } from './remote-parquet-file.js';
 
 export interface ReadParquetRowsRequest {
   /** The dataset the file belongs to (for errors about access). */
   dataset: string;
   /** A parquet file URL (from `listDatasetParquetFiles`). */
   url: string;
-  /** File size in bytes, as `/parquet` reports it (saves a HEAD request). */
+  /** File size in bytes, as `/parquet` reports it (saves a request). */
   size?: number;
   /** Top-level columns to read; default all. Only their column chunks are downloaded. */
   columns?: string[];
@@ -27,76 +29,85 @@ export interface ParquetRows {
 /**
  * Reads rows of a remote parquet file with hyparquet over HTTP range requests: the footer first,
  * then only the column chunks of the requested columns and row groups. Every range request goes
- * through the same retrying, authenticated fetch as the viewer calls. 64-bit integers come back
- * as numbers.
+ * through the same retrying, authenticated fetch as the viewer calls. Values come back as JSON:
+ * see `plainParquetValue`. Pass a `ParquetFileCache` to share downloads between reads of one file.
  */
-export async function readParquetRows(request: ReadParquetRowsRequest, options: HubDatasetRequestOptions = {}): Promise<ParquetRows> {
-  const resolved = resolveHubDatasetOptions(options);
-  const { parquetMetadataAsync, parquetReadObjects } = await import('hyparquet');
-  let bytesFetched = 0;
-  const range = (start: number, end: number | undefined): Promise<ArrayBuffer> =>
-    hubDatasetFetch(
-      resolved,
-      request.dataset,
-      request.url,
-      { what: `parquet ${request.url.split('/').slice(-3).join('/')} of ${request.dataset}`, headers: { range: `bytes=${start}-${end === undefined ? '' : end - 1}`, accept: '*/*' } },
-      async (response) => {
-        const buffer = await response.arrayBuffer();
-        // A server that ignores Range answers 200 with the whole file.
-        const slice = response.status === 200 ? buffer.slice(start, end) : buffer;
-        bytesFetched += buffer.byteLength;
-        return slice;
-      },
-    );
-  const byteLength = request.size ?? (await fileSize(resolved, request));
-  // Ranges already fetched (the footer read covers the last column chunks of a small file), so no
-  // byte is downloaded twice.
-  const fetched: Array<{ start: number; end: number; buffer: Promise<ArrayBuffer> }> = [];
-  const file = {
-    byteLength,
-    async slice(start: number, end: number = byteLength): Promise<ArrayBuffer> {
-      const covering = fetched.find((range) => range.start <= start && range.end >= end);
-      if (covering) return (await covering.buffer).slice(start - covering.start, end - covering.start);
-      const entry = { start, end, buffer: range(start, end) };
-      fetched.push(entry);
-      entry.buffer.catch(() => fetched.splice(fetched.indexOf(entry), 1));
-      return entry.buffer;
-    },
-  };
-  // The footer of a Hub parquet shard is a few KB; 64 KB covers it in one request for most files.
-  const metadata = await parquetMetadataAsync(file, { initialFetchSize: 1 << 16 });
-  const numRows = Number(metadata.num_rows);
+export async function readParquetRows(request: ReadParquetRowsRequest, options: HubDatasetRequestOptions & { files?: ParquetFileCache } = {}): Promise<ParquetRows> {
+  const file = await (options.files ?? new ParquetFileCache()).open(resolveHubDatasetOptions(options), request);
   const rowStart = Math.max(0, request.rowStart ?? 0);
-  const rowEnd = Math.min(numRows, request.rowEnd ?? numRows);
-  if (rowEnd <= rowStart) return { rows: [], numRows, bytesFetched };
+  const rowEnd = Math.min(file.numRows, request.rowEnd ?? file.numRows);
+  const rows = rowEnd <= rowStart ? [] : await decodeParquetRows(file, { rowStart, rowEnd, ...(request.columns ? { columns: request.columns } : {}) });
+  return { rows, numRows: file.numRows, bytesFetched: file.bytesFetched() };
+}
+
+/**
+ * Decodes rows `[rowStart, rowEnd)` of an opened file (only the row groups they fall in are read).
+ * Every codec parquet allows is read: SNAPPY, GZIP and BROTLI (node:zlib), ZSTD, LZ4 and LZ4_RAW
+ * (hyparquet-compressors).
+ */
+export async function decodeParquetRows(file: RemoteParquetFile, range: { rowStart: number; rowEnd: number; columns?: string[] }): Promise<Array<Record<string, unknown>>> {
+  const { parquetReadObjects } = await import('hyparquet');
   const rows = (await parquetReadObjects({
-    file,
-    metadata,
-    rowStart,
-    rowEnd,
-    ...(request.columns ? { columns: request.columns } : {}),
+    file: file.buffer,
+    metadata: file.metadata,
+    rowStart: range.rowStart,
+    rowEnd: range.rowEnd,
+    ...(range.columns ? { columns: range.columns } : {}),
+    compressors: await parquetCompressors(),
+    // Byte arrays without a string type are binary (kept as base64), not text.
+    utf8: false,
+    parsers: exactTimestamps,
   })) as Array<Record<string, unknown>>;
-  return { rows: rows.map((row) => toPlain(row) as Record<string, unknown>), numRows, bytesFetched };
+  for (let i = 0; i < rows.length; i++) rows[i] = plainParquetValue(rows[i]) as Record<string, unknown>;
+  return rows;
 }
 
-async function fileSize(resolved: ReturnType<typeof resolveHubDatasetOptions>, request: ReadParquetRowsRequest): Promise<number> {
-  return hubDatasetFetch(resolved, request.dataset, request.url, { what: `size of ${request.url}`, headers: { range: 'bytes=0-0', accept: '*/*' } }, async (response) => {
-    await response.arrayBuffer();
-    const total = /\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1] ?? response.headers.get('content-length');
-    if (!total) throw new Error('the server reported no file size');
-    return Number(total);
-  });
+let compressorsLoaded: Promise<Compressors> | undefined;
+function parquetCompressors(): Promise<Compressors> {
+  compressorsLoaded ??= import('hyparquet-compressors').then(({ compressors }) => ({
+    ...compressors,
+    // node:zlib's native inflaters are several times faster than the JavaScript ones.
+    GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)),
+    BROTLI: (input: Uint8Array) => new Uint8Array(brotliDecompressSync(input)),
+  }));
+  return compressorsLoaded;
 }
 
-function toPlain(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number(value);
-  if (Array.isArray(value)) return value.map(toPlain);
-  if (value instanceof Date) return value.toISOString();
-  if (value instanceof Uint8Array) return `<${value.byteLength} bytes>`;
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = toPlain(item);
-    return out;
+/** Timestamps as ISO 8601 text with every digit the file holds (a JavaScript Date keeps only milliseconds). */
+const exactTimestamps: Partial<ParquetParsers> = {
+  timestampFromMicroseconds: (micros: bigint) => isoTimestamp(micros, 1_000_000n, 6),
+  timestampFromNanoseconds: (nanos: bigint) => isoTimestamp(nanos, 1_000_000_000n, 9),
+};
+
+function isoTimestamp(value: bigint, perSecond: bigint, digits: number): string {
+  let seconds = value / perSecond;
+  let fraction = value % perSecond;
+  if (fraction < 0n) {
+    fraction += perSecond;
+    seconds -= 1n;
   }
-  return value;
+  return `${new Date(Number(seconds) * 1000).toISOString().slice(0, 19)}.${fraction.toString().padStart(digits, '0')}Z`;
+}
+
+/**
+ * A parquet value as JSON without loss: 64-bit integers beyond 2^53 as decimal strings (smaller ones
+ * as numbers), binary as base64, dates and millisecond timestamps as ISO 8601 text.
+ */
+export function plainParquetValue(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'bigint') return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
+    return value;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = plainParquetValue(value[i]);
+    return value;
+  }
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
+  if (value instanceof Date) return value.toISOString();
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const item = record[key];
+    if (item !== null && (typeof item === 'object' || typeof item === 'bigint')) record[key] = plainParquetValue(item);
+  }
+  return record;
 }

@@ -1,4 +1,4 @@
-import { APICallError, LoadSettingError, Prompt2ModelError } from '@prompt2model/core';
+import { APICallError, LoadSettingError, Prompt2ModelError, permanentConnectionFailure } from '@prompt2model/core';
 
 type HubModule = typeof import('@huggingface/hub');
 
@@ -6,7 +6,7 @@ type HubModule = typeof import('@huggingface/hub');
  * Maps what @huggingface/hub throws to core's APICallError (retryable or not, with a hint that
  * names the fix). The Hub client's errors never carry the Authorization header.
  */
-export function toHubError(hub: HubModule, error: unknown, what: string): unknown {
+export function toHubError(hub: HubModule, error: unknown, what: string, hubUrl?: string): unknown {
   if (APICallError.isInstance(error) || Prompt2ModelError.isInstance(error)) return error;
   if (error instanceof hub.HubApiError) {
     return new APICallError({
@@ -34,7 +34,18 @@ export function toHubError(hub: HubModule, error: unknown, what: string): unknow
     return new APICallError({ message: `Hugging Face Hub: ${what}: unexpected response (${error.message})`, isRetryable: false, cause: error });
   }
   if (error instanceof Error && error.name === 'AbortError') return error;
-  // fetch failures (connection refused, DNS) are worth retrying.
+  // A refused connection or an unknown host cannot succeed as configured: fail at once (exit 2).
+  const permanent = permanentConnectionFailure(error);
+  if (permanent) {
+    return new APICallError({
+      message: `Could not connect to the Hugging Face Hub${hubUrl ? ` at ${hubUrl}` : ''}: ${permanent.reason} (${permanent.code}).`,
+      ...(hubUrl ? { url: hubUrl } : {}),
+      isRetryable: false,
+      cause: error,
+      hint: 'Check the network and HF_ENDPOINT, or work offline: --index FILE for models (`prompt2model index build` makes one), --dataset-index FILE or --no-retrieve-datasets for datasets.',
+    });
+  }
+  // Other fetch failures (a reset, a timeout) are worth retrying.
   return new APICallError({
     message: `Hugging Face Hub: ${what} failed: ${(error as Error).message}`,
     cause: error,

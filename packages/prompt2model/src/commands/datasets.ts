@@ -2,8 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 // Types only at the top: the retriever (BM25, parquet, Hub client) loads inside the actions, so the CLI starts fast.
-import type { ColumnMapping, ColumnMappingProposal, DatasetDetails, RankedDataset } from '@prompt2model/dataset-retriever';
-import type { Example, PromptSpec } from '@prompt2model/core';
+import type { DatasetDetails, RankedDataset } from '@prompt2model/dataset-retriever';
+import type { PromptSpec } from '@prompt2model/core';
 import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 import { addDatasetHubOptions, retrieverConfig, type DatasetHubFlags } from '../flags/datasets.js';
 import { splitList } from '../flags/lists.js';
@@ -117,8 +117,8 @@ export function register(program: Command, runtime: CliRuntime): void {
       const instruction = options.instruction ?? '';
       const needsTeacher = (!mapped && instruction.trim() !== '') || options.transform !== undefined;
       if (options.transform !== undefined && instruction.trim() === '') throw new CliUsageError('--transform needs --instruction (the task to rewrite the rows for).');
-      const { createDatasetRetriever } = await import('@prompt2model/dataset-retriever');
-      const { JsonlWriter } = await import('@prompt2model/core');
+      const { confirmMappingOnTerminal, createDatasetRetriever } = await import('@prompt2model/dataset-retriever');
+      const { AtomicJsonlWriter, RUN_FILES, throwIfAborted } = await import('@prompt2model/core');
       const context = await runtime.createContext(options, { teacher: needsTeacher, config: { command: 'datasets load', dataset, instruction } });
       const interactive = runtime.io.isTTY && !options.yes && !options.json;
       const retriever = createDatasetRetriever({
@@ -130,54 +130,42 @@ export function register(program: Command, runtime: CliRuntime): void {
         ...(options.split ? { split: options.split } : {}),
         mapping: { ...(options.input ? { input: options.input } : {}), ...(options.output ? { output: options.output } : {}) },
         ...(options.transform ? { transform: { maxExamples: options.transform } } : {}),
-        ...(interactive ? { confirmMapping: (proposal: ColumnMappingProposal, details: DatasetDetails, sample: Example[]) => confirmOnTerminal(runtime, proposal, details, sample) } : {}),
+        ...(interactive ? { confirmMapping: confirmMappingOnTerminal({ beforeAsking: () => runtime.finish() }) } : {}),
       });
       const spec: PromptSpec = { instruction, examples: [], language: 'en' };
-      const loaded = await retriever.load(spec, dataset, context, { maxRows: options.maxRows });
-      await context.store.saveCost(context.ledger.snapshot());
-      const file = resolve(options.save ?? (options.out ? join(options.out, 'retrieved.jsonl') : `${dataset.replace(/[^\w.-]+/g, '_')}.jsonl`));
+      const file = resolve(options.save ?? (options.out ? join(options.out, RUN_FILES.retrieved) : `${dataset.replace(/[^\w.-]+/g, '_')}.jsonl`));
       await mkdir(dirname(file), { recursive: true });
-      const writer = await JsonlWriter.open(file, { truncate: true });
+      // Rows stream into a temporary file that replaces FILE only when the load is complete: kill -9
+      // or Ctrl-C leaves FILE as it was.
+      const writer = await AtomicJsonlWriter.open(file);
+      let count = 0;
+      let loaded;
       try {
-        for (const example of loaded.examples) await writer.write(example);
-      } finally {
-        await writer.close();
+        loaded = await retriever.load(spec, dataset, context, {
+          maxRows: options.maxRows,
+          write: async (batch) => {
+            throwIfAborted(context.signal);
+            await writer.writeAll(batch);
+            count += batch.length;
+          },
+        });
+        throwIfAborted(context.signal);
+        await writer.commit();
+      } catch (error) {
+        await writer.discard();
+        throw error;
       }
-      const { examples, ...summary } = loaded;
-      runtime.print(options, { ...summary, count: examples.length, file }, () =>
+      await context.store.saveCost(context.ledger.snapshot());
+      const { examples: _streamed, ...summary } = loaded;
+      runtime.print(options, { ...summary, count, file }, () =>
         [
-          `Loaded ${examples.length} examples from ${dataset} (${loaded.config}/${loaded.split}${loaded.revision ? ` @ ${loaded.revision.slice(0, 10)}` : ''}, via ${loaded.via}) into ${file}`,
+          `Loaded ${count} examples from ${dataset} (${loaded.config}/${loaded.split}${loaded.revision ? ` @ ${loaded.revision.slice(0, 10)}` : ''}, via ${loaded.via}) into ${file}`,
           `Columns: input ${loaded.mapping.input.join(' + ')} → output ${loaded.mapping.output} (${loaded.mapping.source})`,
-          `Rows: ${loaded.rows} read of ${loaded.totalRows} in the split; ${loaded.dropped} dropped for an empty input or output${loaded.transformed ? `; ${loaded.transformed.kept} rewritten by the teacher, ${loaded.transformed.dropped} dropped` : ''}.`,
+          `Rows: ${loaded.rows} read${loaded.rows < loaded.totalRows ? " (a seeded sample across the split)" : ""} of ${loaded.totalRows} in the split; ${loaded.dropped} dropped for an empty input or output${loaded.transformed ? `; ${loaded.transformed.kept} rewritten by the teacher, ${loaded.transformed.dropped} dropped` : ''}.`,
         ].join('\n'),
       );
     }),
   );
-}
-
-async function confirmOnTerminal(runtime: CliRuntime, proposal: ColumnMappingProposal, details: DatasetDetails, sample: Example[]): Promise<ColumnMapping | null> {
-  runtime.finish();
-  const lines = [
-    `Dataset ${details.id} (${details.config}/${details.split}), columns: ${details.paths.map((p) => p.path).join(', ')}`,
-    `Proposed mapping (${proposal.source}): input ${proposal.input.join(' + ')} → output ${proposal.output}${proposal.reason ? ` — ${proposal.reason}` : ''}`,
-    ...sample.slice(0, 3).flatMap((example, index) => [`  example ${index + 1} input:  ${oneLine(example.input, 160)}`, `  example ${index + 1} output: ${oneLine(example.output, 160)}`]),
-  ];
-  runtime.io.stderr(`${lines.join('\n')}\n`);
-  const { createInterface } = await import('node:readline/promises');
-  const prompt = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    for (;;) {
-      const answer = (await prompt.question('Use this mapping? [Y]es / [n]o / or type "input=a,b output=c": ')).trim();
-      if (answer === '' || /^y(es)?$/i.test(answer)) return { input: proposal.input, output: proposal.output };
-      if (/^n(o)?$/i.test(answer)) return null;
-      const input = /input=(\S+)/.exec(answer)?.[1];
-      const output = /output=(\S+)/.exec(answer)?.[1];
-      if (input || output) return { input: input ? splitList(input) : proposal.input, output: output ?? proposal.output };
-      runtime.io.stderr('Answer y, n, or input=... output=...\n');
-    }
-  } finally {
-    prompt.close();
-  }
 }
 
 function describeSearch(candidates: RankedDataset[], rows: Array<{ id: string; score: number; downloads: number | null; rows: number | null; gated: unknown }>, outcome: { hyde: boolean; matched: number; excluded: { byName: number; gated: number }; rerank?: { dataset: string | null; tally: Record<string, number> } }): string {

@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { Executor, LanguageModel, PromptSpec, ProviderRegistry, TrainedModel } from '@prompt2model/core';
-import { predictSettings, splitList } from '../flags/index.js';
-import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import type { ExecutorTable, LanguageModel, ProviderRegistry, TrainedModel } from '@prompt2model/core';
+import { predictSettings, splitList, threadsOption } from '../flags/index.js';
+import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 
 interface DemoOptions {
   model?: string;
@@ -20,6 +19,7 @@ interface DemoOptions {
   maxQueue?: number;
   timeout?: number;
   python?: string;
+  threads?: number;
   export?: string;
   dtype?: string;
 }
@@ -36,10 +36,10 @@ export function register(program: Command, runtime: CliRuntime): void {
   verb
     .description("Serve a web page and HTTP API for a trained model (Ctrl-C stops it), or --export a static site that runs it in the browser")
     .option('--model <model>', "the model: a local folder (ONNX export, or PyTorch run by the Python worker), openai:<id> (also ft:... ids) or hf:<id>; default the run folder's trained model")
-    .option('--spec <file>', "the task (prompt-spec.json: instruction and examples); default the run folder's")
+    .option('--spec <file>', "the task (a prompt spec file: instruction and examples); default the run folder's")
     .option('--instruction <text>', 'the task instruction the model was trained with (overrides the spec)')
     .option('--host <address>', 'address to listen on; anything but 127.0.0.1/localhost is reachable by other machines and needs an access token', '127.0.0.1')
-    .addOption(new Option('--port <n>', 'port (0 picks a free one)').default(7860).argParser(parseNumber('--port', { integer: true, min: 0 })))
+    .addOption(new Option('--port <n>', 'port (0 picks a free one)').default(7860).argParser(parseNumber('--port', { integer: true, min: 0, max: 65535 })))
     .option('--open', 'open the page in a browser once it is up', false)
     .addOption(new Option('--share-token <token>', 'access token every request must carry (default with a non-loopback --host: a random one)').env('P2M_DEMO_TOKEN'))
     .option('--allowed-host <name>', 'another Host header to answer, e.g. a reverse proxy name (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
@@ -48,20 +48,28 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--max-queue <n>', 'requests that may wait for the model before 429 (default 8)').argParser(parseNumber('--max-queue', { integer: true, min: 0 })))
     .addOption(new Option('--timeout <seconds>', 'per-request limit, waiting included (default 120)').argParser(parseNumber('--timeout', { min: 1 })))
     .option('--python <path>', 'Python with torch + transformers for a PyTorch model folder (default $P2M_PYTHON or python3)')
+    .addOption(threadsOption())
     .option('--export <dir>', 'write a static site (page + transformers.js + onnxruntime-web wasm + ONNX model) instead of serving')
     .option('--dtype <list>', 'with --export: ONNX weight variants to ship, e.g. fp32,q8 (default all the folder has)')
     .action(
       runtime.action(async (_options: DemoOptions, command: Command) => {
         const options = runtime.options<DemoOptions>(command);
-        const [{ createStageContext }, demo] = await Promise.all([import('@prompt2model/core'), import('@prompt2model/demo')]);
+        const [{ createStageContext, RUN_FILES }, demo] = await Promise.all([import('@prompt2model/core'), import('@prompt2model/demo')]);
         const { createModelRegistry } = await import('../registry/model-providers.js');
         const models = createModelRegistry({ openai: options.baseUrl ? { baseURL: options.baseUrl } : {}, env: runtime.io.env });
-        const model = await modelFrom(options, models);
-        const { spec, runDir } = await specFrom(options, model, runtime);
+        const { model, spec, runDir, specFoundAt } = await demo.resolveDemoTarget(
+          { ...(options.model ? { model: options.model } : {}), ...(options.out ? { runDir: options.out } : {}), ...(options.spec ? { specFile: options.spec } : {}), ...(options.instruction ? { instruction: options.instruction } : {}) },
+          models,
+        ).catch((error: unknown) => {
+          // The library says what is missing; the CLI names its flags.
+          if ((error as Error)?.name === 'DemoTargetError') throw new CliUsageError((error as Error).message, 'Pass --model DIR|openai:<id>|hf:<id>, or --out RUN for a run folder whose training has finished.');
+          throw error;
+        });
+        if (specFoundAt && !options.instruction) runtime.io.stderr(`Task from ${specFoundAt}\n`);
         if (model.kind === 'local-folder' && spec.instruction.trim() === '') {
           runtime.io.stderr(
             'warning: no task instruction: inputs are wrapped in the training prompt with an empty one, and a model trained with an instruction may answer worse.\n' +
-              'hint: pass --out RUN (its prompt-spec.json), --spec prompt-spec.json, or --instruction "…".\n',
+              'hint: pass --out RUN (its prompt spec), --spec FILE, or --instruction "…".\n',
           );
         }
 
@@ -115,7 +123,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         if (options.json) runtime.io.stdout(`${JSON.stringify({ url: served.url })}\n`);
         else {
           runtime.io.stdout(`Demo of ${model.reference} at ${served.url}\n`);
-          runtime.io.stderr(`API: GET ${new URL('/api/info', served.url).href}, POST /api/predict {"input": "..."}; flags go to ${context.store.path('demo/flagged.jsonl')}\nPress Ctrl-C to stop.\n`);
+          runtime.io.stderr(`API: GET ${new URL('/api/info', served.url).href}, POST /api/predict {"input": "..."}; flags go to ${context.store.path(RUN_FILES.demoFlags)}\nPress Ctrl-C to stop.\n`);
         }
         if (options.open) openInBrowser(served.url, runtime);
         await new Promise<void>((resolve) => {
@@ -134,93 +142,20 @@ async function temporaryRunFolder(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'prompt2model-demo-'));
 }
 
-async function readJsonFile(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CliUsageError(`Cannot read the ${what} ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new CliUsageError(`The ${what} ${path} is not valid JSON.`);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-/**
- * The task: --spec, else the run folder's prompt-spec.json (--out, or the run folder a local model
- * sits in: up to three folders above it), else just --instruction.
- */
-async function specFrom(options: DemoOptions & GlobalOptions, model: TrainedModel, runtime: CliRuntime): Promise<{ spec: PromptSpec; runDir?: string }> {
-  const { PromptSpecSchema, ValidationError } = await import('@prompt2model/core');
-  let path = options.spec ?? (options.out && (await exists(join(options.out, 'prompt-spec.json'))) ? join(options.out, 'prompt-spec.json') : undefined);
-  let runDir: string | undefined;
-  if (!path && !options.out && options.model && model.kind === 'local-folder') {
-    let dir = resolve(model.reference);
-    for (let level = 0; level < 3 && !path; level++) {
-      dir = dirname(dir);
-      if (await exists(join(dir, 'prompt-spec.json'))) path = join(dir, 'prompt-spec.json');
-    }
-    if (path && !options.instruction) runtime.io.stderr(`Task from ${path}\n`);
-    if (path) runDir = dirname(path);
-  }
-  let spec: PromptSpec = { instruction: '', examples: [], language: 'en' };
-  if (path) {
-    const parsed = PromptSpecSchema.safeParse(await readJsonFile(path, 'prompt spec'));
-    if (!parsed.success) throw ValidationError.fromZod(path, parsed.error, 'A prompt spec is {"instruction", "examples": [{"input", "output"}], "language"} (prompt2model parse writes one).');
-    spec = parsed.data;
-  }
-  return { spec: options.instruction ? { ...spec, instruction: options.instruction } : spec, ...(runDir ? { runDir } : {}) };
-}
-
-/** The model: --model (a name the model registry parses), else the run folder's trained-model.json. */
-async function modelFrom(options: DemoOptions & GlobalOptions, models: ProviderRegistry): Promise<TrainedModel> {
-  const { TrainedModelSchema, ValidationError } = await import('@prompt2model/core');
-  if (options.model) {
-    const parsed = models.parse(options.model);
-    if (parsed.kind === 'provider') {
-      return { backend: parsed.provider, reference: parsed.modelId, kind: 'managed-model', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
-    }
-    const info = await stat(parsed.path).catch(() => undefined);
-    if (!info?.isDirectory()) {
-      throw new CliUsageError(`--model "${options.model}" is not a folder.`, 'Pass a trained model folder (ONNX export or PyTorch), openai:<model-id> (also ft:... ids) or hf:<model-id>.');
-    }
-    return { backend: 'local', reference: parsed.path, kind: 'local-folder', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
-  }
-  const path = options.out ? join(options.out, 'trained-model.json') : undefined;
-  if (!path || !(await exists(path))) {
-    throw new CliUsageError(
-      options.out ? `The run folder ${options.out} has no trained model yet (trained-model.json).` : 'No model to demo.',
-      'Pass --model DIR|openai:<id>|hf:<id>, or --out RUN for a run folder whose training has finished.',
-    );
-  }
-  const parsed = TrainedModelSchema.safeParse(await readJsonFile(path, 'trained model record'));
-  if (!parsed.success) throw ValidationError.fromZod(path, parsed.error, 'Rerun training (prompt2model train/run with the same --out) to rewrite it.');
-  return parsed.data;
-}
-
 /** How the managed model is called (through the model registry; its key stays in this process) and how a PyTorch folder runs. */
 async function providerAndWorker(
   options: DemoOptions,
   runtime: CliRuntime,
   models: ProviderRegistry,
   model: TrainedModel,
-): Promise<{ languageModelFor?: (id: string) => LanguageModel; executorFor?: (model: TrainedModel, spec: PromptSpec) => Executor | undefined }> {
+): Promise<{ languageModelFor?: (id: string) => LanguageModel; executors?: ExecutorTable }> {
   if (model.kind === 'managed-model') {
     // A run's managed fine-tune records its backend (`openai`), which is also its provider's name.
     const provider = models.providers().includes(model.backend) ? `${model.backend}:` : '';
     return { languageModelFor: (id) => models.languageModel(`${provider}${id}`) };
   }
-  const { workerExecutorFor } = await import('@prompt2model/trainer');
-  return { executorFor: workerExecutorFor({ ...predictSettings(options, runtime), ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}), stage: 'demo' }) };
+  const { workerExecutors } = await import('@prompt2model/trainer');
+  return { executors: workerExecutors({ ...predictSettings(options, runtime), ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}), stage: 'demo' }) };
 }
 
 /** Opens the page with the desktop's opener; a failure only prints the URL to open by hand. */

@@ -1,9 +1,8 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { ValidationError } from '@prompt2model/core/errors';
 import type { EvalReport, TaskType } from '@prompt2model/core';
 import type { ComputeMetricsOptions } from '@prompt2model/evaluator';
-import { predictSettings } from '../flags/training.js';
+import { predictSettings, threadsOption } from '../flags/training.js';
 import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 
 interface EvalOptions {
@@ -19,6 +18,7 @@ interface EvalOptions {
   maxExamples?: number;
   allowRemoteModels: boolean;
   python?: string;
+  threads?: number;
   savePredictions?: string;
   compareTeacher: boolean;
   ignoreCase: boolean;
@@ -52,6 +52,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--max-examples <n>', 'evaluate the first N examples of --data only').argParser(parseNumber('--max-examples', { integer: true, min: 1 })))
     .option('--allow-remote-models', 'let local-model loading download from the Hugging Face Hub', false)
     .option('--python <path>', 'Python with torch + transformers for PyTorch model folders (default $P2M_PYTHON or python3)')
+    .addOption(threadsOption())
     .option('--save-predictions <file>', 'write {input, prediction, reference} JSON Lines here')
     .option('--compare-teacher', 'also run the teacher (--teacher/--base-url) on --data and print both side by side', false)
     .option('--ignore-case', 'exact match: ignore case', false)
@@ -65,7 +66,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: EvalOptions, command: Command) => {
         const options = runtime.options<EvalOptions>(command);
-        const { chooseMetrics, compareTeacherStudent, computeMetrics, LanguageModelExecutor, parseMetricNames, readTestSet, scorePredictions } = await import('@prompt2model/evaluator');
+        const { chooseMetrics, compareTeacherStudent, computeMetrics, LanguageModelExecutor, parseMetricNames, readPredictionFiles, readTestSetFile, scorePredictions } = await import('@prompt2model/evaluator');
         const metricOptions = await metricOptionsFrom(options);
         const metrics = options.metrics ? parseMetricNames(options.metrics) : chooseMetrics(options.taskType);
         if (!options.metrics) {
@@ -76,15 +77,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         if (options.predictions || options.references) {
           if (!options.predictions || !options.references) throw new CliUsageError('--predictions and --references go together.');
           if (options.model || options.data) throw new CliUsageError('Use either --predictions/--references or --model/--data, not both.');
-          const predictions = (await readLines(options.predictions, 'predictions')).map((value, index) => predictionText(value, options.predictions!, index));
-          const references = (await readLines(options.references, 'references')).map((value, index) => referenceTexts(value, options.references!, index));
-          if (predictions.length !== references.length) {
-            throw new ValidationError({
-              subject: 'eval input',
-              issues: [{ path: '', message: `${predictions.length} predictions in ${options.predictions} but ${references.length} references in ${options.references}` }],
-              hint: 'Both files need one line per example, in the same order (check for a missing or extra line at the end).',
-            });
-          }
+          const { predictions, references } = await readPredictionFiles(options.predictions, options.references);
           const scores = await computeMetrics(predictions, references, metrics, metricOptions);
           const result = { metrics: scores, count: predictions.length };
           runtime.print(options, result, () => describeMetrics(result.metrics, result.count));
@@ -93,16 +86,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         if (!options.model || !options.data) {
           throw new CliUsageError('Nothing to evaluate.', 'Pass --predictions FILE --references FILE, or --model MODEL --data test.jsonl.');
         }
-        const examples = await readTestSet(options.data, options.maxExamples).catch((error: unknown) => {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === 'ENOENT' || code === 'EISDIR') {
-            throw new CliUsageError(`Cannot read the test set ${options.data}: ${code === 'ENOENT' ? 'it does not exist' : 'it is a folder'}.`, 'Pass --data with a JSON Lines file of {"input", "output"} rows.');
-          }
-          throw error;
-        });
-        if (examples.length === 0) {
-          throw new ValidationError({ subject: `test set ${options.data}`, issues: [{ path: '', message: 'the file has no examples' }], hint: 'Pass a JSON Lines file with one {"input", "output"} object a line.' });
-        }
+        const examples = await readTestSetFile(options.data, options.maxExamples);
         const context = await runtime.createContext(options, {
           teacher: options.model === 'teacher' || options.compareTeacher,
           config: { command: 'eval', model: options.model, data: options.data },
@@ -174,105 +158,6 @@ async function metricOptionsFrom(options: EvalOptions): Promise<ComputeMetricsOp
       ...(options.bertscoreBaseline ? { baseline: await (await import('@prompt2model/evaluator')).loadBertScoreBaseline(options.bertscoreBaseline, options.bertscoreLayer!) } : {}),
     },
   };
-}
-
-/**
- * Lines of a predictions/references file: JSON Lines (every non-empty line a JSON string, array or
- * object) when the file is `.jsonl`/`.json` or its first line is JSON, else plain text lines. An
- * empty or binary file, or a JSON Lines file with a broken line, is an error naming the file and
- * line: garbage is never scored as text.
- */
-async function readLines(path: string, what: string): Promise<unknown[]> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    throw new CliUsageError(`Cannot read the ${what} file ${path}: ${why}.`, `Pass --${what} with the path of a JSON Lines or text file, one ${what === 'predictions' ? 'prediction' : 'reference'} a line.`);
-  }
-  const problem = binaryReason(bytes);
-  if (problem) throw fileError(path, what, problem, 'Pass a UTF-8 text file (JSON Lines or one text a line), not a binary file.');
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
-  if (text.trim() === '') throw fileError(path, what, 'the file is empty', `Write one ${what === 'predictions' ? 'prediction' : 'reference'} a line.`);
-  const lines = text.split('\n').map((line) => line.replace(/\r$/, ''));
-  if (lines.at(-1) === '') lines.pop();
-  const firstIndex = lines.findIndex((line) => line.trim() !== '');
-  const declaredJson = /\.(jsonl|ndjson|json)$/i.test(path);
-  const json = declaredJson || parsesAsJsonValue(lines[firstIndex]!);
-  if (!json) return lines;
-  const parsed: unknown[] = [];
-  for (let index = 0; index < lines.length; index++) {
-    const line = lines[index]!;
-    if (line.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      throw invalidLine(path, index, `not valid JSON (${(error as Error).message}); the file is read as JSON Lines${declaredJson ? ' (its name ends in .jsonl/.json)' : ' (its first line is JSON)'}`);
-    }
-    if (value === null || (typeof value !== 'string' && typeof value !== 'object')) {
-      throw invalidLine(path, index, `a JSON ${value === null ? 'null' : typeof value}, not a string, an array or an object`);
-    }
-    parsed.push(value);
-  }
-  return parsed;
-}
-
-function parsesAsJsonValue(line: string): boolean {
-  const trimmed = line.trim();
-  if (!/^[{["]/.test(trimmed)) return false;
-  try {
-    JSON.parse(trimmed);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Why bytes are not a text file: NUL bytes, or invalid UTF-8. */
-function binaryReason(bytes: Buffer): string | undefined {
-  const nul = bytes.indexOf(0);
-  if (nul >= 0) return `it contains NUL bytes (first at byte ${nul}): it is a binary file, not text`;
-  const text = bytes.toString('utf8');
-  const replacements = text.match(/\uFFFD/g)?.length ?? 0;
-  if (replacements > 0 && !bytes.includes(Buffer.from('\uFFFD'))) return `${replacements} byte sequences are not valid UTF-8: it is binary data or text in another encoding`;
-  return undefined;
-}
-
-function fileError(path: string, what: string, message: string, hint: string): ValidationError {
-  return new ValidationError({ subject: `${what} file ${path}`, issues: [{ path: '', message }], hint });
-}
-
-function invalidLine(path: string, index: number, message: string): ValidationError {
-  return new ValidationError({
-    subject: `${path} line ${index + 1}`,
-    issues: [{ path: '', message }],
-    hint: 'Fix that line: JSON Lines need one JSON string (or an object with the text field) a line; or use a .txt file with one plain text a line.',
-  });
-}
-
-function predictionText(value: unknown, path: string, index: number): string {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    const record = value as Record<string, unknown>;
-    for (const key of ['prediction', 'output', 'text']) if (typeof record[key] === 'string') return record[key] as string;
-  }
-  throw invalidLine(path, index, 'expected a string or an object with "prediction", "output" or "text"');
-}
-
-function referenceTexts(value: unknown, path: string, index: number): string | string[] {
-  if (typeof value === 'string') return value;
-  if (Array.isArray(value) && value.length > 0 && value.every((item) => typeof item === 'string')) return value as string[];
-  if (value && typeof value === 'object' && !Array.isArray(value)) {
-    const record = value as Record<string, unknown>;
-    for (const key of ['references', 'reference', 'output']) {
-      const field = record[key];
-      if (typeof field === 'string') return field;
-      if (Array.isArray(field) && field.length > 0 && field.every((item) => typeof item === 'string')) return field as string[];
-    }
-  }
-  throw invalidLine(path, index, 'expected a string, an array of strings, or an object with "output", "reference" or "references"');
 }
 
 function withoutExamples(report: EvalReport): Omit<EvalReport, 'perExample'> {

@@ -1,12 +1,14 @@
 import { existsSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { CliUsageError, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import { threadsEnv, threadsOption } from '../flags/index.js';
 
 interface ExportOptions extends GlobalOptions {
   model: string;
   format: 'onnx';
   quantize?: 'q8' | 'none';
   python?: string;
+  threads?: number;
   baseModel?: string;
 }
 
@@ -24,6 +26,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--quantize <kind>', 'also write int8 weights (onnxruntime dynamic quantization)').choices(['q8', 'none']))
     .option('--base-model <id>', 'base model of an adapter-only --model')
     .option('--python <path>', 'Python with torch, transformers, onnx and onnxscript (default: $P2M_PYTHON, else the `prompt2model setup` environment, else python3)')
+    .addOption(threadsOption())
     .action(
       runtime.action(async (_options: ExportOptions, command: Command) => {
         const options = runtime.options<ExportOptions>(command);
@@ -37,6 +40,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...(options.quantize === 'q8' ? { quantize: 'q8' as const } : {}),
           ...(options.baseModel ? { baseModel: options.baseModel } : {}),
           ...(options.python ? { python: options.python } : {}),
+          ...threadsEnv(options),
           events: runtime.progressEvents(options),
           signal: runtime.signal,
         });

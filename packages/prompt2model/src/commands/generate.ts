@@ -3,7 +3,7 @@ import type { Example, PromptSpec, StageContext } from '@prompt2model/core';
 import type { GenerationSummary, PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
 import { readInputText } from '../flags/input.js';
 import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
-import { EXIT, parseNumber, type CliRuntime } from '../runtime.js';
+import { EXIT, checkExampleTarget, parseNumber, type CliRuntime } from '../runtime.js';
 
 interface GenerateOptions extends LabelVoteFlags {
   prompt: string;
@@ -12,6 +12,7 @@ interface GenerateOptions extends LabelVoteFlags {
   evalSet?: string;
   batch: boolean;
   batchPollInterval: number;
+  preflight: boolean;
 }
 
 /**
@@ -25,25 +26,29 @@ export function register(program: Command, runtime: CliRuntime): void {
     .description('Generate a training dataset with the teacher: diverse few-shot inputs, labels by majority vote, dedup, filters')
     .requiredOption('-p, --prompt <file>', 'prompt file (text, parsed like `parse` does) or a prompt-spec.json')
     .addOption(
-      new Option('-n, --num-examples <n>', 'examples to generate').argParser(parseNumber('--num-examples', { integer: true, min: 1 })).makeOptionMandatory(),
+      new Option('-n, --num-examples <n>', 'examples to generate').argParser(parseNumber('--num-examples', { integer: true, min: 1, max: 10_000_000 })).makeOptionMandatory(),
     )
     .addOption(new Option('--seed <n>', 'seed of prompt construction (default 0)').argParser(parseNumber('--seed', { integer: true })))
     .option('--eval-set <file>', 'JSON Lines evaluation set: generated examples overlapping it are dropped (decontamination)')
     .option('--batch', 'use the OpenAI Batch API (upload, poll, collect): half the price, minutes to hours per round; rerun to re-attach', false)
-    .addOption(new Option('--batch-poll-interval <seconds>', 'seconds between batch status polls').argParser(parseNumber('--batch-poll-interval')).default(30));
+    .addOption(new Option('--batch-poll-interval <seconds>', 'seconds between batch status polls').argParser(parseNumber('--batch-poll-interval')).default(30))
+    .option('--no-preflight', 'skip the check that the teacher answers (and the run folder is writable) before the first paid call');
   addLabelVoteOptions(generate)
     .action(
       runtime.action(async (_options: GenerateOptions, command: Command) => {
         const options = runtime.options<GenerateOptions>(command);
         const voteSettings = labelVoteSettings(options);
+        checkExampleTarget(options);
         const promptText = await readInputText(options.prompt, 'prompt');
         const evaluationSet = options.evalSet ? await readEvaluationSet(options.evalSet) : undefined;
+        // The Batch API has no cheap chat check; its first steps (file uploads) cost nothing anyway.
+        if (options.preflight && !options.batch) await runtime.preflight(options, await runtime.teacherModel(options));
         const context = await runtime.createContext(options, {
           config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch, ...voteSettings },
         });
         const spec = await specFrom(promptText, context, runtime);
-        const { GenerationSummaryFileSchema, batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator');
-        const { runStep } = await import('@prompt2model/core');
+        const { batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator');
+        const { GenerationSummaryFileSchema, RUN_FILES, runStep } = await import('@prompt2model/core');
         const openai = options.batch ? await import('@prompt2model/openai') : undefined;
         const generatorOptions: PromptBasedDatasetGeneratorOptions = {
           ...(options.batch
@@ -61,12 +66,12 @@ export function register(program: Command, runtime: CliRuntime): void {
         };
         // A finished run is reused only when it reached the same target; otherwise the generator
         // resumes from dataset.jsonl (already-paid calls come from the cache).
-        const previous = await context.store.readJson('generation-summary.json', GenerationSummaryFileSchema).catch(() => undefined);
+        const previous = await context.store.readJson(RUN_FILES.generationSummary, GenerationSummaryFileSchema).catch(() => undefined);
         if (context.store.isDone('generate') && (previous?.target !== options.numExamples || previous?.stoppedBy !== 'target')) {
           await context.store.resetStage('generate');
         }
-        const outputPath = context.store.path('dataset.jsonl');
-        const summary = (await runStep(context, 'generate', 'generation-summary.json', GenerationSummaryFileSchema, async () => {
+        const outputPath = context.store.path(RUN_FILES.dataset);
+        const summary = (await runStep(context, 'generate', RUN_FILES.generationSummary, GenerationSummaryFileSchema, async () => {
           const result = await createDatasetGenerator(generatorOptions).generate(
             spec,
             { numExamples: options.numExamples, outputPath, ...(evaluationSet ? { evaluationSet } : {}) },
@@ -83,13 +88,13 @@ export function register(program: Command, runtime: CliRuntime): void {
 
 /** A prompt-spec.json is used as is; any other text is parsed (and the spec kept in the run folder). */
 async function specFrom(text: string, context: StageContext, runtime: CliRuntime): Promise<PromptSpec> {
-  const { PromptSpecSchema, runStep } = await import('@prompt2model/core');
+  const { PromptSpecSchema, RUN_FILES, runStep } = await import('@prompt2model/core');
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     try {
       const parsed = PromptSpecSchema.safeParse(JSON.parse(trimmed));
       if (parsed.success) {
-        await context.store.writeJson('prompt-spec.json', parsed.data);
+        await context.store.writeJson(RUN_FILES.promptSpec, parsed.data);
         return parsed.data;
       }
     } catch {
@@ -98,7 +103,7 @@ async function specFrom(text: string, context: StageContext, runtime: CliRuntime
   }
   const { createPromptParser } = await import('@prompt2model/prompt-parser');
   const parser = createPromptParser({ mode: 'auto', env: runtime.io.env });
-  return runStep(context, 'parse', 'prompt-spec.json', PromptSpecSchema, () => parser.parse(text, context));
+  return runStep(context, 'parse', RUN_FILES.promptSpec, PromptSpecSchema, () => parser.parse(text, context));
 }
 
 async function readEvaluationSet(file: string): Promise<Example[]> {

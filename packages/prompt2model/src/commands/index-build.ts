@@ -1,8 +1,9 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ModelIndex } from '@prompt2model/model-retriever';
 import { addHubOptions, hubOptionsFrom, type HubCliOptions } from '../flags/hub.js';
-import type { CliRuntime } from '../runtime.js';
+import { CliUsageError, type CliRuntime } from '../runtime.js';
 
 interface IndexBuildOptions extends HubCliOptions {
   from?: string;
@@ -28,6 +29,12 @@ export function register(program: Command, runtime: CliRuntime): void {
       const { ModelIndex, fetchHubModelCards, writeModelCardsJsonl } = await import('@prompt2model/model-retriever');
       const context = await runtime.createContext(options, { teacher: false, config: { command: 'index build', file, from: options.from ?? 'hub' } });
       const target = resolve(file);
+      // Checked before the Hub is asked for anything: a folder in the way fails now, in one line.
+      for (const [path, flag] of [[target, 'the index file'], ...(options.jsonl ? [[resolve(options.jsonl), 'the --jsonl file']] : [])] as Array<[string, string]>) {
+        if ((await stat(path).catch(() => undefined))?.isDirectory()) {
+          throw new CliUsageError(`${flag} ${path} is a folder, not a file.`, 'Name a file to write, e.g. prompt2model index build models.json');
+        }
+      }
       const started = Date.now();
       let source: string;
       let built: ModelIndex | undefined;

@@ -15,6 +15,7 @@ interface ParseOptions {
   onTranslationError: 'fail' | 'keep-original';
   maxAttempts?: number;
   force: boolean;
+  preflight: boolean;
 }
 
 /** `prompt2model parse --prompt FILE [--json] [--out DIR]`: prompt → PromptSpec. */
@@ -37,10 +38,11 @@ export function register(program: Command, runtime: CliRuntime): void {
     )
     .addOption(new Option('--max-attempts <n>', 'teacher answers to try before giving up (LLM parsing)').argParser((value) => positiveInteger('--max-attempts', value)))
     .option('--force', 'parse again even when the run folder already holds a spec', false)
+    .option('--no-preflight', 'skip the check that the teacher answers before asking it to split the prompt')
     .action(
       runtime.action(async (_options: ParseOptions, command: Command) => {
         const options = runtime.options<ParseOptions>(command);
-        const { PromptSpecSchema, runStep, sha256 } = await import('@prompt2model/core');
+        const { PromptSpecSchema, RUN_FILES, runStep, sha256 } = await import('@prompt2model/core');
         const prompt = await readPromptFile(options.prompt);
         const promptSha256 = sha256(prompt);
         const previous = options.out ? await previousPromptHash(options.out) : undefined;
@@ -52,6 +54,10 @@ export function register(program: Command, runtime: CliRuntime): void {
         if (options.mode === 'llm' && missing) {
           throw new LoadSettingError({ message: `--mode llm needs the teacher. ${missing.message}`, environmentVariableName: missing.environmentVariableName, hint: missing.hint });
         }
+        // The teacher is checked only when it will be asked: a prompt with marked examples needs none.
+        const { DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
+        const needsTeacher = options.mode === 'llm' || (options.mode === 'auto' && teacherReachable && new DeterministicPromptParser().split(prompt) === undefined);
+        if (options.preflight && needsTeacher && !(previous === promptSha256 && !options.force && (await parsedBefore(options.out)))) await runtime.preflight(options, await runtime.teacherModel(options));
         const context = await runtime.createContext(options, {
           teacher: options.mode !== 'deterministic' && teacherReachable,
           config: { command: 'parse', prompt: options.prompt, promptSha256 },
@@ -71,12 +77,12 @@ export function register(program: Command, runtime: CliRuntime): void {
           env: runtime.io.env,
         });
         let details: PromptParseResult | undefined;
-        const spec = await runStep(context, 'parse', 'prompt-spec.json', PromptSpecSchema, async () => {
+        const spec = await runStep(context, 'parse', RUN_FILES.promptSpec, PromptSpecSchema, async () => {
           details = await parser.parseDetailed(prompt, context);
           return details.spec;
         });
         await context.store.saveCost(context.ledger.snapshot());
-        const path = join(context.store.dir, 'prompt-spec.json');
+        const path = join(context.store.dir, RUN_FILES.promptSpec);
         runtime.print(options, spec, () => describe(spec, details, options.out ? path : undefined, languageName));
       }),
     );
@@ -88,11 +94,23 @@ function positiveInteger(name: string, value: string): number {
   return n;
 }
 
+/** Whether the run folder already holds a finished parse (then the teacher is not asked again). */
+async function parsedBefore(outDir: string | undefined): Promise<boolean> {
+  if (!outDir) return false;
+  try {
+    const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8')) as { stages?: { parse?: { status?: unknown } } };
+    return manifest.stages?.parse?.status === 'done';
+  } catch {
+    return false;
+  }
+}
+
 /** The prompt hash recorded by an earlier parse in this run folder, if any. */
 async function previousPromptHash(outDir: string): Promise<string | undefined> {
   try {
-    const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8')) as { config?: { promptSha256?: unknown } };
-    return typeof manifest.config?.promptSha256 === 'string' ? manifest.config.promptSha256 : undefined;
+    const { readRunFile, RUN_FILES, RunManifestSchema } = await import('@prompt2model/core');
+    const manifest = await readRunFile(outDir, RUN_FILES.manifest, RunManifestSchema);
+    return typeof manifest?.config.promptSha256 === 'string' ? manifest.config.promptSha256 : undefined;
   } catch {
     return undefined;
   }

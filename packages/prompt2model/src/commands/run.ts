@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { LanguageModel, PipelineResult } from '@prompt2model/core';
-import type { TrainingBackend } from '@prompt2model/trainer';
+import type { PipelineResult } from '@prompt2model/core';
 import { readPromptFile } from '../flags/input.js';
-import { addTrainingOptions, baseModelId, commandFromSetting, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
-import { CliUsageError, parseNumber, parseSize, type CliRuntime, type GlobalOptions } from '../runtime.js';
+import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
+import { CliUsageError, checkExampleTarget, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
 import { retrieverConfig } from '../flags/datasets.js';
+import { hubAccessFrom } from '../flags/hub.js';
 import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 
 interface RunOptions extends TrainingFlags, LabelVoteFlags {
@@ -43,7 +43,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .command('run')
     .description('The whole pipeline: prompt → spec → generated data → base model → trained model → evaluation (resumable with the same --out)')
     .requiredOption('--prompt <file>', 'prompt file: an instruction and a few examples')
-    .addOption(new Option('--num-examples <n>', 'generated examples to aim for').argParser(parseNumber('--num-examples', { integer: true, min: 1 })).default(200))
+    .addOption(new Option('--num-examples <n>', 'generated examples to aim for').argParser(parseNumber('--num-examples', { integer: true, min: 1, max: 10_000_000 })).default(200))
     .option('--base-model <id>', 'base model to fine-tune (default: the top model retrieval finds; required with --backend openai)')
     .option('--index <file>', 'model index (.json saved index or .jsonl cards) for offline model retrieval (default: the live Hub, cached)')
     .addOption(new Option('--top-k <n>', 'base-model candidates to keep').argParser(parseNumber('--top-k', { integer: true, min: 1 })).default(5))
@@ -77,9 +77,10 @@ export function register(program: Command, runtime: CliRuntime): void {
       }
       // Flags checked together before anything else (a bad one fails here, not after preflight).
       const labelVotes = labelVoteSettings(options);
+      checkExampleTarget(options);
       const prompt = await readPromptFile(options.prompt);
       const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
-      const { defaultLLMCacheDir, LanguageModelClient, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core');
+      const { defaultLLMCacheDir, LanguageModelClient, RUN_FILES, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core');
       const teacher = await runtime.teacherModel(options);
       // Bounded input first: a prompt too large for the teacher fails here, in milliseconds.
       const promptText = checkPromptText(prompt);
@@ -119,7 +120,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
         generator: { maxChoicesPerRequest: teacher.maxChoicesPerRequest ?? 1, ...(options.samplesPerInput ? { samplesPerInput: options.samplesPerInput } : {}) },
         backend: trainerBackend,
-        job: TrainingJobSpecSchema.parse({ ...training, baseModel: training.baseModel ?? 'base-model', data: { train: 'train.jsonl' } }),
+        job: TrainingJobSpecSchema.parse({ ...training, baseModel: training.baseModel ?? 'base-model', data: { train: RUN_FILES.train } }),
       });
       if (options.estimateOnly) {
         runtime.print(options, estimate, () => formatRunEstimate(estimate));
@@ -129,8 +130,26 @@ export function register(program: Command, runtime: CliRuntime): void {
         runtime.io.stderr(`warning: the estimate ($${estimate.totalUsd.toFixed(4)}) is over --max-cost ($${options.maxCost!.toFixed(4)}); the run stops at the cap (resume later with a higher --max-cost).\n`);
       }
       if (options.preflight) {
-        const { runPreflight } = await import('../run/preflight.js');
-        await runPreflight(await preflightChecks(options, runtime, teacher, trainerBackend), runtime.signal);
+        // The checks createPipeline runs for a library caller, run here before the estimate is written.
+        const { pipelinePreflightChecks, runPreflight } = await import('../run/preflight.js');
+        const { preflightTimeout } = await import('../run/preflight.js');
+        // The Hub when model retrieval will list it; a base model given by hand is checked now, not
+        // 20-50 s into training. (Dataset retrieval only adds to generated data: an unreachable Hub
+        // skips it with a warning.)
+        const hubAccess = hubAccessFrom({}, runtime.io.env);
+        const checks = pipelinePreflightChecks({
+          outDir: options.out,
+          teacher,
+          // The settings of the teacher's own provider (`hf:` needs HF_TOKEN, not OpenAI's key).
+          teacherMissingSetting: await runtime.missingTeacherSetting(options),
+          ...preflightTeacherTimeout(preflightTimeout(options)),
+          ...(options.index && retrieveModels ? { modelIndex: options.index } : {}),
+          ...(retrieveModels && !options.index ? { hub: { access: hubAccess, needs: 'model retrieval' } } : {}),
+          ...(options.datasetIndex && options.retrieveDatasets && !options.dataset ? { datasetIndex: options.datasetIndex } : {}),
+          ...(options.train && options.backend !== 'openai' && options.baseModel ? { baseModel: { name: options.baseModel, access: hubAccess } } : {}),
+          ...(options.train ? { training: { backend: trainerBackend, numExamples: options.numExamples } } : {}),
+        });
+        await runPreflight(checks, runtime.signal);
       }
 
       const datasetRetrieverOptions = {
@@ -156,6 +175,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         config: { command: 'run', prompt: options.prompt, teacher: options.teacher, numExamples: options.numExamples, backend: options.backend },
         training,
         trainerBackend,
+        preflight: false,
         ...exportSettings(options),
         stepInputs: { 'retrieve-datasets': datasetRetrieverOptions, generate: labelVotes, 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend } },
         stageOptions: {
@@ -205,38 +225,6 @@ export function register(program: Command, runtime: CliRuntime): void {
   );
 }
 
-/** What `run` checks before its first paid call: every later stage's needs. */
-async function preflightChecks(options: RunOptions & GlobalOptions, runtime: CliRuntime, teacher: LanguageModel, backend: TrainingBackend) {
-  const preflight = await import('../run/preflight.js');
-  const { PYTHON_INSTALL_HINT, defaultPython } = await import('@prompt2model/trainer');
-  const checks = [preflight.outputFolderCheck(options.out!), preflight.teacherCheck(teacher, await runtime.missingTeacherSetting(options))];
-  if (options.index && !(options.baseModel || options.backend === 'openai')) checks.push(preflight.readableFileCheck('model index', options.index, '--index'));
-  if (options.train) {
-    if (options.backend === 'local') {
-      const command = runtime.io.env.P2M_WORKER_COMMAND;
-      checks.push(
-        preflight.localTrainingCheck({
-          // The interpreter the local backend will run: --python, P2M_PYTHON, the managed environment, python3.
-          python: defaultPython(options.python, runtime.io.env),
-          ...(command ? { workerCommand: commandFromSetting(command, 'P2M_WORKER_COMMAND') } : {}),
-          installHint: PYTHON_INSTALL_HINT,
-        }),
-      );
-    }
-    if (options.backend === 'openai') checks.push(preflight.openAITrainingCheck(await runtime.missingTeacherSetting({ ...options, teacher: 'openai:fine-tuning' })));
-    checks.push(
-      preflight.dataRulesCheck({
-        backend: backend.dataRules.name,
-        numExamples: options.numExamples,
-        split: {},
-        minTrainExamples: backend.dataRules.minTrainExamples,
-        ...(backend.dataRules.minValidationExamples !== undefined ? { minValidationExamples: backend.dataRules.minValidationExamples } : {}),
-      }),
-    );
-  }
-  return checks;
-}
-
 function summarize(result: PipelineResult) {
   const { demo: _demo, ...rest } = result;
   return rest;
@@ -264,4 +252,8 @@ function describe(result: PipelineResult, report?: { html: string }): string {
   if (report) lines.push(`Report: ${report.html} (also report.md, report.json)`);
   lines.push(`Cost: $${result.costUsd.toFixed(4)}`);
   return lines.join('\n');
+}
+
+function preflightTeacherTimeout(bound: { timeoutMs?: number }): { teacherTimeoutMs?: number } {
+  return bound.timeoutMs !== undefined ? { teacherTimeoutMs: bound.timeoutMs } : {};
 }

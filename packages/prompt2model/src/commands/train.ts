@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { StageContext, TrainedModel, TrainingJobSpecInput } from '@prompt2model/core';
+import type { TrainedModel, TrainingJobSpecInput } from '@prompt2model/core';
 import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { offerPythonSetup } from '../python-setup-offer.js';
-import { CliUsageError, type CliRuntime } from '../runtime.js';
+import type { CliRuntime } from '../runtime.js';
 
 interface TrainOptions extends TrainingFlags {
   data: string;
@@ -32,39 +29,29 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: TrainOptions, command: Command) => {
         const options = runtime.options<TrainOptions>(command);
-        const dataDir = resolve(options.data);
-        const hasSplits = existsSync(join(dataDir, 'train.jsonl'));
-        if (!hasSplits && !existsSync(join(dataDir, 'dataset.jsonl'))) {
-          throw new CliUsageError(
-            `No train.jsonl (or dataset.jsonl) in ${dataDir}`,
-            'Point --data at a folder with train.jsonl (and optionally validation.jsonl), or the run folder of `generate`.',
-          );
-        }
-        const { PromptSpecSchema, TrainedModelSchema, runStep } = await import('@prompt2model/core');
-        const { createTrainer } = await import('@prompt2model/trainer');
+        const { TrainedModelSchema, runStep } = await import('@prompt2model/core');
+        const { createTrainer, openTrainingData } = await import('@prompt2model/trainer');
+        // train.jsonl (+ validation.jsonl), or a `generate` run folder's dataset.jsonl; checked before anything is written.
+        const folder = await openTrainingData(options.data);
+        const dataDir = folder.dir;
         const context = await runtime.createContext(options, {
           teacher: false,
           outDir: options.out ?? dataDir,
           config: { command: 'train', backend: options.backend, baseModel: options.baseModel, method: options.method, data: dataDir },
         });
-        // A `generate` run folder holds dataset.jsonl: split it like the pipeline does (by input hash,
-        // so no input is in two splits), keeping test.jsonl for `eval`.
-        const splitDir = hasSplits ? dataDir : await splitGenerated(dataDir, context);
-        const train = join(splitDir, 'train.jsonl');
-        const validation = join(splitDir, 'validation.jsonl');
-        const instruction = options.instruction ?? (await instructionFrom(dataDir, PromptSpecSchema));
+        const instruction = options.instruction ?? folder.instruction;
         const job: TrainingJobSpecInput = {
           baseModel: baseModelId(options.baseModel),
           method: options.method,
           instruction: instruction ?? '',
           evalEachEpoch: options.eval,
-          data: { train, ...(existsSync(validation) && (await hasRows(validation)) ? { validation } : {}) },
+          data: await folder.files(context),
           ...trainingSettings(options),
         };
         const backend = await createTrainingBackend(options, runtime);
         const trainer = createTrainer({ backend, ...exportSettings(options) });
         const prepared = await trainer.prepare(job, context);
-        if (instruction === undefined) context.events.log('warn', 'No instruction (no --instruction, no prompt-spec.json in --data): inputs are trained without one.', 'train');
+        if (instruction === undefined) context.events.log('warn', `No instruction (no --instruction, no ${RUN_FILES.promptSpec} in --data): inputs are trained without one.`, 'train');
 
         if (options.estimateOnly) {
           const remaining = context.ledger.remainingUsd;
@@ -78,38 +65,14 @@ export function register(program: Command, runtime: CliRuntime): void {
         // A finished training of a different job (other model, data or settings) is not reused.
         if (context.store.isDone('train') && !(await trainer.matchesRecordedJob(prepared.job, context))) await context.store.resetStage('train');
         // The job was validated and estimated once, above; training goes on from that.
-        const model = await runStep(context, 'train', 'trained-model.json', TrainedModelSchema, () => trainer.trainPrepared(prepared, context));
+        // Stored relative to the run folder, so a moved or copied folder finds its own model.
+        const model = await runStep(context, 'train', RUN_FILES.trainedModel, TrainedModelSchema, () => trainer.trainPrepared(prepared, context), {
+          stored: trainedModelFile(context.store.dir),
+        });
         await context.store.saveCost(context.ledger.snapshot());
         runtime.print(options, model, () => describe(model, options));
       }),
     );
-}
-
-/** Splits DIR/dataset.jsonl into train/validation/test.jsonl in the run folder (once; recorded as the `split` step, as the Pipeline does). */
-async function splitGenerated(dataDir: string, context: StageContext): Promise<string> {
-  const { DatasetSplitsSchema, runStep, splitDatasetFiles } = await import('@prompt2model/core');
-  await runStep(context, 'split', 'splits.json', DatasetSplitsSchema, async () => {
-    const { duplicates: _duplicates, ...splits } = await splitDatasetFiles({
-      outDir: context.store.dir,
-      sources: [{ path: join(dataDir, 'dataset.jsonl'), source: 'generated' }],
-    });
-    const { counts } = splits;
-    context.events.log('info', `Split ${counts.train + counts.validation + counts.test} generated examples: ${counts.train} train, ${counts.validation} validation, ${counts.test} test.`, 'split');
-    return splits;
-  });
-  return context.store.dir;
-}
-
-async function hasRows(path: string): Promise<boolean> {
-  return (await readFile(path, 'utf8')).trim() !== '';
-}
-
-/** The instruction of the run folder's prompt-spec.json, when `generate`/`parse` left one. */
-async function instructionFrom(dir: string, schema: typeof import('@prompt2model/core').PromptSpecSchema): Promise<string | undefined> {
-  const path = join(dir, 'prompt-spec.json');
-  if (!existsSync(path)) return undefined;
-  const parsed = schema.safeParse(JSON.parse(await readFile(path, 'utf8')));
-  return parsed.success ? parsed.data.instruction : undefined;
 }
 
 function describe(model: TrainedModel, options: TrainOptions): string {

@@ -1,5 +1,5 @@
 // Flag groups shared by several verbs, so a verb never imports another verb.
-export { addTrainingOptions, createTrainingBackend, predictSettings, trainingBackendSettings, trainingSettings, commandFromSetting, type TrainingFlags } from './training.js';
+export { addTrainingOptions, createTrainingBackend, predictSettings, threadsEnv, threadsOption, trainingBackendSettings, trainingSettings, commandFromSetting, type TrainingFlags } from './training.js';
 export { addHubOptions, hubOptionsFrom, type HubCliOptions } from './hub.js';
 export { readInputText, readPromptFile } from './input.js';
 export { splitList } from './lists.js';

@@ -31,6 +31,7 @@ export interface TrainingFlags {
   python?: string;
   launcher?: 'python' | 'accelerate' | 'torchrun';
   gpus?: number;
+  threads?: number;
   gpuPrice?: number;
   gpuTokensPerSecond?: number;
   // openai
@@ -71,6 +72,7 @@ export function addTrainingOptions(command: Command): Command {
     .option('--python <path>', 'local: Python interpreter with torch, transformers and peft (default $P2M_PYTHON, else the `prompt2model setup` environment, else python3)')
     .addOption(new Option('--launcher <how>', 'local: one process, or accelerate/torchrun for several GPUs').choices(['python', 'accelerate', 'torchrun']))
     .addOption(new Option('--gpus <n>', 'local/command: GPUs to use (and to price)').argParser(parseNumber('--gpus', { integer: true, min: 1 })))
+    .addOption(threadsOption())
     .addOption(new Option('--gpu-price <usd>', 'local/command: USD per GPU-hour for the estimate (default 0 local, 2 command)').argParser(parseNumber('--gpu-price')))
     .addOption(new Option('--gpu-tokens-per-second <n>', 'local/command: assumed training throughput per GPU (default 5000)').argParser(parseNumber('--gpu-tokens-per-second', { min: 1 })))
     .addOption(new Option('--poll-interval <seconds>', 'openai: seconds between status polls (default 15)').argParser(parseNumber('--poll-interval')))
@@ -98,6 +100,7 @@ export function trainingSettings(options: TrainingFlags): Partial<TrainingJobSpe
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     ...(options.precision ? { precision: options.precision } : {}),
     ...(options.earlyStopping !== undefined ? { earlyStoppingPatience: options.earlyStopping } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
     lora: {
       r: options.loraR ?? 8,
       alpha: options.loraAlpha ?? 16,
@@ -160,18 +163,31 @@ export function createTrainingBackend(options: TrainingFlags & GlobalOptions & {
   return trainingBackends.create(options.backend, trainingBackendSettings(options, runtime));
 }
 
-/** The ONNX export after local/command training (`--no-export` turns it off): fp32 and q8. */
-export function exportSettings(options: TrainingFlags): { exportOnnx: false | { quantize: 'q8'; python?: string } } {
-  if (options.export === false || options.backend === 'openai') return { exportOnnx: false };
-  return { exportOnnx: { quantize: 'q8', ...(options.python ? { python: options.python } : {}) } };
+/** `--threads N`: CPU threads of the Python worker (training, export, predict); default from the usable cores. */
+export function threadsOption(): Option {
+  return new Option('--threads <n>', 'CPU threads for torch in the Python worker (default: chosen from the cores it may use; env P2M_THREADS)').argParser(
+    parseNumber('--threads', { integer: true, min: 1 }),
+  );
 }
 
-/** Predict-worker settings (`--python`, P2M_PREDICT_COMMAND) for local PyTorch models. */
-export function predictSettings(options: { python?: string }, runtime: CliRuntime): { python?: string; workerCommand?: string[] } {
+/** The worker environment that carries `--threads` to export and predict workers (training reads it from the job). */
+export function threadsEnv(options: { threads?: number }): { env?: Record<string, string> } {
+  return options.threads !== undefined ? { env: { P2M_THREADS: String(options.threads) } } : {};
+}
+
+/** The ONNX export after local/command training (`--no-export` turns it off): fp32 and q8. */
+export function exportSettings(options: TrainingFlags): { exportOnnx: false | { quantize: 'q8'; python?: string; env?: Record<string, string> } } {
+  if (options.export === false || options.backend === 'openai') return { exportOnnx: false };
+  return { exportOnnx: { quantize: 'q8', ...(options.python ? { python: options.python } : {}), ...threadsEnv(options) } };
+}
+
+/** Predict-worker settings (`--python`, `--threads`, P2M_PREDICT_COMMAND) for local PyTorch models. */
+export function predictSettings(options: { python?: string; threads?: number }, runtime: CliRuntime): { python?: string; workerCommand?: string[]; env?: Record<string, string> } {
   const command = loadSetting({ environmentVariableName: 'P2M_PREDICT_COMMAND', env: runtime.io.env });
   return {
     ...(options.python ? { python: options.python } : {}),
     ...(command ? { workerCommand: commandFromSetting(command, 'P2M_PREDICT_COMMAND') } : {}),
+    ...threadsEnv(options),
   };
 }
 

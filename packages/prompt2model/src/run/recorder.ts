@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeJsonAtomic, type ProgressEmitter } from '@prompt2model/core';
+import { RUN_FILES, writeJsonAtomic, type ProgressEmitter } from '@prompt2model/core';
 
 /** Teacher traffic and spending of one stage, over every run of a run folder. */
 export interface StageSpending {
@@ -17,7 +17,7 @@ export interface RunRecord {
   loss: Array<{ step: number; loss: number; epoch?: number }>;
 }
 
-export const RUN_RECORD_FILE = 'run-record.json';
+export const RUN_RECORD_FILE = RUN_FILES.runRecord;
 
 /**
  * Listens to a run's progress events and keeps, in the run folder, the spending of each stage and

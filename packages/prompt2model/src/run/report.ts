@@ -1,6 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readJsonl, writeFileAtomic, writeJsonAtomic, type EvalReport, type ModelCandidate, type PromptSpec, type RunManifest, type TrainedModel } from '@prompt2model/core';
+import {
+  DatasetSplitsSchema,
+  EvalReportSchema,
+  GenerationSummaryFileSchema,
+  ModelCandidateSchema,
+  PromptSpecSchema,
+  readJsonl,
+  readRunFile,
+  readTrainedModelSync,
+  RetrievedSummarySchema,
+  RUN_FILES,
+  RunManifestSchema,
+  writeFileAtomic,
+  writeJsonAtomic,
+  type EvalReport,
+  type ModelCandidate,
+} from '@prompt2model/core';
 import { formatBytes } from '@prompt2model/model-retriever';
 import type { RunEstimate } from './estimate.js';
 import { RUN_RECORD_FILE, type RunRecord } from './recorder.js';
@@ -51,8 +67,8 @@ export interface RunReport {
   stages: Record<string, { status: string; note?: string }>;
 }
 
-export const REPORT_FILES = { json: 'report.json', markdown: 'report.md', html: 'report.html' } as const;
-export const ESTIMATE_FILE = 'estimate.json';
+export const REPORT_FILES = { json: RUN_FILES.reportJson, markdown: RUN_FILES.reportMarkdown, html: RUN_FILES.reportHtml } as const;
+export const ESTIMATE_FILE = RUN_FILES.runEstimate;
 
 async function readJson<T>(dir: string, name: string): Promise<T | undefined> {
   try {
@@ -69,15 +85,23 @@ function estimateStage(name: string): string {
 
 /** Reads a run folder's artifacts into a RunReport (any subset: a `--no-train` run has no training). */
 export async function buildRunReport(outDir: string, options: { maxCostUsd?: number; baseModelGiven?: boolean; notes?: string[] } = {}): Promise<RunReport> {
-  const spec = await readJson<PromptSpec>(outDir, 'prompt-spec.json');
-  const manifest = await readJson<RunManifest>(outDir, 'manifest.json');
-  const summary = await readJson<Record<string, unknown>>(outDir, 'generation-summary.json');
-  const retrievedSummary = await readJson<Record<string, unknown>>(outDir, 'retrieved-summary.json');
-  const splits = await readJson<{ counts: { train: number; validation: number; test: number } }>(outDir, 'splits.json');
-  const candidates = await readJson<ModelCandidate[]>(outDir, 'models.json');
-  const trained = await readJson<TrainedModel>(outDir, 'trained-model.json');
-  const student = await readJson<EvalReport>(outDir, 'eval-report.json');
-  const teacher = await readJson<EvalReport>(outDir, 'teacher-eval-report.json');
+  // Each file read with the schema core keeps for it; a damaged one leaves its part out of the report.
+  const read = <T>(name: string, schema: Parameters<typeof readRunFile<T>>[2]) => readRunFile(outDir, name, schema).catch(() => undefined);
+  const spec = await read(RUN_FILES.promptSpec, PromptSpecSchema);
+  const manifest = await read(RUN_FILES.manifest, RunManifestSchema);
+  const summary = await read(RUN_FILES.generationSummary, GenerationSummaryFileSchema);
+  const retrievedSummary = await read(RUN_FILES.retrievedSummary, RetrievedSummarySchema);
+  const splits = await read(RUN_FILES.splits, DatasetSplitsSchema);
+  const candidates = await read(RUN_FILES.models, ModelCandidateSchema.array());
+  const trained = (() => {
+    try {
+      return readTrainedModelSync(outDir);
+    } catch {
+      return undefined;
+    }
+  })();
+  const student = await read(RUN_FILES.evalReport, EvalReportSchema);
+  const teacher = await read(RUN_FILES.teacherEvalReport, EvalReportSchema);
   const record = (await readJson<RunRecord>(outDir, RUN_RECORD_FILE)) ?? { spending: {}, loss: [] };
   const estimate = await readJson<RunEstimate>(outDir, ESTIMATE_FILE);
 
@@ -113,7 +137,7 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
       ...(splits ? { splits: splits.counts } : {}),
     };
     if (summary) {
-      const histogram = await agreementHistogram(join(outDir, 'dataset.jsonl'));
+      const histogram = await agreementHistogram(join(outDir, RUN_FILES.dataset));
       if (histogram) report.data.agreementHistogram = histogram;
     }
   }

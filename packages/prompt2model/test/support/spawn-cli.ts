@@ -18,6 +18,8 @@ export interface SpawnCliOptions {
   env?: NodeJS.ProcessEnv;
   /** Send SIGINT once stderr matches this (e.g. a stage starting), then measure how fast it stops. */
   interruptWhen?: RegExp;
+  /** The signal sent at `interruptWhen` (default SIGINT, a Ctrl-C; SIGKILL is a kill -9). */
+  interruptSignal?: NodeJS.Signals;
   /** Extra wait after the match before the interrupt, in ms. */
   interruptDelayMs?: number;
   timeoutMs?: number;
@@ -47,7 +49,7 @@ export function spawnCli(argv: string[], options: SpawnCliOptions = {}): Promise
         interruptedAt = -1;
         setTimeout(() => {
           interruptedAt = Date.now();
-          child.kill('SIGINT');
+          child.kill(options.interruptSignal ?? 'SIGINT');
         }, options.interruptDelayMs ?? 0);
       }
     });

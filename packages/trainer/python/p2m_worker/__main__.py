@@ -15,6 +15,7 @@ from .config import ConfigError, load_config, read_examples
 from .deps import ModelLoadError, install_command, load_hint, missing_packages, offline_for_local, report_missing
 from .lock import JobLocked, acquire, release
 from .protocol import EventWriter
+from .threads import choose_threads
 
 
 def hint_for(error: BaseException) -> str | None:
@@ -36,6 +37,11 @@ def main(argv=None) -> int:
     try:
         config = load_config(options.config)
     except (ConfigError, OSError) as error:
+        events.emit("error", message=str(error), code="invalid-config")
+        return 2
+    try:
+        choose_threads(config.threads)
+    except ValueError as error:
         events.emit("error", message=str(error), code="invalid-config")
         return 2
     events.close()

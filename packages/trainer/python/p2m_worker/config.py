@@ -44,6 +44,8 @@ class JobConfig:
     instruction: str = ""
     resume: bool = True
     save_merged: bool = True
+    # CPU threads for torch; None: P2M_THREADS, else chosen from the usable cores (threads.py).
+    threads: Optional[int] = None
 
 
 def _number(job: dict, key: str, default: Any, kind: type, errors: list, minimum: float | None = None) -> Any:
@@ -115,6 +117,7 @@ def parse_config(raw: dict, base_dir: str = ".") -> JobConfig:
         instruction=job.get("instruction", "") if isinstance(job.get("instruction", ""), str) else "",
         resume=bool(raw.get("resume", True)),
         save_merged=bool(raw.get("saveMerged", True)),
+        threads=_number(job, "threads", None, int, errors, 1) if job.get("threads") is not None else None,
     )
     if config.epochs <= 0:
         errors.append("epochs: must be positive")

@@ -62,6 +62,9 @@ def main(argv=None) -> int:
         return 3
 
     def work():
+        from .threads import apply_threads
+
+        apply_threads()
         from .onnx_export import run
 
         return run(plan, options, events)

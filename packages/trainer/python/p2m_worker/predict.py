@@ -156,6 +156,9 @@ def main(argv=None) -> int:
         return 3
 
     def work():
+        from .threads import apply_threads
+
+        apply_threads()
         from .generate import run
 
         return run(plan, prompts, options, events)

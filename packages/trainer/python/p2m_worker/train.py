@@ -32,6 +32,7 @@ from .features import causal_features, count_batch_tokens, latest_checkpoint, pa
 from .modules import default_target_modules
 from .protocol import EventWriter
 from .textualize import textualize
+from .threads import apply_threads, describe
 
 
 class StopFlag:
@@ -173,6 +174,7 @@ def _major_version(module) -> int:
 
 def run(config: JobConfig, events: EventWriter, stop: StopFlag):
     """Trains and saves; returns the result dict (written to result.json), or None when stopped."""
+    threads = apply_threads(config.threads)
     set_seed(config.seed)
     try:
         model_config = AutoConfig.from_pretrained(config.base_model)
@@ -273,7 +275,8 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
         trainableParameters=trainable,
         totalParameters=total,
         precision="bf16" if bf16 else "fp16" if fp16 else "fp32",
-        device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
+        device=torch.cuda.get_device_name(0) if torch.cuda.is_available() else describe(threads),
+        threads=threads,
         worldSize=args.world_size,
         trainExamples=len(train_rows),
         validationExamples=len(eval_rows),

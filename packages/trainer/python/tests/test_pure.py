@@ -28,6 +28,7 @@ from p2m_worker.modules import default_target_modules  # noqa: E402
 from p2m_worker.predict import InputError, batches, new_tokens, plan_model, prediction_line, read_prompts, required_packages  # noqa: E402
 from p2m_worker.protocol import EventWriter, format_event  # noqa: E402
 from p2m_worker.textualize import format_prompt, textualize  # noqa: E402
+from p2m_worker.threads import cgroup_cpu_limit, choose_threads, usable_cores  # noqa: E402
 
 
 class TextualizeTest(unittest.TestCase):
@@ -341,6 +342,49 @@ class EntryPointTest(unittest.TestCase):
             self.assertEqual(done.returncode, 2)
             event = json.loads(done.stdout.splitlines()[-1])
             self.assertEqual((event["type"], event["code"]), ("error", "invalid-config"))
+
+
+class ThreadsTest(unittest.TestCase):
+    def test_usable_cores_from_affinity_and_quota(self):
+        self.assertEqual(usable_cores(affinity=8), 8)
+        self.assertEqual(usable_cores(affinity=8, quota=2.0), 2)
+        self.assertEqual(usable_cores(affinity=8, quota=1.5), 2)
+        self.assertEqual(usable_cores(affinity=2, quota=16), 2)
+        self.assertEqual(usable_cores(affinity=0), 1)
+
+    def test_cgroup_quota_files(self):
+        with tempfile.TemporaryDirectory() as root:
+            self.assertIsNone(cgroup_cpu_limit(root))
+            with open(os.path.join(root, "cpu.max"), "w") as handle:
+                handle.write("150000 100000\n")
+            self.assertEqual(cgroup_cpu_limit(root), 1.5)
+            with open(os.path.join(root, "cpu.max"), "w") as handle:
+                handle.write("max 100000\n")
+            self.assertIsNone(cgroup_cpu_limit(root))
+        with tempfile.TemporaryDirectory() as root:
+            os.makedirs(os.path.join(root, "cpu"))
+            for name, value in (("cpu.cfs_quota_us", "300000"), ("cpu.cfs_period_us", "100000")):
+                with open(os.path.join(root, "cpu", name), "w") as handle:
+                    handle.write(value)
+            self.assertEqual(cgroup_cpu_limit(root), 3.0)
+
+    def test_choice_leaves_a_core_on_small_machines_and_honours_overrides(self):
+        self.assertEqual(choose_threads(cores=1, environment={})["intraOp"], 1)
+        self.assertEqual(choose_threads(cores=2, environment={}), {"intraOp": 1, "interOp": 1, "usableCores": 2, "source": "auto"})
+        self.assertEqual(choose_threads(cores=4, environment={})["intraOp"], 3)
+        self.assertEqual(choose_threads(cores=16, environment={})["intraOp"], 16)
+        self.assertEqual(choose_threads(cores=2, environment={"P2M_THREADS": "2"})["intraOp"], 2)
+        self.assertEqual(choose_threads(cores=2, environment={"P2M_THREADS": "2"})["source"], "P2M_THREADS")
+        self.assertEqual(choose_threads(3, cores=2, environment={"P2M_THREADS": "2"}), {"intraOp": 3, "interOp": 1, "usableCores": 2, "source": "job"})
+        with self.assertRaisesRegex(ValueError, "P2M_THREADS"):
+            choose_threads(cores=2, environment={"P2M_THREADS": "lots"})
+
+    def test_job_threads_are_validated(self):
+        base = {"protocolVersion": PROTOCOL_VERSION, "job": {"baseModel": "t5-small", "data": {"train": "train.jsonl"}}}
+        self.assertIsNone(parse_config(base).threads)
+        self.assertEqual(parse_config({**base, "job": {**base["job"], "threads": 2}}).threads, 2)
+        with self.assertRaisesRegex(ConfigError, "threads"):
+            parse_config({**base, "job": {**base["job"], "threads": 0}})
 
 
 if __name__ == "__main__":

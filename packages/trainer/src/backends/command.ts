@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { basename, join } from 'node:path';
 import {
   AbortError,
-  hashValue,
   Prompt2ModelError,
+  RUN_FILES,
   type StageContext,
   type TrainedModel,
   type TrainingEvent,
@@ -14,7 +14,7 @@ import {
 import type { TrainingBackend } from '../backend.js';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
-import { collectFromJobFolder, JOB_CONFIG_FILE, prepareJobFolder } from '../job-folder.js';
+import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder } from '../job-folder.js';
 import { TRAINING_JOB_SECRETS, workerPythonDir } from '../python-path.js';
 import { runWorkerProcess } from '../worker-process.js';
 
@@ -73,8 +73,8 @@ export class CommandBackend implements TrainingBackend {
   }
 
   async submit(job: TrainingJobSpec, context: StageContext, resume?: TrainingJobHandle): Promise<TrainingJobHandle> {
-    const id = resume?.id ?? `p2m-${hashValue(job).slice(0, 12)}`;
-    const dir = resume?.dir ?? context.store.path(join(this.options.jobsDir ?? 'training', id));
+    const id = resume?.id ?? `p2m-${jobHashOf(job, context.store.dir).slice(0, 12)}`;
+    const dir = resume?.dir ?? context.store.path(join(this.options.jobsDir ?? RUN_FILES.training, id));
     const handle: TrainingJobHandle = { ...resume, id, backend: this.name, dir };
     // A job still running remotely is re-attached, not re-launched; its folder is left alone.
     if (typeof handle.remoteJobId === 'string' && this.options.attach) return handle;

@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  hashValue,
   Prompt2ModelError,
+  RUN_FILES,
   type StageContext,
   type TrainedModel,
   type TrainingEvent,
@@ -11,7 +13,7 @@ import {
 import type { TrainingBackend } from '../backend.js';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
-import { collectFromJobFolder, JOB_CONFIG_FILE, prepareJobFolder, readWorkerResult } from '../job-folder.js';
+import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readWorkerResult } from '../job-folder.js';
 import { PYTHON_INSTALL_HINT, TRAINING_JOB_SECRETS, workerEnv } from '../python-path.js';
 import { runWorkerProcess } from '../worker-process.js';
 import { defaultPython } from '../python-environment.js';
@@ -60,8 +62,8 @@ export class LocalBackend implements TrainingBackend {
 
   async submit(job: TrainingJobSpec, context: StageContext, resume?: TrainingJobHandle): Promise<TrainingJobHandle> {
     // One folder per job: a changed job never picks up another job's checkpoints or result.
-    const id = resume?.id ?? `${this.name}-${hashValue(job).slice(0, 12)}`;
-    const dir = resume?.dir ?? context.store.path(join(this.options.jobsDir ?? 'training', id));
+    const id = resume?.id ?? `${this.name}-${jobHashOf(job, context.store.dir).slice(0, 12)}`;
+    const dir = resume?.dir ?? context.store.path(join(this.options.jobsDir ?? RUN_FILES.training, id));
     // Rewriting job.json and the data is safe on resume: the worker continues from output/ checkpoints.
     await prepareJobFolder(dir, job);
     return { id, backend: this.name, dir };
@@ -98,6 +100,35 @@ export class LocalBackend implements TrainingBackend {
 
   collect(handle: TrainingJobHandle, job: TrainingJobSpec): Promise<TrainedModel> {
     return collectFromJobFolder(requireDir(handle), job, this.name, handle.id);
+  }
+
+  /** The worker command can be run, or the Python it uses has torch, transformers and peft. */
+  async checkReady(options: { signal?: AbortSignal } = {}): Promise<void> {
+    const command = this.options.workerCommand;
+    if (command) {
+      await access(command[0]!, constants.X_OK).catch(() => {
+        throw new Prompt2ModelError({ message: `the worker command ${command[0]} cannot be run.`, hint: 'Fix the worker command (P2M_WORKER_COMMAND), or leave it unset to use Python.' });
+      });
+      return;
+    }
+    const python = defaultPython(this.options.python);
+    const missing = await new Promise<string | undefined>((resolve) => {
+      execFile(
+        python,
+        ['-c', 'import importlib.util as u, sys; m=[n for n in ("torch","transformers","peft") if u.find_spec(n) is None]; print(",".join(m)); sys.exit(0)'],
+        { timeout: 30_000, ...(options.signal ? { signal: options.signal } : {}), env: workerEnv(this.options.env) },
+        (error, stdout) => {
+          if (error) resolve((error as NodeJS.ErrnoException).code === 'ENOENT' ? `python (${python} was not found)` : `python (${python} failed: ${error.message.split('\n')[0]})`);
+          else resolve(stdout.trim() || undefined);
+        },
+      );
+    });
+    if (missing) {
+      throw new Prompt2ModelError({
+        message: `local training cannot start: ${missing.startsWith('python') ? missing : `${python} lacks ${missing}`}.`,
+        hint: `${PYTHON_INSTALL_HINT} Or skip training to stop after data generation.`,
+      });
+    }
   }
 
   /** The argv that starts the worker, before `--config`. */

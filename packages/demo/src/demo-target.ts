@@ -1,0 +1,108 @@
+import { readFile, stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import {
+  PromptSpecSchema,
+  Prompt2ModelError,
+  readTrainedModelSync,
+  RUN_FILES,
+  ValidationError,
+  type ProviderRegistry,
+  type PromptSpec,
+  type TrainedModel,
+} from '@prompt2model/core';
+
+export interface DemoTargetOptions {
+  /** A model name the registry parses (`provider:model`, a bare id) or a local model folder. */
+  model?: string;
+  /** A run folder: its trained model and task. */
+  runDir?: string;
+  /** A prompt-spec file (instruction and examples). */
+  specFile?: string;
+  /** The instruction the model was trained with (overrides the spec's). */
+  instruction?: string;
+}
+
+export interface DemoTarget {
+  model: TrainedModel;
+  spec: PromptSpec;
+  /** The run folder the task came from (where flags go), when there is one. */
+  runDir?: string;
+  /** The spec file used, when it was found beside a model folder rather than given. */
+  specFoundAt?: string;
+}
+
+function usage(message: string, hint: string): Prompt2ModelError {
+  return new Prompt2ModelError({ name: 'DemoTargetError', message, hint, exitCategory: 'configuration' });
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  return stat(path).then((info) => info.isDirectory(), () => false);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
+
+/**
+ * What the demo shows: the model (a name through the model registry, a local folder, or the run
+ * folder's trained model) and the task (the given spec file, else the run folder's prompt spec,
+ * else one found up to three folders above a local model folder, else the instruction alone).
+ */
+export async function resolveDemoTarget(options: DemoTargetOptions, models: Pick<ProviderRegistry, 'parse'>): Promise<DemoTarget> {
+  const model = await demoModel(options, models);
+  let path = options.specFile ?? (options.runDir && (await exists(join(options.runDir, RUN_FILES.promptSpec))) ? join(options.runDir, RUN_FILES.promptSpec) : undefined);
+  let runDir: string | undefined;
+  let specFoundAt: string | undefined;
+  if (!path && !options.runDir && options.model && model.kind === 'local-folder') {
+    let dir = resolve(model.reference);
+    for (let level = 0; level < 3 && !path; level++) {
+      dir = dirname(dir);
+      if (await exists(join(dir, RUN_FILES.promptSpec))) path = join(dir, RUN_FILES.promptSpec);
+    }
+    if (path) {
+      runDir = dirname(path);
+      specFoundAt = path;
+    }
+  }
+  let spec: PromptSpec = { instruction: '', examples: [], language: 'en' };
+  if (path) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(path, 'utf8'));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw usage(code ? `Cannot read the prompt spec ${path} (${code}).` : `The prompt spec ${path} is not valid JSON.`, 'Pass a prompt-spec file that `prompt2model parse` wrote.');
+    }
+    const parsed = PromptSpecSchema.safeParse(json);
+    if (!parsed.success) throw ValidationError.fromZod(path, parsed.error, 'A prompt spec is {"instruction", "examples": [{"input", "output"}], "language"} (prompt2model parse writes one).');
+    spec = parsed.data;
+  }
+  return {
+    model,
+    spec: options.instruction ? { ...spec, instruction: options.instruction } : spec,
+    ...(runDir ? { runDir } : {}),
+    ...(specFoundAt ? { specFoundAt } : {}),
+  };
+}
+
+async function demoModel(options: DemoTargetOptions, models: Pick<ProviderRegistry, 'parse'>): Promise<TrainedModel> {
+  if (options.model) {
+    const parsed = models.parse(options.model);
+    if (parsed.kind === 'provider') {
+      return { backend: parsed.provider, reference: parsed.modelId, kind: 'managed-model', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
+    }
+    if (!(await isDirectory(parsed.path))) {
+      throw usage(`The model "${options.model}" is not a folder.`, 'Pass a trained model folder (ONNX export or PyTorch), a run folder, openai:<model-id> (also ft:... ids) or hf:<model-id>.');
+    }
+    // A run folder names its trained model; any other folder is the model (core's locateModel finds its formats).
+    return readTrainedModelSync(parsed.path) ?? { backend: 'local', reference: parsed.path, kind: 'local-folder', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
+  }
+  const trained = options.runDir ? readTrainedModelSync(options.runDir) : undefined;
+  if (!trained) {
+    throw usage(
+      options.runDir ? `The run folder ${options.runDir} has no trained model yet (${RUN_FILES.trainedModel}).` : 'No model to demo.',
+      'Name a model (a folder, openai:<id>, hf:<id>), or a run folder whose training has finished.',
+    );
+  }
+  return trained;
+}

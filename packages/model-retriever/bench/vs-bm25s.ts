@@ -1,0 +1,162 @@
+/**
+ * The model index against bm25s (Python, the fastest BM25 library we know), in one run, over the
+ * 11,320 real model cards (../shared/data/hub/models.jsonl):
+ *
+ *   node --import tsx packages/model-retriever/bench/vs-bm25s.ts [--runs 3] [--python PATH] [--cards PATH]
+ *
+ * Four figures for each side, each from a fresh process, runs interleaved, median of `--runs`:
+ * - build: from the raw cards to a searchable index. Ours includes validating each record, card
+ *   cleaning, architecture and license detection, tokenising, stemming and the BM25 weights;
+ *   bm25s's is `bm25s.tokenize` (English stop words, PyStemmer) plus `BM25.index`.
+ * - load: reading the saved index back (`ModelIndex.load` vs `bm25s.BM25.load`).
+ * - query p50 / p99: 20 instructions × 10 rounds after a warm-up. Ours is the whole
+ *   `ModelIndex.search` path (tokenising and stemming the query, BM25, the popularity scorer, the
+ *   3 GB size filter, top 5); bm25s's is `retrieve(k=5)` with the numba backend on queries
+ *   tokenised beforehand, i.e. scoring and top-k alone.
+ * The ratio is bm25s's time over ours: above 1 means ours is faster. CPU time (user + system, all
+ * threads) is printed beside wall time: on a shared machine it moves less with the other load.
+ *
+ * Needs a Python with bm25s, PyStemmer and numba (`pip install bm25s PyStemmer numba`); by default
+ * $P2M_PYTHON, else `python3`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { instructionQueries } from './queries.js';
+
+const here = import.meta.dirname;
+const defaultCards = resolve(here, '../../../../shared/data/hub/models.jsonl');
+const rounds = 10;
+
+type Figures = Record<string, number | string>;
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** CPU time of this process (all threads, user + system): steadier than wall time on a shared machine. */
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function child(mode: string, cardsPath: string, work: string): Promise<Figures> {
+  const { ModelIndex } = await import('../src/index.js');
+  const file = join(work, 'model-index.bin');
+  if (mode === 'build') {
+    const cards = readFileSync(cardsPath, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line));
+    const start = performance.now();
+    const cpu = cpuMs();
+    const index = await ModelIndex.fromCards(cards);
+    const buildCpuMs = cpuMs() - cpu;
+    const buildMs = performance.now() - start;
+    await index.save(file);
+    return { buildMs, buildCpuMs, fileBytes: statSync(file).size, documents: index.size };
+  }
+  const start = performance.now();
+  const cpu = cpuMs();
+  const index = await ModelIndex.load(file);
+  const loadCpuMs = cpuMs() - cpu;
+  const loadMs = performance.now() - start;
+  for (const query of instructionQueries) index.search(query, { topK: 5 });
+  const times: number[] = [];
+  const queryCpu = cpuMs();
+  for (let round = 0; round < rounds; round++) {
+    for (const query of instructionQueries) {
+      const begin = performance.now();
+      index.search(query, { topK: 5 });
+      times.push(performance.now() - begin);
+    }
+  }
+  const queryCpuMeanMs = (cpuMs() - queryCpu) / times.length;
+  times.sort((a, b) => a - b);
+  return { loadMs, loadCpuMs, queryP50Ms: percentile(times, 50), queryP99Ms: percentile(times, 99), queryCpuMeanMs, queries: times.length };
+}
+
+function lastJsonLine(output: string): Figures {
+  return JSON.parse(output.trim().split('\n').pop()!) as Figures;
+}
+
+function runOurs(mode: string, cardsPath: string, work: string): Figures {
+  return lastJsonLine(
+    execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', mode, cardsPath, work], { encoding: 'utf8', maxBuffer: 1 << 20 }),
+  );
+}
+
+function runBm25s(python: string, mode: string, source: string, work: string): Figures {
+  return lastJsonLine(execFileSync(python, [join(here, 'bm25s_reference.py'), mode, source, work], { encoding: 'utf8', maxBuffer: 1 << 20 }));
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') {
+    process.stdout.write(`${JSON.stringify(await child(args[1]!, args[2]!, args[3]!))}\n`);
+    return;
+  }
+  const option = (name: string) => {
+    const at = args.indexOf(name);
+    return at >= 0 ? args[at + 1] : undefined;
+  };
+  const cardsPath = resolve(option('--cards') ?? defaultCards);
+  const runs = Number(option('--runs') ?? 3);
+  const python = option('--python') ?? process.env.P2M_PYTHON ?? 'python3';
+  try {
+    execFileSync(python, ['-c', 'import bm25s, Stemmer, numba'], { stdio: 'pipe' });
+  } catch {
+    console.error(`${python} cannot import bm25s, PyStemmer and numba: install them with \`${python} -m pip install bm25s PyStemmer numba\`, or pass --python.`);
+    process.exit(2);
+  }
+  const work = mkdtempSync(join(tmpdir(), 'bench-bm25s-'));
+  const queriesFile = join(work, 'queries.json');
+  writeFileSync(queriesFile, JSON.stringify({ instructions: instructionQueries, rounds }));
+  console.log(`BM25 against bm25s: ${cardsPath}, ${runs} interleaved runs, median`);
+  try {
+    const results: Record<string, Figures[]> = { 'bm25s-build': [], 'ours-build': [], 'bm25s-load': [], 'ours-load': [] };
+    for (let run = 0; run < runs; run++) {
+      results['bm25s-build']!.push(runBm25s(python, 'build', cardsPath, work));
+      results['ours-build']!.push(runOurs('build', cardsPath, work));
+      results['bm25s-load']!.push(runBm25s(python, 'load', queriesFile, work));
+      results['ours-load']!.push(runOurs('load', cardsPath, work));
+      process.stderr.write(`run ${run + 1}/${runs} done\n`);
+    }
+    const figure = (mode: string, key: string) => median(results[mode]!.map((result) => Number(result[key])));
+    const rows: Array<[string, string, string]> = [
+      ['build (ms)', 'build', 'buildMs'],
+      ['load (ms)', 'load', 'loadMs'],
+      ['query p50 (ms)', 'load', 'queryP50Ms'],
+      ['query p99 (ms)', 'load', 'queryP99Ms'],
+      ['build, CPU time (ms)', 'build', 'buildCpuMs'],
+      ['load, CPU time (ms)', 'load', 'loadCpuMs'],
+      ['query, mean CPU time (ms)', 'load', 'queryCpuMeanMs'],
+    ];
+    const table = [['figure', 'bm25s', 'ours', 'bm25s / ours']];
+    const ratios: Record<string, number> = {};
+    for (const [label, phase, key] of rows) {
+      const reference = figure(`bm25s-${phase}`, key);
+      const ours = figure(`ours-${phase}`, key);
+      ratios[key] = reference / ours;
+      const digits = key.startsWith('query') ? 3 : 0;
+      if (!Number.isFinite(reference) || !Number.isFinite(ours)) continue;
+      table.push([label, reference.toFixed(digits), ours.toFixed(digits), `${(reference / ours).toFixed(2)}×`]);
+    }
+    table.push(['index files (MB)', (figure('bm25s-build', 'fileBytes') / 1e6).toFixed(1), (figure('ours-build', 'fileBytes') / 1e6).toFixed(1), '']);
+    const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
+    for (const row of table) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
+    const ahead = ['buildMs', 'loadMs', 'queryP50Ms', 'queryP99Ms'].filter((key) => ratios[key]! > 1).length;
+    console.log(`ours is ahead of bm25s on ${ahead} of the four wall-clock figures`);
+    console.log(JSON.stringify({ runs, node: process.version, ratios, results }));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+await main();
