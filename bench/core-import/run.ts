@@ -1,6 +1,8 @@
 // Start-up cost of the library and the CLI, each in fresh Node processes (built dist):
 //   import('@prompt2model/core'), import('zod') alone (baseline), import('prompt2model') (the umbrella),
-//   `prompt2model --help` and every verb's `--help` (whole process, wall time), and bare `node -e 0`.
+//   the umbrella again in a process that loaded zod first (the difference is zod's share of the
+//   umbrella's import; about 0 when the umbrella does not load zod), `prompt2model --help` and every
+//   verb's `--help` (whole process, wall time), and bare `node -e 0`.
 // Usage: node --import tsx bench/core-import/run.ts [--runs 7] [--before /path/to/other/checkout]
 // Prints medians of wall time and of CPU time (user + system; GNU time for whole processes).
 // With --before, the same measurements run against another checkout's build (e.g. the code before a
@@ -25,9 +27,9 @@ interface Timing {
   cpu: number;
 }
 
-/** ms to import a module, measured inside a fresh process started in `root`. */
-function importMs(root: string, specifier: string): Timing {
-  const script = `const t0 = performance.now(); const c0 = process.cpuUsage(); await import(${JSON.stringify(specifier)}); const c = process.cpuUsage(c0); console.log(JSON.stringify({ wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 }));`;
+/** ms to import a module, measured inside a fresh process started in `root` (after importing `preload`, not timed). */
+function importMs(root: string, specifier: string, preload?: string): Timing {
+  const script = `${preload ? `await import(${JSON.stringify(preload)});` : ''} const t0 = performance.now(); const c0 = process.cpuUsage(); await import(${JSON.stringify(specifier)}); const c = process.cpuUsage(c0); console.log(JSON.stringify({ wall: performance.now() - t0, cpu: (c.user + c.system) / 1000 }));`;
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' }).trim()) as Timing;
 }
 
@@ -69,6 +71,7 @@ for (let i = 0; i < runs; i++) {
   for (const [label, root] of roots) {
     record(label, "import('@prompt2model/core')", importMs(root, '@prompt2model/core'));
     record(label, "import('prompt2model')", importMs(root, 'prompt2model'));
+    record(label, "import('prompt2model') after zod", importMs(root, 'prompt2model', 'zod'));
     record(label, 'prompt2model --help', processMs(root, ['packages/prompt2model/bin/prompt2model.js', '--help']));
     const verbHelp: Timing[] = [];
     for (const verb of verbs[label]!) verbHelp.push(processMs(root, ['packages/prompt2model/bin/prompt2model.js', verb, '--help']));
@@ -77,5 +80,13 @@ for (let i = 0; i < runs; i++) {
 }
 
 const result = Object.fromEntries(Object.entries(measures).map(([label, values]) => [label, Object.fromEntries(Object.entries(values).map(([what, list]) => [what, median(list)]))]));
+// zod's share of the umbrella's import: the median of the per-run differences (same run, same load).
+for (const [label] of roots) {
+  for (const clock of ['wall', 'cpu']) {
+    const whole = measures[label]![`import('prompt2model') (${clock})`];
+    const afterZod = measures[label]![`import('prompt2model') after zod (${clock})`];
+    if (whole && afterZod) result[label]![`zod share of import('prompt2model') (${clock})`] = median(whole.map((value, i) => value - afterZod[i]!));
+  }
+}
 const coreDeps = Object.keys((JSON.parse(readFileSync(resolve(here, 'packages/core/package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
 console.log(JSON.stringify({ runs, verbs, medianMs: result, coreRuntimeDependencies: coreDeps }, null, 2));

@@ -1,6 +1,6 @@
 // Generation against a rate limit, through the CLI (issue 23): the strict teacher
 // (bench/generate-rate/server.ts: 1,200 RPM enforced over a sliding 60 s window, 3% injected 429s,
-// 2% 500s, 1% slow responses, 100 ms latency) runs in its own process, and the built CLI
+// 2% 500s, 1% slow responses, 100 ms latency or --latency-ms) runs in its own process, and the built CLI
 // `prompt2model generate --num-examples N --rpm RPM` runs in another, as a user would run it, with
 // OPENAI_BASE_URL pointing at the server and an empty LLM cache. Per run it prints:
 // - utilisation over the whole CLI process: requests the server accepted under its limit (every
@@ -9,9 +9,12 @@
 // - the same per 10-second window of that wall time (full windows only);
 // - over-limit 429s caused by us (the server's enforced ones, apart from the injected 429s);
 // - requests per accepted example (every HTTP request, faulted ones included).
-// Then the median over the runs.
+// Then the median over the runs. `--before CLI` runs another build of the CLI (e.g. a checkout of
+// an older commit, built) interleaved with this one, run by run, each with its own server, so both
+// see the same machine load.
 // Usage: node --import tsx bench/generate-rate/run.ts [--examples 1000] [--runs 3] [--rpm 1200]
-//          [--cli packages/prompt2model/bin/prompt2model.js] [--label NAME] [--cli-args "--concurrency 16"]
+//          [--cli packages/prompt2model/bin/prompt2model.js] [--before OTHER/bin/prompt2model.js]
+//          [--cli-args "--concurrency 16"] [--latency-ms 100]
 // (after `npm run build`: the CLI runs from its dist).
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,9 +31,10 @@ const option = (name: string, fallback: string) => {
 const examples = Number(option('--examples', '1000'));
 const runs = Number(option('--runs', '3'));
 const rpm = Number(option('--rpm', '1200'));
+const latencyMs = Number(option('--latency-ms', '100'));
 const root = resolve(import.meta.dirname, '../..');
 const cli = resolve(option('--cli', join(root, 'packages/prompt2model/bin/prompt2model.js')));
-const label = option('--label', cli.startsWith(root) ? 'this tree' : cli);
+const beforeCli = args.includes('--before') ? resolve(option('--before', '')) : undefined;
 const cliArgs = option('--cli-args', '').split(' ').filter(Boolean);
 const WINDOW_MS = 10_000;
 
@@ -46,6 +50,7 @@ interface ServerStats {
 }
 
 interface RunFigures {
+  cli: string;
   run: number;
   examples: number;
   wallSeconds: number;
@@ -64,7 +69,7 @@ interface RunFigures {
 
 /** Starts the server process and resolves with its URL and a function that fetches its stats and stops it. */
 async function startServer(seed: number): Promise<{ url: string; finish(): Promise<ServerStats> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server.ts'), '--rpm', String(rpm), '--seed', String(seed)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'server.ts'), '--rpm', String(rpm), '--seed', String(seed), '--latency-ms', String(latencyMs)], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -84,7 +89,7 @@ async function startServer(seed: number): Promise<{ url: string; finish(): Promi
   };
 }
 
-async function runCli(url: string, dir: string, specFile: string): Promise<{ startedAt: number; endedAt: number; output: string }> {
+async function runCli(cli: string, url: string, dir: string, specFile: string): Promise<{ startedAt: number; endedAt: number; output: string }> {
   const argv = [cli, 'generate', '--prompt', specFile, '--num-examples', String(examples), '--out', join(dir, 'run'), '--rpm', String(rpm), '--json', ...cliArgs];
   const startedAt = Date.now();
   const child = spawn(process.execPath, argv, {
@@ -113,7 +118,7 @@ function round(value: number, digits = 3): number {
   return Math.round(value * scale) / scale;
 }
 
-async function runOnce(run: number): Promise<RunFigures> {
+async function runOnce(name: string, cli: string, run: number): Promise<RunFigures> {
   const dir = await mkdtemp(join(tmpdir(), 'p2m-bench-generate-rate-'));
   try {
     const specFile = join(dir, 'prompt-spec.json');
@@ -122,7 +127,7 @@ async function runOnce(run: number): Promise<RunFigures> {
     let stats: ServerStats;
     let timing: Awaited<ReturnType<typeof runCli>>;
     try {
-      timing = await runCli(server.url, dir, specFile);
+      timing = await runCli(cli, server.url, dir, specFile);
     } finally {
       stats = await server.finish();
     }
@@ -145,15 +150,17 @@ async function runOnce(run: number): Promise<RunFigures> {
       windows.push(count / (perMs * WINDOW_MS));
     }
     return {
+      cli: name,
       run,
       examples: rows,
       wallSeconds: round(wallMs / 1000, 1),
       httpRequests: stats.requests,
       accepted: accepted.length,
       utilisation: round(accepted.length / (perMs * wallMs)),
-      windowMin: round(Math.min(...windows), 2),
-      windowMedian: round(median(windows), 2),
-      windowMax: round(Math.max(...windows), 2),
+      // NaN when the run was shorter than one window.
+      windowMin: windows.length ? round(Math.min(...windows), 2) : NaN,
+      windowMedian: windows.length ? round(median(windows), 2) : NaN,
+      windowMax: windows.length ? round(Math.max(...windows), 2) : NaN,
       overLimit429s: stats.rateLimited,
       injectedFaults: stats.faultsInjected,
       requestsPerExample: round(stats.requests / rows),
@@ -165,18 +172,26 @@ async function runOnce(run: number): Promise<RunFigures> {
   }
 }
 
+const clis: Array<[string, string]> = [['after', cli], ...(beforeCli ? [['before', beforeCli] as [string, string]] : [])];
 console.log(
-  `generate through the CLI · ${new Date().toISOString()} · ${cpus().length} × ${cpus()[0]?.model.trim()} · load ${loadavg()[0]!.toFixed(1)} · Node ${process.version} · ${examples} examples · ${rpm} RPM · CLI: ${label}${cliArgs.length ? ` ${cliArgs.join(' ')}` : ''}`,
+  `generate through the CLI · ${new Date().toISOString()} · ${cpus().length} × ${cpus()[0]?.model.trim()} · load ${loadavg()[0]!.toFixed(1)} · Node ${process.version} · ${examples} examples · ${rpm} RPM · teacher latency ${latencyMs} ms`,
 );
+for (const [name, path] of clis) console.log(`  ${name}: ${path}${cliArgs.length ? ` ${cliArgs.join(' ')}` : ''}`);
 const rows: RunFigures[] = [];
 for (let run = 1; run <= runs; run++) {
-  rows.push(await runOnce(run));
-  console.log(JSON.stringify(rows.at(-1)));
+  for (const [name, path] of clis) {
+    rows.push(await runOnce(name, path, run));
+    console.log(JSON.stringify(rows.at(-1)));
+  }
 }
 console.table(rows);
-const pick = (key: keyof RunFigures) => rows.map((row) => row[key] as number);
-console.log(
-  `median over ${runs} runs: utilisation ${round(median(pick('utilisation')))} (range ${Math.min(...pick('utilisation'))}–${Math.max(...pick('utilisation'))}), ` +
-    `10 s windows ${Math.min(...pick('windowMin'))}–${Math.max(...pick('windowMax'))}, over-limit 429s ${Math.max(...pick('overLimit429s'))} at most, ` +
-    `requests per example ${round(median(pick('requestsPerExample')))}, wall ${round(median(pick('wallSeconds')), 1)} s, load ${loadavg()[0]!.toFixed(1)}`,
-);
+for (const [name] of clis) {
+  const mine = rows.filter((row) => row.cli === name);
+  const pick = (key: keyof RunFigures) => mine.map((row) => row[key] as number);
+  console.log(
+    `${name}: median over ${runs} runs: utilisation ${round(median(pick('utilisation')))} (range ${Math.min(...pick('utilisation'))}–${Math.max(...pick('utilisation'))}), ` +
+      `10 s windows ${Math.min(...pick('windowMin'))}–${Math.max(...pick('windowMax'))}, over-limit 429s ${Math.max(...pick('overLimit429s'))} at most, ` +
+      `requests per example ${round(median(pick('requestsPerExample')))}, wall ${round(median(pick('wallSeconds')), 1)} s`,
+  );
+}
+console.log(`load average at the end: ${loadavg().map((value) => value.toFixed(1)).join(' / ')}`);

@@ -13,15 +13,9 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readJsonlAll, type Example } from '@prompt2model/core';
-import { NearDuplicateIndex, normalizeText } from '@prompt2model/dataset-generator';
-import {
-  dateNormalisationSpec,
-  isConsistentlyWrong,
-  noisyDateTeacher,
-  startOpenAICompatibleServer,
-  trueIsoDate,
-  type FaultKind,
-} from '@prompt2model/testing';
+import { NearDuplicateIndex, normalizeText } from '@prompt2model/dataset-generator/internal';
+import { dateNormalisationSpec, isConsistentlyWrong, trueIsoDate } from '@prompt2model/testing';
+import { startStrictTeacher } from '../generate-rate/strict-teacher.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
@@ -94,15 +88,7 @@ interface Row {
 }
 
 async function runOnce(version: string, tsconfig: string, seed: number, dir: string, specFile: string): Promise<Row> {
-  const kinds: FaultKind[] = ['rate-limit', 'rate-limit', 'rate-limit', 'server-error', 'server-error', 'slow'];
-  const server = await startOpenAICompatibleServer({
-    respond: noisyDateTeacher(),
-    latencyMs: 100,
-    requestsPerMinute: RPM,
-    faults: { rate: 0.06, kinds, seed: 100 + seed },
-    retryAfterSeconds: 1,
-    slowMs: 3000,
-  });
+  const server = await startStrictTeacher({ requestsPerMinute: RPM, seed });
   const outDir = join(dir, `${version}-${seed}`);
   try {
     const output = await new Promise<string>((done, fail) => {

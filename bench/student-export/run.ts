@@ -7,9 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createStageContext, formatTrainingPrompt, readJsonlAll, type TrainedModel } from '@prompt2model/core';
+import { createStageContext, formatTrainingPrompt, readJsonlAll, type TrainedModel } from '@prompt2model/core/internal';
 import { OnnxExecutor } from '@prompt2model/evaluator';
-import { createTrainer, defaultPython, exportTrainedModel, LocalBackend, parseTrainingJob, WorkerExecutor } from '@prompt2model/trainer';
+import { createTrainer, defaultPython, exportTrainedModel, LocalBackend, parseTrainingJob, WorkerExecutor } from '@prompt2model/trainer/internal';
 
 const { values } = parseArgs({ options: { hidden: { type: 'string', default: '256' }, layers: { type: 'string', default: '4' }, examples: { type: 'string', default: '64' } } });
 const python = defaultPython();

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, Prompt2ModelError, ValidationError } from '@prompt2model/core';
+import { InvalidArgumentError, Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
 import { z } from 'zod';
 import type { BinaryFileReader, BinaryFileWriter } from './binary-file.js';
 import { cardTextPrep, getTextPrep, type PrepTask } from './text-prep.js';

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Prompt2ModelError } from '@prompt2model/core';
+import { Prompt2ModelError } from '@prompt2model/core/internal';
 
 /** One step of a text preparation pipeline (string → string, string → tokens, or tokens → tokens). */
 export type PrepTask = (input: any) => any;

@@ -1,37 +1,74 @@
+/**
+ * @prompt2model/core: what a user of the library needs. The artifact schemas, the stage interfaces,
+ * the LanguageModel interface and its client, the request scheduler, the call cache, the cost
+ * ledger, progress events, the Pipeline with its resumable steps (`runStep`, `RunStore`), model
+ * names (`provider:model`) and the errors.
+ *
+ * The mechanisms the sibling packages share (hashing, atomic writes, abort fan-out,
+ * token estimates, training prompts, ...) are under `@prompt2model/core/internal`: no stability
+ * promise, for this project's packages and research code that accepts that.
+ */
 export * from './errors/index.js';
 export * from './schemas.js';
-export * from './language-model.js';
-export * from './language-model-client.js';
-export * from './scheduler.js';
-export * from './cache.js';
-export * from './cost.js';
-export * from './events.js';
-export * from './run-store.js';
-export * from './jsonl.js';
-export * from './splits.js';
-export * from './stages.js';
-export * from './context.js';
-export * from './pipeline.js';
-export { redactSecrets } from './util/redact.js';
-export { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
-export { hashValue, sha256, stableStringify } from './util/hash.js';
-export { sleep } from './util/sleep.js';
-export { errorCode, permanentConnectionFailure } from './util/connection-failure.js';
-export * from './training-prompt.js';
-export * from './run-folder/index.js';
-export { MODEL_CARD_REPO_PLACEHOLDER } from './model-card-repo.js';
-export { fnv1a32, seededRandom } from './util/random.js';
+export type {
+  ChatMessage,
+  FinishReason,
+  LanguageModel,
+  LanguageModelChoice,
+  LanguageModelRequest,
+  LanguageModelResponse,
+  ResponseFormat,
+  TokenUsage,
+} from './language-model.js';
+export { LanguageModelClient, type GenerateOptions, type GenerateResult, type LanguageModelClientOptions } from './language-model-client.js';
+export { RequestScheduler, type RequestSchedulerOptions, type RetryInfo, type SchedulerStats, type TaskContext } from './scheduler.js';
+export { LLMCallCache, defaultLLMCacheDir, type CacheKeyParts } from './cache.js';
+export { CostLedger, DEFAULT_TOKEN_PRICES, type CostSnapshot, type TokenPrice } from './cost.js';
+export { ProgressEmitter, type ProgressEvent, type ProgressListener } from './events.js';
+export { readJsonl, readJsonlAll, JsonlWriter } from './jsonl.js';
+export { splitExamples, type ExampleSplits, type SplitRatios } from './splits.js';
+export type {
+  DatasetGenerator,
+  DatasetGeneratorOptions,
+  DatasetRetriever,
+  DatasetRetrieverOptions,
+  Demo,
+  DemoCreator,
+  EvaluateRequest,
+  Evaluator,
+  ExecutionStats,
+  Executor,
+  GeneratedDataset,
+  ModelRetriever,
+  ModelRetrieverOptions,
+  Prediction,
+  PromptParser,
+  Trainer,
+  TrainerBackend,
+  TrainingEvent,
+  TrainingJobHandle,
+} from './stages.js';
+export { createStageContext, type CreateStageContextOptions, type StageContext } from './context.js';
+export { Pipeline, PIPELINE_STEPS, runStep, type PipelineOptions, type PipelineResult, type PipelineStages, type StepOptions } from './pipeline.js';
+// A resumable run folder and its steps: what a custom pipeline in research code builds on.
+export { RunStore } from './run-store.js';
+export { SETTINGS, loadApiKey, loadSetting, type SettingName, type SettingsEnvironment } from './settings.js';
+// The model home: the run-folder layout, where a trained model is and in which formats, and the
+// table that picks the executor for a model format.
 export {
-  SETTINGS,
-  childProcessEnvironment,
-  loadApiKey,
-  loadSetting,
-  processEnvironment,
-  prompt2modelCacheDir,
-  secretSettingValues,
-  type SettingName,
-  type SettingsEnvironment,
-} from './settings.js';
+  RUN_FILES,
+  locateModel,
+  locateTrainedModel,
+  MODEL_FORMATS,
+  executorForModel,
+  type ModelFormat,
+  type ModelLocation,
+  type ModelRuntime,
+  type RunFileName,
+  type ExecutorTable,
+  type ExecutorFactory,
+  type ExecutorRequest,
+} from './run-folder/index.js';
 export type { DataFormatRules, TrainingPricing } from './trainer-backend.js';
 export {
   Registry,
@@ -43,4 +80,3 @@ export {
   type ProviderRegistry,
   type RegistryFactory,
 } from './registry.js';
-export { cooperativeTicker } from './util/cooperative.js';

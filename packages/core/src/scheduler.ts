@@ -265,7 +265,7 @@ export class RequestScheduler {
       cause: error,
       hint:
         'Check that the server is running and serving this model (one still loading a model can take minutes). ' +
-        'If its answers are just slow, raise the bound: firstByteTimeoutMs / timeoutMs (the CLI: --first-byte-timeout / --request-timeout, in seconds).',
+        'If its answers are just slow, raise the bound: `firstByteTimeoutMs` / `timeoutMs`.',
     });
   }
 

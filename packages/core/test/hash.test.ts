@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashValue } from '../src/index.js';
+import { hashValue } from '../src/internal.js';
 
 describe('hashValue', () => {
   it('ignores key order and undefined fields, and separates values that concatenate alike', () => {

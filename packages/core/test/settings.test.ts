@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LoadSettingError, SETTINGS, childProcessEnvironment, loadApiKey, loadSetting, prompt2modelCacheDir, secretSettingValues } from '../src/index.js';
+import { LoadSettingError, SETTINGS, childProcessEnvironment, loadApiKey, loadSetting, prompt2modelCacheDir, secretSettingValues } from '../src/internal.js';
 
 describe('settings (the one reader of environment variables)', () => {
   it('prefers the option, then the variable, then the default; an empty value counts as unset', () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, readJsonlAll, splitDatasetFiles, splitExamples, type Example } from '../src/index.js';
+import { InvalidArgumentError, readJsonlAll, splitDatasetFiles, splitExamples, type Example } from '../src/internal.js';
 
 const dirs: string[] = [];
 afterAll(async () => {

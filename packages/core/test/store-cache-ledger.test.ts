@@ -19,7 +19,7 @@ import {
   repairJsonlTail,
   runStep,
   splitExamples,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { z } from 'zod';
 
 const dirs: string[] = [];

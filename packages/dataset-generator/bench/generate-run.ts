@@ -17,10 +17,10 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createStageContext, estimateTokens, readJsonl, type Example, type LanguageModel, type LanguageModelRequest } from '@prompt2model/core';
+import { createStageContext, estimateTokens, readJsonl, type Example, type LanguageModel, type LanguageModelRequest } from '@prompt2model/core/internal';
 import { createOpenAI } from '@prompt2model/openai';
 import { startOpenAICompatibleServer, type FaultKind } from '@prompt2model/testing';
-import { NearDuplicateIndex, createDatasetGenerator, normalizeText, type GenerationSummary } from '../src/index.js';
+import { NearDuplicateIndex, createDatasetGenerator, normalizeText, type GenerationSummary } from '../src/internal.js';
 import { sentimentSpec, sentimentTeacher, trueLabel } from '../test/support/sentiment-world.js';
 
 const args = process.argv.slice(2);

@@ -1,4 +1,4 @@
-import type { Example, PromptSpec } from '@prompt2model/core';
+import type { Example, PromptSpec } from '@prompt2model/core/internal';
 import { ContaminationIndex, type DecontaminationOptions } from './decontamination.js';
 import { NearDuplicateIndex, estimateSimilarity } from './near-duplicate.js';
 import { parseGeneratedCandidates } from './prompts.js';

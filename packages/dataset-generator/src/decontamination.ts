@@ -1,4 +1,4 @@
-import type { Example } from '@prompt2model/core';
+import type { Example } from '@prompt2model/core/internal';
 import { NearDuplicateIndex } from './near-duplicate.js';
 import { hash52, normalizeText, words } from './text.js';
 

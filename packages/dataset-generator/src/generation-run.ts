@@ -7,7 +7,7 @@ import {
   type LanguageModelClient,
   type PromptSpec,
   type StageContext,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { CandidateFilter, type ScreenedInput } from './candidate-filter.js';
 import type { GenerationStopReason, GenerationSummary, LabelNoiseSummary, PromptBasedDatasetGeneratorOptions } from './generator.js';

@@ -7,7 +7,7 @@ import {
   type LanguageModelClient,
   type PromptSpec,
   type StageContext,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import type { DecontaminationOptions } from './decontamination.js';
 import { GenerationRun } from './generation-run.js';
 import type { QualityFilterOptions, RejectionReason } from './quality.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '@prompt2model/core';
+import { seededRandom } from '@prompt2model/core/internal';
 import { addAgreementStats, emptyAgreementStats, estimateLabelNoise, firstRoundSize, voteConfidence, votesToConfidence } from './label-noise.js';
 
 describe('label noise', () => {

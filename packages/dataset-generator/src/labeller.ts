@@ -4,7 +4,7 @@ import {
   type ChatMessage,
   type LanguageModelClient,
   type PromptSpec,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { firstRoundSize, voteConfidence, votesToConfidence, type AgreementStats, type LabelNoiseEstimate } from './label-noise.js';
 import { buildLabelPrompt } from './prompts.js';
 import { checkOutput, matchLabel, standardizeOutput, type QualityFilterOptions, type RejectionReason } from './quality.js';

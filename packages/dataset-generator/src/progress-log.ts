@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { JsonlWriter, ValidationError, readJsonl, repairJsonlTail, type Example } from '@prompt2model/core';
+import { JsonlWriter, ValidationError, readJsonl, repairJsonlTail, type Example } from '@prompt2model/core/internal';
 import { z } from 'zod';
 import { truncateJsonlRows } from './jsonl-files.js';
 import type { AgreementStats } from './label-noise.js';

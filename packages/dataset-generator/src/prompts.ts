@@ -1,4 +1,4 @@
-import { Prompt2ModelError, estimateTokens, extractJson, type ChatMessage, type Demonstration, type PromptSpec } from '@prompt2model/core';
+import { Prompt2ModelError, estimateTokens, extractJson, type ChatMessage, type Demonstration, type PromptSpec } from '@prompt2model/core/internal';
 import { z } from 'zod';
 
 /** A candidate example as the teacher wrote it (the output is a hint only; labels come from voting). */

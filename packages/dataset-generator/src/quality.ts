@@ -1,4 +1,4 @@
-import type { PromptSpec } from '@prompt2model/core';
+import type { PromptSpec } from '@prompt2model/core/internal';
 import { answerKey, normalizeText } from './text.js';
 import { ngramJaccard } from './near-duplicate.js';
 

@@ -3,7 +3,7 @@
  * "the same text", so an input that counts as a duplicate also counts as the same vote.
  */
 
-import { fnv1a32, seededRandom } from '@prompt2model/core';
+import { fnv1a32, seededRandom } from '@prompt2model/core/internal';
 
 // The seeded PRNG and FNV-1a hash live in core (shared with the test servers); re-exported for this package.
 export { fnv1a32, seededRandom };

@@ -20,7 +20,7 @@ import {
   trueIsoDate,
   type OpenAICompatibleServer,
 } from '@prompt2model/testing';
-import { createDatasetGenerator, ngramJaccard, normalizeText, progressLogPath, type GenerationSummary, type PromptBasedDatasetGeneratorOptions } from '../src/index.js';
+import { createDatasetGenerator, ngramJaccard, normalizeText, progressLogPath, type GenerationSummary, type PromptBasedDatasetGeneratorOptions } from '../src/internal.js';
 import { sentimentSpec, sentimentTeacher, textFor, trueLabel, type WorldOptions } from './support/sentiment-world.js';
 
 const dirs: string[] = [];

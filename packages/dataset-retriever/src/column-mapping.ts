@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ValidationError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core';
+import { ValidationError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core/internal';
 import { evaluationEntries } from './dataset-record.js';
 import { readPath, sampleRowText, type ColumnPath } from './features.js';
 import { demonstrationsText } from './prompt-text.js';

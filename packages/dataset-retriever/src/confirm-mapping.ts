@@ -1,4 +1,4 @@
-import type { Example } from '@prompt2model/core';
+import type { Example } from '@prompt2model/core/internal';
 import type { ColumnMapping, ColumnMappingProposal } from './column-mapping.js';
 import type { DatasetDetails } from './dataset-details.js';
 

@@ -1,4 +1,4 @@
-import { Prompt2ModelError, ValidationError } from '@prompt2model/core';
+import { Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
 import {
   getDatasetConfigInfo,
   getDatasetSize,

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { Prompt2ModelError, ValidationError, hashValue, prompt2modelCacheDir, readJsonl, writeJsonAtomic } from '@prompt2model/core';
+import { Prompt2ModelError, ValidationError, hashValue, prompt2modelCacheDir, readJsonl, writeJsonAtomic } from '@prompt2model/core/internal';
 import { Bm25Index, PersistedBm25Schema } from '@prompt2model/bm25';
 import { DatasetRecordSchema, datasetSearchText, type DatasetRecord } from './dataset-record.js';
 

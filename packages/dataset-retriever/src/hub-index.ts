@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { APICallError, hashValue, type ProgressEmitter } from '@prompt2model/core';
+import { APICallError, hashValue, type ProgressEmitter } from '@prompt2model/core/internal';
 import {
   defaultHubCacheDir,
   hubCacheFolder,

@@ -1,4 +1,4 @@
-import { Prompt2ModelError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core';
+import { Prompt2ModelError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core/internal';
 import { demonstrationsText } from './prompt-text.js';
 
 /** The chat messages that ask the teacher for the description of a hypothetical dataset for the task. */

@@ -1,4 +1,4 @@
-import type { PromptSpec } from '@prompt2model/core';
+import type { PromptSpec } from '@prompt2model/core/internal';
 
 /** Text cut to `max` characters (with an ellipsis), so a prompt stays short whatever the data. */
 export function clip(text: string, max = 300): string {

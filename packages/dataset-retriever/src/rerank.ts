@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { seededRandom, type LanguageModelClient, type PromptSpec } from '@prompt2model/core';
+import { seededRandom, type LanguageModelClient, type PromptSpec } from '@prompt2model/core/internal';
 import type { RankedDataset } from './dataset-index.js';
 import { clip, demonstrationsText } from './prompt-text.js';
 

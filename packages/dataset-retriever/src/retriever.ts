@@ -8,7 +8,7 @@ import {
   type Example,
   type PromptSpec,
   type StageContext,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { DatasetNotFoundError, GatedDatasetError, ParquetFileCache, getDatasetRevision, resolveHubDatasetOptions, type HubDatasetRequestOptions } from '@prompt2model/huggingface/hub';
 import { closeDatasetIds } from './close-ids.js';
 import {

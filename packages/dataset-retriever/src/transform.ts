@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AbortError, BudgetExceededError, type Example, type LanguageModelClient, type PromptSpec } from '@prompt2model/core';
+import { AbortError, BudgetExceededError, type Example, type LanguageModelClient, type PromptSpec } from '@prompt2model/core/internal';
 import { demonstrationsText } from './prompt-text.js';
 
 export interface TransformOptions {

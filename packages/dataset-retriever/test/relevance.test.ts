@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ModelIndex, plainQuery } from '@prompt2model/model-retriever';
+import { ModelIndex, plainQuery } from '@prompt2model/model-retriever/internal';
 import { fixturePath } from '@prompt2model/testing/fixtures';
 import { DatasetIndex } from '../src/index.js';
 import { loadRelevanceTasks, scoreRanking } from '../../../bench/relevance/evaluate.js';

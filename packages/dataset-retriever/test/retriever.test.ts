@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestScheduler, createStageContext, type LanguageModelRequest, type PromptSpec } from '@prompt2model/core';
 import { DatasetNotFoundError, GatedDatasetError } from '@prompt2model/huggingface/hub';
 import { MockLanguageModel, startDatasetsServer, type DatasetsServer } from '@prompt2model/testing';
-import { DatasetIndex, DatasetSkippedError, createDatasetRetriever, rerankDatasets, type DatasetRetrieverConfig } from '../src/index.js';
+import { DatasetIndex, DatasetSkippedError, createDatasetRetriever, rerankDatasets, type DatasetRetrieverConfig } from '../src/internal.js';
 import { fixtures } from './fixtures.js';
 
 let server: DatasetsServer;

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createStageContext, readJsonlAll, type PromptSpec, type TrainedModel } from '@prompt2model/core';
-import { createTrainer, defaultPython, exportTrainedModel, LocalBackend, parseTrainingJob } from '@prompt2model/trainer';
+import { createTrainer, defaultPython, exportTrainedModel, LocalBackend, parseTrainingJob } from '@prompt2model/trainer/internal';
 import { createDemoCreator, exportStaticDemo } from '../src/index.js';
 import { launchChromium, serveFolder } from '../test/support/browser.js';
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStageContext, type TrainedModel } from '@prompt2model/core';
 import { buildTinySeq2Seq, SENTIMENT_LABELS } from '@prompt2model/testing';
-import { demoExecutorFor, exportStaticDemo, startDemoServer } from '../src/index.js';
+import { demoExecutorFor, exportStaticDemo, startDemoServer } from '../src/internal.js';
 
 const requests = Number(process.argv[2] ?? 200);
 const root = await mkdtemp(join(tmpdir(), 'p2m-demo-bench-'));

@@ -1,4 +1,4 @@
-import { Prompt2ModelError, type Demo, type DemoCreator, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
+import { Prompt2ModelError, type Demo, type DemoCreator, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core/internal';
 import { demoContent, shownModelId } from './demo-info.js';
 import { demoExecutorFor, type DemoModelOptions } from './demo-model.js';
 import { startDemoServer, type DemoServerOptions } from './server.js';

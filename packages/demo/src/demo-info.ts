@@ -1,4 +1,4 @@
-import { formatTrainingPrompt, type Demonstration, type PromptSpec, type TrainedModel } from '@prompt2model/core';
+import { formatTrainingPrompt, type Demonstration, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
 
 /** What the page shows and needs: served as `GET /api/info`, written as `demo.json` by the static export. */
 export interface DemoInfo {

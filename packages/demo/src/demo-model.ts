@@ -1,5 +1,5 @@
-import { executorForModel, type Executor, type ExecutorTable, type LanguageModel, type PromptSpec, type TrainedModel } from '@prompt2model/core';
-import { evaluatorExecutors, type OnnxExecutorOptions } from '@prompt2model/evaluator';
+import { executorForModel, type Executor, type ExecutorTable, type LanguageModel, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
+import { evaluatorExecutors, type OnnxExecutorOptions } from '@prompt2model/evaluator/internal';
 import { OnnxTokenRelay } from './token-stream.js';
 
 export interface DemoModelOptions {

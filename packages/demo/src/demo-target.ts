@@ -1,3 +1,4 @@
+import { DemoTargetError } from './demo-target-error.js';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -9,7 +10,7 @@ import {
   type ProviderRegistry,
   type PromptSpec,
   type TrainedModel,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 
 export interface DemoTargetOptions {
   /** A model name the registry parses (`provider:model`, a bare id) or a local model folder. */
@@ -32,7 +33,7 @@ export interface DemoTarget {
 }
 
 function usage(message: string, hint: string): Prompt2ModelError {
-  return new Prompt2ModelError({ name: 'DemoTargetError', message, hint, exitCategory: 'configuration' });
+  return new DemoTargetError({ message, hint });
 }
 
 async function isDirectory(path: string): Promise<boolean> {

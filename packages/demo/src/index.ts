@@ -1,11 +1,12 @@
+/**
+ * @prompt2model/demo: the DemoCreator stage. A web page where the trained model answers, served
+ * (with an API) or exported as a static site that runs the model in the browser. Model discovery,
+ * the request queue and token streaming are under `@prompt2model/demo/internal`.
+ */
 export { createDemoCreator, type DemoCreatorOptions, type WebDemo, type WebDemoCreator } from './demo-creator.js';
 export { startDemoServer, type DemoServer, type DemoServerOptions } from './server.js';
 export { exportStaticDemo, type StaticExportOptions, type StaticExportResult } from './static-export.js';
-export { demoExecutorFor, type DemoModelOptions } from './demo-model.js';
-export { demoContent, type DemoContent, type DemoInfo, type BrowserModelInfo } from './demo-info.js';
 export { DemoConfigError } from './demo-config-error.js';
 export { DemoExportError } from './demo-export-error.js';
 export { DemoHttpError } from './http-response.js';
-export { ModelQueue, type ModelQueueOptions } from './model-queue.js';
-export { canStream, OnnxTokenRelay, type StreamingExecutor } from './token-stream.js';
 export { resolveDemoTarget, type DemoTarget, type DemoTargetOptions } from './demo-target.js';

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { ProgressEmitter, Prompt2ModelError, redactSecrets, RUN_FILES, type Executor, type StageContext } from '@prompt2model/core';
+import { ProgressEmitter, Prompt2ModelError, redactSecrets, RUN_FILES, type Executor, type StageContext } from '@prompt2model/core/internal';
 import type { DemoContent, DemoInfo } from './demo-info.js';
 import { DemoHttpError, SECURITY_HEADERS, readJsonBody, sendError, sendJson } from './http-response.js';
 import { ModelQueue } from './model-queue.js';

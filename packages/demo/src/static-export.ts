@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { locateTrainedModel, Prompt2ModelError, type PromptSpec, type TrainedModel } from '@prompt2model/core';
+import { locateTrainedModel, Prompt2ModelError, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
 import { demoContent, promptParts, shownModelId, type DemoInfo } from './demo-info.js';
 import { contentSecurityPolicy } from './http-response.js';
 import { PAGE_DIR } from './static-files.js';

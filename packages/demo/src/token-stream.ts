@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
-import type { Executor, Prediction, StageContext } from '@prompt2model/core';
+import type { Executor, Prediction, StageContext } from '@prompt2model/core/internal';
+import { loadTransformers } from '@prompt2model/evaluator/internal';
 
 /** An executor that can also send an answer's text as it is generated. */
 export interface StreamingExecutor extends Executor {
@@ -44,7 +45,7 @@ export class OnnxTokenRelay {
   };
 
   private loadTokenizer(): Promise<Tokenizer> {
-    this.tokenizer ??= import('@huggingface/transformers').then(
+    this.tokenizer ??= loadTransformers().then(
       (transformers) => transformers.AutoTokenizer.from_pretrained(resolve(this.modelDir), { local_files_only: true }) as unknown as Promise<Tokenizer>,
     );
     return this.tokenizer;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, type Executor, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
 import { LanguageModelExecutor } from '@prompt2model/evaluator';
 import { buildTinySeq2Seq, MockLanguageModel, SENTIMENT_LABELS } from '@prompt2model/testing';
-import { demoExecutorFor, exportStaticDemo, startDemoServer, type DemoServer } from '../src/index.js';
+import { demoExecutorFor, exportStaticDemo, startDemoServer, type DemoServer } from '../src/internal.js';
 import { launchChromium, serveFolder } from './support/browser.js';
 
 /**

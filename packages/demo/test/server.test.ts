@@ -2,12 +2,12 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStageContext, formatTrainingPrompt, type Executor, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core';
+import { createStageContext, formatTrainingPrompt, type Executor, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core/internal';
 import { LanguageModelExecutor, OnnxExecutor } from '@prompt2model/evaluator';
 import { createOpenAI } from '@prompt2model/openai';
-import { WorkerExecutor, workerExecutors } from '@prompt2model/trainer';
+import { WorkerExecutor, workerExecutors } from '@prompt2model/trainer/internal';
 import { buildTinySeq2Seq, buildTinyCausalLM, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
-import { canStream, createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/index.js';
+import { canStream, createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/internal.js';
 import { rawRequest } from './support/http.js';
 
 const spec: PromptSpec = {

@@ -1,4 +1,4 @@
-import type { EvalReport, Example, Executor, StageContext, TaskType } from '@prompt2model/core';
+import type { EvalReport, Example, Executor, StageContext, TaskType } from '@prompt2model/core/internal';
 import { scorePredictions } from './evaluator.js';
 import type { ExecutionStats } from './executors/run-stats.js';
 import { chooseMetrics, type ComputeMetricsOptions, type MetricName } from './metrics/compute.js';

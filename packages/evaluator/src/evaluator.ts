@@ -18,7 +18,7 @@ import {
   type PromptSpec,
   type StageContext,
   type TaskType,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { LanguageModelExecutor } from './executors/language-model-executor.js';
 import { OnnxExecutor, type OnnxExecutorOptions } from './executors/onnx-executor.js';
 import type { ExecutionStats } from './executors/run-stats.js';

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ValidationError, type Example } from '@prompt2model/core';
+import { ValidationError, type Example } from '@prompt2model/core/internal';
 import { readTestSet } from './evaluator.js';
 
 /** Predictions and their references, read from two files, one example a line, in the same order. */

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Prompt2ModelError } from '@prompt2model/core';
+import { MissingPackageError, Prompt2ModelError } from '@prompt2model/core/internal';
+import { importOptionalPackage } from '@prompt2model/core/internal';
 
 /**
  * The slice of @huggingface/transformers this package uses, typed locally: the library loads
@@ -60,13 +61,19 @@ export interface ModelLoadOptions {
 
 let loaded: Promise<TransformersModule> | undefined;
 
-/** Loads @huggingface/transformers once, on first use. */
+/**
+ * Loads @huggingface/transformers once, on first use. It is an optional peer dependency (it brings
+ * the ONNX runtimes, about 450 MB): without it, a MissingPackageError names the package to install.
+ */
 export async function loadTransformers(): Promise<TransformersModule> {
-  loaded ??= import('@huggingface/transformers').then((module) => module as unknown as TransformersModule);
+  loaded ??= importOptionalPackage('@huggingface/transformers', () => import('@huggingface/transformers'), 'run ONNX models in Node (evaluation, BERTScore, the demo)').then(
+    (module) => module as unknown as TransformersModule,
+  );
   try {
     return await loaded;
   } catch (error) {
     loaded = undefined;
+    if (MissingPackageError.isInstance(error)) throw markModelLoadError(error);
     throw markModelLoadError(new Prompt2ModelError({
       message: `Could not load @huggingface/transformers: ${(error as Error).message}`,
       cause: error,

@@ -1,12 +1,12 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { AbortError, createStageContext, formatTrainingPrompt, Prompt2ModelError, type Executor, type ProgressEvent, type StageContext, type TrainedModel } from '@prompt2model/core';
+import { AbortError, createStageContext, formatTrainingPrompt, Prompt2ModelError, type Executor, type ProgressEvent, type StageContext, type TrainedModel } from '@prompt2model/core/internal';
 import { createOpenAI } from '@prompt2model/openai';
 import { buildTinyCausalLM, buildTinyEncoder, buildTinySeq2Seq, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareTeacherStudent } from '../src/compare.js';
-import { executorForModel, locateModel, locateTrainedModel } from '@prompt2model/core';
+import { executorForModel, locateModel, locateTrainedModel } from '@prompt2model/core/internal';
 import { createEvaluator, evaluatorExecutors, trainingPrompt } from '../src/evaluator.js';
 import { LanguageModelExecutor } from '../src/executors/language-model-executor.js';
 import { OnnxExecutor } from '../src/executors/onnx-executor.js';

@@ -6,7 +6,7 @@ import {
   type LanguageModel,
   type LanguageModelRequest,
   type LanguageModelResponse,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 
 /**
  * What `createHuggingFace` resolved once and hands to each model: the token behind a lazy

@@ -1,4 +1,4 @@
-import { loadSetting, type SettingsEnvironment } from '@prompt2model/core';
+import { loadSetting, type SettingsEnvironment } from '@prompt2model/core/internal';
 import { HuggingFaceChatLanguageModel, type HuggingFaceChatSettings, type HuggingFaceConfig } from './huggingface-chat-language-model.js';
 
 export interface HuggingFaceProviderSettings {

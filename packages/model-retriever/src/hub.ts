@@ -1,4 +1,4 @@
-import { JsonlWriter } from '@prompt2model/core';
+import { JsonlWriter } from '@prompt2model/core/internal';
 import { fetchHubModels, resolveHubUrl, type FetchHubModelsOptions, type HubModel } from '@prompt2model/huggingface/hub';
 import { ModelIndex, type BuildModelIndexOptions, type ModelCardRecord } from './model-index.js';
 import { detectArchitecture, parseCardMetadata } from './model-card.js';

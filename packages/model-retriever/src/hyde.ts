@@ -1,4 +1,4 @@
-import { Prompt2ModelError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core';
+import { Prompt2ModelError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core/internal';
 import { directionToken, taskTokens, translationDirectionsInText } from './model-card.js';
 
 export interface HydeOptions {

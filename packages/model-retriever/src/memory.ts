@@ -1,4 +1,4 @@
-import { ValidationError, type Precision } from '@prompt2model/core';
+import { ValidationError, type Precision } from '@prompt2model/core/internal';
 
 export interface FineTuneMemoryInput {
   /** Parameter count, when known (the Hub's safetensors metadata). */

@@ -1,4 +1,4 @@
-import type { ModelArchitecture } from '@prompt2model/core';
+import type { ModelArchitecture } from '@prompt2model/core/internal';
 
 /** The YAML front matter of a model card, reduced to the keys this package reads. */
 export interface CardMetadata {

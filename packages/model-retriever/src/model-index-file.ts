@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { ModelArchitectureSchema, Prompt2ModelError, ValidationError, writeFileAtomic, type ModelArchitecture } from '@prompt2model/core';
+import { ModelArchitectureSchema, Prompt2ModelError, ValidationError, writeFileAtomic, type ModelArchitecture } from '@prompt2model/core/internal';
 import { z } from 'zod';
 import { BinaryFileReader, BinaryFileWriter, Bm25Index, PersistedBm25Schema } from '@prompt2model/bm25';
 import type { IndexedModel } from './model-index.js';

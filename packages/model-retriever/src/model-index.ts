@@ -8,7 +8,7 @@ import {
   type ModelCandidate,
   type Precision,
   type TrainingMethod,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { z } from 'zod';
 import { Bm25Index, type Bm25Options } from '@prompt2model/bm25';
 import { parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type ModelIndexParts, type PersistedModelIndex } from './model-index-file.js';

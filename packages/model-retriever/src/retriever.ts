@@ -5,7 +5,7 @@ import {
   type ModelRetrieverOptions,
   type PromptSpec,
   type StageContext,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { buildIndexFromHub, type HubSnapshotOptions } from './hub.js';
 import { hydeQuery, plainQuery, withDirectionTokens, type HydeOptions } from './hyde.js';
 import { DEFAULT_MAX_SIZE_BYTES, ModelIndex, type ModelSearchOptions, type ModelSearchResult } from './model-index.js';

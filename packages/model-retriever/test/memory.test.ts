@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '@prompt2model/core';
-import { estimateFineTuneMemory, formatBytes, parseByteSize } from '../src/index.js';
+import { estimateFineTuneMemory, formatBytes, parseByteSize } from '../src/internal.js';
 
 const GB = 1e9;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cardSearchText, detectArchitecture, detectLicense, parseCardMetadata, splitFrontMatter } from '../src/index.js';
+import { cardSearchText, detectArchitecture, detectLicense, parseCardMetadata, splitFrontMatter } from '../src/internal.js';
 
 const trainerCard = `---
 license: apache-2.0

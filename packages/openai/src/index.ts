@@ -1,4 +1,8 @@
-export { OpenAIChatLanguageModel, toAPICallError, type OpenAIChatSettings } from './openai-chat-language-model.js';
+/**
+ * @prompt2model/openai: language models over any OpenAI-compatible endpoint, the OpenAI Batch API
+ * teacher and the OpenAI fine-tuning backend. The SDK-error mapping is under `@prompt2model/openai/internal`.
+ */
+export { OpenAIChatLanguageModel, type OpenAIChatSettings } from './openai-chat-language-model.js';
 export {
   createOpenAI,
   createOpenAIFineTuningBackend,
@@ -7,7 +11,6 @@ export {
   type OpenAIProviderSettings,
   type OpenAIFineTuningBackendOptions,
 } from './openai-provider.js';
-export { DEFAULT_OPENAI_BASE_URL, type OpenAIConfig } from './openai-config.js';
 export { OpenAIBatchLanguageModel, createOpenAIBatchTeacher, type OpenAIBatchOptions } from './openai-batch-language-model.js';
 export {
   OpenAIFineTuningBackend,

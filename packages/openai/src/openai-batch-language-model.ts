@@ -12,7 +12,7 @@ import {
   type LanguageModelRequest,
   type LanguageModelResponse,
   type StageContext,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { toAPICallError } from './openai-chat-language-model.js';
 import { configSecrets, createOpenAIClient, type OpenAIConfig } from './openai-config.js';
 import type { OpenAIProvider } from './openai-provider.js';

@@ -10,7 +10,7 @@ import {
   type LanguageModelResponse,
   errorCode,
   permanentConnectionFailure,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { configSecrets, createOpenAIClient, isOpenAIItself, type OpenAIConfig } from './openai-config.js';
 import { openAISdkClasses } from './openai-sdk.js';
 

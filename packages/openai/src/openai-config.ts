@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import { LoadSettingError } from '@prompt2model/core';
+import { LoadSettingError } from '@prompt2model/core/internal';
 import { loadOpenAISdk } from './openai-sdk.js';
 
 export const DEFAULT_OPENAI_BASE_URL = 'https://api.openai.com/v1';

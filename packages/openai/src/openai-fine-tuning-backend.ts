@@ -17,7 +17,7 @@ import {
   type DataFormatRules,
   type TrainerBackend,
   type TrainingPricing,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { toAPICallError } from './openai-chat-language-model.js';
 import { createOpenAIClient, isOpenAIItself, type OpenAIConfig } from './openai-config.js';
 import { loadOpenAISdk } from './openai-sdk.js';

@@ -1,4 +1,4 @@
-import { loadSetting, type SettingsEnvironment } from '@prompt2model/core';
+import { loadSetting, type SettingsEnvironment } from '@prompt2model/core/internal';
 import { OpenAIBatchLanguageModel, type OpenAIBatchOptions } from './openai-batch-language-model.js';
 import { OpenAIChatLanguageModel, type OpenAIChatSettings } from './openai-chat-language-model.js';
 import { DEFAULT_OPENAI_BASE_URL, type OpenAIConfig } from './openai-config.js';

@@ -1,4 +1,4 @@
-import { loadSetting, type SettingsEnvironment } from '@prompt2model/core';
+import { loadSetting, type SettingsEnvironment } from '@prompt2model/core/internal';
 import { DeepLTranslator, type DeepLTranslatorOptions } from './translation.js';
 
 export interface DeepLProviderSettings extends Partial<DeepLTranslatorOptions> {

@@ -1,4 +1,4 @@
-import type { PromptParser, PromptSpec, StageContext } from '@prompt2model/core';
+import type { PromptParser, PromptSpec, StageContext } from '@prompt2model/core/internal';
 import { LAYOUT_SPLITTERS, type PromptLayout, type SplitPrompt } from './layouts.js';
 import { checkPromptBudget, checkPromptText, promptTokenBudget } from './prompt-checks.js';
 import { buildSpec, emitProgress, note, type PromptParseResult, type SpecOptions } from './spec-builder.js';

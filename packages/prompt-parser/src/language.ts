@@ -1,4 +1,15 @@
-import { francAll } from 'franc';
+import { createRequire } from 'node:module';
+import type * as Franc from 'franc';
+
+let franc: typeof Franc | undefined;
+/**
+ * franc's trigram tables for 187 languages take about 100 ms to load, so they load on the first
+ * detection that needs them (require(esm), Node 20.19+), not when the package (or prompt2model) is imported.
+ */
+function francAll(...args: Parameters<typeof Franc.francAll>): ReturnType<typeof Franc.francAll> {
+  franc ??= createRequire(import.meta.url)('franc') as typeof Franc;
+  return franc.francAll(...args);
+}
 
 /** ISO 639-3 (what franc reports) → ISO 639-1 (what a PromptSpec stores), for the languages we detect. */
 const ISO_639_3_TO_1: Record<string, string> = {

@@ -1,4 +1,4 @@
-import type { Demonstration } from '@prompt2model/core';
+import type { Demonstration } from '@prompt2model/core/internal';
 
 /** Which prompt layout the deterministic parser recognised. */
 export type PromptLayout = 'json' | 'json-list' | 'labeled-pairs' | 'sections' | 'arrows' | 'plain';

@@ -1,4 +1,4 @@
-import { estimateTokens, Prompt2ModelError, PromptSpecSchema, type PromptParser, type PromptSpec, type StageContext } from '@prompt2model/core';
+import { estimateTokens, Prompt2ModelError, PromptSpecSchema, type PromptParser, type PromptSpec, type StageContext } from '@prompt2model/core/internal';
 import { detectLanguage, languageName } from './language.js';
 import type { SplitPrompt } from './layouts.js';
 import { checkPromptBudget, checkPromptText, promptTokenBudget } from './prompt-checks.js';

@@ -1,4 +1,4 @@
-import { contextWindowOf, estimateTokens, ValidationError, type Demonstration, type LanguageModelClient } from '@prompt2model/core';
+import { contextWindowOf, estimateTokens, ValidationError, type Demonstration, type LanguageModelClient } from '@prompt2model/core/internal';
 
 /**
  * Largest prompt read at all, in characters (about 25,000 tokens): an instruction and a few examples

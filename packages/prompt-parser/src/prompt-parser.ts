@@ -1,4 +1,4 @@
-import { ValidationError, type PromptParser, type PromptSpec, type StageContext } from '@prompt2model/core';
+import { ValidationError, type PromptParser, type PromptSpec, type StageContext } from '@prompt2model/core/internal';
 import { DeterministicPromptParser } from './deterministic-parser.js';
 import type { PromptLayout } from './layouts.js';
 import { LLMPromptParser } from './llm-parser.js';

@@ -1,4 +1,4 @@
-import { AbortError, PromptSpecSchema, throwIfAborted, ValidationError, type PromptSpec, type StageContext } from '@prompt2model/core';
+import { AbortError, PromptSpecSchema, throwIfAborted, ValidationError, type PromptSpec, type StageContext } from '@prompt2model/core/internal';
 import { detectLanguage, languageName, type DetectLanguageOptions, type LanguageDetection } from './language.js';
 import type { PromptLayout, SplitPrompt } from './layouts.js';
 import { checkExamples } from './prompt-checks.js';

@@ -1,4 +1,4 @@
-import type { Demonstration, TaskType } from '@prompt2model/core';
+import type { Demonstration, TaskType } from '@prompt2model/core/internal';
 
 export interface TaskTypeInference {
   taskType: TaskType;

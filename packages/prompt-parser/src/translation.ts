@@ -1,4 +1,4 @@
-import { APICallError, Prompt2ModelError } from '@prompt2model/core';
+import { APICallError, Prompt2ModelError } from '@prompt2model/core/internal';
 
 export interface TranslateRequest {
   /** ISO 639-1 source language; undefined lets the service detect it. */

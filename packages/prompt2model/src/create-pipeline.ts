@@ -1,11 +1,11 @@
-import { defaultLLMCacheDir, Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core';
-import { ContaminationIndex, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
-import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
-import type { DemoCreatorOptions } from '@prompt2model/demo';
-import type { EvaluatorOptions } from '@prompt2model/evaluator';
-import type { ModelRetrieverConfig } from '@prompt2model/model-retriever';
-import type { PromptParserOptions } from '@prompt2model/prompt-parser';
-import { LocalBackend, modelCardInputFromRun, workerExecutors, writeModelCard, type CreateTrainerOptions, type TrainingBackend, type WorkerExecutorOptions } from '@prompt2model/trainer';
+import { defaultLLMCacheDir, Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages, type TrainerBackend } from '@prompt2model/core/internal';
+import { ContaminationIndex, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator/internal';
+import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever/internal';
+import type { DemoCreatorOptions } from '@prompt2model/demo/internal';
+import type { EvaluatorOptions } from '@prompt2model/evaluator/internal';
+import type { ModelRetrieverConfig } from '@prompt2model/model-retriever/internal';
+import type { PromptParserOptions } from '@prompt2model/prompt-parser/internal';
+import { LocalBackend, modelCardInputFromRun, workerExecutors, writeModelCard, type CreateTrainerOptions, type WorkerExecutorOptions } from '@prompt2model/trainer/internal';
 import { pipelinePreflightChecks, runPreflight } from './run/preflight.js';
 import { createModelRegistry, type ModelProviderSettings } from './registry/model-providers.js';
 import { stageImplementations, type StageImplementationNames } from './registry/stages.js';
@@ -44,7 +44,7 @@ export interface CreatePipelineOptions extends Omit<PipelineOptions, 'stages' | 
    */
   preflight?: boolean;
   /** Where the default trainer runs: default the local Python worker (transformers + peft). */
-  trainerBackend?: TrainingBackend;
+  trainerBackend?: TrainerBackend;
   /** The ONNX export after local training (default fp32 + q8); `false` keeps only the PyTorch folder. */
   exportOnnx?: CreateTrainerOptions['exportOnnx'];
 }

@@ -12,6 +12,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   config: '--config',
   'DemoServerOptions.accessToken': '--share-token',
   exclude: '--exclude',
+  firstByteTimeoutMs: '--first-byte-timeout (seconds)',
   export: '--export',
   gpuMemoryBytes: '--gpu-memory',
   host: '--host',
@@ -22,6 +23,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   mapping: '--input/--output',
   maxConcurrency: '--concurrency',
   maxCostUsd: '--max-cost',
+  maxRows: '--max-rows',
   maxSamplesPerInput: '--max-samples-per-input',
   maxSizeBytes: '--max-size',
   minAgreement: '--min-agreement',
@@ -34,6 +36,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   samplesPerInput: '--samples-per-input',
   split: '--split',
   teacher: '--teacher',
+  timeoutMs: '--request-timeout (seconds)',
   tokensPerMinute: '--tpm',
   'translate: false': '--no-translate',
 };

@@ -1,16 +1,20 @@
 /**
  * prompt2model: turn a task prompt into a small trained model.
  *
- * The curated public API: the Pipeline and its factory, each stage's default implementation, the
- * providers, the registries, the artifact schemas and the errors. Everything else stays in the
- * stage packages (`@prompt2model/<stage>`) for research code that needs a helper. Test doubles
- * (mock models, loopback servers, tiny ONNX builders) are under `prompt2model/testing`; the CLI's
- * embeddable entry under `prompt2model/cli`.
+ * The curated public API, at most 60 runtime names (test/public-surface.test.ts lists them): the
+ * Pipeline and its factory, each stage's default implementation, the providers, the registries, the
+ * executors and metrics a report needs, the artifact schemas and the errors. The stage packages
+ * (`@prompt2model/<stage>`) hold the rest, and their `/internal` entries the mechanisms. Test doubles
+ * are the separate `@prompt2model/testing` package (also reachable as `prompt2model/testing` once it
+ * is installed); the CLI's embeddable entry is `prompt2model/cli`.
  */
 
 // The pipeline.
 export { createPipeline, type CreatePipelineOptions } from './create-pipeline.js';
-export { Pipeline, PIPELINE_STEPS, createStageContext, runStep, RunStore } from '@prompt2model/core';
+export { Pipeline, createStageContext } from '@prompt2model/core';
+// The model home: where a run's trained model is and in which formats, and the run folder's file names.
+export { locateModel, RUN_FILES } from '@prompt2model/core';
+export type { ModelFormat, ModelLocation } from '@prompt2model/core';
 export type { PipelineOptions, PipelineResult, PipelineStages, StageContext, CreateStageContextOptions } from '@prompt2model/core';
 
 // Registries: model names (provider:model), training backends, stage implementations, executors.
@@ -19,14 +23,12 @@ export {
   createExecutor,
   trainingBackends,
   stageImplementations,
-  DEFAULT_MODEL_PROVIDER,
-  MODEL_PROVIDERS,
   type ExecutorSettings,
   type ModelProviderSettings,
   type StageImplementationNames,
   type TrainingBackendSettings,
 } from './registry/index.js';
-export { Registry, createProviderRegistry, parseModelName, type ModelName, type ProviderRegistry } from '@prompt2model/core';
+export { parseModelName, type ModelName, type ProviderRegistry } from '@prompt2model/core';
 
 // Stages: interfaces (core) and their default implementations (one factory each).
 export type {
@@ -45,11 +47,11 @@ export type {
   DataFormatRules,
   TrainingPricing,
 } from '@prompt2model/core';
-export { createPromptParser, DeepLTranslator, type PromptParserOptions, type PromptParseResult } from '@prompt2model/prompt-parser';
-export { createDatasetGenerator, batchGeneratorOptions, type PromptBasedDatasetGeneratorOptions, type GenerationSummary, type LabelNoiseSummary } from '@prompt2model/dataset-generator';
-export { createDatasetRetriever, DatasetIndex, buildDatasetIndexFromHub, loadDatasetRows, type DatasetRetrieverConfig, type RankedDataset, type RetrievedDataset } from '@prompt2model/dataset-retriever';
-export { createModelRetriever, ModelIndex, buildIndexFromHub, fetchHubModelCards, writeModelCardsJsonl, type ModelRetrieverConfig, type RankedModel } from '@prompt2model/model-retriever';
-export { createTrainer, LocalBackend, CommandBackend, WorkerExecutor, parseTrainingJob, estimateTrainingCost, type TrainingBackend } from '@prompt2model/trainer';
+export { createPromptParser, createDeepLTranslator, type PromptParserOptions, type PromptParseResult } from '@prompt2model/prompt-parser';
+export { createDatasetGenerator, type PromptBasedDatasetGeneratorOptions, type GenerationSummary, type LabelNoiseSummary } from '@prompt2model/dataset-generator';
+export { createDatasetRetriever, buildDatasetIndexFromHub, type DatasetRetrieverConfig, type RankedDataset, type RetrievedDataset } from '@prompt2model/dataset-retriever';
+export { createModelRetriever, buildIndexFromHub, type ModelRetrieverConfig, type RankedModel } from '@prompt2model/model-retriever';
+export { createTrainer, LocalBackend, CommandBackend } from '@prompt2model/trainer';
 export {
   createEvaluator,
   LanguageModelExecutor,
@@ -57,10 +59,6 @@ export {
   computeMetrics,
   compareTeacherStudent,
   scorePredictions,
-  exactMatch,
-  chrF,
-  squadF1,
-  bertScore,
   type EvaluatorOptions,
   type MetricName,
 } from '@prompt2model/evaluator';
@@ -79,27 +77,14 @@ export {
 // Language models and providers.
 export { LanguageModelClient, RequestScheduler, LLMCallCache, CostLedger, ProgressEmitter } from '@prompt2model/core';
 export type { LanguageModel, LanguageModelRequest, LanguageModelResponse, ProgressEvent, RequestSchedulerOptions } from '@prompt2model/core';
-export { createOpenAI, openai, OpenAIBatchLanguageModel, createOpenAIBatchTeacher, createOpenAIFineTuningBackend, type OpenAIProviderSettings } from '@prompt2model/openai';
-export { createHuggingFace, fetchHubModels, listHubModels, downloadModelCard, listHubDatasets, getDatasetSplits, getDatasetSize, GatedDatasetError, type HuggingFaceProviderSettings } from '@prompt2model/huggingface';
+export { createOpenAI, openai, createOpenAIBatchTeacher, createOpenAIFineTuningBackend, type OpenAIProviderSettings } from '@prompt2model/openai';
+export { createHuggingFace, GatedDatasetError, type HuggingFaceProviderSettings } from '@prompt2model/huggingface';
 
 // Artifacts: schemas (zod) and their types, JSON Lines files.
-export {
-  ExampleSchema,
-  PromptSpecSchema,
-  DatasetSplitsSchema,
-  ModelCandidateSchema,
-  TrainingJobSpecSchema,
-  TrainedModelSchema,
-  EvalReportSchema,
-  RunManifestSchema,
-  readJsonl,
-  readJsonlAll,
-  JsonlWriter,
-} from '@prompt2model/core';
+export { ExampleSchema, PromptSpecSchema, TrainedModelSchema, EvalReportSchema, readJsonl, readJsonlAll, JsonlWriter } from '@prompt2model/core';
 export type { Example, PromptSpec, DatasetSplits, ModelCandidate, TrainingJobSpec, TrainingJobSpecInput, TrainedModel, EvalReport, TaskType } from '@prompt2model/core';
 
-// Settings and errors.
-export { loadSetting, loadApiKey, SETTINGS } from '@prompt2model/core';
+// Errors.
 export {
   Prompt2ModelError,
   APICallError,
@@ -113,4 +98,3 @@ export {
 // The run report and the whole-run estimate (what `prompt2model run` writes and prints).
 export { buildRunReport, writeRunReport, type RunReport } from './run/report.js';
 export { estimateRun, formatRunEstimate, type RunEstimate, type StageEstimate } from './run/estimate.js';
-export { defaultLLMCacheDir } from '@prompt2model/core';

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type cliProgressModule from 'cli-progress';
-import type { ProgressEmitter, ProgressEvent } from '@prompt2model/core';
+import type { ProgressEmitter, ProgressEvent } from '@prompt2model/core/internal';
 import type { CliIO } from './runtime.js';
 import { withCliFlags } from './error-flags.js';
 

@@ -9,7 +9,7 @@ import type { CliRuntime, GlobalOptions } from './runtime.js';
  */
 export async function offerPythonSetup(runtime: CliRuntime, options: GlobalOptions & { python?: string }): Promise<void> {
   if (!runtime.io.isTTY || !process.stdin.isTTY) return;
-  const { needsPythonSetup, setupPythonEnvironment } = await import('@prompt2model/trainer');
+  const { needsPythonSetup, setupPythonEnvironment } = await import('@prompt2model/trainer/internal');
   if (!needsPythonSetup(options.python, runtime.io.env)) return;
   const prompt = createInterface({ input: process.stdin, output: process.stderr });
   const answer = await prompt.question('No Python environment for training yet. Create one now with the pinned torch/transformers/peft stack (prompt2model setup)? [Y/n] ').finally(() => prompt.close());

@@ -15,7 +15,7 @@ import {
   redactSecrets,
 } from '@prompt2model/core/errors';
 import { ProgressEmitter } from '@prompt2model/core/events';
-import type { LanguageModel, RequestSchedulerOptions, StageContext } from '@prompt2model/core';
+import type { LanguageModel, RequestSchedulerOptions, StageContext } from '@prompt2model/core/internal';
 import { CliUsageError } from './cli-usage-error.js';
 import { withCliFlags } from './error-flags.js';
 import { attachProgressRenderer } from './progress.js';
@@ -125,7 +125,7 @@ export class CliRuntime {
     settings: { teacher?: boolean; config?: Record<string, unknown>; outDir?: string } = {},
   ): Promise<StageContext> {
     const outDir = settings.outDir ?? options.out ?? (await mkdtemp(join(tmpdir(), 'prompt2model-')));
-    const { createStageContext, defaultLLMCacheDir } = await import('@prompt2model/core');
+    const { createStageContext, defaultLLMCacheDir } = await import('@prompt2model/core/internal');
     return createStageContext({
       outDir,
       events: this.progressEvents(options),

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { JOB_FILES, JOB_OUTPUT_FILES, RUN_FILES, TRAINING_FILES } from '@prompt2model/core';
+import { JOB_FILES, JOB_OUTPUT_FILES, RUN_FILES, TRAINING_FILES } from '@prompt2model/core/internal';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -148,7 +148,6 @@ describe('docs/architecture.md dependency table', () => {
     'huggingface/src/hub/hub-dataset-options.ts': 'dataset functions: HF_DATASET_VIEWER_URL default',
     'huggingface/src/hub/hub-cache-dir.ts': 'Hub cache folder default',
     'huggingface/src/hub/push-model.ts': 'pushModel: HF_TOKEN required, from the option or the env object',
-    'huggingface/src/hub/model-upload-plan.ts': 'the secret values a pushed folder must not contain',
     'prompt-parser/src/deepl-provider.ts': 'createDeepLTranslator: DEEPL_AUTH_KEY, DEEPL_SERVER_URL',
     'trainer/src/python-environment.ts': 'P2M_PYTHON, P2M_PREDICT_COMMAND, the managed Python environment folder',
     'dataset-retriever/src/dataset-index.ts': 'default cache folder of a built dataset index',

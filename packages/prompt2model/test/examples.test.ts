@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runScript } from './support/run-script.js';
 
 const EXAMPLE = resolve(import.meta.dirname, '../../../examples/offline/offline-run.ts');
 const dirs: string[] = [];
@@ -15,15 +15,7 @@ describe('examples/offline/offline-run.ts', () => {
     const dir = await mkdtemp(join(tmpdir(), 'p2m-offline-example-'));
     dirs.push(dir);
     const out = join(dir, 'run');
-    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', EXAMPLE, out], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: dir } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', fail);
-      child.on('close', (exit) => done({ code: exit, stdout, stderr }));
-    });
+    const { code, stdout, stderr } = await runScript(EXAMPLE, { args: [out], env: { PATH: process.env.PATH, HOME: dir } });
     expect(stderr).toBe('');
     expect(code).toBe(0);
     expect(stdout).toMatch(/generated 40 examples; best base model example\/t5-small-review-sentiment; report .*report\.html/);

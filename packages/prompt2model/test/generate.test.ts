@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startOpenAIBatchServer, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/program.js';
-import { fnv1a32 } from '@prompt2model/core';
+import { fnv1a32 } from '@prompt2model/core/internal';
 import { runCliCaptured } from './support/run-cli.js';
 import { SENTIMENT_PROMPT, sentimentTeacher } from './support/sentiment-teacher.js';
 

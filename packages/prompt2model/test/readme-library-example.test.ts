@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runScript } from './support/run-script.js';
 import { fnv1a32 } from '@prompt2model/core';
 import { startHubServer, startOpenAICompatibleServer, type ChatCompletionRequestBody, type ChatRequestInfo, type HubServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 
@@ -15,7 +15,6 @@ import { startHubServer, startOpenAICompatibleServer, type ChatCompletionRequest
 // speaks the Python worker's protocol (through P2M_PYTHON), so no GPU or torch is needed.
 const root = resolve(import.meta.dirname, '../../..');
 const EXAMPLE = join(root, 'examples/library/pipeline.ts');
-const TSX = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
 const FAKE_WORKER = join(root, 'packages/trainer/test/fixtures/fake-worker.mjs');
 const FAKE_PREDICT = join(root, 'packages/trainer/test/fixtures/fake-predict-worker.mjs');
 
@@ -91,16 +90,8 @@ describe("the README's library example", () => {
       HF_ENDPOINT: hub.url,
       P2M_PYTHON: python,
     };
-    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-      const child = spawn(process.execPath, ['--import', TSX, EXAMPLE], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('error', fail);
-      // The process ends by itself: a demo server left running would keep it alive until this test times out.
-      child.on('close', (exit) => done({ code: exit, stdout, stderr }));
-    });
+    // The process ends by itself: a demo server left running would keep it alive until this test times out.
+    const { code, stdout, stderr } = await runScript(EXAMPLE, { cwd: work, env });
     expect(code, stderr.slice(-2000)).toBe(0);
     const run = join(work, 'runs/viggo');
     const trained = JSON.parse(await readFile(join(run, 'trained-model.json'), 'utf8')) as { reference: string; baseModel: string; method: string };
@@ -113,5 +104,7 @@ describe("the README's library example", () => {
     // Teacher calls are cached where the CLI caches them, not in the run folder.
     expect((await readdir(join(dir, 'user-cache/llm'), { recursive: true })).length).toBeGreaterThan(0);
     expect(existsSync(join(run, 'cache'))).toBe(false);
+    // About 600 teacher requests (500 examples, one label request each) paced at the example's
+    // 500 requests a minute: ~75 s of mostly idle waiting, the price of running it as written.
   }, 240_000);
 });

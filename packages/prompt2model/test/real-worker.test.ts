@@ -4,9 +4,9 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStageContext, formatTrainingPrompt, readJsonlAll, type TrainedModel } from '@prompt2model/core';
+import { createStageContext, formatTrainingPrompt, readJsonlAll, type TrainedModel } from '@prompt2model/core/internal';
 import { OnnxExecutor } from '@prompt2model/evaluator';
-import { defaultPython, WorkerExecutor } from '@prompt2model/trainer';
+import { defaultPython, WorkerExecutor } from '@prompt2model/trainer/internal';
 import { runCliCaptured } from './support/run-cli.js';
 
 // The real training stack (torch + transformers + peft + onnx) from the CLI, on tiny models the

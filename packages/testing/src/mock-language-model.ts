@@ -1,5 +1,5 @@
-import type { LanguageModel, LanguageModelRequest, LanguageModelResponse } from '@prompt2model/core';
-import { estimateTokens } from '@prompt2model/core';
+import type { LanguageModel, LanguageModelRequest, LanguageModelResponse } from '@prompt2model/core/internal';
+import { estimateTokens } from '@prompt2model/core/internal';
 
 /** What a mock answers: text (one choice, repeated `n` times), several texts (one per choice), or a full response. */
 export type MockResponse = string | string[] | LanguageModelResponse;

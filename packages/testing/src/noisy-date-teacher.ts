@@ -1,4 +1,4 @@
-import { fnv1a32, seededRandom, type PromptSpec } from '@prompt2model/core';
+import { fnv1a32, seededRandom, type PromptSpec } from '@prompt2model/core/internal';
 import type { ChatCompletionRequestBody, ChatRequestInfo } from './openai-server.js';
 
 /**

@@ -1,4 +1,4 @@
-import { seededRandom } from '@prompt2model/core';
+import { seededRandom } from '@prompt2model/core/internal';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenOnLoopback, readRequestBody } from './loopback-http.js';
 import { lastUserText, messageText, type ChatCompletionRequestBody } from './openai-server.js';

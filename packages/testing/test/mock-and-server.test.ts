@@ -46,6 +46,8 @@ describe('startOpenAICompatibleServer', () => {
     expect(statuses).toEqual([200, 200, 429]);
     expect(server.stats.rateLimited).toBe(1);
     expect(server.stats.faultsInjected).toBe(0);
+    // When the over-limit 429 arrived, so a benchmark can count accepted requests per window.
+    expect(server.stats.rateLimitedArrivals).toEqual([server.stats.arrivals[2]]);
   });
 
   it('injects scripted faults, checks the key, and answers n choices', async () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createStageContext } from '@prompt2model/core';
 import { OPENAI_DATA_RULES } from '@prompt2model/openai';
-import { createTrainer, LocalBackend, parseTrainingJob, runWorkerProcess, validateTrainingData } from '../src/index.js';
+import { createTrainer, LocalBackend, parseTrainingJob, runWorkerProcess, validateTrainingData } from '../src/internal.js';
 
 const FAKE_WORKER = resolve(import.meta.dirname, '../test/fixtures/fake-worker.mjs');
 

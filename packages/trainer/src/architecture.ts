@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModelArchitecture } from '@prompt2model/core';
+import type { ModelArchitecture } from '@prompt2model/core/internal';
 
 /**
  * Model families we know by name. Order matters: the first pattern that matches the model id wins,

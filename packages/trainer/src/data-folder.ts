@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { DatasetSplitsSchema, PromptSpecSchema, runStep, splitDatasetFiles, ValidationError, type StageContext } from '@prompt2model/core';
+import { DatasetSplitsSchema, PromptSpecSchema, RUN_FILES, runStep, splitDatasetFiles, ValidationError, type StageContext } from '@prompt2model/core/internal';
 
 /** A folder of training data, checked (nothing written yet). */
 export interface TrainingDataFolder {
@@ -25,11 +25,11 @@ export interface TrainingDataFolder {
  */
 export async function openTrainingData(folder: string): Promise<TrainingDataFolder> {
   const dataDir = resolve(folder);
-  const hasSplits = existsSync(join(dataDir, 'train.jsonl'));
-  if (!hasSplits && !existsSync(join(dataDir, 'dataset.jsonl'))) {
+  const hasSplits = existsSync(join(dataDir, RUN_FILES.train));
+  if (!hasSplits && !existsSync(join(dataDir, RUN_FILES.dataset))) {
     throw new ValidationError({
       subject: `training data folder ${dataDir}`,
-      issues: [{ path: '', message: `No train.jsonl (or dataset.jsonl) in ${dataDir}` }],
+      issues: [{ path: '', message: `No ${RUN_FILES.train} (or ${RUN_FILES.dataset}) in ${dataDir}` }],
       hint: 'Give a folder with train.jsonl (and optionally validation.jsonl), or the run folder of a dataset generation (dataset.jsonl).',
     });
   }
@@ -39,17 +39,17 @@ export async function openTrainingData(folder: string): Promise<TrainingDataFold
     ...(instruction !== undefined ? { instruction } : {}),
     async files(context) {
       const splitDir = hasSplits ? dataDir : await splitGenerated(dataDir, context);
-      const validation = join(splitDir, 'validation.jsonl');
-      return { train: join(splitDir, 'train.jsonl'), ...(existsSync(validation) && (await hasRows(validation)) ? { validation } : {}) };
+      const validation = join(splitDir, RUN_FILES.validation);
+      return { train: join(splitDir, RUN_FILES.train), ...(existsSync(validation) && (await hasRows(validation)) ? { validation } : {}) };
     },
   };
 }
 
 async function splitGenerated(dataDir: string, context: StageContext): Promise<string> {
-  await runStep(context, 'split', 'splits.json', DatasetSplitsSchema, async () => {
+  await runStep(context, 'split', RUN_FILES.splits, DatasetSplitsSchema, async () => {
     const { duplicates: _duplicates, contaminated: _contaminated, ...splits } = await splitDatasetFiles({
       outDir: context.store.dir,
-      sources: [{ path: join(dataDir, 'dataset.jsonl'), source: 'generated' }],
+      sources: [{ path: join(dataDir, RUN_FILES.dataset), source: 'generated' }],
     });
     const { counts } = splits;
     context.events.log('info', `Split ${counts.train + counts.validation + counts.test} generated examples: ${counts.train} train, ${counts.validation} validation, ${counts.test} test.`, 'split');
@@ -63,7 +63,7 @@ async function hasRows(path: string): Promise<boolean> {
 }
 
 async function instructionOf(dir: string): Promise<string | undefined> {
-  const path = join(dir, 'prompt-spec.json');
+  const path = join(dir, RUN_FILES.promptSpec);
   if (!existsSync(path)) return undefined;
   let value: unknown;
   try {

@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { estimateTokens, ExampleSchema, readJsonl, ValidationError, type DataFormatRules, type TrainingJobSpec, type ValidationIssue } from '@prompt2model/core';
-import { toChatRow } from '@prompt2model/core';
+import { estimateTokens, ExampleSchema, readJsonl, ValidationError, type DataFormatRules, type TrainingJobSpec, type ValidationIssue } from '@prompt2model/core/internal';
+import { toChatRow } from '@prompt2model/core/internal';
 import { textualize } from './textualize.js';
 
-export type { DataFormatRules } from '@prompt2model/core';
+export type { DataFormatRules } from '@prompt2model/core/internal';
 
 /** Local transformers worker: anything non-empty goes; long rows are truncated to the spec's max lengths. */
 export const TEXT_DATA_RULES: DataFormatRules = { name: 'transformers worker', format: 'text', minTrainExamples: 1 };

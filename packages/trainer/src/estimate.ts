@@ -1,7 +1,7 @@
-import type { TrainingJobSpec, TrainingPricing } from '@prompt2model/core';
+import type { TrainingJobSpec, TrainingPricing } from '@prompt2model/core/internal';
 import type { DataSummary } from './data.js';
 
-export type { TrainingPricing } from '@prompt2model/core';
+export type { TrainingPricing } from '@prompt2model/core/internal';
 
 export interface TrainingEstimate {
   trainExamples: number;

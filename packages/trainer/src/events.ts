@@ -1,4 +1,4 @@
-import type { TrainingEvent } from '@prompt2model/core';
+import type { TrainingEvent } from '@prompt2model/core/internal';
 
 const TYPES = new Set(['start', 'step', 'eval', 'checkpoint', 'log', 'done', 'error']);
 

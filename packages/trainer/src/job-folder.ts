@@ -12,7 +12,7 @@ import {
   type TrainedModel,
   type TrainingJobSpec,
   type ValidationIssue,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 
 /** Version of the job.json / events protocol shared with the Python worker. */
 export const WORKER_PROTOCOL_VERSION = 1;

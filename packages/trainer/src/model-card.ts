@@ -18,7 +18,7 @@ import {
   type PromptSpec,
   type TrainedModel,
   type TrainingJobSpec,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 
 /** What a model card says; everything but the model is optional and shown when known. */
 export interface ModelCardInput {

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { defaultExportDir, Prompt2ModelError, throwIfAborted, type ModelFormat, type ProgressEmitter, type TrainedModel } from '@prompt2model/core';
+import { defaultExportDir, Prompt2ModelError, throwIfAborted, type ModelFormat, type ProgressEmitter, type TrainedModel } from '@prompt2model/core/internal';
 import { defaultPython } from './python-environment.js';
 import { PYTHON_INSTALL_HINT, resolveModelReference, workerEnv } from './python-path.js';
 import { runWorkerProcess } from './worker-process.js';

@@ -13,7 +13,7 @@ import {
   Prompt2ModelError,
   type ProgressEmitter,
   type SettingsEnvironment,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { workerPythonDir } from './python-path.js';
 
 /** Which pinned stack: PyTorch for CPU only, or with CUDA. */

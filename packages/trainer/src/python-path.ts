@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childProcessEnvironment, type SettingName } from '@prompt2model/core';
+import { childProcessEnvironment, type SettingName } from '@prompt2model/core/internal';
 
 /**
  * Folder holding the `p2m_worker` Python package: `python/` at the package root, reached from

@@ -1,4 +1,4 @@
-import { TrainingJobSpecSchema, ValidationError, type TrainingJobSpec, type TrainingJobSpecInput } from '@prompt2model/core';
+import { TrainingJobSpecSchema, ValidationError, type TrainingJobSpec, type TrainingJobSpecInput } from '@prompt2model/core/internal';
 import { defaultLoraTargetModules, describeBaseModel } from './architecture.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { Example, ModelArchitecture } from '@prompt2model/core';
-import { formatTrainingPrompt, Prompt2ModelError } from '@prompt2model/core';
+import type { Example, ModelArchitecture } from '@prompt2model/core/internal';
+import { formatTrainingPrompt, Prompt2ModelError } from '@prompt2model/core/internal';
 
 export interface TextualizeOptions {
   instruction: string;
@@ -57,4 +57,4 @@ export function textualize(example: Pick<Example, 'input' | 'output'>, options: 
   }
 }
 
-export { toChatRow, type ChatTrainingRow } from '@prompt2model/core';
+export { toChatRow, type ChatTrainingRow } from '@prompt2model/core/internal';

@@ -14,8 +14,8 @@ import {
   type TrainingJobHandle,
   type TrainingJobSpec,
   type TrainingJobSpecInput,
-} from '@prompt2model/core';
-import type { TrainingBackend } from './backend.js';
+} from '@prompt2model/core/internal';
+import type { TrainerBackend } from '@prompt2model/core/internal';
 import { validateTrainingData } from './data.js';
 import { estimateTrainingCost, formatEstimate, type TrainingEstimate, type TrainingPricing } from './estimate.js';
 import { parseTrainingJob } from './spec.js';
@@ -24,7 +24,7 @@ import { modelCardInputFromRun, writeModelCard } from './model-card.js';
 import { jobHashOf } from './job-folder.js';
 
 export interface CreateTrainerOptions {
-  backend: TrainingBackend;
+  backend: TrainerBackend;
   /** Overrides the backend's pricing (e.g. your negotiated GPU price). */
   pricing?: TrainingPricing;
   /** Stage name on progress events (default `train`). */
@@ -47,7 +47,7 @@ export interface PreparedTraining {
 }
 
 export interface TrainerWithEstimate extends Trainer {
-  readonly backend: TrainingBackend;
+  readonly backend: TrainerBackend;
   /** Validates the job and its data and estimates cost/time, without launching anything. */
   prepare(job: TrainingJobSpecInput | TrainingJobSpec, context: StageContext): Promise<PreparedTraining>;
   /** Trains a job `prepare` already validated and estimated (so it is not prepared twice). */

@@ -14,7 +14,7 @@ import {
   type StageContext,
   type TrainedModel,
   type TrainingEvent,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { PYTHON_INSTALL_HINT, resolveModelReference, workerEnv } from './python-path.js';
 import { runWorkerProcess } from './worker-process.js';
 import { defaultPython, predictCommandSetting } from './python-environment.js';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { AbortError, Prompt2ModelError, type TrainingEvent } from '@prompt2model/core';
+import { AbortError, Prompt2ModelError, type TrainingEvent } from '@prompt2model/core/internal';
 import { parseEventLine } from './events.js';
 
 export interface WorkerProcessOptions {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError } from '@prompt2model/core';
-import { CommandBackend, createTrainer, shellQuote } from '../src/index.js';
+import { CommandBackend, createTrainer, shellQuote } from '../src/internal.js';
 import { FAKE_WORKER, makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 
 // A "remote machine" is a folder here: sync commands copy to and from it, and the launch command

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@prompt2model/core';
-import { estimateTrainingCost, formatEstimate, parseTrainingJob, validateTrainingData, type DataFormatRules } from '../src/index.js';
+import { estimateTrainingCost, formatEstimate, parseTrainingJob, validateTrainingData, type DataFormatRules } from '../src/internal.js';
 import { tempDir, toyRows, writeRows } from './helpers.js';
 
 const CHAT_RULES: DataFormatRules = { name: 'managed API', format: 'chat', minTrainExamples: 10, maxExampleTokens: 50, maxFileBytes: 100_000 };

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, BudgetExceededError, readJsonlAll, type ProgressEvent } from '@prompt2model/core';
-import { createTrainer, LocalBackend, parseEventLine, runWorkerProcess } from '../src/index.js';
+import { createTrainer, LocalBackend, parseEventLine, runWorkerProcess } from '../src/internal.js';
 import { FAKE_WORKER, jobDirOf, makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 
 function backend(scenario: string, extra: Partial<ConstructorParameters<typeof LocalBackend>[0]> = {}) {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createTrainer, DEFAULT_LORA_TARGET_MODULES, LocalBackend, textualize, WorkerExecutor, workerPythonDir } from '../src/index.js';
+import { createTrainer, DEFAULT_LORA_TARGET_MODULES, LocalBackend, textualize, WorkerExecutor, workerPythonDir } from '../src/internal.js';
 import { makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 
 const python = process.env.P2M_PYTHON ?? 'python3';

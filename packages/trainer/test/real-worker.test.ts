@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortError, readJsonlAll, type ProgressEvent, type TrainedModel } from '@prompt2model/core';
-import { createTrainer, defaultPython, LocalBackend, parseTrainingJob, WorkerExecutor } from '../src/index.js';
+import { createTrainer, defaultPython, LocalBackend, parseTrainingJob, WorkerExecutor } from '../src/internal.js';
 import { jobDirOf, makeContext, tempDir } from './helpers.js';
 
 // The real Python worker on CPU, on tiny models built from configs. Runs only where a Python with

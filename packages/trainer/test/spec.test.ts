@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@prompt2model/core';
-import { defaultLoraTargetModules, describeBaseModel, parseTrainingJob } from '../src/index.js';
+import { defaultLoraTargetModules, describeBaseModel, parseTrainingJob } from '../src/internal.js';
 import { tempDir } from './helpers.js';
 
 describe('parseTrainingJob', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatTrainingPrompt } from '@prompt2model/core';
-import { formatPrompt, textualize, toChatRow } from '../src/index.js';
+import { formatTrainingPrompt } from '@prompt2model/core/internal';
+import { formatPrompt, textualize, toChatRow } from '../src/internal.js';
 
 describe('textualize', () => {
   const example = { input: 'The cat sat.', output: 'Le chat était assis.' };

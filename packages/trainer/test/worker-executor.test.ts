@@ -1,9 +1,9 @@
-import { executorForModel, locateTrainedModel } from '@prompt2model/core';
+import { executorForModel, locateTrainedModel } from '@prompt2model/core/internal';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AbortError, formatTrainingPrompt, Prompt2ModelError, type ProgressEvent, type TrainedModel } from '@prompt2model/core';
+import { AbortError, formatTrainingPrompt, Prompt2ModelError, type ProgressEvent, type TrainedModel } from '@prompt2model/core/internal';
 import { WorkerExecutor, workerExecutors, type WorkerExecutorInit } from '../src/index.js';
 import { makeContext, tempDir } from './helpers.js';
 

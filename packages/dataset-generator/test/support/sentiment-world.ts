@@ -1,4 +1,4 @@
-import { seededRandom } from '@prompt2model/core';
+import { seededRandom } from '@prompt2model/core/internal';
 /**
  * A synthetic "world" for the loopback teacher: inputs carry a hidden id (`#123 ...`) whose true
  * label is known, so tests and the benchmark can measure label accuracy against the truth. The

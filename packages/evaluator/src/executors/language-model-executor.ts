@@ -7,7 +7,7 @@ import {
   type LanguageModel,
   type Prediction,
   type StageContext,
-} from '@prompt2model/core';
+} from '@prompt2model/core/internal';
 import { emptyStats, type ExecutionStats } from './run-stats.js';
 
 export interface LanguageModelExecutorOptions {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Prompt2ModelError, throwIfAborted, type Executor, type Prediction, type StageContext } from '@prompt2model/core';
+import { Prompt2ModelError, throwIfAborted, type Executor, type Prediction, type StageContext } from '@prompt2model/core/internal';
 import {
   type TransformersTensor,
   loadTransformers,

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { Prompt2ModelError, ValidationError } from '@prompt2model/core';
+import { Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
 import {
   loadTransformers,
   modelLoadError,

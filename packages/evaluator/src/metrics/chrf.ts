@@ -1,4 +1,4 @@
-import { ValidationError } from '@prompt2model/core';
+import { ValidationError } from '@prompt2model/core/internal';
 import { isAsciiPunctuation, isPythonWhitespace, pythonSplit } from './python-text.js';
 
 /**

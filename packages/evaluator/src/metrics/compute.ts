@@ -1,4 +1,4 @@
-import { Prompt2ModelError, ValidationError, type TaskType } from '@prompt2model/core';
+import { Prompt2ModelError, ValidationError, type TaskType } from '@prompt2model/core/internal';
 import { isModelLoadError } from '../transformers-runtime.js';
 import { bertScore, type BertScoreOptions } from './bertscore.js';
 import { chrF, type ChrFOptions } from './chrf.js';

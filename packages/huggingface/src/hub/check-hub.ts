@@ -1,4 +1,4 @@
-import { APICallError, RequestScheduler } from '@prompt2model/core';
+import { APICallError, RequestScheduler } from '@prompt2model/core/internal';
 import { createHubCaller } from './create-hub-caller.js';
 import type { HubClientOptions } from './types/public.js';
 

@@ -1,4 +1,4 @@
-import { RequestScheduler } from '@prompt2model/core';
+import { RequestScheduler } from '@prompt2model/core/internal';
 import { resolveHubToken } from './hub-token.js';
 import { resolveHubUrl } from './hub-url.js';
 import { toHubError } from './to-hub-error.js';

@@ -1,4 +1,4 @@
-import { Prompt2ModelError } from '@prompt2model/core';
+import { Prompt2ModelError } from '@prompt2model/core/internal';
 
 const marker = 'prompt2model.error.dataset-not-found';
 const symbol = Symbol.for(marker);
@@ -17,7 +17,7 @@ export class DatasetNotFoundError extends Prompt2ModelError {
     const suggestions = options.suggestions ?? [];
     super({
       name: 'DatasetNotFoundError',
-      message: `The dataset ${options.dataset} was not found on the Hub${options.hadToken ? '' : ' (a private dataset needs a token with access: HF_TOKEN or --hub-token)'}.`,
+      message: `The dataset ${options.dataset} was not found on the Hub${options.hadToken ? '' : ' (a private dataset needs a token with access: HF_TOKEN or `accessToken`)'}.`,
       hint: suggestions.length > 0 ? `Did you mean ${suggestions.join(', ')}? Check the id with prompt2model datasets search.` : 'Check the id (owner/name) with prompt2model datasets search.',
       exitCategory: 'configuration',
       cause: options.cause,

@@ -1,4 +1,4 @@
-import { APICallError } from '@prompt2model/core';
+import { APICallError } from '@prompt2model/core/internal';
 import { createHubCaller, type HubCaller } from './create-hub-caller.js';
 import { DatasetNotFoundError } from './dataset-not-found-error.js';
 import type { HubClientOptions } from './types/public.js';

@@ -1,4 +1,4 @@
-import { APICallError, RequestScheduler, parseRetryAfter } from '@prompt2model/core';
+import { APICallError, RequestScheduler, parseRetryAfter } from '@prompt2model/core/internal';
 import { GatedDatasetError } from './gated-dataset-error.js';
 import type { ResolvedHubDatasetOptions } from './hub-dataset-options.js';
 

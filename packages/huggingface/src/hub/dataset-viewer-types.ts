@@ -1,4 +1,4 @@
-import { APICallError } from '@prompt2model/core';
+import { APICallError } from '@prompt2model/core/internal';
 import { z } from 'zod';
 
 /**

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { writeJsonAtomic } from '@prompt2model/core';
+import { writeJsonAtomic } from '@prompt2model/core/internal';
 
 /** A cached JSON file, or undefined when absent or unreadable (a cache miss, never an error). */
 export async function readCachedJson<T>(path: string): Promise<T | undefined> {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { APICallError, hashValue, throwIfAborted } from '@prompt2model/core';
+import { APICallError, hashValue, throwIfAborted } from '@prompt2model/core/internal';
 import { createHubCaller, type HubCaller } from './create-hub-caller.js';
 import { readCachedJson, writeCachedJson } from './disk-cache.js';
 import { downloadModelCard } from './download-model-card.js';

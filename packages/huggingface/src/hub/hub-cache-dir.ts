@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { hashValue, prompt2modelCacheDir } from '@prompt2model/core';
+import { hashValue, prompt2modelCacheDir } from '@prompt2model/core/internal';
 
 /** `$P2M_CACHE_DIR/hub`, else `$XDG_CACHE_HOME/prompt2model/hub`, else `~/.cache/prompt2model/hub`. */
 export function defaultHubCacheDir(): string {

@@ -1,4 +1,4 @@
-import { loadSetting, type RequestScheduler } from '@prompt2model/core';
+import { loadSetting, type RequestScheduler } from '@prompt2model/core/internal';
 import { resolveHubToken } from './hub-token.js';
 import { resolveHubUrl } from './hub-url.js';
 

@@ -1,4 +1,4 @@
-import { loadSetting } from '@prompt2model/core';
+import { loadSetting } from '@prompt2model/core/internal';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
 

@@ -1,4 +1,4 @@
-import { APICallError } from '@prompt2model/core';
+import { APICallError } from '@prompt2model/core/internal';
 import { hubScheduler } from './dataset-viewer-request.js';
 import { resolveHubDatasetOptions, type HubDatasetRequestOptions } from './hub-dataset-options.js';
 

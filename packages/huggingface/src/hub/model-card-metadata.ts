@@ -1,4 +1,4 @@
-import { Prompt2ModelError } from '@prompt2model/core';
+import { Prompt2ModelError } from '@prompt2model/core/internal';
 
 /**
  * A Hub repo id as huggingface_hub's `validate_repo_id` accepts it: `name` or `owner/name`, word

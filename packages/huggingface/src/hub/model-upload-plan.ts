@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { locateModel, Prompt2ModelError } from '@prompt2model/core';
+import { locateModel, Prompt2ModelError } from '@prompt2model/core/internal';
 
 /** One file of a model repo: its path in the repo and on this disk. */
 export interface PlannedUpload {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
-import { loadApiKey, MODEL_CARD_REPO_PLACEHOLDER, processEnvironment, Prompt2ModelError, RequestScheduler, secretSettingValues, type ProgressEmitter, type SettingsEnvironment } from '@prompt2model/core';
+import { loadApiKey, MODEL_CARD_REPO_PLACEHOLDER, processEnvironment, Prompt2ModelError, RequestScheduler, secretSettingValues, type ProgressEmitter, type SettingsEnvironment } from '@prompt2model/core/internal';
 import { createHubCaller } from './create-hub-caller.js';
 import { validateModelCardMetadata } from './model-card-metadata.js';
 import { planModelUpload, type PlannedUpload } from './model-upload-plan.js';

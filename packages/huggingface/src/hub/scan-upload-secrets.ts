@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
-import { Prompt2ModelError } from '@prompt2model/core';
+import { Prompt2ModelError } from '@prompt2model/core/internal';
 import type { PlannedUpload } from './model-upload-plan.js';
 
 /** JSON files up to this size are also parsed, so a secret written with JSON escapes is found too. */

@@ -1,4 +1,4 @@
-import { APICallError, LoadSettingError, Prompt2ModelError, permanentConnectionFailure } from '@prompt2model/core';
+import { APICallError, LoadSettingError, Prompt2ModelError, permanentConnectionFailure } from '@prompt2model/core/internal';
 
 type HubModule = typeof import('@huggingface/hub');
 
@@ -42,7 +42,7 @@ export function toHubError(hub: HubModule, error: unknown, what: string, hubUrl?
       ...(hubUrl ? { url: hubUrl } : {}),
       isRetryable: false,
       cause: error,
-      hint: 'Check the network and HF_ENDPOINT, or work offline: --index FILE for models (`prompt2model index build` makes one), --dataset-index FILE or --no-retrieve-datasets for datasets.',
+      hint: 'Check the network and HF_ENDPOINT, or work offline with a local `index` file (`prompt2model index build` makes one).',
     });
   }
   // Other fetch failures (a reset, a timeout) are worth retrying.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { APICallError, RequestScheduler, parseRetryAfter } from '@prompt2model/core';
+import { APICallError, RequestScheduler, parseRetryAfter } from '@prompt2model/core/internal';
 import type { PlannedUpload } from './model-upload-plan.js';
 
 /** Files the Hub stores through LFS: weights and exports, and anything over 10 MB (the Hub's own rule). */

@@ -2,8 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 // Types only at the top: the retriever (BM25, parquet, Hub client) loads inside the actions, so the CLI starts fast.
-import type { DatasetDetails, RankedDataset } from '@prompt2model/dataset-retriever';
-import type { PromptSpec } from '@prompt2model/core';
+import type { DatasetDetails, RankedDataset } from '@prompt2model/dataset-retriever/internal';
+import type { PromptSpec } from '@prompt2model/core/internal';
 import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 import { addDatasetHubOptions, retrieverConfig, type DatasetHubFlags } from '../flags/datasets.js';
 import { splitList } from '../flags/lists.js';
@@ -51,7 +51,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     runtime.action(async (task: string, _flags: SearchFlags, command: Command) => {
       const options = runtime.options<SearchFlags>(command);
       if (task.trim() === '') throw new CliUsageError('The task is empty.', 'Describe the task, e.g. "Summarize news articles".');
-      const { createDatasetRetriever, getDatasetDetails } = await import('@prompt2model/dataset-retriever');
+      const { createDatasetRetriever, getDatasetDetails } = await import('@prompt2model/dataset-retriever/internal');
       const context = await runtime.createContext(options, {
         teacher: options.hyde || options.rerank,
         config: { command: 'datasets search', task, index: options.index ?? 'hub', hyde: options.hyde, rerank: options.rerank },
@@ -89,7 +89,7 @@ export function register(program: Command, runtime: CliRuntime): void {
   show.action(
     runtime.action(async (dataset: string, _flags: ShowFlags, command: Command) => {
       const options = runtime.options<ShowFlags>(command);
-      const { createDatasetRetriever } = await import('@prompt2model/dataset-retriever');
+      const { createDatasetRetriever } = await import('@prompt2model/dataset-retriever/internal');
       const retriever = createDatasetRetriever({ ...retrieverConfig(options, runtime), hyde: false, rerank: false });
       const details = await retriever.describe(dataset);
       runtime.print(options, details, () => describeDetails(details));
@@ -117,8 +117,8 @@ export function register(program: Command, runtime: CliRuntime): void {
       const instruction = options.instruction ?? '';
       const needsTeacher = (!mapped && instruction.trim() !== '') || options.transform !== undefined;
       if (options.transform !== undefined && instruction.trim() === '') throw new CliUsageError('--transform needs --instruction (the task to rewrite the rows for).');
-      const { confirmMappingOnTerminal, createDatasetRetriever } = await import('@prompt2model/dataset-retriever');
-      const { AtomicJsonlWriter, RUN_FILES, throwIfAborted } = await import('@prompt2model/core');
+      const { confirmMappingOnTerminal, createDatasetRetriever } = await import('@prompt2model/dataset-retriever/internal');
+      const { AtomicJsonlWriter, RUN_FILES, throwIfAborted } = await import('@prompt2model/core/internal');
       const context = await runtime.createContext(options, { teacher: needsTeacher, config: { command: 'datasets load', dataset, instruction } });
       const interactive = runtime.io.isTTY && !options.yes && !options.json;
       const retriever = createDatasetRetriever({

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { ExecutorTable, LanguageModel, ProviderRegistry, TrainedModel } from '@prompt2model/core';
+import type { ExecutorTable, LanguageModel, ProviderRegistry, TrainedModel } from '@prompt2model/core/internal';
 import { predictSettings, splitList, threadsOption } from '../flags/index.js';
 import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 
@@ -54,7 +54,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: DemoOptions, command: Command) => {
         const options = runtime.options<DemoOptions>(command);
-        const [{ createStageContext, RUN_FILES }, demo] = await Promise.all([import('@prompt2model/core'), import('@prompt2model/demo')]);
+        const [{ createStageContext, RUN_FILES }, demo] = await Promise.all([import('@prompt2model/core/internal'), import('@prompt2model/demo/internal')]);
         const { createModelRegistry } = await import('../registry/model-providers.js');
         const models = createModelRegistry({ openai: options.baseUrl ? { baseURL: options.baseUrl } : {}, env: runtime.io.env });
         const { model, spec, runDir, specFoundAt } = await demo.resolveDemoTarget(
@@ -154,7 +154,7 @@ async function providerAndWorker(
     const provider = models.providers().includes(model.backend) ? `${model.backend}:` : '';
     return { languageModelFor: (id) => models.languageModel(`${provider}${id}`) };
   }
-  const { workerExecutors } = await import('@prompt2model/trainer');
+  const { workerExecutors } = await import('@prompt2model/trainer/internal');
   return { executors: workerExecutors({ ...predictSettings(options, runtime), ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}), stage: 'demo' }) };
 }
 

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import type { EvalReport, TaskType } from '@prompt2model/core';
-import type { ComputeMetricsOptions } from '@prompt2model/evaluator';
+import type { EvalReport, TaskType } from '@prompt2model/core/internal';
+import type { ComputeMetricsOptions } from '@prompt2model/evaluator/internal';
 import { predictSettings, threadsOption } from '../flags/training.js';
 import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 
@@ -66,7 +66,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: EvalOptions, command: Command) => {
         const options = runtime.options<EvalOptions>(command);
-        const { chooseMetrics, compareTeacherStudent, computeMetrics, LanguageModelExecutor, parseMetricNames, readPredictionFiles, readTestSetFile, scorePredictions } = await import('@prompt2model/evaluator');
+        const { chooseMetrics, compareTeacherStudent, computeMetrics, LanguageModelExecutor, parseMetricNames, readPredictionFiles, readTestSetFile, scorePredictions } = await import('@prompt2model/evaluator/internal');
         const metricOptions = await metricOptionsFrom(options);
         const metrics = options.metrics ? parseMetricNames(options.metrics) : chooseMetrics(options.taskType);
         if (!options.metrics) {
@@ -155,7 +155,7 @@ async function metricOptionsFrom(options: EvalOptions): Promise<ComputeMetricsOp
       ...(options.bertscoreOutput ? { outputName: options.bertscoreOutput } : {}),
       idf: options.bertscoreIdf,
       allowRemoteModels: options.allowRemoteModels,
-      ...(options.bertscoreBaseline ? { baseline: await (await import('@prompt2model/evaluator')).loadBertScoreBaseline(options.bertscoreBaseline, options.bertscoreLayer!) } : {}),
+      ...(options.bertscoreBaseline ? { baseline: await (await import('@prompt2model/evaluator/internal')).loadBertScoreBaseline(options.bertscoreBaseline, options.bertscoreLayer!) } : {}),
     },
   };
 }

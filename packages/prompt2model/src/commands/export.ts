@@ -33,7 +33,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         if (!existsSync(options.model)) {
           throw new CliUsageError(`--model ${options.model} does not exist.`, 'Pass a trained model folder (the merged/ or model/ folder of a training job, or its output/ folder).');
         }
-        const { exportOnnx } = await import('@prompt2model/trainer');
+        const { exportOnnx } = await import('@prompt2model/trainer/internal');
         const result = await exportOnnx({
           model: options.model,
           ...(options.out ? { out: options.out } : {}),

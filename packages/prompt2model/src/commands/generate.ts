@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import type { Example, PromptSpec, StageContext } from '@prompt2model/core';
-import type { GenerationSummary, PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import type { Example, PromptSpec, StageContext } from '@prompt2model/core/internal';
+import type { GenerationSummary, PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator/internal';
 import { readInputText } from '../flags/input.js';
 import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 import { EXIT, checkExampleTarget, parseNumber, type CliRuntime } from '../runtime.js';
@@ -47,9 +47,9 @@ export function register(program: Command, runtime: CliRuntime): void {
           config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch, ...voteSettings },
         });
         const spec = await specFrom(promptText, context, runtime);
-        const { batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator');
-        const { GenerationSummaryFileSchema, RUN_FILES, runStep } = await import('@prompt2model/core');
-        const openai = options.batch ? await import('@prompt2model/openai') : undefined;
+        const { batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator/internal');
+        const { GenerationSummaryFileSchema, RUN_FILES, runStep } = await import('@prompt2model/core/internal');
+        const openai = options.batch ? await import('@prompt2model/openai/internal') : undefined;
         const generatorOptions: PromptBasedDatasetGeneratorOptions = {
           ...(options.batch
             ? {
@@ -88,7 +88,7 @@ export function register(program: Command, runtime: CliRuntime): void {
 
 /** A prompt-spec.json is used as is; any other text is parsed (and the spec kept in the run folder). */
 async function specFrom(text: string, context: StageContext, runtime: CliRuntime): Promise<PromptSpec> {
-  const { PromptSpecSchema, RUN_FILES, runStep } = await import('@prompt2model/core');
+  const { PromptSpecSchema, RUN_FILES, runStep } = await import('@prompt2model/core/internal');
   const trimmed = text.trim();
   if (trimmed.startsWith('{')) {
     try {
@@ -101,14 +101,14 @@ async function specFrom(text: string, context: StageContext, runtime: CliRuntime
       // Not JSON: a prompt that happens to start with a brace; parse it as text.
     }
   }
-  const { createPromptParser } = await import('@prompt2model/prompt-parser');
+  const { createPromptParser } = await import('@prompt2model/prompt-parser/internal');
   const parser = createPromptParser({ mode: 'auto', env: runtime.io.env });
   return runStep(context, 'parse', RUN_FILES.promptSpec, PromptSpecSchema, () => parser.parse(text, context));
 }
 
 async function readEvaluationSet(file: string): Promise<Example[]> {
   await readInputText(file, 'evaluation set');
-  const { ExampleSchema, readJsonlAll } = await import('@prompt2model/core');
+  const { ExampleSchema, readJsonlAll } = await import('@prompt2model/core/internal');
   return readJsonlAll(file, { schema: ExampleSchema });
 }
 

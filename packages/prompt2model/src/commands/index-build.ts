@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { ModelIndex } from '@prompt2model/model-retriever';
+import type { ModelIndex } from '@prompt2model/model-retriever/internal';
 import { addHubOptions, hubOptionsFrom, type HubCliOptions } from '../flags/hub.js';
 import { CliUsageError, type CliRuntime } from '../runtime.js';
 
@@ -26,7 +26,7 @@ export function register(program: Command, runtime: CliRuntime): void {
   build.action(
     runtime.action(async (file: string, _options: IndexBuildOptions, command: Command) => {
       const options = runtime.options<IndexBuildOptions>(command);
-      const { ModelIndex, fetchHubModelCards, writeModelCardsJsonl } = await import('@prompt2model/model-retriever');
+      const { ModelIndex, fetchHubModelCards, writeModelCardsJsonl } = await import('@prompt2model/model-retriever/internal');
       const context = await runtime.createContext(options, { teacher: false, config: { command: 'index build', file, from: options.from ?? 'hub' } });
       const target = resolve(file);
       // Checked before the Hub is asked for anything: a folder in the way fails now, in one line.

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
-import type { ModelArchitecture, PromptSpec } from '@prompt2model/core';
-import type { RankedModel } from '@prompt2model/model-retriever';
+import type { ModelArchitecture, PromptSpec } from '@prompt2model/core/internal';
+import type { RankedModel } from '@prompt2model/model-retriever/internal';
 import { addHubOptions, hubOptionsFrom, type HubCliOptions } from '../flags/hub.js';
 import { splitList } from '../flags/lists.js';
 import { CliUsageError, parseNumber, parseSize, type CliRuntime, type GlobalOptions } from '../runtime.js';
@@ -54,7 +54,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         teacher: options.hyde,
         config: { command: 'models search', instruction, index: options.index ?? 'hub', hyde: options.hyde },
       });
-      const { createModelRetriever, describeExclusions, formatBytes } = await import('@prompt2model/model-retriever');
+      const { createModelRetriever, describeExclusions, formatBytes } = await import('@prompt2model/model-retriever/internal');
       const retriever = createModelRetriever({
         ...(options.index ? { index: options.index } : { hub: hubOptionsFrom(options, runtime) }),
         hyde: options.hyde,

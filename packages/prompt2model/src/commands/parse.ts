@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { PromptSpec } from '@prompt2model/core';
+import type { PromptSpec } from '@prompt2model/core/internal';
 import { readPromptFile } from '../flags/input.js';
 import { LoadSettingError } from '@prompt2model/core/errors';
-import type { PromptParseResult } from '@prompt2model/prompt-parser';
+import type { PromptParseResult } from '@prompt2model/prompt-parser/internal';
 import { CliUsageError, type CliRuntime } from '../runtime.js';
 
 interface ParseOptions {
@@ -42,7 +41,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: ParseOptions, command: Command) => {
         const options = runtime.options<ParseOptions>(command);
-        const { PromptSpecSchema, RUN_FILES, runStep, sha256 } = await import('@prompt2model/core');
+        const { PromptSpecSchema, RUN_FILES, runStep, sha256 } = await import('@prompt2model/core/internal');
         const prompt = await readPromptFile(options.prompt);
         const promptSha256 = sha256(prompt);
         const previous = options.out ? await previousPromptHash(options.out) : undefined;
@@ -55,7 +54,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           throw new LoadSettingError({ message: `--mode llm needs the teacher. ${missing.message}`, environmentVariableName: missing.environmentVariableName, hint: missing.hint });
         }
         // The teacher is checked only when it will be asked: a prompt with marked examples needs none.
-        const { DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
+        const { DeterministicPromptParser } = await import('@prompt2model/prompt-parser/internal');
         const needsTeacher = options.mode === 'llm' || (options.mode === 'auto' && teacherReachable && new DeterministicPromptParser().split(prompt) === undefined);
         if (options.preflight && needsTeacher && !(previous === promptSha256 && !options.force && (await parsedBefore(options.out)))) await runtime.preflight(options, await runtime.teacherModel(options));
         const context = await runtime.createContext(options, {
@@ -67,7 +66,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           await context.store.resetStage('parse');
         }
         // Loaded when the verb runs, so the rest of the CLI starts without it.
-        const { createPromptParser, languageName } = await import('@prompt2model/prompt-parser');
+        const { createPromptParser, languageName } = await import('@prompt2model/prompt-parser/internal');
         const parser = createPromptParser({
           mode: options.mode,
           translate: options.translate,
@@ -98,8 +97,9 @@ function positiveInteger(name: string, value: string): number {
 async function parsedBefore(outDir: string | undefined): Promise<boolean> {
   if (!outDir) return false;
   try {
-    const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8')) as { stages?: { parse?: { status?: unknown } } };
-    return manifest.stages?.parse?.status === 'done';
+    const { readRunFile, RUN_FILES, RunManifestSchema } = await import('@prompt2model/core/internal');
+    const manifest = await readRunFile(outDir, RUN_FILES.manifest, RunManifestSchema);
+    return manifest?.stages.parse?.status === 'done';
   } catch {
     return false;
   }
@@ -108,7 +108,7 @@ async function parsedBefore(outDir: string | undefined): Promise<boolean> {
 /** The prompt hash recorded by an earlier parse in this run folder, if any. */
 async function previousPromptHash(outDir: string): Promise<string | undefined> {
   try {
-    const { readRunFile, RUN_FILES, RunManifestSchema } = await import('@prompt2model/core');
+    const { readRunFile, RUN_FILES, RunManifestSchema } = await import('@prompt2model/core/internal');
     const manifest = await readRunFile(outDir, RUN_FILES.manifest, RunManifestSchema);
     return typeof manifest?.config.promptSha256 === 'string' ? manifest.config.promptSha256 : undefined;
   } catch {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { PipelineResult } from '@prompt2model/core';
+import type { PipelineResult } from '@prompt2model/core/internal';
 import { readPromptFile } from '../flags/input.js';
 import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, predictSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { CliUsageError, checkExampleTarget, parseNumber, parseSize, type CliRuntime } from '../runtime.js';
@@ -79,8 +79,8 @@ export function register(program: Command, runtime: CliRuntime): void {
       const labelVotes = labelVoteSettings(options);
       checkExampleTarget(options);
       const prompt = await readPromptFile(options.prompt);
-      const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser');
-      const { defaultLLMCacheDir, LanguageModelClient, RUN_FILES, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core');
+      const { checkPromptText, checkPromptBudget, promptTokenBudget, DeterministicPromptParser } = await import('@prompt2model/prompt-parser/internal');
+      const { defaultLLMCacheDir, LanguageModelClient, RUN_FILES, TrainingJobSpecSchema, writeJsonAtomic } = await import('@prompt2model/core/internal');
       const teacher = await runtime.teacherModel(options);
       // Bounded input first: a prompt too large for the teacher fails here, in milliseconds.
       const promptText = checkPromptText(prompt);

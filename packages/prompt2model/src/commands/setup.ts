@@ -25,7 +25,7 @@ export function register(program: Command, runtime: CliRuntime): void {
       runtime.action(async (_options: SetupOptions, command: Command) => {
         const options = runtime.options<SetupOptions>(command);
         if (options.gpu && options.cpu) throw new CliUsageError('--gpu and --cpu exclude each other.', 'Pass one of them, or neither to detect the GPU.');
-        const { setupPythonEnvironment } = await import('@prompt2model/trainer');
+        const { setupPythonEnvironment } = await import('@prompt2model/trainer/internal');
         const events = runtime.progressEvents(options);
         const environment = await setupPythonEnvironment({
           ...(options.gpu ? { variant: 'cuda' as const } : options.cpu ? { variant: 'cpu' as const } : {}),

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { TrainedModel, TrainingJobSpecInput } from '@prompt2model/core';
+import type { TrainedModel, TrainingJobSpecInput } from '@prompt2model/core/internal';
 import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { offerPythonSetup } from '../python-setup-offer.js';
 import type { CliRuntime } from '../runtime.js';
@@ -29,8 +29,8 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: TrainOptions, command: Command) => {
         const options = runtime.options<TrainOptions>(command);
-        const { TrainedModelSchema, runStep } = await import('@prompt2model/core');
-        const { createTrainer, openTrainingData } = await import('@prompt2model/trainer');
+        const { RUN_FILES, TrainedModelSchema, runStep, trainedModelFile } = await import('@prompt2model/core/internal');
+        const { createTrainer, openTrainingData } = await import('@prompt2model/trainer/internal');
         // train.jsonl (+ validation.jsonl), or a `generate` run folder's dataset.jsonl; checked before anything is written.
         const folder = await openTrainingData(options.data);
         const dataDir = folder.dir;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
-import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
+import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever/internal';
 import { loadSetting } from '@prompt2model/core/settings';
 import { parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
 import { hubAccessFrom } from './hub.js';

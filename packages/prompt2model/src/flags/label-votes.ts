@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
+import type { PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator/internal';
 import { CliUsageError, parseNumber } from '../runtime.js';
 
 /** The label-voting flags of `generate` and `run`. */

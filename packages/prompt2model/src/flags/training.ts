@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import { parseModelName } from '@prompt2model/core/registry';
 import { loadSetting } from '@prompt2model/core/settings';
-import type { TrainingJobSpecInput } from '@prompt2model/core';
-import type { TrainingBackend } from '@prompt2model/trainer';
+import type { TrainingJobSpecInput } from '@prompt2model/core/internal';
+import type { TrainerBackend } from '@prompt2model/core/internal';
 import { trainingBackends, type TrainingBackendSettings } from '../registry/training-backends.js';
 import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
 
@@ -159,7 +159,7 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
 }
 
 /** The training backend `--backend` names, from the registry. */
-export function createTrainingBackend(options: TrainingFlags & GlobalOptions & { baseModel?: string }, runtime: CliRuntime): Promise<TrainingBackend> {
+export function createTrainingBackend(options: TrainingFlags & GlobalOptions & { baseModel?: string }, runtime: CliRuntime): Promise<TrainerBackend> {
   return trainingBackends.create(options.backend, trainingBackendSettings(options, runtime));
 }
 

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
-import { executorForModel, readTrainedModelSync, ValidationError, type Executor, type ExecutorTable, type LanguageModel, type TrainedModel } from '@prompt2model/core';
-import { evaluatorExecutors, LanguageModelExecutor, type OnnxExecutorOptions } from '@prompt2model/evaluator';
-import { workerExecutors, type WorkerExecutorOptions } from '@prompt2model/trainer';
+import { executorForModel, readTrainedModelSync, ValidationError, type Executor, type ExecutorTable, type LanguageModel, type TrainedModel } from '@prompt2model/core/internal';
+import { evaluatorExecutors, LanguageModelExecutor, type OnnxExecutorOptions } from '@prompt2model/evaluator/internal';
+import { workerExecutors, type WorkerExecutorOptions } from '@prompt2model/trainer/internal';
 import { createModelRegistry, type ModelProviderSettings } from './model-providers.js';
 
 export interface ExecutorTableSettings {

@@ -1,6 +1,6 @@
-import { createProviderRegistry, parseModelName, type ProviderRegistry, type SettingName, type SettingsEnvironment } from '@prompt2model/core';
+import { createProviderRegistry, parseModelName, type ProviderRegistry, type SettingName, type SettingsEnvironment } from '@prompt2model/core/internal';
 import { createHuggingFace, type HuggingFaceProvider, type HuggingFaceProviderSettings } from '@prompt2model/huggingface';
-import { createOpenAI, type OpenAIProvider, type OpenAIProviderSettings } from '@prompt2model/openai';
+import { createOpenAI, type OpenAIProvider, type OpenAIProviderSettings } from '@prompt2model/openai/internal';
 
 /** Settings of each model provider; unset fields come from the environment (core's settings). */
 export interface ModelProviderSettings {

@@ -1,11 +1,11 @@
-import { Registry, type DatasetGenerator, type DatasetRetriever, type DemoCreator, type Evaluator, type ModelRetriever, type PromptParser, type Trainer } from '@prompt2model/core';
-import { createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator';
-import { createDatasetRetriever, type DatasetRetrieverConfig } from '@prompt2model/dataset-retriever';
-import { createDemoCreator, type DemoCreatorOptions } from '@prompt2model/demo';
-import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator';
-import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever';
-import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser';
-import { createTrainer, LocalBackend, type CreateTrainerOptions, type TrainingBackend } from '@prompt2model/trainer';
+import { Registry, type DatasetGenerator, type DatasetRetriever, type DemoCreator, type Evaluator, type ModelRetriever, type PromptParser, type Trainer, type TrainerBackend } from '@prompt2model/core/internal';
+import { createDatasetGenerator, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator/internal';
+import { createDatasetRetriever, type DatasetRetrieverConfig } from '@prompt2model/dataset-retriever/internal';
+import { createDemoCreator, type DemoCreatorOptions } from '@prompt2model/demo/internal';
+import { createEvaluator, type EvaluatorOptions } from '@prompt2model/evaluator/internal';
+import { createModelRetriever, type ModelRetrieverConfig } from '@prompt2model/model-retriever/internal';
+import { createPromptParser, type PromptParserOptions } from '@prompt2model/prompt-parser/internal';
+import { createTrainer, LocalBackend, type CreateTrainerOptions } from '@prompt2model/trainer/internal';
 
 /**
  * Stage implementations by name, in the same kind of table as providers and training backends.
@@ -26,7 +26,7 @@ export const stageImplementations = {
   modelRetriever: new Registry<ModelRetriever, ModelRetrieverConfig | undefined>('model retriever', {
     default: { description: 'HyDE + BM25 over Hugging Face model cards', factory: (options) => createModelRetriever(options) },
   }),
-  trainer: new Registry<Trainer, { backend?: TrainingBackend; exportOnnx?: CreateTrainerOptions['exportOnnx'] } | undefined>('trainer', {
+  trainer: new Registry<Trainer, { backend?: TrainerBackend; exportOnnx?: CreateTrainerOptions['exportOnnx'] } | undefined>('trainer', {
     default: {
       description: 'job spec → validated data → estimate → a training backend (→ ONNX export of local models)',
       factory: (options) => createTrainer({ backend: options?.backend ?? new LocalBackend(), ...(options?.exportOnnx !== undefined ? { exportOnnx: options.exportOnnx } : {}) }),

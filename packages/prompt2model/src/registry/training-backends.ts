@@ -1,7 +1,8 @@
 import { ValidationError } from '@prompt2model/core/errors';
 import { Registry } from '@prompt2model/core/registry';
-import type { OpenAIFineTuningBackendOptions } from '@prompt2model/openai';
-import type { CommandBackendOptions, LocalBackendOptions, TrainingBackend } from '@prompt2model/trainer';
+import type { OpenAIFineTuningBackendOptions } from '@prompt2model/openai/internal';
+import type { CommandBackendOptions, LocalBackendOptions } from '@prompt2model/trainer/internal';
+import type { TrainerBackend } from '@prompt2model/core/internal';
 
 /** Each backend's options; the registry passes the named backend its own. */
 export interface TrainingBackendSettings {
@@ -15,14 +16,14 @@ export interface TrainingBackendSettings {
  * listing the names (CLI help) costs nothing. Adding a backend: implement core's TrainerBackend in
  * one file, add one entry here (docs/contributing/add-a-trainer-backend.md).
  */
-export const trainingBackends = new Registry<Promise<TrainingBackend>, TrainingBackendSettings>('training backend', {
+export const trainingBackends = new Registry<Promise<TrainerBackend>, TrainingBackendSettings>('training backend', {
   local: {
     description: 'the Python worker (transformers + peft + accelerate) on this machine',
-    factory: async (settings) => new (await import('@prompt2model/trainer')).LocalBackend(settings.local),
+    factory: async (settings) => new (await import('@prompt2model/trainer/internal')).LocalBackend(settings.local),
   },
   openai: {
     description: 'OpenAI fine-tuning API (managed)',
-    factory: async (settings) => (await import('@prompt2model/openai')).createOpenAIFineTuningBackend(settings.openai),
+    factory: async (settings) => (await import('@prompt2model/openai/internal')).createOpenAIFineTuningBackend(settings.openai),
   },
   command: {
     description: 'your own commands for remote GPUs (ssh, Slurm, SkyPilot)',
@@ -35,7 +36,7 @@ export const trainingBackends = new Registry<Promise<TrainingBackend>, TrainingB
           hint: `Pass --launch, e.g. --launch "ssh gpu 'cd jobs/{jobName} && python -m p2m_worker --config {config}'"`,
         });
       }
-      return new (await import('@prompt2model/trainer')).CommandBackend({ launch, ...rest });
+      return new (await import('@prompt2model/trainer/internal')).CommandBackend({ launch, ...rest });
     },
   },
 });

@@ -1,7 +1,8 @@
-import { CostLedger, estimateTokens, type ChatMessage, type PromptSpec, type TokenPrice, type TrainingJobSpec } from '@prompt2model/core';
-import { buildInputGenerationPrompt, buildLabelPrompt } from '@prompt2model/dataset-generator';
-import { hydeMessages } from '@prompt2model/model-retriever';
-import { estimateTrainingCost, type TrainingBackend } from '@prompt2model/trainer';
+import { CostLedger, estimateTokens, type ChatMessage, type PromptSpec, type TokenPrice, type TrainingJobSpec } from '@prompt2model/core/internal';
+import { buildInputGenerationPrompt, buildLabelPrompt } from '@prompt2model/dataset-generator/internal';
+import { hydeMessages } from '@prompt2model/model-retriever/internal';
+import { estimateTrainingCost } from '@prompt2model/trainer/internal';
+import type { TrainerBackend } from '@prompt2model/core/internal';
 
 /** Expected teacher traffic of one stage. */
 export interface StageEstimate {
@@ -40,7 +41,7 @@ export interface EstimateRunOptions {
   evaluate: boolean;
   maxCostUsd?: number;
   job?: TrainingJobSpec;
-  backend?: TrainingBackend;
+  backend?: TrainerBackend;
   split?: { validation?: number; test?: number };
   /** The generator's settings (defaults as in PromptBasedDatasetGenerator). */
   generator?: { samplesPerInput?: number; choicesPerRequest?: number; examplesPerChoice?: number; maxChoicesPerRequest?: number };

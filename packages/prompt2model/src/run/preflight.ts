@@ -1,6 +1,6 @@
 import { access, constants, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AbortError, APICallError, LoadSettingError, Prompt2ModelError, type LanguageModel, type SplitRatios, type TrainerBackend } from '@prompt2model/core';
+import { AbortError, APICallError, LoadSettingError, Prompt2ModelError, type LanguageModel, type SplitRatios, type TrainerBackend } from '@prompt2model/core/internal';
 import type { MissingProviderSetting } from '../registry/model-providers.js';
 import { PreflightError, type PreflightFailure } from './preflight-error.js';
 
@@ -256,7 +256,7 @@ export function baseModelCheck(name: string, access: HubAccess): PreflightCheck 
   return {
     name: `base model ${name}`,
     async run(signal) {
-      const { parseModelName } = await import('@prompt2model/core');
+      const { parseModelName } = await import('@prompt2model/core/internal');
       const parsed = parseModelName(name, { providers: ['hf'], defaultProvider: 'hf' });
       if (parsed.kind === 'local-folder') return checkLocalModelFolder(parsed.path);
       const { checkHubModelExists } = await import('@prompt2model/huggingface/hub');

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RUN_FILES, writeJsonAtomic, type ProgressEmitter } from '@prompt2model/core';
+import { RUN_FILES, writeJsonAtomic, type ProgressEmitter } from '@prompt2model/core/internal';
 
 /** Teacher traffic and spending of one stage, over every run of a run folder. */
 export interface StageSpending {

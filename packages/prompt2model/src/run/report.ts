@@ -16,8 +16,8 @@ import {
   writeJsonAtomic,
   type EvalReport,
   type ModelCandidate,
-} from '@prompt2model/core';
-import { formatBytes } from '@prompt2model/model-retriever';
+} from '@prompt2model/core/internal';
+import { formatBytes } from '@prompt2model/model-retriever/internal';
 import type { RunEstimate } from './estimate.js';
 import { RUN_RECORD_FILE, type RunRecord } from './recorder.js';
 

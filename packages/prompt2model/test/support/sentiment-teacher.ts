@@ -1,4 +1,4 @@
-import { fnv1a32 } from '@prompt2model/core';
+import { fnv1a32 } from '@prompt2model/core/internal';
 import type { ChatCompletionRequestBody, ChatRequestInfo } from '@prompt2model/testing';
 
 /** A two-label sentiment prompt with marked examples (parsed without an LLM). */

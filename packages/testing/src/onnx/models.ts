@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { seededRandom } from '@prompt2model/core';
+import { seededRandom } from '@prompt2model/core/internal';
 import { encodeModel, floatTensor, int64Tensor, node, valueInfo } from './graph.js';
 import { wordPieceTokenizerFiles, wordsOf } from './tokenizer.js';
 

@@ -10,8 +10,8 @@ import {
   type TrainingJobHandle,
   type TrainingJobSpec,
   childProcessEnvironment,
-} from '@prompt2model/core';
-import type { TrainingBackend } from '../backend.js';
+} from '@prompt2model/core/internal';
+import type { TrainerBackend } from '@prompt2model/core/internal';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
 import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder } from '../job-folder.js';
@@ -50,7 +50,7 @@ export interface CommandBackendOptions {
 }
 
 /** Trains on a remote GPU (ssh, Slurm, SkyPilot, ...) through user-supplied commands. */
-export class CommandBackend implements TrainingBackend {
+export class CommandBackend implements TrainerBackend {
   readonly specificationVersion = 'v1' as const;
   readonly name = 'command';
   readonly dataRules = TEXT_DATA_RULES;

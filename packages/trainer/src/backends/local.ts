@@ -9,8 +9,8 @@ import {
   type TrainingEvent,
   type TrainingJobHandle,
   type TrainingJobSpec,
-} from '@prompt2model/core';
-import type { TrainingBackend } from '../backend.js';
+} from '@prompt2model/core/internal';
+import type { TrainerBackend } from '@prompt2model/core/internal';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
 import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readWorkerResult } from '../job-folder.js';
@@ -42,7 +42,7 @@ export interface LocalBackendOptions {
 }
 
 /** Trains on this machine's GPU(s) with the Python worker (transformers + peft + accelerate). */
-export class LocalBackend implements TrainingBackend {
+export class LocalBackend implements TrainerBackend {
   readonly specificationVersion = 'v1' as const;
   readonly name: string = 'local';
   readonly dataRules = TEXT_DATA_RULES;

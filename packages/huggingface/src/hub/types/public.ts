@@ -1,4 +1,4 @@
-import type { ProgressEmitter, RequestScheduler } from '@prompt2model/core';
+import type { ProgressEmitter, RequestScheduler } from '@prompt2model/core/internal';
 
 /** How to reach the Hub: every function of this folder takes these. */
 export interface HubClientOptions {
