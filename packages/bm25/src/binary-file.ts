@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@prompt2model/core/internal';
 import { ValidationError } from '@prompt2model/core/internal';
 
 /**
@@ -28,7 +29,7 @@ export class BinaryFileWriter {
     private readonly magic: string,
     private readonly version: number,
   ) {
-    if (Buffer.byteLength(magic) !== BINARY_MAGIC_LENGTH) throw new RangeError(`The magic must be ${BINARY_MAGIC_LENGTH} bytes`);
+    if (Buffer.byteLength(magic) !== BINARY_MAGIC_LENGTH) throw new InvalidArgumentError({ argument: 'magic', value: magic, expected: `${BINARY_MAGIC_LENGTH} bytes long` });
   }
 
   uint8(name: string, values: Uint8Array): this {
@@ -77,7 +78,7 @@ export class BinaryFileWriter {
       offset = align(offset + section.bytes.byteLength);
       return at;
     });
-    if (offset > 0xffff_ffff) throw new RangeError('Index file over 4 GB');
+    if (offset > 0xffff_ffff) throw new InvalidArgumentError({ argument: 'index', value: offset, expected: 'an index file under 4 GB' });
     const out = Buffer.alloc(offset);
     out.write(this.magic, 0, 'ascii');
     out.writeUInt32LE(this.version, BINARY_MAGIC_LENGTH);

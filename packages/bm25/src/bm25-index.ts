@@ -1,4 +1,4 @@
-import { Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
+import { InvalidArgumentError, Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
 import { z } from 'zod';
 import type { BinaryFileReader, BinaryFileWriter } from './binary-file.js';
 import { cardTextPrep, getTextPrep, type PrepTask } from './text-prep.js';
@@ -198,7 +198,7 @@ export class Bm25Index {
   /** Document id at a position (the order documents were added). */
   idAt(position: number): string {
     const id = this.ids[position];
-    if (id === undefined) throw new RangeError(`No document at position ${position}`);
+    if (id === undefined) throw new InvalidArgumentError({ argument: 'position', value: position, expected: `a document position below ${this.ids.length}` });
     return id;
   }
 

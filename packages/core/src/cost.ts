@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { BudgetExceededError } from './errors/budget-exceeded-error.js';
 import type { ProgressEmitter } from './events.js';
 import type { TokenUsage } from './language-model.js';
@@ -86,7 +87,9 @@ export class CostLedger {
    * so the run's total and the cap include it. Returns the charge.
    */
   recordCharge(label: string, usd: number): number {
-    if (!Number.isFinite(usd) || usd < 0) throw new RangeError(`A charge must be a non-negative amount of USD, got ${usd} for ${label}`);
+    if (!Number.isFinite(usd) || usd < 0) {
+      throw new InvalidArgumentError({ argument: 'usd', value: usd, message: `A charge must be a non-negative amount of USD, got ${usd} for ${label}.` });
+    }
     this.totals = { ...this.totals, usd: this.totals.usd + usd };
     this.events?.log('debug', `charge: ${label} $${usd.toFixed(4)}`);
     return usd;

@@ -207,7 +207,7 @@ export class LanguageModelClient {
         const count = problems.filter((problem) => problem === message).length;
         return { path: count === maxAttempts ? `all ${count} attempts` : `${count} of ${maxAttempts} attempts`, message };
       }),
-      hint: 'The model kept returning invalid JSON. Try a stronger --teacher model, or a prompt with clearly marked examples.',
+      hint: 'The model kept returning invalid JSON. Try a stronger `teacher` model, or a prompt with clearly marked examples.',
     });
   }
 

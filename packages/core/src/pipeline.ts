@@ -4,6 +4,7 @@ import { createStageContext, type CreateStageContextOptions, type StageContext }
 import { ProgressEmitter } from './events.js';
 import { BudgetExceededError } from './errors/budget-exceeded-error.js';
 import { Prompt2ModelError } from './errors/prompt2model-error.js';
+import { InsufficientDataError } from './errors/insufficient-data-error.js';
 import { hashableOptions } from './util/fingerprint.js';
 import { JsonlWriter } from './jsonl.js';
 import {
@@ -243,7 +244,7 @@ export class Pipeline {
       if (!splits) throw new Prompt2ModelError({ message: 'Training needs data, but both dataset stages are disabled.', hint: 'Enable datasetGenerator or datasetRetriever.' });
       const baseModel = this.options.training?.baseModel ?? result.candidates?.[0]?.id;
       if (!baseModel) {
-        throw new Prompt2ModelError({ message: 'No base model to train: model retrieval found none and none was given.', hint: 'Pass training.baseModel (CLI: --base-model).' });
+        throw new Prompt2ModelError({ message: 'No base model to train: model retrieval found none and none was given.', hint: 'Pass a `baseModel` in the training options.' });
       }
       const job = TrainingJobSpecSchema.parse({
         instruction: spec.instruction,
@@ -317,13 +318,13 @@ export class Pipeline {
       generated.count === 0
         ? `No examples were generated (${why}), so there is nothing to train on.`
         : `Only ${generated.count} of the ${target} requested examples were generated (${why}); training on so few would give a weak model, so it was not started.`;
-    const accept = generated.count > 0 ? ' Or pass --accept-fewer-examples to train on these.' : '';
+    const accept = generated.count > 0 ? ' Or set `acceptFewerExamples` to train on these.' : '';
     const hint =
       generated.stoppedBy === 'budget'
-        ? `Raise --max-cost and rerun the same command: generation continues where it stopped and pays only for the new examples.${accept}`
-        : `Add varied examples to the prompt or lower --num-examples, then rerun the same command.${accept}`;
+        ? `Raise \`maxCostUsd\` and rerun the same command: generation continues where it stopped and pays only for the new examples.${accept}`
+        : `Add varied examples to the prompt or lower \`numExamples\`, then rerun the same command.${accept}`;
     if (generated.stoppedBy === 'budget') throw new BudgetExceededError({ spentUsd: spent.usd, maxCostUsd: maxCostUsd ?? spent.usd, message, hint });
-    throw new Prompt2ModelError({ name: 'InsufficientDataError', message, hint, exitCategory: 'configuration' });
+    throw new InsufficientDataError({ count: generated.count, target, message, hint });
   }
 }
 

@@ -198,12 +198,12 @@ export class RunStore {
 function runFolderError(error: unknown, dir: string): unknown {
   const code = (error as NodeJS.ErrnoException)?.code;
   const why: Record<string, [string, string]> = {
-    EEXIST: [`The run folder ${dir} cannot be created: a file of that name (or a file above it) is in the way.`, 'Pass a folder path with --out: one that does not exist yet, or an earlier run folder.'],
-    ENOTDIR: [`The run folder ${dir} cannot be created: part of its path is a file, not a folder.`, 'Pass a folder path with --out: one that does not exist yet, or an earlier run folder.'],
-    EACCES: [`The run folder ${dir} cannot be created or written: permission denied.`, 'Choose a folder you can write to with --out, or fix its permissions.'],
-    EPERM: [`The run folder ${dir} cannot be created or written: permission denied.`, 'Choose a folder you can write to with --out, or fix its permissions.'],
-    EROFS: [`The run folder ${dir} is on a read-only file system.`, 'Choose a writable folder with --out.'],
-    ENOSPC: [`No space left on the device that holds ${dir}.`, 'Free some disk space, or choose a folder on another disk with --out.'],
+    EEXIST: [`The run folder ${dir} cannot be created: a file of that name (or a file above it) is in the way.`, 'Pass a folder path as `outDir`: one that does not exist yet, or an earlier run folder.'],
+    ENOTDIR: [`The run folder ${dir} cannot be created: part of its path is a file, not a folder.`, 'Pass a folder path as `outDir`: one that does not exist yet, or an earlier run folder.'],
+    EACCES: [`The run folder ${dir} cannot be created or written: permission denied.`, 'Choose a folder you can write to as `outDir`, or fix its permissions.'],
+    EPERM: [`The run folder ${dir} cannot be created or written: permission denied.`, 'Choose a folder you can write to as `outDir`, or fix its permissions.'],
+    EROFS: [`The run folder ${dir} is on a read-only file system.`, 'Choose a writable folder as `outDir`.'],
+    ENOSPC: [`No space left on the device that holds ${dir}.`, 'Free some disk space, or choose a folder on another disk as `outDir`.'],
   };
   const entry = code ? why[code] : undefined;
   return entry ? new Prompt2ModelError({ message: entry[0], hint: entry[1], cause: error, exitCategory: 'configuration' }) : error;

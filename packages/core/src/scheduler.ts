@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { APICallError } from './errors/api-call-error.js';
 import { AbortError } from './errors/abort-error.js';
 import { sleep } from './util/sleep.js';
@@ -151,7 +152,9 @@ export class RequestScheduler {
       signal: options.signal,
       onRetry: options.onRetry,
     };
-    if (this.options.maxConcurrency < 1) throw new RangeError('maxConcurrency must be at least 1');
+    if (!(this.options.maxConcurrency >= 1)) {
+      throw new InvalidArgumentError({ argument: 'maxConcurrency', value: this.options.maxConcurrency, expected: 'at least 1' });
+    }
   }
 
   get stats(): SchedulerStats {
@@ -262,7 +265,7 @@ export class RequestScheduler {
       cause: error,
       hint:
         'Check that the server is running and serving this model (one still loading a model can take minutes). ' +
-        'If its answers are just slow, raise the bound: firstByteTimeoutMs / timeoutMs (the CLI: --first-byte-timeout / --request-timeout, in seconds).',
+        'If its answers are just slow, raise the bound: `firstByteTimeoutMs` / `timeoutMs`.',
     });
   }
 

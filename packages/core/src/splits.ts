@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonlWriter, readJsonl } from './jsonl.js';
@@ -26,9 +27,7 @@ export interface ExampleSplits<T extends Example = Example> {
 export function splitExamples<T extends Example>(examples: readonly T[], ratios: SplitRatios = {}): ExampleSplits<T> {
   const validation = ratios.validation ?? 0.1;
   const test = ratios.test ?? 0.1;
-  if (validation < 0 || test < 0 || validation + test >= 1) {
-    throw new RangeError('Split ratios must be non-negative and leave room for training data (validation + test < 1).');
-  }
+  checkSplitRatios(validation, test);
   const seed = String(ratios.seed ?? 0);
   const out: ExampleSplits<T> = { train: [], validation: [], test: [] };
   for (const example of examples) {
@@ -87,9 +86,7 @@ export interface SplitDatasetFilesOptions extends SplitRatios {
 export async function splitDatasetFiles(options: SplitDatasetFilesOptions): Promise<DatasetSplits & { duplicates: number; contaminated: number }> {
   const validation = options.validation ?? 0.1;
   const test = options.test ?? 0.1;
-  if (validation < 0 || test < 0 || validation + test >= 1) {
-    throw new RangeError('Split ratios must be non-negative and leave room for training data (validation + test < 1).');
-  }
+  checkSplitRatios(validation, test);
   const seed = options.seed ?? 0;
   await mkdir(options.outDir, { recursive: true });
   const files = { train: 'train.jsonl', validation: 'validation.jsonl', test: 'test.jsonl' } as const;
@@ -139,3 +136,14 @@ export async function splitDatasetFiles(options: SplitDatasetFilesOptions): Prom
   return { ...files, counts, duplicates, contaminated };
 }
 
+/** Split shares must be non-negative and leave training data: `validation` + `test` < 1. */
+function checkSplitRatios(validation: number, test: number): void {
+  if (validation < 0 || test < 0 || validation + test >= 1) {
+    throw new InvalidArgumentError({
+      argument: validation < 0 ? 'validation' : test < 0 ? 'test' : 'validation + test',
+      value: { validation, test },
+      message: `Split ratios must be non-negative and leave room for training data (validation + test < 1), got validation ${validation} and test ${test}.`,
+      hint: 'Use shares such as validation 0.1 and test 0.1.',
+    });
+  }
+}

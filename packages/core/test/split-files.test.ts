@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readJsonlAll, splitDatasetFiles, splitExamples, type Example } from '../src/internal.js';
+import { InvalidArgumentError, readJsonlAll, splitDatasetFiles, splitExamples, type Example } from '../src/internal.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -61,7 +61,7 @@ describe('splitDatasetFiles', () => {
     });
     expect(result.duplicates).toBe(50);
     expect(result.counts).toEqual({ train: 50, validation: 0, test: 0 });
-    await expect(splitDatasetFiles({ sources: [], outDir: dir, validation: 0.5, test: 0.5 })).rejects.toThrow(RangeError);
+    await expect(splitDatasetFiles({ sources: [], outDir: dir, validation: 0.5, test: 0.5 })).rejects.toSatisfy((error: unknown) => InvalidArgumentError.isInstance(error));
   });
 
   it('keeps retrieved rows in train and drops those a contamination check flags against the finished test split', async () => {

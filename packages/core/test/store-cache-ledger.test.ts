@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  InvalidArgumentError,
   APICallError,
   BudgetExceededError,
   CostLedger,
@@ -180,7 +181,7 @@ describe('splitExamples', () => {
     expect(a.test.some((e) => trainInputs.has(e.input))).toBe(false);
     expect(a.test.length).toBeGreaterThan(50);
     expect(a.test.length).toBeLessThan(150);
-    expect(() => splitExamples(examples, { validation: 0.6, test: 0.5 })).toThrow(RangeError);
+    expect(() => splitExamples(examples, { validation: 0.6, test: 0.5 })).toThrow(InvalidArgumentError);
   });
 });
 
@@ -190,6 +191,6 @@ describe('CostLedger.recordCharge', () => {
     ledger.recordCharge('fine-tuning job ftjob-1', 0.75);
     expect(ledger.totalUsd).toBeCloseTo(0.75, 9);
     expect(() => ledger.assertCanSpend(0.3)).toThrow(BudgetExceededError);
-    expect(() => ledger.recordCharge('bad', -1)).toThrow(RangeError);
+    expect(() => ledger.recordCharge('bad', -1)).toThrow(InvalidArgumentError);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  InvalidArgumentError,
   Prompt2ModelError,
   type DatasetGenerator,
   type DatasetGeneratorOptions,
@@ -142,18 +143,18 @@ export class PromptBasedDatasetGenerator implements DatasetGenerator {
 
   constructor(readonly options: PromptBasedDatasetGeneratorOptions = {}) {
     const k = options.samplesPerInput ?? 3;
-    if (!Number.isInteger(k) || k < 1) throw new RangeError('samplesPerInput must be a positive integer');
+    if (!Number.isInteger(k) || k < 1) throw new InvalidArgumentError({ argument: 'samplesPerInput', value: k, expected: 'a positive integer' });
     if (options.minAgreement !== undefined && (options.minAgreement < 0 || options.minAgreement > 1)) {
-      throw new RangeError('minAgreement must be in [0, 1]');
+      throw new InvalidArgumentError({ argument: 'minAgreement', value: options.minAgreement, expected: 'in [0, 1]' });
     }
     if (options.maxSamplesPerInput !== undefined && (!Number.isInteger(options.maxSamplesPerInput) || options.maxSamplesPerInput < 1)) {
-      throw new RangeError('maxSamplesPerInput must be a positive integer');
+      throw new InvalidArgumentError({ argument: 'maxSamplesPerInput', value: options.maxSamplesPerInput, expected: 'a positive integer' });
     }
     if (options.confidenceTarget !== undefined && !(options.confidenceTarget > 0 && options.confidenceTarget < 1)) {
-      throw new RangeError('confidenceTarget must be in (0, 1)');
+      throw new InvalidArgumentError({ argument: 'confidenceTarget', value: options.confidenceTarget, expected: 'in (0, 1)' });
     }
     if (options.labelTemperature !== undefined && !(options.labelTemperature >= 0 && options.labelTemperature <= 2)) {
-      throw new RangeError('labelTemperature must be in [0, 2]');
+      throw new InvalidArgumentError({ argument: 'labelTemperature', value: options.labelTemperature, expected: 'in [0, 2]' });
     }
   }
 
@@ -162,11 +163,11 @@ export class PromptBasedDatasetGenerator implements DatasetGenerator {
     if (!teacher) {
       throw new Prompt2ModelError({
         message: 'Dataset generation needs a teacher model, and none is configured.',
-        hint: 'Pass --teacher MODEL (with OPENAI_BASE_URL/OPENAI_API_KEY for the endpoint), or give the stage context a teacher.',
+        hint: 'Pass a `teacher` model (with OPENAI_BASE_URL/OPENAI_API_KEY for the endpoint), or give the stage context a teacher.',
       });
     }
     if (!Number.isInteger(options.numExamples) || options.numExamples < 0) {
-      throw new RangeError('numExamples must be a non-negative integer');
+      throw new InvalidArgumentError({ argument: 'numExamples', value: options.numExamples, expected: 'a non-negative integer' });
     }
     const run = new GenerationRun(spec, options, context, teacher, this.options);
     const summary = await run.execute();

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@prompt2model/core';
 import { describe, expect, it } from 'vitest';
 import { NearDuplicateIndex, estimateSimilarity, ngramJaccard } from './near-duplicate.js';
 
@@ -43,7 +44,7 @@ describe('NearDuplicateIndex', () => {
   });
 
   it('rejects inconsistent options', () => {
-    expect(() => new NearDuplicateIndex({ numHashes: 10, bands: 3 })).toThrow(RangeError);
-    expect(() => new NearDuplicateIndex({ threshold: 2 })).toThrow(RangeError);
+    expect(() => new NearDuplicateIndex({ numHashes: 10, bands: 3 })).toThrow(InvalidArgumentError);
+    expect(() => new NearDuplicateIndex({ threshold: 2 })).toThrow(InvalidArgumentError);
   });
 });

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@prompt2model/core';
 import { mix32, normalizeText } from './text.js';
 
 export interface NearDuplicateIndexOptions {
@@ -41,9 +42,9 @@ export class NearDuplicateIndex {
     this.numHashes = options.numHashes ?? 64;
     this.bands = options.bands ?? 16;
     this.threshold = options.threshold ?? 0.8;
-    if (this.ngramSize < 1) throw new RangeError('ngramSize must be at least 1');
-    if (this.numHashes % this.bands !== 0) throw new RangeError('numHashes must be a multiple of bands');
-    if (this.threshold < 0 || this.threshold > 1) throw new RangeError('threshold must be in [0, 1]');
+    if (!(this.ngramSize >= 1)) throw new InvalidArgumentError({ argument: 'ngramSize', value: this.ngramSize, expected: 'at least 1' });
+    if (this.numHashes % this.bands !== 0) throw new InvalidArgumentError({ argument: 'numHashes', value: this.numHashes, expected: `a multiple of bands (${this.bands})` });
+    if (!(this.threshold >= 0 && this.threshold <= 1)) throw new InvalidArgumentError({ argument: 'threshold', value: this.threshold, expected: 'in [0, 1]' });
     this.rows = this.numHashes / this.bands;
     const seed = options.seed ?? 0x5eed;
     this.seeds = new Uint32Array(this.numHashes);
@@ -187,7 +188,7 @@ function grow(array: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> {
 
 /** Share of equal positions of two MinHash signatures: an estimate of Jaccard similarity. */
 export function estimateSimilarity(a: Uint32Array, b: Uint32Array): number {
-  if (a.length !== b.length) throw new RangeError('signatures differ in length');
+  if (a.length !== b.length) throw new InvalidArgumentError({ argument: 'b', value: b.length, expected: `a signature as long as the first (${a.length})` });
   let equal = 0;
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) equal++;
   return a.length === 0 ? 0 : equal / a.length;

@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@prompt2model/core';
 import { describe, expect, it } from 'vitest';
 import { constantTemperatureSchedule, cosineTemperatureSchedule, linearTemperatureSchedule } from './temperature.js';
 
@@ -19,7 +20,7 @@ describe('temperature schedules', () => {
   });
 
   it('rejects temperatures out of range', () => {
-    expect(() => linearTemperatureSchedule(-1, 1)).toThrow(RangeError);
-    expect(() => constantTemperatureSchedule(3)).toThrow(RangeError);
+    expect(() => linearTemperatureSchedule(-1, 1)).toThrow(InvalidArgumentError);
+    expect(() => constantTemperatureSchedule(3)).toThrow(InvalidArgumentError);
   });
 });

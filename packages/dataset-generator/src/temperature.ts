@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from '@prompt2model/core';
 /** Where generation stands when a temperature is chosen. */
 export interface GenerationProgress {
   /** Examples accepted so far. */
@@ -44,5 +45,5 @@ function round(value: number): number {
 }
 
 function assertTemperature(value: number): void {
-  if (!Number.isFinite(value) || value < 0 || value > 2) throw new RangeError(`temperature must be in [0, 2], got ${value}`);
+  if (!Number.isFinite(value) || value < 0 || value > 2) throw new InvalidArgumentError({ argument: 'temperature', value, expected: 'in [0, 2]' });
 }

@@ -30,7 +30,7 @@ export function validateMapping(mapping: ColumnMapping, paths: ColumnPath[], sub
     throw new ValidationError({
       subject,
       issues,
-      hint: `Columns of this dataset: ${paths.map((path) => path.path).join(', ')}. Pass --input COL[,COL] and --output COL.`,
+      hint: `Columns of this dataset: ${paths.map((path) => path.path).join(', ')}. Pass a \`mapping\` of these (input and output columns).`,
     });
   }
 }

@@ -73,7 +73,7 @@ export async function getDatasetDetails(
 
 /** The flag's choice, else the card's evaluation config and train split, else `default`/the first config and `train`/the first split. */
 export function chooseConfigAndSplit(configs: ConfigDetails[], choice: { config?: string; split?: string; evaluationMetadata?: unknown }): { config: string; split: string } {
-  if (configs.length === 0) throw new Prompt2ModelError({ message: 'The dataset viewer lists no splits for this dataset.', hint: 'Pick another dataset (--exclude it), or check it on the Hub.' });
+  if (configs.length === 0) throw new Prompt2ModelError({ message: 'The dataset viewer lists no splits for this dataset.', hint: 'Pick another dataset (`exclude` it), or check it on the Hub.' });
   const entries = evaluationEntries(choice.evaluationMetadata);
   const byName = (name: string | undefined) => (name ? configs.find((c) => c.config === name) : undefined);
   const config =
@@ -82,13 +82,13 @@ export function chooseConfigAndSplit(configs: ConfigDetails[], choice: { config?
       ? undefined
       : entries.map((entry) => byName(entry.config)).find(Boolean) ?? byName('default') ?? byName('plain_text') ?? configs[0]);
   if (!config) {
-    throw new ValidationError({ subject: 'dataset config', issues: [{ path: 'config', message: `"${choice.config}" does not exist` }], hint: `Pass --config with one of: ${configs.map((c) => c.config).join(', ')}.` });
+    throw new ValidationError({ subject: 'dataset config', issues: [{ path: 'config', message: `"${choice.config}" does not exist` }], hint: `Pass \`config\` with one of: ${configs.map((c) => c.config).join(', ')}.` });
   }
   const splitNames = config.splits.map((s) => s.split);
   const trainSplit = entries.find((entry) => entry.config === config.config)?.splits?.train_split;
   const split = choice.split ?? [trainSplit, 'train'].find((name) => name && splitNames.includes(name)) ?? splitNames[0]!;
   if (!splitNames.includes(split)) {
-    throw new ValidationError({ subject: `dataset split of config ${config.config}`, issues: [{ path: 'split', message: `"${split}" does not exist` }], hint: `Pass --split with one of: ${splitNames.join(', ')}.` });
+    throw new ValidationError({ subject: `dataset split of config ${config.config}`, issues: [{ path: 'split', message: `"${split}" does not exist` }], hint: `Pass \`split\` with one of: ${splitNames.join(', ')}.` });
   }
   return { config: config.config, split };
 }

@@ -125,7 +125,7 @@ export class DatasetIndex {
     } catch (error) {
       throw new Prompt2ModelError({
         message: `Cannot read the dataset index ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        hint: 'Pass --index with a JSON Lines file of {id, description, evaluationMetadata} rows, or leave --index out to list the Hub.',
+        hint: 'Pass `index` with a JSON Lines file of {id, description, evaluationMetadata} rows, or leave `index` out to list the Hub.',
         cause: error,
       });
     }

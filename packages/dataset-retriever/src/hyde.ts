@@ -32,7 +32,7 @@ export async function datasetHydeQuery(spec: PromptSpec, teacher: LanguageModelC
   );
   const text = result.choices[0]?.text.trim() ?? '';
   if (text === '') {
-    throw new Prompt2ModelError({ message: `The teacher (${teacher.modelId}) returned an empty dataset description for HyDE.`, hint: 'Try another --teacher model, or search without --hyde.' });
+    throw new Prompt2ModelError({ message: `The teacher (${teacher.modelId}) returned an empty dataset description for HyDE.`, hint: 'Try another `teacher` model, or search without `hyde`.' });
   }
   // The instruction stays in the query: the task's own words still count.
   return `${spec.instruction}\n${text}`;

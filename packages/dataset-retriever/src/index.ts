@@ -10,6 +10,7 @@ export { buildDatasetIndexFromHub, type HubDatasetIndexOptions } from './hub-ind
 export { loadDatasetRows, type LoadRowsRequest, type LoadedRows, type RowLoaderOptions } from './row-loader.js';
 export type { ColumnMapping } from './column-mapping.js';
 export { confirmMappingOnTerminal, type TerminalMappingConfirmationOptions } from './confirm-mapping.js';
+export { DatasetSkippedError } from './dataset-skipped-error.js';
 export {
   createDatasetRetriever,
   type DatasetRetrieverConfig,

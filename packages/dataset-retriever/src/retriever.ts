@@ -1,3 +1,4 @@
+import { DatasetSkippedError } from './dataset-skipped-error.js';
 import {
   APICallError,
   Prompt2ModelError,
@@ -169,7 +170,7 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
   const useTeacher = (setting: boolean | 'auto' | undefined, context: StageContext, what: string): boolean => {
     const wanted = setting === true || ((setting ?? 'auto') === 'auto' && context.teacher !== undefined);
     if (wanted && !context.teacher) {
-      throw new Prompt2ModelError({ message: `${what} needs a teacher model, and none is configured.`, hint: 'Pass --teacher (and OPENAI_API_KEY / --base-url), or leave the option out.' });
+      throw new Prompt2ModelError({ message: `${what} needs a teacher model, and none is configured.`, hint: 'Pass a `teacher` (and OPENAI_API_KEY / `baseURL`), or leave the option out.' });
     }
     return wanted;
   };
@@ -182,7 +183,7 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     const topK = Math.max(options.topK ?? config.topK ?? 5, rerank ? config.rerankCandidates ?? 12 : 0);
     // Gated datasets are candidates only with a token to load them (the terms still need accepting).
     const token = resolveHubDatasetOptions(config.hub).accessToken;
-    if (config.includeGated && !token) context.events.log('warn', 'Gated datasets are left out: set HF_TOKEN (or --hub-token) to include them.', stage);
+    if (config.includeGated && !token) context.events.log('warn', 'Gated datasets are left out: set HF_TOKEN (or `accessToken`) to include them.', stage);
     const result = index.searchDetailed(query, { ...config, includeGated: Boolean(config.includeGated && token), topK });
     const outcome: DatasetSearchOutcome = { ...result, query, hyde };
     if (rerank && result.candidates.length > 0) {
@@ -204,7 +205,7 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     const evaluationMetadata = await evaluationMetadataOf(dataset, context);
     const details = await detailsOf(dataset, evaluationMetadata, context);
     if (details.paths.length < 2) {
-      throw new Prompt2ModelError({ message: `The dataset ${dataset} has fewer than two text columns (${details.paths.map((p) => p.path).join(', ') || 'none'}).`, hint: 'Pick another dataset, or --exclude this one.' });
+      throw new Prompt2ModelError({ message: `The dataset ${dataset} has fewer than two text columns (${details.paths.map((p) => p.path).join(', ') || 'none'}).`, hint: 'Pick another dataset, or `exclude` this one.' });
     }
     const maxRows = options.maxRows ?? config.maxRows ?? DEFAULT_MAX_ROWS;
     // The size before any download: the split's rows and parquet bytes, and how much of it is read.
@@ -218,12 +219,12 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     // A small first read gives the teacher a sample row and the user a preview.
     const sample = await loadDatasetRows({ ...origin, maxRows: Math.min(5, maxRows), order: 'head' }, { ...hubOptions(context), files });
     const firstRow = sample.rows[0];
-    if (!firstRow) throw new Prompt2ModelError({ message: `The split ${details.split} of ${dataset} (${details.config}) has no rows.`, hint: 'Pass another --split, or pick another dataset.' });
+    if (!firstRow) throw new Prompt2ModelError({ message: `The split ${details.split} of ${dataset} (${details.config}) has no rows.`, hint: 'Pass another `split`, or pick another dataset.' });
     let proposal = await proposeMapping(spec, dataset, details, firstRow, evaluationMetadata, context);
     const preview = toExamples(sample.rows, proposal, details.paths, origin, sample.indices);
     if (config.confirmMapping) {
       const confirmed = await config.confirmMapping(proposal, details, preview);
-      if (confirmed === null) throw new Prompt2ModelError({ name: 'DatasetSkippedError', message: `Column mapping for ${dataset} was declined.`, hint: 'Pass --input/--output to map the columns yourself, or --exclude the dataset.' });
+      if (confirmed === null) throw new DatasetSkippedError({ dataset });
       if (confirmed.output !== proposal.output || confirmed.input.join() !== proposal.input.join()) {
         validateMapping(confirmed, details.paths);
         proposal = { ...confirmed, source: 'flags' };
@@ -252,7 +253,7 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     if (usable === 0) {
       throw new Prompt2ModelError({
         message: `No usable rows in ${dataset} (${details.config}/${details.split}): all ${loaded.rows} rows have an empty ${proposal.input.join(' + ')} or ${proposal.output}.`,
-        hint: 'Map other columns with --input/--output, pick another --split, or --exclude the dataset.',
+        hint: 'Map other columns with `mapping`, pick another `split`, or `exclude` the dataset.',
       });
     }
     const result: RetrievedDataset = { ...origin, revision: loaded.revision, mapping: proposal, examples: kept, rows: loaded.rows, dropped, totalRows: loaded.totalRows, via: loaded.via };
@@ -279,7 +280,7 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     const flags = config.mapping;
     if (flags?.input?.length && flags.output) {
       const mapping = { input: flags.input, output: flags.output };
-      validateMapping(mapping, details.paths, 'column mapping (--input/--output)');
+      validateMapping(mapping, details.paths, 'column mapping (`mapping`)');
       return { ...mapping, source: 'flags' };
     }
     const seed = mappingFromEvaluationMetadata(evaluationMetadata, details.paths, details.config);
@@ -295,7 +296,7 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     if (!proposal) {
       throw new Prompt2ModelError({
         message: `Cannot tell which columns of ${dataset} are the input and the output (columns: ${details.paths.map((p) => p.path).join(', ')}).`,
-        hint: 'Pass --input COL[,COL] and --output COL, or configure a teacher to choose them.',
+        hint: 'Pass a `mapping` (input and output columns), or configure a teacher to choose them.',
       });
     }
     // One flag given: it overrides that side of the proposal.
@@ -319,7 +320,7 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
         // Retrieved data adds to generated data; a Hub that cannot be reached should not stop the run.
         // A refused connection or an unknown host (no status) counts too: the Hub is out of reach.
         if (APICallError.isInstance(error) && (error.isRetryable || error.statusCode === undefined) && !context.signal.aborted) {
-          context.events.log('warn', `Dataset retrieval skipped: ${error.message}. Training on generated data only (pass --dataset-index FILE to search offline).`, stage);
+          context.events.log('warn', `Dataset retrieval skipped: ${error.message}. Training on generated data only (pass an \`index\` file to search offline).`, stage);
           return [];
         }
         throw error;

@@ -249,7 +249,7 @@ async function streamFromParquet(
       }
       throw new Prompt2ModelError({
         message: `A parquet file of ${request.dataset} (${request.config}/${request.split}) could not be decoded after ${delivered()} rows: ${(error as Error).message}`,
-        hint: 'Load fewer rows (--max-rows), or another split; please report the dataset.',
+        hint: 'Load fewer rows (`maxRows`), or another split; please report the dataset.',
         cause: error,
       });
     }

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestScheduler, createStageContext, type LanguageModelRequest, type PromptSpec } from '@prompt2model/core/internal';
 import { DatasetNotFoundError, GatedDatasetError } from '@prompt2model/huggingface/hub';
 import { MockLanguageModel, startDatasetsServer, type DatasetsServer } from '@prompt2model/testing';
-import { DatasetIndex, createDatasetRetriever, rerankDatasets, type DatasetRetrieverConfig } from '../src/internal.js';
+import { DatasetIndex, DatasetSkippedError, createDatasetRetriever, rerankDatasets, type DatasetRetrieverConfig } from '../src/internal.js';
 import { fixtures } from './fixtures.js';
 
 let server: DatasetsServer;
@@ -163,6 +163,13 @@ describe('loading rows', () => {
     const error = await retriever({ mapping: { input: ['review'], output: 'label' } }).load(qaSpec, 'imdb', await context()).catch((e: unknown) => e);
     expect((error as Error).message).toContain('"review" is not a column');
     expect((error as { hint: string }).hint).toContain('text, label');
+  });
+
+  it('a declined column mapping is a DatasetSkippedError that names the dataset and the options (no CLI flags)', async () => {
+    const error = await retriever({ confirmMapping: async () => null }).load(qaSpec, 'squad', await context(), { maxRows: 10 }).catch((e: unknown) => e);
+    expect(DatasetSkippedError.isInstance(error)).toBe(true);
+    expect((error as DatasetSkippedError).dataset).toBe('squad');
+    expect((error as DatasetSkippedError).hint).toBe('Pass a `mapping` to map the columns yourself, or `exclude` the dataset.');
   });
 
   it('says a misspelt id is not found (not gated) and suggests close ids from the index', async () => {

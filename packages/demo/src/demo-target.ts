@@ -1,3 +1,4 @@
+import { DemoTargetError } from './demo-target-error.js';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -32,7 +33,7 @@ export interface DemoTarget {
 }
 
 function usage(message: string, hint: string): Prompt2ModelError {
-  return new Prompt2ModelError({ name: 'DemoTargetError', message, hint, exitCategory: 'configuration' });
+  return new DemoTargetError({ message, hint });
 }
 
 async function isDirectory(path: string): Promise<boolean> {

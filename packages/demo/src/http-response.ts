@@ -1,3 +1,4 @@
+import { isRetryableStatus, Prompt2ModelError } from '@prompt2model/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
@@ -5,16 +6,27 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * `{error: {code, message}}` JSON, and request bodies are read with a hard size limit.
  */
 
+const marker = 'prompt2model.error.demo-http';
+const symbol = Symbol.for(marker);
+
 /** A request the server refuses, with the HTTP status and a stable code the page and API clients read. */
-export class DemoHttpError extends Error {
+export class DemoHttpError extends Prompt2ModelError {
+  readonly [symbol] = true;
+  /** Whether the client may send the same request again (429 busy, 503, 504 timeout). */
+  readonly isRetryable: boolean;
+
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
-    this.name = 'DemoHttpError';
+    super({ name: 'DemoHttpError', message });
+    this.isRetryable = isRetryableStatus(status);
+  }
+
+  static override isInstance(error: unknown): error is DemoHttpError {
+    return Prompt2ModelError.hasMarker(error, marker);
   }
 }
 

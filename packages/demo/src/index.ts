@@ -6,4 +6,7 @@
 export { createDemoCreator, type DemoCreatorOptions, type WebDemo, type WebDemoCreator } from './demo-creator.js';
 export { startDemoServer, type DemoServer, type DemoServerOptions } from './server.js';
 export { exportStaticDemo, type StaticExportOptions, type StaticExportResult } from './static-export.js';
+export { DemoConfigError } from './demo-config-error.js';
+export { DemoExportError } from './demo-export-error.js';
+export { DemoHttpError } from './http-response.js';
 export { resolveDemoTarget, type DemoTarget, type DemoTargetOptions } from './demo-target.js';

@@ -1,3 +1,4 @@
+import { DemoConfigError } from './demo-config-error.js';
 import { createReadStream } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -72,10 +73,9 @@ const FlagBodySchema = z
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
   const host = options.host ?? '127.0.0.1';
   if (!isLoopbackHost(host) && !options.accessToken) {
-    throw new Prompt2ModelError({
-      name: 'DemoConfigError',
+    throw new DemoConfigError({
       message: `Serving the demo on ${host} (beyond this machine) needs an access token.`,
-      hint: 'Pass an access token (CLI: --share-token TOKEN, or $P2M_DEMO_TOKEN), or keep the default host 127.0.0.1.',
+      hint: 'Pass an access token (`DemoServerOptions.accessToken`), or keep the default host 127.0.0.1.',
     });
   }
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
@@ -98,7 +98,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     try {
       output = onText && canStream(executor) ? (await executor.stream(input, context, onText)).output : ((await executor.execute([input], context))[0]?.output ?? '');
     } catch (error) {
-      if (error instanceof DemoHttpError) throw error;
+      if (DemoHttpError.isInstance(error)) throw error;
       const message = redactSecrets(error instanceof Error ? error.message : String(error));
       const hint = Prompt2ModelError.isInstance(error) && error.hint ? ` ${redactSecrets(error.hint)}` : '';
       log('warn', `model error: ${message}${hint}`);
@@ -230,8 +230,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       server.off('listening', onListening);
       reject(
         error.code === 'EADDRINUSE'
-          ? new Prompt2ModelError({ name: 'DemoConfigError', message: `Port ${options.port ?? 7860} on ${host} is in use.`, hint: 'Pick another port (--port N), or --port 0 for any free one.', cause: error })
-          : new Prompt2ModelError({ name: 'DemoConfigError', message: `Cannot listen on ${host}:${options.port ?? 7860}: ${error.message}`, hint: 'Check --host and --port.', cause: error }),
+          ? new DemoConfigError({ message: `Port ${options.port ?? 7860} on ${host} is in use.`, hint: 'Pick another `port` (0 picks any free one).', cause: error })
+          : new DemoConfigError({ message: `Cannot listen on ${host}:${options.port ?? 7860}: ${error.message}`, hint: 'Check `host` and `port`.', cause: error }),
       );
     };
     const onListening = () => {
@@ -273,7 +273,7 @@ function methodNotAllowed(allow: string): DemoHttpError {
 }
 
 function asHttpError(error: unknown): DemoHttpError {
-  if (error instanceof DemoHttpError) return error;
+  if (DemoHttpError.isInstance(error)) return error;
   return new DemoHttpError(500, 'internal_error', 'The demo server failed on this request.');
 }
 

@@ -1,3 +1,4 @@
+import { DemoExportError } from './demo-export-error.js';
 import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -53,8 +54,7 @@ export async function exportStaticDemo(options: StaticExportOptions): Promise<St
   const dtypes = options.dtypes ?? available.filter((dtype) => dtype === 'fp32' || dtype === 'q8');
   const missing = dtypes.filter((dtype) => !available.includes(dtype));
   if (dtypes.length === 0 || missing.length > 0) {
-    throw new Prompt2ModelError({
-      name: 'DemoExportError',
+    throw new DemoExportError({
       message: `The model folder ${modelDir} has no ${missing.length > 0 ? missing.join(', ') : 'fp32 or q8'} ONNX weights for ${task} (needs ${graphs.map((graph) => `onnx/${graph}.onnx`).join(' + ')}; it has ${onnxFiles.join(', ') || 'no onnx/ files'}).`,
       hint: 'Export the trained model to ONNX first (prompt2model export --model DIR, optionally with q8), then export the demo from that folder.',
     });
@@ -129,17 +129,15 @@ export async function exportStaticDemo(options: StaticExportOptions): Promise<St
 
 function modelFolderOf(model: TrainedModel): string {
   if (model.kind !== 'local-folder') {
-    throw new Prompt2ModelError({
-      name: 'DemoExportError',
+    throw new DemoExportError({
       message: `"${model.reference}" is a managed model; a static export runs the model in the browser, so it needs local ONNX weights.`,
-      hint: 'Serve a managed model with `prompt2model demo --model provider:model` (its key stays on the server) instead of --export.',
+      hint: 'Serve a managed model with `prompt2model demo --model provider:model` (its key stays on the server) instead of a static export.',
     });
   }
   const location = locateTrainedModel(model);
   const onnx = location.formats['onnx-fp32'] ?? location.formats['onnx-q8'];
   if (!onnx) {
-    throw new Prompt2ModelError({
-      name: 'DemoExportError',
+    throw new DemoExportError({
       message: `The model folder ${model.reference} has no ONNX export (no onnx/ folder).`,
       hint: 'Export it first: prompt2model export --model DIR writes the transformers.js layout (config.json, tokenizer.json, onnx/*.onnx).',
     });
@@ -151,8 +149,7 @@ async function readModelFile(dir: string, name: string): Promise<string> {
   try {
     return await readFile(join(dir, name), 'utf8');
   } catch {
-    throw new Prompt2ModelError({
-      name: 'DemoExportError',
+    throw new DemoExportError({
       message: `The ONNX model folder ${dir} has no ${name}.`,
       hint: 'A transformers.js model folder needs config.json, tokenizer.json, tokenizer_config.json and onnx/*.onnx (prompt2model export writes them).',
     });
@@ -166,14 +163,14 @@ async function browserRuntime(): Promise<{ bundle: string; wasmFiles: string[]; 
   try {
     transformersRoot = packageRoot(require.resolve('@huggingface/transformers'), '@huggingface/transformers');
   } catch (error) {
-    throw new Prompt2ModelError({ name: 'DemoExportError', message: 'Cannot find @huggingface/transformers.', hint: 'Install it: npm install @huggingface/transformers', cause: error });
+    throw new DemoExportError({ message: 'Cannot find @huggingface/transformers.', hint: 'Install it: npm install @huggingface/transformers', cause: error });
   }
   const transformersPackage = JSON.parse(await readFile(join(transformersRoot, 'package.json'), 'utf8')) as { version: string; dependencies?: Record<string, string> };
   let ortRoot: string;
   try {
     ortRoot = packageRoot(createRequire(join(transformersRoot, 'package.json')).resolve('onnxruntime-web'), 'onnxruntime-web');
   } catch (error) {
-    throw new Prompt2ModelError({ name: 'DemoExportError', message: 'Cannot find onnxruntime-web beside @huggingface/transformers.', hint: 'Reinstall: npm install @huggingface/transformers (it depends on onnxruntime-web).', cause: error });
+    throw new DemoExportError({ message: 'Cannot find onnxruntime-web beside @huggingface/transformers.', hint: 'Reinstall: npm install @huggingface/transformers (it depends on onnxruntime-web).', cause: error });
   }
   const ortVersion = (JSON.parse(await readFile(join(ortRoot, 'package.json'), 'utf8')) as { version: string }).version;
   const bundle = join(transformersRoot, 'dist', 'transformers.min.js');
@@ -181,8 +178,7 @@ async function browserRuntime(): Promise<{ bundle: string; wasmFiles: string[]; 
   const wanted = transformersPackage.dependencies?.['onnxruntime-web'];
   // The bundle embeds onnxruntime-web's JavaScript; its wasm binary must be the very same build.
   if ((wanted && wanted !== ortVersion) || !bundleText.includes(`"${ortVersion}"`)) {
-    throw new Prompt2ModelError({
-      name: 'DemoExportError',
+    throw new DemoExportError({
       message: `onnxruntime-web ${ortVersion} is installed, but @huggingface/transformers ${transformersPackage.version} was built with ${wanted ?? 'another version'}; their wasm files would not match.`,
       hint: `Install the exact version: npm install onnxruntime-web@${wanted ?? '<the version transformers depends on>'} (or reinstall @huggingface/transformers).`,
     });
@@ -191,7 +187,7 @@ async function browserRuntime(): Promise<{ bundle: string; wasmFiles: string[]; 
   for (const name of [...names]) names.add(name.replace(/\.wasm$/, '.mjs'));
   const wasmFiles = [...names].map((name) => join(ortRoot, 'dist', name)).filter((file) => existsSync(file));
   if (!wasmFiles.some((file) => file.endsWith('.wasm'))) {
-    throw new Prompt2ModelError({ name: 'DemoExportError', message: `No onnxruntime-web wasm file the bundle loads was found in ${join(ortRoot, 'dist')}.`, hint: 'Reinstall @huggingface/transformers.' });
+    throw new DemoExportError({ message: `No onnxruntime-web wasm file the bundle loads was found in ${join(ortRoot, 'dist')}.`, hint: 'Reinstall @huggingface/transformers.' });
   }
   return { bundle, wasmFiles, versions: { transformers: transformersPackage.version, onnxruntimeWeb: ortVersion } };
 }
@@ -212,10 +208,9 @@ async function prepareOutDir(outDir: string): Promise<void> {
   const entries = await readdir(outDir).catch(() => undefined);
   if (entries && entries.length > 0) {
     if (!entries.includes(MARKER)) {
-      throw new Prompt2ModelError({
-        name: 'DemoExportError',
+      throw new DemoExportError({
         message: `${outDir} is not empty and holds no earlier demo export.`,
-        hint: 'Pick a new or empty folder for --export, so nothing of yours is overwritten.',
+        hint: 'Pick a new or empty folder for the `export`, so nothing of yours is overwritten.',
       });
     }
     await rm(outDir, { recursive: true, force: true });

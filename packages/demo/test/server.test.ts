@@ -372,7 +372,7 @@ describe('timeouts, model errors, tokens and keys', () => {
     try {
       await expect(startDemoServer({ executor, context, port: first.port, info: PLAIN_INFO })).rejects.toMatchObject({
         message: expect.stringContaining('in use'),
-        hint: expect.stringContaining('--port 0'),
+        hint: expect.stringContaining('Pick another `port` (0 picks any free one)'),
       });
     } finally {
       await first.close();

@@ -119,6 +119,6 @@ export function modelLoadError(model: string, error: unknown, options: ModelLoad
     cause: error,
     hint: remote
       ? 'Check the model id (it needs ONNX weights, e.g. an Xenova/ or onnx-community/ export) and the network.'
-      : 'Remote loading is off: pass a local folder with config.json, tokenizer.json and onnx/*.onnx, or allow remote models (allowRemoteModels: true / --allow-remote-models).',
+      : 'Remote loading is off: pass a local folder with config.json, tokenizer.json and onnx/*.onnx, or allow remote models (`allowRemoteModels: true`).',
   }));
 }

@@ -65,7 +65,7 @@ export async function hydeQuery(spec: PromptSpec, teacher: LanguageModelClient, 
   if (card === '') {
     throw new Prompt2ModelError({
       message: `The teacher (${teacher.modelId}) returned an empty model card for HyDE.`,
-      hint: 'Try another --teacher model, or search without --hyde.',
+      hint: 'Try another `teacher` model, or search without `hyde`.',
     });
   }
   return card;

@@ -51,7 +51,7 @@ export async function readModelIndexFile(path: string): Promise<ModelIndexParts 
   } catch (error) {
     throw new Prompt2ModelError({
       message: `Cannot read the model index ${path}: ${(error as Error).message}`,
-      hint: 'Build one with `prompt2model index build --out <file>`, or pass a JSON Lines snapshot with --index.',
+      hint: 'Build one with `prompt2model index build --out <file>`, or pass a JSON Lines snapshot as `index`.',
       cause: error,
     });
   }

@@ -70,7 +70,7 @@ export function createModelRetriever(config: ModelRetrieverConfig = {}): Default
     if (useHyde && !context.teacher) {
       throw new Prompt2ModelError({
         message: 'HyDE needs a teacher model to write the hypothetical model card, and none is configured.',
-        hint: 'Pass --teacher (and OPENAI_API_KEY / --base-url), or search without --hyde.',
+        hint: 'Pass a `teacher` (and OPENAI_API_KEY / `baseURL`), or search without `hyde`.',
       });
     }
     const steps = useHyde ? 3 : 2;
@@ -105,7 +105,7 @@ export function createModelRetriever(config: ModelRetrieverConfig = {}): Default
     if (result.candidates.length === 0) {
       throw new Prompt2ModelError({
         message: `No base model passed the filters: ${describeExclusions(result, { maxSizeBytes: config.maxSizeBytes === undefined ? DEFAULT_MAX_SIZE_BYTES : config.maxSizeBytes })} (of ${index.size} indexed).`,
-        hint: 'Raise --max-size or --gpu-memory, widen the license allow-list, or use a larger index.',
+        hint: 'Raise `maxSizeBytes` or `gpuMemoryBytes`, widen the license allow-list, or use a larger index.',
       });
     }
     return { ...result, query, hyde };

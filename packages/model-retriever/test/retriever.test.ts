@@ -100,7 +100,7 @@ describe('createModelRetriever', () => {
   it('explains what to do when HyDE has no teacher, the teacher answers nothing, or no model passes the filters', async () => {
     const noTeacher = await createStageContext({ outDir: join(dir, 'run-none'), cacheDir: false });
     await expect(createModelRetriever({ index, hyde: true }).retrieve(translationSpec, {}, noTeacher)).rejects.toMatchObject({
-      hint: expect.stringMatching(/--teacher/),
+      hint: expect.stringMatching(/`teacher`/),
     });
 
     // A teacher that answers nothing (or off-format) does not sink retrieval: the instruction is the query.
@@ -118,7 +118,7 @@ describe('createModelRetriever', () => {
     const tiny = await createModelRetriever({ index, maxSizeBytes: 100 }).retrieve(translationSpec, {}, noTeacher).catch((error) => error);
     expect(Prompt2ModelError.isInstance(tiny)).toBe(true);
     expect(tiny.message).toMatch(/larger than 100 B/);
-    expect(tiny.hint).toMatch(/--max-size/);
+    expect(tiny.hint).toMatch(/`maxSizeBytes`/);
   });
 
   it('loads the index from a file once, lazily', async () => {

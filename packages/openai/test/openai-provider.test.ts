@@ -182,7 +182,7 @@ describe('cache and budget', () => {
       }
     }
     expect(BudgetExceededError.isInstance(error)).toBe(true);
-    expect((error as BudgetExceededError).hint).toMatch(/--max-cost/);
+    expect((error as BudgetExceededError).hint).toMatch(/`maxCostUsd`/);
     expect(made).toBe(4);
     expect(server.stats.requests).toBe(4);
     expect(ledger.totalUsd).toBeGreaterThan(0.035);

@@ -54,7 +54,7 @@ export class LLMPromptParser implements PromptParser {
     if (!teacher) {
       throw new Prompt2ModelError({
         message: 'The LLM prompt parser needs a teacher model, and none is configured.',
-        hint: 'Pass --teacher (and OPENAI_API_KEY / --base-url), or mark the examples in the prompt with "Input:" / "Output:" lines so the deterministic parser can read it.',
+        hint: 'Pass a `teacher` (and OPENAI_API_KEY / `baseURL`), or mark the examples in the prompt with "Input:" / "Output:" lines so the deterministic parser can read it.',
       });
     }
     const text = checkPromptText(prompt);

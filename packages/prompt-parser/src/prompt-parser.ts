@@ -97,7 +97,7 @@ export class DefaultPromptParser implements PromptParser {
       notes,
       mode === 'deterministic'
         ? 'No marked examples found (Input:/Output:, Q:/A:, ### sections, a JSON list or `input -> output` lines): the whole prompt is the instruction and the spec has no examples.'
-        : 'No marked examples found and no teacher configured: the whole prompt is the instruction and the spec has no examples. Mark examples with "Input:" / "Output:" lines, or pass --teacher to let the LLM find them.',
+        : 'No marked examples found and no teacher configured: the whole prompt is the instruction and the spec has no examples. Mark examples with "Input:" / "Output:" lines, or pass a `teacher` to let the LLM find them.',
     );
     return buildSpec({ instruction: text.trim(), examples: [], layout: 'plain' }, context, this.specOptions, notes);
   }

@@ -119,7 +119,7 @@ function toApiCallError(error: unknown, deepl: DeepLModule, serverUrl: string | 
         isRetryable: false,
         url,
         cause: error,
-        hint: 'The DeepL character quota for this billing period is used up. Raise the plan or wait for the next period, or parse without translation (unset DEEPL_AUTH_KEY or pass --no-translate): the instruction then stays in its own language.',
+        hint: 'The DeepL character quota for this billing period is used up. Raise the plan or wait for the next period, or parse without translation (unset DEEPL_AUTH_KEY or pass `translate: false`): the instruction then stays in its own language.',
       });
     case 'AuthorizationError':
       return new APICallError({ message, statusCode: 403, isRetryable: false, url, cause: error, hint: 'Check DEEPL_AUTH_KEY (a free-plan key ends in ":fx") and DEEPL_SERVER_URL.' });

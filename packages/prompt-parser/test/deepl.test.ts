@@ -63,6 +63,26 @@ describe('DeepL translation through deepl-node against a loopback DeepL server',
     expect(createDeepLTranslator({ env: {} })).toBeUndefined();
   });
 
+  it('createDeepLTranslator uses the values it is given, not bogus DEEPL_* in process.env', async () => {
+    const saved = { DEEPL_AUTH_KEY: process.env.DEEPL_AUTH_KEY, DEEPL_SERVER_URL: process.env.DEEPL_SERVER_URL };
+    process.env.DEEPL_AUTH_KEY = 'bogus-key-from-process-env';
+    process.env.DEEPL_SERVER_URL = 'http://127.0.0.1:9';
+    try {
+      const translator = createDeepLTranslator({ authKey: 'good-key', serverUrl: server.url })!;
+      expect((await translator.translate(JAPANESE_INSTRUCTION, { targetLanguage: 'en' })).text).toBe(ENGLISH_INSTRUCTION);
+      expect(server.stats.log.at(-1)!.authKey).toBe('good-key');
+      // An env object replaces process.env entirely.
+      expect(createDeepLTranslator({ env: {} })).toBeUndefined();
+      const fromEnv = createPromptParser({ env: { DEEPL_AUTH_KEY: 'good-key', DEEPL_SERVER_URL: server.url } });
+      expect((await fromEnv.parse(JAPANESE_PROMPT, await context())).instruction).toBe(ENGLISH_INSTRUCTION);
+    } finally {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('maps 456 Quota Exceeded to an APICallError that says what to do', async () => {
     const quota = await startDeepLServer({ characterLimit: 10 });
     try {
@@ -71,7 +91,7 @@ describe('DeepL translation through deepl-node against a loopback DeepL server',
       expect(APICallError.isInstance(error)).toBe(true);
       expect(error).toMatchObject({ statusCode: 456, isRetryable: false });
       expect((error as Error).message).toContain('Quota for this billing period has been exceeded');
-      expect((error as APICallError).hint).toMatch(/quota.*--no-translate/s);
+      expect((error as APICallError).hint).toMatch(/quota.*`translate: false`/s);
       // A quota error is final: deepl-node does not retry it.
       expect(quota.stats.requests['/v2/translate']).toBe(1);
     } finally {

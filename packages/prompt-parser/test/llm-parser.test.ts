@@ -101,7 +101,7 @@ describe('LLMPromptParser against a loopback OpenAI-compatible server', () => {
     // The same mistake three times is one line, not a wall of repeats.
     expect((error as ValidationError).issues).toEqual([expect.objectContaining({ path: 'all 3 attempts' })]);
     expect((error as ValidationError).message).toContain('gpt-4o-mini JSON answer');
-    expect((error as ValidationError).hint).toMatch(/stronger --teacher|clearly marked examples/);
+    expect((error as ValidationError).hint).toMatch(/stronger `teacher`|clearly marked examples/);
     expect(server.stats.requests).toBe(3);
   });
 

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type cliProgressModule from 'cli-progress';
 import type { ProgressEmitter, ProgressEvent } from '@prompt2model/core/internal';
 import type { CliIO } from './runtime.js';
+import { withCliFlags } from './error-flags.js';
 
 /**
  * Renders progress events: bars on an interactive terminal, plain throttled log lines otherwise
@@ -42,7 +43,7 @@ export function attachProgressRenderer(events: ProgressEmitter, options: { io: C
       case 'log':
         if (event.level === 'debug' && !verbose) return;
         if (quiet && event.level !== 'warn') return;
-        writeLine(`${event.level === 'warn' ? 'warning: ' : ''}${event.stage ? `[${event.stage}] ` : ''}${event.message}`);
+        writeLine(`${event.level === 'warn' ? 'warning: ' : ''}${event.stage ? `[${event.stage}] ` : ''}${withCliFlags(event.message)}`);
         return;
       case 'stage-start':
         stageStarted.set(event.stage, Date.now());

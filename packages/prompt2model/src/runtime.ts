@@ -7,6 +7,7 @@ import {
   AbortError,
   APICallError,
   BudgetExceededError,
+  InvalidArgumentError,
   LoadSettingError,
   NoSuchEntryError,
   Prompt2ModelError,
@@ -15,6 +16,7 @@ import {
 } from '@prompt2model/core/errors';
 import { ProgressEmitter } from '@prompt2model/core/events';
 import type { LanguageModel, RequestSchedulerOptions, StageContext } from '@prompt2model/core/internal';
+import { CliUsageError } from './cli-usage-error.js';
 import { withCliFlags } from './error-flags.js';
 import { attachProgressRenderer } from './progress.js';
 
@@ -48,11 +50,7 @@ export interface CliIO {
 /** Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 budget cap reached, 130 cancelled. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, budget: 3, cancelled: 130 } as const;
 
-export class CliUsageError extends Prompt2ModelError {
-  constructor(message: string, hint?: string) {
-    super({ name: 'CliUsageError', message, ...(hint ? { hint } : {}) });
-  }
-}
+export { CliUsageError } from './cli-usage-error.js';
 
 /** What the first Ctrl-C prints unless the verb says otherwise: run folder verbs resume where they stopped. */
 export const RESUMABLE_INTERRUPT_NOTICE = 'Stopping… finished work is saved; rerun the same command to resume.';
@@ -148,7 +146,8 @@ export class CliRuntime {
    */
   async preflight(options: GlobalOptions, teacher: LanguageModel, extra: Array<import('./run/preflight.js').PreflightCheck> = []): Promise<void> {
     const preflight = await import('./run/preflight.js');
-    const checks = [preflight.teacherCheck(teacher, preflight.preflightTimeout(options)), ...extra];
+    const missing = await this.missingTeacherSetting(options);
+    const checks = [preflight.teacherCheck(teacher, { ...preflight.preflightTimeout(options), ...(missing ? { missing } : {}) }), ...extra];
     if (options.out) checks.unshift(preflight.outputFolderCheck(options.out));
     await preflight.runPreflight(checks, this.signal);
   }
@@ -218,7 +217,15 @@ export class CliRuntime {
 function exitCodeFor(error: unknown, aborted: boolean): number {
   if (aborted || AbortError.isInstance(error)) return EXIT.cancelled;
   if (BudgetExceededError.isInstance(error)) return EXIT.budget;
-  if (ValidationError.isInstance(error) || LoadSettingError.isInstance(error) || NoSuchEntryError.isInstance(error) || error instanceof CliUsageError) return EXIT.usage;
+  if (
+    ValidationError.isInstance(error) ||
+    InvalidArgumentError.isInstance(error) ||
+    LoadSettingError.isInstance(error) ||
+    NoSuchEntryError.isInstance(error) ||
+    CliUsageError.isInstance(error)
+  ) {
+    return EXIT.usage;
+  }
   if (APICallError.isInstance(error) && error.isConfigurationError) return EXIT.usage;
   if (Prompt2ModelError.isInstance(error) && error.exitCategory === 'configuration') return EXIT.usage;
   return EXIT.failure;

@@ -185,6 +185,50 @@ describe('docs/architecture.md dependency table', () => {
   });
 });
 
+describe('errors', () => {
+  const rows = tableRows();
+  const packages = manifests();
+  const all = rows.flatMap((row) => sourceFiles(join(packages.get(row.name)!.dir, 'src')));
+  const text = (file: string) => readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '');
+  const rel = (file: string) => file.slice(packagesDir.length + 1);
+
+  it('every named error is a class with a Symbol.for marker and isInstance, one per file', () => {
+    const problems: string[] = [];
+    for (const file of all) {
+      const source = text(file);
+      if (/new Prompt2ModelError\(\{\s*name:/.test(source)) problems.push(`${rel(file)}: Prompt2ModelError with a string name; make it a class`);
+      if (/new (RangeError|TypeError)\(/.test(source)) problems.push(`${rel(file)}: RangeError/TypeError for an invalid option; throw InvalidArgumentError`);
+      const classes = [...source.matchAll(/class (\w+) extends (\w+Error)\b/g)];
+      for (const [, name, base] of classes) {
+        if (base === 'Error' && name !== 'Prompt2ModelError') problems.push(`${rel(file)}: ${name} extends Error, not Prompt2ModelError`);
+        if (!/Symbol\.for\('prompt2model\.error[.\w-]*'\)|Symbol\.for\(marker\)/.test(source) || !new RegExp(`static (override )?isInstance\\(error: unknown\\): error is ${name}\\b`).test(source)) {
+          problems.push(`${rel(file)}: ${name} lacks its Symbol.for marker or isInstance`);
+        }
+      }
+      if (classes.length > 1) problems.push(`${rel(file)}: ${classes.length} error classes in one file`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('library messages and hints name options, never CLI flags (the CLI maps them)', () => {
+    const flags: string[] = [];
+    for (const row of rows.filter((r) => r.layer !== 'umbrella' && r.layer !== 'testing')) {
+      for (const file of sourceFiles(join(packages.get(row.name)!.dir, 'src'))) {
+        text(file)
+          .split('\n')
+          .forEach((line, index) => {
+            const rest = line
+              .replace(/(['"])--[a-z][\w-]*\1/g, '') // argv of a worker process
+              .replace(/prompt2model [a-z]+[^`'"]*/g, '') // a command to run, e.g. `prompt2model export --model DIR`
+              .replace(/python -m p2m_worker[^`'"]*/g, ''); // the worker's own command line
+            if (/--[a-z]/.test(rest)) flags.push(`${rel(file)}:${index + 1}: ${line.trim().slice(0, 120)}`);
+          });
+      }
+    }
+    expect(flags).toEqual([]);
+  });
+});
+
 function sourceFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((entry) => {

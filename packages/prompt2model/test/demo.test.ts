@@ -129,7 +129,7 @@ describe('prompt2model demo', () => {
     expect((await runCliCaptured(['demo', '--out', runDir, '--export', out])).code).toBe(0);
     await writeFile(join(root, 'keep.txt'), 'x');
     const refused = await runCliCaptured(['demo', '--out', runDir, '--export', root]);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(2); // a DemoExportError: the folder given is the problem (bad input)
     expect(refused.stderr).toMatch(/not empty.*hint: Pick a new or empty folder/s);
     expect(await readdir(root)).toContain('keep.txt');
   }, 60_000);
@@ -141,7 +141,7 @@ describe('prompt2model demo', () => {
     const missing = await runCliCaptured(['demo', '--model', join(root, 'nope')]);
     expect(missing.code).toBe(2);
     const managed = await runCliCaptured(['demo', '--model', 'openai:gpt-4o-mini', '--export', join(root, 'managed-site')]);
-    expect(managed.code).toBe(1);
+    expect(managed.code).toBe(2);
     expect(managed.stderr).toMatch(/managed model.*hint: Serve a managed model/s);
   });
 });

@@ -134,7 +134,7 @@ function runProcess(command: string, args: string[], options: { env?: NodeJS.Pro
       options.signal?.removeEventListener('abort', onAbort);
       reject(
         error.code === 'ENOENT'
-          ? new Prompt2ModelError({ message: `Cannot run "${command}": not found.`, hint: 'Install Python 3.10+ or pass --python /path/to/python3.', cause: error })
+          ? new Prompt2ModelError({ message: `Cannot run "${command}": not found.`, hint: 'Install Python 3.10+ or pass `python` /path/to/python3.', cause: error })
           : error,
       );
     });
@@ -216,7 +216,7 @@ export async function setupPythonEnvironment(options: SetupPythonOptions = {}): 
     if (created.code !== 0) {
       throw new Prompt2ModelError({
         message: `Could not create a virtual environment with ${base}:\n${created.tail.slice(-8).join('\n')}`,
-        hint: 'Install Python 3.10+ with its venv module (Debian/Ubuntu: apt-get install python3-venv), or pass --python /path/to/python3.',
+        hint: 'Install Python 3.10+ with its venv module (Debian/Ubuntu: apt-get install python3-venv), or pass `python` /path/to/python3.',
       });
     }
   }

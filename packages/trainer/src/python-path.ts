@@ -18,7 +18,7 @@ export function workerPythonDir(): string {
 
 export const PYTHON_INSTALL_HINT =
   'Run `prompt2model setup` (it creates a Python environment with the pinned training stack and the worker uses it), ' +
-  'or pass --python /path/to/python (or set P2M_PYTHON) of an environment with torch, transformers, peft and accelerate.';
+  'or pass `python` /path/to/python (or set P2M_PYTHON) of an environment with torch, transformers, peft and accelerate.';
 
 /**
  * Environment of a worker process: ours without the API keys it does not need (core's

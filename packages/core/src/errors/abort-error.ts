@@ -8,7 +8,7 @@ export class AbortError extends Prompt2ModelError {
   readonly [symbol] = true;
 
   constructor(message = 'The operation was cancelled.', cause?: unknown) {
-    super({ name: 'AbortError', message, cause, hint: 'Rerun the same command with the same --out to resume.' });
+    super({ name: 'AbortError', message, cause, hint: 'Rerun the same command with the same `outDir` to resume.' });
   }
 
   static override isInstance(error: unknown): error is AbortError {

@@ -71,13 +71,13 @@ export function isRetryableStatus(status: number | undefined): boolean {
 function hintForStatus(status: number | undefined): string | undefined {
   switch (status) {
     case 401:
-      return 'Check the API key in OPENAI_API_KEY for this endpoint (and that --base-url / OPENAI_BASE_URL points at the server the key belongs to).';
+      return 'Check the API key in OPENAI_API_KEY for this endpoint (and that `baseURL` / OPENAI_BASE_URL points at the server the key belongs to).';
     case 403:
       return 'The key is valid but lacks access to this model or resource.';
     case 404:
-      return 'Check the model name and the base URL (OPENAI_BASE_URL or --base-url).';
+      return 'Check the model name and the base URL (OPENAI_BASE_URL or `baseURL`).';
     case 429:
-      return 'The endpoint is rate limiting; lower --rpm/--concurrency or wait.';
+      return 'The endpoint is rate limiting; lower `requestsPerMinute` / `maxConcurrency` or wait.';
     default:
       return undefined;
   }

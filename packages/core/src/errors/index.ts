@@ -7,3 +7,7 @@ export { LoadSettingError } from './load-setting-error.js';
 export { NoSuchEntryError } from './no-such-entry-error.js';
 export { MissingPackageError } from './missing-package-error.js';
 export { redactSecrets } from '../util/redact.js';
+export { InvalidArgumentError } from './invalid-argument-error.js';
+export { InsufficientDataError } from './insufficient-data-error.js';
+export { ModelNotFoundError } from './model-not-found-error.js';
+export { NoExecutorError } from './no-executor-error.js';

@@ -1,3 +1,5 @@
+import { NoExecutorError } from '../errors/no-executor-error.js';
+import { ModelNotFoundError } from '../errors/model-not-found-error.js';
 import { Prompt2ModelError } from '../errors/prompt2model-error.js';
 import type { PromptSpec, TrainedModel } from '../schemas.js';
 import type { Executor } from '../stages.js';
@@ -46,22 +48,18 @@ export function executorForModel(model: TrainedModel, spec: Pick<PromptSpec, 'in
   }
   const found = MODEL_FORMAT_PREFERENCE.filter((format) => location.formats[format] !== undefined);
   if (options.format && location.formats[options.format] === undefined) {
-    throw new Prompt2ModelError({
-      name: 'ModelNotFoundError',
+    throw new ModelNotFoundError({
       message: `The model ${model.reference} has no ${options.format} (${MODEL_FORMATS[options.format].description}); it has ${found.join(', ') || 'no model files'}.`,
       hint: options.format.startsWith('onnx') ? 'Export it first (prompt2model export).' : 'Choose one of the formats it has.',
-      exitCategory: 'configuration',
     });
   }
   const runnable = options.format ? [options.format] : found.filter((format) => table[MODEL_FORMATS[format].runtime] !== undefined);
   const chosen = preferredFormat(location, runnable);
   if (!chosen) {
     if (found.length === 0) {
-      throw new Prompt2ModelError({
-        name: 'ModelNotFoundError',
+      throw new ModelNotFoundError({
         message: `No model in ${model.reference}: no ONNX export (onnx/*.onnx), no PyTorch model (config.json + weights), no LoRA adapter (adapter_config.json).`,
         hint: 'Pass the run folder, the training job folder or the model folder the trainer wrote.',
-        exitCategory: 'configuration',
       });
     }
     throw missingRuntime(MODEL_FORMATS[found[0]!].runtime, `${model.reference} (${found.join(', ')})`);
@@ -75,10 +73,8 @@ export function executorForModel(model: TrainedModel, spec: Pick<PromptSpec, 'in
 function missingRuntime(runtime: ModelRuntime, what: string): Prompt2ModelError {
   const { executor, package: name } = MODEL_RUNTIMES[runtime];
   const extra = runtime === 'python-worker' ? ' Or export the model to ONNX (prompt2model export) to run it in Node.' : '';
-  return new Prompt2ModelError({
-    name: 'NoExecutorError',
+  return new NoExecutorError({
     message: `Nothing here runs ${what}: the executor table has no \`${runtime}\` entry.`,
     hint: `Add one: { '${runtime}': (request) => new ${executor}(...) } from ${name} (the prompt2model package fills every entry).${extra}`,
-    exitCategory: 'configuration',
   });
 }

@@ -1,3 +1,4 @@
+import { ModelNotFoundError } from '../errors/model-not-found-error.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Prompt2ModelError } from '../errors/prompt2model-error.js';
@@ -172,7 +173,7 @@ export function readTrainedModelSync(runDir: string): TrainedModel | undefined {
 export function locateModel(folder: string): ModelLocation {
   const dir = resolve(folder);
   if (!isDirectory(dir)) {
-    throw new Prompt2ModelError({ name: 'ModelNotFoundError', message: `${folder} is not a folder.`, hint: 'Pass a run folder, a training job folder or a model folder.', exitCategory: 'configuration' });
+    throw new ModelNotFoundError({ message: `${folder} is not a folder.`, hint: 'Pass a run folder, a training job folder or a model folder.' });
   }
   const trained = readTrainedModelSync(dir);
   if (trained) return { ...locateTrainedModel(trained), kind: 'run', folder: dir };

@@ -64,7 +64,7 @@ export class LanguageModelExecutor implements Executor {
     if (!context.teacher) {
       throw new Prompt2ModelError({
         message: 'No language model to run: none was given and the run has no teacher.',
-        hint: 'Pass a model (e.g. createOpenAI({ baseURL })("gpt-4o-mini")) or configure a teacher (--teacher).',
+        hint: 'Pass a model (e.g. createOpenAI({ baseURL })("gpt-4o-mini")) or configure a `teacher`.',
       });
     }
     return context.teacher;

@@ -17,7 +17,7 @@ export class DatasetNotFoundError extends Prompt2ModelError {
     const suggestions = options.suggestions ?? [];
     super({
       name: 'DatasetNotFoundError',
-      message: `The dataset ${options.dataset} was not found on the Hub${options.hadToken ? '' : ' (a private dataset needs a token with access: HF_TOKEN or --hub-token)'}.`,
+      message: `The dataset ${options.dataset} was not found on the Hub${options.hadToken ? '' : ' (a private dataset needs a token with access: HF_TOKEN or `accessToken`)'}.`,
       hint: suggestions.length > 0 ? `Did you mean ${suggestions.join(', ')}? Check the id with prompt2model datasets search.` : 'Check the id (owner/name) with prompt2model datasets search.',
       exitCategory: 'configuration',
       cause: options.cause,

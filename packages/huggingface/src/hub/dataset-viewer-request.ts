@@ -38,7 +38,7 @@ export async function hubDatasetFetch<T>(
           message: `Hugging Face: ${init.what} failed: ${(error as Error).message}`,
           url,
           cause: error,
-          hint: 'Check the network (or HF_ENDPOINT), or search an offline index with --index FILE.',
+          hint: 'Check the network (or HF_ENDPOINT), or search an offline `index` file.',
         });
       }
       if (response.ok) {

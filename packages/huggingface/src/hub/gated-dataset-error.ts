@@ -20,8 +20,8 @@ export class GatedDatasetError extends Prompt2ModelError {
       name: 'GatedDatasetError',
       message: `The dataset ${options.dataset} is gated or private, and ${options.hadToken ? 'the token given has no access to it' : 'no Hugging Face token was given'}.`,
       hint: options.hadToken
-        ? `Accept its terms at ${options.pageUrl} with the account the token belongs to, or leave it out (--exclude ${options.dataset}).`
-        : `Accept its terms at ${options.pageUrl}, then set HF_TOKEN (or --hub-token) to a token of that account; or leave it out (--exclude ${options.dataset}).`,
+        ? `Accept its terms at ${options.pageUrl} with the account the token belongs to, or leave it out (\`exclude\` ${options.dataset}).`
+        : `Accept its terms at ${options.pageUrl}, then set HF_TOKEN (or \`accessToken\`) to a token of that account; or leave it out (\`exclude\` ${options.dataset}).`,
       cause: options.cause,
     });
     this.dataset = options.dataset;

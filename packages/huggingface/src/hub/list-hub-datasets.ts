@@ -69,14 +69,14 @@ export async function listHubDatasets(options: ListHubDatasetsOptions = {}): Pro
             url: error.url,
             statusCode: error.statusCode,
             cause: error,
-            ...(error.statusCode === 401 || error.statusCode === 403 ? { hint: 'Set HF_TOKEN (or --hub-token) to a token with read access.' } : {}),
+            ...(error.statusCode === 401 || error.statusCode === 403 ? { hint: 'Set HF_TOKEN (or `accessToken`) to a token with read access.' } : {}),
           });
         }
         if ((error as Error).name === 'AbortError' || APICallError.isInstance(error)) throw error;
         throw new APICallError({
           message: `Hugging Face Hub: listing datasets failed: ${(error as Error).message}`,
           cause: error,
-          hint: 'Check the network (or HF_ENDPOINT), or search an offline index with --index FILE.',
+          hint: 'Check the network (or HF_ENDPOINT), or search an offline `index` file.',
         });
       }
       return records;

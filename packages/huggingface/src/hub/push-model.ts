@@ -55,7 +55,7 @@ const COMMIT_MS_PER_BYTE = 1000 / 4096;
  */
 export async function pushModel(options: PushModelOptions): Promise<PushModelResult> {
   if (!REPO_NAME.test(options.repo)) {
-    throw new Prompt2ModelError({ message: `"${options.repo}" is not a repo name.`, hint: 'Use OWNER/NAME, e.g. --repo my-user/sentiment-t5-small.', exitCategory: 'configuration' });
+    throw new Prompt2ModelError({ message: `"${options.repo}" is not a repo name.`, hint: 'Use OWNER/NAME as `repo`, e.g. my-user/sentiment-t5-small.', exitCategory: 'configuration' });
   }
   const env = options.env ?? processEnvironment();
   const accessToken = loadApiKey({

@@ -15,9 +15,9 @@ export function toHubError(hub: HubModule, error: unknown, what: string, hubUrl?
       statusCode: error.statusCode,
       cause: error,
       ...(error.statusCode === 401 || error.statusCode === 403
-        ? { hint: 'Set HF_TOKEN (or --hub-token) to a token with read access.' }
+        ? { hint: 'Set HF_TOKEN (or `accessToken`) to a token with read access.' }
         : error.statusCode === 429
-          ? { hint: 'The Hub is rate limiting; lower --concurrency or set HF_TOKEN for a higher limit.' }
+          ? { hint: 'The Hub is rate limiting; lower `maxConcurrency` or set HF_TOKEN for a higher limit.' }
           : {}),
     });
   }
@@ -27,7 +27,7 @@ export function toHubError(hub: HubModule, error: unknown, what: string, hubUrl?
     return new LoadSettingError({
       message: 'The Hugging Face token is not a Hub token (Hub tokens start with hf_).',
       environmentVariableName: 'HF_TOKEN',
-      hint: 'Set HF_TOKEN (or --hub-token) to a token from https://huggingface.co/settings/tokens (it starts with hf_).',
+      hint: 'Set HF_TOKEN (or `accessToken`) to a token from https://huggingface.co/settings/tokens (it starts with hf_).',
     });
   }
   if (error instanceof hub.InvalidApiResponseFormatError) {
@@ -42,13 +42,13 @@ export function toHubError(hub: HubModule, error: unknown, what: string, hubUrl?
       ...(hubUrl ? { url: hubUrl } : {}),
       isRetryable: false,
       cause: error,
-      hint: 'Check the network and HF_ENDPOINT, or work offline: --index FILE for models (`prompt2model index build` makes one), --dataset-index FILE or --no-retrieve-datasets for datasets.',
+      hint: 'Check the network and HF_ENDPOINT, or work offline with a local `index` file (`prompt2model index build` makes one).',
     });
   }
   // Other fetch failures (a reset, a timeout) are worth retrying.
   return new APICallError({
     message: `Hugging Face Hub: ${what} failed: ${(error as Error).message}`,
     cause: error,
-    hint: 'Check the network, or use an offline index (--index FILE; `prompt2model index build` makes one).',
+    hint: 'Check the network, or use an offline `index` file (`prompt2model index build` makes one).',
   });
 }

@@ -140,6 +140,8 @@ export function register(program: Command, runtime: CliRuntime): void {
         const checks = pipelinePreflightChecks({
           outDir: options.out,
           teacher,
+          // The settings of the teacher's own provider (`hf:` needs HF_TOKEN, not OpenAI's key).
+          teacherMissingSetting: await runtime.missingTeacherSetting(options),
           ...preflightTeacherTimeout(preflightTimeout(options)),
           ...(options.index && retrieveModels ? { modelIndex: options.index } : {}),
           ...(retrieveModels && !options.index ? { hub: { access: hubAccess, needs: 'model retrieval' } } : {}),

@@ -36,7 +36,7 @@ export function labelVoteSettings(flags: LabelVoteFlags): Pick<
   PromptBasedDatasetGeneratorOptions,
   'samplesPerInput' | 'maxSamplesPerInput' | 'labelTemperature' | 'minAgreement'
 > {
-  if (flags.minAgreement !== undefined && flags.minAgreement > 1) throw new CliUsageError('--min-agreement must be in [0, 1]', 'e.g. --min-agreement 0.5');
+  // --min-agreement above 1 is refused by the generator itself (InvalidArgumentError, reported as the flag, exit 2).
   if (flags.labelTemperature !== undefined && flags.labelTemperature > 2) {
     throw new CliUsageError('--label-temperature must be in [0, 2]', 'e.g. --label-temperature 0.7');
   }

@@ -1,36 +1,16 @@
 import { access, constants, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { AbortError, APICallError, Prompt2ModelError, type LanguageModel, type SplitRatios, type TrainerBackend } from '@prompt2model/core/internal';
+import { AbortError, APICallError, LoadSettingError, Prompt2ModelError, type LanguageModel, type SplitRatios, type TrainerBackend } from '@prompt2model/core/internal';
+import type { MissingProviderSetting } from '../registry/model-providers.js';
+import { PreflightError, type PreflightFailure } from './preflight-error.js';
+
+export { PreflightError, type PreflightFailure } from './preflight-error.js';
 
 /** One thing a later stage needs, checked before the first paid call. */
 export interface PreflightCheck {
   name: string;
   /** Throws a Prompt2ModelError (message + hint) when the check fails. */
   run(signal: AbortSignal): Promise<void>;
-}
-
-export interface PreflightFailure {
-  check: string;
-  message: string;
-  hint?: string;
-}
-
-/** Preflight found problems: one line each, with its fix. The CLI exits 2. */
-export class PreflightError extends Prompt2ModelError {
-  readonly failures: PreflightFailure[];
-
-  constructor(failures: PreflightFailure[]) {
-    super({
-      name: 'PreflightError',
-      message:
-        failures.length === 1
-          ? `Preflight: ${failures[0]!.check}: ${failures[0]!.message}`
-          : `Preflight found ${failures.length} problems before spending anything:\n${failures.map((failure) => `  - ${failure.check}: ${failure.message}${failure.hint ? ` Fix: ${failure.hint}` : ''}`).join('\n')}`,
-      ...(failures.length === 1 && failures[0]!.hint ? { hint: failures[0]!.hint } : {}),
-      exitCategory: 'configuration',
-    });
-    this.failures = failures;
-  }
 }
 
 /** Runs every check (in parallel) and throws one PreflightError listing all that failed. */
@@ -86,13 +66,17 @@ export function readableFileCheck(name: string, path: string, flag: string): Pre
 }
 
 /**
- * The teacher's key and base URL answer one cheap request (the models list; no tokens), within
- * `timeoutMs` (default 15 s) for the response headers: a server that never answers fails here.
+ * The teacher's provider has its settings (`missing`: `hf:` models need a token or an endpoint,
+ * OpenAI's API a key), and its key and base URL answer one cheap request (the models list; no
+ * tokens) within `timeoutMs` (default 15 s) for the response headers: a server that never answers
+ * fails here.
  */
-export function teacherCheck(model: LanguageModel, options: { timeoutMs?: number } = {}): PreflightCheck {
+export function teacherCheck(model: LanguageModel, options: { timeoutMs?: number; missing?: MissingProviderSetting | undefined } = {}): PreflightCheck {
   return {
     name: `teacher ${model.modelId}`,
     async run(signal) {
+      const missing = options.missing;
+      if (missing) throw new LoadSettingError({ message: missing.message, environmentVariableName: missing.environmentVariableName, hint: missing.hint });
       if (!model.checkAccess) return;
       try {
         await model.checkAccess({ signal, ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
@@ -189,6 +173,8 @@ export interface PipelinePreflightOptions {
   datasetIndex?: string;
   /** The bound on the teacher's first byte (default 15 s). */
   teacherTimeoutMs?: number;
+  /** A setting the teacher's provider lacks (from `missingProviderSetting`): fails the teacher check. */
+  teacherMissingSetting?: MissingProviderSetting | undefined;
   /** The Hub, when a stage will list or download from it (model retrieval without an index). */
   hub?: { access: HubAccess; needs: string };
   /** A base model given by hand, checked now rather than 20-50 s into training. */
@@ -199,7 +185,14 @@ export interface PipelinePreflightOptions {
 
 export function pipelinePreflightChecks(options: PipelinePreflightOptions): PreflightCheck[] {
   const checks = [outputFolderCheck(options.outDir)];
-  if (options.teacher) checks.push(teacherCheck(options.teacher, options.teacherTimeoutMs !== undefined ? { timeoutMs: options.teacherTimeoutMs } : {}));
+  if (options.teacher) {
+    checks.push(
+      teacherCheck(options.teacher, {
+        ...(options.teacherTimeoutMs !== undefined ? { timeoutMs: options.teacherTimeoutMs } : {}),
+        ...(options.teacherMissingSetting ? { missing: options.teacherMissingSetting } : {}),
+      }),
+    );
+  }
   if (options.modelIndex) checks.push(readableFileCheck('model index', options.modelIndex, '--index'));
   if (options.datasetIndex) checks.push(readableFileCheck('dataset index', options.datasetIndex, '--dataset-index'));
   if (options.hub) checks.push(hubCheck(options.hub.access, options.hub.needs));

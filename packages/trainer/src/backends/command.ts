@@ -58,7 +58,7 @@ export class CommandBackend implements TrainerBackend {
 
   constructor(private readonly options: CommandBackendOptions) {
     if (!options.launch || options.launch.trim() === '') {
-      throw new Prompt2ModelError({ message: 'The command backend needs a launch command.', hint: 'Pass --launch "ssh gpu \'cd {jobName} && python -m p2m_worker --config job.json\'".' });
+      throw new Prompt2ModelError({ message: 'The command backend needs a launch command.', hint: 'Pass `launch`, e.g. "ssh gpu \'cd {jobName} && python -m p2m_worker --config job.json\'".' });
     }
   }
 
