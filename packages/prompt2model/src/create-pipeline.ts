@@ -1,4 +1,4 @@
-import { defaultLLMCacheDir, Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages } from '@prompt2model/core/internal';
+import { defaultLLMCacheDir, Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages, type TrainerBackend } from '@prompt2model/core/internal';
 import { ContaminationIndex, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator/internal';
 import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever/internal';
 import type { DemoCreatorOptions } from '@prompt2model/demo/internal';

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { JOB_FILES, JOB_OUTPUT_FILES, RUN_FILES, TRAINING_FILES } from '@prompt2model/core';
+import { JOB_FILES, JOB_OUTPUT_FILES, RUN_FILES, TRAINING_FILES } from '@prompt2model/core/internal';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScript } from './support/run-script.js';
-import { fnv1a32 } from '@prompt2model/core';
+import { fnv1a32 } from '@prompt2model/core/internal';
 import { startHubServer, startOpenAICompatibleServer, type ChatCompletionRequestBody, type ChatRequestInfo, type HubServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 
 // The README's "As a library" code, run as written: examples/library/pipeline.ts is that code (the
