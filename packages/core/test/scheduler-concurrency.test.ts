@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { RequestScheduler, defaultConcurrency } from '../src/index.js';
+import { RequestScheduler, defaultConcurrency } from '../src/internal.js';
 
 describe('RequestScheduler default concurrency', () => {
   it('is 8 without an RPM budget, else 10 s of requests at the budget (8 to 256)', () => {

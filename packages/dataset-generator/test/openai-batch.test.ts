@@ -9,7 +9,7 @@ import {
   createDatasetGenerator,
   normalizeText,
   type GenerationSummary,
-} from '../src/index.js';
+} from '../src/internal.js';
 import { createOpenAI, createOpenAIBatchTeacher, type OpenAIBatchOptions } from '@prompt2model/openai';
 import { sentimentSpec, sentimentTeacher, trueLabel } from './support/sentiment-world.js';
 

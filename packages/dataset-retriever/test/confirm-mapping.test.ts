@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { confirmMappingOnTerminal, type ColumnMappingProposal, type DatasetDetails } from '../src/index.js';
+import { confirmMappingOnTerminal, type ColumnMappingProposal, type DatasetDetails } from '../src/internal.js';
 
 const details = { id: 'acme/reviews', config: 'default', split: 'train', paths: [{ path: 'text' }, { path: 'title' }, { path: 'label' }] } as unknown as DatasetDetails;
 const proposal: ColumnMappingProposal = { input: ['text'], output: 'label', source: 'teacher', reason: 'the label is the sentiment' };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@prompt2model/core';
-import { ModelIndex, relevanceScorer } from '../src/index.js';
+import { ModelIndex, relevanceScorer } from '../src/internal.js';
 import { readSampleCards, scoreSnapshot, snapshotQueries, type ScoreSnapshot } from './fixtures/make-score-snapshot.js';
 
 // 298 real model cards (every 38th of the 11,320-card 2023 snapshot; see fixtures/README.md) and the

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@prompt2model/core';
-import { ModelIndex, POPULARITY_TIE_BREAK, plainQuery, relevanceScorer, type ModelScorer } from '../src/index.js';
+import { ModelIndex, POPULARITY_TIE_BREAK, plainQuery, relevanceScorer, type ModelScorer } from '../src/internal.js';
 import { fixturePath } from '@prompt2model/testing/fixtures';
 
 // Building the 11,320-card index takes ~3 s alone, but far longer while CI runs every package's

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, Prompt2ModelError, type ProgressEvent, type PromptSpec } from '@prompt2model/core';
 import { createOpenAI } from '@prompt2model/openai';
 import { MockLanguageModel, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
-import { ModelIndex, createModelRetriever, hydeMessages, plainQuery } from '../src/index.js';
+import { ModelIndex, createModelRetriever, hydeMessages, plainQuery } from '../src/internal.js';
 import { fixturePath } from '@prompt2model/testing/fixtures';
 
 // Building the 11,320-card index takes ~3 s alone, but far longer while CI runs every package's

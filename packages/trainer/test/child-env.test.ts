@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { childProcessEnvironment } from '@prompt2model/core';
+import { childProcessEnvironment } from '@prompt2model/core/internal';
 import { CommandBackend, exportOnnx, LocalBackend } from '../src/index.js';
 import { makeContext, tempDir, toyRows, writeRows } from './helpers.js';
 
