@@ -3,7 +3,8 @@
 //   the umbrella again in a process that loaded zod first (the difference is zod's share of the
 //   umbrella's import; about 0 when the umbrella does not load zod), `prompt2model --help` and every
 //   verb's `--help` (whole process, wall time), and bare `node -e 0`.
-// Usage: node --import tsx bench/core-import/run.ts [--runs 7] [--before /path/to/other/checkout]
+// Usage: node --import tsx bench/core-import/run.ts [--runs 7] [--before /path/to/other/checkout] [--imports-only]
+// (--imports-only: the import figures alone, no CLI processes, so more runs fit in the same time)
 // Prints medians of wall time and of CPU time (user + system; GNU time for whole processes).
 // With --before, the same measurements run against another checkout's build (e.g. the code before a
 // change), interleaved run by run with this one so both see the same machine load.
@@ -17,6 +18,7 @@ const flag = (name: string) => {
   return index >= 0 ? args[index + 1] : undefined;
 };
 const runs = Number(flag('--runs') ?? 7);
+const importsOnly = args.includes('--imports-only');
 const here = resolve(import.meta.dirname, '../..');
 const before = flag('--before');
 const roots: Array<[string, string]> = [['after', here], ...(before ? ([['before', resolve(before)]] as Array<[string, string]>) : [])];
@@ -72,6 +74,7 @@ for (let i = 0; i < runs; i++) {
     record(label, "import('@prompt2model/core/internal')", importMs(root, '@prompt2model/core/internal'));
     record(label, "import('prompt2model')", importMs(root, 'prompt2model'));
     record(label, "import('prompt2model') after zod", importMs(root, 'prompt2model', 'zod'));
+    if (importsOnly) continue;
     record(label, 'prompt2model --help', processMs(root, ['packages/prompt2model/bin/prompt2model.js', '--help']));
     const verbHelp: Timing[] = [];
     for (const verb of verbs[label]!) verbHelp.push(processMs(root, ['packages/prompt2model/bin/prompt2model.js', verb, '--help']));
