@@ -19,6 +19,7 @@ export { sleep } from './util/sleep.js';
 export { errorCode, permanentConnectionFailure } from './util/connection-failure.js';
 export * from './training-prompt.js';
 export * from './model-folder.js';
+export { trainedModelPaths } from './trained-model-paths.js';
 export { fnv1a32, seededRandom } from './util/random.js';
 export {
   SETTINGS,

@@ -24,7 +24,8 @@ import {
 import { splitDatasetFiles, type SplitRatios } from './splits.js';
 import { fingerprintOf, runStep, type StepOptions } from './run-step.js';
 
-export { runStep, fingerprintOf, type StepOptions } from './run-step.js';
+import { trainedModelPaths } from './trained-model-paths.js';
+export { runStep, fingerprintOf, findDamagedOutputs, type StepOptions } from './run-step.js';
 import type {
   DatasetGenerator,
   DatasetRetriever,
@@ -249,6 +250,7 @@ export class Pipeline {
       const data = { train: await file(splits.train), validation: splits.validation ? await file(splits.validation) : null };
       result.trainedModel = await step('train', 'trained-model.json', TrainedModelSchema, () => trainer.train(job, context), {
         inputs: { job, data, trainer: trainer.name, options: extra('train') },
+        artifactPaths: trainedModelPaths,
       });
     }
 

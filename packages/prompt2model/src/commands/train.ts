@@ -40,7 +40,16 @@ export function register(program: Command, runtime: CliRuntime): void {
             'Point --data at a folder with train.jsonl (and optionally validation.jsonl), or the run folder of `generate`.',
           );
         }
-        const { PromptSpecSchema, TrainedModelSchema, runStep } = await import('@prompt2model/core');
+        const { PromptSpecSchema, TrainedModelSchema, findDamagedOutputs, runStep, trainedModelPaths } = await import('@prompt2model/core');
+        // A data folder another verb wrote (generate, run) is trusted only as written: a dataset cut
+        // short or edited since is refused, never silently trained on.
+        const damaged = (await findDamagedOutputs(dataDir)).filter(({ file }) => file.endsWith('.jsonl'));
+        if (damaged.length > 0) {
+          throw new CliUsageError(
+            `${damaged.map(({ file }) => join(dataDir, file)).join(', ')} no longer match${damaged.length === 1 ? 'es' : ''} what ${damaged[0]!.step} wrote (edited, truncated or removed).`,
+            `Rerun the command that made ${dataDir} with the same --out (e.g. prompt2model ${damaged[0]!.step === 'generate' ? 'generate' : 'run'} ... --out ${dataDir}): it redoes the damaged step from the LLM cache, at no cost.`,
+          );
+        }
         const { createTrainer } = await import('@prompt2model/trainer');
         const context = await runtime.createContext(options, {
           teacher: false,
@@ -78,7 +87,9 @@ export function register(program: Command, runtime: CliRuntime): void {
         // A finished training of a different job (other model, data or settings) is not reused.
         if (context.store.isDone('train') && !(await trainer.matchesRecordedJob(prepared.job, context))) await context.store.resetStage('train');
         // The job was validated and estimated once, above; training goes on from that.
-        const model = await runStep(context, 'train', 'trained-model.json', TrainedModelSchema, () => trainer.trainPrepared(prepared, context));
+        const model = await runStep(context, 'train', 'trained-model.json', TrainedModelSchema, () => trainer.trainPrepared(prepared, context), {
+          artifactPaths: trainedModelPaths,
+        });
         await context.store.saveCost(context.ledger.snapshot());
         runtime.print(options, model, () => describe(model, options));
       }),

@@ -11,7 +11,7 @@ import {
 import type { TrainingBackend } from '../backend.js';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
-import { collectFromJobFolder, JOB_CONFIG_FILE, prepareJobFolder, readWorkerResult } from '../job-folder.js';
+import { collectFromJobFolder, JOB_CONFIG_FILE, prepareJobFolder, readIntactWorkerResult } from '../job-folder.js';
 import { PYTHON_INSTALL_HINT, workerEnv } from '../python-path.js';
 import { runWorkerProcess } from '../worker-process.js';
 import { defaultPython } from '../python-environment.js';
@@ -69,7 +69,7 @@ export class LocalBackend implements TrainingBackend {
 
   async *watch(handle: TrainingJobHandle, context: StageContext): AsyncIterable<TrainingEvent> {
     const dir = requireDir(handle);
-    if (await readWorkerResult(dir)) {
+    if (await readIntactWorkerResult(dir)) {
       yield { type: 'done', alreadyFinished: true };
       return;
     }
