@@ -2,8 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { createStageContext, findDamagedOutputs, runStep, trainedModelPaths, type TrainedModel } from '../src/index.js';
+import { createStageContext, findDamagedOutputs, runStep, trainedModelPaths, TrainedModelSchema, type TrainedModel } from '../src/index.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -13,7 +12,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const ModelSchema = z.object({ kind: z.literal('local-folder'), reference: z.string(), baseModel: z.string(), artifacts: z.record(z.string(), z.string()), metrics: z.record(z.string(), z.number()) });
 
 describe('runStep artifactPaths: a finished step whose files were damaged runs again', () => {
   it('redoes the step when its ONNX export folder is deleted, but not when only the model card changed', async () => {
@@ -26,13 +24,13 @@ describe('runStep artifactPaths: a finished step whose files were damaged runs a
       await mkdir(onnx, { recursive: true });
       await writeFile(join(modelDir, 'config.json'), '{"model_type":"t5"}');
       await writeFile(join(onnx, 'encoder_model.onnx'), 'weights');
-      return { kind: 'local-folder', reference: modelDir, baseModel: 't5-small', artifacts: { onnx }, metrics: {} } as TrainedModel;
+      return { backend: 'local', kind: 'local-folder', reference: modelDir, baseModel: 't5-small', method: 'full', artifacts: { onnx }, metrics: {} };
     };
     const step = async () => {
       const context = await createStageContext({ outDir: out, cacheDir: false });
       const logs: string[] = [];
       context.events.on((event) => event.type === 'log' && logs.push(event.message));
-      await runStep(context, 'train', 'trained-model.json', ModelSchema, compute, { artifactPaths: (model) => trainedModelPaths(model as TrainedModel) });
+      await runStep(context, 'train', 'trained-model.json', TrainedModelSchema, compute, { artifactPaths: trainedModelPaths });
       return logs;
     };
     await step();
