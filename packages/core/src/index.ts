@@ -17,6 +17,7 @@ export { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 export { hashValue, sha256, stableStringify } from './util/hash.js';
 export { sleep } from './util/sleep.js';
 export { errorCode, permanentConnectionFailure } from './util/connection-failure.js';
+export { stopWithParent } from './util/child-reaper.js';
 export * from './training-prompt.js';
 export * from './model-folder.js';
 export { trainedModelPaths } from './trained-model-paths.js';

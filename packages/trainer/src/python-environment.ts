@@ -11,6 +11,7 @@ import {
   processEnvironment,
   prompt2modelCacheDir,
   Prompt2ModelError,
+  stopWithParent,
   type ProgressEmitter,
   type SettingsEnvironment,
 } from '@prompt2model/core';
@@ -120,6 +121,9 @@ function runProcess(command: string, args: string[], options: { env?: NodeJS.Pro
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(new AbortError('Setup was cancelled.', options.signal.reason));
     const child = spawn(command, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // pip must not keep installing into the environment after a kill -9 of this process.
+    const releaseWatch = stopWithParent(child.pid);
+    child.on('close', releaseWatch);
     const tail: string[] = [];
     const take = (line: string) => {
       tail.push(line);
