@@ -18,6 +18,7 @@ export { hashValue, sha256, stableStringify } from './util/hash.js';
 export { sleep } from './util/sleep.js';
 export { errorCode, permanentConnectionFailure } from './util/connection-failure.js';
 export { stopWithParent } from './util/child-reaper.js';
+export { lockFolder, LOCK_FILE } from './util/folder-lock.js';
 export * from './training-prompt.js';
 export * from './model-folder.js';
 export { trainedModelPaths } from './trained-model-paths.js';
