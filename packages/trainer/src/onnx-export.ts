@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Prompt2ModelError, throwIfAborted, type ProgressEmitter, type TrainedModel } from '@prompt2model/core';
+import { lockFolder, Prompt2ModelError, throwIfAborted, type ProgressEmitter, type TrainedModel } from '@prompt2model/core';
 import { defaultPython } from './python-environment.js';
 import { PYTHON_INSTALL_HINT, resolveModelReference, workerEnv } from './python-path.js';
 import { runWorkerProcess } from './worker-process.js';
@@ -57,9 +57,19 @@ export function defaultOnnxDir(model: string): string {
  */
 export async function exportOnnx(options: ExportOnnxOptions): Promise<OnnxExportResult> {
   throwIfAborted(options.signal);
+  const out = resolve(options.out ?? defaultOnnxDir(resolveModelReference(options.model)));
+  // Two exports writing one folder would leave a mix of both.
+  const unlock = await lockFolder(out, 'ONNX export');
+  try {
+    return await exportLocked(options, out);
+  } finally {
+    unlock();
+  }
+}
+
+async function exportLocked(options: ExportOnnxOptions, out: string): Promise<OnnxExportResult> {
   const stage = options.stage ?? 'export';
   const model = resolveModelReference(options.model);
-  const out = resolve(options.out ?? defaultOnnxDir(model));
   const argv = options.workerCommand ?? [defaultPython(options.python), '-m', 'p2m_worker.export'];
   const args = ['--model', model, '--out', out];
   if (options.quantize) args.push('--quantize', options.quantize);
