@@ -30,3 +30,6 @@ export { fnv1a32, seededRandom } from './util/random.js';
 export { childProcessEnvironment, processEnvironment, prompt2modelCacheDir, secretSettingValues } from './settings.js';
 export { cooperativeTicker } from './util/cooperative.js';
 export { importOptionalPackage, isPackageMissing } from './util/optional-package.js';
+export { stopWithParent } from './util/child-reaper.js';
+export { lockFolder, LOCK_FILE } from './util/folder-lock.js';
+export { trainedModelPaths } from './trained-model-paths.js';

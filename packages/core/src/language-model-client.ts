@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { LLMCallCache } from './cache.js';
 import { llmCacheKey } from './cache.js';
 import type { CostLedger } from './cost.js';
+import { AbortError } from './errors/abort-error.js';
 import { ValidationError } from './errors/validation-error.js';
 import type { ProgressEmitter } from './events.js';
 import {
@@ -52,6 +53,9 @@ export class LanguageModelClient {
   private readonly inFlight = new Map<string, Promise<LanguageModelResponse>>();
   private readonly waitingNoticeMs: number;
   private lastWaitingNotice = 0;
+  /** Answered calls and their output tokens per choice: the estimate for a call cut off in flight. */
+  private answeredChoices = 0;
+  private answeredOutputTokens = 0;
 
   constructor(options: LanguageModelClientOptions) {
     this.model = options.model;
@@ -123,9 +127,73 @@ export class LanguageModelClient {
     estimatedTokens: number,
     release: () => void,
   ): Promise<LanguageModelResponse> {
-    const send = (signal: AbortSignal | undefined, firstByteTimeoutMs?: number) =>
-      this.model.doGenerate({ ...request, ...(signal ? { abortSignal: signal } : {}), ...(firstByteTimeoutMs ? { firstByteTimeoutMs } : {}) });
-    const response = this.scheduler
+    // Sent and not yet answered when a cancellation (Ctrl-C) cuts it off: the endpoint usually
+    // finishes and bills such a call anyway, so it is counted at an estimate (see countCutOff).
+    let inFlight = 0;
+    const send = async (signal: AbortSignal | undefined, firstByteTimeoutMs?: number) => {
+      inFlight++;
+      try {
+        const result = await this.model.doGenerate({ ...request, ...(signal ? { abortSignal: signal } : {}), ...(firstByteTimeoutMs ? { firstByteTimeoutMs } : {}) });
+        inFlight--;
+        return result;
+      } catch (error) {
+        // Failed with an answer (an HTTP error) or before one was possible: nothing billed.
+        if (!signal?.aborted) inFlight--;
+        throw error;
+      }
+    };
+    let response: LanguageModelResponse;
+    try {
+      response = await this.sendThrough(send, request, options, estimatedTokens);
+    } catch (error) {
+      if (inFlight > 0 && (AbortError.isInstance(error) || (options.signal ?? request.abortSignal)?.aborted)) this.countCutOff(request, estimatedTokens, options.stage);
+      throw error;
+    }
+    const cost = this.ledger ? this.ledger.record(this.model.modelId, response.usage) : 0;
+    this.answeredChoices += Math.max(1, response.choices.length);
+    this.answeredOutputTokens += response.usage.outputTokens;
+    // The real cost replaces the held estimate at once (not after the cache write).
+    release();
+    this.emitUsage(response, cost, false, options.stage);
+    if (this.cache) await this.cache.set(key, response);
+    return response;
+  }
+
+  /**
+   * Counts a call cut off in flight by a cancellation: its prompt (estimated) and, for its output,
+   * the mean output per choice of the calls answered so far (else half of maxTokens), so the
+   * reported cost after an interruption does not fall below what the endpoint served.
+   */
+  private countCutOff(request: LanguageModelRequest, estimatedTokens: number, stage: string | undefined): void {
+    if (!this.ledger) return;
+    const choices = request.n ?? 1;
+    const maxTokens = request.maxTokens ?? 256;
+    const perChoice = this.answeredChoices > 0 ? this.answeredOutputTokens / this.answeredChoices : maxTokens / 2;
+    const usage = { inputTokens: Math.max(0, estimatedTokens - maxTokens * choices), outputTokens: Math.round(perChoice * choices) };
+    const cost = this.ledger.record(this.model.modelId, usage);
+    this.cutOffCalls++;
+    this.events?.emit({
+      type: 'usage',
+      ...(stage ? { stage } : {}),
+      model: this.model.modelId,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      costUsd: cost,
+      totalCostUsd: this.ledger.totalUsd,
+      cached: false,
+    });
+  }
+
+  /** Calls cut off in flight by a cancellation and counted at an estimate (see countCutOff). */
+  cutOffCalls = 0;
+
+  private async sendThrough(
+    send: (signal: AbortSignal | undefined, firstByteTimeoutMs?: number) => Promise<LanguageModelResponse>,
+    request: LanguageModelRequest,
+    options: GenerateOptions,
+    estimatedTokens: number,
+  ): Promise<LanguageModelResponse> {
+    return this.scheduler
       ? await this.scheduler.run(
           async (context) => {
             // Spending may have reached the cap while this call waited its turn: then it is not sent.
@@ -142,12 +210,6 @@ export class LanguageModelClient {
           { estimatedTokens, signal: options.signal ?? request.abortSignal, target: this.target },
         )
       : await send(options.signal ?? request.abortSignal);
-    const cost = this.ledger ? this.ledger.record(this.model.modelId, response.usage) : 0;
-    // The real cost replaces the held estimate at once (not after the cache write).
-    release();
-    this.emitUsage(response, cost, false, options.stage);
-    if (this.cache) await this.cache.set(key, response);
-    return response;
   }
 
   /**

@@ -28,7 +28,8 @@ import { RUN_FILES } from './run-folder/layout.js';
 import { portableTrainedModel, portableTrainingJob, trainedModelFile } from './run-folder/portable.js';
 import { fingerprintOf, runStep, type StepOptions } from './run-step.js';
 
-export { runStep, fingerprintOf, type StepOptions } from './run-step.js';
+import { trainedModelPaths } from './trained-model-paths.js';
+export { runStep, fingerprintOf, findDamagedOutputs, type StepOptions } from './run-step.js';
 import type {
   DatasetGenerator,
   DatasetRetriever,
@@ -261,6 +262,7 @@ export class Pipeline {
         // Paths relative to the run folder: a moved or copied folder is the same job, resumed in place.
         inputs: { job: portableTrainingJob(job, context.store.dir), data, trainer: trainer.name, options: extra('train') },
         stored: trainedModelFile(context.store.dir),
+        artifactPaths: trainedModelPaths,
       });
     }
 

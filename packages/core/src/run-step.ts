@@ -1,8 +1,11 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { isAbsolute, join, relative } from 'node:path';
 import type { z } from 'zod';
 import type { StageContext } from './context.js';
 import { throwIfAborted } from './errors/abort-error.js';
-import { fingerprintFile } from './util/fingerprint.js';
+import { fingerprintFile, fingerprintPath } from './util/fingerprint.js';
+import { MANIFEST_FILE } from './run-store.js';
+import { RunManifestSchema } from './schemas.js';
 import { hashValue } from './util/hash.js';
 
 /** What a step is given and what it writes, so a rerun knows whether its saved result still holds. */
@@ -16,6 +19,13 @@ export interface StepOptions<T> {
   inputs?: Record<string, unknown>;
   /** Files the step writes besides its artifact (run-folder relative). Edited or truncated → redone. */
   outputs?: readonly string[];
+  /**
+   * Files or folders the saved result refers to (a model folder, its ONNX export), absolute or
+   * run-folder relative. Fingerprinted when the step finishes; one deleted or changed later makes the
+   * step run again (which redoes only what is missing: a finished training job re-exports). Never
+   * deleted by `discard`.
+   */
+  artifactPaths?(saved: T): readonly string[];
   /**
    * Whether a saved result is what was asked for; a reason when it is not (stopped by the budget
    * cap). An unfinished result is recorded `partial`, and the next run continues it.
@@ -87,7 +97,8 @@ export async function runStep<T>(
     await store.writeJson(artifact, options.stored ? options.stored.save(value) : value);
     await store.saveCost(context.ledger.snapshot());
     const fingerprints: Record<string, string> = {};
-    for (const file of outputs) fingerprints[file] = await fingerprintFile(store.path(file));
+    for (const file of outputs) fingerprints[file] = await fingerprintPath(store.path(file));
+    for (const path of options.artifactPaths?.(value) ?? []) fingerprints[recordedName(store.dir, path)] = await fingerprintPath(resolveRecorded(store.dir, path));
     const reason = options.unfinished?.(value);
     await store.finishStage(name, artifact, { inputsHash, inputs, outputs: fingerprints, ...(reason ? { partial: reason } : {}) });
     events.emit({ type: 'stage-finish', stage: name, status: 'done', durationMs: Date.now() - started });
@@ -107,10 +118,45 @@ function changedInputs(before: Record<string, string> | undefined, now: Record<s
 }
 
 async function changedOutputs(context: StageContext, recorded: Record<string, string> | undefined): Promise<string[]> {
+  return damagedAmong(context.store.dir, recorded);
+}
+
+async function damagedAmong(dir: string, recorded: Record<string, string> | undefined): Promise<string[]> {
   if (!recorded) return [];
   const damaged: string[] = [];
   for (const [file, fingerprint] of Object.entries(recorded)) {
-    if ((await fingerprintFile(context.store.path(file))) !== fingerprint) damaged.push(file);
+    if ((await fingerprintPath(resolveRecorded(dir, file))) !== fingerprint) damaged.push(file);
+  }
+  return damaged;
+}
+
+/** A path inside the run folder is recorded relative to it (a moved folder still checks); others stay absolute. */
+function recordedName(dir: string, path: string): string {
+  if (!isAbsolute(path)) return path;
+  const inside = relative(dir, path);
+  return inside && !inside.startsWith('..') && !isAbsolute(inside) ? inside : path;
+}
+
+function resolveRecorded(dir: string, path: string): string {
+  return isAbsolute(path) ? path : join(dir, path);
+}
+
+/**
+ * The files a finished step of the run folder `dir` wrote that no longer match their recorded
+ * fingerprints (edited, truncated or removed), by step. Read-only: a verb that takes another
+ * verb's folder as input (`train --data` on a `generate` folder) checks it before trusting it.
+ */
+export async function findDamagedOutputs(dir: string): Promise<Array<{ step: string; file: string }>> {
+  let manifest;
+  try {
+    manifest = RunManifestSchema.parse(JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')));
+  } catch {
+    return [];
+  }
+  const damaged: Array<{ step: string; file: string }> = [];
+  for (const [step, record] of Object.entries(manifest.stages)) {
+    if (record.status !== 'done' && record.status !== 'partial') continue;
+    for (const file of await damagedAmong(dir, record.outputs)) damaged.push({ step, file });
   }
   return damaged;
 }

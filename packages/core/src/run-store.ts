@@ -7,6 +7,7 @@ import type { CostSnapshot } from './cost.js';
 import { RunManifestSchema, type RunManifest, type StageRecord } from './schemas.js';
 import { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 import { redactSecrets } from './util/redact.js';
+import { lockFolder } from './util/folder-lock.js';
 
 import { RUN_FILES } from './run-folder/layout.js';
 
@@ -35,6 +36,8 @@ export class RunStore {
     } catch (error) {
       throw runFolderError(error, absolute);
     }
+    // One process at a time writes a run folder.
+    await lockFolder(absolute, `run folder of ${process.argv.slice(2, 3).join(' ') || 'a run'}`);
     const manifestPath = join(absolute, MANIFEST_FILE);
     let manifest: RunManifest;
     let text: string | undefined;

@@ -302,3 +302,50 @@ describe('RequestScheduler: an endpoint that never answers', () => {
     expect(attempts).toBe(4);
   });
 });
+
+describe('LanguageModelClient: calls cut off by a cancellation', () => {
+  it('counts a call that was in flight when Ctrl-C came (the endpoint bills it), at the mean output of answered calls', async () => {
+    const { CostLedger, LanguageModelClient } = await import('../src/internal.js');
+    let calls = 0;
+    const model = {
+      specificationVersion: 'v1' as const,
+      provider: 'test',
+      modelId: 'gpt-4o-mini',
+      doGenerate: (request: { abortSignal?: AbortSignal }) => {
+        calls++;
+        if (calls === 1) return Promise.resolve({ choices: [{ text: 'ok', finishReason: 'stop' as const }], usage: { inputTokens: 100, outputTokens: 40 } });
+        // Later calls hang until aborted, as a slow answer does when the user presses Ctrl-C.
+        return new Promise<never>((_resolve, reject) => request.abortSignal?.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+      },
+    };
+    const controller = new AbortController();
+    const ledger = new CostLedger();
+    const client = new LanguageModelClient({ model, ledger, scheduler: new RequestScheduler({ signal: controller.signal }) });
+    await client.generate({ messages: [{ role: 'user', content: 'first' }], maxTokens: 100 });
+    const answered = ledger.snapshot();
+    const cut = client.generate({ messages: [{ role: 'user', content: 'second' }], maxTokens: 100 });
+    // A call never started (still queued behind nothing, but cancelled before sending) is not counted.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort(new Error('interrupted'));
+    await expect(cut).rejects.toThrow();
+    const after = ledger.snapshot();
+    expect(client.cutOffCalls).toBe(1);
+    expect(after.outputTokens - answered.outputTokens).toBe(40);
+    expect(after.inputTokens).toBeGreaterThan(answered.inputTokens);
+    expect(after.usd).toBeGreaterThan(answered.usd);
+  });
+
+  it('does not count a call that failed with an answer (an HTTP error), nor one cancelled before it was sent', async () => {
+    const { CostLedger, LanguageModelClient } = await import('../src/internal.js');
+    const controller = new AbortController();
+    controller.abort(new Error('interrupted'));
+    const ledger = new CostLedger();
+    const model = { specificationVersion: 'v1' as const, provider: 'test', modelId: 'gpt-4o-mini', doGenerate: () => Promise.reject(retryable(400)) };
+    const client = new LanguageModelClient({ model, ledger, scheduler: new RequestScheduler({ maxRetries: 0 }) });
+    await expect(client.generate({ messages: [{ role: 'user', content: 'x' }] })).rejects.toThrow('status 400');
+    const cancelled = new LanguageModelClient({ model, ledger, scheduler: new RequestScheduler({ signal: controller.signal }) });
+    await expect(cancelled.generate({ messages: [{ role: 'user', content: 'y' }] })).rejects.toThrow();
+    expect(ledger.snapshot().usd).toBe(0);
+    expect(client.cutOffCalls + cancelled.cutOffCalls).toBe(0);
+  });
+});

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@prompt2model/core';
+import { InvalidArgumentError } from '@prompt2model/core/internal';
 import { mix32, normalizeText } from './text.js';
 
 export interface NearDuplicateIndexOptions {

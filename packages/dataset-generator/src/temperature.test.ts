@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@prompt2model/core';
+import { InvalidArgumentError } from '@prompt2model/core/internal';
 import { describe, expect, it } from 'vitest';
 import { constantTemperatureSchedule, cosineTemperatureSchedule, linearTemperatureSchedule } from './temperature.js';
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@prompt2model/core';
+import { InvalidArgumentError } from '@prompt2model/core/internal';
 /** Where generation stands when a temperature is chosen. */
 export interface GenerationProgress {
   /** Examples accepted so far. */

@@ -1,4 +1,4 @@
-import { Prompt2ModelError } from '@prompt2model/core';
+import { Prompt2ModelError } from '@prompt2model/core/internal';
 
 const marker = 'prompt2model.error.demo-target';
 const symbol = Symbol.for(marker);

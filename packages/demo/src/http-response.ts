@@ -1,4 +1,4 @@
-import { isRetryableStatus, Prompt2ModelError } from '@prompt2model/core';
+import { isRetryableStatus, Prompt2ModelError } from '@prompt2model/core/internal';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**

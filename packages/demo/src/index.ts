@@ -5,6 +5,7 @@
  */
 export { createDemoCreator, type DemoCreatorOptions, type WebDemo, type WebDemoCreator } from './demo-creator.js';
 export { startDemoServer, type DemoServer, type DemoServerOptions } from './server.js';
+export { resolvesToLoopback } from './request-guards.js';
 export { exportStaticDemo, type StaticExportOptions, type StaticExportResult } from './static-export.js';
 export { DemoConfigError } from './demo-config-error.js';
 export { DemoExportError } from './demo-export-error.js';

@@ -1,13 +1,33 @@
 import { timingSafeEqual } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import { DemoHttpError, isJsonContentType } from './http-response.js';
 
 /** Host names that always mean this machine. */
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 
-/** Whether a bind address only listens on this machine. */
-export function isLoopbackHost(host: string): boolean {
-  return host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
+/** Whether an IP address (v4 or v6, as a string) is a loopback address. */
+function isLoopbackAddress(address: string): boolean {
+  const kind = isIP(address);
+  if (kind === 4) return address.startsWith('127.');
+  if (kind === 6) return address === '::1' || /^::ffff:127\./i.test(address);
+  return false;
+}
+
+/**
+ * Whether a bind address only listens on this machine, decided from what it resolves to: every
+ * address of the name must be a loopback address. A name that does not resolve is not loopback.
+ */
+export async function resolvesToLoopback(host: string): Promise<boolean> {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (isIP(bare)) return isLoopbackAddress(bare);
+  try {
+    const addresses = await lookup(bare, { all: true });
+    return addresses.length > 0 && addresses.every((entry) => isLoopbackAddress(entry.address));
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { ProgressEmitter, Prompt2ModelError, redactSecrets, RUN_FILES, type Exec
 import type { DemoContent, DemoInfo } from './demo-info.js';
 import { DemoHttpError, SECURITY_HEADERS, readJsonBody, sendError, sendJson } from './http-response.js';
 import { ModelQueue } from './model-queue.js';
-import { TOKEN_COOKIE, allowedHostHeaders, checkHost, checkPost, isLoopbackHost, requestToken, tokenMatches } from './request-guards.js';
+import { TOKEN_COOKIE, allowedHostHeaders, checkHost, checkPost, requestToken, resolvesToLoopback, tokenMatches } from './request-guards.js';
 import { PAGE_DIR, contentTypeOf, resolveStaticFile } from './static-files.js';
 import { canStream } from './token-stream.js';
 
@@ -72,7 +72,9 @@ const FlagBodySchema = z
  */
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
   const host = options.host ?? '127.0.0.1';
-  if (!isLoopbackHost(host) && !options.accessToken) {
+  // Decided from the resolved address: a name that merely starts with "127." is not loopback.
+  const loopback = await resolvesToLoopback(host);
+  if (!loopback && !options.accessToken) {
     throw new DemoConfigError({
       message: `Serving the demo on ${host} (beyond this machine) needs an access token.`,
       hint: 'Pass an access token (`DemoServerOptions.accessToken`), or keep the default host 127.0.0.1.',
@@ -102,7 +104,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       const message = redactSecrets(error instanceof Error ? error.message : String(error));
       const hint = Prompt2ModelError.isInstance(error) && error.hint ? ` ${redactSecrets(error.hint)}` : '';
       log('warn', `model error: ${message}${hint}`);
-      throw new DemoHttpError(502, 'model_error', `The model failed: ${message}${hint}`);
+      // The full message stays in the server's log; the client never learns the server's paths.
+      throw new DemoHttpError(502, 'model_error', `The model failed: ${withoutPaths(message)}${withoutPaths(hint)}`);
     }
     return { output, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
   };
@@ -164,15 +167,17 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     sendJson(response, 200, { ok: true });
   };
 
+  const healthz = (method: string, response: ServerResponse) => {
+    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed('GET');
+    sendJson(response, 200, { status: 'ok', model: info.model.id, queue: queue.depth });
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse) => {
     checkHost(request, allowedHosts);
     const url = new URL(request.url ?? '/', 'http://demo.invalid');
     const method = request.method ?? 'GET';
-    if (url.pathname === '/healthz') {
-      if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed('GET');
-      sendJson(response, 200, { status: 'ok', model: info.model.id, queue: queue.depth });
-      return;
-    }
+    // On loopback the health check answers anyone on this machine; beyond it, only with the token.
+    if (url.pathname === '/healthz' && loopback) return healthz(method, response);
     if (options.accessToken) {
       const token = requestToken(request, url);
       if (!tokenMatches(token, options.accessToken)) {
@@ -189,6 +194,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
         return;
       }
     }
+    if (url.pathname === '/healthz') return healthz(method, response);
     if (url.pathname.startsWith('/api/')) {
       if (url.pathname === '/api/info') {
         if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed('GET');
@@ -245,7 +251,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   if (options.unref) server.unref();
   const port = (server.address() as AddressInfo).port;
   allowedHosts = allowedHostHeaders(host, port, options.allowedHosts);
-  if (!isLoopbackHost(host)) {
+  if (!loopback) {
     log('warn', `The demo listens on ${host}:${port}, reachable from other machines; only requests with the access token are answered.`);
   }
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
@@ -284,4 +290,10 @@ function requestGone(response: ServerResponse, closing: AbortSignal): AbortSigna
     if (!response.writableFinished) controller.abort();
   });
   return AbortSignal.any([controller.signal, closing]);
+}
+
+/** A message with absolute file paths (POSIX or Windows) replaced by their last part, for clients. */
+export function withoutPaths(text: string): string {
+  return text
+    .replace(/(?:[A-Za-z]:)?(?:[\\/][^\\/\s'"`:,;()]+){2,}/g, (path) => `…/${path.split(/[\\/]/).pop()}`);
 }

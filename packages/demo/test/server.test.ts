@@ -365,6 +365,49 @@ describe('timeouts, model errors, tokens and keys', () => {
     }
   });
 
+  it('decides loopback from the resolved address: a name that starts with "127." is not loopback and needs a token', async () => {
+    const executor = gatedExecutor();
+    const context = await contextFor('name-127');
+    await expect(startDemoServer({ executor, context, host: '127.0.0.1.nip.invalid', port: 0, info: PLAIN_INFO })).rejects.toThrow(/needs an access token/);
+    // A real loopback address (any of 127.0.0.0/8) and localhost need none.
+    const server = await startDemoServer({ executor, context, host: '127.0.0.2', port: 0, info: PLAIN_INFO });
+    await server.close();
+  });
+
+  it('beyond loopback, /healthz needs the token too', async () => {
+    const executor = new LanguageModelExecutor({ model: new MockLanguageModel({ respond: 'ok' }) });
+    const server = await startDemoServer({ executor, context: await contextFor('healthz'), host: '0.0.0.0', port: 0, accessToken: 'tok-456', info: PLAIN_INFO });
+    try {
+      expect((await rawRequest(server.port, { path: '/healthz' })).status).toBe(401);
+      expect((await rawRequest(server.port, { path: '/healthz', headers: { Authorization: 'Bearer tok-456' } })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a model error (502) names no absolute server path; the server log keeps the full message', async () => {
+    const failing: Executor = {
+      specificationVersion: 'v1',
+      name: 'failing',
+      modelId: 'failing',
+      async execute() {
+        throw new Error('Load failed for /home/alice/secret-runs/task/training/output/onnx/decoder_model.onnx: file not found');
+      },
+    };
+    const logs: string[] = [];
+    const server = await startDemoServer({ executor: failing, context: await contextFor('paths'), port: 0, info: PLAIN_INFO, log: (_level, message) => logs.push(message) });
+    try {
+      const response = await rawRequest(server.port, { path: '/api/predict', ...json({ input: 'x' }) });
+      expect(response.status).toBe(502);
+      expect(response.body).toContain('decoder_model.onnx');
+      expect(response.body).not.toContain('/home/alice');
+      expect(response.body).not.toContain('secret-runs');
+      expect(logs.join('\n')).toContain('/home/alice/secret-runs/task/training/output/onnx/decoder_model.onnx');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('says how to fix a port in use', async () => {
     const executor = gatedExecutor();
     const context = await contextFor('port');

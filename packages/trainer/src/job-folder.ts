@@ -1,4 +1,5 @@
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { resolveModelReference } from './python-path.js';
 import {
@@ -106,6 +107,22 @@ export async function readWorkerResult(dir: string): Promise<WorkerResult | unde
   const { result, issues } = parseWorkerResult(json);
   if (!result) throw new ValidationError({ subject: path, issues, hint: 'The worker wrote an unexpected result; delete it and rerun training.' });
   return result;
+}
+
+/**
+ * The finished result a worker left in `dir`, or undefined when there is none or the model folders
+ * it names are gone (deleted after training): then the result is removed, so the job runs again
+ * (from its checkpoints where they are left) instead of reporting a model that is not there.
+ */
+export async function readIntactWorkerResult(dir: string): Promise<WorkerResult | undefined> {
+  const result = await readWorkerResult(dir);
+  if (!result) return undefined;
+  const output = join(dir, OUTPUT_DIR);
+  const paths = [result.model, result.adapter, result.merged].filter((path): path is string => typeof path === 'string');
+  const missing = paths.filter((path) => !existsSync(isAbsolute(path) ? path : resolve(output, path)));
+  if (missing.length === 0) return result;
+  await rm(join(output, RESULT_FILE), { force: true });
+  return undefined;
 }
 
 /** The trained model a worker left in `dir`. */

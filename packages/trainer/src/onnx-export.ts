@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { defaultExportDir, Prompt2ModelError, throwIfAborted, type ModelFormat, type ProgressEmitter, type TrainedModel } from '@prompt2model/core/internal';
+import { defaultExportDir, lockFolder, Prompt2ModelError, throwIfAborted, type ModelFormat, type ProgressEmitter, type TrainedModel } from '@prompt2model/core/internal';
 import { defaultPython } from './python-environment.js';
 import { PYTHON_INSTALL_HINT, resolveModelReference, workerEnv } from './python-path.js';
 import { runWorkerProcess } from './worker-process.js';
@@ -45,9 +45,19 @@ export interface OnnxExportResult {
  */
 export async function exportOnnx(options: ExportOnnxOptions): Promise<OnnxExportResult> {
   throwIfAborted(options.signal);
+  const out = resolve(options.out ?? defaultExportDir(resolveModelReference(options.model)));
+  // Two exports writing one folder would leave a mix of both.
+  const unlock = await lockFolder(out, 'ONNX export');
+  try {
+    return await exportLocked(options, out);
+  } finally {
+    unlock();
+  }
+}
+
+async function exportLocked(options: ExportOnnxOptions, out: string): Promise<OnnxExportResult> {
   const stage = options.stage ?? 'export';
   const model = resolveModelReference(options.model);
-  const out = resolve(options.out ?? defaultExportDir(model));
   const argv = options.workerCommand ?? [defaultPython(options.python), '-m', 'p2m_worker.export'];
   const args = ['--model', model, '--out', out];
   if (options.quantize) args.push('--quantize', options.quantize);

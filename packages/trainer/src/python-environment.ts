@@ -11,6 +11,8 @@ import {
   processEnvironment,
   prompt2modelCacheDir,
   Prompt2ModelError,
+  stopWithParent,
+  lockFolder,
   type ProgressEmitter,
   type SettingsEnvironment,
 } from '@prompt2model/core/internal';
@@ -120,6 +122,9 @@ function runProcess(command: string, args: string[], options: { env?: NodeJS.Pro
   return new Promise((resolve, reject) => {
     if (options.signal?.aborted) return reject(new AbortError('Setup was cancelled.', options.signal.reason));
     const child = spawn(command, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // pip must not keep installing into the environment after a kill -9 of this process.
+    const releaseWatch = stopWithParent(child.pid);
+    child.on('close', releaseWatch);
     const tail: string[] = [];
     const take = (line: string) => {
       tail.push(line);
@@ -197,63 +202,73 @@ export async function setupPythonEnvironment(options: SetupPythonOptions = {}): 
   const events = options.events;
   const log = (message: string) => events?.log('info', message, stage);
 
-  if (!options.force && readMarker(dir) && existsSync(python)) {
-    const probe = await probePythonStack(python, options.signal);
-    if (probe.ok) {
-      log(`Reusing the ${variant} Python environment in ${dir}`);
-      return { variant, dir, python, requirementsHash: hash, versions: probe.versions, reused: true };
-    }
-    log(`The environment in ${dir} no longer imports (${Object.keys(probe.failed).join(', ')}); reinstalling.`);
+  // Two setups installing into one environment at once would corrupt it.
+  const unlock = await lockFolder(dir, 'setting up the Python environment');
+  try {
+    return await setupLocked();
+  } finally {
+    unlock();
   }
 
-  await mkdir(dir, { recursive: true });
-  // pip and venv get no API key: nothing they run needs one.
-  const childEnv = childProcessEnvironment({ PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONWARNINGS: 'ignore' }, { env });
-  if (!existsSync(python)) {
-    const base = options.python ?? 'python3';
-    log(`Creating a virtual environment with ${base} in ${dir}`);
-    const created = await runProcess(base, ['-m', 'venv', dir], { env: childEnv, ...(options.signal ? { signal: options.signal } : {}) });
-    if (created.code !== 0) {
+  async function setupLocked(): Promise<ManagedEnvironment> {
+    if (!options.force && readMarker(dir) && existsSync(python)) {
+      const probe = await probePythonStack(python, options.signal);
+      if (probe.ok) {
+        log(`Reusing the ${variant} Python environment in ${dir}`);
+        return { variant, dir, python, requirementsHash: hash, versions: probe.versions, reused: true };
+      }
+      log(`The environment in ${dir} no longer imports (${Object.keys(probe.failed).join(', ')}); reinstalling.`);
+    }
+
+    await mkdir(dir, { recursive: true });
+    // pip and venv get no API key: nothing they run needs one.
+    const childEnv = childProcessEnvironment({ PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONWARNINGS: 'ignore' }, { env });
+    if (!existsSync(python)) {
+      const base = options.python ?? 'python3';
+      log(`Creating a virtual environment with ${base} in ${dir}`);
+      const created = await runProcess(base, ['-m', 'venv', dir], { env: childEnv, ...(options.signal ? { signal: options.signal } : {}) });
+      if (created.code !== 0) {
+        throw new Prompt2ModelError({
+          message: `Could not create a virtual environment with ${base}:\n${created.tail.slice(-8).join('\n')}`,
+          hint: 'Install Python 3.10+ with its venv module (Debian/Ubuntu: apt-get install python3-venv), or pass `python` /path/to/python3.',
+        });
+      }
+    }
+
+    const pins = readFileSync(requirements, 'utf8').split('\n').filter((line) => /^[A-Za-z0-9]/.test(line.trim())).length;
+    log(`Installing ${pins} pinned packages from ${requirements} with pip (your pip configuration applies)`);
+    let collected = 0;
+    events?.emit({ type: 'progress', stage, done: 0 });
+    const install = await runProcess(python, ['-m', 'pip', 'install', '--progress-bar', 'off', '-r', requirements], {
+      env: childEnv,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onLine: (line) => {
+        if (/^(Collecting|Processing|Requirement already satisfied) /.test(line)) {
+          collected++;
+          events?.emit({ type: 'progress', stage, done: collected });
+        } else if (line.startsWith('Installing collected packages')) {
+          log(`pip: installing ${line.split(':')[1]?.split(',').length ?? 0} packages`);
+        } else if (/^(WARNING: Retrying|ERROR:)/.test(line)) {
+          events?.log('warn', `pip: ${line}`, stage);
+        }
+      },
+    });
+    if (install.code !== 0) {
       throw new Prompt2ModelError({
-        message: `Could not create a virtual environment with ${base}:\n${created.tail.slice(-8).join('\n')}`,
-        hint: 'Install Python 3.10+ with its venv module (Debian/Ubuntu: apt-get install python3-venv), or pass `python` /path/to/python3.',
+        message: `pip could not install ${requirements}:\n${install.tail.slice(-12).join('\n')}`,
+        hint: 'Check the package index pip uses (`pip config list`; PIP_INDEX_URL / PIP_EXTRA_INDEX_URL), then rerun `prompt2model setup`; it continues where pip stopped.',
       });
     }
-  }
 
-  const pins = readFileSync(requirements, 'utf8').split('\n').filter((line) => /^[A-Za-z0-9]/.test(line.trim())).length;
-  log(`Installing ${pins} pinned packages from ${requirements} with pip (your pip configuration applies)`);
-  let collected = 0;
-  events?.emit({ type: 'progress', stage, done: 0 });
-  const install = await runProcess(python, ['-m', 'pip', 'install', '--progress-bar', 'off', '-r', requirements], {
-    env: childEnv,
-    ...(options.signal ? { signal: options.signal } : {}),
-    onLine: (line) => {
-      if (/^(Collecting|Processing|Requirement already satisfied) /.test(line)) {
-        collected++;
-        events?.emit({ type: 'progress', stage, done: collected });
-      } else if (line.startsWith('Installing collected packages')) {
-        log(`pip: installing ${line.split(':')[1]?.split(',').length ?? 0} packages`);
-      } else if (/^(WARNING: Retrying|ERROR:)/.test(line)) {
-        events?.log('warn', `pip: ${line}`, stage);
-      }
-    },
-  });
-  if (install.code !== 0) {
-    throw new Prompt2ModelError({
-      message: `pip could not install ${requirements}:\n${install.tail.slice(-12).join('\n')}`,
-      hint: 'Check the package index pip uses (`pip config list`; PIP_INDEX_URL / PIP_EXTRA_INDEX_URL), then rerun `prompt2model setup`; it continues where pip stopped.',
-    });
+    log('Checking the environment (one import probe)');
+    const probe = await probePythonStack(python, options.signal);
+    if (!probe.ok) {
+      throw new Prompt2ModelError({
+        message: `The new environment in ${dir} cannot import: ${Object.entries(probe.failed).map(([name, error]) => `${name} (${error})`).join('; ')}`,
+        hint: 'Rerun `prompt2model setup --force`; if it fails again, the pinned wheels do not suit this machine (check pip config list).',
+      });
+    }
+    await writeFile(join(dir, ENVIRONMENT_MARKER), `${JSON.stringify({ variant, requirementsHash: hash, requirements, python, versions: probe.versions, pythonVersion: probe.python, createdAt: new Date().toISOString() }, null, 2)}\n`);
+    return { variant, dir, python, requirementsHash: hash, versions: probe.versions, reused: false };
   }
-
-  log('Checking the environment (one import probe)');
-  const probe = await probePythonStack(python, options.signal);
-  if (!probe.ok) {
-    throw new Prompt2ModelError({
-      message: `The new environment in ${dir} cannot import: ${Object.entries(probe.failed).map(([name, error]) => `${name} (${error})`).join('; ')}`,
-      hint: 'Rerun `prompt2model setup --force`; if it fails again, the pinned wheels do not suit this machine (check pip config list).',
-    });
-  }
-  await writeFile(join(dir, ENVIRONMENT_MARKER), `${JSON.stringify({ variant, requirementsHash: hash, requirements, python, versions: probe.versions, pythonVersion: probe.python, createdAt: new Date().toISOString() }, null, 2)}\n`);
-  return { variant, dir, python, requirementsHash: hash, versions: probe.versions, reused: false };
 }

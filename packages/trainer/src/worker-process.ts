@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { AbortError, Prompt2ModelError, type TrainingEvent } from '@prompt2model/core/internal';
+import { AbortError, Prompt2ModelError, stopWithParent, type TrainingEvent } from '@prompt2model/core/internal';
 import { parseEventLine } from './events.js';
 
 export interface WorkerProcessOptions {
@@ -70,6 +70,8 @@ export async function* runWorkerProcess(options: WorkerProcessOptions): AsyncGen
     ? spawn(options.command, { shell: true, cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     : spawn(options.command, options.args ?? [], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   live.add(child);
+  // A kill -9 of this process must not leave the worker running (and writing a partial folder).
+  const releaseWatch = stopWithParent(child.pid);
 
   const queue: TrainingEvent[] = [];
   let wake: (() => void) | undefined;
@@ -108,6 +110,7 @@ export async function* runWorkerProcess(options: WorkerProcessOptions): AsyncGen
   const exited = new Promise<void>((resolve) => (onExit = resolve));
   child.on('close', (code, signal) => {
     exit = { code, signal };
+    releaseWatch();
     live.delete(child);
     onExit?.();
     notify();

@@ -91,7 +91,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           return;
         }
 
-        const loopback = ['127.0.0.1', 'localhost', '::1'].includes(options.host) || options.host.startsWith('127.');
+        // As the server decides it: from the resolved address (a name starting with "127." is not loopback).
+        const loopback = await demo.resolvesToLoopback(options.host);
         const accessToken = options.shareToken ?? (loopback ? undefined : randomBytes(18).toString('base64url'));
         const context = await createStageContext({
           // Flags go to the run folder: --out, or the one the model's prompt spec was found in.

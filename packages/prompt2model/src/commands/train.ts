@@ -1,8 +1,9 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { TrainedModel, TrainingJobSpecInput } from '@prompt2model/core/internal';
 import { addTrainingOptions, baseModelId, createTrainingBackend, exportSettings, trainingSettings, type TrainingFlags } from '../flags/training.js';
 import { offerPythonSetup } from '../python-setup-offer.js';
-import type { CliRuntime } from '../runtime.js';
+import { CliUsageError, type CliRuntime } from '../runtime.js';
 
 interface TrainOptions extends TrainingFlags {
   data: string;
@@ -29,11 +30,20 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: TrainOptions, command: Command) => {
         const options = runtime.options<TrainOptions>(command);
-        const { RUN_FILES, TrainedModelSchema, runStep, trainedModelFile } = await import('@prompt2model/core/internal');
+        const { findDamagedOutputs, RUN_FILES, TrainedModelSchema, runStep, trainedModelFile, trainedModelPaths } = await import('@prompt2model/core/internal');
         const { createTrainer, openTrainingData } = await import('@prompt2model/trainer/internal');
         // train.jsonl (+ validation.jsonl), or a `generate` run folder's dataset.jsonl; checked before anything is written.
         const folder = await openTrainingData(options.data);
         const dataDir = folder.dir;
+        // A data folder another verb wrote (generate, run) is trusted only as written: a dataset cut
+        // short or edited since is refused, never silently trained on.
+        const damaged = (await findDamagedOutputs(dataDir)).filter(({ file }) => file.endsWith('.jsonl'));
+        if (damaged.length > 0) {
+          throw new CliUsageError(
+            `${damaged.map(({ file }) => join(dataDir, file)).join(', ')} no longer match${damaged.length === 1 ? 'es' : ''} what ${damaged[0]!.step} wrote (edited, truncated or removed).`,
+            `Rerun the command that made ${dataDir} with the same --out (e.g. prompt2model ${damaged[0]!.step === 'generate' ? 'generate' : 'run'} ... --out ${dataDir}): it redoes the damaged step from the LLM cache, at no cost.`,
+          );
+        }
         const context = await runtime.createContext(options, {
           teacher: false,
           outDir: options.out ?? dataDir,
@@ -68,6 +78,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         // Stored relative to the run folder, so a moved or copied folder finds its own model.
         const model = await runStep(context, 'train', RUN_FILES.trainedModel, TrainedModelSchema, () => trainer.trainPrepared(prepared, context), {
           stored: trainedModelFile(context.store.dir),
+          artifactPaths: trainedModelPaths,
         });
         await context.store.saveCost(context.ledger.snapshot());
         runtime.print(options, model, () => describe(model, options));

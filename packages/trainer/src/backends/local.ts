@@ -15,7 +15,7 @@ import {
 import type { TrainerBackend } from '@prompt2model/core/internal';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
-import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readWorkerResult, WORKER_PROTOCOL_VERSION } from '../job-folder.js';
+import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readIntactWorkerResult, readWorkerResult, WORKER_PROTOCOL_VERSION } from '../job-folder.js';
 import { PYTHON_INSTALL_HINT, resolveModelReference, TRAINING_JOB_SECRETS, workerEnv } from '../python-path.js';
 import { runWorkerProcess } from '../worker-process.js';
 import { defaultPython } from '../python-environment.js';
@@ -133,7 +133,7 @@ export class LocalBackend implements TrainerBackend {
 
   async *watch(handle: TrainingJobHandle, context: StageContext): AsyncIterable<TrainingEvent> {
     const dir = requireDir(handle);
-    if (await readWorkerResult(dir)) {
+    if (await readIntactWorkerResult(dir)) {
       yield { type: 'done', alreadyFinished: true };
       return;
     }

@@ -1,0 +1,78 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Prompt2ModelError } from '../errors/prompt2model-error.js';
+
+export const LOCK_FILE = '.prompt2model.lock';
+
+/** Locks this process holds (folder → lock file), released when it exits. */
+const held = new Map<string, string>();
+let exitHookInstalled = false;
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Keeps other processes out of a folder this one writes (a run folder, a Python environment, an
+ * export folder): a lock file created exclusively, holding the owner's pid and what it does. A lock
+ * whose owner is gone (a crash, kill -9) is taken over; one whose owner runs throws an error that
+ * names the holder's pid (the CLI exits 2). The same process may lock a folder again. Released when
+ * this process exits, or by the returned function.
+ */
+export async function lockFolder(dir: string, purpose: string): Promise<() => void> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, LOCK_FILE);
+  if (held.has(dir)) return () => undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(path, JSON.stringify({ pid: process.pid, purpose, since: new Date().toISOString() }), { flag: 'wx' });
+      held.set(dir, path);
+      installExitHook();
+      return () => release(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let owner: { pid?: unknown; purpose?: unknown } = {};
+    try {
+      owner = JSON.parse(readFileSync(path, 'utf8')) as typeof owner;
+    } catch {
+      // Half-written or damaged: treated as stale.
+    }
+    const pid = typeof owner.pid === 'number' ? owner.pid : undefined;
+    if (pid === process.pid) {
+      held.set(dir, path);
+      return () => release(dir);
+    }
+    if (pid !== undefined && alive(pid)) {
+      throw new Prompt2ModelError({
+        message: `${dir} is in use by another prompt2model process (pid ${pid}${typeof owner.purpose === 'string' ? `, ${owner.purpose}` : ''}).`,
+        hint: `Wait for it to finish, or stop it (kill ${pid}), then rerun. Two processes writing one folder would corrupt it.`,
+        exitCategory: 'configuration',
+      });
+    }
+    // The owner is gone (crashed or killed): the lock is stale.
+    rmSync(path, { force: true });
+  }
+  throw new Prompt2ModelError({ message: `Could not lock ${dir}: its lock file keeps changing.`, hint: 'Another process is starting on it; rerun in a moment.', exitCategory: 'configuration' });
+}
+
+function release(dir: string): void {
+  const path = held.get(dir);
+  if (!path) return;
+  held.delete(dir);
+  rmSync(path, { force: true });
+}
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const dir of [...held.keys()]) release(dir);
+  });
+}
