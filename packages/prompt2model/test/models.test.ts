@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readJsonlAll } from '@prompt2model/core/internal';
 import { startHubServer, startOpenAICompatibleServer, type HubModelRow, type HubServer, type OpenAICompatibleServer } from '@prompt2model/testing';
