@@ -43,9 +43,9 @@ async function treeConfig(tree: string, dir: string, name: string): Promise<stri
         module: 'NodeNext',
         moduleResolution: 'NodeNext',
         paths: {
-          '@prompt2model/core/internal': src('core'),
-          '@prompt2model/openai/internal': src('openai'),
-          '@prompt2model/dataset-generator/internal': src('dataset-generator'),
+          '@prompt2model/core': src('core'),
+          '@prompt2model/openai': src('openai'),
+          '@prompt2model/dataset-generator': src('dataset-generator'),
         },
       },
     }),

@@ -51,7 +51,7 @@ function install(label: string, direct: string[]) {
   };
 }
 
-const dataOnly = ['@prompt2model/core/internal', '@prompt2model/bm25', '@prompt2model/openai/internal', '@prompt2model/huggingface', '@prompt2model/prompt-parser/internal', '@prompt2model/dataset-retriever/internal', '@prompt2model/dataset-generator/internal', '@prompt2model/model-retriever/internal', '@prompt2model/trainer/internal'];
+const dataOnly = ['@prompt2model/core', '@prompt2model/bm25', '@prompt2model/openai', '@prompt2model/huggingface', '@prompt2model/prompt-parser', '@prompt2model/dataset-retriever', '@prompt2model/dataset-generator', '@prompt2model/model-retriever', '@prompt2model/trainer'];
 try {
   const results = [
     install('umbrella', ['prompt2model']),

@@ -104,7 +104,10 @@ export class GenerationRun {
     const window = teacher.model.contextWindow;
     this.maxPromptTokens =
       config.maxPromptTokens ?? (window ? Math.max(256, window - Math.max(this.generationMaxTokens, labelMaxTokens)) : 6000);
-    this.lookahead = Math.max(1, config.lookahead ?? 16);
+    // Deep enough to keep a fast rate limit busy (16 units), but never more units in flight than
+    // about a quarter of the target needs: a small run would otherwise pay for work past its target.
+    const unitsNeeded = Math.ceil(Math.max(1, options.numExamples) / (this.choices * this.examplesPerChoice));
+    this.lookahead = Math.max(1, config.lookahead ?? Math.min(16, Math.max(8, Math.ceil(unitsNeeded / 4))));
     this.seed = config.seed ?? 0;
     this.stage = config.stage ?? 'generate';
     this.filter = new CandidateFilter(spec, {

@@ -39,7 +39,7 @@ async function heldTeacher(): Promise<{ server: OpenAICompatibleServer; generati
 }
 
 describe('generation lookahead', () => {
-  it('keeps 16 generation requests going ahead of the last committed one by default, and no more', async () => {
+  it('keeps 16 generation requests going ahead of the last committed one by default on a large run, and no more', async () => {
     const { server, generationRequests, release } = await heldTeacher();
     const outDir = await mkdtemp(join(tmpdir(), 'p2m-lookahead-'));
     cleanups.push(() => rm(outDir, { recursive: true, force: true }));
@@ -49,7 +49,7 @@ describe('generation lookahead', () => {
       scheduler: { maxConcurrency: 32, initialBackoffMs: 5, maxBackoffMs: 50 },
     });
     const outputPath = join(outDir, 'dataset.jsonl');
-    const run = createDatasetGenerator({ seed: 7 }).generate(sentimentSpec, { numExamples: 300, outputPath }, context);
+    const run = createDatasetGenerator({ seed: 7 }).generate(sentimentSpec, { numExamples: 1000, outputPath }, context);
     // Unit 0 waits for its held request; units 1..15 are issued meanwhile, unit 16 only after unit 0 commits.
     await vi.waitFor(() => expect(generationRequests()).toBe(16), { timeout: 10_000 });
     // Units 1..15 finish their votes meanwhile; none of that may issue unit 16.
@@ -57,8 +57,8 @@ describe('generation lookahead', () => {
     expect(generationRequests()).toBe(16);
     release();
     const result = await run;
-    expect(result.count).toBe(300);
+    expect(result.count).toBe(1000);
     expect(generationRequests()).toBeGreaterThan(16);
-    expect((await readJsonlAll<Example>(outputPath)).length).toBe(300);
+    expect((await readJsonlAll<Example>(outputPath)).length).toBe(1000);
   });
 });

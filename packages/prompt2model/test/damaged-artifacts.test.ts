@@ -86,13 +86,15 @@ describe('a finished run', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).not.toMatch(/no longer match/);
     expect(again.stderr).not.toMatch(/▶ train/);
+    // trained-model.json records paths relative to the run folder (a moved folder finds its own model).
     const model = JSON.parse(await readFile(join(out, 'trained-model.json'), 'utf8')) as { reference: string };
-    await rm(model.reference, { recursive: true });
+    const modelFolder = resolve(out, model.reference);
+    await rm(modelFolder, { recursive: true });
     const repaired = await spawnCli(args, { env: env() });
     expect(repaired.code).toBe(0);
     expect(repaired.stderr).toMatch(/train: .* no longer match(es)? what this step wrote/);
     expect(repaired.stderr).toMatch(/▶ train/);
     // Trained again: the model folder is back.
-    expect((await stat(model.reference)).isDirectory()).toBe(true);
+    expect((await stat(modelFolder)).isDirectory()).toBe(true);
   }, 120_000);
 });

@@ -18,7 +18,8 @@ beforeAll(async () => ({ dir, cleanup } = await tempDir('p2m-child-env-')));
 afterAll(() => cleanup());
 beforeEach(() => {
   saved = Object.fromEntries(Object.keys(SECRETS).map((name) => [name, process.env[name]]));
-  Object.assign(process.env, SECRETS, { P2M_CHILD_ENV_MARKER: 'inherited' });
+  Object.assign(process.env, SECRETS);
+  process.env.P2M_CHILD_ENV_MARKER = 'inherited';
 });
 afterEach(() => {
   for (const [name, value] of Object.entries(saved)) {

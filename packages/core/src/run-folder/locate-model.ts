@@ -40,9 +40,9 @@ export const MODEL_FORMAT_PREFERENCE: readonly ModelFormat[] = ['onnx-fp32', 'on
 
 /** Where the executor of each runtime comes from, for the error when a table lacks it. */
 export const MODEL_RUNTIMES: Record<ModelRuntime, { executor: string; package: string }> = {
-  onnx: { executor: 'OnnxExecutor', package: '@prompt2model/evaluator/internal' },
-  'python-worker': { executor: 'WorkerExecutor', package: '@prompt2model/trainer/internal' },
-  'language-model': { executor: 'LanguageModelExecutor', package: '@prompt2model/evaluator/internal' },
+  onnx: { executor: 'OnnxExecutor', package: '@prompt2model/evaluator' },
+  'python-worker': { executor: 'WorkerExecutor', package: '@prompt2model/trainer' },
+  'language-model': { executor: 'LanguageModelExecutor', package: '@prompt2model/evaluator' },
 };
 
 /** What `locateModel` found. */

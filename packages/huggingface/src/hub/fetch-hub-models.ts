@@ -78,7 +78,8 @@ async function cachedListing(
     return models;
   } catch (error) {
     // Offline with an old listing: better a day-old candidate list than none.
-    if (cached && APICallError.isInstance(error) && error.isRetryable) {
+    // Unreachable is a retryable answer or no answer at all (a refused connection fails at once).
+    if (cached && APICallError.isInstance(error) && (error.isRetryable || error.statusCode === undefined)) {
       options.events?.log('warn', `Hub unreachable (${error.message}); using the cached ${key.task} listing from ${new Date(cached.fetchedAt).toISOString()}`, 'index-build');
       return cached.models;
     }

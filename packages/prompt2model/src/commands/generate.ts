@@ -80,7 +80,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           return { count: result.count, ...result.summary };
           // The files it writes are fingerprinted: a dataset.jsonl cut or edited later is noticed and
           // redone from the LLM cache (as the pipeline's generate step does).
-        }, { outputs: ['dataset.jsonl', 'dataset.progress.jsonl'] })) as { count: number } & Partial<GenerationSummary>;
+        }, { outputs: [RUN_FILES.dataset, RUN_FILES.datasetProgress] })) as { count: number } & Partial<GenerationSummary>;
         await context.store.saveCost(context.ledger.snapshot());
         runtime.print(options, { path: outputPath, ...summary }, () => describe(summary, outputPath));
         if (summary.stoppedBy === 'budget') runtime.exitCode = EXIT.budget;
