@@ -30,7 +30,8 @@ const packageName = basename(process.cwd());
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // One layout for every package: tests live in test/ (the architecture test keeps src/ free of them).
+    include: ['test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -248,6 +248,11 @@ describe('a fresh clone runs every test with nothing beside it', () => {
       return /\.test\.ts$/.test(entry) || /[\\/]test[\\/]support[\\/]/.test(path) ? [path] : [];
     });
 
+  it('one test layout: every package keeps its tests in test/, none in src/', () => {
+    const inSrc = readdirSync(packagesDir).flatMap((pkg) => sourceTestFiles(join(packagesDir, pkg, 'src'))).map((file) => file.slice(root.length + 1));
+    expect(inSrc).toEqual([]);
+  });
+
   it('no test file reads ../shared (shared/data) outside the repository', () => {
     const files = testFiles(packagesDir).filter((file) => file !== import.meta.filename);
     expect(files.length).toBeGreaterThan(50);
@@ -272,3 +277,11 @@ describe('a fresh clone runs every test with nothing beside it', () => {
     expect(undocumented).toEqual([]);
   });
 });
+
+function sourceTestFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    return statSync(path).isDirectory() ? sourceTestFiles(path) : /\.test\.ts$/.test(entry) ? [path] : [];
+  });
+}

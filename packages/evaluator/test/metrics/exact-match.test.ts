@@ -1,6 +1,6 @@
 import { readJsonFixture } from '@prompt2model/testing/fixtures';
 import { describe, expect, it } from 'vitest';
-import { exactMatch, exactMatchScores, normalizeSquadAnswer, squadF1, squadF1Scores } from './exact-match.js';
+import { exactMatch, exactMatchScores, normalizeSquadAnswer, squadF1, squadF1Scores } from '../../src/metrics/exact-match.js';
 
 interface Vectors {
   hf_exact_match: Array<{

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContaminationIndex, decontaminate } from './decontamination.js';
+import { ContaminationIndex, decontaminate } from '../src/decontamination.js';
 
 const evaluation = [
   { input: 'The hotel room was spotless and the staff went out of their way to help us.', output: 'positive' },

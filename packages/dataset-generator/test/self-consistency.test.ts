@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { selfConsistencyVote } from './self-consistency.js';
+import { selfConsistencyVote } from '../src/self-consistency.js';
 
 describe('selfConsistencyVote', () => {
   it('picks the majority and records votes and agreement', () => {

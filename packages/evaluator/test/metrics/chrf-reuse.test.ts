@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chrF, nextGeneration, sentenceChrF, sentenceChrFScores, type ChrFOptions } from './chrf.js';
+import { chrF, nextGeneration, sentenceChrF, sentenceChrFScores, type ChrFOptions } from '../../src/metrics/chrf.js';
 
 // sentenceChrF keeps its tables between calls (one scorer per option set): nothing of one call
 // may leak into the next, whatever came before it.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PromptSpec } from '@prompt2model/core/internal';
-import { buildInputGenerationPrompt, buildLabelPrompt, parseGeneratedCandidates } from './prompts.js';
+import { buildInputGenerationPrompt, buildLabelPrompt, parseGeneratedCandidates } from '../src/prompts.js';
 
 const spec: PromptSpec = {
   instruction: 'Classify the sentiment of the review.',

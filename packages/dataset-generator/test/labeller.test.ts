@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LLMCallCache, LanguageModelClient } from '@prompt2model/core/internal';
 import { MockLanguageModel, dateNormalisationSpec } from '@prompt2model/testing';
-import { SelfConsistencyLabeller, answerKeyFor } from './labeller.js';
-import { qualityOptionsFor } from './quality.js';
+import { SelfConsistencyLabeller, answerKeyFor } from '../src/labeller.js';
+import { qualityOptionsFor } from '../src/quality.js';
 
 // A free-text task with three demonstrations.
 const spec = dateNormalisationSpec;

@@ -1,6 +1,6 @@
 import { readJsonFixture } from '@prompt2model/testing/fixtures';
 import { describe, expect, it } from 'vitest';
-import { chrF, sentenceChrF, sentenceChrFScores } from './chrf.js';
+import { chrF, sentenceChrF, sentenceChrFScores } from '../../src/metrics/chrf.js';
 
 interface ChrFVector {
   id: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkInput, checkOutput, isInstructionEcho, qualityOptionsFor, standardizeInput, standardizeOutput } from './quality.js';
+import { checkInput, checkOutput, isInstructionEcho, qualityOptionsFor, standardizeInput, standardizeOutput } from '../src/quality.js';
 
 describe('quality filters', () => {
   const instruction = 'Classify the sentiment of the movie review as positive or negative.';

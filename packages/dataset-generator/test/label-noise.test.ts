@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '@prompt2model/core/internal';
-import { addAgreementStats, emptyAgreementStats, estimateLabelNoise, firstRoundSize, voteConfidence, votesToConfidence } from './label-noise.js';
+import { addAgreementStats, emptyAgreementStats, estimateLabelNoise, firstRoundSize, voteConfidence, votesToConfidence } from '../src/label-noise.js';
 
 describe('label noise', () => {
   const estimate = { noise: 0.17, concentration: 0.38 };

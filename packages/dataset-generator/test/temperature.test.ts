@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@prompt2model/core/internal';
 import { describe, expect, it } from 'vitest';
-import { constantTemperatureSchedule, cosineTemperatureSchedule, linearTemperatureSchedule } from './temperature.js';
+import { constantTemperatureSchedule, cosineTemperatureSchedule, linearTemperatureSchedule } from '../src/temperature.js';
 
 const at = (fraction: number) => ({ accepted: fraction * 100, target: 100, fraction });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { splitJsonList, splitJsonObject, splitLabeledPairs, splitSections } from './layouts.js';
-import { DeterministicPromptParser } from './deterministic-parser.js';
+import { splitJsonList, splitJsonObject, splitLabeledPairs, splitSections } from '../src/layouts.js';
+import { DeterministicPromptParser } from '../src/deterministic-parser.js';
 
 const parser = new DeterministicPromptParser();
 

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onnx } from './graph.js';
-import { buildTinyCausalLM, buildTinyEncoder, buildTinySeq2Seq, SENTIMENT_LABELS } from './models.js';
+import { onnx } from '../src/onnx/graph.js';
+import { buildTinyCausalLM, buildTinyEncoder, buildTinySeq2Seq, SENTIMENT_LABELS } from '../src/onnx/models.js';
 
 let root: string;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseMetrics, computeMetrics, parseMetricNames } from './compute.js';
+import { chooseMetrics, computeMetrics, parseMetricNames } from '../../src/metrics/compute.js';
 
 describe('metric choice and names', () => {
   it('picks metrics from the task type', () => {

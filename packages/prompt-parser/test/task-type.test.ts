@@ -1,6 +1,6 @@
 import { readFixture } from '@prompt2model/testing/fixtures';
 import { describe, expect, it } from 'vitest';
-import { inferTaskType, labelsFromInstruction } from './task-type.js';
+import { inferTaskType, labelsFromInstruction } from '../src/task-type.js';
 
 describe('inferTaskType', () => {
   it('finds classification with a closed label set when short outputs repeat', () => {

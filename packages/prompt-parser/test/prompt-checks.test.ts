@@ -1,6 +1,6 @@
 import { ValidationError } from '@prompt2model/core/internal';
 import { describe, expect, it } from 'vitest';
-import { checkExamples, checkPromptBudget, checkPromptText } from './prompt-checks.js';
+import { checkExamples, checkPromptBudget, checkPromptText } from '../src/prompt-checks.js';
 
 function caught(fn: () => unknown): ValidationError {
   try {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from '@prompt2model/core/internal';
 import { describe, expect, it } from 'vitest';
-import { NearDuplicateIndex, estimateSimilarity, ngramJaccard } from './near-duplicate.js';
+import { NearDuplicateIndex, estimateSimilarity, ngramJaccard } from '../src/near-duplicate.js';
 
 describe('NearDuplicateIndex', () => {
   it('finds a near-duplicate and reports its id', () => {

@@ -1,6 +1,6 @@
 import { readFixture, readJsonFixture } from '@prompt2model/testing/fixtures';
 import { describe, expect, it } from 'vitest';
-import { detectLanguage, toIso6391 } from './language.js';
+import { detectLanguage, toIso6391 } from '../src/language.js';
 
 const mconala = readJsonFixture<Array<{ rewritten_intent: string | null; intent: string }>>('tasks/mconala/ja_test.json');
 
