@@ -43,10 +43,12 @@ describe('the run report', () => {
     expect(report.cost.byStage.find((stage) => stage.stage === 'generate')).toMatchObject({ usd: 0.001, estimateUsd: 0.0009 });
 
     const markdown = renderReportMarkdown(report);
-    expect(markdown).toContain('Label noise (estimated from vote agreement): 4.2% of label samples; expected accuracy of the kept labels 97.1%');
+    // Without vote counts the accuracy figure is not shown bare.
+    expect(markdown).toContain('Label noise (estimated from vote agreement): 4.2% of label samples; the accuracy of the kept labels cannot be estimated');
+    expect(markdown).not.toContain('97.1%');
     expect(markdown).toContain('Retrieved from datasets: 7.');
     expect(markdown).toContain('- onnx: `/m/onnx`');
-    expect(markdown).toMatch(/\| exact_match \| 1\.0000 \| 0\.5000 \|/);
+    expect(markdown).toMatch(/\| exact_match \(primary\) \| 1\.0000 \| 0\.5000 \|/);
     expect(markdown).toMatch(/\| \$ per 1,000 calls \| \$0\.0700 \| \$0\.0000 \|/);
 
     const html = renderReportHtml(report);
@@ -57,5 +59,80 @@ describe('the run report', () => {
 
     const paths = await writeRunReport(dir, report);
     expect(paths.html).toBe(join(dir, 'report.html'));
+  });
+
+  it('cannot flatter a bad student: leads with exact match, says "not usable", shows failing answers, an interval on label accuracy and why training stopped', async () => {
+    // A date-normalisation task (free-text task type, short exact-format references) where the
+    // evaluator computed only chrF++: 31 test rows, the student gets none exactly, the teacher 30.
+    const references = Array.from({ length: 31 }, (_, i) => `2024-03-${String(i + 1).padStart(2, '0')}`);
+    const inputs = references.map((_, i) => `March ${i + 1}, 2024`);
+    const studentRows = references.map((reference, i) => ({ input: inputs[i], reference, prediction: i === 0 ? '<script>alert(1)</script> | **x**' : `2024-3-${i + 1}` }));
+    const teacherRows = references.map((reference, i) => ({ input: inputs[i], reference, prediction: i === 30 ? '2024-03-30' : reference }));
+    const dir = await runFolder({
+      'prompt-spec.json': { instruction: 'Rewrite the date as YYYY-MM-DD.', examples: [{ input: 'May 2, 2020', output: '2020-05-02' }], language: 'en', taskType: 'generation' },
+      'generation-summary.json': {
+        count: 200,
+        target: 200,
+        stoppedBy: 'target',
+        candidates: 240,
+        rejected: {},
+        labelNoise: { estimatedNoise: 0.01, expectedAccuracy: 0.983, answerConcentration: 0.5, inputsVoted: 200, votesPerInput: 3, firstRoundVotes: 600, firstRoundDisagreeing: 6 },
+      },
+      'trained-model.json': {
+        backend: 'local',
+        reference: '/m/merged',
+        kind: 'local-folder',
+        baseModel: 'acme/t5-small',
+        method: 'lora',
+        artifacts: {},
+        metrics: { global_step: 120, max_steps: 300, stopped_early: 1, epoch: 2 },
+      },
+      'eval-report.json': { metrics: { chrf: 20.3 }, count: 31, model: '/m/merged', createdAt: 'now', perExample: studentRows },
+      'teacher-eval-report.json': { metrics: { chrf: 98.3 }, count: 31, model: 'gpt-4o-mini', createdAt: 'now', perExample: teacherRows },
+    });
+    const report = await buildRunReport(dir);
+    expect(report.evaluation?.primaryMetric).toBe('exact_match');
+    expect(report.evaluation?.student.metrics.exact_match).toBe(0);
+    expect(report.evaluation?.teacher?.metrics.exact_match).toBeCloseTo(30 / 31, 6);
+    expect(report.verdict).toMatchObject({ level: 'unusable', metric: 'exact_match' });
+    expect(report.verdict?.text).toBe('The student is not usable: exact match 0% vs the teacher\'s 97% (below the floor of exact match 50%).');
+    expect(report.evaluation?.samples).toHaveLength(5);
+    expect(report.evaluation?.samples.every((row) => !row.exact)).toBe(true);
+    expect(report.evaluation?.samples[0]).toMatchObject({ reference: '2024-03-01', teacher: '2024-03-01', exact: false });
+    const accuracy = report.data?.labelAccuracy;
+    expect(accuracy && 'low' in accuracy ? [accuracy.low, accuracy.high] : []).toEqual([expect.closeTo(0.954, 3), expect.closeTo(0.9938, 3)]);
+    expect(report.training?.stopReason).toBe('early stopping: the validation loss stopped improving at step 120 of 300 planned, epoch 2.00');
+
+    const markdown = renderReportMarkdown(report);
+    const lines = markdown.split('\n');
+    expect(lines[2]).toBe("**The student is not usable: exact match 0% vs the teacher's 97% (below the floor of exact match 50%).**");
+    // The table leads with exact match; chrF++ follows.
+    const table = lines.filter((line) => /^\| (exact_match|chrf)/.test(line));
+    expect(table).toEqual(['| exact_match (primary) | 0.9677 | 0.0000 |', '| chrf | 98.30 | 20.30 |']);
+    expect(markdown).toContain('| March 1, 2024 | 2024-03-01 | &lt;script&gt;alert(1)&lt;/script&gt; \\| \\*\\*x\\*\\* | 2024-03-01 | no |');
+    expect(markdown).not.toContain('<script');
+    expect(markdown).toContain('expected accuracy of the kept labels 98.3% (95% Wilson interval 95.4–99.4% over 200 voted inputs)');
+    expect(markdown).toContain('Training ended: early stopping: the validation loss stopped improving at step 120 of 300 planned, epoch 2.00.');
+
+    const html = renderReportHtml(report);
+    expect(html).not.toMatch(/<script/);
+    expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(html.indexOf('The student is not usable')).toBeLessThan(html.indexOf('<h2>'));
+    expect(html).toContain('exact match 0%</b><span>student, the primary metric (teacher exact match 97%)');
+    expect(html).toContain('95% Wilson interval 95.4–99.4%');
+    expect(html).toContain('Training ended: early stopping');
+    expect(html).toContain('Sample of the test set (5 rows, failures first)');
+  });
+
+  it('states the thresholds of the verdict and says "not recorded" when the worker kept no stop reason', async () => {
+    const { judge, stopReason, VERDICT_THRESHOLDS } = await import('../src/run/report.js');
+    expect(judge('exact_match', 0.9, 0.92).level).toBe('matches');
+    expect(judge('exact_match', 0.8, 0.92).level).toBe('gap');
+    expect(judge('exact_match', 0.6, 0.92).level).toBe('unusable');
+    expect(judge('chrf', 60, undefined).level).toBe('unknown');
+    expect(judge('chrf', 30, undefined).level).toBe('unusable');
+    expect(VERDICT_THRESHOLDS.matchesRatio).toBeGreaterThan(VERDICT_THRESHOLDS.usableRatio);
+    expect(stopReason({})).toBe('not recorded');
+    expect(stopReason({ global_step: 300, max_steps: 300, epoch: 3 })).toBe('all planned steps ran (300 of 300, epoch 3.00)');
   });
 });

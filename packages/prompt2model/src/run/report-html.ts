@@ -1,5 +1,6 @@
 import type { RunReport } from './report.js';
-import { comparisonRows, extraFields, formatMetric, usd } from './report-markdown.js';
+import { metricText } from './report.js';
+import { clip, comparisonRows, extraFields, labelAccuracyText, usd } from './report-markdown.js';
 
 const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -84,11 +85,16 @@ function shortModel(id: string): string {
 export function renderReportHtml(report: RunReport): string {
   const sections: string[] = [];
   sections.push(`<header><h1>prompt2model run report</h1><p class="task">${esc(report.task.instruction)}</p><p class="meta">Language <code>${esc(report.task.language)}</code>${report.task.taskType ? ` · ${esc(report.task.taskType)}` : ''}${report.task.labels ? ` · labels ${esc(report.task.labels.join(', '))}` : ''} · ${report.task.demonstrations} demonstrations · ${esc(report.createdAt)}</p></header>`);
+  if (report.verdict) sections.push(`<section class="verdict ${report.verdict.level}"><p><b>${esc(report.verdict.text)}</b></p></section>`);
   const summary: string[] = [];
   if (report.data?.generated !== undefined) summary.push(`<div class="card"><b>${report.data.generated}</b><span>examples generated${report.data.requested !== undefined ? ` of ${report.data.requested}` : ''}</span></div>`);
   if (report.model) summary.push(`<div class="card"><b>${esc(report.model.chosen)}</b><span>base model</span></div>`);
-  const primary = report.evaluation ? Object.entries(report.evaluation.student.metrics)[0] : undefined;
-  if (primary) summary.push(`<div class="card"><b>${formatMetric(primary[0], primary[1])}</b><span>student ${esc(primary[0])}${report.evaluation?.teacher?.metrics[primary[0]] !== undefined ? ` (teacher ${formatMetric(primary[0], report.evaluation.teacher.metrics[primary[0]])})` : ''}</span></div>`);
+  const primaryName = report.evaluation?.primaryMetric;
+  const primaryValue = primaryName !== undefined ? report.evaluation?.student.metrics[primaryName] : undefined;
+  if (primaryName !== undefined && primaryValue !== undefined) {
+    const teacherValue = report.evaluation?.teacher?.metrics[primaryName];
+    summary.push(`<div class="card"><b>${esc(metricText(primaryName, primaryValue))}</b><span>student, the primary metric${teacherValue !== undefined ? ` (teacher ${esc(metricText(primaryName, teacherValue))})` : ''}</span></div>`);
+  }
   summary.push(`<div class="card"><b>${usd(report.cost.totalUsd)}</b><span>spent${report.cost.estimateUsd !== undefined ? ` (estimate ${usd(report.cost.estimateUsd)})` : ''}</span></div>`);
   sections.push(`<section class="cards">${summary.join('')}</section>`);
 
@@ -101,7 +107,7 @@ export function renderReportHtml(report: RunReport): string {
     if (data.splits) facts.push(['splits', `${data.splits.train} train · ${data.splits.validation} validation · ${data.splits.test} test`]);
     if (data.labelNoise) {
       facts.push(['label noise (estimated)', `${(data.labelNoise.estimatedNoise * 100).toFixed(1)}% of label samples`]);
-      facts.push(['expected label accuracy', `${(data.labelNoise.expectedAccuracy * 100).toFixed(1)}% of kept labels`]);
+      facts.push(['expected label accuracy', `${labelAccuracyText(data.labelAccuracy ?? { unknown: 'cannot be estimated' }).replace(/^expected accuracy of the kept labels |^the accuracy of the kept labels /, '')}; errors the teacher repeats every time are not counted`]);
     }
     for (const [label, value] of extraFields(data.extra)) facts.push([label, value]);
     for (const [label, value] of extraFields(data.retrieved?.extra ?? {})) facts.push([`retrieved ${label}`, value]);
@@ -126,7 +132,7 @@ export function renderReportHtml(report: RunReport): string {
     const t = report.training;
     const artifacts = Object.entries(t.artifacts);
     sections.push(
-      `<section><h2>Training</h2><p>${esc(t.method)} on <b>${esc(t.baseModel)}</b> with the ${esc(t.backend)} backend → <code>${esc(t.reference)}</code></p>${lossCurve(t.loss)}${
+      `<section><h2>Training</h2><p>${esc(t.method)} on <b>${esc(t.baseModel)}</b> with the ${esc(t.backend)} backend → <code>${esc(t.reference)}</code></p><p>Training ended: ${esc(t.stopReason)}.</p>${lossCurve(t.loss)}${
         artifacts.length ? table(['artifact', 'path'], artifacts, false) : ''
       }</section>`,
     );
@@ -136,7 +142,15 @@ export function renderReportHtml(report: RunReport): string {
       `<section><h2>Teacher vs student on the same test set</h2>${table(
         ['', `teacher (${report.evaluation.teacher?.model ?? 'not run'})`, `student (${shortModel(report.evaluation.student.model ?? '?')})`],
         comparisonRows(report),
-      )}${report.evaluation.notes.map((note) => `<p class="note">${esc(note)}</p>`).join('')}<p class="note">$ per 1,000 calls counts API list prices; a local student is priced at $0 (its compute is not counted).</p></section>`,
+      )}${
+        report.evaluation.samples.length
+          ? `<h3>Sample of the test set (${report.evaluation.samples.length} rows, failures first)</h3>${table(
+              ['input', 'reference', 'student', 'teacher', 'exact'],
+              report.evaluation.samples.map((row) => [clip(row.input ?? ''), clip(row.reference), clip(row.student), clip(row.teacher ?? '–'), row.exact ? 'yes' : 'no']),
+              false,
+            )}`
+          : ''
+      }${report.evaluation.notes.map((note) => `<p class="note">${esc(note)}</p>`).join('')}<p class="note">$ per 1,000 calls counts API list prices; a local student is priced at $0 (its compute is not counted).</p></section>`,
     );
   }
   sections.push(
@@ -159,6 +173,7 @@ export function renderReportHtml(report: RunReport): string {
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1d2330;max-width:980px;margin:24px auto;padding:0 20px;background:#fafbfc}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:0 0 10px;border-bottom:1px solid #e3e7ee;padding-bottom:4px}
 section{background:#fff;border:1px solid #e3e7ee;border-radius:8px;padding:14px 18px;margin:14px 0}
+.verdict p{margin:0;font-size:16px}.verdict.unusable{border-color:#d8563b;background:#fdf1ee}.verdict.gap{border-color:#d8a13b;background:#fdf8ec}.verdict.matches{border-color:#3b9d5a;background:#eef8f1}h3{font-size:14px;margin:12px 0 4px}
 .task{font-size:15px;margin:4px 0}.meta,.note{color:#5b6475;font-size:12.5px}
 .cards{display:flex;gap:12px;flex-wrap:wrap;background:none;border:none;padding:0}.card{flex:1 1 180px;background:#fff;border:1px solid #e3e7ee;border-radius:8px;padding:10px 14px}
 .card b{display:block;font-size:18px;word-break:break-all}.card span{color:#5b6475;font-size:12.5px}

@@ -14,9 +14,13 @@ export function comparisonRows(report: RunReport): Array<[string, string, string
   const evaluation = report.evaluation;
   if (!evaluation) return [];
   const { student, teacher } = evaluation;
-  const names = [...new Set([...Object.keys(student.metrics), ...Object.keys(teacher?.metrics ?? {})])];
+  // The primary metric leads, exact match next, then the rest.
+  const lead = [evaluation.primaryMetric, 'exact_match'];
+  const names = [...new Set([...lead, ...Object.keys(student.metrics), ...Object.keys(teacher?.metrics ?? {})])].filter(
+    (name) => student.metrics[name] !== undefined || teacher?.metrics[name] !== undefined,
+  );
   return [
-    ...names.map((name): [string, string, string] => [name, formatMetric(name, teacher?.metrics[name]), formatMetric(name, student.metrics[name])]),
+    ...names.map((name): [string, string, string] => [name === evaluation.primaryMetric ? `${name} (primary)` : name, formatMetric(name, teacher?.metrics[name]), formatMetric(name, student.metrics[name])]),
     ['latency per example (ms)', teacher?.latencyMsPerExample?.toFixed(1) ?? '–', student.latencyMsPerExample?.toFixed(1) ?? '–'],
     ['$ per 1,000 calls', usd(teacher?.costPer1000Usd), usd(student.costPer1000Usd ?? 0)],
     ['test examples', String(teacher?.count ?? '–'), String(student.count)],
@@ -30,16 +34,35 @@ export function extraFields(extra: Record<string, unknown>): Array<[string, stri
     .map(([key, value]) => [key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase(), typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : typeof value === 'string' ? value : JSON.stringify(value)]);
 }
 
-/** The label-noise estimate as one sentence. */
-export function labelNoiseText(noise: { estimatedNoise: number; expectedAccuracy: number }): string {
-  return `Label noise (estimated from vote agreement): ${(noise.estimatedNoise * 100).toFixed(1)}% of label samples; expected accuracy of the kept labels ${(noise.expectedAccuracy * 100).toFixed(1)}% (errors the teacher repeats every time are not counted).`;
+/** The expected label accuracy with its interval, or why it cannot be estimated: never a bare figure. */
+export function labelAccuracyText(accuracy: NonNullable<NonNullable<RunReport['data']>['labelAccuracy']>): string {
+  if ('unknown' in accuracy) return `the accuracy of the kept labels ${accuracy.unknown}`;
+  const pct = (value: number) => (value * 100).toFixed(1);
+  return `expected accuracy of the kept labels ${pct(accuracy.estimate)}% (95% Wilson interval ${pct(accuracy.low)}–${pct(accuracy.high)}% over ${accuracy.inputsVoted} voted inputs)`;
 }
+
+/** The label-noise estimate as one sentence. */
+export function labelNoiseText(data: NonNullable<RunReport['data']>): string {
+  const noise = data.labelNoise!;
+  const accuracy = data.labelAccuracy ?? { unknown: 'cannot be estimated' };
+  return `Label noise (estimated from vote agreement): ${(noise.estimatedNoise * 100).toFixed(1)}% of label samples; ${labelAccuracyText(accuracy)}; errors the teacher repeats every time are not counted.`;
+}
+
+/** A table cell that renders as text, in Markdown and in the HTML a Markdown viewer makes of it. */
+export function clip(text: string, max = 120): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+const markdownCell = (text: string) =>
+  clip(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/([\\`*_[\]|])/g, '\\$1') || ' ';
 
 const escape = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** report.md: the same content as the HTML page, as Markdown tables. */
 export function renderReportMarkdown(report: RunReport): string {
-  const lines: string[] = [`# prompt2model run report`, '', `Task: ${report.task.instruction}`, ''];
+  const lines: string[] = [`# prompt2model run report`, ''];
+  if (report.verdict) lines.push(`**${report.verdict.text}**`, '');
+  lines.push(`Task: ${report.task.instruction}`, '');
   lines.push(`Language \`${report.task.language}\`${report.task.taskType ? `, task type ${report.task.taskType}` : ''}${report.task.labels ? ` (labels: ${report.task.labels.join(', ')})` : ''}, ${report.task.demonstrations} demonstrations in the prompt.`, '');
   const data = report.data;
   if (data) {
@@ -47,7 +70,7 @@ export function renderReportMarkdown(report: RunReport): string {
     if (data.generated !== undefined) lines.push(`- Generated: ${data.generated}${data.requested !== undefined ? ` of ${data.requested} requested` : ''}${data.stoppedBy && data.stoppedBy !== 'target' ? ` (stopped: ${data.stoppedBy})` : ''}; ${data.candidates ?? '?'} candidates seen.`);
     if (data.retrieved) lines.push(`- Retrieved from datasets: ${data.retrieved.count}.`);
     if (data.splits) lines.push(`- Splits: ${data.splits.train} train, ${data.splits.validation} validation, ${data.splits.test} test.`);
-    if (data.labelNoise) lines.push(`- ${labelNoiseText(data.labelNoise)}`);
+    if (data.labelNoise) lines.push(`- ${labelNoiseText(data)}`);
     for (const [label, value] of extraFields(data.extra)) lines.push(`- ${label}: ${value}`);
     for (const [label, value] of extraFields(data.retrieved?.extra ?? {})) lines.push(`- retrieved ${label}: ${value}`);
     const rejected = Object.entries(data.rejected).sort((a, b) => b[1] - a[1]);
@@ -71,11 +94,18 @@ export function renderReportMarkdown(report: RunReport): string {
     lines.push('## Training', '', `${t.method} on ${t.baseModel} with the ${t.backend} backend → \`${t.reference}\`.`);
     const last = t.loss.at(-1);
     if (last) lines.push(`Loss ${t.loss[0]!.loss.toFixed(4)} at step ${t.loss[0]!.step} → ${last.loss.toFixed(4)} at step ${last.step} (${t.loss.length} points; the curve is in report.html).`);
+    lines.push(`Training ended: ${t.stopReason}.`);
     for (const [name, value] of Object.entries(t.artifacts)) lines.push(`- ${name}: \`${value}\``);
     lines.push('');
   }
   if (report.evaluation) {
     lines.push('## Evaluation: teacher vs student on the same test set', '', '| | teacher | student |', '|---|---:|---:|', ...comparisonRows(report).map(([label, teacher, student]) => `| ${label} | ${teacher} | ${student} |`), '');
+    const samples = report.evaluation.samples;
+    if (samples.length > 0) {
+      lines.push(`Sample of the test set (${samples.length} rows, failures first):`, '', '| input | reference | student | teacher | exact |', '|---|---|---|---|---|');
+      for (const row of samples) lines.push(`| ${markdownCell(row.input ?? '')} | ${markdownCell(row.reference)} | ${markdownCell(row.student)} | ${markdownCell(row.teacher ?? '–')} | ${row.exact ? 'yes' : 'no'} |`);
+      lines.push('');
+    }
     for (const note of report.evaluation.notes) lines.push(`- ${note}`);
     lines.push('Cost per 1,000 calls counts API list prices; a local student is priced at $0 (its compute is not counted).', '');
   }

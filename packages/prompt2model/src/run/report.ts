@@ -17,6 +17,7 @@ import {
   type EvalReport,
   type ModelCandidate,
 } from '@prompt2model/core/internal';
+import { exactMatchScores } from '@prompt2model/evaluator/internal';
 import { formatBytes } from '@prompt2model/model-retriever/internal';
 import type { RunEstimate } from './estimate.js';
 import { RUN_RECORD_FILE, type RunRecord } from './recorder.js';
@@ -24,6 +25,8 @@ import { RUN_RECORD_FILE, type RunRecord } from './recorder.js';
 /** Everything `report.json` holds; report.md and report.html render the same object. */
 export interface RunReport {
   version: 1;
+  /** One sentence on whether the student can replace the teacher, from the task's primary metric. */
+  verdict?: Verdict;
   createdAt: string;
   outDir: string;
   task: { instruction: string; language: string; taskType?: string; labels?: string[]; demonstrations: number };
@@ -37,6 +40,8 @@ export interface RunReport {
     agreementHistogram?: number[];
     /** Label noise estimated from vote agreement (the generator's `labelNoise`), when it reports one. */
     labelNoise?: { estimatedNoise: number; expectedAccuracy: number };
+    /** The expected label accuracy with its Wilson 95% interval, or why it cannot be estimated. */
+    labelAccuracy?: { estimate: number; low: number; high: number; inputsVoted: number } | { unknown: string };
     /** Fields other stages add to the generation summary. */
     extra: Record<string, unknown>;
     retrieved?: { count: number; extra: Record<string, unknown> };
@@ -51,10 +56,16 @@ export interface RunReport {
     metrics: Record<string, number>;
     artifacts: Record<string, string>;
     loss: RunRecord['loss'];
+    /** Why training ended (early stopping, all planned steps), or "not recorded". */
+    stopReason: string;
   };
   evaluation?: {
     student: Omit<EvalReport, 'perExample'>;
     teacher?: Omit<EvalReport, 'perExample'>;
+    /** The metric the verdict and the report lead with: exact match for exact-format outputs, chrF++ for free text. */
+    primaryMetric: string;
+    /** A few test examples, failures first: the student's answer beside the reference and the teacher's. */
+    samples: ReportSample[];
     /** Metrics left out and why (e.g. BERTScore without a local encoder). */
     notes: string[];
   };
@@ -65,6 +76,105 @@ export interface RunReport {
     maxCostUsd?: number;
   };
   stages: Record<string, { status: string; note?: string }>;
+}
+
+export interface Verdict {
+  level: 'matches' | 'gap' | 'unusable' | 'unknown';
+  text: string;
+  metric: string;
+  student: number;
+  teacher?: number;
+}
+
+export interface ReportSample {
+  input?: string;
+  reference: string;
+  student: string;
+  teacher?: string;
+  /** Whether the student's answer matches the reference exactly (after the usual normalisation). */
+  exact: boolean;
+}
+
+/**
+ * When a student is good enough, on the primary metric: its ratio to the teacher's score, and an
+ * absolute floor below which it is not usable whatever the teacher scored.
+ */
+export const VERDICT_THRESHOLDS = {
+  /** student / teacher at or above this: the student matches the teacher. */
+  matchesRatio: 0.95,
+  /** student / teacher at or above this: usable with a gap; below it, not usable. */
+  usableRatio: 0.8,
+  /** Absolute floors: exact match in [0,1], chrF++ on 0-100. */
+  floor: { exact_match: 0.5, chrf: 40 } as Record<string, number>,
+} as const;
+
+/** Test-set rows shown in the report. */
+export const SAMPLE_ROWS = 5;
+
+/** References this short and single-line are an exact format (a date, a label, a code), judged by exact match. */
+const SHORT_REFERENCE_CHARS = 48;
+const SHORT_REFERENCE_WORDS = 6;
+
+/** Exact match for classification and extraction, and for short single-line references; chrF++ otherwise. */
+export function choosePrimaryMetric(taskType: string | undefined, references: readonly string[], metrics: Record<string, number>): string {
+  const short =
+    references.length > 0 && references.every((ref) => !ref.includes('\n') && ref.trim().length <= SHORT_REFERENCE_CHARS && ref.trim().split(/\s+/).length <= SHORT_REFERENCE_WORDS);
+  if (taskType === 'classification' || taskType === 'extraction' || short) return 'exact_match';
+  return Object.keys(metrics).find((name) => name.startsWith('chrf')) ?? Object.keys(metrics)[0] ?? 'exact_match';
+}
+
+const percent = (value: number) => `${(value * 100).toFixed(value > 0 && value < 0.01 ? 1 : 0)}%`;
+
+/** The primary metric as people read it: exact match as a percentage, chrF++ on 0-100. */
+export function metricText(name: string, value: number): string {
+  return name === 'exact_match' ? `exact match ${percent(value)}` : `${name.startsWith('chrf') ? 'chrF++' : name} ${value.toFixed(1)}`;
+}
+
+/** The verdict from the primary metric of the student and (when evaluated) the teacher. */
+export function judge(metric: string, student: number, teacher: number | undefined): Verdict {
+  const floor = VERDICT_THRESHOLDS.floor[metric.startsWith('chrf') ? 'chrf' : metric];
+  const base = { metric, student, ...(teacher !== undefined ? { teacher } : {}) };
+  const scores = `${metricText(metric, student)}${teacher !== undefined ? ` vs the teacher's ${metricText(metric, teacher).replace(/^exact match /, '')}` : ''}`;
+  if (floor !== undefined && student < floor) {
+    return { ...base, level: 'unusable', text: `The student is not usable: ${scores} (below the floor of ${metricText(metric, floor)}).` };
+  }
+  if (teacher === undefined || teacher <= 0) {
+    return { ...base, level: 'unknown', text: `No verdict against the teacher (${teacher === undefined ? 'the teacher was not evaluated' : 'the teacher scored 0'}): the student has ${metricText(metric, student)}.` };
+  }
+  const ratio = student / teacher;
+  if (ratio >= VERDICT_THRESHOLDS.matchesRatio) return { ...base, level: 'matches', text: `The student matches the teacher: ${scores}.` };
+  if (ratio >= VERDICT_THRESHOLDS.usableRatio) return { ...base, level: 'gap', text: `The student is usable with a gap: ${scores} (${(ratio * 100).toFixed(0)}% of the teacher).` };
+  return { ...base, level: 'unusable', text: `The student is not usable: ${scores} (${(ratio * 100).toFixed(0)}% of the teacher).` };
+}
+
+/** Wilson score interval (95%) for a proportion p observed over n trials. */
+export function wilsonInterval(p: number, n: number, z = 1.96): { low: number; high: number } {
+  const denominator = 1 + (z * z) / n;
+  const centre = (p + (z * z) / (2 * n)) / denominator;
+  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
+  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}
+
+/** Why training ended, from the metrics the worker records (global_step, max_steps, stopped_early, epoch). */
+export function stopReason(metrics: Record<string, number>): string {
+  const { global_step: step, max_steps: max, stopped_early: early, epoch } = metrics;
+  const epochs = epoch !== undefined ? `, epoch ${epoch.toFixed(2)}` : '';
+  if (early === 1) return `early stopping: the validation loss stopped improving at step ${step ?? '?'}${max !== undefined ? ` of ${max} planned` : ''}${epochs}`;
+  if (step !== undefined && max !== undefined && step >= max) return `all planned steps ran (${step} of ${max}${epochs})`;
+  if (step !== undefined && max !== undefined) return `stopped at step ${step} of ${max}${epochs} (reason not recorded)`;
+  return 'not recorded';
+}
+
+type PerExample = NonNullable<EvalReport['perExample']>;
+const firstReference = (reference: string | string[]) => (Array.isArray(reference) ? (reference[0] ?? '') : reference);
+
+/** Exact match over a per-example list, when the evaluator did not compute it. */
+function exactMatchOf(rows: PerExample | undefined): number[] | undefined {
+  if (!rows?.length) return undefined;
+  return exactMatchScores(
+    rows.map((row) => row.prediction),
+    rows.map((row) => row.reference),
+  );
 }
 
 export const REPORT_FILES = { json: RUN_FILES.reportJson, markdown: RUN_FILES.reportMarkdown, html: RUN_FILES.reportHtml } as const;
@@ -123,6 +233,7 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
   if (summary || retrievedSummary || splits) {
     const known = new Set(['count', 'accepted', 'target', 'stoppedBy', 'candidates', 'rejected', 'resumedRows', 'generationRequests', 'teacher', 'calls', 'tokens', 'costUsd', 'totalCostUsd', 'labelNoise']);
     const noise = summary?.labelNoise as { estimatedNoise?: unknown; expectedAccuracy?: unknown } | undefined;
+    const voted = (noise as { inputsVoted?: unknown } | undefined)?.inputsVoted;
     report.data = {
       ...(typeof summary?.target === 'number' ? { requested: summary.target } : {}),
       ...(typeof summary?.count === 'number' ? { generated: summary.count } : {}),
@@ -131,6 +242,14 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
       rejected: numericRecord(summary?.rejected),
       ...(typeof noise?.estimatedNoise === 'number' && typeof noise.expectedAccuracy === 'number'
         ? { labelNoise: { estimatedNoise: noise.estimatedNoise, expectedAccuracy: noise.expectedAccuracy } }
+        : {}),
+      ...(typeof noise?.expectedAccuracy === 'number'
+        ? {
+            labelAccuracy:
+              typeof voted === 'number' && voted > 0
+                ? { estimate: noise.expectedAccuracy, ...wilsonInterval(noise.expectedAccuracy, voted), inputsVoted: voted }
+                : { unknown: 'cannot be estimated: the generator recorded no vote counts' },
+          }
         : {}),
       extra: Object.fromEntries(Object.entries(summary ?? {}).filter(([key]) => !known.has(key))),
       ...(retrievedSummary ? { retrieved: { count: Number(retrievedSummary.count ?? 0), extra: Object.fromEntries(Object.entries(retrievedSummary).filter(([key]) => key !== 'count')) } } : {}),
@@ -158,6 +277,7 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
       metrics: trained.metrics ?? {},
       artifacts: Object.fromEntries(Object.entries(trained.artifacts ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
       loss: record.loss,
+      stopReason: stopReason(trained.metrics ?? {}),
     };
   } else if (candidates?.length) {
     report.model = { chosen: candidates[0]!.id, reason: `the best-ranked of ${candidates.length} candidates (not trained in this run)`, candidates };
@@ -166,7 +286,35 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
   if (student) {
     const { perExample: _s, ...studentReport } = student;
     const teacherReport = teacher ? (({ perExample: _t, ...rest }) => rest)(teacher) : undefined;
-    report.evaluation = { student: studentReport, ...(teacherReport ? { teacher: teacherReport } : {}), notes: options.notes ?? [] };
+    // Exact match is always shown when it can be scored: from the evaluator, or here from the answers.
+    const studentExact = exactMatchOf(student.perExample);
+    const teacherExact = exactMatchOf(teacher?.perExample);
+    const mean = (scores: number[]) => scores.reduce((sum, score) => sum + score, 0) / scores.length;
+    if (studentReport.metrics.exact_match === undefined && studentExact) studentReport.metrics = { exact_match: mean(studentExact), ...studentReport.metrics };
+    if (teacherReport && teacherReport.metrics.exact_match === undefined && teacherExact) teacherReport.metrics = { exact_match: mean(teacherExact), ...teacherReport.metrics };
+    const references = (student.perExample ?? []).map((row) => firstReference(row.reference));
+    const primaryMetric = choosePrimaryMetric(spec?.taskType ?? student.taskType, references, studentReport.metrics);
+    const samples: ReportSample[] = (student.perExample ?? []).map((row, index) => {
+      const teacherRow = teacher?.perExample?.[index];
+      return {
+        ...(row.input !== undefined ? { input: row.input } : {}),
+        reference: firstReference(row.reference),
+        student: row.prediction,
+        ...(teacherRow ? { teacher: teacherRow.prediction } : {}),
+        exact: (studentExact?.[index] ?? 0) === 1,
+      };
+    });
+    // Failures first (stable, so the test set's order decides among equals).
+    samples.sort((a, b) => Number(a.exact) - Number(b.exact));
+    report.evaluation = {
+      student: studentReport,
+      ...(teacherReport ? { teacher: teacherReport } : {}),
+      primaryMetric,
+      samples: samples.slice(0, SAMPLE_ROWS),
+      notes: options.notes ?? [],
+    };
+    const studentScore = studentReport.metrics[primaryMetric];
+    if (studentScore !== undefined) report.verdict = judge(primaryMetric, studentScore, teacherReport?.metrics[primaryMetric]);
   }
 
   const estimateByStage = new Map<string, number>();

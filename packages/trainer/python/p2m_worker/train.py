@@ -332,6 +332,10 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
     metrics["wall_seconds"] = seconds
     # CPU time of the training loop (all threads): steadier than wall time on a shared machine.
     metrics["train_cpu_seconds"] = cpu_seconds
+    # Why training ended, for the run report: early stopping ends before the planned steps.
+    metrics["global_step"] = trainer.state.global_step
+    metrics["max_steps"] = trainer.state.max_steps
+    metrics["stopped_early"] = 1 if early_stopping and trainer.state.global_step < trainer.state.max_steps else 0
     if torch.cuda.is_available():
         metrics["peak_gpu_memory_bytes"] = torch.cuda.max_memory_allocated()
     if eval_rows:
