@@ -252,6 +252,11 @@ describe('run --estimate-only', () => {
     expect(report.training.loss.length).toBeGreaterThan(1);
     expect(report.evaluation.student.metrics).toHaveProperty('exact_match');
     expect(report.evaluation.teacher.metrics).toHaveProperty('exact_match');
+    // A classification run leads with exact match, states a verdict and shows sample answers.
+    expect(report.evaluation.primaryMetric).toBe('exact_match');
+    expect(report.verdict.text).toMatch(/^The student (matches the teacher|is usable with a gap|is not usable)|^No verdict/);
+    expect(report.evaluation.samples.length).toBeGreaterThan(0);
+    expect(typeof report.training.stopReason).toBe('string');
     expect(report.cost.estimateUsd).toBeCloseTo(figures.totalUsd, 8);
     const html = await readFile(join(dir, 'estimate', 'report.html'), 'utf8');
     expect(html).toContain('<svg');
