@@ -140,6 +140,8 @@ describe('prompt2model generate', () => {
     ]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/Label noise: about [\d.]+% of teacher votes/);
+    // The accuracy estimate is never shown without its interval.
+    expect(result.stdout).toMatch(/expected accuracy of the kept labels [\d.]+% \(95% Wilson interval [\d.]+–[\d.]+% over \d+ voted inputs\)/);
     const labelling = server.requests.filter((request) => request.response_format === undefined);
     expect(labelling.length).toBeGreaterThan(0);
     expect(labelling.every((request) => request.temperature === 0.3)).toBe(true);

@@ -126,6 +126,8 @@ describe('the run report', () => {
 
   it('states the thresholds of the verdict and says "not recorded" when the worker kept no stop reason', async () => {
     const { judge, stopReason, VERDICT_THRESHOLDS } = await import('../src/run/report.js');
+    const { labelAccuracy } = await import('../src/run/label-accuracy.js');
+    expect(labelAccuracy({ expectedAccuracy: 0.9 })).toEqual({ unknown: 'cannot be estimated: the generator recorded no vote counts' });
     expect(judge('exact_match', 0.9, 0.92).level).toBe('matches');
     expect(judge('exact_match', 0.8, 0.92).level).toBe('gap');
     expect(judge('exact_match', 0.6, 0.92).level).toBe('unusable');

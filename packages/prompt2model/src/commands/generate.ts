@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import type { Example, PromptSpec, StageContext } from '@prompt2model/core/internal';
 import type { GenerationSummary, PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator/internal';
 import { readInputText } from '../flags/input.js';
+import { labelAccuracy, labelAccuracyText } from '../run/label-accuracy.js';
 import { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from '../flags/label-votes.js';
 import { EXIT, checkExampleTarget, parseNumber, type CliRuntime } from '../runtime.js';
 
@@ -126,7 +127,7 @@ function describe(summary: { count: number } & Partial<GenerationSummary>, path:
   if (summary.labelNoise && summary.labelNoise.inputsVoted > 0) {
     const noise = summary.labelNoise;
     lines.push(
-      `Label noise: about ${percent(noise.estimatedNoise)} of teacher votes disagree with the final answer (${noise.votesPerInput} votes per input); expected accuracy of the kept labels ${percent(noise.expectedAccuracy)} (errors the teacher repeats every time are not visible to voting)`,
+      `Label noise: about ${percent(noise.estimatedNoise)} of teacher votes disagree with the final answer (${noise.votesPerInput} votes per input); ${labelAccuracyText(labelAccuracy(noise))} (errors the teacher repeats every time are not visible to voting)`,
     );
   }
   if (summary.tokens) lines.push(`Tokens: ${summary.tokens.input} in, ${summary.tokens.output} out · cost $${(summary.costUsd ?? 0).toFixed(4)} (run total $${(summary.totalCostUsd ?? 0).toFixed(4)})`);

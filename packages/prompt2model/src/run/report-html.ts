@@ -1,6 +1,7 @@
 import type { RunReport } from './report.js';
 import { metricText } from './report.js';
-import { clip, comparisonRows, extraFields, labelAccuracyText, usd } from './report-markdown.js';
+import { labelAccuracyText } from './label-accuracy.js';
+import { clip, comparisonRows, extraFields, usd } from './report-markdown.js';
 
 const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 

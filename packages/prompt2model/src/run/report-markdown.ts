@@ -1,3 +1,4 @@
+import { labelAccuracyText } from './label-accuracy.js';
 import type { RunReport } from './report.js';
 
 export function formatMetric(name: string, value: number | undefined): string {
@@ -32,13 +33,6 @@ export function extraFields(extra: Record<string, unknown>): Array<[string, stri
   return Object.entries(extra)
     .filter(([, value]) => value !== undefined && value !== null)
     .map(([key, value]) => [key.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase(), typeof value === 'number' ? (Number.isInteger(value) ? String(value) : value.toFixed(4)) : typeof value === 'string' ? value : JSON.stringify(value)]);
-}
-
-/** The expected label accuracy with its interval, or why it cannot be estimated: never a bare figure. */
-export function labelAccuracyText(accuracy: NonNullable<NonNullable<RunReport['data']>['labelAccuracy']>): string {
-  if ('unknown' in accuracy) return `the accuracy of the kept labels ${accuracy.unknown}`;
-  const pct = (value: number) => (value * 100).toFixed(1);
-  return `expected accuracy of the kept labels ${pct(accuracy.estimate)}% (95% Wilson interval ${pct(accuracy.low)}–${pct(accuracy.high)}% over ${accuracy.inputsVoted} voted inputs)`;
 }
 
 /** The label-noise estimate as one sentence. */

@@ -20,6 +20,7 @@ import {
 import { exactMatchScores } from '@prompt2model/evaluator/internal';
 import { formatBytes } from '@prompt2model/model-retriever/internal';
 import type { RunEstimate } from './estimate.js';
+import { labelAccuracy, type LabelAccuracy } from './label-accuracy.js';
 import { RUN_RECORD_FILE, type RunRecord } from './recorder.js';
 
 /** Everything `report.json` holds; report.md and report.html render the same object. */
@@ -41,7 +42,7 @@ export interface RunReport {
     /** Label noise estimated from vote agreement (the generator's `labelNoise`), when it reports one. */
     labelNoise?: { estimatedNoise: number; expectedAccuracy: number };
     /** The expected label accuracy with its Wilson 95% interval, or why it cannot be estimated. */
-    labelAccuracy?: { estimate: number; low: number; high: number; inputsVoted: number } | { unknown: string };
+    labelAccuracy?: LabelAccuracy;
     /** Fields other stages add to the generation summary. */
     extra: Record<string, unknown>;
     retrieved?: { count: number; extra: Record<string, unknown> };
@@ -147,14 +148,6 @@ export function judge(metric: string, student: number, teacher: number | undefin
   return { ...base, level: 'unusable', text: `The student is not usable: ${scores} (${(ratio * 100).toFixed(0)}% of the teacher).` };
 }
 
-/** Wilson score interval (95%) for a proportion p observed over n trials. */
-export function wilsonInterval(p: number, n: number, z = 1.96): { low: number; high: number } {
-  const denominator = 1 + (z * z) / n;
-  const centre = (p + (z * z) / (2 * n)) / denominator;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
-  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
-}
-
 /** Why training ended, from the metrics the worker records (global_step, max_steps, stopped_early, epoch). */
 export function stopReason(metrics: Record<string, number>): string {
   const { global_step: step, max_steps: max, stopped_early: early, epoch } = metrics;
@@ -233,7 +226,6 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
   if (summary || retrievedSummary || splits) {
     const known = new Set(['count', 'accepted', 'target', 'stoppedBy', 'candidates', 'rejected', 'resumedRows', 'generationRequests', 'teacher', 'calls', 'tokens', 'costUsd', 'totalCostUsd', 'labelNoise']);
     const noise = summary?.labelNoise as { estimatedNoise?: unknown; expectedAccuracy?: unknown } | undefined;
-    const voted = (noise as { inputsVoted?: unknown } | undefined)?.inputsVoted;
     report.data = {
       ...(typeof summary?.target === 'number' ? { requested: summary.target } : {}),
       ...(typeof summary?.count === 'number' ? { generated: summary.count } : {}),
@@ -243,14 +235,7 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
       ...(typeof noise?.estimatedNoise === 'number' && typeof noise.expectedAccuracy === 'number'
         ? { labelNoise: { estimatedNoise: noise.estimatedNoise, expectedAccuracy: noise.expectedAccuracy } }
         : {}),
-      ...(typeof noise?.expectedAccuracy === 'number'
-        ? {
-            labelAccuracy:
-              typeof voted === 'number' && voted > 0
-                ? { estimate: noise.expectedAccuracy, ...wilsonInterval(noise.expectedAccuracy, voted), inputsVoted: voted }
-                : { unknown: 'cannot be estimated: the generator recorded no vote counts' },
-          }
-        : {}),
+      ...(typeof noise?.expectedAccuracy === 'number' ? { labelAccuracy: labelAccuracy({ ...noise, expectedAccuracy: noise.expectedAccuracy }) } : {}),
       extra: Object.fromEntries(Object.entries(summary ?? {}).filter(([key]) => !known.has(key))),
       ...(retrievedSummary ? { retrieved: { count: Number(retrievedSummary.count ?? 0), extra: Object.fromEntries(Object.entries(retrievedSummary).filter(([key]) => key !== 'count')) } } : {}),
       ...(splits ? { splits: splits.counts } : {}),
