@@ -59,6 +59,8 @@ describe.skipIf(!hasStack)('the real Python worker (CPU, tiny models)', () => {
     expect(seen.length).toBeLessThanOrEqual(24);
     expect(seen.at(-1)!).toBeLessThan(seen[0]!);
     expect(model.metrics.eval_loss).toBeGreaterThan(0);
+    // Why training ended, for the run report: all 24 planned steps ran, so not early stopping.
+    expect(model.metrics).toMatchObject({ global_step: 24, max_steps: 24, stopped_early: 0 });
     expect(existsSync(join(model.reference, 'config.json'))).toBe(true);
     expect(existsSync(join(model.artifacts.adapter!, 'adapter_config.json'))).toBe(true);
 
