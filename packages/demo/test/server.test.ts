@@ -8,6 +8,7 @@ import { createOpenAI } from '@prompt2model/openai/internal';
 import { WorkerExecutor, workerExecutors } from '@prompt2model/trainer/internal';
 import { buildTinySeq2Seq, buildTinyCausalLM, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { canStream, createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/internal.js';
+import { RateLimiter } from '../src/request-guards.js';
 import { rawRequest } from './support/http.js';
 
 const spec: PromptSpec = {
@@ -476,6 +477,24 @@ describe('bounds on flags and inputs', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('refills the flag budget over the minute, per client, and Retry-After says when', () => {
+    let now = 0;
+    const limiter = new RateLimiter({ limit: 30, perMs: 60_000, now: () => now });
+    for (let index = 0; index < 30; index++) limiter.take('a');
+    let refused: unknown;
+    try {
+      limiter.take('a');
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ status: 429, code: 'rate_limited', headers: { 'Retry-After': '2' } });
+    // Another client has its own bucket.
+    expect(() => limiter.take('b')).not.toThrow();
+    now += 2000;
+    expect(() => limiter.take('a')).not.toThrow();
+    expect(() => limiter.take('a')).toThrow(/Too many/);
   });
 
   it('refuses a flag that would grow flagged.jsonl past its cap with 507 and says what to do', async () => {
