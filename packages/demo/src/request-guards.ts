@@ -93,3 +93,52 @@ export function tokenMatches(given: string | undefined, expected: string): boole
   const b = Buffer.from(expected);
   return a.length === b.length && timingSafeEqual(a, b);
 }
+
+export interface RateLimiterOptions {
+  /** Requests a client may send in a burst, and per `perMs` on average (default 30). */
+  limit?: number;
+  /** The window the limit refills over (default one minute). */
+  perMs?: number;
+  /** The clock (tests). */
+  now?: () => number;
+}
+
+/**
+ * A token bucket per client address: each client may send `limit` requests at once, and the
+ * bucket refills at `limit` per `perMs`. Past it the request is refused with 429 and a
+ * Retry-After saying when the next one is accepted. Full buckets are forgotten, so the table only
+ * holds clients seen recently.
+ */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly limit: number;
+  private readonly perMs: number;
+  private readonly now: () => number;
+
+  constructor(options: RateLimiterOptions = {}) {
+    this.limit = Math.max(1, options.limit ?? 30);
+    this.perMs = Math.max(1, options.perMs ?? 60_000);
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  /** Takes one request from `client`'s bucket, or throws the 429 it gets. */
+  take(client: string, what = 'requests'): void {
+    const now = this.now();
+    const rate = this.limit / this.perMs;
+    if (this.buckets.size > 1024) {
+      for (const [key, bucket] of this.buckets) if (bucket.tokens + (now - bucket.at) * rate >= this.limit) this.buckets.delete(key);
+    }
+    const bucket = this.buckets.get(client) ?? { tokens: this.limit, at: now };
+    bucket.tokens = Math.min(this.limit, bucket.tokens + (now - bucket.at) * rate);
+    bucket.at = now;
+    if (bucket.tokens < 1) {
+      this.buckets.set(client, bucket);
+      const seconds = Math.max(1, Math.ceil((1 - bucket.tokens) / rate / 1000));
+      throw new DemoHttpError(429, 'rate_limited', `Too many ${what}: at most ${this.limit} per ${Math.round(this.perMs / 1000)} s. Try again in ${seconds} s.`, {
+        'Retry-After': String(seconds),
+      });
+    }
+    bucket.tokens -= 1;
+    this.buckets.set(client, bucket);
+  }
+}

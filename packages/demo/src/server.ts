@@ -1,6 +1,6 @@
 import { DemoConfigError } from './demo-config-error.js';
 import { createReadStream } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
@@ -9,7 +9,7 @@ import { ProgressEmitter, Prompt2ModelError, redactSecrets, RUN_FILES, type Exec
 import type { DemoContent, DemoInfo } from './demo-info.js';
 import { DemoHttpError, SECURITY_HEADERS, readJsonBody, sendError, sendJson } from './http-response.js';
 import { ModelQueue } from './model-queue.js';
-import { TOKEN_COOKIE, allowedHostHeaders, checkHost, checkPost, requestToken, resolvesToLoopback, tokenMatches } from './request-guards.js';
+import { RateLimiter, TOKEN_COOKIE, allowedHostHeaders, checkHost, checkPost, requestToken, resolvesToLoopback, tokenMatches } from './request-guards.js';
 import { PAGE_DIR, contentTypeOf, resolveStaticFile } from './static-files.js';
 import { canStream } from './token-stream.js';
 
@@ -32,6 +32,12 @@ export interface DemoServerOptions {
   maxBodyBytes?: number;
   /** Longest input in characters (default 4,000). */
   maxInputChars?: number;
+  /** Longest flag field (input, output, comment) in characters (default 8,192); longer → 413. */
+  maxFlagFieldChars?: number;
+  /** Flags one client address may send per minute (default 30); more → 429 with Retry-After. */
+  flagsPerMinute?: number;
+  /** Largest `demo/flagged.jsonl` (default 10 MB); a flag that would grow it past this → 507. */
+  maxFlagFileBytes?: number;
   /** Requests waiting behind the running one before 429 (default 8). */
   maxQueue?: number;
   /** Per-request limit, waiting included (default 120 s). */
@@ -59,7 +65,7 @@ const FlagBodySchema = z
     input: z.string(),
     output: z.string(),
     verdict: z.enum(['correct', 'incorrect', 'other']),
-    comment: z.string().max(2000).optional(),
+    comment: z.string().optional(),
   })
   .strict();
 
@@ -83,6 +89,11 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const maxBodyBytes = options.maxBodyBytes ?? 64 * 1024;
   const maxInputChars = options.maxInputChars ?? 4000;
   const flagsPath = options.context.store.path(RUN_FILES.demoFlags);
+  const maxFlagFieldChars = options.maxFlagFieldChars ?? 8 * 1024;
+  const maxFlagFileBytes = options.maxFlagFileBytes ?? 10 * 1000 * 1000;
+  const flagLimiter = new RateLimiter({ limit: options.flagsPerMinute ?? 30, perMs: 60_000 });
+  // Appends run one after another, so two flags cannot both pass the file-size check.
+  let flagWrites: Promise<unknown> = Promise.resolve();
   const queue = new ModelQueue({ ...(options.maxQueue !== undefined ? { maxWaiting: options.maxQueue } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
   const closing = new AbortController();
   // The executor's progress events would print a bar per request; the server logs its own line.
@@ -155,15 +166,29 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   };
 
   const handleFlag = async (request: IncomingMessage, response: ServerResponse) => {
-    const parsed = FlagBodySchema.safeParse(await readJsonBody(request, maxBodyBytes));
+    flagLimiter.take(request.socket.remoteAddress ?? 'unknown', 'flags');
+    // The body guard first: a flag never needs more than its three fields and some JSON around them.
+    const parsed = FlagBodySchema.safeParse(await readJsonBody(request, Math.min(maxBodyBytes, 3 * maxFlagFieldChars * 6 + 1024)));
     if (!parsed.success) {
       throw new DemoHttpError(400, 'invalid_request', 'Send {"input", "output", "verdict": "correct" | "incorrect" | "other", "comment"?}.');
     }
     const flag = parsed.data;
-    if (flag.input.length > maxInputChars) throw new DemoHttpError(413, 'input_too_long', `The input is longer than ${maxInputChars} characters.`);
-    await mkdir(dirname(flagsPath), { recursive: true });
-    const row = { ...flag, model: info.model.id, flaggedAt: new Date().toISOString() };
-    await appendFile(flagsPath, `${JSON.stringify(row)}\n`);
+    for (const field of ['input', 'output', 'comment'] as const) {
+      const length = flag[field]?.length ?? 0;
+      if (length > maxFlagFieldChars) throw new DemoHttpError(413, 'flag_too_large', `The flag's ${field} has ${length} characters; the limit is ${maxFlagFieldChars} per field.`);
+    }
+    const row = `${JSON.stringify({ ...flag, model: info.model.id, flaggedAt: new Date().toISOString() })}\n`;
+    const write = flagWrites.then(async () => {
+      await mkdir(dirname(flagsPath), { recursive: true });
+      const size = await stat(flagsPath).then((file) => file.size, () => 0);
+      if (size + Buffer.byteLength(row) > maxFlagFileBytes) {
+        log('warn', `${RUN_FILES.demoFlags} has reached its limit of ${maxFlagFileBytes} bytes; flag refused.`);
+        throw new DemoHttpError(507, 'flags_full', `The flag file is full (${maxFlagFileBytes} bytes). Move or review demo/flagged.jsonl in the run folder, then flag again.`);
+      }
+      await appendFile(flagsPath, row);
+    });
+    flagWrites = write.catch(() => undefined);
+    await write;
     sendJson(response, 200, { ok: true });
   };
 

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { createOpenAI } from '@prompt2model/openai/internal';
 import { WorkerExecutor, workerExecutors } from '@prompt2model/trainer/internal';
 import { buildTinySeq2Seq, buildTinyCausalLM, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { canStream, createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/internal.js';
+import { RateLimiter } from '../src/request-guards.js';
 import { rawRequest } from './support/http.js';
 
 const spec: PromptSpec = {
@@ -419,6 +420,131 @@ describe('timeouts, model errors, tokens and keys', () => {
       });
     } finally {
       await first.close();
+    }
+  });
+});
+
+describe('bounds on flags and inputs', () => {
+  const echo: Executor = {
+    specificationVersion: 'v1',
+    name: 'echo',
+    modelId: 'echo',
+    async execute(inputs: string[]) {
+      return inputs.map((input) => ({ output: `${input.length}`, latencyMs: 1 }));
+    },
+  };
+
+  it('refuses a flag field over the size cap with 413, and keeps the file as it was', async () => {
+    const context = await contextFor('flag-size');
+    const server = await startDemoServer({ executor: echo, info: PLAIN_INFO, context, port: 0 });
+    try {
+      const big = await fetch(new URL('/api/flag', server.url), json({ input: 'x', output: 'o'.repeat(9000), verdict: 'incorrect' }));
+      expect(big.status).toBe(413);
+      expect(((await big.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'flag_too_large', message: expect.stringContaining('8192') });
+      const comment = await fetch(new URL('/api/flag', server.url), json({ input: 'x', output: 'y', verdict: 'other', comment: 'c'.repeat(8193) }));
+      expect(comment.status).toBe(413);
+      // Past the body guard: refused before parsing.
+      const huge = await fetch(new URL('/api/flag', server.url), json({ input: 'x'.repeat(100_000), output: 'y', verdict: 'other' }));
+      expect(huge.status).toBe(413);
+      expect(((await huge.json()) as { error: { code: string } }).error.code).toBe('body_too_large');
+      const fine = await fetch(new URL('/api/flag', server.url), json({ input: 'x', output: 'o'.repeat(8192), verdict: 'correct' }));
+      expect(fine.status).toBe(200);
+      const rows = (await readFile(context.store.path('demo/flagged.jsonl'), 'utf8')).trim().split('\n');
+      expect(rows).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers the 31st flag within a minute from one client with 429 and Retry-After', async () => {
+    const context = await contextFor('flag-rate');
+    const server = await startDemoServer({ executor: echo, info: PLAIN_INFO, context, port: 0 });
+    try {
+      // The bucket refills at one flag per 2 s: on a loaded machine a slow loop earns a few more.
+      const started = performance.now();
+      let accepted = 0;
+      let refused: Response | undefined;
+      while (!refused && accepted < 60) {
+        const response = await fetch(new URL('/api/flag', server.url), json({ input: `i${accepted}`, output: 'o', verdict: 'correct' }));
+        if (response.status === 200) accepted++;
+        else refused = response;
+      }
+      const earned = Math.floor((performance.now() - started) / 2000);
+      expect(accepted).toBeGreaterThanOrEqual(30);
+      expect(accepted).toBeLessThanOrEqual(30 + earned);
+      if (!refused) throw new Error('no flag was refused');
+      expect(refused.status).toBe(429);
+      const retryAfter = Number(refused.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+      const rows = (await readFile(context.store.path('demo/flagged.jsonl'), 'utf8')).trim().split('\n');
+      expect(rows).toHaveLength(accepted);
+      // Predictions are not counted against the flag budget.
+      expect((await fetch(new URL('/api/predict', server.url), json({ input: 'still answered' }))).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refills the flag budget over the minute, per client, and Retry-After says when', () => {
+    let now = 0;
+    const limiter = new RateLimiter({ limit: 30, perMs: 60_000, now: () => now });
+    for (let index = 0; index < 30; index++) limiter.take('a');
+    let refused: unknown;
+    try {
+      limiter.take('a');
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ status: 429, code: 'rate_limited', headers: { 'Retry-After': '2' } });
+    // Another client has its own bucket.
+    expect(() => limiter.take('b')).not.toThrow();
+    now += 2000;
+    expect(() => limiter.take('a')).not.toThrow();
+    expect(() => limiter.take('a')).toThrow(/Too many/);
+  });
+
+  it('refuses a flag that would grow flagged.jsonl past its cap with 507 and says what to do', async () => {
+    const context = await contextFor('flag-file');
+    const logs: string[] = [];
+    const server = await startDemoServer({ executor: echo, info: PLAIN_INFO, context, port: 0, maxFlagFileBytes: 1000, log: (_level, message) => logs.push(message) });
+    try {
+      let status = 200;
+      let count = 0;
+      while (status === 200 && count < 29) {
+        status = (await fetch(new URL('/api/flag', server.url), json({ input: 'i'.repeat(100), output: 'o', verdict: 'correct' }))).status;
+        count++;
+      }
+      expect(status).toBe(507);
+      const { size } = await stat(context.store.path('demo/flagged.jsonl'));
+      expect(size).toBeLessThanOrEqual(1000);
+      const full = await fetch(new URL('/api/flag', server.url), json({ input: 'x', output: 'o', verdict: 'correct' }));
+      expect(full.status).toBe(507);
+      expect(((await full.json()) as { error: { message: string } }).error.message).toMatch(/full.*flagged\.jsonl/);
+      expect(logs.some((line) => line.includes('limit'))).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses an over-long predict input with 413 input_too_long before the model runs; at the limit it runs', async () => {
+    const context = await contextFor('input-limit');
+    let calls = 0;
+    const counting: Executor = { ...echo, execute: async (inputs: string[]) => ((calls += 1), echo.execute(inputs, context)) };
+    const server = await startDemoServer({ executor: counting, info: PLAIN_INFO, context, port: 0, maxInputChars: 100 });
+    try {
+      const long = await fetch(new URL('/api/predict', server.url), json({ input: 'z'.repeat(101) }));
+      expect(long.status).toBe(413);
+      expect(await long.json()).toEqual({ error: { code: 'input_too_long', message: 'The input has 101 characters; the limit is 100.' } });
+      const stream = await fetch(new URL('/api/predict/stream', server.url), json({ input: 'z'.repeat(101) }));
+      expect(stream.status).toBe(413);
+      expect(calls).toBe(0);
+      const atLimit = await fetch(new URL('/api/predict', server.url), json({ input: 'z'.repeat(100) }));
+      expect(await atLimit.json()).toMatchObject({ output: '100' });
+      expect(calls).toBe(1);
+    } finally {
+      await server.close();
     }
   });
 });
