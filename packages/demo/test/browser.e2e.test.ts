@@ -94,7 +94,8 @@ describe('the served demo in a browser', () => {
       await page.locator('#input').fill('I loved every minute, a great cast');
       await page.locator('#input').press('Control+Enter');
       await expect.poll(() => page.locator('#output').textContent(), POLL).toBe('positive');
-      expect(await page.locator('#history li').count()).toBe(2);
+      // The page adds the history item just after it shows the answer: wait for it, do not sample once.
+      await expect.poll(() => page.locator('#history li').count(), POLL).toBe(2);
       expect(await page.locator('#history li').first().textContent()).toContain('I loved every minute');
       await page.locator('#flag button[data-verdict="correct"]').click();
       await expect.poll(() => page.locator('#flag-status').textContent(), POLL).toBe('Thanks, saved.');
