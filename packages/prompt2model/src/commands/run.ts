@@ -131,8 +131,7 @@ export function register(program: Command, runtime: CliRuntime): void {
       }
       if (options.preflight) {
         // The checks createPipeline runs for a library caller, run here before the estimate is written.
-        const { pipelinePreflightChecks, runPreflight } = await import('../run/preflight.js');
-        const { preflightTimeout } = await import('../run/preflight.js');
+        const { pipelinePreflightChecks, preflightTimeout, runPreflight } = await import('../run/preflight.js');
         // The Hub when model retrieval will list it; a base model given by hand is checked now, not
         // 20-50 s into training. (Dataset retrieval only adds to generated data: an unreachable Hub
         // skips it with a warning.)
@@ -142,7 +141,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           teacher,
           // The settings of the teacher's own provider (`hf:` needs HF_TOKEN, not OpenAI's key).
           teacherMissingSetting: await runtime.missingTeacherSetting(options),
-          ...preflightTeacherTimeout(preflightTimeout(options)),
+          teacherTimeoutMs: preflightTimeout(options).timeoutMs,
           ...(options.index && retrieveModels ? { modelIndex: options.index } : {}),
           ...(retrieveModels && !options.index ? { hub: { access: hubAccess, needs: 'model retrieval' } } : {}),
           ...(options.datasetIndex && options.retrieveDatasets && !options.dataset ? { datasetIndex: options.datasetIndex } : {}),
@@ -252,8 +251,4 @@ function describe(result: PipelineResult, report?: { html: string }): string {
   if (report) lines.push(`Report: ${report.html} (also report.md, report.json)`);
   lines.push(`Cost: $${result.costUsd.toFixed(4)}`);
   return lines.join('\n');
-}
-
-function preflightTeacherTimeout(bound: { timeoutMs?: number }): { teacherTimeoutMs?: number } {
-  return bound.timeoutMs !== undefined ? { teacherTimeoutMs: bound.timeoutMs } : {};
 }
