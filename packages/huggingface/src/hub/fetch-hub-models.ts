@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { APICallError, hashValue, throwIfAborted } from '@prompt2model/core/internal';
+import { APICallError, hashValue, permanentConnectionFailure, throwIfAborted } from '@prompt2model/core/internal';
 import { createHubCaller, type HubCaller } from './create-hub-caller.js';
 import { readCachedJson, writeCachedJson } from './disk-cache.js';
 import { downloadModelCard } from './download-model-card.js';
@@ -78,8 +78,9 @@ async function cachedListing(
     return models;
   } catch (error) {
     // Offline with an old listing: better a day-old candidate list than none.
-    // Unreachable is a retryable answer or no answer at all (a refused connection fails at once).
-    if (cached && APICallError.isInstance(error) && (error.isRetryable || error.statusCode === undefined)) {
+    // Unreachable: a retryable failure, or a connection that cannot succeed (refused, unknown host),
+    // which fails at once rather than being retried.
+    if (cached && APICallError.isInstance(error) && (error.isRetryable || permanentConnectionFailure(error) !== undefined)) {
       options.events?.log('warn', `Hub unreachable (${error.message}); using the cached ${key.task} listing from ${new Date(cached.fetchedAt).toISOString()}`, 'index-build');
       return cached.models;
     }
