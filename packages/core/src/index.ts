@@ -39,15 +39,18 @@ export type {
   ExecutionStats,
   Executor,
   GeneratedDataset,
+  GenerationOptions,
   ModelRetriever,
   ModelRetrieverOptions,
   Prediction,
   PromptParser,
+  StreamingExecutor,
   Trainer,
   TrainerBackend,
   TrainingEvent,
   TrainingJobHandle,
 } from './stages.js';
+export { canStream } from './stages.js';
 export { createStageContext, type CreateStageContextOptions, type StageContext } from './context.js';
 export { Pipeline, PIPELINE_STEPS, runStep, type PipelineOptions, type PipelineResult, type PipelineStages, type StepOptions } from './pipeline.js';
 // A resumable run folder and its steps: what a custom pipeline in research code builds on.

@@ -123,6 +123,35 @@ export interface TrainerBackend {
 export interface Prediction {
   output: string;
   latencyMs: number;
+  /**
+   * How sure a local model is of this answer, in (0, 1]: exp of the mean log-probability of the
+   * tokens it generated (1 for an empty answer). Set by executors that see token probabilities
+   * (the ONNX executor); the cascade compares it with its calibrated threshold.
+   */
+  confidence?: number;
+  /** Tokens of the formatted prompt, as the model's tokenizer counts them (for API usage counts). */
+  promptTokens?: number;
+  /** Tokens generated, without the end token. */
+  outputTokens?: number;
+  /** Why generation stopped: the end token or a stop string (`stop`), or the token limit (`length`). */
+  finishReason?: 'stop' | 'length';
+}
+
+/**
+ * Per-call generation settings (one API request's `max_tokens`, `temperature`, ...). An executor
+ * applies what it supports; the rest keep the executor's own defaults (greedy, its token limit).
+ */
+export interface GenerationOptions {
+  /** Most tokens generated per input. */
+  maxNewTokens?: number;
+  /** Sampling temperature; absent or 0 is greedy decoding. */
+  temperature?: number;
+  /** Nucleus sampling mass (with a temperature above 0). */
+  topP?: number;
+  /** Seed for sampling, so equal requests give equal answers. */
+  seed?: number;
+  /** The answer ends before the first of these strings (which is left out; `finishReason` 'stop'). */
+  stop?: string[];
 }
 
 /** What one `Executor.execute` call did, for reports (latency, cost per 1,000 requests). */
@@ -146,13 +175,26 @@ export function emptyExecutionStats(): ExecutionStats {
   return { requests: 0, cachedRequests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0, wallMs: 0 };
 }
 
+/** An executor whose answers can be streamed token by token. */
+export type StreamingExecutor = Executor & Required<Pick<Executor, 'stream'>>;
+
+/** Whether `executor` streams its answers (`stream`). */
+export function canStream(executor: Executor): executor is StreamingExecutor {
+  return typeof executor.stream === 'function';
+}
+
 /** Runs a model over inputs (batched, with progress). */
 export interface Executor {
   readonly specificationVersion: 'v1';
   readonly name: string;
   /** Model identity for reports. */
   readonly modelId: string;
-  execute(inputs: string[], context: StageContext): Promise<Prediction[]>;
+  execute(inputs: string[], context: StageContext, options?: GenerationOptions): Promise<Prediction[]>;
+  /**
+   * Runs one input, sending each new piece of the answer's text to `onText` as it is generated;
+   * resolves to the whole prediction. Optional: see `canStream`.
+   */
+  stream?(input: string, context: StageContext, onText: (text: string) => void, options?: GenerationOptions): Promise<Prediction>;
   /** Stats of the last `execute` call (requests, cached, tokens, cost, wall time), once it has run. */
   readonly lastRun?: ExecutionStats;
   /** Releases what the executor holds (a loaded ONNX session, a worker process); safe to call twice. */

@@ -3,4 +3,4 @@ export * from './index.js';
 export { demoExecutorFor, type DemoModelOptions } from './demo-model.js';
 export { demoContent, type DemoContent, type DemoInfo, type BrowserModelInfo } from './demo-info.js';
 export { ModelQueue, type ModelQueueOptions } from './model-queue.js';
-export { canStream, OnnxTokenRelay, type StreamingExecutor } from './token-stream.js';
+export { OnnxTokenRelay } from './token-stream.js';

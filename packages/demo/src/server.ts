@@ -5,13 +5,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { ProgressEmitter, Prompt2ModelError, redactSecrets, RUN_FILES, type Executor, type StageContext } from '@prompt2model/core/internal';
+import { canStream, ProgressEmitter, Prompt2ModelError, redactSecrets, RUN_FILES, type Executor, type StageContext } from '@prompt2model/core/internal';
 import type { DemoContent, DemoInfo } from './demo-info.js';
 import { DemoHttpError, SECURITY_HEADERS, readJsonBody, sendError, sendJson } from './http-response.js';
 import { ModelQueue } from './model-queue.js';
 import { RateLimiter, TOKEN_COOKIE, allowedHostHeaders, checkHost, checkPost, requestToken, resolvesToLoopback, tokenMatches } from './request-guards.js';
 import { PAGE_DIR, contentTypeOf, resolveStaticFile } from './static-files.js';
-import { canStream } from './token-stream.js';
+
 
 export interface DemoServerOptions {
   /** Runs the model (ONNX, the Python predict worker, a provider model). One call at a time. */

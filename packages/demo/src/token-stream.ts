@@ -1,16 +1,6 @@
 import { resolve } from 'node:path';
-import type { Executor, Prediction, StageContext } from '@prompt2model/core/internal';
+import type { Executor, Prediction, StageContext, StreamingExecutor } from '@prompt2model/core/internal';
 import { loadTransformers } from '@prompt2model/evaluator/internal';
-
-/** An executor that can also send an answer's text as it is generated. */
-export interface StreamingExecutor extends Executor {
-  /** Runs one input; `onText` gets each new piece of the answer; resolves to the final prediction. */
-  stream(input: string, context: StageContext, onText: (text: string) => void): Promise<Prediction>;
-}
-
-export function canStream(executor: Executor): executor is StreamingExecutor {
-  return typeof (executor as Partial<StreamingExecutor>).stream === 'function';
-}
 
 interface Tokenizer {
   decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
@@ -63,7 +53,7 @@ export class OnnxTokenRelay {
       get lastRun() {
         return executor.lastRun;
       },
-      execute: (inputs, context) => executor.execute(inputs, context),
+      execute: (inputs, context, options) => executor.execute(inputs, context, options),
       async stream(input, context, onText) {
         const tokenizer = await relay.loadTokenizer();
         const ids: number[] = [];

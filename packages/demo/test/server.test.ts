@@ -7,7 +7,8 @@ import { LanguageModelExecutor, OnnxExecutor } from '@prompt2model/evaluator/int
 import { createOpenAI } from '@prompt2model/openai/internal';
 import { WorkerExecutor, workerExecutors } from '@prompt2model/trainer/internal';
 import { buildTinySeq2Seq, buildTinyCausalLM, lastUserText, MockLanguageModel, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
-import { canStream, createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/internal.js';
+import { createDemoCreator, demoExecutorFor, startDemoServer, type DemoServer } from '../src/internal.js';
+import { canStream } from '@prompt2model/core/internal';
 import { RateLimiter } from '../src/request-guards.js';
 import { rawRequest } from './support/http.js';
 
