@@ -1,0 +1,194 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateText, streamText } from 'ai';
+import { createStageContext, formatTrainingPrompt, InvalidArgumentError, ModelNotFoundError, RUN_FILES } from '@prompt2model/core/internal';
+import { OnnxExecutor } from '@prompt2model/evaluator/internal';
+import { buildTinyCausalLM, buildTinySeq2Seq, SENTIMENT_LABELS } from '@prompt2model/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStudent, type StudentLanguageModel } from '../src/index.js';
+
+// The real `ai` package's generateText/streamText over real tiny ONNX students (transformers.js
+// in this process), laid out as prompt2model leaves them: a run folder with its trained model and
+// prompt spec, and bare model folders.
+let root: string;
+let runDir: string;
+let sentimentDir: string;
+let chainDir: string;
+let loopDir: string;
+const instruction = 'Classify the sentiment of the review.';
+const students: StudentLanguageModel[] = [];
+// Until the ONNX executor honours per-call GenerationOptions and reports usage (its first
+// milestone, landing on main), the tests of those mappings wait for it.
+const executorHasOptions = typeof (OnnxExecutor.prototype as { stream?: unknown }).stream === 'function';
+
+function student(options: Parameters<typeof createStudent>[0]): StudentLanguageModel {
+  const created = createStudent(options);
+  students.push(created);
+  return created;
+}
+
+/** The executor's own greedy answer, with the input in the training prompt. */
+async function greedy(model: string, input: string, taskInstruction: string): Promise<string> {
+  const executor = new OnnxExecutor({ model, formatInput: (text) => formatTrainingPrompt(taskInstruction, text) });
+  const context = await createStageContext({ outDir: join(root, `greedy-${Math.random().toString(36).slice(2)}`), cacheDir: false });
+  const [prediction] = await executor.execute([input], context);
+  await executor.dispose();
+  return prediction!.output;
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'p2m-ai-sdk-'));
+  runDir = join(root, 'run');
+  sentimentDir = join(runDir, 'training', 'job-1', 'output', 'onnx');
+  await buildTinySeq2Seq(sentimentDir, { answers: SENTIMENT_LABELS, answerFrom: 'keywords' });
+  await writeFile(join(runDir, RUN_FILES.promptSpec), JSON.stringify({ instruction, examples: [{ input: 'a great film', output: 'positive' }], language: 'en' }));
+  await writeFile(
+    join(runDir, RUN_FILES.trainedModel),
+    JSON.stringify({ backend: 'local', reference: 'training/job-1/output/onnx', kind: 'local-folder', baseModel: 't5-small', method: 'full', artifacts: {}, metrics: {} }),
+  );
+  // A decoder-only student whose answer is a chain of words: the training prompt ends with ":".
+  chainDir = join(root, 'chain');
+  await buildTinyCausalLM(chainDir, { next: { ':': 'le', le: 'chat', chat: 'sat', sat: 'on', on: 'mat' } });
+  // One that never says its end token: it talks until the token limit (or an abort).
+  loopDir = join(root, 'loop');
+  await buildTinyCausalLM(loopDir, { next: { ':': 'yes', yes: 'no', no: 'yes' } });
+});
+
+afterAll(async () => {
+  await Promise.all(students.map((model) => model.dispose()));
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('createStudent with generateText', () => {
+  it('answers from a run folder exactly as the executor does, in the training prompt of the run\'s task', async () => {
+    const model = student({ model: runDir });
+    expect(model).toMatchObject({ specificationVersion: 'v4', provider: 'prompt2model', modelId: runDir });
+    const result = await generateText({ model, prompt: 'a great film' });
+    expect(result.text).toBe('positive');
+    expect(result.text).toBe(await greedy(sentimentDir, 'a great film', instruction));
+    expect((await generateText({ model, prompt: 'an awful boring movie' })).text).toBe('negative');
+    expect(result.warnings).toEqual([]);
+    expect(result.finishReason).toBe('stop');
+  });
+
+  it('finds the run folder\'s task from the model folder inside it, and takes an instruction given', async () => {
+    const inside = await generateText({ model: student({ model: sentimentDir }), prompt: 'a good movie' });
+    expect(inside.text).toBe('positive');
+    const given = await generateText({ model: student({ model: chainDir, instruction: 'Continue.' }), prompt: 'the cat' });
+    expect(given.text).toBe(await greedy(chainDir, 'the cat', 'Continue.'));
+    expect(given.text).toBe('le chat sat on mat');
+  });
+
+  it.skipIf(!executorHasOptions)('reports usage from the tokenizer, the finish reason and the confidence', async () => {
+    const model = student({ model: chainDir, instruction: '' });
+    const result = await generateText({ model, prompt: 'the cat' });
+    expect(result.usage.outputTokens).toBe(5);
+    // `<task 0>\nExample:\nthe cat\nLabel:\n` in the tiny word-piece vocabulary.
+    expect(result.usage.inputTokens).toBeGreaterThan(5);
+    expect(result.usage.totalTokens).toBe(result.usage.inputTokens! + 5);
+    expect(result.finishReason).toBe('stop');
+    const confidence = result.providerMetadata?.prompt2model?.confidence as number;
+    expect(confidence).toBeGreaterThan(0.9);
+    expect(confidence).toBeLessThanOrEqual(1);
+
+    const short = await generateText({ model, prompt: 'the cat', maxOutputTokens: 2 });
+    expect(short.text).toBe('le chat');
+    expect(short.finishReason).toBe('length');
+    expect(short.usage.outputTokens).toBe(2);
+  });
+
+  it.skipIf(!executorHasOptions)('ends the answer before a stop sequence', async () => {
+    const model = student({ model: chainDir, instruction: '' });
+    const result = await generateText({ model, prompt: 'the cat', stopSequences: ['sat'] });
+    expect(result.text.trim()).toBe('le chat');
+    expect(result.finishReason).toBe('stop');
+  });
+
+  it('warns about what the student cannot honour, and refuses what it cannot read', async () => {
+    const model = student({ model: runDir });
+    const result = await generateText({
+      model,
+      system: 'You are a pirate.',
+      messages: [
+        { role: 'user', content: 'a bad film' },
+        { role: 'assistant', content: 'negative' },
+        { role: 'user', content: 'a great film' },
+      ],
+      topK: 3,
+      frequencyPenalty: 0.5,
+    });
+    expect(result.text).toBe('positive');
+    expect(result.warnings?.map((warning) => (warning.type === 'unsupported' ? warning.feature : warning.type)).sort()).toEqual(
+      ['conversation history', 'frequencyPenalty', 'system messages', 'topK'].sort(),
+    );
+    await expect(
+      generateText({ model, messages: [{ role: 'user', content: [{ type: 'image', image: new Uint8Array([137, 80, 78, 71]), mediaType: 'image/png' }] }] }),
+    ).rejects.toThrow(/reads text only/);
+    await expect(generateText({ model, messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] })).rejects.toThrow(/ends with an assistant message/);
+  });
+
+  it('stops when the call is aborted', async () => {
+    const model = student({ model: loopDir, instruction: '' });
+    await expect(generateText({ model, prompt: 'x', abortSignal: AbortSignal.abort() })).rejects.toThrow(/abort|cancel/i);
+    // The model still answers the next call.
+    if (executorHasOptions) expect((await generateText({ model, prompt: 'x', maxOutputTokens: 3 })).text).toBe('yes no yes');
+  });
+});
+
+describe('createStudent with streamText', () => {
+  it.skipIf(!executorHasOptions)('streams text that joins to the generateText answer, with usage and the finish reason', async () => {
+    const model = student({ model: chainDir, instruction: '' });
+    const whole = await generateText({ model, prompt: 'the cat' });
+    const result = streamText({ model, prompt: 'the cat' });
+    const deltas: string[] = [];
+    for await (const delta of result.textStream) deltas.push(delta);
+    expect(deltas.join('')).toBe(whole.text);
+    expect(await result.text).toBe(whole.text);
+    expect(await result.finishReason).toBe('stop');
+    expect((await result.usage).outputTokens).toBe(5);
+    expect((await result.providerMetadata)?.prompt2model?.confidence).toBeGreaterThan(0.9);
+  });
+
+  it.skipIf(!executorHasOptions)('streams a run folder\'s answer and honours stop sequences', async () => {
+    expect(await streamText({ model: student({ model: runDir }), prompt: 'a great film' }).text).toBe('positive');
+    const stopped = streamText({ model: student({ model: chainDir, instruction: '' }), prompt: 'the cat', stopSequences: ['sat'] });
+    expect((await stopped.text).trim()).toBe('le chat');
+  });
+
+  it('ends the stream early when aborted', async () => {
+    const model = student({ model: loopDir, instruction: '' });
+    const controller = new AbortController();
+    const errors: unknown[] = [];
+    let aborted = false;
+    const result = streamText({ model, prompt: 'x', maxOutputTokens: 2000, abortSignal: controller.signal, onError: ({ error }) => void errors.push(error), onAbort: () => void (aborted = true) });
+    let text = '';
+    for await (const delta of result.textStream) {
+      text += delta;
+      controller.abort();
+    }
+    expect(aborted || errors.length > 0).toBe(true);
+    expect(text.split(' ').length).toBeLessThan(2000);
+  });
+});
+
+describe('createStudent errors', () => {
+  it('says clearly when a folder holds no model, or is not there', async () => {
+    const empty = join(root, 'empty');
+    await mkdir(empty, { recursive: true });
+    expect(() => createStudent({ model: empty })).toThrow(ModelNotFoundError);
+    expect(() => createStudent({ model: empty })).toThrow(/No model in/);
+    expect(() => createStudent({ model: join(root, 'missing') })).toThrow(/is not a folder/);
+  });
+
+  it('asks for the instruction when the model folder has no run folder around it', () => {
+    let error: unknown;
+    try {
+      createStudent({ model: chainDir });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(InvalidArgumentError.isInstance(error)).toBe(true);
+    expect((error as InvalidArgumentError).hint).toMatch(/`instruction`/);
+  });
+});
