@@ -19,7 +19,7 @@ export interface StudentOptions {
   format?: ModelFormat;
   /**
    * Executor table entries over the default one (the evaluator's `onnx`, in this process): e.g.
-   * `createExecutorTable()` from `prompt2model`, whose `python-worker` entry runs a PyTorch folder.
+   * `workerExecutors()` from `@prompt2model/trainer`, the `python-worker` entry that runs a PyTorch folder.
    */
   executors?: ExecutorTable;
   /** Options of the ONNX executor (`maxNewTokens` default, `dtype`, `batchSize`, `generation`, ...). */

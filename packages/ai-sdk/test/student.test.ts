@@ -1,9 +1,10 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { generateText, streamText } from 'ai';
 import { createStageContext, formatTrainingPrompt, InvalidArgumentError, ModelNotFoundError, RUN_FILES } from '@prompt2model/core/internal';
 import { OnnxExecutor } from '@prompt2model/evaluator/internal';
+import { workerExecutors } from '@prompt2model/trainer';
 import { buildTinyCausalLM, buildTinySeq2Seq, SENTIMENT_LABELS } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStudent, type StudentLanguageModel } from '../src/index.js';
@@ -18,6 +19,8 @@ let chainDir: string;
 let loopDir: string;
 const instruction = 'Classify the sentiment of the review.';
 const students: StudentLanguageModel[] = [];
+// The tests read the warnings from the results; the AI SDK need not print them too.
+(globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;
 // Until the ONNX executor honours per-call GenerationOptions and reports usage (its first
 // milestone, landing on main), the tests of those mappings wait for it.
 const executorHasOptions = typeof (OnnxExecutor.prototype as { stream?: unknown }).stream === 'function';
@@ -123,7 +126,7 @@ describe('createStudent with generateText', () => {
       ['conversation history', 'frequencyPenalty', 'system messages', 'topK'].sort(),
     );
     await expect(
-      generateText({ model, messages: [{ role: 'user', content: [{ type: 'image', image: new Uint8Array([137, 80, 78, 71]), mediaType: 'image/png' }] }] }),
+      generateText({ model, messages: [{ role: 'user', content: [{ type: 'file', data: new Uint8Array([137, 80, 78, 71]), mediaType: 'image/png' }] }] }),
     ).rejects.toThrow(/reads text only/);
     await expect(generateText({ model, messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] })).rejects.toThrow(/ends with an assistant message/);
   });
@@ -169,6 +172,29 @@ describe('createStudent with streamText', () => {
     }
     expect(aborted || errors.length > 0).toBe(true);
     expect(text.split(' ').length).toBeLessThan(2000);
+  });
+});
+
+describe('createStudent with more executor table entries', () => {
+  // A stand-in for the Python predict worker (it speaks the worker's protocol and echoes each prompt).
+  const fakePredict = resolve(import.meta.dirname, '../../trainer/test/fixtures/fake-predict-worker.mjs');
+
+  it('runs a PyTorch student through the python-worker entry, with the run\'s training prompt', async () => {
+    const run = join(root, 'pytorch-run');
+    await mkdir(join(run, 'model'), { recursive: true });
+    await writeFile(join(run, 'model', 'config.json'), '{}');
+    await writeFile(join(run, 'model', 'model.safetensors'), '');
+    await writeFile(join(run, RUN_FILES.promptSpec), JSON.stringify({ instruction: 'Add one.', examples: [], language: 'en' }));
+    await writeFile(join(run, RUN_FILES.trainedModel), JSON.stringify({ backend: 'local', reference: 'model', kind: 'local-folder', baseModel: 't5-small', method: 'full', artifacts: {}, metrics: {} }));
+    // Without the entry: which runtime is missing, and where it comes from.
+    expect(() => createStudent({ model: run })).toThrow(/python-worker/);
+    const model = student({ model: run, executors: workerExecutors({ workerCommand: [process.execPath, fakePredict] }) });
+    const result = await generateText({ model, prompt: '41' });
+    expect(result.text).toBe(formatTrainingPrompt('Add one.', '41'));
+    // It cannot stream: its whole answer is one piece.
+    const chunks: string[] = [];
+    for await (const delta of streamText({ model, prompt: '1' }).textStream) chunks.push(delta);
+    expect(chunks).toEqual([formatTrainingPrompt('Add one.', '1')]);
   });
 });
 
