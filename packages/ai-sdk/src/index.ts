@@ -5,3 +5,4 @@
  */
 export { createStudent, type StudentOptions } from './create-student.js';
 export { StudentLanguageModel, STUDENT_PROVIDER } from './student-language-model.js';
+export { createStudentProvider, type StudentProvider, type StudentProviderSettings } from './student-provider.js';

@@ -37,6 +37,17 @@ it('runs the README example as written', async () => {
   expect(run.status).toBe(0);
   const [first, second] = run.stdout.trim().split('\n');
   // The answer, its token count and the confidence; then the streamed answer.
-  expect(first).toMatch(/^positive \S+ \S+$/);
+  expect(first).toMatch(/^positive 1 (0\.\d+|1)$/);
   expect(second).toBe('negative');
+}, 90_000);
+
+it('runs the README\'s provider registry example as written', async () => {
+  const readme = await readFile(join(packageDir, 'README.md'), 'utf8');
+  const example = /### With the AI SDK's provider registry[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  expect(example).toContain("registry.languageModel('student:runs/sentiment')");
+  await writeFile(join(dir, 'registry.ts'), `${example!}console.log(text);\n`);
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'registry.ts'], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  expect(run.stderr).toBe('');
+  expect(run.status).toBe(0);
+  expect(run.stdout.trim()).toBe('positive');
 }, 90_000);

@@ -1,13 +1,13 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { generateText, streamText } from 'ai';
-import { createStageContext, formatTrainingPrompt, InvalidArgumentError, ModelNotFoundError, RUN_FILES } from '@prompt2model/core/internal';
+import { createProviderRegistry, generateText, streamText } from 'ai';
+import { createStageContext, formatTrainingPrompt, InvalidArgumentError, ModelNotFoundError, RUN_FILES, type StreamingExecutor } from '@prompt2model/core/internal';
 import { OnnxExecutor } from '@prompt2model/evaluator/internal';
 import { workerExecutors } from '@prompt2model/trainer';
 import { buildTinyCausalLM, buildTinySeq2Seq, SENTIMENT_LABELS } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStudent, type StudentLanguageModel } from '../src/index.js';
+import { createStudent, createStudentProvider, StudentLanguageModel } from '../src/index.js';
 
 // The real `ai` package's generateText/streamText over real tiny ONNX students (transformers.js
 // in this process), laid out as prompt2model leaves them: a run folder with its trained model and
@@ -21,9 +21,6 @@ const instruction = 'Classify the sentiment of the review.';
 const students: StudentLanguageModel[] = [];
 // The tests read the warnings from the results; the AI SDK need not print them too.
 (globalThis as { AI_SDK_LOG_WARNINGS?: boolean }).AI_SDK_LOG_WARNINGS = false;
-// Until the ONNX executor honours per-call GenerationOptions and reports usage (its first
-// milestone, landing on main), the tests of those mappings wait for it.
-const executorHasOptions = typeof (OnnxExecutor.prototype as { stream?: unknown }).stream === 'function';
 
 function student(options: Parameters<typeof createStudent>[0]): StudentLanguageModel {
   const created = createStudent(options);
@@ -83,7 +80,7 @@ describe('createStudent with generateText', () => {
     expect(given.text).toBe('le chat sat on mat');
   });
 
-  it.skipIf(!executorHasOptions)('reports usage from the tokenizer, the finish reason and the confidence', async () => {
+  it('reports usage from the tokenizer, the finish reason and the confidence', async () => {
     const model = student({ model: chainDir, instruction: '' });
     const result = await generateText({ model, prompt: 'the cat' });
     expect(result.usage.outputTokens).toBe(5);
@@ -101,7 +98,21 @@ describe('createStudent with generateText', () => {
     expect(short.usage.outputTokens).toBe(2);
   });
 
-  it.skipIf(!executorHasOptions)('ends the answer before a stop sequence', async () => {
+  it('samples with a temperature, the same answer for the same seed', async () => {
+    const model = student({ model: chainDir, instruction: '' });
+    const first = await generateText({ model, prompt: 'the cat', temperature: 1, seed: 7 });
+    const second = await generateText({ model, prompt: 'the cat', temperature: 1, seed: 7 });
+    expect(second.text).toBe(first.text);
+  });
+
+  it('answers concurrent calls, each its own', async () => {
+    const model = student({ model: runDir });
+    const inputs = ['a great film', 'an awful movie', 'a good one', 'so boring', 'a great film'];
+    const answers = await Promise.all(inputs.map(async (prompt) => (await generateText({ model, prompt })).text));
+    expect(answers).toEqual(['positive', 'negative', 'positive', 'negative', 'positive']);
+  });
+
+  it('ends the answer before a stop sequence', async () => {
     const model = student({ model: chainDir, instruction: '' });
     const result = await generateText({ model, prompt: 'the cat', stopSequences: ['sat'] });
     expect(result.text.trim()).toBe('le chat');
@@ -131,21 +142,27 @@ describe('createStudent with generateText', () => {
     await expect(generateText({ model, messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] })).rejects.toThrow(/ends with an assistant message/);
   });
 
-  it('stops when the call is aborted', async () => {
+  it('stops when the call is aborted, before or during generation', async () => {
     const model = student({ model: loopDir, instruction: '' });
     await expect(generateText({ model, prompt: 'x', abortSignal: AbortSignal.abort() })).rejects.toThrow(/abort|cancel/i);
+    // 100,000 tokens would take minutes: the abort ends it.
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 100);
+    await expect(generateText({ model, prompt: 'x', maxOutputTokens: 100_000, abortSignal: controller.signal })).rejects.toThrow(/abort|cancel/i);
     // The model still answers the next call.
-    if (executorHasOptions) expect((await generateText({ model, prompt: 'x', maxOutputTokens: 3 })).text).toBe('yes no yes');
+    expect((await generateText({ model, prompt: 'x', maxOutputTokens: 3 })).text).toBe('yes no yes');
   });
 });
 
 describe('createStudent with streamText', () => {
-  it.skipIf(!executorHasOptions)('streams text that joins to the generateText answer, with usage and the finish reason', async () => {
+  it('streams text that joins to the generateText answer, with usage and the finish reason', async () => {
     const model = student({ model: chainDir, instruction: '' });
     const whole = await generateText({ model, prompt: 'the cat' });
     const result = streamText({ model, prompt: 'the cat' });
     const deltas: string[] = [];
     for await (const delta of result.textStream) deltas.push(delta);
+    // Token by token, as the model generates them.
+    expect(deltas.length).toBeGreaterThan(1);
     expect(deltas.join('')).toBe(whole.text);
     expect(await result.text).toBe(whole.text);
     expect(await result.finishReason).toBe('stop');
@@ -153,25 +170,51 @@ describe('createStudent with streamText', () => {
     expect((await result.providerMetadata)?.prompt2model?.confidence).toBeGreaterThan(0.9);
   });
 
-  it.skipIf(!executorHasOptions)('streams a run folder\'s answer and honours stop sequences', async () => {
+  it('streams a run folder\'s answer and honours stop sequences', async () => {
     expect(await streamText({ model: student({ model: runDir }), prompt: 'a great film' }).text).toBe('positive');
     const stopped = streamText({ model: student({ model: chainDir, instruction: '' }), prompt: 'the cat', stopSequences: ['sat'] });
     expect((await stopped.text).trim()).toBe('le chat');
   });
 
-  it('ends the stream early when aborted', async () => {
-    const model = student({ model: loopDir, instruction: '' });
+  it('ends the stream, and the generation, when aborted', async () => {
+    const created = student({ model: loopDir, instruction: '' });
+    // Counts what the model generates, whether or not it reaches the reader.
+    let generated = 0;
+    const executor = created.executor as StreamingExecutor;
+    const counting: StreamingExecutor = { ...executor, specificationVersion: 'v1', name: executor.name, modelId: executor.modelId, execute: executor.execute.bind(executor), stream: (input, context, onText, options) => executor.stream(input, context, (text) => { generated++; onText(text); }, options) };
+    const model = new StudentLanguageModel(counting, created.modelId);
     const controller = new AbortController();
-    const errors: unknown[] = [];
     let aborted = false;
-    const result = streamText({ model, prompt: 'x', maxOutputTokens: 2000, abortSignal: controller.signal, onError: ({ error }) => void errors.push(error), onAbort: () => void (aborted = true) });
+    const result = streamText({ model, prompt: 'x', maxOutputTokens: 100_000, abortSignal: controller.signal, onAbort: () => void (aborted = true) });
     let text = '';
     for await (const delta of result.textStream) {
       text += delta;
-      controller.abort();
+      if (text.split(' ').length >= 3) controller.abort();
     }
-    expect(aborted || errors.length > 0).toBe(true);
-    expect(text.split(' ').length).toBeLessThan(2000);
+    expect(aborted).toBe(true);
+    expect(text.split(' ').length).toBeLessThan(10);
+    // The executor stopped too (it checks the signal between tokens).
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = generated;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(generated).toBe(after);
+    expect(generated).toBeLessThan(1000);
+  });
+});
+
+describe('createStudentProvider', () => {
+  it('serves students by folder through the AI SDK\'s provider registry, one model per folder', async () => {
+    const provider = createStudentProvider({ onnx: { maxNewTokens: 8 } });
+    const registry = createProviderRegistry({ student: provider });
+    try {
+      const model = registry.languageModel(`student:${runDir}`);
+      expect((await generateText({ model, prompt: 'a great film' })).text).toBe('positive');
+      expect(registry.languageModel(`student:${runDir}`)).toBe(model);
+      expect(provider(runDir)).toBe(model);
+      expect(() => registry.embeddingModel(`student:${runDir}`)).toThrow(/language model/);
+    } finally {
+      await provider.dispose();
+    }
   });
 });
 
