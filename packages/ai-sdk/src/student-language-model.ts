@@ -59,7 +59,10 @@ export class StudentLanguageModel implements LanguageModelV4 {
 
   async doStream(options: LanguageModelV4CallOptions): Promise<LanguageModelV4StreamResult> {
     const call = studentCall(options);
-    const context = await this.contextFor(options.abortSignal);
+    // The caller's abort, or the reader cancelling the stream, ends the generation.
+    const cancelled = new AbortController();
+    const signal = options.abortSignal ? AbortSignal.any([options.abortSignal, cancelled.signal]) : cancelled.signal;
+    const context = await this.contextFor(signal);
     const executor = this.executor;
     const modelId = this.modelId;
     const textId = randomUUID();
@@ -75,7 +78,7 @@ export class StudentLanguageModel implements LanguageModelV4 {
         send({ type: 'text-start', id: textId });
         let streamed = false;
         const onText = (delta: string) => {
-          if (delta === '' || options.abortSignal?.aborted) return;
+          if (delta === '' || signal.aborted) return;
           streamed = true;
           send({ type: 'text-delta', id: textId, delta });
         };
@@ -100,6 +103,7 @@ export class StudentLanguageModel implements LanguageModelV4 {
       },
       cancel() {
         open = false;
+        cancelled.abort();
       },
     });
     return { stream, request: { body: { input: call.input, ...call.generation } } };

@@ -37,6 +37,21 @@ async function greedy(model: string, input: string, taskInstruction: string): Pr
   return prediction!.output;
 }
 
+/** The talking-forever student, counting the pieces it generates whether or not they reach a reader. */
+function countingLoopStudent(): { model: StudentLanguageModel; generated: () => number } {
+  const created = student({ model: loopDir, instruction: '' });
+  let count = 0;
+  const executor = created.executor as StreamingExecutor;
+  const counting: StreamingExecutor = {
+    specificationVersion: 'v1',
+    name: executor.name,
+    modelId: executor.modelId,
+    execute: executor.execute.bind(executor),
+    stream: (input, context, onText, options) => executor.stream(input, context, (text) => (count++, onText(text)), options),
+  };
+  return { model: new StudentLanguageModel(counting, created.modelId), generated: () => count };
+}
+
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'p2m-ai-sdk-'));
   runDir = join(root, 'run');
@@ -177,12 +192,7 @@ describe('createStudent with streamText', () => {
   });
 
   it('ends the stream, and the generation, when aborted', async () => {
-    const created = student({ model: loopDir, instruction: '' });
-    // Counts what the model generates, whether or not it reaches the reader.
-    let generated = 0;
-    const executor = created.executor as StreamingExecutor;
-    const counting: StreamingExecutor = { ...executor, specificationVersion: 'v1', name: executor.name, modelId: executor.modelId, execute: executor.execute.bind(executor), stream: (input, context, onText, options) => executor.stream(input, context, (text) => { generated++; onText(text); }, options) };
-    const model = new StudentLanguageModel(counting, created.modelId);
+    const { model, generated } = countingLoopStudent();
     const controller = new AbortController();
     let aborted = false;
     const result = streamText({ model, prompt: 'x', maxOutputTokens: 100_000, abortSignal: controller.signal, onAbort: () => void (aborted = true) });
@@ -195,10 +205,25 @@ describe('createStudent with streamText', () => {
     expect(text.split(' ').length).toBeLessThan(10);
     // The executor stopped too (it checks the signal between tokens).
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const after = generated;
+    const after = generated();
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(generated).toBe(after);
-    expect(generated).toBeLessThan(1000);
+    expect(generated()).toBe(after);
+    expect(after).toBeLessThan(1000);
+  });
+});
+
+describe('StudentLanguageModel.doStream', () => {
+  it('stops generating when the reader cancels the stream', async () => {
+    const { model, generated } = countingLoopStudent();
+    const { stream } = await model.doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: 'x' }] }], maxOutputTokens: 100_000 });
+    const reader = stream.getReader();
+    for (let part = await reader.read(); !part.done && part.value.type !== 'text-delta'; part = await reader.read());
+    await reader.cancel();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = generated();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(generated()).toBe(after);
+    expect(after).toBeLessThan(1000);
   });
 });
 
