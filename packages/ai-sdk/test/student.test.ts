@@ -49,7 +49,9 @@ function countingLoopStudent(): { model: StudentLanguageModel; generated: () => 
     execute: executor.execute.bind(executor),
     stream: (input, context, onText, options) => executor.stream(input, context, (text) => (count++, onText(text)), options),
   };
-  return { model: new StudentLanguageModel(counting, created.modelId), generated: () => count };
+  const model = new StudentLanguageModel(counting, created.modelId);
+  students.push(model);
+  return { model, generated: () => count };
 }
 
 beforeAll(async () => {
