@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,19 @@ import type {
 } from '@ai-sdk/provider';
 import { canStream, createStageContext, type Executor, type Prediction, type StageContext } from '@prompt2model/core/internal';
 import { studentCall } from './call-options.js';
+
+/** Scratch folders of live students' contexts: removed at exit when no `dispose()` did it. */
+const scratchFolders = new Set<string>();
+let exitHookInstalled = false;
+
+function trackScratchFolder(folder: string): void {
+  scratchFolders.add(folder);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const dir of scratchFolders) rmSync(dir, { recursive: true, force: true });
+  });
+}
 
 /** The provider name in the AI SDK (`model.provider`) and the key of `providerMetadata`. */
 export const STUDENT_PROVIDER = 'prompt2model';
@@ -119,7 +133,10 @@ export class StudentLanguageModel implements LanguageModelV4 {
     await this.executor.dispose?.();
     if (context) {
       const { folder } = await context.catch(() => ({ folder: undefined }));
-      if (folder) await rm(folder, { recursive: true, force: true });
+      if (folder) {
+        scratchFolders.delete(folder);
+        await rm(folder, { recursive: true, force: true });
+      }
     }
   }
 
@@ -131,6 +148,7 @@ export class StudentLanguageModel implements LanguageModelV4 {
   private async contextFor(signal: AbortSignal | undefined): Promise<StageContext> {
     this.context ??= (async () => {
       const folder = await mkdtemp(join(tmpdir(), 'prompt2model-student-'));
+      trackScratchFolder(folder);
       return { folder, context: await createStageContext({ outDir: folder, cacheDir: false }) };
     })();
     this.context.catch(() => {
