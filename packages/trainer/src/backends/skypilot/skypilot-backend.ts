@@ -1,9 +1,10 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   AbortError,
   childProcessEnvironment,
+  hashValue,
   InvalidArgumentError,
   JOB_FILES,
   Prompt2ModelError,
@@ -118,8 +119,13 @@ export class SkyPilotBackend implements TrainerBackend {
     return this.options.accelerators ? (count ? Number(count) : 1) : 0;
   }
 
+  /**
+   * The managed job's name (and its folder in the bucket): the job and the run folder it belongs
+   * to, so two run folders training the same job never share checkpoints; recorded in the handle,
+   * so a moved run folder keeps it.
+   */
   jobName(job: TrainingJobSpec, runDir: string): string {
-    return `p2m-${jobHashOf(job, runDir).slice(0, 12)}`;
+    return `p2m-${hashValue({ job: jobHashOf(job, runDir), runDir: resolve(runDir) }).slice(0, 12)}`;
   }
 
   /** The task for a job folder. */
