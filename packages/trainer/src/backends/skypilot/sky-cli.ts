@@ -55,11 +55,12 @@ export function skyNotInstalled(cause?: unknown): Prompt2ModelError {
 }
 
 /** A sky command that failed, with the end of what it printed. */
-export function skyFailed(what: string, args: string[], result: SkyResult): Prompt2ModelError {
+export function skyFailed(what: string, args: string[], result: SkyResult, exitCategory?: 'configuration'): Prompt2ModelError {
   const tail = stripAnsi(`${result.stderr}\n${result.stdout}`).trim().split('\n').slice(-12).join('\n');
   return new Prompt2ModelError({
     message: `sky ${args.join(' ')} failed (exit code ${result.code}) while ${what}${tail ? `:\n${tail}` : ''}`,
     hint: `Run \`sky ${args.join(' ')}\` by hand to see what is wrong (\`sky check\` tells which clouds are usable).`,
+    ...(exitCategory ? { exitCategory } : {}),
   });
 }
 

@@ -174,7 +174,8 @@ export class SkyPilotBackend implements TrainerBackend {
       const result = await runSky(this.sky, args, { env: this.env, signal: context.signal });
       const quote = result.code === 0 ? parseDryRunQuote(`${result.stdout}\n${result.stderr}`) : undefined;
       if (!quote) {
-        if (result.code !== 0) throw skyFailed('pricing the task', args, result);
+        // The optimizer found nothing to run it on (no cloud enabled, an unknown accelerator): the request is what to fix.
+        if (result.code !== 0) throw skyFailed('pricing the task', args, result, 'configuration');
         throw new Prompt2ModelError({
           message: `SkyPilot's dry run printed no chosen resources to price:\n${stripAnsi(result.stdout).trim().split('\n').slice(-8).join('\n')}`,
           hint: 'Check the accelerators and cloud with `sky launch --dryrun`, or give the price per GPU-hour yourself.',
