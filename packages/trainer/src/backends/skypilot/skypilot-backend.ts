@@ -233,9 +233,10 @@ export class SkyPilotBackend implements TrainerBackend {
     const taskPath = join(dir, JOB_FILES.skypilotTask);
     await writeFile(taskPath, renderTaskYaml(this.task(id, dir)));
     // Secrets go by name: sky reads their values from its own environment, they are never in the YAML.
-    const secrets = this.options.env?.HF_TOKEN ?? process.env.HF_TOKEN ? ['--secret', 'HF_TOKEN'] : [];
+    const launchEnv = childProcessEnvironment(this.options.env, { keep: ['HF_TOKEN'] });
+    const secrets = launchEnv.HF_TOKEN ? ['--secret', 'HF_TOKEN'] : [];
     const args = ['jobs', 'launch', '-n', id, '-y', '-d', ...secrets, taskPath];
-    const result = await runSky(this.sky, args, { env: childProcessEnvironment(this.options.env, { keep: ['HF_TOKEN'] }), signal: context.signal, cwd: dir });
+    const result = await runSky(this.sky, args, { env: launchEnv, signal: context.signal, cwd: dir });
     const remoteJobId = result.code === 0 ? parseManagedJobId(`${result.stdout}\n${result.stderr}`) : undefined;
     if (!remoteJobId) throw skyFailed('launching the managed job', args, result);
     context.events.log('info', `Launched SkyPilot managed job ${remoteJobId} (${this.options.accelerators ?? 'cpu'}${this.nodes > 1 ? ` × ${this.nodes} nodes` : ''}); follow it with: sky jobs logs ${remoteJobId}`, 'train');
