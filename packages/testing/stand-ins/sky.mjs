@@ -9,6 +9,8 @@
 //
 //   SKY_STANDIN_HOME     state folder (required)
 //   SKY_STANDIN_CLOUDS   comma-separated enabled clouds (default "aws"; "" = none)
+//   While the file $SKY_STANDIN_HOME/hold exists, launched jobs stay PENDING (as while SkyPilot waits
+//   for resources), so a test can look at a job that has not started.
 import { spawn } from 'node:child_process';
 import { appendFileSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -80,7 +82,8 @@ function check(wanted) {
   const enabled = enabledClouds();
   const shown = wanted.length > 0 ? wanted.map((c) => c.toLowerCase()) : ['aws', 'gcp', 'kubernetes'];
   for (const cloud of shown) out(`  ${cloud === 'aws' ? 'AWS' : cloud === 'gcp' ? 'GCP' : cloud[0].toUpperCase() + cloud.slice(1)}: ${enabled.includes(cloud) ? 'enabled' : 'disabled'}`);
-  if (!shown.some((cloud) => enabled.includes(cloud))) {
+  // As sky/check.py: the message is about every enabled cloud, not only the ones checked now.
+  if (enabled.length === 0) {
     out('No cloud is enabled. SkyPilot will not be able to run any task. Run `sky check` for more info.');
     return; // sky raises SystemExit(): exit code 0
   }
@@ -257,6 +260,7 @@ async function controller(id) {
   const job = readJob(id);
   const task = job.task;
   process.env.STANDIN_RUN_LOG = join(jobDir(id), 'run.log');
+  while (existsSync(join(HOME, 'hold'))) await new Promise((done) => setTimeout(done, 100));
   setStatus(id, 'STARTING');
   const nodes = task.num_nodes ?? 1;
   const acc = accelerators(task);

@@ -155,12 +155,12 @@ export function parseDryRunQuote(text: string): DryRunQuote | undefined {
 /** `sky check` output: SkyPilot exits 0 even when no cloud is usable, so the text decides. */
 export function skyCheckProblem(text: string, infra?: string): string | undefined {
   const clean = stripAnsi(text);
-  if (/No cloud is enabled/i.test(clean)) return 'no cloud is enabled in SkyPilot';
   const cloud = infra?.split('/')[0]?.toLowerCase();
   if (cloud && cloud !== '*') {
     const name = cloud === 'k8s' ? 'kubernetes' : cloud;
     const line = clean.split('\n').find((row) => row.toLowerCase().includes(`${name}:`));
     if (line && /disabled/i.test(line)) return `${line.trim()} in SkyPilot`;
   }
+  if (/No cloud is enabled/i.test(clean)) return 'no cloud is enabled in SkyPilot';
   return undefined;
 }
