@@ -42,7 +42,9 @@ describe('SkyPilotBackend against a stand-in sky', () => {
       const first = await backend.submit(job(), context);
       expect(first.remoteJobId).toMatch(/^\d+$/);
       expect(await status(first.remoteJobId as string)).toBe('PENDING');
-      expect(existsSync(join(first.dir!, 'skypilot-task.yaml'))).toBe(true);
+      // The task is in the job folder; its output lives in the job's bucket folder for this machine shape.
+      expect(await readFile(join(first.dir!, 'skypilot-task.yaml'), 'utf8')).toContain(`source: s3://p2m-test/backend/${first.id}/1xcpu`);
+      expect(first.bucket).toBe(`s3://p2m-test/backend/${first.id}/1xcpu`);
       // The handle was never saved (the CLI died right after the launch): the same job, submitted again, adopts it.
       const again = await backend.submit(job(), context);
       expect(again.remoteJobId).toBe(first.remoteJobId);

@@ -128,13 +128,22 @@ export class SkyPilotBackend implements TrainerBackend {
     return `p2m-${hashValue({ job: jobHashOf(job, runDir), runDir: resolve(runDir) }).slice(0, 12)}`;
   }
 
+  /**
+   * The job's folder in the bucket: one per machine shape (`2xA10G-1`), so checkpoints are only
+   * resumed by the world size that wrote them (an optimizer state does not carry over to another).
+   */
+  outputUri(name: string): string {
+    const shape = `${this.nodes}x${(this.options.accelerators ?? 'cpu').replace(/[^A-Za-z0-9.]+/g, '-')}`;
+    return joinUri(this.options.bucket, `${name}/${shape}`);
+  }
+
   /** The task for a job folder. */
-  task(name: string, jobDir: string): SkyPilotTask {
+  task(name: string, jobDir: string, outputUri: string = this.outputUri(name)): SkyPilotTask {
     return buildSkyPilotTask({
       name,
       jobDir,
       workerDir: workerPythonDir(),
-      outputUri: joinUri(this.options.bucket, name),
+      outputUri,
       nodes: this.nodes,
       ...(this.options.accelerators ? { accelerators: this.options.accelerators } : {}),
       ...(this.options.infra ? { infra: this.options.infra } : {}),
@@ -213,7 +222,8 @@ export class SkyPilotBackend implements TrainerBackend {
   async submit(job: TrainingJobSpec, context: StageContext, resume?: TrainingJobHandle): Promise<TrainingJobHandle> {
     const id = resume?.id ?? this.jobName(job, context.store.dir);
     const dir = resume?.dir ?? context.store.path(join(this.options.jobsDir ?? RUN_FILES.training, id));
-    const handle: TrainingJobHandle = { ...resume, id, backend: this.name, dir, bucket: joinUri(this.options.bucket, id) };
+    // A job re-attached to keeps the bucket folder it was launched with.
+    const handle: TrainingJobHandle = { ...resume, id, backend: this.name, dir, bucket: typeof resume?.bucket === 'string' ? resume.bucket : this.outputUri(id) };
     const queue = await this.queue(context.signal);
     const known = typeof handle.remoteJobId === 'string' ? queue.find((row) => row.id === handle.remoteJobId) : undefined;
     if (known && (!isTerminal(known.status) || known.status === 'SUCCEEDED')) {
@@ -228,10 +238,11 @@ export class SkyPilotBackend implements TrainerBackend {
       return { ...handle, remoteJobId: orphan.id };
     }
     delete handle.remoteJobId;
+    handle.bucket = this.outputUri(id);
     await this.checkReady({ signal: context.signal });
     await prepareJobFolder(dir, job);
     const taskPath = join(dir, JOB_FILES.skypilotTask);
-    await writeFile(taskPath, renderTaskYaml(this.task(id, dir)));
+    await writeFile(taskPath, renderTaskYaml(this.task(id, dir, handle.bucket as string)));
     // Secrets go by name: sky reads their values from its own environment, they are never in the YAML.
     const launchEnv = childProcessEnvironment(this.options.env, { keep: ['HF_TOKEN'] });
     const secrets = launchEnv.HF_TOKEN ? ['--secret', 'HF_TOKEN'] : [];
@@ -308,7 +319,7 @@ export class SkyPilotBackend implements TrainerBackend {
   /** Copies the model (not the checkpoints) from the bucket into the job folder's output/, then reads it like a local job. */
   async collect(handle: TrainingJobHandle, job: TrainingJobSpec, context: StageContext): Promise<TrainedModel> {
     const dir = handle.dir!;
-    const uri = typeof handle.bucket === 'string' ? handle.bucket : joinUri(this.options.bucket, handle.id);
+    const uri = typeof handle.bucket === 'string' ? handle.bucket : this.outputUri(handle.id);
     const [command, ...args] = downloadArgv(uri, join(dir, JOB_FILES.output));
     context.events.log('info', `Downloading the trained model from ${uri}.`, 'train');
     const result = await runCommand(command!, args, { env: this.env, signal: context.signal }, (cause) =>
