@@ -86,7 +86,7 @@ describe.skipIf(!hasStack && !required)('train --backend skypilot: the real work
     const built = spawnSync(python, [TINY_MODELS, '--out', join(dir, 'tiny'), '--kind', 't5', '--hidden', '32', '--layers', '1', '--rows', '32', '--task', 'uppercase'], { encoding: 'utf8', env: { ...process.env, ...THREADS } });
     if (built.status !== 0) throw new Error(built.stderr);
     tiny = JSON.parse(built.stdout.trim().split('\n').at(-1)!) as { model: string; instruction: string };
-  });
+  }, 120_000);
 
   it('kill -9 of the CLI leaves the managed job running; the rerun re-attaches (one launch), downloads the model, and it predicts', async () => {
     const out = join(dir, 'run');
