@@ -161,6 +161,7 @@ export class SkyPilotBackend implements TrainerBackend {
       gpus: this.nodes * Math.max(1, this.gpusPerNode),
       overheadHours: OVERHEAD_HOURS,
       device: this.deviceName(),
+      ...(this.options.gpuHourlyUsd === undefined ? { note: "no price yet: SkyPilot's dry run quotes it (measurePricing)" } : {}),
     };
   }
 
