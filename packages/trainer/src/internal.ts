@@ -21,5 +21,6 @@ export {
 export { workerPythonDir, workerEnv, resolveModelReference, PYTHON_INSTALL_HINT } from './python-path.js';
 export { defaultPython, managedPython, needsPythonSetup, managedEnvironmentDir, requirementsFile, requirementsHash, detectPythonVariant, PYTHON_STACK_MODULES, ENVIRONMENT_MARKER } from './python-environment.js';
 export { shellQuote } from './backends/command.js';
+export { HfJobsBackend, HF_JOBS_IMAGE, HF_JOBS_DEFAULT_FLAVOR, HF_JOBS_THROUGHPUT, pricingOf as hfJobsPricing, type HfJobsBackendOptions } from './backends/hf-jobs.js';
 export { actualTrainingCost } from './trainer.js';
 export { hubBaseModel, modelCardInputFromRun, modelCardFolders } from './model-card.js';
