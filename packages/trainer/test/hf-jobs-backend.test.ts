@@ -40,6 +40,11 @@ describe('hf-jobs backend: preflight and quote (no job started)', () => {
     expect(server.repos.size).toBe(0);
   });
 
+  it('before the hardware list is read, a synchronous quote uses the list price of a common flavor, and refuses an unknown one', () => {
+    expect(new HfJobsBackend({ flavor: 'l4x1' }).pricing()).toMatchObject({ kind: 'gpu-time', gpuHourlyUsd: 0.8, tokensPerSecondPerGpu: 3_500, device: '1x Nvidia L4', note: expect.stringMatching(/list price/) });
+    expect(() => new HfJobsBackend({ flavor: 'h100x8' }).pricing()).toThrow(/hardware list, which was not read yet/);
+  });
+
   it('quotes the flavor’s price from the hardware list × the estimated hours, and a quote over --max-cost starts nothing', async () => {
     const { dir, cleanup } = await tempDir();
     try {
@@ -122,7 +127,7 @@ describe.skipIf(!hasStack && !required)('hf-jobs backend: a real job (loopback H
     expect([...pushed.files.keys()].some((path) => path.startsWith('checkpoint-'))).toBe(false);
   }, 180_000);
 
-  it('Ctrl-C with "cancel" cancels the remote job; the next run starts a new one', async () => {
+  it('Ctrl-C with "cancel" cancels the remote job, and the stored handle forgets it (a rerun starts anew)', async () => {
     const out = join(dir, 'run-cancel');
     const controller = new AbortController();
     const { context, events } = await makeContext(out, { signal: controller.signal });

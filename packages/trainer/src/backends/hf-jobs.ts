@@ -52,6 +52,21 @@ export const HF_JOBS_THROUGHPUT: ReadonlyArray<{ accelerator: RegExp; tokensPerS
   { accelerator: /l4/i, tokensPerSecond: 3_500 },
   { accelerator: /t4/i, tokensPerSecond: 2_000 },
 ];
+/**
+ * The Hub's published hourly list prices (huggingface.co/docs/hub/jobs-pricing, December 2026) of
+ * common flavors, for a quote made before the live hardware list was read (`run --estimate-only`
+ * quotes synchronously); the job itself is always quoted from the live list.
+ */
+export const HF_JOBS_LIST_PRICES: Readonly<Record<string, { hourlyUsd: number; prettyName: string; gpu?: string; gpus?: number }>> = {
+  'cpu-basic': { hourlyUsd: 0.01, prettyName: 'CPU Basic' },
+  'cpu-upgrade': { hourlyUsd: 0.03, prettyName: 'CPU Upgrade' },
+  't4-small': { hourlyUsd: 0.4, prettyName: 'Nvidia T4 - small', gpu: 'T4' },
+  't4-medium': { hourlyUsd: 0.6, prettyName: 'Nvidia T4 - medium', gpu: 'T4' },
+  l4x1: { hourlyUsd: 0.8, prettyName: '1x Nvidia L4', gpu: 'L4' },
+  'a10g-small': { hourlyUsd: 1, prettyName: 'Nvidia A10G - small', gpu: 'A10G' },
+  'a10g-large': { hourlyUsd: 1.5, prettyName: 'Nvidia A10G - large', gpu: 'A10G' },
+  'a100-large': { hourlyUsd: 2.5, prettyName: 'Nvidia A100 - large', gpu: 'A100' },
+};
 const CPU_TOKENS_PER_SECOND = 150;
 const UNKNOWN_GPU_TOKENS_PER_SECOND = 5_000;
 /** Pulling the image, installing the pinned stack, loading the model, pushing and downloading it: about 10 minutes. */
@@ -129,14 +144,28 @@ export class HfJobsBackend implements TrainerBackend {
     await this.hardware();
   }
 
+  /** From the live hardware list once read (`checkReady`, `measurePricing`); before that, from the list prices of common flavors. */
   pricing(): TrainingPricing {
-    if (!this.hardwareList) {
+    if (this.hardwareList) return pricingOf(this.flavorInfo(this.hardwareList), this.options.tokensPerSecond);
+    const listed = HF_JOBS_LIST_PRICES[this.flavor];
+    if (!listed) {
       throw new Prompt2ModelError({
         message: `The price of the ${this.flavor} flavor comes from the Hub's hardware list, which was not read yet.`,
         hint: 'Estimate through the trainer (it reads the list first), or check that the Hub is reachable.',
       });
     }
-    return pricingOf(this.flavorInfo(this.hardwareList), this.options.tokensPerSecond);
+    const hourlyMicroUsd = Math.round((listed.hourlyUsd / 60) * 1e6);
+    const hardware = {
+      name: this.flavor,
+      prettyName: listed.prettyName,
+      cpu: '',
+      ram: '',
+      accelerator: listed.gpu ? { type: 'gpu' as const, model: listed.gpu, quantity: String(listed.gpus ?? 1), vram: '', manufacturer: 'Nvidia' as const } : null,
+      unitCostMicroUSD: hourlyMicroUsd,
+      unitCostUSD: hourlyMicroUsd / 1e6,
+      unitLabel: 'minute',
+    };
+    return { ...pricingOf(hardware, this.options.tokensPerSecond), note: 'list price of December 2026 (the Hub’s hardware list was not read yet); the job is quoted again from the live list before it starts' };
   }
 
   async measurePricing(): Promise<TrainingPricing> {
@@ -421,7 +450,7 @@ export function pricingOf(hardware: HubJobHardware, tokensPerSecond?: number): E
     // The worker trains in one process on one GPU; the price is the whole machine's.
     gpus: 1,
     overheadHours: OVERHEAD_HOURS,
-    device: accelerator ? hardware.prettyName : `cpu (${hardware.prettyName}, ${hardware.cpu})`,
+    device: accelerator ? hardware.prettyName : `cpu (${[hardware.prettyName, hardware.cpu].filter(Boolean).join(', ')})`,
     measured: false,
     ...(quantity > 1 ? { note: `${hardware.name} has ${quantity} GPUs and the worker trains on one of them; a one-GPU flavor costs less` } : {}),
   };
