@@ -160,6 +160,8 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
       ...(options.flavor ? { flavor: options.flavor } : {}),
       ...(options.image ? { image: options.image } : {}),
       ...(options.installRequirements === false ? { installRequirements: false } : {}),
+      ...optionalSetting('accessToken', loadSetting({ environmentVariableName: 'HF_TOKEN', env })),
+      ...optionalSetting('hubUrl', loadSetting({ environmentVariableName: 'HF_ENDPOINT', env })),
       env,
       onInterrupt: options.cancelRemote ? async () => 'cancel' : askAboutRemoteJob(runtime),
     },
@@ -172,6 +174,10 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
       ...gpu,
     },
   };
+}
+
+function optionalSetting<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value ? ({ [key]: value } as Record<K, string>) : {};
 }
 
 /** The training backend `--backend` names, from the registry. */

@@ -7,7 +7,6 @@ import {
   APICallError,
   JOB_FILES,
   LoadSettingError,
-  loadSetting,
   Prompt2ModelError,
   RUN_FILES,
   sleep,
@@ -87,12 +86,12 @@ export interface HfJobsBackendOptions {
   modelRepo?: string;
   /** The Hub's own limit on the job's run time, seconds. Default 4 hours. */
   timeoutSeconds?: number;
-  /** Hub token with write access; default HF_TOKEN (from `env`). Sent to the job as a secret, never as a variable or a file. */
+  /** Hub token with write access; default HF_TOKEN. Sent to the job as a secret, never as a variable or a file. */
   accessToken?: string;
   /** Hub base URL; default HF_ENDPOINT, else https://huggingface.co. */
   hubUrl?: string;
   fetch?: typeof fetch;
-  /** The settings read (HF_TOKEN), and whose secrets no uploaded file may hold. Default: this process's. */
+  /** The settings whose secret values no uploaded file may hold. Default: this process's. */
   env?: SettingsEnvironment;
   /** Assumed tokens a second of the flavor's GPU, instead of the HF_JOBS_THROUGHPUT table. */
   tokensPerSecond?: number;
@@ -204,7 +203,7 @@ export class HfJobsBackend implements TrainerBackend {
     try {
       const files = await this.jobFiles(dir, staging, hardware);
       const { uploadRepoFiles } = await import('@prompt2model/huggingface/hub');
-      const uploaded = await uploadRepoFiles({ ...this.hubOptions(), repo: datasetRepo, type: 'dataset', private: true, files, commitTitle: `prompt2model training job ${hash}` });
+      const uploaded = await uploadRepoFiles({ ...(await this.hubOptions()), repo: datasetRepo, type: 'dataset', private: true, files, commitTitle: `prompt2model training job ${hash}` });
       revision = uploaded.commit;
       context.events.log('info', `Uploaded the job (${files.length} files) to the private dataset ${datasetRepo}`, 'train');
     } finally {
@@ -226,7 +225,7 @@ export class HfJobsBackend implements TrainerBackend {
         HF_HUB_DISABLE_XET: '1',
       },
       // Encrypted by the Hub and set in the job's environment; never in `environment`, a file or a log.
-      secrets: { HF_TOKEN: this.token() },
+      secrets: { HF_TOKEN: await this.token() },
       flavor: this.flavor as never,
       timeoutSeconds: this.options.timeoutSeconds ?? 4 * 3600,
       labels: { [JOB_LABEL]: hash },
@@ -304,7 +303,7 @@ export class HfJobsBackend implements TrainerBackend {
         delete job.remoteJobId;
         context.events.log('warn', `Cancelled Hugging Face job ${jobId}; a rerun starts a new job.`, 'train');
       } else {
-        context.events.log('warn', `Hugging Face job ${jobId} keeps running (billed by the minute). Rerun the same command to re-attach, or cancel it: hf jobs cancel ${jobId}${namespace ? ` --namespace ${namespace}` : ''} (or at ${url}).`, 'train');
+        context.events.log('warn', `Hugging Face job ${jobId} keeps running (billed by the minute). Rerun the same command to re-attach, or cancel it on its page (${url}) or with the hf CLI: hf jobs cancel ${jobId}`, 'train');
       }
       throw AbortError.isInstance(error) ? error : new AbortError(undefined, error);
     } finally {
@@ -333,7 +332,7 @@ export class HfJobsBackend implements TrainerBackend {
       const output = join(dir, JOB_FILES.output);
       await rm(output, { recursive: true, force: true });
       const { downloadRepoFiles } = await import('@prompt2model/huggingface/hub');
-      await downloadRepoFiles({ ...this.hubOptions(), repo: remote.modelRepo, type: 'model', ...(remote.modelRevision ? { revision: remote.modelRevision } : {}), dir: output });
+      await downloadRepoFiles({ ...(await this.hubOptions()), repo: remote.modelRepo, type: 'model', ...(remote.modelRevision ? { revision: remote.modelRevision } : {}), dir: output });
     }
     const model = await collectFromJobFolder(dir, job, this.name, remote.remoteJobId ?? handle.id);
     const billedSeconds = await this.billedSeconds(remote);
@@ -373,8 +372,10 @@ export class HfJobsBackend implements TrainerBackend {
     return files;
   }
 
-  private token(): string {
-    const token = loadSetting({ settingValue: this.options.accessToken, environmentVariableName: 'HF_TOKEN', ...(this.options.env ? { env: this.options.env } : {}) });
+  /** The token: the option, else HF_TOKEN (the Hub client's own default); missing, an error that names it. */
+  private async token(): Promise<string> {
+    const { resolveHubToken } = await import('@prompt2model/huggingface/hub');
+    const token = resolveHubToken(this.options.accessToken);
     if (!token) {
       throw new LoadSettingError({
         message: 'Training on Hugging Face Jobs needs a Hub token with write access, and none was given (HF_TOKEN is not set).',
@@ -385,14 +386,19 @@ export class HfJobsBackend implements TrainerBackend {
     return token;
   }
 
-  private hubOptions() {
-    return { accessToken: this.token(), ...(this.options.hubUrl ? { hubUrl: this.options.hubUrl } : {}), ...(this.options.fetch ? { fetch: this.options.fetch } : {}) };
+  private async hubOptions() {
+    return {
+      accessToken: await this.token(),
+      ...(this.options.hubUrl ? { hubUrl: this.options.hubUrl } : {}),
+      ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+      ...(this.options.env ? { env: this.options.env } : {}),
+    };
   }
 
   private async client(): Promise<HubJobsClient> {
     if (!this.clientInstance) {
       const { createHubJobsClient } = await import('@prompt2model/huggingface/hub');
-      this.clientInstance = await createHubJobsClient(this.hubOptions());
+      this.clientInstance = await createHubJobsClient(await this.hubOptions());
     }
     return this.clientInstance;
   }
