@@ -92,7 +92,7 @@ export function addTrainingOptions(command: Command): Command {
     .option('--suffix <text>', 'openai: suffix of the fine-tuned model name')
     .addOption(new Option('--lr-multiplier <x>', 'openai: learning-rate multiplier (default auto)').argParser(parseNumber('--lr-multiplier')))
     .addOption(new Option('--training-price <usd>', 'openai: USD per 1M training tokens, for models not in the price table').argParser(parseNumber('--training-price')))
-    .option('--cancel-remote', 'openai/skypilot/hf-jobs: cancel the remote job on Ctrl-C (default: a terminal asks; otherwise it keeps running and a rerun re-attaches)', false)
+    .option('--cancel-remote', 'openai/skypilot/hf-jobs: cancel the remote job on Ctrl-C (default: it keeps running and a rerun re-attaches; skypilot and hf-jobs ask on a terminal)', false)
     .option('--flavor <name>', `hf-jobs: hardware flavor from the Hub's Jobs hardware list, e.g. t4-small, l4x1, a100-large (default ${'a10g-small'})`)
     .option('--image <ref>', 'hf-jobs: Docker image of the job (default: a pinned official PyTorch image; the job installs the pinned training stack over it)')
     .option('--no-install-requirements', 'hf-jobs: the image already has the training stack (torch, transformers, peft, huggingface_hub): skip installing it')
