@@ -54,10 +54,11 @@ describe.skipIf(!hasStack && !required)('train --backend hf-jobs (loopback Hub, 
     expect(token.stderr).toMatch(/HF_TOKEN is not set/);
 
     const quote = await spawnCli([...flags('quote'), '--estimate-only', '--max-cost', '0.01'], { env });
-    expect(quote.code, quote.stderr).toBe(0);
+    // The quote is printed, and a quote over the cap refuses (exit 2), as for every backend.
+    expect(quote.code, quote.stderr).toBe(2);
     // t4-small: $0.40 an hour from the hardware list; ~10 min of set-up → ~$0.07, over the $0.01 cap.
     expect(quote.stdout).toMatch(/Nvidia T4 - small .*× \$0\.4\/h = ~\$0\.07/);
-    expect(quote.stdout).toMatch(/--max-cost: OVER/);
+    expect(quote.stderr).toMatch(/the quote \(\$0\.07\) is over --max-cost/);
     const capped = await spawnCli([...flags('capped'), '--max-cost', '0.01'], { env });
     expect(capped.code, capped.stderr).toBe(3);
     expect(capped.stderr).toMatch(/\$0\.07/);
