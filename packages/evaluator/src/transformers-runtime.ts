@@ -29,12 +29,21 @@ export interface TransformersTokenizer {
 export interface TransformersModel {
   (inputs: Record<string, TransformersTensor>): Promise<Record<string, TransformersTensor>>;
   dispose(): Promise<unknown>;
+  /** The onnxruntime sessions, by transformers.js's name (`model`, `decoder_model_merged`). */
+  sessions: Record<string, unknown>;
+  config: Record<string, unknown>;
+  generation_config?: Record<string, unknown> | null;
 }
+
+type ModelClass = { from_pretrained(model: string, options?: Record<string, unknown>): Promise<TransformersModel> };
 
 export interface TransformersModule {
   env: { allowRemoteModels: boolean; allowLocalModels: boolean; localModelPath: string; cacheDir: string | null };
   AutoTokenizer: { from_pretrained(model: string, options?: Record<string, unknown>): Promise<TransformersTokenizer> };
-  AutoModel: { from_pretrained(model: string, options?: Record<string, unknown>): Promise<TransformersModel> };
+  AutoModel: ModelClass;
+  AutoModelForSeq2SeqLM: ModelClass;
+  AutoModelForCausalLM: ModelClass;
+  AutoConfig: { from_pretrained(model: string, options?: Record<string, unknown>): Promise<Record<string, unknown>> };
 }
 
 export interface ModelLoadOptions {

@@ -1,14 +1,11 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Prompt2ModelError, seededRandom, throwIfAborted } from '@prompt2model/core/internal';
-import { loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor, type TransformersTokenizer } from '../transformers-runtime.js';
+import type { OrtModule, OrtSession, OrtTensor, TransformersModel, TransformersTokenizer } from '../transformers-runtime.js';
 
 /**
  * Greedy and sampled generation on onnxruntime-node directly, over the ONNX layout transformers.js
  * loads (`encoder_model.onnx` + `decoder_model_merged.onnx`, or `model.onnx`), with or without a
- * key/value cache. transformers.js still tokenizes; the loop is here because its `generate` cannot
+ * key/value cache. transformers.js still tokenizes and opens the sessions; the loop is here because its `generate` cannot
  * report token probabilities, cannot be seeded, and spends more time per step than the model does
  * on small students (tensor copies, a processor chain, cache bookkeeping). The loop feeds each
  * step's `present.*` outputs back as the next step's `past_key_values.*` without copying them.
@@ -42,90 +39,72 @@ export interface GeneratedRow {
   finishReason: 'stop' | 'length';
 }
 
-export interface OnnxSessionOptions {
-  /** Threads of one operator (onnxruntime `intraOpNumThreads`). */
-  threads?: number;
-  /** Weights variant: `fp32` (default), `fp16`, `q8`, `q4`, ... (transformers.js file name suffixes). */
-  dtype?: string;
-}
-
-/** transformers.js's file name suffix of each weights variant. */
-const DTYPE_SUFFIX: Record<string, string> = { fp32: '', fp16: '_fp16', int8: '_int8', uint8: '_uint8', q8: '_quantized', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4' };
-
 /** Default threads per operator: the machine's cores, at most 4 (tiny students gain nothing past that). */
 export function defaultThreads(): number {
   return Math.max(1, Math.min(4, availableParallelism()));
 }
 
-interface ModelConfig {
-  is_encoder_decoder?: boolean;
-  eos_token_id?: number | number[] | null;
-  pad_token_id?: number | null;
-  decoder_start_token_id?: number | null;
-  bos_token_id?: number | null;
+/** onnxruntime session options: `threads` per operator, one stream of operators, every graph optimization. */
+export function sessionOptions(threads: number | undefined): Record<string, unknown> {
+  return {
+    intraOpNumThreads: Math.max(1, Math.floor(threads ?? defaultThreads())),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
 }
 
-async function readJson(path: string): Promise<ModelConfig | undefined> {
-  if (!existsSync(path)) return undefined;
-  return JSON.parse(await readFile(path, 'utf8')) as ModelConfig;
+type IdConfig = Record<string, unknown> | null | undefined;
+
+function idList(value: unknown): number[] {
+  return Array.isArray(value) ? value.filter((id): id is number => typeof id === 'number') : typeof value === 'number' ? [value] : [];
 }
 
-function idList(value: number | number[] | null | undefined): number[] {
-  return Array.isArray(value) ? value : typeof value === 'number' ? [value] : [];
+function firstId(...values: unknown[]): number | undefined {
+  for (const value of values) if (typeof value === 'number') return value;
+  return undefined;
 }
 
-/** The sessions of one model folder and what its loop needs to know about them. */
+/** The sessions of one model and what its loop needs to know about them. */
 export class OnnxGenerationModel {
-  private constructor(
+  private readonly endTokens: Set<number>;
+  private readonly padToken: number;
+  private readonly startToken: number;
+  private readonly encoder: OrtSession | undefined;
+  private readonly decoder: OrtSession;
+
+  /**
+   * `model` is a transformers.js model (it finds the files: a local folder or the Hub, the dtype's
+   * file names, external data; and opens the sessions with our options): the loop runs on its sessions.
+   */
+  constructor(
     private readonly ort: OrtModule,
     readonly task: GenerationTask,
-    private readonly encoder: OrtSession | undefined,
-    private readonly decoder: OrtSession,
+    private readonly model: TransformersModel,
     readonly tokenizer: TransformersTokenizer,
-    private readonly endTokens: Set<number>,
-    private readonly padToken: number,
-    private readonly startToken: number,
-  ) {}
-
-  static async load(dir: string, tokenizer: TransformersTokenizer, task: GenerationTask | undefined, options: OnnxSessionOptions): Promise<OnnxGenerationModel> {
-    const config = (await readJson(join(dir, 'config.json'))) ?? {};
-    const generationConfig = (await readJson(join(dir, 'generation_config.json'))) ?? {};
-    const resolvedTask = task ?? (config.is_encoder_decoder ? 'text2text-generation' : 'text-generation');
-    const suffix = DTYPE_SUFFIX[options.dtype ?? 'fp32'];
-    if (suffix === undefined) {
-      throw new Prompt2ModelError({ message: `Unknown ONNX weights variant "${options.dtype}".`, hint: `Use one of ${Object.keys(DTYPE_SUFFIX).join(', ')}.` });
+  ) {
+    const config = model.config as IdConfig;
+    const generation = model.generation_config as IdConfig;
+    this.endTokens = new Set(idList(generation?.eos_token_id ?? config?.eos_token_id));
+    this.padToken = firstId(generation?.pad_token_id, config?.pad_token_id, [...this.endTokens][0]) ?? 0;
+    this.startToken = firstId(generation?.decoder_start_token_id, config?.decoder_start_token_id) ?? this.padToken;
+    const sessions = model.sessions as Record<string, OrtSession | undefined>;
+    if (task === 'text2text-generation') {
+      this.encoder = sessions.model;
+      this.decoder = sessions.decoder_model_merged!;
+    } else {
+      this.decoder = (sessions.model ?? sessions.decoder_model_merged)!;
     }
-    const file = (name: string) => join(dir, 'onnx', `${name}${suffix}.onnx`);
-    const ort = await loadOnnxRuntime();
-    const sessionOptions = {
-      intraOpNumThreads: Math.max(1, Math.floor(options.threads ?? defaultThreads())),
-      interOpNumThreads: 1,
-      executionMode: 'sequential' as const,
-      graphOptimizationLevel: 'all' as const,
-    };
-    const open = async (name: string): Promise<OrtSession> => {
-      const path = file(name);
-      if (!existsSync(path)) throw new Error(`${path} does not exist`);
-      return ort.InferenceSession.create(path, sessionOptions);
-    };
-    const endTokens = new Set([...idList(generationConfig.eos_token_id ?? config.eos_token_id)]);
-    const pad = generationConfig.pad_token_id ?? config.pad_token_id ?? [...endTokens][0] ?? 0;
-    if (resolvedTask === 'text2text-generation') {
-      const encoder = await open('encoder_model');
-      const decoder = await open('decoder_model_merged').catch(async (error: unknown) => {
-        await encoder.release();
-        throw error;
+    if (!this.decoder || (task === 'text2text-generation' && !this.encoder)) {
+      throw new Prompt2ModelError({
+        message: `The ${task} model has no ${task === 'text2text-generation' ? 'encoder_model and decoder_model_merged' : 'model'} session (it has ${Object.keys(sessions).join(', ') || 'none'}).`,
+        hint: 'Check that the folder holds a generation model in the layout transformers.js loads (onnx/encoder_model.onnx + onnx/decoder_model_merged.onnx, or onnx/model.onnx).',
       });
-      const start = generationConfig.decoder_start_token_id ?? config.decoder_start_token_id ?? pad;
-      return new OnnxGenerationModel(ort, resolvedTask, encoder, decoder, tokenizer, endTokens, pad, start);
     }
-    const decoder = existsSync(file('model')) ? await open('model') : await open('decoder_model_merged');
-    return new OnnxGenerationModel(ort, resolvedTask, undefined, decoder, tokenizer, endTokens, pad, pad);
   }
 
   async dispose(): Promise<void> {
-    await this.encoder?.release();
-    await this.decoder.release();
+    await this.model.dispose();
   }
 
   /** Generates an answer for each prompt (one batch). */
