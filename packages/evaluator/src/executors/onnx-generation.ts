@@ -118,23 +118,27 @@ export class OnnxGenerationModel {
     const mask = BigInt64Array.from(encoded.attention_mask.data as ArrayLike<bigint>, BigInt);
     const steps = decoderOnly ? new DecoderOnlySteps(this.ort, this.decoder, batch, width, ids, mask) : new Seq2SeqSteps(this.ort, this.encoder!, this.decoder, batch, width, ids, mask, this.startToken);
     const rows = Array.from({ length: batch }, (_, row) => new RowState(row, this.tokenizer, settings, countOnes(mask, row * width, width)));
-    const next = new Array<number>(batch).fill(this.padToken);
+    // The rows still generating, in the order the step runner holds them.
+    let active = rows;
     let logits = await steps.first();
     for (let step = 0; ; step++) {
       const vocab = logits.dims[2]!;
-      const last = logits.dims[1]! - 1;
+      const positions = logits.dims[1]!;
       const values = floatData(logits);
-      for (const state of rows) {
-        if (state.done) {
-          next[state.row] = this.padToken;
-          continue;
-        }
-        const offset = (state.row * logits.dims[1]! + last) * vocab;
-        next[state.row] = state.step(values.subarray(offset, offset + vocab), this.endTokens);
-      }
-      if (rows.every((state) => state.done) || step + 1 >= settings.maxNewTokens) break;
+      const next = active.map((state, index) => {
+        const offset = (index * positions + positions - 1) * vocab;
+        return state.step(values.subarray(offset, offset + vocab), this.endTokens);
+      });
+      if (step + 1 >= settings.maxNewTokens) break;
+      const keep = active.flatMap((state, index) => (state.done ? [] : [index]));
+      if (keep.length === 0) break;
       throwIfAborted(settings.signal);
-      logits = await steps.next(next);
+      // Finished rows leave the batch, so the steps left cost only what the rows still running need.
+      if (keep.length < active.length) {
+        steps.keepRows(keep);
+        active = keep.map((index) => active[index]!);
+      }
+      logits = await steps.next(keep.map((index) => next[index]!));
     }
     return rows.map((state) => state.finish());
   }
@@ -331,8 +335,25 @@ function emptyPast(ort: OrtModule, session: OrtSession, name: string, batch: num
 interface StepRunner {
   /** Runs the prompt; returns the logits. */
   first(): Promise<OrtTensor>;
+  /** Keeps only these rows (indices in the current batch, in order) for the next steps. */
+  keepRows(rows: number[]): void;
   /** Appends one token per row; returns the logits. */
   next(tokens: number[]): Promise<OrtTensor>;
+}
+
+type RowData = BigInt64Array | Float32Array | Uint16Array;
+
+/** The rows `rows` of a batch-major array of `batch` rows. */
+function selectRows<T extends RowData>(data: T, batch: number, rows: number[]): T {
+  const size = data.length / batch;
+  const out = new (data.constructor as new (length: number) => T)(rows.length * size);
+  rows.forEach((row, index) => out.set(data.subarray(row * size, (row + 1) * size) as never, index * size));
+  return out;
+}
+
+/** The rows `rows` of a batch-major tensor. */
+function selectTensorRows(ort: OrtModule, tensor: OrtTensor, rows: number[]): OrtTensor {
+  return new ort.Tensor(tensor.type, selectRows(tensor.data as RowData, tensor.dims[0]!, rows), [rows.length, ...tensor.dims.slice(1)]);
 }
 
 function int64(ort: OrtModule, values: BigInt64Array, dims: number[]): OrtTensor {
@@ -375,7 +396,7 @@ class DecoderOnlySteps implements StepRunner {
   constructor(
     private readonly ort: OrtModule,
     private readonly session: OrtSession,
-    private readonly batch: number,
+    private batch: number,
     private width: number,
     private ids: BigInt64Array,
     private mask: BigInt64Array,
@@ -405,6 +426,15 @@ class DecoderOnlySteps implements StepRunner {
     return outputs.logits!;
   }
 
+  keepRows(rows: number[]): void {
+    const { ort, batch } = this;
+    this.mask = selectRows(this.mask, batch, rows);
+    this.ids = selectRows(this.ids, batch, rows);
+    this.lastPositions = selectRows(this.lastPositions, batch, rows);
+    for (const name of this.past) this.feeds[name] = selectTensorRows(ort, this.feeds[name]!, rows);
+    this.batch = rows.length;
+  }
+
   async next(tokens: number[]): Promise<OrtTensor> {
     const { ort, batch } = this;
     this.mask = appendColumn(this.mask, batch, this.width, () => 1n);
@@ -427,6 +457,8 @@ class DecoderOnlySteps implements StepRunner {
 /** An encoder-decoder: the encoder once, then the (merged) decoder one token per step. */
 class Seq2SeqSteps implements StepRunner {
   private readonly past: string[];
+  private readonly selfAttentionPast: string[];
+  private readonly fetches: string[];
   private readonly feeds: Record<string, OrtTensor> = {};
   private decoderIds: BigInt64Array;
   private decoderWidth = 1;
@@ -435,13 +467,16 @@ class Seq2SeqSteps implements StepRunner {
     private readonly ort: OrtModule,
     private readonly encoder: OrtSession,
     private readonly decoder: OrtSession,
-    private readonly batch: number,
+    private batch: number,
     private readonly width: number,
     private readonly ids: BigInt64Array,
     private readonly mask: BigInt64Array,
     startToken: number,
   ) {
     this.past = pastNames(decoder);
+    this.selfAttentionPast = this.past.filter((name) => !name.includes('.encoder.'));
+    // Each step's outputs are copied into JavaScript: after the first, only the logits and the growing self-attention cache.
+    this.fetches = ['logits', ...this.selfAttentionPast.map((name) => name.replace('past_key_values.', 'present.'))];
     this.decoderIds = new BigInt64Array(batch).fill(BigInt(startToken));
   }
 
@@ -457,23 +492,32 @@ class Seq2SeqSteps implements StepRunner {
     for (const name of this.past) this.feeds[name] = emptyPast(ort, this.decoder, name, batch);
     if (this.decoder.inputNames.includes('use_cache_branch')) this.feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([0]), [1]);
     const outputs = await this.decoder.run(this.feeds);
-    // The cross-attention entries never change: keep the first step's.
+    // The cross-attention entries never change: keep the first step's, and fetch only the rest from now on.
     for (const name of this.past) this.feeds[name] = outputs[name.replace('past_key_values.', 'present.')]!;
+    if (this.feeds.use_cache_branch) this.feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([1]), [1]);
     return outputs.logits!;
+  }
+
+  keepRows(rows: number[]): void {
+    const { ort } = this;
+    for (const name of ['encoder_hidden_states', 'encoder_attention_mask', ...this.past]) {
+      if (this.feeds[name]) this.feeds[name] = selectTensorRows(ort, this.feeds[name]!, rows);
+    }
+    this.decoderIds = selectRows(this.decoderIds, this.batch, rows);
+    this.batch = rows.length;
   }
 
   async next(tokens: number[]): Promise<OrtTensor> {
     const { ort, batch } = this;
     if (this.past.length > 0) {
       this.feeds.input_ids = int64(ort, BigInt64Array.from(tokens, BigInt), [batch, 1]);
-      if (this.feeds.use_cache_branch) this.feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([1]), [1]);
     } else {
       this.decoderIds = appendColumn(this.decoderIds, batch, this.decoderWidth, (row) => BigInt(tokens[row]!));
       this.decoderWidth += 1;
       this.feeds.input_ids = int64(ort, this.decoderIds, [batch, this.decoderWidth]);
     }
-    const outputs = await this.decoder.run(this.feeds);
-    for (const name of this.past) if (!name.includes('.encoder.')) this.feeds[name] = outputs[name.replace('past_key_values.', 'present.')]!;
+    const outputs = await this.decoder.run(this.feeds, this.fetches);
+    for (const name of this.selfAttentionPast) this.feeds[name] = outputs[name.replace('past_key_values.', 'present.')]!;
     return outputs.logits!;
   }
 }
