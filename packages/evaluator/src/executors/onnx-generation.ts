@@ -5,10 +5,12 @@ import type { OrtModule, OrtSession, OrtTensor, TransformersModel, TransformersT
 /**
  * Greedy and sampled generation on onnxruntime-node directly, over the ONNX layout transformers.js
  * loads (`encoder_model.onnx` + `decoder_model_merged.onnx`, or `model.onnx`), with or without a
- * key/value cache. transformers.js still tokenizes and opens the sessions; the loop is here because its `generate` cannot
- * report token probabilities, cannot be seeded, and spends more time per step than the model does
- * on small students (tensor copies, a processor chain, cache bookkeeping). The loop feeds each
- * step's `present.*` outputs back as the next step's `past_key_values.*` without copying them.
+ * key/value cache. transformers.js still tokenizes and opens the sessions; the loop is here
+ * because its `generate` cannot report token probabilities, cannot be seeded, has no stop strings,
+ * and adds work per step (tensor wrappers, a logits-processor chain, cache bookkeeping). Each
+ * step's `present.*` outputs go back as the next step's `past_key_values.*`. onnxruntime-node copies
+ * every fetched output into JavaScript (it has no io binding on CPU), so the loop fetches only
+ * what it uses and drops finished rows from the batch.
  */
 
 export type GenerationTask = 'text2text-generation' | 'text-generation';
