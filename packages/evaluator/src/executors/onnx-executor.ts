@@ -14,7 +14,7 @@ export interface OnnxExecutorOptions extends ModelLoadOptions {
   batchSize?: number;
   /** Most tokens generated per input (default 128); a call's `maxNewTokens` overrides it. */
   maxNewTokens?: number;
-  /** Threads per operator (onnxruntime `intraOpNumThreads`). Default: the machine's cores, at most 4. */
+  /** Threads per operator (onnxruntime `intraOpNumThreads`). Default: half the machine's cores, 1 to 4. */
   threads?: number;
   /** Turns a raw input into the model's prompt (e.g. the training prompt format). Default: unchanged. */
   formatInput?: (input: string) => string;

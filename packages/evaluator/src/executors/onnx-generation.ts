@@ -41,9 +41,14 @@ export interface GeneratedRow {
   finishReason: 'stop' | 'length';
 }
 
-/** Default threads per operator: the machine's cores, at most 4 (tiny students gain nothing past that). */
+/**
+ * Default threads per operator: half the machine's cores, 1 to 4. A student's operators are small,
+ * so threads past that add more hand-over than they save, and spinning pool threads take the cores
+ * the event loop and the rest of the app need (on a 2-core machine 2 threads were 2.7× slower than 1:
+ * docs/benchmarks.md).
+ */
 export function defaultThreads(): number {
-  return Math.max(1, Math.min(4, availableParallelism()));
+  return Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
 }
 
 /** onnxruntime session options: `threads` per operator, one stream of operators, every graph optimization. */
