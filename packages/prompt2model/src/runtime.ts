@@ -52,6 +52,11 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, budget: 3, cancelled: 130 } a
 
 export { CliUsageError } from './cli-usage-error.js';
 
+/** A new empty folder in the system's temporary folder (a server's run folder when none is given). */
+export function temporaryFolder(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
 /** What the first Ctrl-C prints unless the verb says otherwise: run folder verbs resume where they stopped. */
 export const RESUMABLE_INTERRUPT_NOTICE = 'Stopping… finished work is saved; rerun the same command to resume.';
 

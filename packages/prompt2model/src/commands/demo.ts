@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ExecutorTable, LanguageModel, ProviderRegistry, TrainedModel } from '@prompt2model/core/internal';
 import { predictSettings, splitList, threadsOption } from '../flags/index.js';
-import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
+import { CliUsageError, parseNumber, temporaryFolder, type CliRuntime } from '../runtime.js';
 
 interface DemoOptions {
   model?: string;
@@ -96,7 +96,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         const accessToken = options.shareToken ?? (loopback ? undefined : randomBytes(18).toString('base64url'));
         const context = await createStageContext({
           // Flags go to the run folder: --out, or the one the model's prompt spec was found in.
-          outDir: options.out ?? runDir ?? (await temporaryRunFolder()),
+          outDir: options.out ?? runDir ?? (await temporaryFolder('prompt2model-demo-')),
           events: runtime.progressEvents(options),
           signal: runtime.signal,
           cacheDir: false,
@@ -136,11 +136,6 @@ export function register(program: Command, runtime: CliRuntime): void {
         if (!options.json) runtime.io.stderr('Demo stopped.\n');
       }),
     );
-}
-
-async function temporaryRunFolder(): Promise<string> {
-  const [{ mkdtemp }, { tmpdir }] = await Promise.all([import('node:fs/promises'), import('node:os')]);
-  return mkdtemp(join(tmpdir(), 'prompt2model-demo-'));
 }
 
 /** How the managed model is called (through the model registry; its key stays in this process) and how a PyTorch folder runs. */
