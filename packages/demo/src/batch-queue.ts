@@ -196,25 +196,20 @@ export class BatchQueue {
     } catch (error) {
       work = Promise.reject(error as Error);
     }
-    work
-      .then(
-        (outputs) => {
-          if (!Array.isArray(outputs) || outputs.length !== batch.length) {
-            throw new DemoHttpError(500, 'internal_error', `The model returned ${Array.isArray(outputs) ? outputs.length : 'no'} answers for ${batch.length} inputs.`);
-          }
-          batch.forEach((item, index) => item.resolve(outputs[index]));
-        },
-        (error: unknown) => {
-          for (const item of batch) item.reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      )
-      .catch((error: unknown) => {
-        for (const item of batch) item.reject(error as Error);
-      })
-      .finally(() => {
-        this.underLoad = batch.length > 1 || this.arrivalsWhileActive > 0;
-        this.active = false;
-        this.schedule();
-      });
+    const settle = (outcome: { outputs: unknown[] } | { error: Error }) => {
+      // The model is free before anyone hears back: a request sent in reply is not "arriving while busy".
+      this.underLoad = batch.length > 1 || this.arrivalsWhileActive > 0;
+      this.active = false;
+      if ('error' in outcome) for (const item of batch) item.reject(outcome.error);
+      else if (!Array.isArray(outcome.outputs) || outcome.outputs.length !== batch.length) {
+        const error = new DemoHttpError(500, 'internal_error', `The model returned ${Array.isArray(outcome.outputs) ? outcome.outputs.length : 'no'} answers for ${batch.length} inputs.`);
+        for (const item of batch) item.reject(error);
+      } else batch.forEach((item, index) => item.resolve(outcome.outputs[index]));
+      this.schedule();
+    };
+    work.then(
+      (outputs) => settle({ outputs }),
+      (error: unknown) => settle({ error: error instanceof Error ? error : new Error(String(error)) }),
+    );
   }
 }
