@@ -67,7 +67,7 @@ async function throughput(clients: number, total: number, send: (index: number) 
 }
 
 async function startServe(dir: string, instruction: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cli, 'serve', '--model', dir, '--instruction', instruction, '--model-name', 'student', '--port', '0', '--json', ...extra], {
+  const child = spawn(process.execPath, [cli, 'serve', '--model', dir, '--instruction', instruction, '--model-name', 'student', '--max-new-tokens', String(maxTokens), '--port', '0', '--json', ...extra], {
     env: { ...process.env, ...threads },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -175,6 +175,15 @@ export class CliRuntime {
     };
   }
 
+  /** Resolves on Ctrl-C (the verb's signal) or when `closed` settles: how a server verb waits. */
+  untilInterrupted(closed: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.signal.aborted) resolve();
+      this.signal.addEventListener('abort', () => resolve(), { once: true });
+      void closed.then(resolve);
+    });
+  }
+
   /** Prints a result: JSON with --json, else the human text. Progress rendering stops first, so bars never land after it. */
   print(options: GlobalOptions, result: unknown, human: string | (() => string)): void {
     this.finish();

@@ -2,24 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadSetting } from '@prompt2model/core/settings';
-import { predictSettings, threadsOption } from '../flags/index.js';
+import { addServerOptions, predictSettings, serverSettings, threadsOption, warnWithoutInstruction, type ServerFlags } from '../flags/index.js';
 import { CliUsageError, parseNumber, temporaryFolder, type CliRuntime } from '../runtime.js';
 
-interface ServeOptions {
+interface ServeOptions extends ServerFlags {
   model?: string;
   modelName?: string;
   spec?: string;
   instruction?: string;
-  host: string;
-  port: number;
   apiKey?: string;
-  allowedHost: string[];
   maxNewTokens?: number;
-  maxInputChars?: number;
-  maxQueue?: number;
   maxBatch: number;
   batchWindow: number;
-  timeout?: number;
   python?: string;
   threads?: number;
 }
@@ -33,22 +27,16 @@ export function register(program: Command, runtime: CliRuntime): void {
   const verb = program.command('serve');
   // A server: Ctrl-C ends it, there is nothing to resume.
   runtime.onInterrupt(verb, 'Stopping the server…');
-  verb
+  addServerOptions(verb, { port: 8000, credential: 'an API key', queueDefault: 64 })
     .description('Serve a trained student behind the OpenAI API (chat and text completions, streaming, batched) until Ctrl-C')
     .option('--model <run|dir>', 'the student: a run folder (its trained model and task) or a model folder (ONNX export, or PyTorch run by the Python worker)')
     .option('--model-name <id>', 'the model id clients send as "model" (default: the folder\'s name)')
     .option('--spec <file>', "the task (a prompt spec file); default the run folder's")
     .option('--instruction <text>', 'the task instruction the model was trained with (overrides the spec)')
-    .option('--host <address>', 'address to listen on; anything but 127.0.0.1/localhost is reachable by other machines and needs an API key', '127.0.0.1')
-    .addOption(new Option('--port <n>', 'port (0 picks a free one)').default(8000).argParser(parseNumber('--port', { integer: true, min: 0, max: 65535 })))
     .option('--api-key <key>', 'key clients must send as "Authorization: Bearer <key>" (default with a non-loopback --host: a random one, printed; env P2M_SERVE_API_KEY)')
-    .option('--allowed-host <name>', 'another Host header to answer without an API key, e.g. a reverse proxy name (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
     .addOption(new Option('--max-new-tokens <n>', 'tokens generated per answer when a request sets no max_tokens (default 128)').argParser(parseNumber('--max-new-tokens', { integer: true, min: 1 })))
-    .addOption(new Option('--max-input-chars <n>', 'longest input accepted (default 4000)').argParser(parseNumber('--max-input-chars', { integer: true, min: 1 })))
-    .addOption(new Option('--max-queue <n>', 'model inputs that may wait before 429 (default 64)').argParser(parseNumber('--max-queue', { integer: true, min: 0 })))
     .addOption(new Option('--max-batch <n>', 'most requests answered by one model call').default(8).argParser(parseNumber('--max-batch', { integer: true, min: 1 })))
     .addOption(new Option('--batch-window <ms>', 'how long a batch waits for more requests under load').default(5).argParser(parseNumber('--batch-window', { min: 0 })))
-    .addOption(new Option('--timeout <seconds>', 'per-request limit, waiting included (default 120)').argParser(parseNumber('--timeout', { min: 1 })))
     .option('--python <path>', 'Python with torch + transformers for a PyTorch model folder (default $P2M_PYTHON or python3)')
     .addOption(threadsOption())
     .action(
@@ -73,10 +61,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         }
         if (specFoundAt && !options.instruction) runtime.io.stderr(`Task from ${specFoundAt}\n`);
         if (spec.instruction.trim() === '') {
-          runtime.io.stderr(
-            'warning: no task instruction: inputs are wrapped in the training prompt with an empty one, and a model trained with an instruction may answer worse.\n' +
-              'hint: pass --model RUN (its prompt spec), --spec FILE, or --instruction "…".\n',
-          );
+          warnWithoutInstruction(runtime, 'pass --model RUN (its prompt spec), --spec FILE, or --instruction "…".');
         }
 
         // As the server decides it: from the resolved address.
@@ -102,15 +87,10 @@ export function register(program: Command, runtime: CliRuntime): void {
           executor,
           context,
           modelName,
-          host: options.host,
-          port: options.port,
+          ...serverSettings(options),
           ...(apiKey ? { apiKey } : {}),
-          allowedHosts: options.allowedHost,
           maxBatch: options.maxBatch,
           batchWindowMs: options.batchWindow,
-          ...(options.maxInputChars ? { maxInputChars: options.maxInputChars } : {}),
-          ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
-          ...(options.timeout ? { timeoutMs: options.timeout * 1000 } : {}),
           log: (level, message) => {
             if (level === 'warn') runtime.io.stderr(`warning: ${message}\n`);
             else if (options.verbose) runtime.io.stderr(`${message}\n`);
@@ -128,11 +108,7 @@ export function register(program: Command, runtime: CliRuntime): void {
             ].join('\n') + '\n',
           );
         }
-        await new Promise<void>((resolve) => {
-          if (runtime.signal.aborted) resolve();
-          runtime.signal.addEventListener('abort', () => resolve(), { once: true });
-          void server.closed.then(resolve);
-        });
+        await runtime.untilInterrupted(server.closed);
         await server.close();
         await executor.dispose?.();
         if (!options.json) runtime.io.stderr('Server stopped.\n');
