@@ -5,7 +5,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, executorForModel, type Executor, type GenerationOptions, type Prediction, type PromptSpec, type StageContext, type TrainedModel } from '@prompt2model/core/internal';
 import { evaluatorExecutors } from '@prompt2model/evaluator/internal';
-import { buildTinySeq2Seq, SENTIMENT_LABELS } from '@prompt2model/testing';
+import { buildTinyCausalLM, buildTinySeq2Seq, SENTIMENT_LABELS } from '@prompt2model/testing';
 import { DemoConfigError, startOpenAIServer, type OpenAIServer } from '../src/internal.js';
 import { StopStringFilter } from '../src/openai-api/stop-strings.js';
 import { rawRequest } from './support/http.js';
@@ -208,6 +208,52 @@ describe('the OpenAI API over the ONNX student, through the openai SDK', () => {
     expect(alone.slice(0, 4)).toEqual(['positive', 'negative', 'positive', 'negative']);
     // Fewer model calls than requests: concurrent requests shared calls.
     expect(server.stats().modelCalls.calls - callsBefore).toBeLessThan(inputs.length);
+  });
+});
+
+describe('generation options reach the ONNX executor (a tiny causal LM: "the cat is sleeping")', () => {
+  let server: OpenAIServer;
+  let client: OpenAI;
+  let executor: Executor;
+
+  beforeAll(async () => {
+    const dir = join(root, 'causal');
+    // The training prompt ends with "Label:" and a newline: the answer follows ":".
+    await buildTinyCausalLM(dir, { next: { ':': 'the', the: 'cat', cat: 'is', is: 'sleeping' } });
+    executor = executorForModel(localModel(dir), spec, evaluatorExecutors({ onnx: { batchSize: 8 } }));
+    server = await startOpenAIServer({ executor, context: await contextFor('causal'), modelName: 'cat', port: 0 });
+    client = clientOf(server);
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await executor.dispose?.();
+  });
+
+  it('stops at max_tokens with finish_reason "length", and counts tokens with the model\'s tokenizer', async () => {
+    const whole = await client.completions.create({ model: 'cat', prompt: 'hello' });
+    expect(whole.choices[0]).toMatchObject({ text: 'the cat is sleeping', finish_reason: 'stop' });
+    expect(whole.usage!.completion_tokens).toBe(4);
+    const short = await client.chat.completions.create({ model: 'cat', messages: [{ role: 'user', content: 'hello' }], max_completion_tokens: 2 });
+    expect(short.choices[0]).toMatchObject({ message: { content: 'the cat' }, finish_reason: 'length' });
+    expect(short.usage).toMatchObject({ completion_tokens: 2, prompt_tokens: whole.usage!.prompt_tokens });
+    const stopped = await client.completions.create({ model: 'cat', prompt: 'hello', stop: [' is'] });
+    expect(stopped.choices[0]).toMatchObject({ text: 'the cat', finish_reason: 'stop' });
+  });
+
+  it('streams token by token, and batches requests with different limits apart', async () => {
+    const stream = await client.chat.completions.create({ model: 'cat', messages: [{ role: 'user', content: 'hello' }], stream: true, stream_options: { include_usage: true } });
+    const pieces: string[] = [];
+    let usage;
+    for await (const part of stream) {
+      if (part.choices[0]?.delta.content) pieces.push(part.choices[0].delta.content);
+      if (part.usage) usage = part.usage;
+    }
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe('the cat is sleeping');
+    expect(usage).toMatchObject({ completion_tokens: 4 });
+    const answers = await Promise.all([1, 2, 3, 4, 1, 2].map(async (max) => (await client.completions.create({ model: 'cat', prompt: 'hello', max_tokens: max })).choices[0]!.text));
+    expect(answers).toEqual(['the', 'the cat', 'the cat is', 'the cat is sleeping', 'the', 'the cat']);
   });
 });
 
