@@ -2,7 +2,7 @@
 // openai SDK, one request per client at a time), against the raw executor in this process, and the
 // dynamic-batching gain at 8 clients (the same server with --max-batch 1). The server runs in another
 // process from the built CLI (`npm run build` first), on a tiny exported model:
-//   node --import tsx bench/serve/run.ts [--requests 64] [--kind t5|llama] [--hidden 64] [--layers 2] [--max-tokens 16]
+//   node --import tsx bench/serve/run.ts [--requests 64] [--kind t5|llama] [--hidden 64] [--layers 2] [--max-tokens 16] [--threads N] [--window 5]
 // With the Python stack (P2M_PYTHON or `prompt2model setup`) the model is a tiny randomly initialised
 // transformers T5/Llama exported to ONNX by our exporter; `--tiny-onnx` uses the testing package's
 // hand-built ONNX seq2seq instead (no Python, near-zero model time: the server's own overhead).
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     layers: { type: 'string', default: '2' },
     'max-tokens': { type: 'string', default: '16' },
     'tiny-onnx': { type: 'boolean', default: false },
+    threads: { type: 'string' },
+    window: { type: 'string', default: '5' },
   },
 });
 const requests = Number(values.requests);
@@ -67,7 +69,7 @@ async function throughput(clients: number, total: number, send: (index: number) 
 }
 
 async function startServe(dir: string, instruction: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cli, 'serve', '--model', dir, '--instruction', instruction, '--model-name', 'student', '--max-new-tokens', String(maxTokens), '--port', '0', '--json', ...extra], {
+  const child = spawn(process.execPath, [cli, 'serve', '--model', dir, '--instruction', instruction, '--model-name', 'student', '--max-new-tokens', String(maxTokens), '--port', '0', '--json', ...(values.threads ? ['--threads', values.threads] : []), ...extra], {
     env: { ...process.env, ...threads },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -89,7 +91,7 @@ try {
   const input = (index: number) => inputs[index % inputs.length]!;
 
   // The raw executor in this process: one input per call (1 client), and calls of 8 inputs (the batching ceiling).
-  const executor = executorForModel(localModel(dir), { instruction }, evaluatorExecutors({ onnx: { batchSize: 8, maxNewTokens: maxTokens } }));
+  const executor = executorForModel(localModel(dir), { instruction }, evaluatorExecutors({ onnx: { batchSize: 8, maxNewTokens: maxTokens, ...(values.threads ? { threads: Number(values.threads) } : {}) } }));
   const context = await createStageContext({ outDir: join(root, 'raw'), cacheDir: false });
   await executor.execute(inputs.slice(0, 8), context);
   const raw1 = await throughput(1, requests, (index) => executor.execute([input(index)], context, { maxNewTokens: maxTokens }));
@@ -106,29 +108,32 @@ try {
       const client = new OpenAI({ baseURL: url, apiKey: 'bench', maxRetries: 0 });
       const send = (index: number) => client.completions.create({ model: 'student', prompt: input(index), max_tokens: maxTokens });
       await throughput(8, 16, send); // load the model, warm up
-      const calls = async () => ((await (await fetch(`${url}/stats`)).json()) as { modelCalls: { calls: number; inputs: number } }).modelCalls;
+      const calls = async () => ((await (await fetch(`${url}/stats`)).json()) as { modelCalls: { calls: number; inputs: number; totalMs: number } }).modelCalls;
+      const start = await calls();
       const one = await throughput(1, requests, send);
       const before = await calls();
       const eight = await throughput(8, requests, send);
       const after = await calls();
-      return { one, eight, meanBatch: (after.inputs - before.inputs) / (after.calls - before.calls) };
+      // The server's own model time per request at 1 client: the rest of the request's time is HTTP, JSON and the client.
+      return { one, eight, meanBatch: (after.inputs - before.inputs) / (after.calls - before.calls), modelMsAtOne: (before.totalMs - start.totalMs) / requests };
     } finally {
       await stop(child);
     }
   };
-  const batched = await measureServer([]);
+  const batched = await measureServer(['--batch-window', values.window!]);
   const unbatched = await measureServer(['--max-batch', '1']);
 
   const f = (value: number) => value.toFixed(1);
-  console.log(`date ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores), ${description}, ${requests} requests per measurement, max_tokens ${maxTokens}\n`);
+  console.log(`date ${new Date().toISOString()}, ${cpus()[0]?.model ?? 'cpu'} (${cpus().length} cores), ${description}, ${requests} requests per measurement, max_tokens ${maxTokens}, ONNX threads ${values.threads ?? 'default'}\n`);
   console.log('| what | 1 client (req/s) | 8 clients (req/s) |\n|---|---|---|');
   console.log(`| raw executor in process (1 input per call; 8 per call) | ${f(raw1)} | ${f(raw8)} |`);
-  console.log(`| prompt2model serve (batching: max 8, 5 ms window) | ${f(batched.one)} | ${f(batched.eight)} |`);
+  console.log(`| prompt2model serve (batching: max 8, ${values.window} ms window) | ${f(batched.one)} | ${f(batched.eight)} |`);
   console.log(`| prompt2model serve --max-batch 1 (no batching) | ${f(unbatched.one)} | ${f(unbatched.eight)} |`);
   console.log(
     `\nbatching gain at 8 clients: ${(batched.eight / unbatched.eight).toFixed(2)}x (serve vs serve --max-batch 1); ` +
       `serve at 8 clients = ${((batched.eight / raw8) * 100).toFixed(0)}% of the raw executor's 8-input calls; ` +
-      `serve at 1 client = ${((batched.one / raw1) * 100).toFixed(0)}% of the raw executor's single calls; mean batch at 8 clients ${batched.meanBatch.toFixed(2)}`,
+      `serve at 1 client = ${((batched.one / raw1) * 100).toFixed(0)}% of the raw executor's single calls; mean batch at 8 clients ${batched.meanBatch.toFixed(2)}\n` +
+      `at 1 client: ${(1000 / batched.one).toFixed(1)} ms per request through serve, of which ${batched.modelMsAtOne.toFixed(1)} ms in the server's model call; the raw executor ${(1000 / raw1).toFixed(1)} ms`,
   );
 } finally {
   await rm(root, { recursive: true, force: true });

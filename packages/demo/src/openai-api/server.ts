@@ -125,6 +125,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<O
   /** One model call over a batch of inputs that share their options. */
   const runBatch: BatchRunner<Job, Prediction> = async (jobs, signal) => {
     let predictions: Prediction[];
+    const started = performance.now();
     try {
       predictions = await executor.execute(
         jobs.map((job) => job.input),
@@ -134,7 +135,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<O
     } catch (error) {
       throw modelFailure(error, log);
     }
-    stats.batch(jobs.length);
+    stats.batch(jobs.length, performance.now() - started);
     return predictions;
   };
 
@@ -231,12 +232,13 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<O
           const results: Prediction[] = [];
           for (const job of all!) {
             let prediction: Prediction;
+            const started = performance.now();
             try {
               prediction = await executor.stream(job.input, contextFor(signal), (text) => job.choices.forEach((index) => filters.get(index)!.push(text)), job.options);
             } catch (error) {
               throw modelFailure(error, log);
             }
-            stats.batch(1);
+            stats.batch(1, performance.now() - started);
             finishJob(job, prediction);
             results.push(prediction);
           }

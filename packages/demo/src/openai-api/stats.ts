@@ -9,8 +9,8 @@ export interface ServeStats {
   requests: { chat: number; completions: number; streamed: number; rejected: number; failed: number };
   /** Choices answered; `answeredBy` counts those whose executor says who answered (a cascade). */
   answers: { total: number; answeredBy: { student: number; teacher: number } };
-  /** Model calls and the inputs they ran (the batching at work: `meanBatchSize` above 1 under load). */
-  modelCalls: { calls: number; inputs: number; meanBatchSize: number; largestBatch: number };
+  /** Model calls, the inputs they ran (the batching at work: `meanBatchSize` above 1 under load) and their wall time. */
+  modelCalls: { calls: number; inputs: number; meanBatchSize: number; largestBatch: number; totalMs: number };
   usage: { promptTokens: number; completionTokens: number };
   /** Model inputs waiting now. */
   queue: number;
@@ -21,14 +21,15 @@ export class ServeStatistics {
   private readonly startedAt = new Date().toISOString();
   private readonly requests = { chat: 0, completions: 0, streamed: 0, rejected: 0, failed: 0 };
   private readonly answers = { total: 0, answeredBy: { student: 0, teacher: 0 } };
-  private readonly calls = { calls: 0, inputs: 0, largestBatch: 0 };
+  private readonly calls = { calls: 0, inputs: 0, largestBatch: 0, totalMs: 0 };
   private readonly usage = { promptTokens: 0, completionTokens: 0 };
 
   constructor(private readonly model: string) {}
 
-  /** One model call over `size` inputs. */
-  batch(size: number): void {
+  /** One model call over `size` inputs that took `ms`. */
+  batch(size: number, ms: number): void {
     this.calls.calls++;
+    this.calls.totalMs += ms;
     this.calls.inputs += size;
     this.calls.largestBatch = Math.max(this.calls.largestBatch, size);
   }
@@ -55,7 +56,7 @@ export class ServeStatistics {
       startedAt: this.startedAt,
       requests: { ...this.requests },
       answers: { total: this.answers.total, answeredBy: { ...this.answers.answeredBy } },
-      modelCalls: { ...this.calls, meanBatchSize: this.calls.calls === 0 ? 0 : Math.round((this.calls.inputs / this.calls.calls) * 100) / 100 },
+      modelCalls: { ...this.calls, totalMs: Math.round(this.calls.totalMs), meanBatchSize: this.calls.calls === 0 ? 0 : Math.round((this.calls.inputs / this.calls.calls) * 100) / 100 },
       usage: { ...this.usage },
     };
   }

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ExecutorTable, LanguageModel, ProviderRegistry, TrainedModel } from '@prompt2model/core/internal';
 import { addServerOptions, predictSettings, serverSettings, splitList, threadsOption, warnWithoutInstruction, type ServerFlags } from '../flags/index.js';

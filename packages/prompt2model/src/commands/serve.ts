@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadSetting } from '@prompt2model/core/settings';
-import { addServerOptions, predictSettings, serverSettings, threadsOption, warnWithoutInstruction, type ServerFlags } from '../flags/index.js';
+import { addServerOptions, predictSettings, serverSettings, warnWithoutInstruction, type ServerFlags } from '../flags/index.js';
 import { CliUsageError, parseNumber, temporaryFolder, type CliRuntime } from '../runtime.js';
 
 interface ServeOptions extends ServerFlags {
@@ -38,7 +38,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--max-batch <n>', 'most requests answered by one model call').default(8).argParser(parseNumber('--max-batch', { integer: true, min: 1 })))
     .addOption(new Option('--batch-window <ms>', 'how long a batch waits for more requests under load').default(5).argParser(parseNumber('--batch-window', { min: 0 })))
     .option('--python <path>', 'Python with torch + transformers for a PyTorch model folder (default $P2M_PYTHON or python3)')
-    .addOption(threadsOption())
+    .addOption(new Option('--threads <n>', 'CPU threads of the model: per ONNX operator (default the cores, at most 4), or torch in the Python worker (env P2M_THREADS)').argParser(parseNumber('--threads', { integer: true, min: 1 })))
     .action(
       runtime.action(async (_options: ServeOptions, command: Command) => {
         const options = runtime.options<ServeOptions>(command);
@@ -72,7 +72,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         const tokens = options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {};
         // Through core's executor table, as evaluation runs it: the training prompt, the preferred format, batches of --max-batch.
         const table = createExecutorTable({
-          onnx: { batchSize: options.maxBatch, stage: 'serve', ...tokens },
+          onnx: { batchSize: options.maxBatch, stage: 'serve', ...tokens, ...(options.threads ? { threads: options.threads } : {}) },
           predict: { ...predictSettings(options, runtime), batchSize: options.maxBatch, stage: 'serve', ...tokens },
         });
         const executor = core.executorForModel(model, spec, table);
