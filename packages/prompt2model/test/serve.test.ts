@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import OpenAI from 'openai';
 import { buildTinySeq2Seq, SENTIMENT_LABELS } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from './support/run-cli.js';
+import { startServerProcess } from './support/start-server.js';
 
 /** The built CLI, as `npx prompt2model` runs it (test depends on build). */
 const bin = resolve(import.meta.dirname, '../bin/prompt2model.js');
@@ -37,17 +36,8 @@ afterAll(async () => {
 });
 
 /** Starts `prompt2model serve` in a fresh Node process from the built dist and reads its first stdout line. */
-async function startServe(args: string[]): Promise<{ child: ChildProcess; first: { url: string; model: string; apiKey?: string }; stderr: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [bin, 'serve', ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines = createInterface({ input: child.stdout! });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    void exit.then((code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
-  });
-  return { child, first: JSON.parse(first) as { url: string; model: string; apiKey?: string }, stderr: () => stderr, exit };
+function startServe(args: string[]) {
+  return startServerProcess<{ url: string; model: string; apiKey?: string }>([bin, 'serve', ...args], { PATH: process.env.PATH, HOME: process.env.HOME });
 }
 
 describe('prompt2model serve', () => {
