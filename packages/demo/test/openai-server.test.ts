@@ -362,6 +362,41 @@ describe('batching, load and who answered (recording executors)', () => {
     expect(sent.join('')).toBe('a ');
   });
 
+  it('reports a model failure as a 502 in OpenAI\'s shape, and inside a stream that has started as an error event the SDK raises', async () => {
+    const failing: Executor = {
+      specificationVersion: 'v1',
+      name: 'failing',
+      modelId: 'failing',
+      async execute() {
+        throw new Error('onnxruntime failed reading /home/someone/models/student/onnx/decoder_model_merged.onnx');
+      },
+      async stream(_input, _context, onText) {
+        onText('partial');
+        throw new Error('the session died at /home/someone/models/student');
+      },
+    };
+    const server = await startOpenAIServer({ executor: failing, context: await contextFor('failing'), modelName: 'm', port: 0 });
+    const client = clientOf(server);
+    try {
+      const error = await client.completions.create({ model: 'm', prompt: 'x' }).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ status: 502, type: 'server_error', code: 'model_error' });
+      // The client learns what failed, not where the server keeps its files.
+      expect((error as Error).message).toContain('decoder_model_merged.onnx');
+      expect((error as Error).message).not.toContain('/home/someone');
+      const stream = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true });
+      const pieces: string[] = [];
+      const raised = await (async () => {
+        for await (const part of stream) if (part.choices[0]?.delta.content) pieces.push(part.choices[0].delta.content);
+      })().catch((caught: unknown) => caught);
+      expect(pieces).toEqual(['partial']);
+      expect(raised).toBeInstanceOf(OpenAI.APIError);
+      expect((raised as Error).message).toMatch(/The model failed: the session died/);
+      expect(server.stats().requests.failed).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('needs an API key beyond loopback, sent as a bearer token', async () => {
     const executor = recordingExecutor();
     await expect(startOpenAIServer({ executor, context: await contextFor('open'), modelName: 'm', host: '0.0.0.0', port: 0 })).rejects.toBeInstanceOf(DemoConfigError);
