@@ -21,5 +21,6 @@ export {
 export { workerPythonDir, workerEnv, resolveModelReference, PYTHON_INSTALL_HINT } from './python-path.js';
 export { defaultPython, managedPython, needsPythonSetup, managedEnvironmentDir, requirementsFile, requirementsHash, detectPythonVariant, PYTHON_STACK_MODULES, ENVIRONMENT_MARKER } from './python-environment.js';
 export { shellQuote } from './backends/command.js';
+export { checkRayAddress, RAY_SETUP_HINT } from './backends/ray.js';
 export { actualTrainingCost } from './trainer.js';
 export { hubBaseModel, modelCardInputFromRun, modelCardFolders } from './model-card.js';

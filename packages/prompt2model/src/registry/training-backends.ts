@@ -1,7 +1,7 @@
 import { ValidationError } from '@prompt2model/core/errors';
 import { Registry } from '@prompt2model/core/registry';
 import type { OpenAIFineTuningBackendOptions } from '@prompt2model/openai/internal';
-import type { CommandBackendOptions, LocalBackendOptions } from '@prompt2model/trainer/internal';
+import type { CommandBackendOptions, LocalBackendOptions, RayBackendOptions } from '@prompt2model/trainer/internal';
 import type { TrainerBackend } from '@prompt2model/core/internal';
 
 /** Each backend's options; the registry passes the named backend its own. */
@@ -9,6 +9,7 @@ export interface TrainingBackendSettings {
   local?: LocalBackendOptions;
   openai?: OpenAIFineTuningBackendOptions;
   command?: Partial<CommandBackendOptions>;
+  ray?: RayBackendOptions;
 }
 
 /**
@@ -24,6 +25,10 @@ export const trainingBackends = new Registry<Promise<TrainerBackend>, TrainingBa
   openai: {
     description: 'OpenAI fine-tuning API (managed)',
     factory: async (settings) => (await import('@prompt2model/openai/internal')).createOpenAIFineTuningBackend(settings.openai),
+  },
+  ray: {
+    description: 'Ray Train on several workers: a Ray cluster (--ray-address) or a local one started for the job',
+    factory: async (settings) => new (await import('@prompt2model/trainer/internal')).RayBackend(settings.ray),
   },
   command: {
     description: 'your own commands for remote GPUs (ssh, Slurm, SkyPilot)',
