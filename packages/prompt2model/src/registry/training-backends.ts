@@ -26,10 +26,6 @@ export const trainingBackends = new Registry<Promise<TrainerBackend>, TrainingBa
     description: 'OpenAI fine-tuning API (managed)',
     factory: async (settings) => (await import('@prompt2model/openai/internal')).createOpenAIFineTuningBackend(settings.openai),
   },
-  ray: {
-    description: 'Ray Train on several workers: a Ray cluster (--ray-address) or a local one started for the job',
-    factory: async (settings) => new (await import('@prompt2model/trainer/internal')).RayBackend(settings.ray),
-  },
   command: {
     description: 'your own commands for remote GPUs (ssh, Slurm, SkyPilot)',
     factory: async (settings) => {
@@ -43,5 +39,9 @@ export const trainingBackends = new Registry<Promise<TrainerBackend>, TrainingBa
       }
       return new (await import('@prompt2model/trainer/internal')).CommandBackend({ launch, ...rest });
     },
+  },
+  ray: {
+    description: 'Ray Train on several workers: a Ray cluster (--ray-address) or a local one started for the job',
+    factory: async (settings) => new (await import('@prompt2model/trainer/internal')).RayBackend(settings.ray),
   },
 });

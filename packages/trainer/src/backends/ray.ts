@@ -1,8 +1,7 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join, resolve } from 'node:path';
-import { loadSetting, processEnvironment, Prompt2ModelError, type StageContext, type TrainingJobSpec } from '@prompt2model/core/internal';
+import { resolve } from 'node:path';
+import { Prompt2ModelError, type StageContext, type TrainingJobSpec } from '@prompt2model/core/internal';
 import type { TrainingPricing } from '../estimate.js';
 import { workerEnv } from '../python-path.js';
 import { defaultPython } from '../python-environment.js';
@@ -108,22 +107,31 @@ export class RayBackend extends LocalBackend {
   override async checkReady(options: { signal?: AbortSignal } = {}): Promise<void> {
     await super.checkReady(options);
     const python = defaultPython(this.rayOptions.python);
-    const rayMissing = await new Promise<string | undefined>((done) => {
+    // One interpreter call: is Ray Train there, and which cluster does `auto` mean (Ray's own
+    // lookup: RAY_ADDRESS, then the cluster `ray start` recorded on this machine).
+    const answer = await new Promise<string>((done) => {
       execFile(
         python,
-        ['-c', 'import importlib.util as u; print("" if u.find_spec("ray") and u.find_spec("ray.train") else "missing")'],
-        { timeout: 30_000, ...(options.signal ? { signal: options.signal } : {}), env: workerEnv(this.rayOptions.env) },
-        (error, stdout) => done(error ? `cannot run ${python}: ${error.message.split('\n')[0]}` : stdout.trim() === 'missing' ? 'missing' : undefined),
+        ['-c', RAY_PROBE, this.ray.address ?? ''],
+        { timeout: 60_000, ...(options.signal ? { signal: options.signal } : {}), env: workerEnv(this.rayOptions.env) },
+        (error, stdout) => done(error ? `error:cannot run ${python}: ${error.message.split('\n')[0]}` : stdout.trim().split('\n').at(-1) ?? ''),
       );
     });
-    if (rayMissing) {
+    if (answer === 'missing' || answer.startsWith('error:')) {
       throw new Prompt2ModelError({
-        message: rayMissing === 'missing' ? `Ray Train is not installed in ${python}.` : `Ray training cannot start: ${rayMissing}.`,
+        message: answer === 'missing' ? `Ray Train is not installed in ${python}.` : `Ray training cannot start: ${answer.slice('error:'.length)}.`,
         hint: RAY_SETUP_HINT,
         exitCategory: 'configuration',
       });
     }
-    await checkRayAddress(this.ray.address, options.signal);
+    if (answer.startsWith('noauto:')) {
+      throw new Prompt2ModelError({
+        message: 'No running Ray cluster was found on this machine (the address is auto).',
+        hint: "Start a cluster here (Ray's `ray start` command), give the head node's address (ray://<head>:10001), or leave the address out to start a local cluster for the job.",
+        exitCategory: 'configuration',
+      });
+    }
+    await checkRayAddress(answer.startsWith('address:') ? answer.slice('address:'.length) : this.ray.address, options.signal);
   }
 
   protected override workerProcessOptions(): Partial<WorkerProcessOptions> {
@@ -152,21 +160,24 @@ export class RayBackend extends LocalBackend {
 }
 
 /**
- * The cluster answers: `ray://host:port` and `host:port` accept a TCP connection within 5 s;
- * `auto` needs a cluster this machine knows of (RAY_ADDRESS, or the one `ray start` recorded).
+ * The Python probe of `checkReady`: `missing` without Ray Train; for the address `auto`, the
+ * cluster Ray finds (`address:host:port`) or `noauto:` when there is none.
  */
+const RAY_PROBE = `import importlib.util as u, sys
+if not (u.find_spec("ray") and u.find_spec("ray.train")):
+    print("missing"); sys.exit(0)
+if sys.argv[1] == "auto":
+    import ray._private.services as services
+    try:
+        print("address:" + services.canonicalize_bootstrap_address_or_die("auto"))
+    except Exception as error:
+        print("noauto:" + str(error).splitlines()[0])
+else:
+    print("ok")`;
+
+/** The cluster answers: `ray://host:port` and `host:port` accept a TCP connection within 5 s. */
 export async function checkRayAddress(address: string | undefined, signal?: AbortSignal): Promise<void> {
   if (!address) return;
-  if (address === 'auto') {
-    const env = processEnvironment();
-    const tmp = loadSetting({ environmentVariableName: 'RAY_TMPDIR', env }) ?? '/tmp';
-    if (loadSetting({ environmentVariableName: 'RAY_ADDRESS', env }) || existsSync(join(tmp, 'ray', 'ray_current_cluster'))) return;
-    throw new Prompt2ModelError({
-      message: 'No running Ray cluster was found on this machine (the address is auto).',
-      hint: 'Start one (`ray start --head`), give the head node\'s address (ray://<head>:10001), or leave the address out to start a local cluster for the job.',
-      exitCategory: 'configuration',
-    });
-  }
   const match = /^(?:ray:\/\/)?\[?([^\]/]+?)\]?:(\d+)\/?$/.exec(address);
   if (!match) {
     throw new Prompt2ModelError({
