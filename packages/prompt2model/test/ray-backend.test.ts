@@ -75,7 +75,7 @@ describe.skipIf(!hasRay)('--backend ray: Ray Train on a local cluster of 2 CPU w
 
   it('learns like the single-process run, survives kill -9 by resuming from the Ray checkpoint, then exports and predicts', async () => {
     // The same job both ways; one optimizer step sees 16 examples in each: 16 in one process, 8 on each of 2 workers.
-    const job = ['--base-model', tiny.model, '--data', join(dir, 'data'), '--instruction', tiny.instruction, '--method', 'lora', '--epochs', '8', '--learning-rate', '1e-2', '--seed', '42', '--precision', 'fp32', '--early-stopping', '0', '--no-eval'];
+    const job = ['--base-model', tiny.model, '--data', join(dir, 'data'), '--instruction', tiny.instruction, '--method', 'lora', '--epochs', '4', '--learning-rate', '1e-2', '--seed', '42', '--precision', 'fp32', '--early-stopping', '0', '--no-eval'];
     const started = performance.now();
     const local = cli(['train', '--backend', 'local', ...job, '--batch-size', '16', '--no-export', '--out', join(dir, 'run-local'), '--json']);
     expect(await local.exited, local.output().stderr).toBe(0);

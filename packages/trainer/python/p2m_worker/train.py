@@ -302,7 +302,15 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag, placement: Optio
         # CPU (gloo) run as one distributed job instead of independent copies.
         use_cpu=not (torch.cuda.is_available() or _mps_available()),
     )
-    strategy_key = "eval_strategy" if "eval_strategy" in inspect.signature(TrainingArguments.__init__).parameters else "evaluation_strategy"
+    parameters = inspect.signature(TrainingArguments.__init__).parameters
+    if "average_tokens_across_devices" in parameters:
+        # Across several processes (torchrun, accelerate, Ray Train) the Trainer would multiply
+        # each loss by the process count, expecting the model to divide by the token count of all
+        # processes; models whose loss ignores that count (T5, peft-wrapped or not) then train
+        # with N times the gradient and log N times the loss. Each process's mean loss, averaged
+        # by DDP, is the plain data-parallel loss (measured: 2 Ray workers logged 2x the loss).
+        arguments["average_tokens_across_devices"] = False
+    strategy_key = "eval_strategy" if "eval_strategy" in parameters else "evaluation_strategy"
     arguments[strategy_key] = "epoch" if evaluate else "no"
     early_stopping = evaluate and config.early_stopping_patience > 0
     if early_stopping:
