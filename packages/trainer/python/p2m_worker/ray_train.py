@@ -36,7 +36,7 @@ import traceback
 
 from .config import ConfigError, load_config, read_examples
 from .deps import ModelLoadError, load_hint, missing_packages, offline_for_local, report_missing
-from .lock import JobLocked, acquire, release
+from .lock import run_locked
 from .protocol import EventWriter
 from .threads import choose_threads
 
@@ -108,14 +108,8 @@ def main(argv=None) -> int:
         return 3
     offline_for_local(config.base_model)
     try:
-        lock = acquire(config.output_dir)
-    except JobLocked as error:
-        events.emit("error", message=str(error), code="locked", hint=f"Wait for it, or stop it (kill {error.pid}) and rerun.")
-        return 1
-    try:
-        return run_job(config, options, events, train_rows, eval_rows)
+        return run_locked(config.output_dir, events, lambda: run_job(config, options, events, train_rows, eval_rows))
     finally:
-        release(lock)
         events.close()
 
 
