@@ -75,7 +75,7 @@ describe.skipIf(!hasRay)('--backend ray: Ray Train on a local cluster of 2 CPU w
 
   it('learns like the single-process run, survives kill -9 by resuming from the Ray checkpoint, then exports and predicts', async () => {
     // The same job both ways; one optimizer step sees 16 examples in each: 16 in one process, 8 on each of 2 workers.
-    const job = ['--base-model', tiny.model, '--data', join(dir, 'data'), '--instruction', tiny.instruction, '--method', 'lora', '--epochs', '4', '--learning-rate', '1e-2', '--seed', '42', '--precision', 'fp32', '--early-stopping', '0', '--no-eval'];
+    const job = ['--base-model', tiny.model, '--data', join(dir, 'data'), '--instruction', tiny.instruction, '--method', 'lora', '--epochs', '6', '--learning-rate', '1e-2', '--seed', '42', '--precision', 'fp32', '--early-stopping', '0', '--no-eval'];
     const started = performance.now();
     const local = cli(['train', '--backend', 'local', ...job, '--batch-size', '16', '--no-export', '--out', join(dir, 'run-local'), '--json']);
     expect(await local.exited, local.output().stderr).toBe(0);
@@ -109,7 +109,7 @@ describe.skipIf(!hasRay)('--backend ray: Ray Train on a local cluster of 2 CPU w
     // The loss falls as in the local run. The two are not bit-identical (each worker draws its half
     // of a batch from its own shard and its own dropout stream, and the resumed run restores Ray's
     // copy of the checkpoint), so: the first losses agree within 10% (the same initial weights and
-    // seed), both runs lose at least 30% of it, and the last losses agree within 25%.
+    // seed), both runs lose at least 30% of it, and the last losses agree within 15% (measured: 0.1% and 1.5%).
     const localEvents = await readJsonlAll<Step>(join(dir, 'run-local/training/events.jsonl'));
     const curve = (list: Step[]) => list.filter((event) => event.type === 'step' && typeof event.loss === 'number').map((event) => ({ step: event.step!, loss: event.loss! }));
     const localCurve = curve(localEvents);
@@ -124,7 +124,7 @@ describe.skipIf(!hasRay)('--backend ray: Ray Train on a local cluster of 2 CPU w
     expect(Math.abs(rayFirst - localFirst) / localFirst).toBeLessThan(0.1);
     expect(localLast).toBeLessThan(0.7 * localFirst);
     expect(rayLast).toBeLessThan(0.7 * rayFirst);
-    expect(Math.abs(rayLast - localLast) / localLast).toBeLessThan(0.25);
+    expect(Math.abs(rayLast - localLast) / localLast).toBeLessThan(0.15);
 
     // The result is a model like any other: merged weights, an ONNX export, and it answers.
     const model = JSON.parse(second.output().stdout) as TrainedModel;
