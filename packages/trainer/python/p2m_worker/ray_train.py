@@ -255,14 +255,16 @@ def _fit(config, options, events, train_rows, eval_rows, label) -> int:
     stopping = {"requested": False}
 
     def request_stop(signum, _frame):
-        if stopping["requested"] and signum == signal.SIGINT:
-            raise KeyboardInterrupt
+        if not thread.is_alive():
+            return  # training is over and Ray is shutting down
+        if stopping["requested"]:
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt  # a second Ctrl-C: stop now
+            return
         stopping["requested"] = True
         events.emit("log", level="warn", message="stop requested: saving a checkpoint at the next step")
         channel.request_stop.remote()
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
     # fit() runs in a thread: then Ray Train registers no SIGINT handler of its own (it would abort
     # the run without a checkpoint), and this thread stays free to take signals.
     outcome = {}
@@ -275,6 +277,8 @@ def _fit(config, options, events, train_rows, eval_rows, label) -> int:
 
     thread = threading.Thread(target=fit, daemon=True)
     thread.start()
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
     try:
         while thread.is_alive():
             thread.join(timeout=0.5)
