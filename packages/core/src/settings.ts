@@ -28,8 +28,6 @@ export const SETTINGS = {
   P2M_WORKER_COMMAND: { description: 'JSON argv of a custom training worker (default: python -m p2m_worker)', secret: false },
   P2M_PREDICT_COMMAND: { description: 'command that runs a trained model over inputs (default: the worker)', secret: false },
   P2M_THREADS: { description: 'CPU threads of the Python worker for training, export and predict (default: from the cores it may use)', secret: false },
-  RAY_ADDRESS: { description: 'the Ray cluster the address `auto` joins (Ray\'s own variable)', secret: false },
-  RAY_TMPDIR: { description: 'Ray\'s temporary folder, where `ray start` records the running cluster (default /tmp)', secret: false },
   XDG_CACHE_HOME: { description: 'base cache folder (freedesktop convention)', secret: false },
 } as const satisfies Record<string, { description: string; secret: boolean }>;
 
