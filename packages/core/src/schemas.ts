@@ -150,6 +150,12 @@ export const TrainedModelSchema = z.object({
     .default({}),
   metrics: z.record(z.string(), z.number()).default({}),
   jobId: z.string().optional(),
+  /**
+   * Where the job ran, in words: the device (`cpu with 1 thread ...`, a GPU's name), the cluster
+   * (`a local Ray cluster started for the job: 2 workers × 1 CPU`), or a provider's hardware.
+   * The backend sets it in `collect`, or the trainer takes it from the job's `start` event.
+   */
+  trainedOn: z.string().optional(),
 });
 export type TrainedModel = z.infer<typeof TrainedModelSchema>;
 

@@ -111,6 +111,13 @@ export interface TrainerBackend {
    * training data's average.
    */
   measurePricing?(job: TrainingJobSpec, data: { tokensPerExample: number }, context: StageContext): Promise<TrainingPricing>;
+  /**
+   * The provider's own price for `job`, asked before anything starts (its hardware price list, a
+   * dry run): free, launches nothing. The trainer's estimate and `run`'s up-front estimate prefer it
+   * to `pricing` (after `measurePricing`, which looks at the device itself). Throws a
+   * Prompt2ModelError (with a hint) when the provider cannot be asked.
+   */
+  quote?(job: TrainingJobSpec, options?: { signal?: AbortSignal }): Promise<TrainingPricing>;
   /** Backend-specific checks of the job (e.g. whole epochs); throws ValidationError. */
   validateJob?(job: TrainingJobSpec): void;
   /**

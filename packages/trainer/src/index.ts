@@ -11,8 +11,9 @@ export { validateTrainingData, TEXT_DATA_RULES, type DataSummary, type SplitSumm
 export { LocalBackend, type LocalBackendOptions } from './backends/local.js';
 export { CommandBackend, type CommandBackendOptions } from './backends/command.js';
 export { SkyPilotBackend, type SkyPilotBackendOptions } from './backends/skypilot/index.js';
+export { RayBackend, type RayBackendOptions } from './backends/ray.js';
 export { WorkerExecutor, workerExecutors, type WorkerExecutorOptions, type WorkerExecutorInit } from './worker-executor.js';
 export { EXPORT_FORMATS, exportOnnx, exportTrainedModel, type ExportFormat, type ExportFormatName, type ExportOnnxOptions, type OnnxExportResult } from './onnx-export.js';
-export { setupPythonEnvironment, probePythonStack, type ManagedEnvironment, type SetupPythonOptions, type PythonVariant } from './python-environment.js';
+export { setupPythonEnvironment, probePythonStack, PYTHON_EXTRAS, type ManagedEnvironment, type SetupPythonOptions, type PythonVariant, type PythonExtra } from './python-environment.js';
 export { renderModelCard, writeModelCard, type ModelCardInput } from './model-card.js';
 export { openTrainingData, type TrainingDataFolder } from './data-folder.js';

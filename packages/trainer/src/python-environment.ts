@@ -24,6 +24,16 @@ export type PythonVariant = 'cpu' | 'cuda';
 /** The modules the import probe loads: the training, predict and export stack. */
 export const PYTHON_STACK_MODULES = ['torch', 'transformers', 'peft', 'accelerate', 'tokenizers', 'safetensors', 'sentencepiece', 'onnx', 'onnxruntime', 'onnxscript'] as const;
 
+/**
+ * Optional parts of the managed environment, each from its own pinned file beside the base ones
+ * (`requirements-<name>.txt`) and installed on top: the base environment's folder (the hash of its
+ * requirement file) stays the same whether or not an extra is added.
+ */
+export const PYTHON_EXTRAS = {
+  ray: { requirements: 'requirements-ray.txt', modules: ['ray', 'ray.train', 'ray.train.torch'], purpose: 'Ray Train, for training on several workers or a Ray cluster' },
+} as const;
+export type PythonExtra = keyof typeof PYTHON_EXTRAS;
+
 /** Written last into a managed environment: its presence means the install and the probe passed. */
 export const ENVIRONMENT_MARKER = 'prompt2model-environment.json';
 
@@ -39,6 +49,8 @@ export interface ManagedEnvironment {
   versions: Record<string, string>;
   /** True when an existing environment was reused. */
   reused: boolean;
+  /** Extras installed in it on request (name → version of its main package). */
+  extras?: Record<string, string>;
 }
 
 /** The pinned requirement file of a variant (`packages/trainer/python/requirements-<variant>.txt`). */
@@ -107,6 +119,8 @@ export interface SetupPythonOptions {
   python?: string;
   /** Rebuild even when a ready environment exists. */
   force?: boolean;
+  /** Extras to add on top of the pinned stack (`ray`). */
+  extras?: readonly PythonExtra[];
   /** Settings environment (cache folder); the pip process gets the whole process environment, so your pip configuration applies. */
   env?: SettingsEnvironment;
   events?: ProgressEmitter;
@@ -174,8 +188,13 @@ export function predictCommandSetting(env: SettingsEnvironment = processEnvironm
 }
 
 /** Imports every module of the stack in `python`; returns the versions, or what failed. */
-export async function probePythonStack(python: string, signal?: AbortSignal): Promise<{ ok: boolean; versions: Record<string, string>; failed: Record<string, string>; python?: string }> {
-  const result = await runProcess(python, ['-c', PROBE_SCRIPT, ...PYTHON_STACK_MODULES], { env: childProcessEnvironment({ PYTHONWARNINGS: 'ignore' }), ...(signal ? { signal } : {}) });
+export function probePythonStack(python: string, signal?: AbortSignal): Promise<{ ok: boolean; versions: Record<string, string>; failed: Record<string, string>; python?: string }> {
+  return probeModules(python, PYTHON_STACK_MODULES, signal);
+}
+
+/** Imports `modules` in `python`; returns their distributions' versions, or what failed. */
+async function probeModules(python: string, modules: readonly string[], signal?: AbortSignal): Promise<{ ok: boolean; versions: Record<string, string>; failed: Record<string, string>; python?: string }> {
+  const result = await runProcess(python, ['-c', PROBE_SCRIPT, ...modules], { env: childProcessEnvironment({ PYTHONWARNINGS: 'ignore' }), ...(signal ? { signal } : {}) });
   const last = result.tail.filter((line) => line.startsWith('{')).at(-1);
   try {
     const parsed = JSON.parse(last ?? '') as { failed: Record<string, string>; versions: Record<string, string>; python: string };
@@ -205,9 +224,41 @@ export async function setupPythonEnvironment(options: SetupPythonOptions = {}): 
   // Two setups installing into one environment at once would corrupt it.
   const unlock = await lockFolder(dir, 'setting up the Python environment');
   try {
-    return await setupLocked();
+    const environment = await setupLocked();
+    const extras: Record<string, string> = {};
+    for (const extra of new Set(options.extras ?? [])) extras[extra] = await addExtra(extra);
+    return Object.keys(extras).length > 0 ? { ...environment, extras } : environment;
   } finally {
     unlock();
+  }
+
+  /** Installs an extra's pinned file unless its modules already import (or `force`); returns its version. */
+  async function addExtra(extra: PythonExtra): Promise<string> {
+    const spec = PYTHON_EXTRAS[extra];
+    const file = join(workerPythonDir(), spec.requirements);
+    const probe = () => probeModules(python, spec.modules, options.signal);
+    const before = options.force ? undefined : await probe();
+    if (before?.ok) {
+      log(`${extra} is installed (${before.versions[spec.modules[0]] ?? 'version unknown'})`);
+      return before.versions[spec.modules[0]] ?? 'unknown';
+    }
+    log(`Adding ${extra} (${spec.purpose}) from ${file} with pip`);
+    const childEnv = childProcessEnvironment({ PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONWARNINGS: 'ignore' }, { env });
+    const install = await runProcess(python, ['-m', 'pip', 'install', '--progress-bar', 'off', '-r', file], { env: childEnv, ...(options.signal ? { signal: options.signal } : {}) });
+    if (install.code !== 0) {
+      throw new Prompt2ModelError({
+        message: `pip could not install ${file}:\n${install.tail.slice(-12).join('\n')}`,
+        hint: 'Check the package index pip uses (`pip config list`; PIP_INDEX_URL / PIP_EXTRA_INDEX_URL), then rerun `prompt2model setup` with the same extras.',
+      });
+    }
+    const after = await probe();
+    if (!after.ok) {
+      throw new Prompt2ModelError({
+        message: `${extra} was installed in ${dir} but does not import: ${Object.entries(after.failed).map(([name, error]) => `${name} (${error})`).join('; ')}`,
+        hint: 'Rerun `prompt2model setup --force` with the same extras; if it fails again, the pinned wheels do not suit this machine.',
+      });
+    }
+    return after.versions[spec.modules[0]] ?? 'unknown';
   }
 
   async function setupLocked(): Promise<ManagedEnvironment> {

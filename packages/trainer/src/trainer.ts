@@ -100,7 +100,11 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
     // A validation file the backend would reject is left out of the job (the warning says so).
     const job = data.droppedValidation ? withoutValidation(parsed) : parsed;
     const tokensPerExample = data.train.count > 0 ? Math.round(data.train.tokens / data.train.count) : 0;
-    const pricing = options.pricing ?? (await backend.measurePricing?.(job, { tokensPerExample }, context)) ?? backend.pricing(job);
+    const pricing =
+      options.pricing ??
+      (await backend.measurePricing?.(job, { tokensPerExample }, context)) ??
+      (await backend.quote?.(job, { signal: context.signal })) ??
+      backend.pricing(job);
     const estimate = estimateTrainingCost(job, data, pricing);
     const summary = formatEstimate(estimate, backend.name);
     await context.store.writeJson(`${folder}/${TRAINING_FILES.estimate}`, { backend: backend.name, job: portableTrainingJob(job, context.store.dir), estimate });
@@ -145,6 +149,8 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
     const log = await JsonlWriter.open(store.path(`${folder}/${TRAINING_FILES.events}`));
     let totalSteps = estimate.steps;
     const lastMetrics: Record<string, number> = {};
+    // Where the job ran, as its `start` event says (the device, the cluster), for the report.
+    let trainedOn: string | undefined;
     let finished = false;
     const watchStarted = performance.now();
     try {
@@ -155,6 +161,7 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
           handle.remoteJobId = remoteJobId;
           await saveHandle(handle);
         }
+        if (event.type === 'start' && typeof event.device === 'string' && event.device) trainedOn = event.device;
         totalSteps = render(event, context, stage, totalSteps, lastMetrics);
         if (event.type === 'error') throw errorFromEvent(event, handle);
         if (event.type === 'done') {
@@ -177,7 +184,8 @@ export function createTrainer(options: CreateTrainerOptions): TrainerWithEstimat
     if (!finished) {
       throw new Prompt2ModelError({ message: `Training job ${handle.id} stopped reporting before it was done.`, hint: 'Rerun the same command to re-attach or resume it.' });
     }
-    const model = await backend.collect(handle, job, context);
+    const collected = await backend.collect(handle, job, context);
+    const model = collected.trainedOn || !trainedOn ? collected : { ...collected, trainedOn };
     const metrics: Record<string, number> = { ...lastMetrics, ...model.metrics, estimatedCostUsd: estimate.usd, estimatedTrainedTokens: estimate.trainedTokens };
     const actual = actualTrainingCost(estimate.pricing, model.metrics, book.watchedSeconds ?? 0);
     if (actual) {

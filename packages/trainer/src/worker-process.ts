@@ -29,6 +29,12 @@ export interface WorkerProcessOptions {
    * a log follower whose end says nothing about the job: the caller asks the job's status instead.
    */
   reportIncomplete?: boolean;
+  /**
+   * Send the cancel's first SIGINT to the worker alone, not its process group: for a worker whose
+   * group holds services it stops itself after the checkpoint (a Ray driver and the local cluster
+   * it started). SIGTERM and SIGKILL after the grace still go to the whole group.
+   */
+  interruptLeaderOnly?: boolean;
 }
 
 /** What the stream ends with besides events: how the process exited. */
@@ -128,7 +134,8 @@ export async function* runWorkerProcess(options: WorkerProcessOptions): AsyncGen
   let escalation: NodeJS.Timeout | undefined;
   const onAbort = () => {
     cancelled = true;
-    killGroup(child, 'SIGINT');
+    if (options.interruptLeaderOnly) child.kill('SIGINT');
+    else killGroup(child, 'SIGINT');
     const grace = options.cancelGraceMs ?? 60_000;
     escalation = setTimeout(() => {
       killGroup(child, 'SIGTERM');

@@ -1,8 +1,9 @@
 import { chmod, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createOpenAIFineTuningBackend } from '@prompt2model/openai/internal';
-import { LocalBackend } from '../src/internal.js';
+import { LocalBackend, RayBackend } from '../src/internal.js';
 import { FAKE_WORKER, tempDir } from './helpers.js';
 
 // TrainerBackend.checkReady: what preflight asks each backend before the run's first paid call.
@@ -23,6 +24,34 @@ describe('checkReady', () => {
     const error = await new LocalBackend({ python }).checkReady().catch((caught: unknown) => caught);
     expect(error).toMatchObject({ message: `local training cannot start: ${python} lacks torch,peft.` });
     expect((error as { hint: string }).hint).toMatch(/prompt2model setup/);
+  });
+
+  it('ray: without Ray in the Python, one sentence naming it and the setup command that adds it', async () => {
+    const { dir, cleanup } = await tempDir();
+    onTestFinished(cleanup);
+    // A stand-in interpreter: the training stack is there (empty answer), Ray is not.
+    const python = join(dir, 'python');
+    await writeFile(python, '#!/bin/sh\ncase "$2" in *ray*) echo missing ;; *) echo ;; esac\n');
+    await chmod(python, 0o755);
+    const error = await new RayBackend({ python }).checkReady().catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ message: `Ray Train is not installed in ${python}.`, exitCategory: 'configuration' });
+    expect((error as { hint: string }).hint).toMatch(/prompt2model setup --with ray/);
+  });
+
+  it('ray: a named cluster must answer; a malformed address is refused', async () => {
+    const { dir, cleanup } = await tempDir();
+    onTestFinished(cleanup);
+    const python = join(dir, 'python');
+    await writeFile(python, '#!/bin/sh\necho\n');
+    await chmod(python, 0o755);
+    const server = createServer((socket) => socket.end());
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    onTestFinished(() => new Promise<void>((done) => server.close(() => done())));
+    const port = (server.address() as { port: number }).port;
+    await expect(new RayBackend({ python, address: `ray://127.0.0.1:${port}` }).checkReady()).resolves.toBeUndefined();
+    await expect(new RayBackend({ python, address: `127.0.0.1:${port}` }).checkReady()).resolves.toBeUndefined();
+    await expect(new RayBackend({ python, address: 'ray://127.0.0.1:9' }).checkReady()).rejects.toThrow(/The Ray cluster at ray:\/\/127\.0\.0\.1:9 cannot be reached \(ECONNREFUSED\)/);
+    await expect(new RayBackend({ python, address: 'http://head' }).checkReady()).rejects.toThrow(/not one Ray accepts/);
   });
 
   it('openai: ready with a key (given or in the environment), not without; another endpoint may need none', async () => {

@@ -109,6 +109,9 @@ export function register(program: Command, runtime: CliRuntime): void {
       const { estimateRun, formatRunEstimate } = await import('../run/estimate.js');
       const split = new DeterministicPromptParser().split(promptText);
       const countTokens = await teacher.tokenCounter?.();
+      const jobForEstimate = TrainingJobSpecSchema.parse({ ...training, baseModel: training.baseModel ?? 'base-model', data: { train: RUN_FILES.train } });
+      // The backend's own quote (a provider's hardware price list, a dry run) when it has one: free, starts nothing.
+      const quoted = options.train ? await trainerBackend.quote?.(jobForEstimate, { signal: runtime.signal }) : undefined;
       const estimate = estimateRun({
         ...(countTokens ? { countTokens } : {}),
         spec: { instruction: split?.instruction ?? promptText, examples: split?.examples ?? [], language: 'und' },
@@ -122,7 +125,8 @@ export function register(program: Command, runtime: CliRuntime): void {
         ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
         generator: { maxChoicesPerRequest: teacher.maxChoicesPerRequest ?? 1, ...(options.samplesPerInput ? { samplesPerInput: options.samplesPerInput } : {}) },
         backend: trainerBackend,
-        job: TrainingJobSpecSchema.parse({ ...training, baseModel: training.baseModel ?? 'base-model', data: { train: RUN_FILES.train } }),
+        job: jobForEstimate,
+        ...(quoted ? { pricing: quoted } : {}),
       });
       if (options.estimateOnly) {
         runtime.print(options, estimate, () => formatRunEstimate(estimate));

@@ -13,7 +13,7 @@ interface TrainOptions extends TrainingFlags {
 }
 
 /**
- * `prompt2model train --backend local|openai|command|skypilot|hf-jobs --data DIR --base-model ID [--out DIR]`:
+ * `prompt2model train --backend local|ray|openai|command|skypilot|hf-jobs --data DIR --base-model ID [--out DIR]`:
  * validates the job and the data, prints the cost/time estimate (checked against --max-cost),
  * trains with progress, and prints the trained model's reference. Rerunning with the same --out
  * re-attaches to the job (remote id or last checkpoint) instead of starting over.
@@ -80,7 +80,14 @@ export function register(program: Command, runtime: CliRuntime): void {
         }
         if (options.backend === 'local') await offerPythonSetup(runtime, options);
         // A finished training of a different job (other model, data or settings) is not reused.
-        if (context.store.isDone('train') && !(await trainer.matchesRecordedJob(prepared.job, context))) await context.store.resetStage('train');
+        const trainedBefore = context.store.isDone('train') && (await trainer.matchesRecordedJob(prepared.job, context));
+        if (context.store.isDone('train') && !trainedBefore) await context.store.resetStage('train');
+        if (!trainedBefore) {
+          // The backend's own preflight before anything is launched or paid (a Python with the stack,
+          // Ray and its cluster, a key, a remote's credentials): the same check `run` makes.
+          const { runPreflight, trainingBackendCheck } = await import('../run/preflight.js');
+          await runPreflight([trainingBackendCheck(backend)], runtime.signal);
+        }
         // The job was validated and estimated once, above; training goes on from that.
         // Stored relative to the run folder, so a moved or copied folder finds its own model.
         const model = await runStep(context, 'train', RUN_FILES.trainedModel, TrainedModelSchema, () => trainer.trainPrepared(prepared, context), {
@@ -99,6 +106,7 @@ function describe(model: TrainedModel, options: TrainOptions): string {
     .map(([key, value]) => `${key}=${Number(value.toPrecision(4))}`)
     .join(' ');
   const lines = [`Trained model (${options.backend}, ${model.method}): ${model.reference}`];
+  if (model.trainedOn) lines.push(`  trained on ${model.trainedOn}`);
   if (metrics) lines.push(`  ${metrics}`);
   if (model.kind === 'local-folder' && model.artifacts.adapter) lines.push(`  adapter: ${model.artifacts.adapter}`);
   return lines.join('\n');

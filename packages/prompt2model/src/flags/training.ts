@@ -46,6 +46,12 @@ export interface TrainingFlags {
   image?: string;
   /** hf-jobs: install the pinned stack in the job (default on; `--no-install-requirements`). */
   installRequirements?: boolean;
+  // ray
+  workers?: number;
+  gpusPerWorker?: number;
+  cpusPerWorker?: number;
+  rayAddress?: string;
+  rayStorage?: string;
   // command
   launch?: string;
   attach?: string;
@@ -81,13 +87,13 @@ export function addTrainingOptions(command: Command): Command {
     .option('--lora-targets <modules>', 'comma-separated LoRA target modules (default: the attention projections)')
     .addOption(new Option('--early-stopping <n>', 'evaluations without improvement before stopping; 0 disables (default 2)').argParser(parseNumber('--early-stopping', { integer: true })))
     .option('--no-eval', 'skip evaluation each epoch')
-    .option('--no-export', 'local/command: skip the ONNX export (transformers.js layout, fp32 + q8) after training')
-    .option('--python <path>', 'local: Python interpreter with torch, transformers and peft (default $P2M_PYTHON, else the `prompt2model setup` environment, else python3)')
+    .option('--no-export', 'local/command/ray: skip the ONNX export (transformers.js layout, fp32 + q8) after training')
+    .option('--python <path>', 'local/ray: Python interpreter with torch, transformers and peft (default $P2M_PYTHON, else the `prompt2model setup` environment, else python3)')
     .addOption(new Option('--launcher <how>', 'local: one process, or accelerate/torchrun for several GPUs').choices(['python', 'accelerate', 'torchrun']))
     .addOption(new Option('--gpus <n>', 'local/command: GPUs to use (and to price)').argParser(parseNumber('--gpus', { integer: true, min: 1 })))
     .addOption(threadsOption())
-    .addOption(new Option('--gpu-price <usd>', 'local/command/skypilot: USD per GPU-hour for the estimate (default 0 local, 2 command, SkyPilot\'s dry-run price skypilot)').argParser(parseNumber('--gpu-price')))
-    .addOption(new Option('--gpu-tokens-per-second <n>', 'local/command/skypilot: assumed training throughput per GPU (default 5000)').argParser(parseNumber('--gpu-tokens-per-second', { min: 1 })))
+    .addOption(new Option('--gpu-price <usd>', 'local/command/ray/skypilot: USD per GPU-hour for the estimate (default 0 local and ray, 2 command, SkyPilot\'s dry-run price skypilot; ray on CPUs: per worker-hour)').argParser(parseNumber('--gpu-price')))
+    .addOption(new Option('--gpu-tokens-per-second <n>', 'local/command/ray/skypilot: assumed training throughput per GPU or Ray worker (default 5000)').argParser(parseNumber('--gpu-tokens-per-second', { min: 1 })))
     .addOption(new Option('--poll-interval <seconds>', 'openai: seconds between status polls (default 15)').argParser(parseNumber('--poll-interval')))
     .option('--suffix <text>', 'openai: suffix of the fine-tuned model name')
     .addOption(new Option('--lr-multiplier <x>', 'openai: learning-rate multiplier (default auto)').argParser(parseNumber('--lr-multiplier')))
@@ -96,6 +102,11 @@ export function addTrainingOptions(command: Command): Command {
     .option('--flavor <name>', `hf-jobs: hardware flavor from the Hub's Jobs hardware list, e.g. t4-small, l4x1, a100-large (default ${'a10g-small'})`)
     .option('--image <ref>', 'hf-jobs: Docker image of the job (default: a pinned official PyTorch image; the job installs the pinned training stack over it)')
     .option('--no-install-requirements', 'hf-jobs: the image already has the training stack (torch, transformers, peft, huggingface_hub): skip installing it')
+    .addOption(new Option('--workers <n>', 'ray: Ray Train workers, data-parallel (default 2)').argParser(parseNumber('--workers', { integer: true, min: 1 })))
+    .addOption(new Option('--gpus-per-worker <n>', 'ray: GPUs per worker; 0 trains on CPUs with gloo (default 0)').argParser(parseNumber('--gpus-per-worker', { min: 0 })))
+    .addOption(new Option('--cpus-per-worker <n>', 'ray: CPUs per worker (default 1)').argParser(parseNumber('--cpus-per-worker')))
+    .option('--ray-address <address>', 'ray: the cluster to run on: auto, ray://<head>:10001 or <head>:6379 (default: a local cluster started for the job, stopped after it)')
+    .option('--ray-storage <path>', 'ray: where Ray Train keeps checkpoints: a folder every node reaches, or s3://... (default: inside the job folder)')
     .option('--launch <cmd>', 'command: starts the worker remotely; its stdout carries the JSON-lines events ({jobDir} {jobName} {config} {workerDir})')
     .option('--attach <cmd>', 'command: re-attaches to a running remote job after a restart ({remoteJobId})')
     .option('--cancel-command <cmd>', 'command: stops the remote job on Ctrl-C ({remoteJobId})')
@@ -189,6 +200,16 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
       ...optionalSetting('hubUrl', loadSetting({ environmentVariableName: 'HF_ENDPOINT', env })),
       env,
       onInterrupt: options.cancelRemote ? async () => 'cancel' : askAboutRemoteJob(runtime),
+    },
+    ray: {
+      ...(options.python ? { python: options.python } : {}),
+      ...(options.workers !== undefined ? { workers: options.workers } : {}),
+      ...(options.gpusPerWorker !== undefined ? { gpusPerWorker: options.gpusPerWorker } : {}),
+      ...(options.cpusPerWorker !== undefined ? { cpusPerWorker: options.cpusPerWorker } : {}),
+      ...(options.rayAddress ? { address: options.rayAddress } : {}),
+      ...(options.rayStorage ? { storage: options.rayStorage } : {}),
+      ...(options.gpuPrice !== undefined ? { gpuHourlyUsd: options.gpuPrice } : {}),
+      ...(options.gpuTokensPerSecond !== undefined ? { tokensPerSecondPerGpu: options.gpuTokensPerSecond } : {}),
     },
     command: {
       ...(options.launch ? { launch: options.launch } : {}),

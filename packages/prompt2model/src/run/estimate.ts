@@ -1,4 +1,4 @@
-import { CostLedger, estimateTokens as roughTokens, type ChatMessage, type PromptSpec, type TokenPrice, type TrainingJobSpec } from '@prompt2model/core/internal';
+import { CostLedger, estimateTokens as roughTokens, type ChatMessage, type PromptSpec, type TokenPrice, type TrainingJobSpec, type TrainingPricing } from '@prompt2model/core/internal';
 import { buildInputGenerationPrompt, buildLabelPrompt } from '@prompt2model/dataset-generator/internal';
 import { hydeMessages } from '@prompt2model/model-retriever/internal';
 import { estimateTrainingCost } from '@prompt2model/trainer/internal';
@@ -20,7 +20,7 @@ export interface RunEstimate {
   /** False when the teacher model has no known price (its calls count as $0). */
   priced: boolean;
   stages: StageEstimate[];
-  training?: { usd: number; hours?: number; gpuHours?: number; trainedTokens: number; backend: string };
+  training?: { usd: number; hours?: number; gpuHours?: number; trainedTokens: number; backend: string; where?: string; basis?: string };
   teacherUsd: number;
   totalUsd: number;
   maxCostUsd?: number;
@@ -42,6 +42,8 @@ export interface EstimateRunOptions {
   maxCostUsd?: number;
   job?: TrainingJobSpec;
   backend?: TrainerBackend;
+  /** The backend's quote for the job (`TrainerBackend.quote`), when it has one; else its `pricing`. */
+  pricing?: TrainingPricing;
   split?: { validation?: number; test?: number };
   /**
    * The teacher's token count for a text (its real tokenizer, `LanguageModel.tokenCounter`).
@@ -118,11 +120,15 @@ export function estimateRun(options: EstimateRunOptions): RunEstimate {
     const trainCount = Math.max(1, Math.round(options.numExamples * (1 - testShare - (options.split?.validation ?? 0.1))));
     const perExample = estimateTokens(spec.instruction) + avgInputTokens + avgOutputTokens + 8;
     const split = (count: number) => ({ path: '', count, tokens: count * perExample, maxExampleTokens: perExample, bytes: count * perExample * 4, truncatedSource: 0, truncatedTarget: 0, duplicates: 0 });
-    const estimate = estimateTrainingCost(options.job, { train: split(trainCount), warnings: [] }, options.backend.pricing(options.job));
+    const estimate = estimateTrainingCost(options.job, { train: split(trainCount), warnings: [] }, options.pricing ?? options.backend.pricing(options.job));
     training = {
       usd: estimate.usd,
       trainedTokens: estimate.trainedTokens,
       backend: options.backend.name,
+      ...(estimate.pricing.kind === 'gpu-time' && estimate.pricing.device ? { where: `${estimate.pricing.gpus} × ${estimate.pricing.device}` } : {}),
+      ...(estimate.pricing.kind === 'gpu-time'
+        ? { basis: `${estimate.pricing.gpuHourlyUsd > 0 ? `$${estimate.pricing.gpuHourlyUsd}/GPU-hour` : 'no hourly price (your own hardware)'}${estimate.pricing.note ? `; ${estimate.pricing.note}` : ''}` }
+        : { basis: `$${estimate.pricing.usdPer1MTokens}/1M training tokens` }),
       ...(estimate.hours !== undefined ? { hours: estimate.hours } : {}),
       ...(estimate.gpuHours !== undefined ? { gpuHours: estimate.gpuHours } : {}),
     };
@@ -158,7 +164,8 @@ export function formatRunEstimate(estimate: RunEstimate): string {
   lines.push(`  ${'teacher'.padEnd(width)}  ${usd(estimate.teacherUsd)}`);
   if (estimate.training) {
     const time = estimate.training.hours !== undefined ? `, about ${formatHours(estimate.training.hours)}` : '';
-    lines.push(`  ${'training'.padEnd(width)}  ${usd(estimate.training.usd)} (${estimate.training.backend}, ${estimate.training.trainedTokens} trained tokens${time})`);
+    lines.push(`  ${'training'.padEnd(width)}  ${usd(estimate.training.usd)} (${estimate.training.backend}${estimate.training.where ? ` on ${estimate.training.where}` : ''}, ${estimate.training.trainedTokens} trained tokens${time})`);
+    if (estimate.training.basis) lines.push(`  ${''.padEnd(width)}  quote: ${estimate.training.basis}`);
   }
   lines.push(`  ${'total'.padEnd(width)}  ${usd(estimate.totalUsd)}${estimate.maxCostUsd !== undefined ? ` of --max-cost ${usd(estimate.maxCostUsd)}${estimate.withinBudget ? '' : ' (OVER the cap: raise --max-cost or lower --num-examples)'}` : ''}`);
   lines.push(`Assumes ${estimate.assumptions.join('; ')}.`);

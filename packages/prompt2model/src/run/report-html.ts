@@ -133,7 +133,7 @@ export function renderReportHtml(report: RunReport): string {
     const t = report.training;
     const artifacts = Object.entries(t.artifacts);
     sections.push(
-      `<section><h2>Training</h2><p>${esc(t.method)} on <b>${esc(t.baseModel)}</b> with the ${esc(t.backend)} backend → <code>${esc(t.reference)}</code></p><p>Training ended: ${esc(t.stopReason)}.</p>${lossCurve(t.loss)}${
+      `<section><h2>Training</h2><p>${esc(t.method)} on <b>${esc(t.baseModel)}</b> with the ${esc(t.backend)} backend → <code>${esc(t.reference)}</code></p><p>Training ended: ${esc(t.stopReason)}.</p><p>Trained on ${esc(t.trainedOn ?? 'a machine the backend did not name')}; it cost ${usd(t.costUsd)}${t.estimatedCostUsd !== undefined ? ` (estimated ${usd(t.estimatedCostUsd)})` : ''}.</p>${lossCurve(t.loss)}${
         artifacts.length ? table(['artifact', 'path'], artifacts, false) : ''
       }</section>`,
     );

@@ -89,6 +89,7 @@ export function renderReportMarkdown(report: RunReport): string {
     const last = t.loss.at(-1);
     if (last) lines.push(`Loss ${t.loss[0]!.loss.toFixed(4)} at step ${t.loss[0]!.step} → ${last.loss.toFixed(4)} at step ${last.step} (${t.loss.length} points; the curve is in report.html).`);
     lines.push(`Training ended: ${t.stopReason}.`);
+    lines.push(`Trained on ${t.trainedOn ?? 'a machine the backend did not name'}; it cost ${usd(t.costUsd)}${t.estimatedCostUsd !== undefined ? ` (estimated ${usd(t.estimatedCostUsd)})` : ''}.`);
     for (const [name, value] of Object.entries(t.artifacts)) lines.push(`- ${name}: \`${value}\``);
     lines.push('');
   }

@@ -59,6 +59,11 @@ export interface RunReport {
     loss: RunRecord['loss'];
     /** Why training ended (early stopping, all planned steps), or "not recorded". */
     stopReason: string;
+    /** Where the model was trained (the device, the cluster, the provider's hardware), when the backend says. */
+    trainedOn?: string;
+    /** What the training cost (the run's ledger charge) and what it was estimated to cost, in USD. */
+    costUsd: number;
+    estimatedCostUsd?: number;
   };
   evaluation?: {
     student: Omit<EvalReport, 'perExample'>;
@@ -263,6 +268,9 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
       artifacts: Object.fromEntries(Object.entries(trained.artifacts ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string')),
       loss: record.loss,
       stopReason: stopReason(trained.metrics ?? {}),
+      ...(trained.trainedOn ? { trainedOn: trained.trainedOn } : {}),
+      costUsd: trained.metrics?.costUsd ?? 0,
+      ...(trained.metrics?.estimatedCostUsd !== undefined ? { estimatedCostUsd: trained.metrics.estimatedCostUsd } : {}),
     };
   } else if (candidates?.length) {
     report.model = { chosen: candidates[0]!.id, reason: `the best-ranked of ${candidates.length} candidates (not trained in this run)`, candidates };

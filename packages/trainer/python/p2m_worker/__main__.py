@@ -13,7 +13,7 @@ import traceback
 
 from .config import ConfigError, load_config, read_examples
 from .deps import ModelLoadError, install_command, load_hint, missing_packages, offline_for_local, report_missing
-from .lock import JobLocked, acquire, release
+from .lock import run_locked
 from .protocol import EventWriter
 from .threads import choose_threads
 
@@ -70,19 +70,10 @@ def main(argv=None) -> int:
 
     offline_for_local(config.base_model)
 
-    lock = None
+    # Under accelerate/torchrun only rank 0 holds the lock.
     if is_main_process():
-        try:
-            lock = acquire(config.output_dir)
-        except JobLocked as error:
-            events.emit("error", message=str(error), code="locked", hint=f"Wait for it, or stop it (kill {error.pid}) and rerun.")
-            return 1
-
-    try:
-        return _train(config, events)
-    finally:
-        if lock:
-            release(lock)
+        return run_locked(config.output_dir, events, lambda: _train(config, events))
+    return _train(config, events)
 
 
 def _train(config, events: EventWriter) -> int:

@@ -62,3 +62,17 @@ def release(path: str) -> None:
         os.remove(path)
     except FileNotFoundError:
         pass
+
+
+def run_locked(output_dir: str, events, work) -> int:
+    """Runs ``work()`` (returning an exit code) holding the job's lock; a job another live worker
+    holds is the protocol's ``locked`` error, exit code 1."""
+    try:
+        path = acquire(output_dir)
+    except JobLocked as error:
+        events.emit("error", message=str(error), code="locked", hint=f"Wait for it, or stop it (kill {error.pid}) and rerun.")
+        return 1
+    try:
+        return work()
+    finally:
+        release(path)

@@ -9,6 +9,8 @@ import inspect
 import json
 import os
 import time
+from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 import torch
 import transformers
@@ -40,6 +42,29 @@ class StopFlag:
 
     def __init__(self):
         self.requested = False
+
+
+@dataclass
+class Placement:
+    """How a distributed runner (Ray Train) places one training process; None in ``run`` is the
+    local worker (data read from the job folder, checkpoints and the model in its output folder).
+
+    ``train_rows``/``eval_rows``: the examples, already read by the driver (a remote node has no job
+    folder). ``checkpoint_dir``: the Trainer's own output folder (scratch on this node).
+    ``model_dir``: where the final model is saved. ``resume_from``: the checkpoint to continue from.
+    ``prepare``: wraps the Trainer (ray.train.huggingface.transformers.prepare_trainer).
+    ``callbacks``: run before the protocol's, so a reported checkpoint is persisted before the
+    ``checkpoint`` event says so. ``start_fields``: added to the ``start`` event.
+    """
+
+    train_rows: list
+    eval_rows: list
+    checkpoint_dir: str
+    model_dir: str
+    resume_from: Optional[str] = None
+    prepare: Callable = lambda trainer: trainer
+    callbacks: list = field(default_factory=list)
+    start_fields: dict = field(default_factory=dict)
 
 
 class ListDataset(Dataset):
@@ -185,8 +210,9 @@ def _major_version(module) -> int:
         return 4
 
 
-def run(config: JobConfig, events: EventWriter, stop: StopFlag):
-    """Trains and saves; returns the result dict (written to result.json), or None when stopped."""
+def run(config: JobConfig, events: EventWriter, stop: StopFlag, placement: Optional[Placement] = None):
+    """Trains and saves; returns the result dict (written to result.json by the local worker), or
+    None when stopped."""
     threads = apply_threads(config.threads)
     set_seed(config.seed)
     try:
@@ -245,13 +271,17 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
                 features.append(causal_features(prompt, target, config.max_source_length, config.max_target_length))
         return features
 
-    train_rows = encode(read_examples(config.train_path))
-    eval_rows = encode(read_examples(config.validation_path)) if config.validation_path else []
+    if placement is None:
+        train_rows = encode(read_examples(config.train_path))
+        eval_rows = encode(read_examples(config.validation_path)) if config.validation_path else []
+    else:
+        train_rows, eval_rows = encode(placement.train_rows), encode(placement.eval_rows)
+    checkpoint_dir = placement.checkpoint_dir if placement else config.output_dir
     evaluate = bool(eval_rows) and config.eval_each_epoch
     counter = TokenCounter()
 
     arguments = dict(
-        output_dir=config.output_dir,
+        output_dir=checkpoint_dir,
         num_train_epochs=config.epochs,
         learning_rate=config.learning_rate,
         per_device_train_batch_size=config.batch_size,
@@ -272,7 +302,15 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
         # CPU (gloo) run as one distributed job instead of independent copies.
         use_cpu=not (torch.cuda.is_available() or _mps_available()),
     )
-    strategy_key = "eval_strategy" if "eval_strategy" in inspect.signature(TrainingArguments.__init__).parameters else "evaluation_strategy"
+    parameters = inspect.signature(TrainingArguments.__init__).parameters
+    if "average_tokens_across_devices" in parameters:
+        # Across several processes (torchrun, accelerate, Ray Train) the Trainer would multiply
+        # each loss by the process count, expecting the model to divide by the token count of all
+        # processes; models whose loss ignores that count (T5, peft-wrapped or not) then train
+        # with N times the gradient and log N times the loss. Each process's mean loss, averaged
+        # by DDP, is the plain data-parallel loss (measured: 2 Ray workers logged 2x the loss).
+        arguments["average_tokens_across_devices"] = False
+    strategy_key = "eval_strategy" if "eval_strategy" in parameters else "evaluation_strategy"
     arguments[strategy_key] = "epoch" if evaluate else "no"
     early_stopping = evaluate and config.early_stopping_patience > 0
     if early_stopping:
@@ -294,8 +332,10 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
         trainExamples=len(train_rows),
         validationExamples=len(eval_rows),
     )
+    if placement:
+        start_fields.update(placement.start_fields)
     protocol = ProtocolCallback(events, counter, stop, start_fields)
-    callbacks = [protocol]
+    callbacks = [*(placement.callbacks if placement else []), protocol]
     if early_stopping:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=config.early_stopping_patience))
     trainer_kwargs = dict(
@@ -313,8 +353,13 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
     trainer = Trainer(**trainer_kwargs)
     # With tqdm off, Trainer prints every log dict to stdout; the protocol already carries them.
     trainer.remove_callback(PrinterCallback)
+    if placement:
+        trainer = placement.prepare(trainer)
 
-    resume_from = latest_checkpoint(config.output_dir) if config.resume else None
+    if placement:
+        resume_from = placement.resume_from
+    else:
+        resume_from = latest_checkpoint(config.output_dir) if config.resume else None
     if resume_from:
         events.emit("log", level="info", message=f"resuming from {resume_from}")
     if torch.cuda.is_available():
@@ -344,25 +389,27 @@ def run(config: JobConfig, events: EventWriter, stop: StopFlag):
         metrics.update({key: value for key, value in final.items() if isinstance(value, (int, float))})
 
     output = {}
+    model_root = placement.model_dir if placement else config.output_dir
     if trainer.is_world_process_zero():
         if config.method == "lora":
-            adapter_dir = os.path.join(config.output_dir, "adapter")
+            adapter_dir = os.path.join(model_root, "adapter")
             model.save_pretrained(adapter_dir)
             tokenizer.save_pretrained(adapter_dir)
             output = {"model": "adapter", "adapter": "adapter", "tokenizer": "adapter"}
             if config.save_merged:
-                merged_dir = os.path.join(config.output_dir, "merged")
+                merged_dir = os.path.join(model_root, "merged")
                 merged = model.merge_and_unload()
                 merged.save_pretrained(merged_dir)
                 tokenizer.save_pretrained(merged_dir)
                 output.update(model="merged", merged="merged", tokenizer="merged")
         else:
-            model_dir = os.path.join(config.output_dir, "model")
+            model_dir = os.path.join(model_root, "model")
             trainer.save_model(model_dir)
             tokenizer.save_pretrained(model_dir)
             output = {"model": "model", "tokenizer": "model"}
         output["metrics"] = metrics
-        write_result(config.output_dir, output)
+        if placement is None:
+            write_result(config.output_dir, output)
     return output
 
 

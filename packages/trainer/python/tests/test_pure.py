@@ -1,5 +1,6 @@
 """Tests of the worker's pure parts (no torch needed): python3 -m unittest discover -s tests"""
 
+import contextlib
 import io
 import json
 import os
@@ -390,3 +391,58 @@ class ThreadsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class RayTrainPureTest(unittest.TestCase):
+    """The Ray runner's parts that need no Ray: arguments, the cluster's description, the event
+    stream to the driver, and the missing-Ray error (the runner itself is tested from the CLI)."""
+
+    def test_arguments_and_cluster_description(self):
+        from p2m_worker import ray_train
+
+        options = ray_train.parse_args(["--config", "job.json", "--workers", "2"])
+        self.assertEqual((options.workers, options.gpus_per_worker, options.cpus_per_worker, options.address), (2, 0, 1, None))
+        self.assertEqual(ray_train.cluster_label(options), "a local Ray cluster started for the job: 2 workers × 1 CPU (gloo)")
+        gpu = ray_train.parse_args(["--config", "j", "--workers", "4", "--gpus-per-worker", "1", "--address", "ray://head:10001"])
+        self.assertEqual(ray_train.cluster_label(gpu), "Ray cluster at ray://head:10001: 4 workers × 1 GPU (nccl)")
+        with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+            ray_train.parse_args(["--config", "j", "--workers", "0"])
+
+    def test_channel_stream_sends_whole_lines(self):
+        from p2m_worker import ray_train
+
+        sent = []
+
+        class Channel:
+            class put:
+                @staticmethod
+                def remote(line):
+                    sent.append(line)
+
+        stream = ray_train._ChannelStream(Channel())
+        writer = EventWriter(stream=stream, enabled=True)
+        writer.emit("step", step=1, loss=2.5)
+        stream.write('{"type":"log"')
+        self.assertEqual(len(sent), 1)
+        stream.write(',"message":"x"}\n')
+        self.assertEqual([json.loads(line)["type"] for line in sent], ["step", "log"])
+
+    def test_missing_ray_names_the_setup_command(self):
+        from p2m_worker import ray_train
+
+        with tempfile.TemporaryDirectory() as root:
+            os.makedirs(os.path.join(root, "data"))
+            with open(os.path.join(root, "data", "train.jsonl"), "w", encoding="utf-8") as handle:
+                handle.write('{"input": "a", "output": "b"}\n')
+            with open(os.path.join(root, "job.json"), "w", encoding="utf-8") as handle:
+                json.dump({"protocolVersion": PROTOCOL_VERSION, "job": {"baseModel": "m", "data": {"train": "data/train.jsonl"}}, "outputDir": "output"}, handle)
+            script = (
+                "import sys; sys.path.insert(0, sys.argv[1]); from p2m_worker import ray_train;"
+                "ray_train.missing_packages = lambda names=None: ['ray'] if names else [];"
+                "sys.exit(ray_train.main(['--config', sys.argv[2]]))"
+            )
+            result = subprocess.run([sys.executable, "-c", script, os.path.dirname(HERE), os.path.join(root, "job.json")], capture_output=True, text=True, timeout=60)
+        self.assertEqual(result.returncode, 3, result.stderr)
+        event = json.loads(result.stdout.strip().splitlines()[-1])
+        self.assertEqual(event["code"], "missing-dependency")
+        self.assertIn("prompt2model setup --with ray", event["install"])

@@ -17,7 +17,7 @@ import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
 import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readIntactWorkerResult, readWorkerResult, WORKER_PROTOCOL_VERSION } from '../job-folder.js';
 import { PYTHON_INSTALL_HINT, resolveModelReference, TRAINING_JOB_SECRETS, workerEnv } from '../python-path.js';
-import { runWorkerProcess } from '../worker-process.js';
+import { runWorkerProcess, type WorkerProcessOptions } from '../worker-process.js';
 import { defaultPython } from '../python-environment.js';
 
 export interface LocalBackendOptions {
@@ -150,6 +150,7 @@ export class LocalBackend implements TrainerBackend {
         signal: AbortSignal.any([context.signal, controller.signal]),
         cancelGraceMs: this.options.cancelGraceMs,
         notFoundHint: PYTHON_INSTALL_HINT,
+        ...this.workerProcessOptions(),
       });
     } finally {
       this.running.delete(handle.id);
@@ -191,6 +192,11 @@ export class LocalBackend implements TrainerBackend {
         hint: `${PYTHON_INSTALL_HINT} Or skip training to stop after data generation.`,
       });
     }
+  }
+
+  /** How the worker process is run, for a backend that starts another runner (label, how Ctrl-C reaches it). */
+  protected workerProcessOptions(): Partial<WorkerProcessOptions> {
+    return {};
   }
 
   /** The argv that starts the worker, before `--config`. */
