@@ -13,9 +13,8 @@ import { DatasetNotFoundError, GatedDatasetError, ParquetFileCache, getDatasetRe
 import { closeDatasetIds } from './close-ids.js';
 import {
   heuristicMapping,
-  inputText,
+  mappingReader,
   mappingFromEvaluationMetadata,
-  outputText,
   teacherColumnMapping,
   validateMapping,
   type ColumnMapping,
@@ -237,12 +236,13 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     // Streamed to the caller's writer unless a transform needs all examples at hand.
     const sink = config.transform && context.teacher ? undefined : options.write;
     const kept: Example[] = [];
+    const convert = exampleConverter(proposal, details.paths, origin);
     let usable = 0;
     const loaded = await streamDatasetRows(
       { ...origin, columns, maxRows, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
       { ...hubOptions(context), files, events: context.events },
       async (batch) => {
-        const examples = toExamples(batch.rows, proposal, details.paths, origin, batch.indices);
+        const examples = convert(batch.rows, batch.indices);
         usable += examples.length;
         if (sink) await sink(examples);
         else for (const example of examples) kept.push(example);
@@ -367,12 +367,26 @@ export function toExamples(
   /** Each row's index in the split (default its position in `rows`). */
   indices?: number[],
 ): Example[] {
-  const examples: Example[] = [];
-  rows.forEach((row, index) => {
-    const input = inputText(row, mapping, paths);
-    const output = outputText(row, mapping, paths);
-    if (input === '' || output === '') return;
-    examples.push({ input, output, meta: { source: 'retrieved', dataset: origin.dataset, config: origin.config, split: origin.split, row: indices?.[index] ?? index } });
-  });
-  return examples;
+  return exampleConverter(mapping, paths, origin)(rows, indices);
+}
+
+/** `toExamples` for one mapping and origin, with the mapping compiled once for all the batches of a load. */
+export function exampleConverter(
+  mapping: ColumnMapping,
+  paths: ColumnPath[],
+  origin: { dataset: string; config: string; split: string },
+): (rows: Array<Record<string, unknown>>, indices?: number[]) => Example[] {
+  const read = mappingReader(mapping, paths);
+  return (rows, indices) => {
+    const examples: Example[] = [];
+    for (let index = 0; index < rows.length; index++) {
+      const row = rows[index]!;
+      const input = read.input(row);
+      if (input === '') continue;
+      const output = read.output(row);
+      if (output === '') continue;
+      examples.push({ input, output, meta: { source: 'retrieved', dataset: origin.dataset, config: origin.config, split: origin.split, row: indices?.[index] ?? index } });
+    }
+    return examples;
+  };
 }
