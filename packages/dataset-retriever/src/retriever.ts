@@ -215,8 +215,12 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     // The sample and the load read the same files: what the sample downloads is not downloaded again.
     const files = new ParquetFileCache();
     const origin = { dataset, config: details.config, split: details.split };
-    // A small first read gives the teacher a sample row and the user a preview.
-    const sample = await loadDatasetRows({ ...origin, maxRows: Math.min(5, maxRows), order: 'head' }, { ...hubOptions(context), files });
+    // A small first read gives the teacher a sample row and the user a preview. With the mapping
+    // given and nobody to confirm it, only its columns are read (the first row group is decoded
+    // here and again by the load, so every other column would be decoded for nothing).
+    const flags = config.mapping?.input?.length && config.mapping.output && !config.confirmMapping ? { input: config.mapping.input, output: config.mapping.output } : undefined;
+    const given = flags && [...flags.input, flags.output].every((path) => details.paths.some((known) => known.path === path)) ? columnsOf(flags) : undefined;
+    const sample = await loadDatasetRows({ ...origin, maxRows: Math.min(5, maxRows), order: 'head', ...(given ? { columns: given } : {}) }, { ...hubOptions(context), files });
     const firstRow = sample.rows[0];
     if (!firstRow) throw new Prompt2ModelError({ message: `The split ${details.split} of ${dataset} (${details.config}) has no rows.`, hint: 'Pass another `split`, or pick another dataset.' });
     let proposal = await proposeMapping(spec, dataset, details, firstRow, evaluationMetadata, context);
@@ -230,7 +234,7 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
       }
     }
     context.events.log('info', `Retrieving ${dataset} (${details.config}/${details.split}): input ${proposal.input.join(' + ')} → output ${proposal.output} (${proposal.source}).`, stage);
-    const columns = [...new Set([...proposal.input, proposal.output].map((path) => (parsePath(path)[0] as { key: string }).key))];
+    const columns = columnsOf(proposal);
     // From here on, what is read is handed on and dropped: memory stays bounded by a row group.
     files.keep = false;
     // Streamed to the caller's writer unless a transform needs all examples at hand.
@@ -359,6 +363,11 @@ function summary(candidate: RankedDataset): { id: string; score: number } {
 }
 
 /** Rows → examples: the mapped input and output as text, empty ones dropped, provenance in `meta`. */
+/** The top-level columns a mapping reads. */
+function columnsOf(mapping: ColumnMapping): string[] {
+  return [...new Set([...mapping.input, mapping.output].map((path) => (parsePath(path)[0] as { key: string }).key))];
+}
+
 export function toExamples(
   rows: Array<Record<string, unknown>>,
   mapping: ColumnMapping,
