@@ -116,6 +116,7 @@ export class ModelIndex {
   /** What every search reads per matching model, as typed arrays (no object access in the hot loop). */
   private readonly columns: { sizeBytes: Float64Array; hasParameters: Uint8Array; popularity: Float64Array };
   private lastSizeFilter: { dropUnknownSize: boolean; limit: number; verdicts: Uint8Array } | undefined;
+  private maxPopularity: number | undefined;
 
   private constructor(
     private readonly entries: IndexedModel[],
@@ -219,7 +220,19 @@ export class ModelIndex {
 
   /** Ranked candidates for a query (an instruction, or a HyDE model card). */
   search(query: string, options: ModelSearchOptions = {}): RankedModel[] {
-    return this.searchDetailed(query, options).candidates;
+    const topK = options.topK ?? 5;
+    const maxSize = options.maxSizeBytes === undefined ? DEFAULT_MAX_SIZE_BYTES : options.maxSizeBytes;
+    const perModelFilters = Boolean(options.architectures?.length || options.licenses?.length || options.gpuMemoryBytes !== undefined);
+    if (perModelFilters || (options.scorer ?? defaultModelScorer) !== popularityTieBreakScorer || !Number.isInteger(topK) || topK < 1) return this.searchDetailed(query, options).candidates;
+    // The default ranking with only the size filters: the BM25 index finds the best few without
+    // scoring every match (the counts of searchDetailed are not needed here); same order, same scores.
+    const needsSize = maxSize != null;
+    const skip = this.sizeFilter(needsSize && !options.allowUnknownSize, maxSize ?? Number.POSITIVE_INFINITY);
+    const popularity = this.columns.popularity;
+    this.maxPopularity ??= popularity.reduce((max, value) => Math.max(max, value), Number.NEGATIVE_INFINITY);
+    return this.bm25
+      .topMatches(query, topK, { prior: popularity, maxPrior: this.maxPopularity, skip })
+      .map(({ document, relevance, score }) => this.candidate(document, relevance, score, options));
   }
 
   /** `search`, plus how many models matched and how many each filter removed. */
@@ -279,21 +292,23 @@ export class ModelIndex {
       excluded.size = tooLarge;
       return count;
     });
-    const candidates: RankedModel[] = kept.items().map(({ position, relevance, score }) => {
-      const model = this.entries[position]!;
-      const estimatedMemory = this.estimateMemory(model, options);
-      return {
-        id: model.id,
-        score,
-        relevance,
-        architecture: model.architecture,
-        ...(model.sizeBytes !== undefined ? { sizeBytes: model.sizeBytes } : {}),
-        ...(model.downloads !== undefined ? { downloads: model.downloads } : {}),
-        ...(model.license !== undefined ? { license: model.license } : {}),
-        ...(estimatedMemory ? { estimatedMemory } : {}),
-      };
-    });
+    const candidates: RankedModel[] = kept.items().map(({ position, relevance, score }) => this.candidate(position, relevance, score, options));
     return { candidates, matched, excluded };
+  }
+
+  private candidate(position: number, relevance: number, score: number, options: ModelSearchOptions): RankedModel {
+    const model = this.entries[position]!;
+    const estimatedMemory = this.estimateMemory(model, options);
+    return {
+      id: model.id,
+      score,
+      relevance,
+      architecture: model.architecture,
+      ...(model.sizeBytes !== undefined ? { sizeBytes: model.sizeBytes } : {}),
+      ...(model.downloads !== undefined ? { downloads: model.downloads } : {}),
+      ...(model.license !== undefined ? { license: model.license } : {}),
+      ...(estimatedMemory ? { estimatedMemory } : {}),
+    };
   }
 
   /**
