@@ -523,30 +523,39 @@ function maxOf(values: Float64Array): number {
   return max;
 }
 
-/** The best k (score, then relevance, higher first; then the earlier document), in sorted typed arrays. */
-class TopK {
+/**
+ * The best k matches (score, then relevance, higher first; then the earlier document), in sorted
+ * typed arrays: for rankers that add something to the BM25 relevance (the model index's popularity).
+ */
+export class TopK {
   private readonly documents: Int32Array;
   private readonly relevances: Float64Array;
   private readonly scores: Float64Array;
   private size = 0;
 
-  constructor(private readonly k: number) {
-    this.documents = new Int32Array(k);
-    this.relevances = new Float64Array(k);
-    this.scores = new Float64Array(k);
+  private readonly k: number;
+
+  constructor(k: number) {
+    this.k = Number.isFinite(k) ? Math.max(0, Math.floor(k)) : 0;
+    this.documents = new Int32Array(this.k);
+    this.relevances = new Float64Array(this.k);
+    this.scores = new Float64Array(this.k);
   }
 
   get full(): boolean {
     return this.size === this.k;
   }
 
+  /** The score a match must reach to have a chance: the k-th best so far (−∞ until k are kept; +∞ when k is 0). */
   get worstScore(): number {
-    return this.scores[this.size - 1]!;
+    if (this.k === 0) return Number.POSITIVE_INFINITY;
+    return this.size === this.k ? this.scores[this.size - 1]! : Number.NEGATIVE_INFINITY;
   }
 
   /** Keeps the document if it ranks among the best k; returns whether it was kept. */
   offer(document: number, relevance: number, score: number): boolean {
     const { documents, relevances, scores } = this;
+    if (this.k === 0) return false;
     let at = this.size;
     if (at === this.k && !this.before(document, relevance, score, at - 1)) return false;
     if (at === this.k) at--;
