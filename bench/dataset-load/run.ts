@@ -5,14 +5,17 @@
  * against pyarrow in the same run (download over HTTP, `pq.read_table`, `to_pylist()`). Prints
  * rows per second and the ratio to pyarrow's. Target: at least 0.5.
  *
- *   npm run build && P2M_PYTHON=/path/to/venv/bin/python node --import tsx bench/dataset-load/run.ts [--rows 100000] [--codec snappy] [--runs 3]
+ *   npm run build && P2M_PYTHON=/path/to/venv/bin/python node --import tsx bench/dataset-load/run.ts [--rows 100000] [--codec snappy] [--runs 3] [--compare-cli OTHER/packages/prompt2model/bin/prompt2model.js]
+ *
+ * `--compare-cli` also times another build of the CLI (e.g. a checkout of the previous commit) in
+ * the same runs, so a change is measured before and after under the same load.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { RequestScheduler } from '../../packages/core/src/index.js';
-import { streamDatasetRows } from '../../packages/dataset-retriever/src/index.js';
+import { streamDatasetRows } from '../../packages/dataset-retriever/src/internal.js';
 import { startDatasetsServer } from '../../packages/testing/src/index.js';
 
 const args = process.argv.slice(2);
@@ -23,6 +26,7 @@ const value = (name: string, fallback: string) => {
 const rows = Number(value('--rows', '100000'));
 const codec = value('--codec', 'snappy');
 const runs = Number(value('--runs', '3'));
+const compareCli = args.includes('--compare-cli') ? resolve(value('--compare-cli', '')) : undefined;
 const python = process.env.P2M_PYTHON ?? 'python3';
 const tool = resolve(import.meta.dirname, 'parquet_tool.py');
 const cli = resolve(import.meta.dirname, '../../packages/prompt2model/bin/prompt2model.js');
@@ -73,6 +77,7 @@ const url = `${server.url}/datasets/bench/squad/resolve/${encodeURIComponent('re
 const library: number[] = [];
 const command: number[] = [];
 const baseline: number[] = [];
+const compared: number[] = [];
 let peakRss = 0;
 for (let run = 0; run < runs; run++) {
   const base = await pyAsync(['load', url]);
@@ -93,18 +98,22 @@ for (let run = 0; run < runs; run++) {
   library.push(rows / ((performance.now() - started) / 1000));
 
   const save = join(dir, 'out.jsonl');
-  const cliStarted = performance.now();
-  const result = await spawnAsync(process.execPath, [cli, 'datasets', 'load', 'bench/squad', '--input', 'question,context', '--output', 'answers.text[0]', '--max-rows', String(rows), '--save', save, '--no-hub-cache', '--json'], {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    HF_ENDPOINT: server.url,
-    HF_DATASET_VIEWER_URL: server.url,
-    P2M_CACHE_DIR: join(dir, 'cache'),
-  });
-  if (result.code !== 0) throw new Error(`the CLI failed: ${result.stderr}`);
-  const written = JSON.parse(result.stdout) as { count: number };
-  if (written.count !== rows) throw new Error(`the CLI wrote ${written.count} rows`);
-  command.push(rows / ((performance.now() - cliStarted) / 1000));
+  const timeCli = async (path: string) => {
+    const cliStarted = performance.now();
+    const result = await spawnAsync(process.execPath, [path, 'datasets', 'load', 'bench/squad', '--input', 'question,context', '--output', 'answers.text[0]', '--max-rows', String(rows), '--save', save, '--no-hub-cache', '--json'], {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      HF_ENDPOINT: server.url,
+      HF_DATASET_VIEWER_URL: server.url,
+      P2M_CACHE_DIR: join(dir, 'cache'),
+    });
+    if (result.code !== 0) throw new Error(`the CLI (${path}) failed: ${result.stderr}`);
+    const written = JSON.parse(result.stdout) as { count: number };
+    if (written.count !== rows) throw new Error(`the CLI (${path}) wrote ${written.count} rows`);
+    return rows / ((performance.now() - cliStarted) / 1000);
+  };
+  command.push(await timeCli(cli));
+  if (compareCli) compared.push(await timeCli(compareCli));
 }
 await server.close();
 await rm(dir, { recursive: true, force: true });
@@ -114,3 +123,4 @@ console.log(`${rows.toLocaleString('en-US')} rows, ${codec}, ${(bytes.length / 1
 console.log(`  pyarrow (download + read_table + to_pylist): ${fmt(median(baseline))}`);
 console.log(`  library (streamDatasetRows):                 ${fmt(median(library))}  ratio ${(median(library) / median(baseline)).toFixed(2)}  peak RSS ${(peakRss / 1e6).toFixed(0)} MB`);
 console.log(`  CLI (datasets load --save, fresh process):   ${fmt(median(command))}  ratio ${(median(command) / median(baseline)).toFixed(2)}`);
+if (compareCli) console.log(`  CLI at --compare-cli (${compareCli}): ${fmt(median(compared))}  ratio ${(median(compared) / median(baseline)).toFixed(2)}`);

@@ -175,6 +175,7 @@ export class Bm25Index {
   private accumulator: Float64Array | undefined;
   private marks: Uint8Array | undefined;
   private touched: Int32Array | undefined;
+  private termMaxima: Float32Array | undefined;
 
   constructor(options: Bm25Options = {}) {
     this.prep = options.prep ?? cardTextPrep.name;
@@ -282,11 +283,127 @@ export class Bm25Index {
     }
   }
 
-  /** Matching documents, best first (ties by insertion order). `limit` defaults to every match. */
+  /**
+   * Matching documents, best first (ties by insertion order). `limit` defaults to every match;
+   * with a limit only the best are scored in full (`topMatches`), with the same scores and order.
+   */
   search(query: string, limit?: number): Bm25Hit[] {
+    if (limit !== undefined && Number.isInteger(limit) && limit >= 1) {
+      return this.topMatches(query, limit).map((match) => ({ id: this.ids[match.document]!, score: match.relevance }));
+    }
     const { documents, scores } = this.scoreAll(query);
     const order = Array.from(documents.keys()).sort((a, b) => scores[b]! - scores[a]! || documents[a]! - documents[b]!);
     return order.slice(0, limit ?? order.length).map((i) => ({ id: this.ids[documents[i]!]!, score: scores[i]! }));
+  }
+
+  /**
+   * The `k` best matching documents by `relevance + prior[document]` (ties: higher relevance, then
+   * insertion order), best first, with exactly the scores `scoreAll` gives, but without scoring
+   * every match: document-at-a-time MaxScore over the term-major postings (each term's documents
+   * are in insertion order). A document whose best possible score (its terms' largest weights plus
+   * `maxPrior`) cannot beat the k-th best so far is skipped, and terms too weak to lift a document
+   * into the top k alone are only looked up for the documents the others bring. `skip[document]`
+   * other than 0 leaves a document out (a filter decided per document beforehand).
+   */
+  topMatches(
+    query: string,
+    k: number,
+    options: { prior?: Float64Array; maxPrior?: number; skip?: Uint8Array } = {},
+  ): Array<{ document: number; relevance: number; score: number }> {
+    this.consolidate();
+    const { terms, offsets, documents, weights } = this.postings!;
+    const { prior, skip } = options;
+    const maxPrior = prior ? (options.maxPrior ?? maxOf(prior)) : 0;
+    if (!(k >= 1) || query.trim() === '') return [];
+    // The query's terms: distinct ones (weakest first) and, per token in query order, which one.
+    const tokenTerms: number[] = [];
+    for (const token of this.analyze(query)) {
+      const term = terms.get(token);
+      if (term !== undefined) tokenTerms.push(term);
+    }
+    const distinct = [...new Set(tokenTerms)];
+    const count = distinct.length;
+    if (count === 0) return [];
+    // Per distinct term, weakest first: how often the query has it, and the most it can add.
+    const byTerm = distinct.map((term) => {
+      let repeats = 0;
+      for (const t of tokenTerms) if (t === term) repeats++;
+      return { term, repeats, upper: this.maxWeight(term) * repeats };
+    });
+    byTerm.sort((a, b) => a.upper - b.upper);
+    const sortedTerms = byTerm.map((entry) => entry.term);
+    const repeats = Int32Array.from(byTerm, (entry) => entry.repeats);
+    const bound = new Float64Array(count);
+    // bound[i]: the most terms 0..i (weakest first) can add together.
+    for (let i = 0, sum = 0; i < count; i++) bound[i] = sum += byTerm[i]!.upper;
+    const slotOf = new Int32Array(tokenTerms.length);
+    for (let i = 0; i < tokenTerms.length; i++) slotOf[i] = sortedTerms.indexOf(tokenTerms[i]!);
+    const cursor = new Int32Array(count);
+    const end = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      cursor[i] = offsets[sortedTerms[i]!]!;
+      end[i] = offsets[sortedTerms[i]! + 1]!;
+    }
+    const found = new Float64Array(count);
+    const top = new TopK(k);
+    // Terms below `essential` cannot bring a document into the top k on their own.
+    let essential = 0;
+    let threshold = Number.NEGATIVE_INFINITY;
+    for (;;) {
+      let document = 2147483647;
+      for (let i = essential; i < count; i++) if (cursor[i]! < end[i]! && documents[cursor[i]!]! < document) document = documents[cursor[i]!]!;
+      if (document === 2147483647) break;
+      found.fill(0);
+      let partial = 0;
+      for (let i = essential; i < count; i++) {
+        const at = cursor[i]!;
+        if (at < end[i]! && documents[at] === document) {
+          found[i] = weights[at]!;
+          partial += found[i]! * repeats[i]!;
+          cursor[i] = at + 1;
+        }
+      }
+      if (skip && skip[document] !== 0) continue;
+      // The weak terms, strongest first, while they can still lift the document past the k-th.
+      let pruned = false;
+      for (let i = essential - 1; i >= 0; i--) {
+        if (below(partial + bound[i]! + maxPrior, threshold)) {
+          pruned = true;
+          break;
+        }
+        const at = seek(documents, cursor[i]!, end[i]!, document);
+        cursor[i] = at;
+        if (at < end[i]! && documents[at] === document) {
+          found[i] = weights[at]!;
+          partial += found[i]! * repeats[i]!;
+          cursor[i] = at + 1;
+        }
+      }
+      if (pruned || below(partial + maxPrior, threshold)) continue;
+      // The exact score: the weights added in query order, as `scoreAll` adds them.
+      let relevance = 0;
+      for (let i = 0; i < slotOf.length; i++) relevance += found[slotOf[i]!]!;
+      const score = prior ? relevance + prior[document]! : relevance;
+      if (!top.offer(document, relevance, score)) continue;
+      if (top.full) {
+        threshold = top.worstScore;
+        while (essential < count && below(bound[essential]! + maxPrior, threshold)) essential++;
+      }
+    }
+    return top.items();
+  }
+
+  /** The largest weight in a term's postings (kept once computed). */
+  private maxWeight(term: number): number {
+    const { offsets, weights } = this.postings!;
+    const cache = (this.termMaxima ??= new Float32Array(offsets.length - 1).fill(Number.NaN));
+    let max = cache[term]!;
+    if (Number.isNaN(max)) {
+      max = 0;
+      for (let slot = offsets[term]!, last = offsets[term + 1]!; slot < last; slot++) if (weights[slot]! > max) max = weights[slot]!;
+      cache[term] = max;
+    }
+    return max;
   }
 
   toJSON(): PersistedBm25 {
@@ -369,6 +486,104 @@ export class Bm25Index {
     index.ids = settings.ids;
     index.postings = { terms, offsets, documents, weights };
     return index;
+  }
+}
+
+/**
+ * Whether a best possible score cannot reach the threshold. The bound adds the terms' weights in
+ * another order than the exact score does, so it is trusted only beyond rounding error.
+ */
+function below(best: number, threshold: number): boolean {
+  return best < threshold - 1e-9 * Math.max(1, Math.abs(threshold));
+}
+
+/** The first slot in `[from, to)` whose document is at least `document` (postings ascend). */
+function seek(documents: Int32Array, from: number, to: number, document: number): number {
+  // Gallop from the cursor (the next document is usually near), then bisect.
+  let step = 1;
+  let low = from;
+  let high = from;
+  while (high < to && documents[high]! < document) {
+    low = high + 1;
+    high += step;
+    step *= 2;
+  }
+  if (high > to) high = to;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (documents[middle]! < document) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+function maxOf(values: Float64Array): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
+  return max;
+}
+
+/**
+ * The best k matches (score, then relevance, higher first; then the earlier document), in sorted
+ * typed arrays: for rankers that add something to the BM25 relevance (the model index's popularity).
+ */
+export class TopK {
+  private readonly documents: Int32Array;
+  private readonly relevances: Float64Array;
+  private readonly scores: Float64Array;
+  private size = 0;
+
+  private readonly k: number;
+
+  constructor(k: number) {
+    this.k = Number.isFinite(k) ? Math.max(0, Math.floor(k)) : 0;
+    this.documents = new Int32Array(this.k);
+    this.relevances = new Float64Array(this.k);
+    this.scores = new Float64Array(this.k);
+  }
+
+  get full(): boolean {
+    return this.size === this.k;
+  }
+
+  /** The score a match must reach to have a chance: the k-th best so far (−∞ until k are kept; +∞ when k is 0). */
+  get worstScore(): number {
+    if (this.k === 0) return Number.POSITIVE_INFINITY;
+    return this.size === this.k ? this.scores[this.size - 1]! : Number.NEGATIVE_INFINITY;
+  }
+
+  /** Keeps the document if it ranks among the best k; returns whether it was kept. */
+  offer(document: number, relevance: number, score: number): boolean {
+    const { documents, relevances, scores } = this;
+    if (this.k === 0) return false;
+    let at = this.size;
+    if (at === this.k && !this.before(document, relevance, score, at - 1)) return false;
+    if (at === this.k) at--;
+    while (at > 0 && this.before(document, relevance, score, at - 1)) {
+      documents[at] = documents[at - 1]!;
+      relevances[at] = relevances[at - 1]!;
+      scores[at] = scores[at - 1]!;
+      at--;
+    }
+    documents[at] = document;
+    relevances[at] = relevance;
+    scores[at] = score;
+    if (this.size < this.k) this.size++;
+    return true;
+  }
+
+  private before(document: number, relevance: number, score: number, index: number): boolean {
+    const other = this.scores[index]!;
+    if (score !== other) return score > other;
+    const otherRelevance = this.relevances[index]!;
+    if (relevance !== otherRelevance) return relevance > otherRelevance;
+    return document < this.documents[index]!;
+  }
+
+  items(): Array<{ document: number; relevance: number; score: number }> {
+    const items = new Array<{ document: number; relevance: number; score: number }>(this.size);
+    for (let i = 0; i < this.size; i++) items[i] = { document: this.documents[i]!, relevance: this.relevances[i]!, score: this.scores[i]! };
+    return items;
   }
 }
 

@@ -54,6 +54,38 @@ export async function readJsonlAll<T = unknown>(
 }
 
 /**
+ * Rows as JSON Lines bytes, each line ended by a newline. Each line is encoded straight into one
+ * buffer: joining the lines into a string first would copy every byte twice more (the join is
+ * flattened, then encoded by the write).
+ */
+function jsonLines(rows: readonly unknown[]): Buffer {
+  const lines = new Array<string>(rows.length);
+  let length = 0;
+  for (let i = 0; i < rows.length; i++) {
+    lines[i] = JSON.stringify(rows[i]);
+    length += lines[i]!.length + 1;
+  }
+  // UTF-8 takes at least one byte per UTF-16 unit: the buffer grows only for non-ASCII text.
+  let buffer = Buffer.allocUnsafe(length);
+  let at = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    const room = buffer.length - at;
+    if (room < line.length * 3 + 1) {
+      const needed = Buffer.byteLength(line) + 1;
+      if (room < needed) {
+        const wider = Buffer.allocUnsafe(Math.max(buffer.length * 2, at + needed));
+        buffer.copy(wider, 0, 0, at);
+        buffer = wider;
+      }
+    }
+    at += buffer.write(line, at);
+    buffer[at++] = 10;
+  }
+  return buffer.subarray(0, at);
+}
+
+/**
  * Appends rows to a JSON Lines file, one `write` per row so a crash leaves at most one partial
  * last line (which `readJsonl(..., { tolerateTruncatedTail: true })` skips). Call `sync()` at
  * checkpoints to make rows durable.
@@ -77,9 +109,13 @@ export class JsonlWriter {
   /** Appends many rows in one write (a file written beside its target and renamed when complete needs no per-row writes). */
   async writeAll(rows: readonly unknown[]): Promise<void> {
     if (rows.length === 0) return;
-    let text = '';
-    for (const row of rows) text += `${JSON.stringify(row)}\n`;
-    await this.handle.write(text);
+    await this.handle.write(jsonLines(rows));
+  }
+
+  /** Appends text that is already JSON Lines (as a string or UTF-8 bytes). */
+  async writeText(text: string | Uint8Array): Promise<void> {
+    if (typeof text === 'string') await this.handle.write(text);
+    else await this.handle.write(text);
   }
 
   async sync(): Promise<void> {
@@ -112,13 +148,27 @@ export class AtomicJsonlWriter {
     return this.writer.path;
   }
 
-  writeAll(rows: readonly unknown[]): Promise<void> {
-    return this.writer.writeAll(rows);
+  /**
+   * Appends rows. They are serialized at once (the caller may reuse them), and the disk write runs
+   * behind the caller's next batch: at most one write is in flight, so a producer and the disk
+   * overlap while memory holds two batches at most. A failed write is thrown by the next call.
+   */
+  async writeAll(rows: readonly unknown[]): Promise<void> {
+    if (rows.length === 0) return;
+    const text = jsonLines(rows);
+    await this.inFlight;
+    const write = this.writer.writeText(text);
+    // Handled here so a failure waits for the next call instead of being an unhandled rejection.
+    write.catch(() => undefined);
+    this.inFlight = write;
   }
+
+  private inFlight: Promise<void> | undefined;
 
   /** Flushes to disk and renames over the target. */
   async commit(): Promise<void> {
     try {
+      await this.inFlight;
       await this.writer.sync();
       await this.writer.close();
       await rename(this.writer.path, this.path);
@@ -129,6 +179,7 @@ export class AtomicJsonlWriter {
   }
 
   async discard(): Promise<void> {
+    await this.inFlight?.catch(() => undefined);
     await this.writer.close().catch(() => undefined);
     await rm(this.writer.path, { force: true });
   }

@@ -23,6 +23,11 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Stage name for progress/usage events. */
   stage?: string;
+  /**
+   * Lower starts first while calls wait for the scheduler (default 0): a caller that uses results
+   * in order (the generator's units) passes the position, so what it waits on goes first.
+   */
+  priority?: number;
 }
 
 export interface GenerateResult extends LanguageModelResponse {
@@ -219,7 +224,7 @@ export class LanguageModelClient {
               clearTimeout(waiting);
             }
           },
-          { estimatedTokens, signal: options.signal ?? request.abortSignal, target: this.target },
+          { estimatedTokens, signal: options.signal ?? request.abortSignal, target: this.target, ...(options.priority !== undefined ? { priority: options.priority } : {}) },
         )
       : await send(options.signal ?? request.abortSignal);
   }

@@ -117,8 +117,9 @@ export class RequestScheduler {
   readonly options: Required<Omit<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry'>> &
     Pick<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry'>;
   private active = 0;
-  private readonly slotWaiters: Array<() => void> = [];
-  private gate: Promise<void> = Promise.resolve();
+  private readonly slotWaiters: SlotWaiter[] = [];
+  private readonly startWaiters: StartWaiter[] = [];
+  private startTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly window: WindowEntry[] = [];
   private nextStartAt = 0;
   private lateDebtMs = 0;
@@ -167,7 +168,18 @@ export class RequestScheduler {
    */
   async run<T>(
     task: (context: TaskContext) => Promise<T>,
-    options: { estimatedTokens?: number; signal?: AbortSignal; target?: string } = {},
+    options: {
+      estimatedTokens?: number;
+      signal?: AbortSignal;
+      target?: string;
+      /**
+       * Lower starts first among requests waiting for a slot or for the rate budget (default 0;
+       * equal priorities start in arrival order, a retry keeping its first place). A caller that
+       * commits work in order passes its position, so the work it waits on is never queued behind
+       * work it cannot use yet.
+       */
+      priority?: number;
+    } = {},
   ): Promise<T> {
     // Each call gets its own controller, so waits and attempts register listeners on it; the run's
     // long-lived signals get one shared listener each, however many calls wait on them.
@@ -175,7 +187,7 @@ export class RequestScheduler {
     const parents = [...new Set([this.options.signal, options.signal])].filter((s): s is AbortSignal => s !== undefined);
     for (const parent of parents) this.fanOut.subscribe(parent, controller);
     try {
-      return await this.runAttempts(task, controller.signal, options.estimatedTokens ?? 0, this.nextRequestId++, options.target);
+      return await this.runAttempts(task, controller.signal, options.estimatedTokens ?? 0, this.nextRequestId++, options.target, options.priority ?? 0);
     } finally {
       for (const parent of parents) this.fanOut.unsubscribe(parent, controller);
     }
@@ -187,17 +199,18 @@ export class RequestScheduler {
     estimatedTokens: number,
     requestId: number,
     target: string | undefined,
+    priority: number,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       this.counters.queued++;
       try {
-        await this.acquireSlot(signal);
+        await this.acquireSlot(signal, priority, requestId);
       } finally {
         this.counters.queued--;
       }
       let delayMs: number;
       try {
-        const entry = await this.acquireStart(estimatedTokens, signal);
+        const entry = await this.acquireStart(estimatedTokens, signal, priority, requestId);
         // Cancelled while waiting for its turn (a stage that has what it needs aborts the rest):
         // never start the request, so no aborted call can reject unobserved.
         if (signal.aborted) throw new AbortError(undefined, signal.reason);
@@ -325,17 +338,21 @@ export class RequestScheduler {
     return jittered;
   }
 
-  private acquireSlot(signal: AbortSignal | undefined): Promise<void> {
+  private acquireSlot(signal: AbortSignal | undefined, priority: number, order: number): Promise<void> {
     if (signal?.aborted) return Promise.reject(new AbortError(undefined, signal.reason));
-    if (this.active < this.options.maxConcurrency) {
+    if (this.active < this.options.maxConcurrency && this.slotWaiters.length === 0) {
       this.active++;
       return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      const waiter = () => {
-        signal?.removeEventListener('abort', onAbort);
-        this.active++;
-        resolve();
+      const waiter: SlotWaiter = {
+        priority,
+        order,
+        grant: () => {
+          signal?.removeEventListener('abort', onAbort);
+          this.active++;
+          resolve();
+        },
       };
       const onAbort = () => {
         const index = this.slotWaiters.indexOf(waiter);
@@ -343,67 +360,138 @@ export class RequestScheduler {
         reject(new AbortError(undefined, signal?.reason));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.slotWaiters.push(waiter);
+      insertInTurn(this.slotWaiters, waiter);
     });
   }
 
   private releaseSlot(): void {
     this.active--;
     const next = this.slotWaiters.shift();
-    if (next) next();
+    if (next) next.grant();
   }
 
-  /** Waits, in FIFO order, until starting one more request keeps RPM and TPM within budget. */
-  private async acquireStart(tokens: number, signal: AbortSignal | undefined): Promise<WindowEntry> {
-    const previous = this.gate;
-    let release!: () => void;
-    this.gate = new Promise((resolve) => (release = resolve));
-    try {
-      await previous;
-      const rpm = this.options.requestsPerMinute ? this.options.requestsPerMinute * this.options.headroom : undefined;
-      const tpm = this.options.tokensPerMinute ? this.options.tokensPerMinute * this.options.headroom : undefined;
-      const spacing = rpm ? WINDOW_MS / rpm : 0;
-      for (;;) {
-        const now = Date.now();
-        while (this.window.length > 0 && this.window[0]!.at <= now - WINDOW_MS) this.window.shift();
-        let waitMs = Math.max(this.nextStartAt - now, this.cooldownUntil - now, 0);
-        if (rpm && this.window.length >= Math.floor(rpm)) {
-          waitMs = Math.max(waitMs, this.window[this.window.length - Math.floor(rpm)]!.at + WINDOW_MS - now);
+  /**
+   * Waits until starting one more request keeps RPM and TPM within budget. Waiting requests start
+   * by priority, then in arrival order (a retry keeps the place its request first took).
+   */
+  private acquireStart(tokens: number, signal: AbortSignal | undefined, priority: number, order: number): Promise<WindowEntry> {
+    if (signal?.aborted) return Promise.reject(new AbortError(undefined, signal.reason));
+    return new Promise((resolve, reject) => {
+      const waiter: StartWaiter = {
+        priority,
+        order,
+        tokens,
+        start: (entry) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(entry);
+        },
+      };
+      const onAbort = () => {
+        const index = this.startWaiters.indexOf(waiter);
+        if (index >= 0) this.startWaiters.splice(index, 1);
+        if (this.startWaiters.length === 0 && this.startTimer) {
+          clearTimeout(this.startTimer);
+          this.startTimer = undefined;
         }
-        if (tpm && tokens > 0) {
-          let used = 0;
-          for (const entry of this.window) used += entry.tokens;
-          if (used + tokens > tpm && this.window.length > 0) {
-            // Wait until enough old entries leave the window.
-            let freed = 0;
-            for (const entry of this.window) {
-              freed += entry.tokens;
-              if (used - freed + tokens <= tpm) {
-                waitMs = Math.max(waitMs, entry.at + WINDOW_MS - now);
-                break;
-              }
-            }
-          }
-        }
-        if (waitMs <= 0) break;
-        await sleep(Math.ceil(waitMs), signal);
+        reject(new AbortError(undefined, signal?.reason));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      insertInTurn(this.startWaiters, waiter);
+      this.startWaiting();
+    });
+  }
+
+  /** Starts the first waiting requests the budgets allow now, and sets a timer for the next. */
+  private startWaiting(): void {
+    if (this.startTimer) return;
+    while (this.startWaiters.length > 0) {
+      const head = this.startWaiters[0]!;
+      const waitMs = this.startWaitMs(head.tokens);
+      if (waitMs > 0) {
+        this.startTimer = setTimeout(() => {
+          this.startTimer = undefined;
+          this.startWaiting();
+        }, Math.ceil(waitMs));
+        return;
       }
-      const entry = { at: Date.now(), tokens };
-      this.window.push(entry);
-      // Timers fire late on a busy machine; without making up for it, a 100 ms spacing becomes
-      // 104 ms and the rate 95% of the budget. Lateness (up to ten spacings owed; a longer gap
-      // means there was nothing to send) is paid back at most 5% of a spacing per gap, so starts
-      // stay evenly spread; the 60 s window above still bounds every minute.
-      const lateMs = this.nextStartAt > 0 ? entry.at - this.nextStartAt : 0;
-      if (lateMs > 0 && lateMs <= 10 * spacing) this.lateDebtMs = Math.min(10 * spacing, this.lateDebtMs + lateMs);
-      const credit = Math.min(this.lateDebtMs, spacing * 0.05);
-      this.lateDebtMs -= credit;
-      this.nextStartAt = entry.at + spacing - credit;
-      return entry;
-    } finally {
-      release();
+      this.startWaiters.shift();
+      head.start(this.recordStart(head.tokens));
     }
   }
+
+  /** How long until one more request of `tokens` keeps RPM and TPM within budget (0: now). */
+  private startWaitMs(tokens: number): number {
+    const rpm = this.options.requestsPerMinute ? this.options.requestsPerMinute * this.options.headroom : undefined;
+    const tpm = this.options.tokensPerMinute ? this.options.tokensPerMinute * this.options.headroom : undefined;
+    const now = Date.now();
+    while (this.window.length > 0 && this.window[0]!.at <= now - WINDOW_MS) this.window.shift();
+    let waitMs = Math.max(this.nextStartAt - now, this.cooldownUntil - now, 0);
+    if (rpm && this.window.length >= Math.floor(rpm)) {
+      waitMs = Math.max(waitMs, this.window[this.window.length - Math.floor(rpm)]!.at + WINDOW_MS - now);
+    }
+    if (tpm && tokens > 0) {
+      let used = 0;
+      for (const entry of this.window) used += entry.tokens;
+      if (used + tokens > tpm && this.window.length > 0) {
+        // Wait until enough old entries leave the window.
+        let freed = 0;
+        for (const entry of this.window) {
+          freed += entry.tokens;
+          if (used - freed + tokens <= tpm) {
+            waitMs = Math.max(waitMs, entry.at + WINDOW_MS - now);
+            break;
+          }
+        }
+      }
+    }
+    return waitMs;
+  }
+
+  /** Counts a start in the window and spaces the next one. */
+  private recordStart(tokens: number): WindowEntry {
+    const rpm = this.options.requestsPerMinute ? this.options.requestsPerMinute * this.options.headroom : undefined;
+    const spacing = rpm ? WINDOW_MS / rpm : 0;
+    const entry = { at: Date.now(), tokens };
+    this.window.push(entry);
+    // Timers fire late on a busy machine; without making up for it, a 100 ms spacing becomes
+    // 104 ms and the rate 95% of the budget. Lateness (up to ten spacings owed; a longer gap
+    // means there was nothing to send) is paid back at most 5% of a spacing per gap, so starts
+    // stay evenly spread; the 60 s window above still bounds every minute.
+    const lateMs = this.nextStartAt > 0 ? entry.at - this.nextStartAt : 0;
+    if (lateMs > 0 && lateMs <= 10 * spacing) this.lateDebtMs = Math.min(10 * spacing, this.lateDebtMs + lateMs);
+    const credit = Math.min(this.lateDebtMs, spacing * 0.05);
+    this.lateDebtMs -= credit;
+    this.nextStartAt = entry.at + spacing - credit;
+    return entry;
+  }
+}
+
+interface InTurn {
+  /** Lower first; then `order` (arrival). */
+  priority: number;
+  order: number;
+}
+
+interface SlotWaiter extends InTurn {
+  grant(): void;
+}
+
+interface StartWaiter extends InTurn {
+  tokens: number;
+  start(entry: WindowEntry): void;
+}
+
+/** Inserts after every waiter that goes before it (usually at the end: a binary search from there). */
+function insertInTurn<T extends InTurn>(queue: T[], waiter: T): void {
+  let low = 0;
+  let high = queue.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    const other = queue[middle]!;
+    if (other.priority < waiter.priority || (other.priority === waiter.priority && other.order < waiter.order)) low = middle + 1;
+    else high = middle;
+  }
+  queue.splice(low, 0, waiter);
 }
 
 function seconds(ms: number): string {

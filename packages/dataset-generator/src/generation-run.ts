@@ -331,7 +331,9 @@ export class GenerationRun {
         seed: fnv1a32(`${this.seed}:${unit}`) & 0x7fffffff,
         responseFormat: { type: 'json', schema: GENERATED_EXAMPLES_SCHEMA, name: 'examples' },
       },
-      { sampleIndex: unit, signal: this.signal, stage: this.stage },
+      // Units commit in order: the scheduler starts an earlier unit's calls (its votes, its retries)
+      // before a later unit's, so the commit point never waits behind work queued after it.
+      { sampleIndex: unit, signal: this.signal, stage: this.stage, priority: unit },
     );
     const screened = this.filter.screen(
       response.choices.map((choice) => choice.text),
@@ -342,7 +344,7 @@ export class GenerationRun {
     const reject = (reason: RejectionReason) => (rejected[reason] = (rejected[reason] ?? 0) + 1);
     const survivors = screened.survivors;
     const estimate = this.estimateAt(snapshot);
-    const votes = await Promise.all(survivors.map((survivor) => this.labelSlots(() => this.labeller.label(survivor.input, estimate))));
+    const votes = await Promise.all(survivors.map((survivor) => this.labelSlots(() => this.labeller.label(survivor.input, estimate, unit))));
     const labelled: Candidate[] = [];
     const labels = emptyAgreementStats();
     survivors.forEach((survivor, index) => {

@@ -64,7 +64,7 @@ export class SelfConsistencyLabeller {
   }
 
   /** Labels `input` with votes judged by `estimate` (the noise as of the unit's snapshot). */
-  async label(input: string, estimate: LabelNoiseEstimate): Promise<LabelResult> {
+  async label(input: string, estimate: LabelNoiseEstimate, priority?: number): Promise<LabelResult> {
     const { quality } = this.options;
     let firstPrompt: ChatMessage[];
     try {
@@ -90,7 +90,7 @@ export class SelfConsistencyLabeller {
       for (let remaining = count; remaining > 0; variant++) {
         const n = Math.min(perRequest, remaining);
         remaining -= n;
-        requests.push(this.request(input, variant, n, variant === 0 ? firstPrompt : undefined));
+        requests.push(this.request(input, variant, n, priority, variant === 0 ? firstPrompt : undefined));
       }
       for (const texts of await Promise.all(requests)) answers.push(...texts.map(canonical));
     };
@@ -142,7 +142,7 @@ export class SelfConsistencyLabeller {
     return buildLabelPrompt({ spec, input, demonstrations, maxPromptTokens: this.options.maxPromptTokens }).messages;
   }
 
-  private async request(input: string, variant: number, n: number, messages = this.promptFor(input, variant)): Promise<string[]> {
+  private async request(input: string, variant: number, n: number, priority: number | undefined, messages = this.promptFor(input, variant)): Promise<string[]> {
     const response = await this.options.teacher.generate(
       {
         messages,
@@ -152,7 +152,7 @@ export class SelfConsistencyLabeller {
         // Variant 0 is the plain request; later ones carry their own seed too.
         ...(variant > 0 ? { seed: fnv1a32(`${this.options.seed}:vote:${variant}`) & 0x7fffffff } : {}),
       },
-      { sampleIndex: variant, signal: this.options.signal, stage: this.options.stage },
+      { sampleIndex: variant, signal: this.options.signal, stage: this.options.stage, ...(priority !== undefined ? { priority } : {}) },
     );
     return response.choices.map((choice) => choice.text);
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ValidationError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core/internal';
 import { evaluationEntries } from './dataset-record.js';
-import { readPath, sampleRowText, type ColumnPath } from './features.js';
+import { pathReader, sampleRowText, type ColumnPath } from './features.js';
 import { demonstrationsText } from './prompt-text.js';
 
 /** Which paths of a row make the example's input (in order) and which one is its output. */
@@ -37,19 +37,35 @@ export function validateMapping(mapping: ColumnMapping, paths: ColumnPath[], sub
 
 /** The example's input: one column's value, or `column: value` lines for several. */
 export function inputText(row: Record<string, unknown>, mapping: ColumnMapping, paths: ColumnPath[]): string {
-  const byPath = new Map(paths.map((path) => [path.path, path]));
-  if (mapping.input.length === 1) return readPath(row, byPath.get(mapping.input[0]!) ?? mapping.input[0]!).trim();
-  const parts: string[] = [];
-  for (const path of mapping.input) {
-    const value = readPath(row, byPath.get(path) ?? path).trim();
-    if (value) parts.push(`${labelOf(path)}: ${value}`);
-  }
-  return parts.join('\n');
+  return mappingReader(mapping, paths).input(row);
 }
 
 export function outputText(row: Record<string, unknown>, mapping: ColumnMapping, paths: ColumnPath[]): string {
-  const column = paths.find((path) => path.path === mapping.output) ?? mapping.output;
-  return readPath(row, column).trim();
+  return mappingReader(mapping, paths).output(row);
+}
+
+/**
+ * `inputText` and `outputText` for one mapping, with its columns looked up and parsed once: a
+ * load converts every row of a split with the same mapping.
+ */
+export function mappingReader(mapping: ColumnMapping, paths: ColumnPath[]): { input: (row: Record<string, unknown>) => string; output: (row: Record<string, unknown>) => string } {
+  const byPath = new Map(paths.map((path) => [path.path, path]));
+  const inputs = mapping.input.map((path) => ({ read: pathReader(byPath.get(path) ?? path), label: labelOf(path) }));
+  const output = pathReader(byPath.get(mapping.output) ?? mapping.output);
+  const single = inputs.length === 1 ? inputs[0]!.read : undefined;
+  return {
+    input: single
+      ? (row) => single(row).trim()
+      : (row) => {
+          let text = '';
+          for (let i = 0; i < inputs.length; i++) {
+            const value = inputs[i]!.read(row).trim();
+            if (value) text += `${text ? '\n' : ''}${inputs[i]!.label}: ${value}`;
+          }
+          return text;
+        },
+    output: (row) => output(row).trim(),
+  };
 }
 
 const labels = new Map<string, string>();

@@ -89,17 +89,27 @@ function parsePathUncached(path: string): Segment[] {
 
 /** Reads a path from a row as text: ClassLabel integers become their names, lists are joined, missing is ''. */
 export function readPath(row: Record<string, unknown>, column: ColumnPath | string): string {
-  const path = typeof column === 'string' ? column : column.path;
-  let value: unknown = row;
-  for (const segment of parsePath(path)) {
-    if (value == null) return '';
-    if ('key' in segment) value = (value as Record<string, unknown>)[segment.key];
-    else value = Array.isArray(value) ? value[segment.index] : undefined;
-  }
-  if (typeof column !== 'string' && column.classNames && typeof value === 'number') {
-    return column.classNames[value] ?? (value < 0 ? '' : String(value));
-  }
-  return toText(value);
+  return pathReader(column)(row);
+}
+
+/**
+ * `readPath` for one column, with the path parsed once: a load reads the same few paths from every
+ * row, so the per-row work is the walk alone.
+ */
+export function pathReader(column: ColumnPath | string): (row: Record<string, unknown>) => string {
+  const segments = parsePath(typeof column === 'string' ? column : column.path);
+  const classNames = typeof column === 'string' ? undefined : column.classNames;
+  return (row) => {
+    let value: unknown = row;
+    for (let i = 0; i < segments.length; i++) {
+      if (value == null) return '';
+      const segment = segments[i]!;
+      if ('key' in segment) value = (value as Record<string, unknown>)[segment.key];
+      else value = Array.isArray(value) ? value[segment.index] : undefined;
+    }
+    if (classNames && typeof value === 'number') return classNames[value] ?? (value < 0 ? '' : String(value));
+    return toText(value);
+  };
 }
 
 function toText(value: unknown): string {

@@ -13,9 +13,8 @@ import { DatasetNotFoundError, GatedDatasetError, ParquetFileCache, getDatasetRe
 import { closeDatasetIds } from './close-ids.js';
 import {
   heuristicMapping,
-  inputText,
+  mappingReader,
   mappingFromEvaluationMetadata,
-  outputText,
   teacherColumnMapping,
   validateMapping,
   type ColumnMapping,
@@ -216,8 +215,12 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
     // The sample and the load read the same files: what the sample downloads is not downloaded again.
     const files = new ParquetFileCache();
     const origin = { dataset, config: details.config, split: details.split };
-    // A small first read gives the teacher a sample row and the user a preview.
-    const sample = await loadDatasetRows({ ...origin, maxRows: Math.min(5, maxRows), order: 'head' }, { ...hubOptions(context), files });
+    // A small first read gives the teacher a sample row and the user a preview. With the mapping
+    // given and nobody to confirm it, only its columns are read (the first row group is decoded
+    // here and again by the load, so every other column would be decoded for nothing).
+    const flags = config.mapping?.input?.length && config.mapping.output && !config.confirmMapping ? { input: config.mapping.input, output: config.mapping.output } : undefined;
+    const given = flags && [...flags.input, flags.output].every((path) => details.paths.some((known) => known.path === path)) ? columnsOf(flags) : undefined;
+    const sample = await loadDatasetRows({ ...origin, maxRows: Math.min(5, maxRows), order: 'head', ...(given ? { columns: given } : {}) }, { ...hubOptions(context), files });
     const firstRow = sample.rows[0];
     if (!firstRow) throw new Prompt2ModelError({ message: `The split ${details.split} of ${dataset} (${details.config}) has no rows.`, hint: 'Pass another `split`, or pick another dataset.' });
     let proposal = await proposeMapping(spec, dataset, details, firstRow, evaluationMetadata, context);
@@ -231,18 +234,19 @@ export function createDatasetRetriever(config: DatasetRetrieverConfig = {}): Def
       }
     }
     context.events.log('info', `Retrieving ${dataset} (${details.config}/${details.split}): input ${proposal.input.join(' + ')} → output ${proposal.output} (${proposal.source}).`, stage);
-    const columns = [...new Set([...proposal.input, proposal.output].map((path) => (parsePath(path)[0] as { key: string }).key))];
+    const columns = columnsOf(proposal);
     // From here on, what is read is handed on and dropped: memory stays bounded by a row group.
     files.keep = false;
     // Streamed to the caller's writer unless a transform needs all examples at hand.
     const sink = config.transform && context.teacher ? undefined : options.write;
     const kept: Example[] = [];
+    const convert = exampleConverter(proposal, details.paths, origin);
     let usable = 0;
     const loaded = await streamDatasetRows(
       { ...origin, columns, maxRows, ...(options.seed !== undefined ? { seed: options.seed } : {}) },
       { ...hubOptions(context), files, events: context.events },
       async (batch) => {
-        const examples = toExamples(batch.rows, proposal, details.paths, origin, batch.indices);
+        const examples = convert(batch.rows, batch.indices);
         usable += examples.length;
         if (sink) await sink(examples);
         else for (const example of examples) kept.push(example);
@@ -359,6 +363,11 @@ function summary(candidate: RankedDataset): { id: string; score: number } {
 }
 
 /** Rows → examples: the mapped input and output as text, empty ones dropped, provenance in `meta`. */
+/** The top-level columns a mapping reads. */
+function columnsOf(mapping: ColumnMapping): string[] {
+  return [...new Set([...mapping.input, mapping.output].map((path) => (parsePath(path)[0] as { key: string }).key))];
+}
+
 export function toExamples(
   rows: Array<Record<string, unknown>>,
   mapping: ColumnMapping,
@@ -367,12 +376,26 @@ export function toExamples(
   /** Each row's index in the split (default its position in `rows`). */
   indices?: number[],
 ): Example[] {
-  const examples: Example[] = [];
-  rows.forEach((row, index) => {
-    const input = inputText(row, mapping, paths);
-    const output = outputText(row, mapping, paths);
-    if (input === '' || output === '') return;
-    examples.push({ input, output, meta: { source: 'retrieved', dataset: origin.dataset, config: origin.config, split: origin.split, row: indices?.[index] ?? index } });
-  });
-  return examples;
+  return exampleConverter(mapping, paths, origin)(rows, indices);
+}
+
+/** `toExamples` for one mapping and origin, with the mapping compiled once for all the batches of a load. */
+export function exampleConverter(
+  mapping: ColumnMapping,
+  paths: ColumnPath[],
+  origin: { dataset: string; config: string; split: string },
+): (rows: Array<Record<string, unknown>>, indices?: number[]) => Example[] {
+  const read = mappingReader(mapping, paths);
+  return (rows, indices) => {
+    const examples: Example[] = [];
+    for (let index = 0; index < rows.length; index++) {
+      const row = rows[index]!;
+      const input = read.input(row);
+      if (input === '') continue;
+      const output = read.output(row);
+      if (output === '') continue;
+      examples.push({ input, output, meta: { source: 'retrieved', dataset: origin.dataset, config: origin.config, split: origin.split, row: indices?.[index] ?? index } });
+    }
+    return examples;
+  };
 }

@@ -231,15 +231,23 @@ async function streamFromParquet(
     return undefined;
   }
   const plan = planRows(groups, totalRows, selection);
-  for (const step of plan) {
+  const decode = (step: PlanStep) => {
+    const decoded = decodeParquetRows(step.group.file, {
+      rowStart: step.group.fileStart + step.from,
+      rowEnd: step.group.fileStart + step.to,
+      ...(request.columns ? { columns: request.columns } : {}),
+    });
+    // Awaited in its turn below; handled here so an abandoned read-ahead is not an unhandled rejection.
+    decoded.catch(() => undefined);
+    return decoded;
+  };
+  let ahead = plan.length > 0 ? decode(plan[0]!) : undefined;
+  for (let at = 0; at < plan.length; at++) {
+    const step = plan[at]!;
     throwIfAborted(options.signal);
     let rows: Array<Record<string, unknown>>;
     try {
-      rows = await decodeParquetRows(step.group.file, {
-        rowStart: step.group.fileStart + step.from,
-        rowEnd: step.group.fileStart + step.to,
-        ...(request.columns ? { columns: request.columns } : {}),
-      });
+      rows = await ahead!;
     } catch (error) {
       if (APICallError.isInstance(error) || GatedDatasetError.isInstance(error) || (error as Error).name === 'AbortError') throw error;
       // A file hyparquet cannot decode: the viewer's /rows serves the same rows, decoded by the viewer.
@@ -253,6 +261,9 @@ async function streamFromParquet(
         cause: error,
       });
     }
+    // The next row group downloads and decodes while this one is handed on (the consumer writing
+    // it out), so the network, the decoder and the consumer overlap; memory holds two row groups.
+    ahead = at + 1 < plan.length ? decode(plan[at + 1]!) : undefined;
     // Batches of at most BATCH_ROWS rows: a large row group is handed on in slices.
     const picks = step.picks;
     for (let begin = 0; begin < (picks ? picks.length : rows.length); begin += BATCH_ROWS) {

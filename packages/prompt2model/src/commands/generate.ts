@@ -42,13 +42,16 @@ export function register(program: Command, runtime: CliRuntime): void {
         checkExampleTarget(options);
         const promptText = await readInputText(options.prompt, 'prompt');
         const evaluationSet = options.evalSet ? await readEvaluationSet(options.evalSet) : undefined;
+        // The generator's modules load while the preflight waits for the teacher's answer.
+        const generatorModule = import('@prompt2model/dataset-generator/internal');
+        generatorModule.catch(() => undefined);
         // The Batch API has no cheap chat check; its first steps (file uploads) cost nothing anyway.
         if (options.preflight && !options.batch) await runtime.preflight(options, await runtime.teacherModel(options));
         const context = await runtime.createContext(options, {
           config: { command: 'generate', prompt: options.prompt, numExamples: options.numExamples, batch: options.batch, ...voteSettings },
         });
         const spec = await specFrom(promptText, context, runtime);
-        const { batchGeneratorOptions, createDatasetGenerator } = await import('@prompt2model/dataset-generator/internal');
+        const { batchGeneratorOptions, createDatasetGenerator } = await generatorModule;
         const { GenerationSummaryFileSchema, RUN_FILES, runStep } = await import('@prompt2model/core/internal');
         const openai = options.batch ? await import('@prompt2model/openai/internal') : undefined;
         const generatorOptions: PromptBasedDatasetGeneratorOptions = {
