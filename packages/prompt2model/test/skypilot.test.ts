@@ -66,6 +66,23 @@ describe('train --backend skypilot: preflight and quote', () => {
     expect(existsSync(join(state, 'launches.log'))).toBe(false);
   });
 
+  it("run --estimate-only carries the same dry-run quote into the whole run's estimate (no paid call)", async () => {
+    await writeFile(join(dir, 'prompt.txt'), 'Uppercase the input.\n\nInput: abc\nOutput: ABC\n\nInput: dog\nOutput: DOG\n');
+    const result = await spawnCli(
+      ['run', '--prompt', join(dir, 'prompt.txt'), '--backend', 'skypilot', '--bucket', 's3://p2m-test/runs', '--accelerators', 'A10G:1', '--nodes', '2',
+        '--base-model', 'hf:google/flan-t5-small', '--teacher', 'gpt-4o-mini', '--num-examples', '100', '--no-retrieve-datasets', '--out', join(dir, 'run-quote'), '--estimate-only', '--json'],
+      // No teacher is reachable: the estimate makes no call.
+      { env: { ...env, OPENAI_API_KEY: 'sk-unused', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const estimate = JSON.parse(result.stdout) as { training: { usd: number; backend: string; gpuHours: number } };
+    expect(estimate.training.backend).toBe('skypilot');
+    // $2.01/h for both nodes, from the stand-in's optimizer table.
+    expect(estimate.training.usd).toBeCloseTo(estimate.training.gpuHours * 1.005, 6);
+    expect(estimate.training.usd).toBeGreaterThan(0);
+    expect(existsSync(join(state, 'launches.log'))).toBe(false);
+  });
+
   it('a GPU SkyPilot has no resources for: the dry run fails with its own reason, exit 2', async () => {
     const result = await spawnCli([...quoteArgs(), '--accelerators', 'A999:1', '--out', join(dir, 'quote-bad')], { env });
     expect(result.code).toBe(2);

@@ -161,7 +161,7 @@ export class SkyPilotBackend implements TrainerBackend {
       gpus: this.nodes * Math.max(1, this.gpusPerNode),
       overheadHours: OVERHEAD_HOURS,
       device: this.deviceName(),
-      ...(this.options.gpuHourlyUsd === undefined ? { note: "no price yet: SkyPilot's dry run quotes it (measurePricing)" } : {}),
+      ...(this.options.gpuHourlyUsd === undefined ? { note: "no price yet: SkyPilot's dry run quotes it (quote)" } : {}),
     };
   }
 
@@ -172,16 +172,25 @@ export class SkyPilotBackend implements TrainerBackend {
     return `${accelerator} (${nodes}${where ? ` on ${where.infra}, ${where.instance}` : ''}, via SkyPilot)`;
   }
 
-  /** The quote: SkyPilot's own optimizer prices the task's resources (`sky launch --dryrun`), an hour of all its nodes. */
+  /** The trainer's estimate: the quote (the run folder adds nothing to the price). */
   async measurePricing(job: TrainingJobSpec, _data: { tokensPerExample: number }, context: StageContext): Promise<TrainingPricing> {
+    return this.quote(job, { signal: context.signal });
+  }
+
+  /**
+   * The quote: SkyPilot's own optimizer prices the task's resources (`sky launch --dryrun`, which
+   * launches nothing), an hour of all its nodes. Used by `train` and by `run`'s up-front estimate.
+   */
+  async quote(job: TrainingJobSpec, options: { signal?: AbortSignal } = {}): Promise<TrainingPricing> {
     const base = this.pricing();
     if (this.options.gpuHourlyUsd !== undefined) return base;
     const dir = await mkdtemp(join(tmpdir(), 'p2m-sky-quote-'));
     try {
       const path = join(dir, 'task.yaml');
-      await writeFile(path, renderTaskYaml(pricingTask(this.task(this.jobName(job, context.store.dir), dir))));
+      // The name only labels the priced task; the real launch names the job after its run folder.
+      await writeFile(path, renderTaskYaml(pricingTask(this.task(this.jobName(job, dir), dir))));
       const args = ['launch', '--dryrun', '-y', path];
-      const result = await runSky(this.sky, args, { env: this.env, signal: context.signal });
+      const result = await runSky(this.sky, args, { env: this.env, ...(options.signal ? { signal: options.signal } : {}) });
       const quote = result.code === 0 ? parseDryRunQuote(`${result.stdout}\n${result.stderr}`) : undefined;
       if (!quote) {
         // The optimizer found nothing to run it on (no cloud enabled, an unknown accelerator): the request is what to fix.
