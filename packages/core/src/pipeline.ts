@@ -23,7 +23,7 @@ import {
   type TrainingJobSpecInput,
 } from './schemas.js';
 import { splitDatasetFiles, type SplitRatios } from './splits.js';
-import { GenerationSummaryFileSchema, RetrievedSummarySchema, type GenerationSummaryFile } from './run-folder/files.js';
+import { CascadeCalibrationSchema, GenerationSummaryFileSchema, RetrievedSummarySchema, type CascadeCalibration, type GenerationSummaryFile } from './run-folder/files.js';
 import { RUN_FILES } from './run-folder/layout.js';
 import { portableTrainedModel, portableTrainingJob, trainedModelFile } from './run-folder/portable.js';
 import { fingerprintOf, runStep, type StepOptions } from './run-step.js';
@@ -74,6 +74,12 @@ export interface PipelineOptions extends CreateStageContextOptions {
   /** Also run the teacher over the test set, for the teacher-vs-student comparison. Default true. */
   teacherBaseline?: boolean;
   /**
+   * After evaluation, calibrate the student→teacher cascade on the validation split (held out from
+   * training: it only picks the checkpoint): one teacher call per validation row, through the LLM
+   * cache. `false` skips it. Default: on, keeping 99% of the teacher's quality.
+   */
+  calibration?: false | { targetQuality?: number };
+  /**
    * Decontamination of retrieved rows against the test split (e.g. dataset-generator's
    * `ContaminationIndex`): retrieved rows go to train only, and those the check flags are dropped.
    */
@@ -97,6 +103,8 @@ export interface PipelineResult {
   evalReport?: EvalReport;
   /** The teacher on the same test set (the baseline the student is compared with). */
   teacherReport?: EvalReport;
+  /** The cascade's coverage-quality curve and chosen threshold, on the validation split. */
+  calibration?: CascadeCalibration;
   /** A running demo; call `close()` when done. */
   demo?: Demo;
   costUsd: number;
@@ -104,7 +112,7 @@ export interface PipelineResult {
 
 
 /** Names of the pipeline's steps, as recorded in the run manifest. */
-export const PIPELINE_STEPS = ['parse', 'retrieve-datasets', 'generate', 'split', 'retrieve-models', 'train', 'evaluate', 'evaluate-teacher'] as const;
+export const PIPELINE_STEPS = ['parse', 'retrieve-datasets', 'generate', 'split', 'retrieve-models', 'train', 'evaluate', 'evaluate-teacher', 'calibrate'] as const;
 
 /**
  * Composes the stages into one resumable run: prompt → spec → data (retrieved + generated) →
@@ -284,6 +292,30 @@ export class Pipeline {
         result.teacherReport = await step('evaluate-teacher', RUN_FILES.teacherEvalReport, EvalReportSchema, () => evaluateTeacher({ testPath, spec }, context), {
           inputs: { teacher, testSet, spec: evalSpec, evaluator: evaluator.name, options: extra('evaluate') },
         });
+      }
+    }
+
+    const calibrate = evaluator?.calibrate?.bind(evaluator);
+    const calibration = this.options.calibration;
+    if (calibrate && calibration !== false && context.teacher && result.trainedModel && result.splits) {
+      if (!result.splits.validation || result.splits.counts.validation === 0) {
+        context.events.log('warn', 'Cascade calibration skipped: the validation split is empty (raise split.validation).', 'calibrate');
+      } else {
+        const model = result.trainedModel;
+        const heldOut = result.splits.validation;
+        const targetQuality = calibration?.targetQuality ?? 0.99;
+        const evalSpec = { instruction: spec.instruction, taskType: spec.taskType ?? null, labels: spec.labels ?? null };
+        // The validation split: never trained on (training only picks its checkpoint by it), and
+        // not the test set the report's metrics come from, which stays untouched by the choice.
+        result.calibration = await step(
+          'calibrate',
+          RUN_FILES.calibration,
+          CascadeCalibrationSchema,
+          () => calibrate({ model, heldOutPath: context.store.path(heldOut), heldOutSplit: 'validation', spec, targetQuality }, context),
+          {
+            inputs: { model: portableTrainedModel(model, context.store.dir), heldOut: await file(heldOut), teacher, spec: evalSpec, targetQuality, evaluator: evaluator!.name, options: extra('evaluate'), calibrate: extra('calibrate') },
+          },
+        );
       }
     }
 

@@ -28,6 +28,33 @@ export function comparisonRows(report: RunReport): Array<[string, string, string
   ];
 }
 
+const share = (value: number) => `${(value * 100).toFixed(0)}%`;
+
+/** Rows of the cascade's coverage-quality table: [threshold, share the student answers, quality, share of the teacher's]. */
+export function cascadeRows(cascade: NonNullable<RunReport['cascade']>): Array<[string, string, string, string]> {
+  return [
+    ...cascade.curve.map((row): [string, string, string, string] => [
+      `${row.threshold.toFixed(4)}${row.chosen ? ' (chosen)' : ''}`,
+      share(row.coverage),
+      formatMetric(cascade.metric, row.quality),
+      row.relativeQuality === undefined ? '–' : share(row.relativeQuality),
+    ]),
+    ['teacher only', '0%', formatMetric(cascade.metric, cascade.teacher.quality), '100%'],
+  ];
+}
+
+/** What the cascade's figures mean, as sentences: where they come from, the chosen threshold, the cost per 1,000 calls. */
+export function cascadeSentences(cascade: NonNullable<RunReport['cascade']>): string[] {
+  const { chosen, costPer1000: cost } = cascade;
+  return [
+    `The student answers when its confidence (exp of its mean token log-probability) is at least the threshold, and the teacher (${cascade.teacher.model}) answers the rest. Measured on ${cascade.heldOut.count} ${cascade.heldOut.split} examples the student was not trained on (${cascade.metric}: teacher ${formatMetric(cascade.metric, cascade.teacher.quality)}, student alone ${formatMetric(cascade.metric, cascade.student.quality)}; ${cascade.thresholds} thresholds tried, calibration.json has them all).`,
+    chosen.threshold === null
+      ? `No threshold keeps ${share(cascade.targetQuality)} of the teacher's quality: the cascade sends every call to the teacher.`
+      : `Chosen threshold ${chosen.threshold.toFixed(4)}: the student answers ${share(chosen.coverage)} of calls at ${chosen.relativeQuality === undefined ? formatMetric(cascade.metric, chosen.quality) : `${share(chosen.relativeQuality)} of the teacher's quality`} (target ${share(cascade.targetQuality)}).`,
+    `Expected cost per 1,000 calls${cost.priced ? '' : ' (the teacher has no known price: counted as $0)'}: teacher only ${usd(cost.teacherOnlyUsd)}, student only ${usd(cost.studentOnlyUsd)}${cost.studentOnlyUsd > 0 ? '' : ' (local compute not priced)'}, cascade ${usd(cost.cascadeUsd)} (the teacher's measured cost × the ${share(1 - chosen.coverage)} of calls sent to it).`,
+  ];
+}
+
 /** Label and value of the fields other stages add (label-noise estimate, retrieved sources, ...). */
 export function extraFields(extra: Record<string, unknown>): Array<[string, string]> {
   return Object.entries(extra)
@@ -102,6 +129,12 @@ export function renderReportMarkdown(report: RunReport): string {
     }
     for (const note of report.evaluation.notes) lines.push(`- ${note}`);
     lines.push('Cost per 1,000 calls counts API list prices; a local student is priced at $0 (its compute is not counted).', '');
+  }
+  if (report.cascade) {
+    const [about, chosen, cost] = cascadeSentences(report.cascade);
+    lines.push('## Cascade: student first, teacher when unsure', '', about!, '', '| threshold | student answers | quality | of the teacher\'s |', '|---:|---:|---:|---:|');
+    for (const row of cascadeRows(report.cascade)) lines.push(`| ${row.join(' | ')} |`);
+    lines.push('', chosen!, '', cost!, '');
   }
   lines.push('## Cost by stage', '', '| stage | spent | estimate | paid calls | cached calls |', '|---|---:|---:|---:|---:|');
   for (const stage of report.cost.byStage) lines.push(`| ${stage.stage} | ${usd(stage.usd)} | ${usd(stage.estimateUsd)} | ${stage.paidCalls} | ${stage.cachedCalls} |`);

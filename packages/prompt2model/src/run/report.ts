@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  calibrationTableRows,
+  CascadeCalibrationSchema,
   DatasetSplitsSchema,
   EvalReportSchema,
   GenerationSummaryFileSchema,
@@ -14,10 +16,12 @@ import {
   RunManifestSchema,
   writeFileAtomic,
   writeJsonAtomic,
+  type CalibrationTableRow,
+  type CascadeCalibration,
   type EvalReport,
   type ModelCandidate,
 } from '@prompt2model/core/internal';
-import { exactMatchScores } from '@prompt2model/evaluator/internal';
+import { choosePrimaryMetric, exactMatchScores } from '@prompt2model/evaluator/internal';
 import { formatBytes } from '@prompt2model/model-retriever/internal';
 import type { RunEstimate } from './estimate.js';
 import { labelAccuracy, type LabelAccuracy } from './label-accuracy.js';
@@ -70,6 +74,20 @@ export interface RunReport {
     /** Metrics left out and why (e.g. BERTScore without a local encoder). */
     notes: string[];
   };
+  /** The student→teacher cascade calibrated on held-out data (calibration.json), when the run has one. */
+  cascade?: {
+    heldOut: { split: string; count: number };
+    metric: string;
+    targetQuality: number;
+    teacher: { model: string; quality: number };
+    student: { model: string; quality: number };
+    chosen: CascadeCalibration['chosen'];
+    costPer1000: CascadeCalibration['costPer1000'];
+    /** A few points of the curve, the chosen one among them (calibration.json has every point). */
+    curve: CalibrationTableRow[];
+    /** Thresholds on the whole curve. */
+    thresholds: number;
+  };
   cost: {
     byStage: Array<{ stage: string; usd: number; paidCalls: number; cachedCalls: number; inputTokens: number; outputTokens: number; estimateUsd?: number }>;
     totalUsd: number;
@@ -112,17 +130,7 @@ export const VERDICT_THRESHOLDS = {
 /** Test-set rows shown in the report. */
 export const SAMPLE_ROWS = 5;
 
-/** References this short and single-line are an exact format (a date, a label, a code), judged by exact match. */
-const SHORT_REFERENCE_CHARS = 48;
-const SHORT_REFERENCE_WORDS = 6;
-
-/** Exact match for classification and extraction, and for short single-line references; chrF++ otherwise. */
-export function choosePrimaryMetric(taskType: string | undefined, references: readonly string[], metrics: Record<string, number>): string {
-  const short =
-    references.length > 0 && references.every((ref) => !ref.includes('\n') && ref.trim().length <= SHORT_REFERENCE_CHARS && ref.trim().split(/\s+/).length <= SHORT_REFERENCE_WORDS);
-  if (taskType === 'classification' || taskType === 'extraction' || short) return 'exact_match';
-  return Object.keys(metrics).find((name) => name.startsWith('chrf')) ?? Object.keys(metrics)[0] ?? 'exact_match';
-}
+export { choosePrimaryMetric };
 
 const percent = (value: number) => `${(value * 100).toFixed(value > 0 && value < 0.01 ? 1 : 0)}%`;
 
@@ -300,6 +308,21 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
     };
     const studentScore = studentReport.metrics[primaryMetric];
     if (studentScore !== undefined) report.verdict = judge(primaryMetric, studentScore, teacherReport?.metrics[primaryMetric]);
+  }
+
+  const calibration = await read(RUN_FILES.calibration, CascadeCalibrationSchema);
+  if (calibration) {
+    report.cascade = {
+      heldOut: { split: calibration.heldOut.split, count: calibration.heldOut.count },
+      metric: calibration.metric,
+      targetQuality: calibration.targetQuality,
+      teacher: { model: calibration.teacher.model, quality: calibration.teacher.quality },
+      student: { model: calibration.student.model, quality: calibration.student.quality },
+      chosen: calibration.chosen,
+      costPer1000: calibration.costPer1000,
+      curve: calibrationTableRows(calibration),
+      thresholds: calibration.curve.length,
+    };
   }
 
   const estimateByStage = new Map<string, number>();
