@@ -4,6 +4,7 @@ import { createStageContext, type CreateStageContextOptions, type StageContext }
 import { ProgressEmitter } from './events.js';
 import { BudgetExceededError } from './errors/budget-exceeded-error.js';
 import { Prompt2ModelError } from './errors/prompt2model-error.js';
+import { ConfidenceUnavailableError } from './errors/confidence-unavailable-error.js';
 import { InsufficientDataError } from './errors/insufficient-data-error.js';
 import { hashableOptions } from './util/fingerprint.js';
 import { JsonlWriter } from './jsonl.js';
@@ -295,28 +296,17 @@ export class Pipeline {
       }
     }
 
-    const calibrate = evaluator?.calibrate?.bind(evaluator);
     const calibration = this.options.calibration;
-    if (calibrate && calibration !== false && context.teacher && result.trainedModel && result.splits) {
-      if (!result.splits.validation || result.splits.counts.validation === 0) {
-        context.events.log('warn', 'Cascade calibration skipped: the validation split is empty (raise split.validation).', 'calibrate');
-      } else {
-        const model = result.trainedModel;
-        const heldOut = result.splits.validation;
-        const targetQuality = calibration?.targetQuality ?? 0.99;
-        const evalSpec = { instruction: spec.instruction, taskType: spec.taskType ?? null, labels: spec.labels ?? null };
-        // The validation split: never trained on (training only picks its checkpoint by it), and
-        // not the test set the report's metrics come from, which stays untouched by the choice.
-        result.calibration = await step(
-          'calibrate',
-          RUN_FILES.calibration,
-          CascadeCalibrationSchema,
-          () => calibrate({ model, heldOutPath: context.store.path(heldOut), heldOutSplit: 'validation', spec, targetQuality }, context),
-          {
-            inputs: { model: portableTrainedModel(model, context.store.dir), heldOut: await file(heldOut), teacher, spec: evalSpec, targetQuality, evaluator: evaluator!.name, options: extra('evaluate'), calibrate: extra('calibrate') },
-          },
-        );
-      }
+    if (evaluator?.calibrate && calibration !== false && context.teacher && result.trainedModel && result.splits) {
+      result.calibration = await calibrationStep(context, {
+        evaluator,
+        model: result.trainedModel,
+        splits: result.splits,
+        spec,
+        ...(calibration?.targetQuality !== undefined ? { targetQuality: calibration.targetQuality } : {}),
+        options: this.options.stepInputs?.calibrate,
+        skipWithoutConfidence: true,
+      });
     }
 
     if (stages.demoCreator && result.trainedModel) {
@@ -360,6 +350,69 @@ export class Pipeline {
     if (generated.stoppedBy === 'budget') throw new BudgetExceededError({ spentUsd: spent.usd, maxCostUsd: maxCostUsd ?? spent.usd, message, hint });
     throw new InsufficientDataError({ count: generated.count, target, message, hint });
   }
+}
+
+/** The teacher as a step input: which model at which endpoint (a change redoes the step). */
+function teacherIdentity(context: StageContext) {
+  return context.teacher ? { provider: context.teacher.model.provider, model: context.teacher.modelId, endpoint: context.teacher.model.endpoint } : null;
+}
+
+export interface CalibrationStepOptions {
+  evaluator: Evaluator;
+  model: TrainedModel;
+  splits: DatasetSplits;
+  spec: PromptSpec;
+  /** Default 0.99. */
+  targetQuality?: number;
+  /** Options of the evaluator that shape the calibration (its metrics), fingerprinted: a change redoes the step. */
+  options?: unknown;
+  /** Warn and return undefined, instead of failing, when the student reports no confidence (a pipeline run). */
+  skipWithoutConfidence?: boolean;
+}
+
+/**
+ * The `calibrate` step of a run folder (`calibration.json`): the evaluator's `calibrate` over the
+ * validation split, held out from training (it only picks the checkpoint) and apart from the test
+ * set the report's metrics come from. Skipped on a later run with the same inputs; redone, from
+ * the LLM cache, when the target or the model changes. The pipeline and `prompt2model calibrate`
+ * both run it. Undefined (with a warning) when the validation split is empty.
+ */
+export async function calibrationStep(context: StageContext, options: CalibrationStepOptions): Promise<CascadeCalibration | undefined> {
+  const { evaluator, model, splits, spec } = options;
+  const calibrate = evaluator.calibrate?.bind(evaluator);
+  if (!calibrate) throw new Prompt2ModelError({ message: `The evaluator "${evaluator.name}" cannot calibrate a cascade.`, hint: 'Use the default evaluator (createEvaluator), or give yours a `calibrate` method.' });
+  if (!splits.validation || splits.counts.validation === 0) {
+    context.events.log('warn', 'Cascade calibration skipped: the validation split is empty (raise split.validation or generate more examples).', 'calibrate');
+    return undefined;
+  }
+  const heldOut = splits.validation;
+  const targetQuality = options.targetQuality ?? 0.99;
+  const evalSpec = { instruction: spec.instruction, taskType: spec.taskType ?? null, labels: spec.labels ?? null };
+  const step = runStep(
+    context,
+    'calibrate',
+    RUN_FILES.calibration,
+    CascadeCalibrationSchema,
+    () => calibrate({ model, heldOutPath: context.store.path(heldOut), heldOutSplit: 'validation', spec, targetQuality }, context),
+    {
+      inputs: {
+        model: portableTrainedModel(model, context.store.dir),
+        heldOut: await fingerprintOf(context, heldOut),
+        teacher: teacherIdentity(context),
+        spec: evalSpec,
+        targetQuality,
+        evaluator: evaluator.name,
+        options: hashableOptions(options.options) ?? null,
+      },
+    },
+  );
+  if (!options.skipWithoutConfidence) return step;
+  return step.catch((error: unknown) => {
+    // A student that reports no confidence (no ONNX export) has no cascade: the run goes on.
+    if (!ConfidenceUnavailableError.isInstance(error)) throw error;
+    context.events.log('warn', `Cascade calibration skipped: ${error.message}${error.hint ? ` ${error.hint}` : ''}`, 'calibrate');
+    return undefined;
+  });
 }
 
 async function writeJsonl(path: string, rows: readonly unknown[]): Promise<void> {

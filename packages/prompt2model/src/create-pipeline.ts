@@ -91,15 +91,7 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
       modelRetriever: pick('modelRetriever', () => stageImplementations.modelRetriever.create(implementation('modelRetriever'), stageOptions.modelRetriever)),
       // Local training ends with an ONNX export (fp32 + q8), so evaluation and the demo need no Python.
       trainer: pick('trainer', () => stageImplementations.trainer.create(implementation('trainer'), { backend, exportOnnx })),
-      evaluator: pick('evaluator', () =>
-        withModelCard(stageImplementations.evaluator.create(implementation('evaluator'), {
-          // The executor table: the evaluator's entries (ONNX exports in Node; managed fine-tunes,
-          // ft:..., called like any OpenAI model) plus the trainer's Python worker for PyTorch folders.
-          languageModelFor: (id) => models.languageModel(id),
-          executors: workerExecutors(stageOptions.predict),
-          ...stageOptions.evaluator,
-        })),
-      ),
+      evaluator: pick('evaluator', () => defaultEvaluator({ models, implementation: implementation('evaluator'), ...(stageOptions.predict ? { predict: stageOptions.predict } : {}), ...(stageOptions.evaluator ? { evaluator: stageOptions.evaluator } : {}) })),
       demoCreator: pick('demoCreator', () =>
         !demo ? null : stageImplementations.demoCreator.create(implementation('demoCreator'), {
           // The same executors as evaluation, so the page answers as the evaluation scored.
@@ -110,6 +102,22 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
       ),
     },
   });
+}
+
+/**
+ * The pipeline's evaluator (also `prompt2model calibrate`'s): the registered implementation over the
+ * executor table — the evaluator's entries (ONNX exports in Node; managed fine-tunes, ft:..., called
+ * like any OpenAI model) plus the trainer's Python worker for PyTorch folders — and the model card
+ * rewritten after evaluation and calibration.
+ */
+export function defaultEvaluator(options: { models: ReturnType<typeof createModelRegistry>; implementation?: string; predict?: WorkerExecutorOptions; evaluator?: EvaluatorOptions }): Evaluator {
+  return withModelCard(
+    stageImplementations.evaluator.create(options.implementation ?? 'default', {
+      languageModelFor: (id) => options.models.languageModel(id),
+      executors: workerExecutors(options.predict),
+      ...options.evaluator,
+    }),
+  );
 }
 
 /**

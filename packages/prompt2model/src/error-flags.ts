@@ -35,6 +35,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   requestsPerMinute: '--rpm',
   samplesPerInput: '--samples-per-input',
   split: '--split',
+  targetQuality: '--target-quality',
   teacher: '--teacher',
   timeoutMs: '--request-timeout (seconds)',
   tokensPerMinute: '--tpm',

@@ -137,4 +137,44 @@ describe('the run report', () => {
     expect(stopReason({})).toBe('not recorded');
     expect(stopReason({ global_step: 300, max_steps: 300, epoch: 3 })).toBe('all planned steps ran (300 of 300, epoch 3.00)');
   });
+
+  it('shows the cascade: a short coverage-quality table with the chosen threshold, and the cost per 1,000 calls of each way of answering', async () => {
+    // The curve of the calibration-math test: 5 validation rows, exact match; gpt-4o-mini priced
+    // from 1,000 input and 100 output tokens over 5 calls = $0.042 per 1,000, the cascade 20% of it.
+    const calibration = {
+      version: 1,
+      createdAt: 'now',
+      heldOut: { split: 'validation', file: 'validation.jsonl', count: 5 },
+      metric: 'exact_match',
+      targetQuality: 0.99,
+      student: { model: '/m/onnx', quality: 0.6, costPer1000Usd: 0 },
+      teacher: { model: 'gpt-4o-mini', quality: 0.8, requests: 5, cachedRequests: 0, inputTokens: 1000, outputTokens: 100, costUsd: 0.00021, price: { inputPer1M: 0.15, outputPer1M: 0.6 } },
+      curve: [
+        { threshold: 0.4, coverage: 0.8, quality: 0.8, relativeQuality: 1 },
+        { threshold: 0.6, coverage: 0.6, quality: 0.6, relativeQuality: 0.75 },
+        { threshold: 0.8, coverage: 0.4, quality: 0.8, relativeQuality: 1 },
+        { threshold: 0.9, coverage: 0.2, quality: 0.8, relativeQuality: 1 },
+      ],
+      chosen: { threshold: 0.4, coverage: 0.8, quality: 0.8, relativeQuality: 1 },
+      costPer1000: { teacherOnlyUsd: 0.042, studentOnlyUsd: 0, cascadeUsd: 0.0084, priced: true },
+    };
+    const dir = await runFolder({ 'calibration.json': calibration, 'prompt-spec.json': { instruction: 'Label it.', examples: [], language: 'en' } });
+    const report = await buildRunReport(dir);
+    expect(report.cascade?.curve.map((row) => [row.threshold, row.chosen])).toEqual([[0.4, true], [0.6, false], [0.8, false], [0.9, false]]);
+    const markdown = renderReportMarkdown(report);
+    expect(markdown).toContain('## Cascade: student first, teacher when unsure');
+    expect(markdown).toContain('| 0.4000 (chosen) | 80% | 0.8000 | 100% |');
+    expect(markdown).toContain('| 0.6000 | 60% | 0.6000 | 75% |');
+    expect(markdown).toContain('| teacher only | 0% | 0.8000 | 100% |');
+    expect(markdown).toContain('Chosen threshold 0.4000: the student answers 80% of calls at 100% of the teacher\'s quality (target 99%).');
+    expect(markdown).toContain('Expected cost per 1,000 calls: teacher only $0.0420, student only $0.0000 (local compute not priced), cascade $0.0084 (the teacher\'s measured cost × the 20% of calls sent to it).');
+    expect(markdown).toContain('Measured on 5 validation examples the student was not trained on');
+    const html = renderReportHtml(report);
+    expect(html).toContain('<h2>Cascade: student first, teacher when unsure</h2>');
+    expect(html).toContain('<td class="n">80%</td>');
+    expect(html).not.toMatch(/<script/);
+    // No threshold keeps the teacher's quality: every call goes to the teacher.
+    const none = await buildRunReport(await runFolder({ 'calibration.json': { ...calibration, chosen: { threshold: null, coverage: 0, quality: 0.8, relativeQuality: 1 }, costPer1000: { ...calibration.costPer1000, cascadeUsd: 0.042 } } }));
+    expect(renderReportMarkdown(none)).toContain("No threshold keeps 99% of the teacher's quality: the cascade sends every call to the teacher.");
+  });
 });

@@ -19,6 +19,34 @@ const model = (dir: string): TrainedModel => ({
 });
 
 describe('model card', () => {
+  it('shows the cascade with the teacher: the short coverage-quality table, the chosen threshold and the cost per 1,000 calls', () => {
+    const calibration = {
+      version: 1 as const,
+      createdAt: 'now',
+      heldOut: { split: 'validation', file: 'validation.jsonl', count: 5 },
+      metric: 'exact_match',
+      targetQuality: 0.99,
+      student: { model: '/m/onnx', quality: 0.6, costPer1000Usd: 0 },
+      teacher: { model: 'gpt-4o-mini', quality: 0.8, requests: 5, cachedRequests: 0, inputTokens: 1000, outputTokens: 100, costUsd: 0.00021 },
+      curve: [
+        { threshold: 0.4, coverage: 0.8, quality: 0.8, relativeQuality: 1 },
+        { threshold: 0.6, coverage: 0.6, quality: 0.6, relativeQuality: 0.75 },
+      ],
+      chosen: { threshold: 0.4, coverage: 0.8, quality: 0.8, relativeQuality: 1 },
+      costPer1000: { teacherOnlyUsd: 0.042, studentOnlyUsd: 0, cascadeUsd: 0.0084, priced: true },
+    };
+    const card = renderModelCard({ model: model('/m'), calibration });
+    expect(card).toContain('## Cascade with the teacher');
+    expect(card).toContain('Calibrated on 5 held-out validation examples the model was not trained on (Exact match; teacher 0.8000, this model alone 0.6000)');
+    expect(card).toContain('| **0.4000** | 80% | 0.8000 | 100% |');
+    expect(card).toContain('| 0.6000 | 60% | 0.6000 | 75% |');
+    expect(card).toContain('| teacher only | 0% | 0.8000 | 100% |');
+    expect(card).toContain("Chosen threshold: **0.4000**, the lowest that keeps 99% of the teacher's quality: this model answers 80% of calls.");
+    expect(card).toContain('Expected cost per 1,000 calls: teacher only $0.0420, this model only $0.0000 (local compute not priced), cascade $0.0084.');
+    const none = renderModelCard({ model: model('/m'), calibration: { ...calibration, chosen: { threshold: null, coverage: 0, quality: 0.8 } } });
+    expect(none).toContain("No threshold keeps 99% of the teacher's quality: a cascade sends every call to the teacher.");
+  });
+
   it('has the Hub front matter with the measured metrics, the prompt format, data, settings and the teacher-vs-student table', () => {
     const job = parseTrainingJob({ baseModel: 'google/flan-t5-small', instruction: 'Classify the sentiment.', data: { train: 'train.jsonl' } });
     const card = renderModelCard({

@@ -1,6 +1,6 @@
 import {
+  ConfidenceUnavailableError,
   InvalidArgumentError,
-  Prompt2ModelError,
   RUN_FILES,
   type CalibrationPoint,
   type CascadeCalibration,
@@ -180,7 +180,8 @@ export async function calibrateCascade(options: CalibrateCascadeOptions, context
   const inputs = options.examples.map((example) => example.input);
   const studentPredictions = await options.student.execute(inputs, context);
   if (inputs.length > 0 && studentPredictions.every((prediction) => typeof prediction.confidence !== 'number')) {
-    throw new Prompt2ModelError({
+    throw new ConfidenceUnavailableError({
+      model: options.student.modelId,
       message: `The student (${options.student.modelId}, ${options.student.name}) reports no confidence for its answers, so a cascade cannot tell when to ask the teacher.`,
       hint: 'Calibrate the ONNX export of the model (local training exports one; `prompt2model export` makes one): the ONNX executor reports each answer\'s confidence.',
     });

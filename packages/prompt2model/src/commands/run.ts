@@ -182,7 +182,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         trainerBackend,
         preflight: false,
         ...exportSettings(options),
-        stepInputs: { 'retrieve-datasets': datasetRetrieverOptions, generate: labelVotes, 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend } },
+        stepInputs: { 'retrieve-datasets': datasetRetrieverOptions, generate: labelVotes, 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend }, calibrate: { metrics: options.metrics ?? null } },
         stageOptions: {
           datasetRetriever: datasetRetrieverOptions,
           datasetGenerator: labelVotes,
@@ -225,7 +225,8 @@ export function register(program: Command, runtime: CliRuntime): void {
         const report = await buildRunReport(result.outDir, { ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}), baseModelGiven: Boolean(options.baseModel), notes });
         reportPaths = await writeRunReport(result.outDir, report);
       }
-      runtime.print(options, { ...summarize(result), ...(reportPaths ? { report: reportPaths } : {}) }, () => describe(result, reportPaths));
+      const cascadeLines = result.calibration ? (await import('../run/report-markdown.js')).describeCalibration(result.calibration) : [];
+      runtime.print(options, { ...summarize(result), ...(reportPaths ? { report: reportPaths } : {}) }, () => describe(result, reportPaths, cascadeLines));
     }),
   );
 }
@@ -235,7 +236,7 @@ function summarize(result: PipelineResult) {
   return rest;
 }
 
-function describe(result: PipelineResult, report?: { html: string }): string {
+function describe(result: PipelineResult, report: { html: string } | undefined, cascadeLines: string[]): string {
   const lines = [`Run folder: ${result.outDir}`, `Task: ${result.spec.instruction.slice(0, 120)}${result.spec.instruction.length > 120 ? '…' : ''}`];
   if (result.retrievedCount !== undefined) lines.push(`Retrieved examples: ${result.retrievedCount} (training data only)`);
   if (result.generatedCount !== undefined) lines.push(`Generated examples: ${result.generatedCount}`);
@@ -254,6 +255,7 @@ function describe(result: PipelineResult, report?: { html: string }): string {
       .join(', ');
     lines.push(`Teacher on the same test set: ${metrics}`);
   }
+  lines.push(...cascadeLines);
   if (report) lines.push(`Report: ${report.html} (also report.md, report.json)`);
   lines.push(`Cost: $${result.costUsd.toFixed(4)}`);
   return lines.join('\n');

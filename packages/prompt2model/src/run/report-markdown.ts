@@ -1,5 +1,6 @@
 import { labelAccuracyText } from './label-accuracy.js';
-import type { RunReport } from './report.js';
+import type { CascadeCalibration } from '@prompt2model/core/internal';
+import { cascadeSummary, type RunReport } from './report.js';
 
 export function formatMetric(name: string, value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
@@ -52,6 +53,22 @@ export function cascadeSentences(cascade: NonNullable<RunReport['cascade']>): st
       ? `No threshold keeps ${share(cascade.targetQuality)} of the teacher's quality: the cascade sends every call to the teacher.`
       : `Chosen threshold ${chosen.threshold.toFixed(4)}: the student answers ${share(chosen.coverage)} of calls at ${chosen.relativeQuality === undefined ? formatMetric(cascade.metric, chosen.quality) : `${share(chosen.relativeQuality)} of the teacher's quality`} (target ${share(cascade.targetQuality)}).`,
     `Expected cost per 1,000 calls${cost.priced ? '' : ' (the teacher has no known price: counted as $0)'}: teacher only ${usd(cost.teacherOnlyUsd)}, student only ${usd(cost.studentOnlyUsd)}${cost.studentOnlyUsd > 0 ? '' : ' (local compute not priced)'}, cascade ${usd(cost.cascadeUsd)} (the teacher's measured cost × the ${share(1 - chosen.coverage)} of calls sent to it).`,
+  ];
+}
+
+/** A calibration for the terminal: the chosen threshold, the cost per 1,000 calls, the short curve. */
+export function describeCalibration(calibration: CascadeCalibration): string[] {
+  const cascade = cascadeSummary(calibration);
+  const [, chosen, cost] = cascadeSentences(cascade);
+  const rows = cascadeRows(cascade);
+  const widths = [0, 1, 2, 3].map((column) => Math.max(...[['threshold', 'student answers', cascade.metric, "of the teacher's"], ...rows].map((row) => row[column]!.length)));
+  const line = (row: readonly string[]) => `  ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')}`;
+  return [
+    `Cascade calibrated on ${cascade.heldOut.count} ${cascade.heldOut.split} examples (${cascade.metric}: teacher ${formatMetric(cascade.metric, cascade.teacher.quality)}, student ${formatMetric(cascade.metric, cascade.student.quality)}):`,
+    line(['threshold', 'student answers', cascade.metric, "of the teacher's"]),
+    ...rows.map(line),
+    chosen!,
+    cost!,
   ];
 }
 

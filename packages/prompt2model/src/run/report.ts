@@ -311,19 +311,7 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
   }
 
   const calibration = await read(RUN_FILES.calibration, CascadeCalibrationSchema);
-  if (calibration) {
-    report.cascade = {
-      heldOut: { split: calibration.heldOut.split, count: calibration.heldOut.count },
-      metric: calibration.metric,
-      targetQuality: calibration.targetQuality,
-      teacher: { model: calibration.teacher.model, quality: calibration.teacher.quality },
-      student: { model: calibration.student.model, quality: calibration.student.quality },
-      chosen: calibration.chosen,
-      costPer1000: calibration.costPer1000,
-      curve: calibrationTableRows(calibration),
-      thresholds: calibration.curve.length,
-    };
-  }
+  if (calibration) report.cascade = cascadeSummary(calibration);
 
   const estimateByStage = new Map<string, number>();
   for (const stage of estimate?.stages ?? []) estimateByStage.set(estimateStage(stage.stage), (estimateByStage.get(estimateStage(stage.stage)) ?? 0) + stage.usd);
@@ -341,6 +329,36 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
   const maxCost = options.maxCostUsd ?? estimate?.maxCostUsd;
   if (maxCost !== undefined) report.cost.maxCostUsd = maxCost;
   return report;
+}
+
+/** The report's cascade section from a calibration: its figures and a few points of the curve. */
+export function cascadeSummary(calibration: CascadeCalibration): NonNullable<RunReport['cascade']> {
+  return {
+    heldOut: { split: calibration.heldOut.split, count: calibration.heldOut.count },
+    metric: calibration.metric,
+    targetQuality: calibration.targetQuality,
+    teacher: { model: calibration.teacher.model, quality: calibration.teacher.quality },
+    student: { model: calibration.student.model, quality: calibration.student.quality },
+    chosen: calibration.chosen,
+    costPer1000: calibration.costPer1000,
+    curve: calibrationTableRows(calibration),
+    thresholds: calibration.curve.length,
+  };
+}
+
+/**
+ * Writes the report of a run folder again from its artifacts (after a later step such as
+ * `prompt2model calibrate`), keeping what only the first report knew: its notes, why the base
+ * model was chosen, the budget cap.
+ */
+export async function rebuildRunReport(outDir: string): Promise<{ json: string; markdown: string; html: string }> {
+  const previous = await readJson<RunReport>(outDir, REPORT_FILES.json);
+  const report = await buildRunReport(outDir, {
+    ...(previous?.cost?.maxCostUsd !== undefined ? { maxCostUsd: previous.cost.maxCostUsd } : {}),
+    baseModelGiven: previous?.model?.reason === 'given with --base-model',
+    notes: previous?.evaluation?.notes ?? [],
+  });
+  return writeRunReport(outDir, report);
 }
 
 function numericRecord(value: unknown): Record<string, number> {
