@@ -31,5 +31,5 @@ export { childProcessEnvironment, processEnvironment, prompt2modelCacheDir, secr
 export { cooperativeTicker } from './util/cooperative.js';
 export { importOptionalPackage, isPackageMissing } from './util/optional-package.js';
 export { stopWithParent } from './util/child-reaper.js';
-export { lockFolder, LOCK_FILE } from './util/folder-lock.js';
+export { folderLockState, lockFolder, LOCK_FILE, type FolderLockState } from './util/folder-lock.js';
 export { trainedModelPaths } from './trained-model-paths.js';

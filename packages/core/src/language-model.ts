@@ -78,6 +78,11 @@ export interface LanguageModel {
    * the LLM cache key, so two servers answering for the same model id never share cached answers.
    */
   readonly endpoint?: string;
+  /**
+   * The model's own token count for a text (its real tokenizer), loaded on first call; estimates
+   * of cost use it instead of the 4-characters-a-token rule. Absent when the tokenizer is unknown.
+   */
+  tokenCounter?(): Promise<(text: string) => number>;
 }
 
 /**

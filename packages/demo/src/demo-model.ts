@@ -1,6 +1,5 @@
 import { executorForModel, type Executor, type ExecutorTable, type LanguageModel, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
 import { evaluatorExecutors, type OnnxExecutorOptions } from '@prompt2model/evaluator/internal';
-import { OnnxTokenRelay } from './token-stream.js';
 
 export interface DemoModelOptions {
   /**
@@ -10,7 +9,7 @@ export interface DemoModelOptions {
   executors?: ExecutorTable;
   /** The LanguageModel of a managed model id (its key stays in this process, never in the page). */
   languageModelFor?: (modelId: string) => LanguageModel;
-  /** Options of the default ONNX executor (`maxNewTokens`, `dtype`, `generation`, ...). */
+  /** Options of the default ONNX executor (`maxNewTokens`, `dtype`, `threads`, ...). */
   onnx?: Partial<Omit<OnnxExecutorOptions, 'model'>>;
 }
 
@@ -18,7 +17,8 @@ export interface DemoModelOptions {
  * The executor the demo runs a trained model with: core's executor table, as the evaluator uses
  * it, so the page answers exactly as the evaluation scored (inputs in the training prompt format
  * for local models, the instruction as system message for managed ones). One input at a time. An
- * ONNX model also streams (`canStream`): its tokens reach `POST /api/predict/stream` as they come.
+ * ONNX model also streams (its executor's own `stream`): its tokens reach `POST /api/predict/stream`
+ * as they come.
  */
 export function demoExecutorFor(model: TrainedModel, spec: PromptSpec, options: DemoModelOptions = {}): Executor {
   const onnxOptions = { batchSize: 1, stage: 'demo', ...options.onnx };
@@ -26,14 +26,5 @@ export function demoExecutorFor(model: TrainedModel, spec: PromptSpec, options: 
     ...evaluatorExecutors({ ...(options.languageModelFor ? { languageModelFor: options.languageModelFor } : {}), onnx: onnxOptions }),
     ...options.executors,
   };
-  const onnx = table.onnx;
-  if (onnx && !options.executors?.onnx) {
-    // The evaluator's ONNX executor with a token relay, so the page streams.
-    table.onnx = (request) => {
-      const relay = new OnnxTokenRelay(request.path);
-      const executor = evaluatorExecutors({ onnx: { ...onnxOptions, generation: { ...onnxOptions.generation, streamer: relay.streamer } } }).onnx!(request);
-      return relay.wrap(executor);
-    };
-  }
   return executorForModel(model, spec, table);
 }

@@ -21,15 +21,9 @@ export interface TransformersTokenizer {
     [name: string]: TransformersTensor;
   };
   encode(text: string, options?: { add_special_tokens?: boolean }): number[];
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
   batch_decode(batch: Array<Array<number | bigint>>, options?: { skip_special_tokens?: boolean }): string[];
   padding_side: 'left' | 'right';
-}
-
-/** A generation model of a pipeline (`pipe.model`): its config and `generate`. */
-export interface TransformersGenerationModel {
-  generate(options: Record<string, unknown>): Promise<TransformersTensor | { sequences: TransformersTensor }>;
-  config: { eos_token_id?: number | number[] | null; [key: string]: unknown };
-  generation_config?: { eos_token_id?: number | number[] | null; [key: string]: unknown } | null;
 }
 
 export interface TransformersModel {
@@ -37,17 +31,10 @@ export interface TransformersModel {
   dispose(): Promise<unknown>;
 }
 
-export type TransformersPipeline = ((texts: string[], options?: Record<string, unknown>) => Promise<unknown>) & {
-  dispose(): Promise<unknown>;
-  tokenizer: TransformersTokenizer;
-  model: TransformersGenerationModel;
-};
-
 export interface TransformersModule {
   env: { allowRemoteModels: boolean; allowLocalModels: boolean; localModelPath: string; cacheDir: string | null };
   AutoTokenizer: { from_pretrained(model: string, options?: Record<string, unknown>): Promise<TransformersTokenizer> };
   AutoModel: { from_pretrained(model: string, options?: Record<string, unknown>): Promise<TransformersModel> };
-  pipeline(task: string, model: string, options?: Record<string, unknown>): Promise<TransformersPipeline>;
 }
 
 export interface ModelLoadOptions {
@@ -59,7 +46,47 @@ export interface ModelLoadOptions {
   dtype?: string;
 }
 
+/** The slice of onnxruntime-node (a dependency of @huggingface/transformers) the generation loop uses. */
+export interface OrtTensor {
+  readonly dims: readonly number[];
+  readonly type: string;
+  readonly data: unknown;
+}
+
+export type OrtValueMetadata = { name: string; isTensor: false } | { name: string; isTensor: true; type: string; shape: ReadonlyArray<number | string> };
+
+export interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly OrtValueMetadata[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+
+export interface OrtModule {
+  InferenceSession: { create(path: string, options?: Record<string, unknown>): Promise<OrtSession> };
+  Tensor: new (type: string, data: unknown, dims: readonly number[]) => OrtTensor;
+}
+
 let loaded: Promise<TransformersModule> | undefined;
+let loadedOrt: Promise<OrtModule> | undefined;
+
+/**
+ * Loads onnxruntime-node once, on first use: the runtime @huggingface/transformers itself ships
+ * (so the two never disagree on its version), driven directly by the generation loop.
+ */
+export async function loadOnnxRuntime(): Promise<OrtModule> {
+  loadedOrt ??= importOptionalPackage('onnxruntime-node', () => import('onnxruntime-node'), 'run ONNX models in Node (evaluation, the demo, serve)').then(
+    (module) => module as unknown as OrtModule,
+  );
+  try {
+    return await loadedOrt;
+  } catch (error) {
+    loadedOrt = undefined;
+    if (MissingPackageError.isInstance(error)) throw markModelLoadError(error);
+    throw error;
+  }
+}
 
 /**
  * Loads @huggingface/transformers once, on first use. It is an optional peer dependency (it brings

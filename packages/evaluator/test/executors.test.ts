@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { AbortError, createStageContext, formatTrainingPrompt, Prompt2ModelError, type Executor, type ProgressEvent, type StageContext, type TrainedModel } from '@prompt2model/core/internal';
+import { AbortError, canStream, createStageContext, ValidationError, formatTrainingPrompt, Prompt2ModelError, type Executor, type ProgressEvent, type StageContext, type TrainedModel } from '@prompt2model/core/internal';
 import { createOpenAI } from '@prompt2model/openai/internal';
 import { buildTinyCausalLM, buildTinyEncoder, buildTinySeq2Seq, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,91 @@ describe('OnnxExecutor', () => {
   });
 });
 
+describe('OnnxExecutor per-call generation options, confidence and streaming', () => {
+  let chainDir: string;
+  let chainVocab: number;
+  let chain: OnnxExecutor;
+  beforeAll(async () => {
+    // a → b → c → d → e → end: each next token has logit 10, every other token 0.
+    const info = await buildTinyCausalLM(join(root, 'chain'), { next: { a: 'b', b: 'c', c: 'd', d: 'e' } });
+    chainDir = info.dir;
+    chainVocab = info.vocab.size;
+    chain = new OnnxExecutor({ model: chainDir, batchSize: 4, maxNewTokens: 8, threads: 1 });
+  });
+  afterAll(async () => {
+    await chain.dispose();
+  });
+  /** The model's probability of its written-in next token: e^10 / (e^10 + V - 1). */
+  const topProbability = (vocab: number) => Math.exp(10) / (Math.exp(10) + vocab - 1);
+
+  it('reports confidence (exp of the mean token log-probability), token counts and the finish reason', async () => {
+    const { context: ctx } = await context('onnx-confidence');
+    const [full, empty] = await chain.execute(['a', 'the'], ctx);
+    expect(full).toMatchObject({ output: 'b c d e', promptTokens: 1, outputTokens: 4, finishReason: 'stop' });
+    expect(full!.confidence).toBeCloseTo(topProbability(chainVocab), 6);
+    expect(empty).toMatchObject({ output: '', outputTokens: 0, confidence: 1, finishReason: 'stop' });
+    expect(chain.lastRun).toMatchObject({ requests: 2, inputTokens: 2, outputTokens: 4 });
+
+    const seq2seq = new OnnxExecutor({ model: seq2seqDir });
+    const [answer] = await seq2seq.execute(['hello world'], ctx);
+    // "hello world </s>": three prompt tokens; one answer token, then the end token.
+    expect(answer).toMatchObject({ output: 'bonjour', promptTokens: 3, outputTokens: 1, finishReason: 'stop' });
+    expect(answer!.confidence).toBeGreaterThan(0.9);
+    expect(answer!.confidence).toBeLessThanOrEqual(1);
+    await seq2seq.dispose();
+  });
+
+  it('stops at the token limit of the call (finish reason length) and before a stop string', async () => {
+    const { context: ctx } = await context('onnx-limits');
+    const [limited] = await chain.execute(['a'], ctx, { maxNewTokens: 2 });
+    expect(limited).toMatchObject({ output: 'b c', outputTokens: 2, finishReason: 'length' });
+    const [stopped, unaffected] = await chain.execute(['a', 'd'], ctx, { stop: ['x', 'd'] });
+    expect(stopped).toMatchObject({ output: 'b c', outputTokens: 3, finishReason: 'stop' });
+    expect(unaffected).toMatchObject({ output: 'e', outputTokens: 1, finishReason: 'stop' });
+    await expect(chain.execute(['a'], ctx, { temperature: -1, topP: 0 })).rejects.toSatisfy(
+      (error) => ValidationError.isInstance(error) && /temperature/.test((error as Error).message) && /topP/.test((error as Error).message),
+    );
+  });
+
+  it('samples reproducibly with a seed, the same in any batch position, and greedily under a tiny topP', async () => {
+    const { context: ctx } = await context('onnx-sampling');
+    // At temperature 5 the written-in token has about 13% of the mass: answers vary.
+    const hot = { temperature: 5, maxNewTokens: 6 };
+    const first = (await chain.execute(['a', 'a', 'a'], ctx, { ...hot, seed: 42 })).map((prediction) => prediction.output);
+    expect(new Set(first).size).toBe(1);
+    const alone = (await chain.execute(['a'], ctx, { ...hot, seed: 42 }))[0]!.output;
+    expect(alone).toBe(first[0]);
+    const seeds = await Promise.all([1, 2, 3, 4, 5, 6].map(async (seed) => (await chain.execute(['a'], ctx, { ...hot, seed }))[0]!));
+    expect(new Set(seeds.map((prediction) => prediction.output)).size).toBeGreaterThan(1);
+    // Confidence stays the model's own probability (temperature 1), below the greedy answer's.
+    for (const prediction of seeds) expect(prediction.confidence).toBeLessThanOrEqual(1);
+    expect(Math.min(...seeds.map((prediction) => prediction.confidence!))).toBeLessThan(topProbability(chainVocab));
+    // Nucleus sampling keeping 5% of the mass keeps only the top token: the greedy answer.
+    const nucleus = await chain.execute(['a', 'c'], ctx, { temperature: 5, topP: 0.05, seed: 7 });
+    expect(nucleus.map((prediction) => prediction.output)).toEqual(['b c d e', 'd e']);
+  });
+
+  it('streams an answer whose pieces join to the final output, stop strings held back', async () => {
+    const { context: ctx } = await context('onnx-stream');
+    expect(canStream(chain)).toBe(true);
+    const pieces: string[] = [];
+    const prediction = await chain.stream('a', ctx, (text) => pieces.push(text));
+    expect(prediction).toMatchObject({ output: 'b c d e', outputTokens: 4, finishReason: 'stop' });
+    expect(pieces.length).toBe(4);
+    expect(pieces.join('')).toBe(prediction.output);
+    const stopped: string[] = [];
+    const cut = await chain.stream('a', ctx, (text) => stopped.push(text), { stop: [' d'] });
+    expect(cut.output).toBe('b c');
+    expect(stopped.join('')).toBe('b c');
+    // The seq2seq model streams too.
+    const seq2seq = new OnnxExecutor({ model: seq2seqDir });
+    const seq2seqPieces: string[] = [];
+    expect((await seq2seq.stream('cat', ctx, (text) => seq2seqPieces.push(text))).output).toBe('chat');
+    expect(seq2seqPieces).toEqual(['chat']);
+    await seq2seq.dispose();
+  });
+});
+
 describe('LanguageModelExecutor over an OpenAI-compatible endpoint', () => {
   it('goes through the scheduler (retrying injected faults), the cache and the cost ledger', async () => {
     server.reset();
@@ -130,6 +215,21 @@ describe('LanguageModelExecutor over an OpenAI-compatible endpoint', () => {
     expect(server.stats.completed).toBe(3);
     expect(executor.lastRun.cachedRequests).toBe(3);
     expect(executor.modelId).toBe('gpt-4o-mini');
+  });
+
+  it('passes a call\'s token limit, sampling settings, seed and stop strings to the model', async () => {
+    server.reset();
+    const model = createOpenAI({ baseURL: server.url, apiKey: 'test-key' })('gpt-4o-mini');
+    const executor = new LanguageModelExecutor({ model, maxTokens: 99 });
+    const { context: ctx } = await context('lm-options', { cache: false });
+    const [prediction] = await executor.execute(['dog'], ctx, { maxNewTokens: 7, temperature: 0.5, topP: 0.9, seed: 3, stop: ['\n'] });
+    expect(prediction).toMatchObject({ output: 'chien', finishReason: 'stop' });
+    expect(prediction!.promptTokens).toBeGreaterThan(0);
+    expect(prediction!.outputTokens).toBeGreaterThan(0);
+    const sent = server.requests.at(-1)! as unknown as Record<string, unknown>;
+    expect(sent).toMatchObject({ max_tokens: 7, temperature: 0.5, top_p: 0.9, seed: 3, stop: ['\n'] });
+    await executor.execute(['dog'], ctx);
+    expect(server.requests.at(-1)).toMatchObject({ max_tokens: 99, temperature: 0 });
   });
 
   it('uses the run teacher when no model is given, and says so when there is none', async () => {

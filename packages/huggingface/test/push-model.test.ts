@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LoadSettingError, Prompt2ModelError } from '@prompt2model/core/internal';
+import { LOCK_FILE, LoadSettingError, Prompt2ModelError } from '@prompt2model/core/internal';
 import { startHubServer, type HubServer } from '@prompt2model/testing';
 import { pushModel } from '../src/hub/index.js';
 
@@ -135,6 +135,23 @@ describe('pushModel against the loopback Hub', () => {
     await expect(pushModel({ model: empty, repo: 'me/empty', hubUrl: server.url, accessToken: TOKEN })).rejects.toThrow(/No model weights/);
     expect(server.stats.requests).toBe(before);
     expect(server.repos.has('me/empty')).toBe(false);
+  });
+
+  it('refuses an ONNX export that another process is writing, or whose writer was killed mid-way, before any request', async () => {
+    const output = await jobOutput(join(root, 'locked'));
+    const lock = join(output, 'onnx', LOCK_FILE);
+    const before = server.stats.requests;
+    // A live writer (this test process stands in for the export).
+    await writeFile(lock, JSON.stringify({ pid: process.pid, purpose: 'ONNX export' }));
+    await expect(pushModel({ model: output, repo: 'me/locked', hubUrl: server.url, accessToken: TOKEN })).rejects.toThrow(/being written right now \(ONNX export, pid \d+\)/);
+    // A writer that is gone (kill -9): a pid no process has.
+    await writeFile(lock, JSON.stringify({ pid: 2 ** 22 + 12_345, purpose: 'ONNX export' }));
+    const stale = await pushModel({ model: output, repo: 'me/locked', hubUrl: server.url, accessToken: TOKEN }).catch((error: unknown) => error);
+    expect(Prompt2ModelError.isInstance(stale) && stale.message).toMatch(/left unfinished \(ONNX export, pid \d+ stopped before it was done\)/);
+    expect((stale as Prompt2ModelError).exitCategory).toBe('configuration');
+    expect(server.stats.requests).toBe(before);
+    expect(server.repos.has('me/locked')).toBe(false);
+    await rm(lock);
   });
 
   it('refuses a card the Hub would refuse (a local path as base_model, NaN metrics) before any upload', async () => {

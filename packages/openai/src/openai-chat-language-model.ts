@@ -13,6 +13,7 @@ import {
 } from '@prompt2model/core/internal';
 import { configSecrets, createOpenAIClient, isOpenAIItself, type OpenAIConfig } from './openai-config.js';
 import { openAISdkClasses } from './openai-sdk.js';
+import { countTextTokens, openAIEncoder, openAIEncodingOf } from './openai-fine-tuning-tokens.js';
 
 export interface OpenAIChatSettings {
   /** Most choices one request asks for with `n`. Default 128; set 1 for servers that ignore `n` (Ollama). */
@@ -64,6 +65,16 @@ export class OpenAIChatLanguageModel implements LanguageModel {
   /** Part of the LLM cache key: answers of one server are never served for another. */
   get endpoint(): string {
     return this.config.baseURL;
+  }
+
+  /**
+   * OpenAI's tokenizer for this model (o200k_base or cl100k_base by model family), so a run's
+   * estimate counts prompts as OpenAI bills them. A compatible server's model gets the same
+   * BPE: closer to any modern tokenizer than four characters a token.
+   */
+  async tokenCounter(): Promise<(text: string) => number> {
+    const encoder = await openAIEncoder(openAIEncodingOf(this.modelId));
+    return (text) => countTextTokens(encoder, text);
   }
 
   /**

@@ -166,7 +166,7 @@ describe('cache and budget', () => {
   });
 
   it('the budget cap stops new spending with a clear error', async () => {
-    server = await startOpenAICompatibleServer({ respond: () => 'x'.repeat(4000) });
+    server = await startOpenAICompatibleServer({ respond: () => ' word'.repeat(1000) });
     // gpt-4o: $10 per 1M output tokens; each answer is ~1000 tokens = $0.01.
     const ledger = new CostLedger({ maxCostUsd: 0.035 });
     const client = new LanguageModelClient({ model: createOpenAI({ baseURL: server.url, apiKey: 'k' })('gpt-4o'), ledger });

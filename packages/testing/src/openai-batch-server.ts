@@ -1,6 +1,7 @@
 import { seededRandom } from '@prompt2model/core/internal';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenOnLoopback, readRequestBody } from './loopback-http.js';
+import { chatUsage } from './openai-usage.js';
 import { lastUserText, messageText, type ChatCompletionRequestBody } from './openai-server.js';
 
 /**
@@ -207,8 +208,7 @@ export async function startOpenAIBatchServer(options: OpenAIBatchServerOptions =
       for (let choiceIndex = 0; choiceIndex < n; choiceIndex++) {
         texts.push(await (options.respond ?? lastUserText)(item.body, { customId: item.custom_id, choiceIndex }));
       }
-      const promptTokens = item.body.messages.reduce((sum, m) => sum + Math.ceil(messageText(m.content).length / 4) + 4, 0);
-      const completionTokens = texts.reduce((sum, text) => sum + Math.ceil(text.length / 4), 0);
+      const usage = chatUsage(item.body.model, item.body.messages.map((m) => ({ role: m.role, content: messageText(m.content) })), texts);
       output.push(
         JSON.stringify({
           id: `batch_req_${item.custom_id}`,
@@ -222,7 +222,7 @@ export async function startOpenAIBatchServer(options: OpenAIBatchServerOptions =
               created: now(),
               model: item.body.model,
               choices: texts.map((text, index) => ({ index, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: 'stop' })),
-              usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+              usage,
             },
           },
           error: null,

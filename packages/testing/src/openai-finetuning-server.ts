@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenOnLoopback, readRequestBody } from './loopback-http.js';
+import { chatUsage } from './openai-usage.js';
 
 /** Job states of the OpenAI fine-tuning API. */
 export type FineTuningJobStatus = 'validating_files' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
@@ -296,7 +297,7 @@ export async function startOpenAIFineTuningServer(options: OpenAIFineTuningServe
           const content = files.get(job.training_file)!.content;
           job.status = 'succeeded';
           job.finished_at = clock++;
-          job.trained_tokens = Math.ceil(content.length / 4) * job.hyperparameters.n_epochs;
+          job.trained_tokens = trainingFileTokens(job.model, content) * job.hyperparameters.n_epochs;
           job.fine_tuned_model = `ft:${job.model}:${organization}:${job.suffix ?? ''}:${job.id.slice(-6)}`;
           addEvent(job, 'info', `New fine-tuned model created: ${job.fine_tuned_model}`);
           addEvent(job, 'info', 'The job has successfully completed');
@@ -355,4 +356,15 @@ function send(res: ServerResponse, stats: OpenAIFineTuningServerStats, status: n
   stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+/** Tokens of a chat fine-tuning file as OpenAI counts them (each example's messages, the real BPE). */
+function trainingFileTokens(model: string, content: string): number {
+  let total = 0;
+  for (const line of content.split('\n')) {
+    if (!line.trim()) continue;
+    const example = JSON.parse(line) as { messages?: Array<{ role: string; content: string }> };
+    total += chatUsage(model, example.messages ?? [], []).prompt_tokens;
+  }
+  return total;
 }

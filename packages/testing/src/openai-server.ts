@@ -1,6 +1,7 @@
 import { seededRandom } from '@prompt2model/core/internal';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenOnLoopback, readRequestBody } from './loopback-http.js';
+import { chatUsage } from './openai-usage.js';
 
 /** The request body of POST /v1/chat/completions, as the OpenAI API defines it (the fields we use). */
 export interface ChatCompletionRequestBody {
@@ -183,8 +184,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     const respond = options.respond ?? ((request: ChatCompletionRequestBody) => lastUserText(request));
     const texts: string[] = [];
     for (let choiceIndex = 0; choiceIndex < n; choiceIndex++) texts.push(await respond(body, { requestIndex: index, choiceIndex }));
-    const promptTokens = body.messages.reduce((sum, m) => sum + Math.ceil(messageText(m.content).length / 4) + 4, 0);
-    const completionTokens = texts.reduce((sum, t) => sum + Math.ceil(t.length / 4), 0);
+    const usage = chatUsage(body.model, body.messages.map((m) => ({ role: m.role, content: messageText(m.content) })), texts);
     const payload = {
       id: `chatcmpl-loopback-${index}`,
       object: 'chat.completion',
@@ -197,7 +197,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
         logprobs: null,
         finish_reason: 'stop',
       })),
-      usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+      usage,
     };
     if (fault === 'truncated') {
       const full = JSON.stringify(payload);

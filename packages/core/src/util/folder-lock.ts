@@ -62,6 +62,32 @@ export async function lockFolder(dir: string, purpose: string): Promise<() => vo
   throw new Prompt2ModelError({ message: `Could not lock ${dir}: its lock file keeps changing.`, hint: 'Another process is starting on it; rerun in a moment.', exitCategory: 'configuration' });
 }
 
+/** Who holds a folder's lock: nobody, a running process, or a process that is gone (it stopped mid-write). */
+export type FolderLockState = { state: 'free' } | { state: 'held' | 'stale'; pid?: number; purpose?: string };
+
+/**
+ * The lock state of a folder, without taking the lock. A `stale` lock means its writer was killed
+ * before it finished: what it wrote may be partial (an ONNX export cut off mid-file).
+ */
+export function folderLockState(dir: string): FolderLockState {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, LOCK_FILE), 'utf8');
+  } catch {
+    return { state: 'free' };
+  }
+  let owner: { pid?: unknown; purpose?: unknown } = {};
+  try {
+    owner = JSON.parse(text) as typeof owner;
+  } catch {
+    // Half-written: its writer died while taking the lock.
+  }
+  const pid = typeof owner.pid === 'number' ? owner.pid : undefined;
+  const purpose = typeof owner.purpose === 'string' ? owner.purpose : undefined;
+  const live = pid !== undefined && (pid === process.pid || alive(pid));
+  return { state: live ? 'held' : 'stale', ...(pid !== undefined ? { pid } : {}), ...(purpose ? { purpose } : {}) };
+}
+
 function release(dir: string): void {
   const path = held.get(dir);
   if (!path) return;

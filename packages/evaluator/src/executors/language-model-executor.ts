@@ -4,6 +4,7 @@ import {
   type ChatMessage,
   type Demonstration,
   type Executor,
+  type GenerationOptions,
   type LanguageModel,
   type Prediction,
   type StageContext,
@@ -22,8 +23,9 @@ export interface LanguageModelExecutorOptions {
   examples?: Demonstration[];
   /** Turns a raw input into the user message. Default: unchanged. */
   formatInput?: (input: string) => string;
-  /** Default 0, so reruns are comparable (and cacheable). */
+  /** Default 0, so reruns are comparable (and cacheable); a call's `temperature` overrides it. */
   temperature?: number;
+  /** Most tokens per answer; a call's `maxNewTokens` overrides it. */
   maxTokens?: number;
   /** Progress stage name (default `evaluate`). */
   stage?: string;
@@ -80,7 +82,8 @@ export class LanguageModelExecutor implements Executor {
     return messages;
   }
 
-  async execute(inputs: string[], context: StageContext): Promise<Prediction[]> {
+  /** Runs each input as one request; a call's `options` (token limit, sampling, seed, stop strings) go to the model. */
+  async execute(inputs: string[], context: StageContext, options: GenerationOptions = {}): Promise<Prediction[]> {
     const started = performance.now();
     const client = this.client(context);
     this.resolvedModelId = client.modelId;
@@ -88,17 +91,19 @@ export class LanguageModelExecutor implements Executor {
     const stats = emptyStats();
     let done = 0;
     context.events.emit({ type: 'progress', stage, done, total: inputs.length });
+    const maxTokens = options.maxNewTokens ?? this.options.maxTokens;
+    const settings = {
+      temperature: options.temperature ?? this.options.temperature ?? 0,
+      ...(maxTokens !== undefined ? { maxTokens } : {}),
+      ...(options.topP !== undefined ? { topP: options.topP } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.stop?.length ? { stop: options.stop } : {}),
+    };
     const predictions = await Promise.all(
       inputs.map(async (input) => {
+        const request = { messages: this.messagesFor(input), ...settings };
         const requestStarted = performance.now();
-        const result = await client.generate(
-          {
-            messages: this.messagesFor(input),
-            temperature: this.options.temperature ?? 0,
-            ...(this.options.maxTokens !== undefined ? { maxTokens: this.options.maxTokens } : {}),
-          },
-          { stage, signal: context.signal },
-        );
+        const result = await client.generate(request, { stage, signal: context.signal });
         const latencyMs = performance.now() - requestStarted;
         stats.requests++;
         if (result.cached) stats.cachedRequests++;
@@ -107,7 +112,14 @@ export class LanguageModelExecutor implements Executor {
         stats.costUsd += context.ledger.costOf(client.modelId, result.usage);
         done++;
         context.events.emit({ type: 'progress', stage, done, total: inputs.length });
-        return { output: (result.choices[0]?.text ?? '').trim(), latencyMs } satisfies Prediction;
+        const choice = result.choices[0];
+        return {
+          output: (choice?.text ?? '').trim(),
+          latencyMs,
+          promptTokens: result.usage.inputTokens,
+          outputTokens: result.usage.outputTokens,
+          finishReason: choice?.finishReason === 'length' ? 'length' : 'stop',
+        } satisfies Prediction;
       }),
     );
     this.lastRun = { ...stats, wallMs: performance.now() - started };

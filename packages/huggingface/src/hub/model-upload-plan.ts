@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { locateModel, Prompt2ModelError } from '@prompt2model/core/internal';
+import { folderLockState, locateModel, Prompt2ModelError } from '@prompt2model/core/internal';
 
 /** One file of a model repo: its path in the repo and on this disk. */
 export interface PlannedUpload {
@@ -62,6 +62,7 @@ export function planModelUpload(dir: string): ModelUploadPlan {
   if (!model && !onnx) {
     throw new Prompt2ModelError({ message: `No model weights in ${dir} (no *.safetensors, no onnx/*.onnx): nothing to upload, and no repo was created.`, hint: 'Pass a folder with config.json and the weights (the merged/ or model/ folder of a training job), or its ONNX export.' });
   }
+  for (const folder of [onnx, model]) if (folder) refuseUnfinished(folder);
   const files = new Map<string, PlannedUpload>();
   const skipped: string[] = [];
   const add = (path: string, file: string) => files.set(path, { path, file, bytes: statSync(file).size });
@@ -81,4 +82,23 @@ export function planModelUpload(dir: string): ModelUploadPlan {
     }
   }
   return { ...(model ? { model } : {}), ...(onnx ? { onnx } : {}), files: [...files.values()].sort((a, b) => a.path.localeCompare(b.path)), skipped };
+}
+
+/** A folder another process is writing, or one whose writer was killed mid-way, is not uploaded. */
+function refuseUnfinished(folder: string): void {
+  const lock = folderLockState(folder);
+  if (lock.state === 'free') return;
+  const what = lock.purpose ?? 'a prompt2model process';
+  if (lock.state === 'held') {
+    throw new Prompt2ModelError({
+      message: `${folder} is being written right now (${what}, pid ${lock.pid}): nothing was uploaded.`,
+      hint: 'Wait for that process to finish, then push again.',
+      exitCategory: 'configuration',
+    });
+  }
+  throw new Prompt2ModelError({
+    message: `${folder} was left unfinished (${what}${lock.pid !== undefined ? `, pid ${lock.pid}` : ''} stopped before it was done), so its files may be partial: nothing was uploaded.`,
+    hint: 'Run the step that writes it again (rerun the same command, or `prompt2model export` for an ONNX export), then push.',
+    exitCategory: 'configuration',
+  });
 }

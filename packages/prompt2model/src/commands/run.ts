@@ -112,7 +112,9 @@ export function register(program: Command, runtime: CliRuntime): void {
 
       const { estimateRun, formatRunEstimate } = await import('../run/estimate.js');
       const split = new DeterministicPromptParser().split(promptText);
+      const countTokens = await teacher.tokenCounter?.();
       const estimate = estimateRun({
+        ...(countTokens ? { countTokens } : {}),
         spec: { instruction: split?.instruction ?? promptText, examples: split?.examples ?? [], language: 'und' },
         parsedWithoutTeacher: split !== undefined,
         prompt: promptText,

@@ -25,7 +25,9 @@ export function sentimentTeacher(body: ChatCompletionRequestBody, { choiceIndex 
     const base = fnv1a32(JSON.stringify(body.messages) + String(body.seed)) + choiceIndex * 1000;
     const examples = [0, 1, 2].map((i) => {
       const id = base + i;
-      return { input: `Review ${id}: the ${id % 2 === 0 ? 'good' : 'bad'} ${['pasta', 'room', 'film', 'phone'][id % 4]} number ${id}`, output: '' };
+      // About as long as the prompt's demonstrations, as a real teacher's inputs are (the run's
+      // estimate sizes traffic from them); the base-36 ids keep every input unique.
+      return { input: `The ${id % 2 === 0 ? 'good' : 'bad'} ${['pasta', 'room', 'film', 'phone'][id % 4]} ${id.toString(36)}.`, output: '' };
     });
     return JSON.stringify({ examples });
   }

@@ -1,0 +1,500 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Prompt2ModelError, seededRandom, throwIfAborted } from '@prompt2model/core/internal';
+import { loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor, type TransformersTokenizer } from '../transformers-runtime.js';
+
+/**
+ * Greedy and sampled generation on onnxruntime-node directly, over the ONNX layout transformers.js
+ * loads (`encoder_model.onnx` + `decoder_model_merged.onnx`, or `model.onnx`), with or without a
+ * key/value cache. transformers.js still tokenizes; the loop is here because its `generate` cannot
+ * report token probabilities, cannot be seeded, and spends more time per step than the model does
+ * on small students (tensor copies, a processor chain, cache bookkeeping). The loop feeds each
+ * step's `present.*` outputs back as the next step's `past_key_values.*` without copying them.
+ */
+
+export type GenerationTask = 'text2text-generation' | 'text-generation';
+
+/** What one generation call does (an executor call's `GenerationOptions`, resolved). */
+export interface GenerationSettings {
+  maxNewTokens: number;
+  /** 0: greedy (the first most likely token). */
+  temperature: number;
+  /** Nucleus mass, in (0, 1]. */
+  topP: number;
+  /** Each row samples from its own generator seeded with this, so equal inputs give equal answers in any batch. */
+  seed: number | undefined;
+  stop: string[];
+  /** Receives each new piece of row `row`'s answer text as it is generated. */
+  onText?: (row: number, text: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface GeneratedRow {
+  /** The answer text, trimmed, cut before a stop string. */
+  output: string;
+  promptTokens: number;
+  /** Tokens generated, end token excluded. */
+  outputTokens: number;
+  /** Sum of the natural-log probabilities (under the model's own distribution) of those tokens. */
+  logProbSum: number;
+  finishReason: 'stop' | 'length';
+}
+
+export interface OnnxSessionOptions {
+  /** Threads of one operator (onnxruntime `intraOpNumThreads`). */
+  threads?: number;
+  /** Weights variant: `fp32` (default), `fp16`, `q8`, `q4`, ... (transformers.js file name suffixes). */
+  dtype?: string;
+}
+
+/** transformers.js's file name suffix of each weights variant. */
+const DTYPE_SUFFIX: Record<string, string> = { fp32: '', fp16: '_fp16', int8: '_int8', uint8: '_uint8', q8: '_quantized', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4' };
+
+/** Default threads per operator: the machine's cores, at most 4 (tiny students gain nothing past that). */
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+interface ModelConfig {
+  is_encoder_decoder?: boolean;
+  eos_token_id?: number | number[] | null;
+  pad_token_id?: number | null;
+  decoder_start_token_id?: number | null;
+  bos_token_id?: number | null;
+}
+
+async function readJson(path: string): Promise<ModelConfig | undefined> {
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(await readFile(path, 'utf8')) as ModelConfig;
+}
+
+function idList(value: number | number[] | null | undefined): number[] {
+  return Array.isArray(value) ? value : typeof value === 'number' ? [value] : [];
+}
+
+/** The sessions of one model folder and what its loop needs to know about them. */
+export class OnnxGenerationModel {
+  private constructor(
+    private readonly ort: OrtModule,
+    readonly task: GenerationTask,
+    private readonly encoder: OrtSession | undefined,
+    private readonly decoder: OrtSession,
+    readonly tokenizer: TransformersTokenizer,
+    private readonly endTokens: Set<number>,
+    private readonly padToken: number,
+    private readonly startToken: number,
+  ) {}
+
+  static async load(dir: string, tokenizer: TransformersTokenizer, task: GenerationTask | undefined, options: OnnxSessionOptions): Promise<OnnxGenerationModel> {
+    const config = (await readJson(join(dir, 'config.json'))) ?? {};
+    const generationConfig = (await readJson(join(dir, 'generation_config.json'))) ?? {};
+    const resolvedTask = task ?? (config.is_encoder_decoder ? 'text2text-generation' : 'text-generation');
+    const suffix = DTYPE_SUFFIX[options.dtype ?? 'fp32'];
+    if (suffix === undefined) {
+      throw new Prompt2ModelError({ message: `Unknown ONNX weights variant "${options.dtype}".`, hint: `Use one of ${Object.keys(DTYPE_SUFFIX).join(', ')}.` });
+    }
+    const file = (name: string) => join(dir, 'onnx', `${name}${suffix}.onnx`);
+    const ort = await loadOnnxRuntime();
+    const sessionOptions = {
+      intraOpNumThreads: Math.max(1, Math.floor(options.threads ?? defaultThreads())),
+      interOpNumThreads: 1,
+      executionMode: 'sequential' as const,
+      graphOptimizationLevel: 'all' as const,
+    };
+    const open = async (name: string): Promise<OrtSession> => {
+      const path = file(name);
+      if (!existsSync(path)) throw new Error(`${path} does not exist`);
+      return ort.InferenceSession.create(path, sessionOptions);
+    };
+    const endTokens = new Set([...idList(generationConfig.eos_token_id ?? config.eos_token_id)]);
+    const pad = generationConfig.pad_token_id ?? config.pad_token_id ?? [...endTokens][0] ?? 0;
+    if (resolvedTask === 'text2text-generation') {
+      const encoder = await open('encoder_model');
+      const decoder = await open('decoder_model_merged').catch(async (error: unknown) => {
+        await encoder.release();
+        throw error;
+      });
+      const start = generationConfig.decoder_start_token_id ?? config.decoder_start_token_id ?? pad;
+      return new OnnxGenerationModel(ort, resolvedTask, encoder, decoder, tokenizer, endTokens, pad, start);
+    }
+    const decoder = existsSync(file('model')) ? await open('model') : await open('decoder_model_merged');
+    return new OnnxGenerationModel(ort, resolvedTask, undefined, decoder, tokenizer, endTokens, pad, pad);
+  }
+
+  async dispose(): Promise<void> {
+    await this.encoder?.release();
+    await this.decoder.release();
+  }
+
+  /** Generates an answer for each prompt (one batch). */
+  async generate(prompts: string[], settings: GenerationSettings): Promise<GeneratedRow[]> {
+    const decoderOnly = this.task === 'text-generation';
+    this.tokenizer.padding_side = decoderOnly ? 'left' : 'right';
+    const encoded = this.tokenizer(prompts, { padding: true, truncation: true, add_special_tokens: true });
+    const batch = prompts.length;
+    const width = encoded.input_ids.dims[1]!;
+    const ids = BigInt64Array.from(encoded.input_ids.data as ArrayLike<bigint>, BigInt);
+    const mask = BigInt64Array.from(encoded.attention_mask.data as ArrayLike<bigint>, BigInt);
+    const steps = decoderOnly ? new DecoderOnlySteps(this.ort, this.decoder, batch, width, ids, mask) : new Seq2SeqSteps(this.ort, this.encoder!, this.decoder, batch, width, ids, mask, this.startToken);
+    const rows = Array.from({ length: batch }, (_, row) => new RowState(row, this.tokenizer, settings, countOnes(mask, row * width, width)));
+    const next = new Array<number>(batch).fill(this.padToken);
+    let logits = await steps.first();
+    for (let step = 0; ; step++) {
+      const vocab = logits.dims[2]!;
+      const last = logits.dims[1]! - 1;
+      const values = floatData(logits);
+      for (const state of rows) {
+        if (state.done) {
+          next[state.row] = this.padToken;
+          continue;
+        }
+        const offset = (state.row * logits.dims[1]! + last) * vocab;
+        next[state.row] = state.step(values.subarray(offset, offset + vocab), this.endTokens);
+      }
+      if (rows.every((state) => state.done) || step + 1 >= settings.maxNewTokens) break;
+      throwIfAborted(settings.signal);
+      logits = await steps.next(next);
+    }
+    return rows.map((state) => state.finish());
+  }
+}
+
+function countOnes(mask: BigInt64Array, start: number, length: number): number {
+  let count = 0;
+  for (let index = start; index < start + length; index++) if (mask[index] !== 0n) count++;
+  return count;
+}
+
+function floatData(tensor: OrtTensor): Float32Array {
+  if (tensor.type === 'float32') return tensor.data as Float32Array;
+  if (tensor.type === 'float16') return halfToFloat(tensor.data as Uint16Array);
+  throw new Prompt2ModelError({ message: `The model's logits are ${tensor.type}; expected float32 or float16.`, hint: 'Export the model with float logits.' });
+}
+
+function halfToFloat(half: Uint16Array): Float32Array {
+  const out = new Float32Array(half.length);
+  for (let index = 0; index < half.length; index++) {
+    const h = half[index]!;
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >> 10) & 0x1f;
+    const fraction = h & 0x3ff;
+    out[index] = exponent === 0 ? sign * 2 ** -14 * (fraction / 1024) : exponent === 31 ? (fraction ? Number.NaN : sign * Infinity) : sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+  }
+  return out;
+}
+
+/** One row of a batch: its tokens, probabilities, text so far and why it ended. */
+class RowState {
+  done = false;
+  private readonly tokens: number[] = [];
+  private logProbSum = 0;
+  private finishReason: 'stop' | 'length' = 'length';
+  /** The answer cut before a stop string, once one appeared. */
+  private stoppedText: string | undefined;
+  private sent = '';
+  private readonly random: () => number;
+
+  constructor(
+    readonly row: number,
+    private readonly tokenizer: TransformersTokenizer,
+    private readonly settings: GenerationSettings,
+    private readonly promptTokens: number,
+  ) {
+    this.random = seededRandom(settings.seed ?? Math.floor(Math.random() * 2 ** 32));
+  }
+
+  /**
+   * Picks the next token from the last position's logits (the first most likely one, or a sample),
+   * records it and says whether the row is done; returns the token.
+   */
+  step(logits: Float32Array, endTokens: Set<number>): number {
+    const { temperature, topP } = this.settings;
+    const token = temperature > 0 ? sample(logits, temperature, topP, this.random) : argmax(logits);
+    this.accept(token, endTokens.has(token), logits);
+    return token;
+  }
+
+  private accept(token: number, isEnd: boolean, logits: Float32Array): void {
+    if (isEnd) {
+      this.finishReason = 'stop';
+      this.done = true;
+      return;
+    }
+    this.tokens.push(token);
+    this.logProbSum += logProbability(logits, token);
+    if (this.settings.stop.length > 0 || this.settings.onText) {
+      const text = this.text();
+      const cut = firstStop(text, this.settings.stop);
+      if (cut !== -1) {
+        this.stoppedText = text.slice(0, cut);
+        this.finishReason = 'stop';
+        this.done = true;
+        return;
+      }
+      this.stream(text, false);
+    }
+    if (this.tokens.length >= this.settings.maxNewTokens) this.done = true;
+  }
+
+  private text(): string {
+    return this.tokens.length === 0 ? '' : this.tokenizer.decode(this.tokens, { skip_special_tokens: true });
+  }
+
+  /** Sends what is new of the answer, holding back edge whitespace and a possible stop string's start. */
+  private stream(text: string, final: boolean): void {
+    if (!this.settings.onText) return;
+    let visible = text.trimStart();
+    if (!final) visible = visible.slice(0, visible.length - heldBack(visible, this.settings.stop));
+    visible = visible.trimEnd();
+    // Pieces that change already-sent text (a merge across tokens) wait for the final answer.
+    if (visible.length > this.sent.length && visible.startsWith(this.sent)) {
+      this.settings.onText(this.row, visible.slice(this.sent.length));
+      this.sent = visible;
+    }
+  }
+
+  finish(): GeneratedRow {
+    const output = (this.stoppedText ?? this.text()).trim();
+    this.stream(output, true);
+    return { output, promptTokens: this.promptTokens, outputTokens: this.tokens.length, logProbSum: this.logProbSum, finishReason: this.finishReason };
+  }
+}
+
+/** Length of the longest end of `text` that begins a stop string (it may yet become one). */
+function heldBack(text: string, stops: string[]): number {
+  let held = 0;
+  for (const stop of stops) {
+    for (let length = Math.min(stop.length - 1, text.length); length > held; length--) {
+      if (text.endsWith(stop.slice(0, length))) {
+        held = length;
+        break;
+      }
+    }
+  }
+  return held;
+}
+
+function firstStop(text: string, stops: string[]): number {
+  let first = -1;
+  for (const stop of stops) {
+    if (stop === '') continue;
+    const index = text.indexOf(stop);
+    if (index !== -1 && (first === -1 || index < first)) first = index;
+  }
+  return first;
+}
+
+export function argmax(values: Float32Array): number {
+  let best = 0;
+  let bestValue = values[0]!;
+  for (let index = 1; index < values.length; index++) {
+    if (values[index]! > bestValue) {
+      bestValue = values[index]!;
+      best = index;
+    }
+  }
+  return best;
+}
+
+/** log softmax(logits)[token], the model's own probability of the token (temperature 1). */
+export function logProbability(logits: Float32Array, token: number): number {
+  let max = -Infinity;
+  for (let index = 0; index < logits.length; index++) if (logits[index]! > max) max = logits[index]!;
+  let sum = 0;
+  for (let index = 0; index < logits.length; index++) sum += Math.exp(logits[index]! - max);
+  return logits[token]! - max - Math.log(sum);
+}
+
+/** A token drawn from softmax(logits / temperature), kept to the smallest set holding `topP` of the mass. */
+export function sample(logits: Float32Array, temperature: number, topP: number, random: () => number): number {
+  let max = -Infinity;
+  for (let index = 0; index < logits.length; index++) if (logits[index]! > max) max = logits[index]!;
+  const weights = new Float64Array(logits.length);
+  let total = 0;
+  for (let index = 0; index < logits.length; index++) {
+    weights[index] = Math.exp((logits[index]! - max) / temperature);
+    total += weights[index]!;
+  }
+  let candidates: number[];
+  let mass = total;
+  if (topP > 0 && topP < 1) {
+    const order = Array.from(weights.keys()).sort((a, b) => weights[b]! - weights[a]! || a - b);
+    candidates = [];
+    let kept = 0;
+    for (const index of order) {
+      candidates.push(index);
+      kept += weights[index]!;
+      if (kept >= topP * total) break;
+    }
+    mass = kept;
+  } else {
+    candidates = Array.from(weights.keys());
+  }
+  let target = random() * mass;
+  for (const index of candidates) {
+    target -= weights[index]!;
+    if (target < 0) return index;
+  }
+  return candidates.at(-1)!;
+}
+
+/** The feeds of a `past_key_values.*` input at length 0 (batch filled in, other symbolic sizes 0). */
+function emptyPast(ort: OrtModule, session: OrtSession, name: string, batch: number): OrtTensor {
+  const metadata = session.inputMetadata.find((entry) => entry.name === name);
+  const shape = metadata && metadata.isTensor ? metadata.shape : [];
+  const dims = shape.map((size, axis) => (axis === 0 ? batch : typeof size === 'number' && size >= 0 ? size : 0));
+  const type = metadata && metadata.isTensor ? metadata.type : 'float32';
+  return new ort.Tensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
+}
+
+interface StepRunner {
+  /** Runs the prompt; returns the logits. */
+  first(): Promise<OrtTensor>;
+  /** Appends one token per row; returns the logits. */
+  next(tokens: number[]): Promise<OrtTensor>;
+}
+
+function int64(ort: OrtModule, values: BigInt64Array, dims: number[]): OrtTensor {
+  return new ort.Tensor('int64', values, dims);
+}
+
+function appendColumn(values: BigInt64Array, rows: number, width: number, column: (row: number) => bigint): BigInt64Array {
+  const out = new BigInt64Array(rows * (width + 1));
+  for (let row = 0; row < rows; row++) {
+    out.set(values.subarray(row * width, (row + 1) * width), row * (width + 1));
+    out[row * (width + 1) + width] = column(row);
+  }
+  return out;
+}
+
+/** transformers.js's position ids: the running count of real tokens minus one (1 under padding). */
+function positionIds(mask: BigInt64Array, rows: number, width: number): BigInt64Array {
+  const out = new BigInt64Array(rows * width);
+  for (let row = 0; row < rows; row++) {
+    let count = 0n;
+    for (let column = 0; column < width; column++) {
+      const index = row * width + column;
+      count += mask[index]!;
+      out[index] = mask[index] === 0n ? 1n : count - 1n;
+    }
+  }
+  return out;
+}
+
+function pastNames(session: OrtSession): string[] {
+  return session.inputNames.filter((name) => name.startsWith('past_key_values.'));
+}
+
+/** A decoder-only model: the prompt first, then one token per step (or the whole sequence without a cache). */
+class DecoderOnlySteps implements StepRunner {
+  private readonly past: string[];
+  private readonly feeds: Record<string, OrtTensor> = {};
+  private lastPositions: BigInt64Array;
+
+  constructor(
+    private readonly ort: OrtModule,
+    private readonly session: OrtSession,
+    private readonly batch: number,
+    private width: number,
+    private ids: BigInt64Array,
+    private mask: BigInt64Array,
+  ) {
+    this.past = pastNames(session);
+    this.lastPositions = new BigInt64Array(batch);
+  }
+
+  private has(name: string): boolean {
+    return this.session.inputNames.includes(name);
+  }
+
+  async first(): Promise<OrtTensor> {
+    const { ort, batch, width } = this;
+    const positions = positionIds(this.mask, batch, width);
+    for (let row = 0; row < batch; row++) this.lastPositions[row] = positions[row * width + width - 1]!;
+    this.feeds.input_ids = int64(ort, this.ids, [batch, width]);
+    if (this.has('attention_mask')) this.feeds.attention_mask = int64(ort, this.mask, [batch, width]);
+    if (this.has('position_ids')) this.feeds.position_ids = int64(ort, positions, [batch, width]);
+    for (const name of this.past) this.feeds[name] = emptyPast(ort, this.session, name, batch);
+    return this.run();
+  }
+
+  private async run(): Promise<OrtTensor> {
+    const outputs = await this.session.run(this.feeds);
+    for (const name of this.past) this.feeds[name] = outputs[name.replace('past_key_values.', 'present.')]!;
+    return outputs.logits!;
+  }
+
+  async next(tokens: number[]): Promise<OrtTensor> {
+    const { ort, batch } = this;
+    this.mask = appendColumn(this.mask, batch, this.width, () => 1n);
+    for (let row = 0; row < batch; row++) this.lastPositions[row] = this.lastPositions[row]! + 1n;
+    if (this.past.length > 0) {
+      this.width += 1;
+      this.feeds.input_ids = int64(ort, BigInt64Array.from(tokens, BigInt), [batch, 1]);
+      if (this.has('position_ids')) this.feeds.position_ids = int64(ort, this.lastPositions.slice(), [batch, 1]);
+    } else {
+      this.ids = appendColumn(this.ids, batch, this.width, (row) => BigInt(tokens[row]!));
+      this.width += 1;
+      this.feeds.input_ids = int64(ort, this.ids, [batch, this.width]);
+      if (this.has('position_ids')) this.feeds.position_ids = int64(ort, positionIds(this.mask, batch, this.width), [batch, this.width]);
+    }
+    if (this.has('attention_mask')) this.feeds.attention_mask = int64(ort, this.mask, [batch, this.width]);
+    return this.run();
+  }
+}
+
+/** An encoder-decoder: the encoder once, then the (merged) decoder one token per step. */
+class Seq2SeqSteps implements StepRunner {
+  private readonly past: string[];
+  private readonly feeds: Record<string, OrtTensor> = {};
+  private decoderIds: BigInt64Array;
+  private decoderWidth = 1;
+
+  constructor(
+    private readonly ort: OrtModule,
+    private readonly encoder: OrtSession,
+    private readonly decoder: OrtSession,
+    private readonly batch: number,
+    private readonly width: number,
+    private readonly ids: BigInt64Array,
+    private readonly mask: BigInt64Array,
+    startToken: number,
+  ) {
+    this.past = pastNames(decoder);
+    this.decoderIds = new BigInt64Array(batch).fill(BigInt(startToken));
+  }
+
+  async first(): Promise<OrtTensor> {
+    const { ort, batch, width } = this;
+    const encoderFeeds: Record<string, OrtTensor> = { input_ids: int64(ort, this.ids, [batch, width]) };
+    const mask = int64(ort, this.mask, [batch, width]);
+    if (this.encoder.inputNames.includes('attention_mask')) encoderFeeds.attention_mask = mask;
+    const encoded = await this.encoder.run(encoderFeeds);
+    this.feeds.encoder_hidden_states = encoded.last_hidden_state!;
+    if (this.decoder.inputNames.includes('encoder_attention_mask')) this.feeds.encoder_attention_mask = mask;
+    this.feeds.input_ids = int64(ort, this.decoderIds, [batch, 1]);
+    for (const name of this.past) this.feeds[name] = emptyPast(ort, this.decoder, name, batch);
+    if (this.decoder.inputNames.includes('use_cache_branch')) this.feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([0]), [1]);
+    const outputs = await this.decoder.run(this.feeds);
+    // The cross-attention entries never change: keep the first step's.
+    for (const name of this.past) this.feeds[name] = outputs[name.replace('past_key_values.', 'present.')]!;
+    return outputs.logits!;
+  }
+
+  async next(tokens: number[]): Promise<OrtTensor> {
+    const { ort, batch } = this;
+    if (this.past.length > 0) {
+      this.feeds.input_ids = int64(ort, BigInt64Array.from(tokens, BigInt), [batch, 1]);
+      if (this.feeds.use_cache_branch) this.feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([1]), [1]);
+    } else {
+      this.decoderIds = appendColumn(this.decoderIds, batch, this.decoderWidth, (row) => BigInt(tokens[row]!));
+      this.decoderWidth += 1;
+      this.feeds.input_ids = int64(ort, this.decoderIds, [batch, this.decoderWidth]);
+    }
+    const outputs = await this.decoder.run(this.feeds);
+    for (const name of this.past) if (!name.includes('.encoder.')) this.feeds[name] = outputs[name.replace('past_key_values.', 'present.')]!;
+    return outputs.logits!;
+  }
+}
