@@ -41,17 +41,19 @@ export function register(program: Command, runtime: CliRuntime): void {
         // The run's own teacher unless one is named: the cascade asks the teacher it was calibrated with.
         const teacherName = command.getOptionValueSource('teacher') === 'default' || command.parent?.getOptionValueSource('teacher') === 'default' ? (target.teacher ?? options.teacher) : options.teacher;
         const settings = { ...options, teacher: teacherName };
-        const estimate = estimateCalibration(target, (await runtime.teacherModel(settings)).modelId);
-        const estimateLine = `Calibration: ${estimate.requests} teacher calls to ${estimate.teacher} (one per validation example), at most $${estimate.usd.toFixed(4)}${estimate.priced ? '' : ' (no known price: counted as $0)'}; calls already in the LLM cache cost nothing.`;
+        const teacher = await runtime.teacherModel(settings);
+        const countTokens = await teacher.tokenCounter?.();
+        const estimate = estimateCalibration(target, teacher.modelId, countTokens ? { countTokens } : {});
+        const money = (usd: number) => `$${usd.toFixed(usd > 0 && usd < 0.01 ? 6 : 4)}`;
+        const estimateLine = `Calibration: ${estimate.requests} teacher calls to ${estimate.teacher} (one per validation example), at most ${money(estimate.usd)}${estimate.priced ? '' : ' (no known price: counted as $0)'}; calls already in the LLM cache cost nothing.`;
         if (options.estimateOnly) {
           runtime.print(options, estimate, estimateLine);
           return;
         }
         if (!options.json) runtime.io.stderr(`${estimateLine}\n`);
         if (options.maxCost !== undefined && estimate.usd > options.maxCost) {
-          runtime.io.stderr(`warning: the estimate ($${estimate.usd.toFixed(4)}) is over --max-cost ($${options.maxCost.toFixed(4)}); calibration stops at the cap (rerun with a higher --max-cost to finish: paid calls are not paid again).\n`);
+          runtime.io.stderr(`warning: the estimate (${money(estimate.usd)}) is over --max-cost (${money(options.maxCost)}); calibration stops at the cap (rerun with a higher --max-cost to finish: paid calls are not paid again).\n`);
         }
-        const teacher = await runtime.teacherModel(settings);
         if (options.preflight) await runtime.preflight(settings, teacher);
         const context = await runtime.createContext(settings, { outDir: runDir, config: {} });
         const { RunRecorder } = await import('../run/recorder.js');

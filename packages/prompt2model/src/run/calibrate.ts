@@ -2,7 +2,7 @@ import {
   calibrationStep,
   CostLedger,
   DatasetSplitsSchema,
-  estimateTokens,
+  estimateTokens as roughTokens,
   ExampleSchema,
   Prompt2ModelError,
   PromptSpecSchema,
@@ -70,10 +70,16 @@ export interface CalibrationEstimate {
 
 /**
  * One teacher call per validation row: the instruction as the system message and the row's input,
- * the answer sized from its reference (4 characters a token, as the run's estimate counts).
+ * the answer sized from its reference; tokens counted with the teacher's tokenizer when given (as the
+ * run's estimate counts them), else at 4 characters a token.
  */
-export function estimateCalibration(target: Pick<CalibrationTarget, 'spec' | 'heldOut'>, teacher: string, prices?: Record<string, TokenPrice>): CalibrationEstimate {
-  const ledger = new CostLedger(prices ? { prices } : {});
+export function estimateCalibration(
+  target: Pick<CalibrationTarget, 'spec' | 'heldOut'>,
+  teacher: string,
+  options: { prices?: Record<string, TokenPrice>; countTokens?: (text: string) => number } = {},
+): CalibrationEstimate {
+  const ledger = new CostLedger(options.prices ? { prices: options.prices } : {});
+  const estimateTokens = options.countTokens ?? roughTokens;
   const system = estimateTokens(target.spec.instruction) + 4;
   const inputTokens = target.heldOut.reduce((sum, row) => sum + system + estimateTokens(row.input) + 8, 0);
   const outputTokens = target.heldOut.reduce((sum, row) => sum + Math.max(1, estimateTokens(row.output)), 0);
