@@ -107,7 +107,13 @@ export async function scorePredictions(
     createdAt: new Date().toISOString(),
     ...(options.perExample === false
       ? {}
-      : { perExample: examples.map((example, index) => ({ input: example.input, prediction: outputs[index]!, reference: example.output })) }),
+      : {
+          perExample: examples.map((example, index) => {
+            // The student's confidence, so the cascade's threshold can be checked on this set too.
+            const confidence = predictions[index]?.confidence;
+            return { input: example.input, prediction: outputs[index]!, reference: example.output, ...(typeof confidence === 'number' ? { confidence } : {}) };
+          }),
+        }),
   };
 }
 

@@ -173,6 +173,18 @@ describe('the run report', () => {
     expect(html).toContain('<h2>Cascade: student first, teacher when unsure</h2>');
     expect(html).toContain('<td class="n">80%</td>');
     expect(html).not.toMatch(/<script/);
+    // The chosen threshold checked on the test set (not used to choose it): rows 1-3 are at or
+    // above 0.4 (student: right, right, wrong), row 4 goes to the teacher (right): 3 of 4 right
+    // against the teacher's 4 of 4.
+    const tested = await buildRunReport(
+      await runFolder({
+        'calibration.json': calibration,
+        'eval-report.json': { metrics: { exact_match: 0.5 }, count: 4, createdAt: 'now', perExample: [['a', 'a', 0.9], ['b', 'b', 0.5], ['c', 'x', 0.45], ['d', 'y', 0.1]].map(([reference, prediction, confidence]) => ({ input: String(reference), reference, prediction, confidence })) },
+        'teacher-eval-report.json': { metrics: { exact_match: 1 }, count: 4, createdAt: 'now', perExample: ['a', 'b', 'c', 'd'].map((reference) => ({ input: reference, reference, prediction: reference })) },
+      }),
+    );
+    expect(tested.cascade?.test).toEqual({ count: 4, coverage: 0.75, quality: 0.75, relativeQuality: 0.75 });
+    expect(renderReportMarkdown(tested)).toContain("On the 4 test examples, which took no part in the choice, the same threshold lets the student answer 75% of calls at 75% of the teacher's quality.");
     // No threshold keeps the teacher's quality: every call goes to the teacher.
     const none = await buildRunReport(await runFolder({ 'calibration.json': { ...calibration, chosen: { threshold: null, coverage: 0, quality: 0.8, relativeQuality: 1 }, costPer1000: { ...calibration.costPer1000, cascadeUsd: 0.042 } } }));
     expect(renderReportMarkdown(none)).toContain("No threshold keeps 99% of the teacher's quality: the cascade sends every call to the teacher.");

@@ -155,9 +155,9 @@ export function renderReportHtml(report: RunReport): string {
     );
   }
   if (report.cascade) {
-    const [about, chosen, cost] = cascadeSentences(report.cascade);
+    const { about, chosen, test, cost } = cascadeSentences(report.cascade);
     sections.push(
-      `<section><h2>Cascade: student first, teacher when unsure</h2><p>${esc(about!)}</p>${table(['threshold', 'student answers', 'quality', "of the teacher's"], cascadeRows(report.cascade))}<p><b>${esc(chosen!)}</b></p><p>${esc(cost!)}</p></section>`,
+      `<section><h2>Cascade: student first, teacher when unsure</h2><p>${esc(about)}</p>${table(['threshold', 'student answers', 'quality', "of the teacher's"], cascadeRows(report.cascade))}<p><b>${esc(chosen)}</b></p>${test ? `<p>${esc(test)}</p>` : ''}<p>${esc(cost)}</p></section>`,
     );
   }
   sections.push(

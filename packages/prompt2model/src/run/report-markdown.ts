@@ -44,22 +44,27 @@ export function cascadeRows(cascade: NonNullable<RunReport['cascade']>): Array<[
   ];
 }
 
-/** What the cascade's figures mean, as sentences: where they come from, the chosen threshold, the cost per 1,000 calls. */
-export function cascadeSentences(cascade: NonNullable<RunReport['cascade']>): string[] {
+/** What the cascade's figures mean, as sentences: where they come from, the chosen threshold, the test-set check, the cost per 1,000 calls. */
+export function cascadeSentences(cascade: NonNullable<RunReport['cascade']>): { about: string; chosen: string; test?: string; cost: string } {
   const { chosen, costPer1000: cost } = cascade;
-  return [
-    `The student answers when its confidence (exp of its mean token log-probability) is at least the threshold, and the teacher (${cascade.teacher.model}) answers the rest. Measured on ${cascade.heldOut.count} ${cascade.heldOut.split} examples the student was not trained on (${cascade.metric}: teacher ${formatMetric(cascade.metric, cascade.teacher.quality)}, student alone ${formatMetric(cascade.metric, cascade.student.quality)}; ${cascade.thresholds} thresholds tried, calibration.json has them all).`,
-    chosen.threshold === null
-      ? `No threshold keeps ${share(cascade.targetQuality)} of the teacher's quality: the cascade sends every call to the teacher.`
-      : `Chosen threshold ${chosen.threshold.toFixed(4)}: the student answers ${share(chosen.coverage)} of calls at ${chosen.relativeQuality === undefined ? formatMetric(cascade.metric, chosen.quality) : `${share(chosen.relativeQuality)} of the teacher's quality`} (target ${share(cascade.targetQuality)}).`,
-    `Expected cost per 1,000 calls${cost.priced ? '' : ' (the teacher has no known price: counted as $0)'}: teacher only ${usd(cost.teacherOnlyUsd)}, student only ${usd(cost.studentOnlyUsd)}${cost.studentOnlyUsd > 0 ? '' : ' (local compute not priced)'}, cascade ${usd(cost.cascadeUsd)} (the teacher's measured cost × the ${share(1 - chosen.coverage)} of calls sent to it).`,
-  ];
+  const ofTeacher = (quality: number, relative: number | undefined) => (relative === undefined ? formatMetric(cascade.metric, quality) : `${share(relative)} of the teacher's quality`);
+  return {
+    about: `The student answers when its confidence (exp of its mean token log-probability) is at least the threshold, and the teacher (${cascade.teacher.model}) answers the rest. Measured on ${cascade.heldOut.count} ${cascade.heldOut.split} examples the student was not trained on (${cascade.metric}: teacher ${formatMetric(cascade.metric, cascade.teacher.quality)}, student alone ${formatMetric(cascade.metric, cascade.student.quality)}; ${cascade.thresholds} thresholds tried, calibration.json has them all).`,
+    chosen:
+      chosen.threshold === null
+        ? `No threshold keeps ${share(cascade.targetQuality)} of the teacher's quality: the cascade sends every call to the teacher.`
+        : `Chosen threshold ${chosen.threshold.toFixed(4)}: the student answers ${share(chosen.coverage)} of calls at ${ofTeacher(chosen.quality, chosen.relativeQuality)} (target ${share(cascade.targetQuality)}).`,
+    ...(cascade.test
+      ? { test: `On the ${cascade.test.count} test examples, which took no part in the choice, the same threshold lets the student answer ${share(cascade.test.coverage)} of calls at ${ofTeacher(cascade.test.quality, cascade.test.relativeQuality)}.` }
+      : {}),
+    cost: `Expected cost per 1,000 calls${cost.priced ? '' : ' (the teacher has no known price: counted as $0)'}: teacher only ${usd(cost.teacherOnlyUsd)}, student only ${usd(cost.studentOnlyUsd)}${cost.studentOnlyUsd > 0 ? '' : ' (local compute not priced)'}, cascade ${usd(cost.cascadeUsd)} (the teacher's measured cost × the ${share(1 - chosen.coverage)} of calls sent to it).`,
+  };
 }
 
 /** A calibration for the terminal: the chosen threshold, the cost per 1,000 calls, the short curve. */
 export function describeCalibration(calibration: CascadeCalibration): string[] {
   const cascade = cascadeSummary(calibration);
-  const [, chosen, cost] = cascadeSentences(cascade);
+  const sentences = cascadeSentences(cascade);
   const rows = cascadeRows(cascade);
   const widths = [0, 1, 2, 3].map((column) => Math.max(...[['threshold', 'student answers', cascade.metric, "of the teacher's"], ...rows].map((row) => row[column]!.length)));
   const line = (row: readonly string[]) => `  ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')}`;
@@ -67,8 +72,9 @@ export function describeCalibration(calibration: CascadeCalibration): string[] {
     `Cascade calibrated on ${cascade.heldOut.count} ${cascade.heldOut.split} examples (${cascade.metric}: teacher ${formatMetric(cascade.metric, cascade.teacher.quality)}, student ${formatMetric(cascade.metric, cascade.student.quality)}):`,
     line(['threshold', 'student answers', cascade.metric, "of the teacher's"]),
     ...rows.map(line),
-    chosen!,
-    cost!,
+    sentences.chosen,
+    ...(sentences.test ? [sentences.test] : []),
+    sentences.cost,
   ];
 }
 
@@ -148,10 +154,10 @@ export function renderReportMarkdown(report: RunReport): string {
     lines.push('Cost per 1,000 calls counts API list prices; a local student is priced at $0 (its compute is not counted).', '');
   }
   if (report.cascade) {
-    const [about, chosen, cost] = cascadeSentences(report.cascade);
-    lines.push('## Cascade: student first, teacher when unsure', '', about!, '', '| threshold | student answers | quality | of the teacher\'s |', '|---:|---:|---:|---:|');
+    const { about, chosen, test, cost } = cascadeSentences(report.cascade);
+    lines.push('## Cascade: student first, teacher when unsure', '', about, '', '| threshold | student answers | quality | of the teacher\'s |', '|---:|---:|---:|---:|');
     for (const row of cascadeRows(report.cascade)) lines.push(`| ${row.join(' | ')} |`);
-    lines.push('', chosen!, '', cost!, '');
+    lines.push('', chosen, '', ...(test ? [test, ''] : []), cost, '');
   }
   lines.push('## Cost by stage', '', '| stage | spent | estimate | paid calls | cached calls |', '|---|---:|---:|---:|---:|');
   for (const stage of report.cost.byStage) lines.push(`| ${stage.stage} | ${usd(stage.usd)} | ${usd(stage.estimateUsd)} | ${stage.paidCalls} | ${stage.cachedCalls} |`);

@@ -21,7 +21,7 @@ import {
   type EvalReport,
   type ModelCandidate,
 } from '@prompt2model/core/internal';
-import { choosePrimaryMetric, exactMatchScores } from '@prompt2model/evaluator/internal';
+import { calibrationCurve, choosePrimaryMetric, exactMatchScores } from '@prompt2model/evaluator/internal';
 import { formatBytes } from '@prompt2model/model-retriever/internal';
 import type { RunEstimate } from './estimate.js';
 import { labelAccuracy, type LabelAccuracy } from './label-accuracy.js';
@@ -87,6 +87,11 @@ export interface RunReport {
     curve: CalibrationTableRow[];
     /** Thresholds on the whole curve. */
     thresholds: number;
+    /**
+     * The chosen threshold on the test set, which did not take part in the choice: the share the
+     * student answers and the cascade's quality there (from the evaluation's answers and confidences).
+     */
+    test?: { count: number; coverage: number; quality: number; relativeQuality?: number };
   };
   cost: {
     byStage: Array<{ stage: string; usd: number; paidCalls: number; cachedCalls: number; inputTokens: number; outputTokens: number; estimateUsd?: number }>;
@@ -311,7 +316,11 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
   }
 
   const calibration = await read(RUN_FILES.calibration, CascadeCalibrationSchema);
-  if (calibration) report.cascade = cascadeSummary(calibration);
+  if (calibration) {
+    report.cascade = cascadeSummary(calibration);
+    const test = await cascadeOnTestSet(calibration, student, teacher);
+    if (test) report.cascade.test = test;
+  }
 
   const estimateByStage = new Map<string, number>();
   for (const stage of estimate?.stages ?? []) estimateByStage.set(estimateStage(stage.stage), (estimateByStage.get(estimateStage(stage.stage)) ?? 0) + stage.usd);
@@ -344,6 +353,33 @@ export function cascadeSummary(calibration: CascadeCalibration): NonNullable<Run
     curve: calibrationTableRows(calibration),
     thresholds: calibration.curve.length,
   };
+}
+
+/**
+ * The calibrated threshold applied to the test set: the student's answers and confidences from
+ * the evaluation, the teacher's from its baseline on the same rows. Undefined when either is
+ * missing (an evaluation without per-example rows or confidences) or no threshold was chosen.
+ */
+async function cascadeOnTestSet(calibration: CascadeCalibration, student: EvalReport | undefined, teacher: EvalReport | undefined): Promise<NonNullable<RunReport['cascade']>['test']> {
+  const threshold = calibration.chosen.threshold;
+  const studentRows = student?.perExample;
+  const teacherRows = teacher?.perExample;
+  if (threshold === null || !studentRows?.length || !teacherRows || teacherRows.length !== studentRows.length) return undefined;
+  if (!studentRows.every((row) => typeof row.confidence === 'number')) return undefined;
+  const rows = studentRows.map((row, index) => ({
+    input: row.input ?? '',
+    reference: row.reference,
+    student: row.prediction,
+    teacher: teacherRows[index]!.prediction,
+    confidence: row.confidence as number,
+  }));
+  try {
+    const curve = await calibrationCurve(rows, { metric: calibration.metric, thresholds: [threshold], targetQuality: calibration.targetQuality });
+    const point = curve.curve[0]!;
+    return { count: rows.length, coverage: point.coverage, quality: point.quality, ...(point.relativeQuality !== undefined ? { relativeQuality: point.relativeQuality } : {}) };
+  } catch {
+    return undefined;
+  }
 }
 
 /**
