@@ -407,9 +407,11 @@ export async function calibrationStep(context: StageContext, options: Calibratio
     },
   );
   if (!options.skipWithoutConfidence) return step;
-  return step.catch((error: unknown) => {
-    // A student that reports no confidence (no ONNX export) has no cascade: the run goes on.
+  return step.catch(async (error: unknown) => {
+    // A student that reports no confidence (no ONNX export) has no cascade: the run goes on, and
+    // the step is not left as a failure to resume.
     if (!ConfidenceUnavailableError.isInstance(error)) throw error;
+    await context.store.resetStage('calibrate');
     context.events.log('warn', `Cascade calibration skipped: ${error.message}${error.hint ? ` ${error.hint}` : ''}`, 'calibrate');
     return undefined;
   });

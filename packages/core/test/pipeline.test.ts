@@ -193,7 +193,7 @@ describe('Pipeline with an empty test split', () => {
 });
 
 describe('Pipeline: the cascade calibration step', () => {
-  const teacher: LanguageModel = { specificationVersion: 'v1', provider: 'fake', modelId: 'fake-teacher', doGenerate: async () => ({ choices: [{ text: 'y' }], usage: { inputTokens: 1, outputTokens: 1 } }) };
+  const teacher: LanguageModel = { specificationVersion: 'v1', provider: 'fake', modelId: 'fake-teacher', doGenerate: async () => ({ choices: [{ text: 'y', finishReason: 'stop' }], usage: { inputTokens: 1, outputTokens: 1 } }) };
   const calibration = (count: number, targetQuality: number): CascadeCalibration => ({
     version: 1,
     createdAt: 'now',
@@ -253,5 +253,7 @@ describe('Pipeline: the cascade calibration step', () => {
     expect(result.evalReport).toBeDefined();
     expect(result.calibration).toBeUndefined();
     expect(warnings.some((message) => message.startsWith('Cascade calibration skipped: The student reports no confidence.'))).toBe(true);
+    const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8'));
+    expect(manifest.stages.calibrate).toBeUndefined();
   });
 });
