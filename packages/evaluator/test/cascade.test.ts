@@ -50,6 +50,20 @@ describe('calibration math', () => {
     const curve = await calibrationCurve(text, { metric: 'chrf++' });
     const mixed = await computeMetrics(['the cat sat on a mat', 'a dog barked'], text.map((row) => row.reference), ['chrf++']);
     expect(curve.curve.find((point) => point.threshold === 0.9)!.quality).toBeCloseTo(mixed['chrf++']!, 10);
+    // Per-answer statistics summed per mix give exactly what scoring the mixed list gives, for every
+    // threshold, chrF and chrF++, multiple references included.
+    const more: CalibrationRow[] = [
+      ...text,
+      { input: '3', reference: ['it was not bad', 'it was good'], student: 'it was good!', teacher: 'not bad', confidence: 0.5 },
+      { input: '4', reference: 'hello world', student: 'hello', teacher: 'hello world', confidence: 0.7 },
+    ];
+    for (const metric of ['chrf', 'chrf++'] as const) {
+      const points = (await calibrationCurve(more, { metric })).curve;
+      for (const point of points) {
+        const outputs = more.map((row) => (row.confidence !== null && row.confidence >= point.threshold ? row.student : row.teacher));
+        expect(point.quality).toBe((await computeMetrics(outputs, more.map((row) => row.reference), [metric]))[metric]);
+      }
+    }
   });
 
   it('prices 1,000 calls from the measured tokens and the price table', () => {

@@ -11,7 +11,8 @@ import {
   type TaskType,
   type TokenPrice,
 } from '@prompt2model/core/internal';
-import { computeMetrics, type ComputeMetricsOptions, type MetricName } from '../metrics/compute.js';
+import { chrFScoreOf, chrFStatistics } from '../metrics/chrf.js';
+import { chrFOptionsFor, computeMetrics, type ComputeMetricsOptions, type MetricName } from '../metrics/compute.js';
 import { choosePrimaryMetric } from '../metrics/primary-metric.js';
 import { studentKeeps } from './cascade.js';
 
@@ -113,18 +114,43 @@ export async function calibrationCurve(rows: readonly CalibrationRow[], options:
   if (!metric) throw new InvalidArgumentError({ argument: 'metric', value: options.metric, expected: `one of ${Object.keys(METRIC_OF_KEY).join(', ')}` });
   if (rows.length === 0) throw new InvalidArgumentError({ argument: 'rows', value: [], message: 'Calibration needs held-out rows; there are none.', hint: 'Give the run a validation split (e.g. more examples, or a larger `split.validation`).' });
   const references = rows.map((row) => row.reference);
-  const score = async (outputs: string[]) => (await computeMetrics(outputs, references, [metric], options.metricOptions))[options.metric] ?? 0;
-  const studentQuality = await score(rows.map((row) => row.student));
-  const teacherQuality = await score(rows.map((row) => row.teacher));
+  const score = mixScorer(rows, references, metric, options.metric, options.metricOptions);
+  const studentQuality = await score(rows.map(() => true));
+  const teacherQuality = await score(rows.map(() => false));
   const curve: CalibrationPoint[] = [];
   for (const threshold of options.thresholds ?? candidateThresholds(rows.map((row) => row.confidence))) {
     const kept = rows.map((row) => studentKeeps(row.confidence, threshold));
     const studentAnswers = kept.filter(Boolean).length;
-    const quality = await score(rows.map((row, index) => (kept[index] ? row.student : row.teacher)));
+    const quality = await score(kept);
     curve.push({ threshold, coverage: studentAnswers / rows.length, quality, ...(teacherQuality > 0 ? { relativeQuality: quality / teacherQuality } : {}) });
   }
   curve.sort((a, b) => a.threshold - b.threshold);
   return { metric: options.metric, targetQuality, studentQuality, teacherQuality, curve, chosen: chooseThreshold(curve, teacherQuality, targetQuality) };
+}
+
+/**
+ * Scores a mix of the answers (`kept[i]`: the student's, else the teacher's) against the
+ * references with the metric. chrF is a corpus metric: each answer's statistics are computed once
+ * and summed per mix, which gives exactly what `computeMetrics` gives for the mixed list.
+ */
+function mixScorer(rows: readonly CalibrationRow[], references: ReadonlyArray<string | string[]>, metric: MetricName, key: string, metricOptions?: ComputeMetricsOptions): (kept: readonly boolean[]) => Promise<number> {
+  if (metric === 'chrf' || metric === 'chrf++') {
+    const chrFOptions = chrFOptionsFor(metric, metricOptions);
+    const student = chrFStatistics(rows.map((row) => row.student), references, chrFOptions);
+    const teacher = chrFStatistics(rows.map((row) => row.teacher), references, chrFOptions);
+    return async (kept) => {
+      const totals = new Float64Array(student[0]?.length ?? 0);
+      kept.forEach((fromStudent, index) => {
+        const statistics = (fromStudent ? student : teacher)[index]!;
+        for (let k = 0; k < totals.length; k++) totals[k]! += statistics[k]!;
+      });
+      return chrFScoreOf(totals, chrFOptions);
+    };
+  }
+  return async (kept) => {
+    const outputs = rows.map((row, index) => (kept[index] ? row.student : row.teacher));
+    return (await computeMetrics(outputs, references, [metric], metricOptions))[key] ?? 0;
+  };
 }
 
 /** Expected cost per 1,000 calls of the teacher alone, the student alone and the cascade at a coverage. */
