@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createStageContext, InvalidArgumentError, Prompt2ModelError, type Executor, type Prediction, type StageContext } from '@prompt2model/core/internal';
 import { createOpenAI } from '@prompt2model/openai/internal';
-import { buildTinySeq2Seq, lastUserText, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { buildTinySeq2Seq, lastUserText, SENTIMENT_LABELS, lastKeywordSentiment, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calibrateCascade, calibrationCurve, cascadeCostPer1000, chooseThreshold, type CalibrationRow } from '../src/cascade/calibration.js';
+import { calibrateCascade } from '../src/cascade/calibration.js';
 import { createCascade } from '../src/cascade/cascade.js';
-import { computeMetrics } from '../src/metrics/compute.js';
 import { LanguageModelExecutor } from '../src/executors/language-model-executor.js';
 import { OnnxExecutor } from '../src/executors/onnx-executor.js';
 
@@ -15,12 +14,7 @@ let root: string;
 let studentDir: string;
 let server: OpenAICompatibleServer;
 
-/** The teacher: the sentiment the review's last keyword says (it reads "but" right), else "neutral". */
-function teacherLabel(text: string): string {
-  const words = text.toLowerCase().match(/[a-z]+/g) ?? [];
-  const last = [...words].reverse().find((word) => SENTIMENT_LABELS[word] !== undefined);
-  return last ? SENTIMENT_LABELS[last]! : 'neutral';
-}
+const teacherLabel = lastKeywordSentiment;
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'p2m-cascade-'));

@@ -23,6 +23,7 @@ export const {
   hubResponder,
   int64Tensor,
   isConsistentlyWrong,
+  lastKeywordSentiment,
   lastUserText,
   listenOnLoopback,
   messageText,

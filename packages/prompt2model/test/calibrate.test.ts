@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildTinySeq2Seq, lastUserText, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { buildTinySeq2Seq, lastUserText, SENTIMENT_LABELS, lastKeywordSentiment, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRunReport, writeRunReport } from '../src/run/report.js';
 import { runCliCaptured } from './support/run-cli.js';
@@ -10,12 +10,7 @@ import { runCliCaptured } from './support/run-cli.js';
 let root: string;
 let server: OpenAICompatibleServer;
 
-/** The teacher reads a review's last sentiment keyword ("great plot but awful acting" is negative). */
-function teacherLabel(text: string): string {
-  const words = text.toLowerCase().match(/[a-z]+/g) ?? [];
-  const last = [...words].reverse().find((word) => SENTIMENT_LABELS[word] !== undefined);
-  return last ? SENTIMENT_LABELS[last]! : 'neutral';
-}
+const teacherLabel = lastKeywordSentiment;
 
 const validation = ['a great film', 'an awful boring film', 'great plot but awful acting', 'bad start but good ending', 'a good good movie'];
 
