@@ -6,6 +6,8 @@
 //   umbrella + runtime  `npm install prompt2model @huggingface/transformers` (models run in Node)
 //   data-only packages  the scoped packages that never run a model (core, bm25, openai, huggingface,
 //                       prompt-parser, dataset-retriever, dataset-generator, model-retriever, trainer)
+//   ai-sdk              `npm install @prompt2model/ai-sdk ai` (the student in an AI SDK app)
+//   ai-sdk + runtime    the same with @huggingface/transformers (what running the student needs)
 // Install scripts are skipped (`--ignore-scripts`), as npm 11 does unless a user approves them.
 // Usage: node --import tsx bench/install-size/run.ts [--keep]
 import { lstatSync, readdirSync, rmSync } from 'node:fs';
@@ -57,6 +59,8 @@ try {
     install('umbrella', ['prompt2model']),
     install('umbrella + transformers', ['prompt2model', '@huggingface/transformers']),
     install('data-only packages', dataOnly),
+    install('ai-sdk + ai', ['@prompt2model/ai-sdk', 'ai']),
+    install('ai-sdk + ai + transformers', ['@prompt2model/ai-sdk', 'ai', '@huggingface/transformers']),
   ];
   for (const row of results) console.log(`${row.install.padEnd(26)} ${String(row.megabytes).padStart(7)} MB  ${row.topLevelPackages} packages  (${row.seconds} s; largest: ${row.largest.join(', ')})`);
   console.log(JSON.stringify({ tarballs: packed.tarballs.map(({ name, packedBytes, unpackedBytes }) => ({ name, packedBytes, unpackedBytes })), results }, null, 2));

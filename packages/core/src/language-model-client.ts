@@ -54,8 +54,12 @@ export class LanguageModelClient {
   private readonly waitingNoticeMs: number;
   private lastWaitingNotice = 0;
   /** Answered calls and their output tokens per choice: the estimate for a call cut off in flight. */
-  private answeredChoices = 0;
-  private answeredOutputTokens = 0;
+  /**
+   * What answered calls of each kind (stage, structured or not, token limit) returned: choices,
+   * output tokens, and the billed prompt tokens against the estimate. A call cut off in flight is
+   * counted from the calls most like it (a 1-token label vote is not priced as a 12-example batch).
+   */
+  private readonly answered = new Map<string, { choices: number; outputTokens: number; inputTokens: number; estimatedInputTokens: number }>();
 
   constructor(options: LanguageModelClientOptions) {
     this.model = options.model;
@@ -150,8 +154,12 @@ export class LanguageModelClient {
       throw error;
     }
     const cost = this.ledger ? this.ledger.record(this.model.modelId, response.usage) : 0;
-    this.answeredChoices += Math.max(1, response.choices.length);
-    this.answeredOutputTokens += response.usage.outputTokens;
+    const seen = this.answered.get(callKind(request, options.stage)) ?? { choices: 0, outputTokens: 0, inputTokens: 0, estimatedInputTokens: 0 };
+    seen.choices += Math.max(1, response.choices.length);
+    seen.outputTokens += response.usage.outputTokens;
+    seen.inputTokens += response.usage.inputTokens;
+    seen.estimatedInputTokens += estimatedTokens - (request.maxTokens ?? 256) * (request.n ?? 1);
+    this.answered.set(callKind(request, options.stage), seen);
     // The real cost replaces the held estimate at once (not after the cache write).
     release();
     this.emitUsage(response, cost, false, options.stage);
@@ -168,8 +176,12 @@ export class LanguageModelClient {
     if (!this.ledger) return;
     const choices = request.n ?? 1;
     const maxTokens = request.maxTokens ?? 256;
-    const perChoice = this.answeredChoices > 0 ? this.answeredOutputTokens / this.answeredChoices : maxTokens / 2;
-    const usage = { inputTokens: Math.max(0, estimatedTokens - maxTokens * choices), outputTokens: Math.round(perChoice * choices) };
+    const seen = this.answered.get(callKind(request, stage));
+    const perChoice = seen && seen.choices > 0 ? seen.outputTokens / seen.choices : maxTokens / 2;
+    const estimatedInput = Math.max(0, estimatedTokens - maxTokens * choices);
+    // The prompt estimate (4 characters a token) scaled by how far off it was on calls like this one.
+    const inputScale = seen && seen.estimatedInputTokens > 0 ? seen.inputTokens / seen.estimatedInputTokens : 1;
+    const usage = { inputTokens: Math.round(estimatedInput * inputScale), outputTokens: Math.round(perChoice * choices) };
     const cost = this.ledger.record(this.model.modelId, usage);
     this.cutOffCalls++;
     this.events?.emit({
@@ -349,4 +361,9 @@ function validateJson<T>(text: string, schema: z.ZodType<T>): { ok: true; value:
     ok: false,
     message: parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; '),
   };
+}
+
+/** Calls alike in what they cost: same stage, same kind of answer, same token limit. */
+function callKind(request: LanguageModelRequest, stage: string | undefined): string {
+  return `${stage ?? ''}|${request.responseFormat ? 'structured' : 'text'}|${request.maxTokens ?? ''}`;
 }

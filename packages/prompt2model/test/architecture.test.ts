@@ -220,7 +220,8 @@ describe('errors', () => {
             const rest = line
               .replace(/(['"])--[a-z][\w-]*\1/g, '') // argv of a worker process
               .replace(/prompt2model [a-z]+[^`'"]*/g, '') // a command to run, e.g. `prompt2model export --model DIR`
-              .replace(/python -m p2m_worker[^`'"]*/g, ''); // the worker's own command line
+              .replace(/python -m p2m_worker[^`'"]*/g, '') // the worker's own command line
+              .replace(/`(?:sky|torchrun|python3 -m pip) [^`]*`/g, ''); // another tool's command line (SkyPilot, torchrun, pip)
             if (/--[a-z]/.test(rest)) flags.push(`${rel(file)}:${index + 1}: ${line.trim().slice(0, 120)}`);
           });
       }

@@ -87,6 +87,11 @@ export interface OpenAICompatibleServerStats {
   arrivals: number[];
   /** Arrival times of the requests answered 429 for exceeding `requestsPerMinute` (the `rateLimited` ones). */
   rateLimitedArrivals: number[];
+  /**
+   * Tokens of every request the server generated an answer for, as the real API bills them: a
+   * request whose client went away (a cancelled CLI) still counts, since the model ran.
+   */
+  billed: { promptTokens: number; completionTokens: number };
 }
 
 export interface OpenAICompatibleServer {
@@ -179,12 +184,14 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
     const latency = typeof options.latencyMs === 'function' ? options.latencyMs(body) : (options.latencyMs ?? 0);
     const delay = latency + (fault === 'slow' ? (options.slowMs ?? 5000) : 0);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
-    if (res.destroyed) return;
 
     const respond = options.respond ?? ((request: ChatCompletionRequestBody) => lastUserText(request));
     const texts: string[] = [];
     for (let choiceIndex = 0; choiceIndex < n; choiceIndex++) texts.push(await respond(body, { requestIndex: index, choiceIndex }));
     const usage = chatUsage(body.model, body.messages.map((m) => ({ role: m.role, content: messageText(m.content) })), texts);
+    stats.billed.promptTokens += usage.prompt_tokens;
+    stats.billed.completionTokens += usage.completion_tokens;
+    if (res.destroyed) return;
     const payload = {
       id: `chatcmpl-loopback-${index}`,
       object: 'chat.completion',
@@ -258,7 +265,7 @@ export async function startOpenAICompatibleServer(options: OpenAICompatibleServe
 }
 
 function emptyStats(): OpenAICompatibleServerStats {
-  return { requests: 0, completed: 0, rateLimited: 0, faultsInjected: 0, byStatus: {}, maxRequestsInWindow: 0, arrivals: [], rateLimitedArrivals: [] };
+  return { requests: 0, completed: 0, rateLimited: 0, faultsInjected: 0, byStatus: {}, maxRequestsInWindow: 0, arrivals: [], rateLimitedArrivals: [], billed: { promptTokens: 0, completionTokens: 0 } };
 }
 
 

@@ -21,5 +21,20 @@ export {
 export { workerPythonDir, workerEnv, resolveModelReference, PYTHON_INSTALL_HINT } from './python-path.js';
 export { defaultPython, managedPython, needsPythonSetup, managedEnvironmentDir, requirementsFile, requirementsHash, detectPythonVariant, PYTHON_STACK_MODULES, ENVIRONMENT_MARKER } from './python-environment.js';
 export { shellQuote } from './backends/command.js';
+export {
+  buildSkyPilotTask,
+  renderTaskYaml,
+  pricingTask,
+  runScript,
+  DEFAULT_SETUP,
+  parseDryRunQuote,
+  parseJobsQueue,
+  parseManagedJobId,
+  skyCheckProblem,
+  stripNodePrefix,
+  SKY_INSTALL_LINE,
+  downloadArgv,
+  type SkyPilotTask,
+} from './backends/skypilot/index.js';
 export { actualTrainingCost } from './trainer.js';
 export { hubBaseModel, modelCardInputFromRun, modelCardFolders } from './model-card.js';

@@ -22,6 +22,13 @@ export interface WorkerProcessOptions {
   label?: string;
   /** Message of the AbortError thrown after a cancel (default: the training worker saved its last checkpoint). */
   cancelledMessage?: string;
+  /** Reads one stdout line (default `parseEventLine`): e.g. strips the prefix a log follower adds. */
+  parseLine?: (line: string) => TrainingEvent | undefined;
+  /**
+   * Yield an `error` event when the process exits without `done` or `error` (default true). Off for
+   * a log follower whose end says nothing about the job: the caller asks the job's status instead.
+   */
+  reportIncomplete?: boolean;
 }
 
 /** What the stream ends with besides events: how the process exited. */
@@ -86,8 +93,9 @@ export async function* runWorkerProcess(options: WorkerProcessOptions): AsyncGen
   let stdoutClosed = false;
 
   const stdout = createInterface({ input: child.stdout!, crlfDelay: Infinity });
+  const parseLine = options.parseLine ?? parseEventLine;
   stdout.on('line', (line) => {
-    const event = parseEventLine(line);
+    const event = parseLine(line);
     if (event) {
       queue.push(event);
       notify();
@@ -176,7 +184,7 @@ export async function* runWorkerProcess(options: WorkerProcessOptions): AsyncGen
   }
   const result: WorkerExit = { ...exit!, stderrTail: stderrLines.join('\n') };
   if (cancelled) throw new AbortError(options.cancelledMessage ?? 'Training was cancelled; the worker saved its last checkpoint.', options.signal?.reason);
-  if (!terminal) {
+  if (!terminal && options.reportIncomplete !== false) {
     const status = exit!.signal ? `signal ${exit!.signal}` : `exit code ${exit!.code}`;
     yield {
       type: 'error',

@@ -66,6 +66,8 @@ export const JOB_FILES = {
   validation: 'data/validation.jsonl',
   /** Checkpoints, the saved model (`model/`, `adapter/`, `merged/`), `result.json` and the ONNX export (`onnx/`). */
   output: 'output',
+  /** The SkyPilot task the skypilot backend launched (a managed job); rerun by hand with `sky jobs launch`. */
+  skypilotTask: 'skypilot-task.yaml',
 } as const;
 
 /** Inside a job's `output/` folder. */
@@ -74,4 +76,6 @@ export const JOB_OUTPUT_FILES = {
   result: 'result.json',
   /** The ONNX export of the trained model (transformers.js layout). */
   onnx: 'onnx',
+  /** The running worker's pid and host (one worker per job folder; a managed job's rerun on a new machine clears it). */
+  lock: 'worker.lock',
 } as const;

@@ -13,7 +13,7 @@ interface TrainOptions extends TrainingFlags {
 }
 
 /**
- * `prompt2model train --backend local|openai|command --data DIR --base-model ID [--out DIR]`:
+ * `prompt2model train --backend local|openai|command|skypilot --data DIR --base-model ID [--out DIR]`:
  * validates the job and the data, prints the cost/time estimate (checked against --max-cost),
  * trains with progress, and prints the trained model's reference. Rerunning with the same --out
  * re-attaches to the job (remote id or last checkpoint) instead of starting over.
@@ -69,6 +69,13 @@ export function register(program: Command, runtime: CliRuntime): void {
           runtime.print(options, { estimate: prepared.estimate, job: prepared.job, withinBudget }, () =>
             [prepared.summary, ...(Number.isFinite(remaining) ? [`  --max-cost: ${withinBudget ? 'within' : 'OVER'} the remaining $${remaining.toFixed(2)}`] : [])].join('\n'),
           );
+          // A quote over the cap is refused as training would be: nothing starts at that price.
+          if (!withinBudget) {
+            throw new CliUsageError(
+              `the quote ($${prepared.estimate.usd.toFixed(2)}) is over --max-cost ($${remaining.toFixed(2)} remaining): training would not start.`,
+              'Raise --max-cost, or lower the cost (fewer epochs or examples, cheaper accelerators, fewer nodes).',
+            );
+          }
           return;
         }
         if (options.backend === 'local') await offerPythonSetup(runtime, options);

@@ -46,6 +46,13 @@ export interface TrainingFlags {
   cancelCommand?: string;
   syncUp?: string;
   syncDown?: string;
+  // skypilot
+  accelerators?: string;
+  nodes?: number;
+  cloud?: string;
+  bucket?: string;
+  spot?: boolean;
+  skySetup?: string;
 }
 
 /** Training flags shared by `train` and `run`: method, hyperparameters, and each backend's settings. */
@@ -73,18 +80,24 @@ export function addTrainingOptions(command: Command): Command {
     .addOption(new Option('--launcher <how>', 'local: one process, or accelerate/torchrun for several GPUs').choices(['python', 'accelerate', 'torchrun']))
     .addOption(new Option('--gpus <n>', 'local/command: GPUs to use (and to price)').argParser(parseNumber('--gpus', { integer: true, min: 1 })))
     .addOption(threadsOption())
-    .addOption(new Option('--gpu-price <usd>', 'local/command: USD per GPU-hour for the estimate (default 0 local, 2 command)').argParser(parseNumber('--gpu-price')))
-    .addOption(new Option('--gpu-tokens-per-second <n>', 'local/command: assumed training throughput per GPU (default 5000)').argParser(parseNumber('--gpu-tokens-per-second', { min: 1 })))
+    .addOption(new Option('--gpu-price <usd>', 'local/command/skypilot: USD per GPU-hour for the estimate (default 0 local, 2 command, SkyPilot\'s dry-run price skypilot)').argParser(parseNumber('--gpu-price')))
+    .addOption(new Option('--gpu-tokens-per-second <n>', 'local/command/skypilot: assumed training throughput per GPU (default 5000)').argParser(parseNumber('--gpu-tokens-per-second', { min: 1 })))
     .addOption(new Option('--poll-interval <seconds>', 'openai: seconds between status polls (default 15)').argParser(parseNumber('--poll-interval')))
     .option('--suffix <text>', 'openai: suffix of the fine-tuned model name')
     .addOption(new Option('--lr-multiplier <x>', 'openai: learning-rate multiplier (default auto)').argParser(parseNumber('--lr-multiplier')))
     .addOption(new Option('--training-price <usd>', 'openai: USD per 1M training tokens, for models not in the price table').argParser(parseNumber('--training-price')))
-    .option('--cancel-remote', 'openai: cancel the remote job on Ctrl-C (default: keep it running and re-attach on rerun)', false)
+    .option('--cancel-remote', 'openai/skypilot: cancel the remote job on Ctrl-C (default: keep it running and re-attach on rerun; a terminal asks)', false)
     .option('--launch <cmd>', 'command: starts the worker remotely; its stdout carries the JSON-lines events ({jobDir} {jobName} {config} {workerDir})')
     .option('--attach <cmd>', 'command: re-attaches to a running remote job after a restart ({remoteJobId})')
     .option('--cancel-command <cmd>', 'command: stops the remote job on Ctrl-C ({remoteJobId})')
     .option('--sync-up <cmd>', 'command: copies the job folder to the remote machine before launch')
-    .option('--sync-down <cmd>', 'command: copies the remote output/ back into {jobDir}/output when done');
+    .option('--sync-down <cmd>', 'command: copies the remote output/ back into {jobDir}/output when done')
+    .option('--accelerators <spec>', 'skypilot: accelerators per node, NAME:COUNT (e.g. A10G:1, H100:8; default CPU nodes)')
+    .addOption(new Option('--nodes <n>', 'skypilot: machines to train on with torchrun (default 1)').argParser(parseNumber('--nodes', { integer: true, min: 1 })))
+    .option('--cloud <infra>', 'skypilot: where to run, SkyPilot infra (aws, gcp/us-central1, k8s, k8s/<context>; default any enabled)')
+    .option('--bucket <uri>', 'skypilot: s3://bucket/prefix or gs://bucket/prefix for checkpoints and the model (mounted on the nodes, copied back)')
+    .option('--spot', 'skypilot: spot instances (the managed job recovers from preemptions from its last checkpoint)')
+    .option('--sky-setup <cmd>', 'skypilot: replaces the setup that pip-installs the pinned training stack ("" for an image that has it)');
 }
 
 /** The job's hyperparameters from the flags (data, base model and instruction are added by the verb). */
@@ -147,6 +160,18 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
       ...(options.trainingPrice !== undefined && options.baseModel ? { trainingPrices: { [baseModelId(options.baseModel)]: options.trainingPrice } } : {}),
       cancelOnAbort: options.cancelRemote,
     },
+    skypilot: {
+      ...(options.bucket ? { bucket: options.bucket } : {}),
+      ...(options.accelerators ? { accelerators: options.accelerators } : {}),
+      ...(options.nodes !== undefined ? { nodes: options.nodes } : {}),
+      ...(options.cloud ? { infra: options.cloud } : {}),
+      ...(options.spot ? { useSpot: true } : {}),
+      ...(options.skySetup !== undefined ? { setup: options.skySetup } : {}),
+      ...(options.gpuPrice !== undefined ? { gpuHourlyUsd: options.gpuPrice } : {}),
+      ...(options.gpuTokensPerSecond !== undefined ? { tokensPerSecondPerGpu: options.gpuTokensPerSecond } : {}),
+      env,
+      cancelOnAbort: options.cancelRemote || askToCancel(runtime),
+    },
     command: {
       ...(options.launch ? { launch: options.launch } : {}),
       ...(options.attach ? { attach: options.attach } : {}),
@@ -155,6 +180,20 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
       ...(options.syncDown ? { syncDown: options.syncDown } : {}),
       ...gpu,
     },
+  };
+}
+
+/**
+ * Ctrl-C while a remote job runs: on a terminal, ask whether to cancel it or leave it running (the
+ * next run re-attaches); elsewhere leave it running (`--cancel-remote` cancels).
+ */
+function askToCancel(runtime: CliRuntime): boolean | ((jobId: string) => Promise<boolean>) {
+  if (!runtime.io.isTTY || !process.stdin.isTTY) return false;
+  return async (jobId) => {
+    const { createInterface } = await import('node:readline/promises');
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await prompt.question(`\nCancel remote job ${jobId} too? Otherwise it keeps running (and costing) and the next run re-attaches. [y/N] `).finally(() => prompt.close());
+    return /^y/i.test(answer.trim());
   };
 }
 

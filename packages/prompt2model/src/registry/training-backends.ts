@@ -1,7 +1,7 @@
 import { ValidationError } from '@prompt2model/core/errors';
 import { Registry } from '@prompt2model/core/registry';
 import type { OpenAIFineTuningBackendOptions } from '@prompt2model/openai/internal';
-import type { CommandBackendOptions, LocalBackendOptions } from '@prompt2model/trainer/internal';
+import type { CommandBackendOptions, LocalBackendOptions, SkyPilotBackendOptions } from '@prompt2model/trainer/internal';
 import type { TrainerBackend } from '@prompt2model/core/internal';
 
 /** Each backend's options; the registry passes the named backend its own. */
@@ -9,6 +9,7 @@ export interface TrainingBackendSettings {
   local?: LocalBackendOptions;
   openai?: OpenAIFineTuningBackendOptions;
   command?: Partial<CommandBackendOptions>;
+  skypilot?: Partial<SkyPilotBackendOptions>;
 }
 
 /**
@@ -37,6 +38,20 @@ export const trainingBackends = new Registry<Promise<TrainerBackend>, TrainingBa
         });
       }
       return new (await import('@prompt2model/trainer/internal')).CommandBackend({ launch, ...rest });
+    },
+  },
+  skypilot: {
+    description: 'SkyPilot managed job: any cloud, Kubernetes or Slurm, multi-node with torchrun',
+    factory: async (settings) => {
+      const { bucket, ...rest } = settings.skypilot ?? {};
+      if (!bucket) {
+        throw new ValidationError({
+          subject: 'skypilot training backend',
+          issues: [{ path: 'bucket', message: 'the skypilot backend needs --bucket (where the nodes keep checkpoints and the model comes back from)' }],
+          hint: 'Pass --bucket s3://my-bucket/prompt2model (or gs://...), a bucket your SkyPilot credentials can write.',
+        });
+      }
+      return new (await import('@prompt2model/trainer/internal')).SkyPilotBackend({ bucket, ...rest });
     },
   },
 });
