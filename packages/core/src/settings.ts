@@ -28,6 +28,7 @@ export const SETTINGS = {
   P2M_WORKER_COMMAND: { description: 'JSON argv of a custom training worker (default: python -m p2m_worker)', secret: false },
   P2M_PREDICT_COMMAND: { description: 'command that runs a trained model over inputs (default: the worker)', secret: false },
   P2M_THREADS: { description: 'CPU threads of the Python worker for training, export and predict (default: from the cores it may use)', secret: false },
+  P2M_SERVE_API_KEY: { description: 'key clients of `prompt2model serve` send as a bearer token (default beyond loopback: a random one)', secret: true },
   XDG_CACHE_HOME: { description: 'base cache folder (freedesktop convention)', secret: false },
 } as const satisfies Record<string, { description: string; secret: boolean }>;
 

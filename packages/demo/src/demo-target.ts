@@ -50,11 +50,13 @@ async function exists(path: string): Promise<boolean> {
  * else one found up to three folders above a local model folder, else the instruction alone).
  */
 export async function resolveDemoTarget(options: DemoTargetOptions, models: Pick<ProviderRegistry, 'parse'>): Promise<DemoTarget> {
-  const model = await demoModel(options, models);
-  let path = options.specFile ?? (options.runDir && (await exists(join(options.runDir, RUN_FILES.promptSpec))) ? join(options.runDir, RUN_FILES.promptSpec) : undefined);
-  let runDir: string | undefined;
-  let specFoundAt: string | undefined;
-  if (!path && !options.runDir && options.model && model.kind === 'local-folder') {
+  const { model, runFolder } = await demoModel(options, models);
+  // `model` may itself be a run folder: its task is its own prompt spec.
+  const taskFolder = options.runDir ?? runFolder;
+  let path = options.specFile ?? (taskFolder && (await exists(join(taskFolder, RUN_FILES.promptSpec))) ? join(taskFolder, RUN_FILES.promptSpec) : undefined);
+  let runDir: string | undefined = options.runDir ? undefined : runFolder;
+  let specFoundAt: string | undefined = !options.specFile && runFolder && path ? path : undefined;
+  if (!path && !taskFolder && options.model && model.kind === 'local-folder') {
     let dir = resolve(model.reference);
     for (let level = 0; level < 3 && !path; level++) {
       dir = dirname(dir);
@@ -86,17 +88,19 @@ export async function resolveDemoTarget(options: DemoTargetOptions, models: Pick
   };
 }
 
-async function demoModel(options: DemoTargetOptions, models: Pick<ProviderRegistry, 'parse'>): Promise<TrainedModel> {
+async function demoModel(options: DemoTargetOptions, models: Pick<ProviderRegistry, 'parse'>): Promise<{ model: TrainedModel; runFolder?: string }> {
   if (options.model) {
     const parsed = models.parse(options.model);
     if (parsed.kind === 'provider') {
-      return { backend: parsed.provider, reference: parsed.modelId, kind: 'managed-model', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
+      return { model: { backend: parsed.provider, reference: parsed.modelId, kind: 'managed-model', baseModel: '', method: 'full', artifacts: {}, metrics: {} } };
     }
     if (!(await isDirectory(parsed.path))) {
       throw usage(`The model "${options.model}" is not a folder.`, 'Pass a trained model folder (ONNX export or PyTorch), a run folder, openai:<model-id> (also ft:... ids) or hf:<model-id>.');
     }
     // A run folder names its trained model; any other folder is the model (core's locateModel finds its formats).
-    return readTrainedModelSync(parsed.path) ?? { backend: 'local', reference: parsed.path, kind: 'local-folder', baseModel: '', method: 'full', artifacts: {}, metrics: {} };
+    const trained = readTrainedModelSync(parsed.path);
+    if (trained) return { model: trained, runFolder: parsed.path };
+    return { model: { backend: 'local', reference: parsed.path, kind: 'local-folder', baseModel: '', method: 'full', artifacts: {}, metrics: {} } };
   }
   const trained = options.runDir ? readTrainedModelSync(options.runDir) : undefined;
   if (!trained) {
@@ -105,5 +109,5 @@ async function demoModel(options: DemoTargetOptions, models: Pick<ProviderRegist
       'Name a model (a folder, openai:<id>, hf:<id>), or a run folder whose training has finished.',
     );
   }
-  return trained;
+  return { model: trained };
 }

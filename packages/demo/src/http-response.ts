@@ -20,6 +20,8 @@ export class DemoHttpError extends Prompt2ModelError {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** The request field at fault, when one is (OpenAI's `param`). */
+    readonly param?: string,
   ) {
     super({ name: 'DemoHttpError', message });
     this.isRetryable = isRetryableStatus(status);
@@ -70,12 +72,18 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
   response.end(text);
 }
 
-export function sendError(response: ServerResponse, error: DemoHttpError): void {
+/** The demo API's error body: `{"error": {"code", "message"}}`. */
+export function demoErrorBody(error: DemoHttpError): unknown {
+  return { error: { code: error.code, message: error.message } };
+}
+
+/** Answers with the error (its body as `render` writes it), or drops a response that has already started. */
+export function sendError(response: ServerResponse, error: DemoHttpError, render: (error: DemoHttpError) => unknown = demoErrorBody): void {
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  sendJson(response, error.status, { error: { code: error.code, message: error.message } }, error.headers);
+  sendJson(response, error.status, render(error), error.headers);
 }
 
 /** Whether a request declares a JSON body (`application/json`, any charset). */

@@ -74,10 +74,15 @@ export function checkPost(request: IncomingMessage): void {
 
 export const TOKEN_COOKIE = 'p2m_demo_token';
 
+/** The token of an `Authorization: Bearer <token>` header (what OpenAI clients send), if any. */
+export function bearerToken(request: IncomingMessage): string | undefined {
+  return /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '')?.[1]?.trim();
+}
+
 /** The access token a request carries: `Authorization: Bearer`, the page's cookie, or `?token=`. */
 export function requestToken(request: IncomingMessage, url: URL): string | undefined {
-  const authorization = request.headers.authorization;
-  if (authorization?.startsWith('Bearer ')) return authorization.slice('Bearer '.length).trim();
+  const bearer = bearerToken(request);
+  if (bearer !== undefined) return bearer;
   const cookie = request.headers.cookie
     ?.split(';')
     .map((part) => part.trim())

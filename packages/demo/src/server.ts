@@ -2,12 +2,12 @@ import { DemoConfigError } from './demo-config-error.js';
 import { createReadStream } from 'node:fs';
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { canStream, ProgressEmitter, Prompt2ModelError, redactSecrets, RUN_FILES, type Executor, type StageContext } from '@prompt2model/core/internal';
+import { canStream, ProgressEmitter, redactSecrets, RUN_FILES, type Executor, type StageContext } from '@prompt2model/core/internal';
 import type { DemoContent, DemoInfo } from './demo-info.js';
 import { DemoHttpError, SECURITY_HEADERS, readJsonBody, sendError, sendJson } from './http-response.js';
+import { asHttpError, baseUrl, closeOnce, listen, methodNotAllowed, modelFailure, requestGone } from './http-server.js';
 import { ModelQueue } from './model-queue.js';
 import { RateLimiter, TOKEN_COOKIE, allowedHostHeaders, checkHost, checkPost, requestToken, resolvesToLoopback, tokenMatches } from './request-guards.js';
 import { PAGE_DIR, contentTypeOf, resolveStaticFile } from './static-files.js';
@@ -111,12 +111,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     try {
       output = onText && canStream(executor) ? (await executor.stream(input, context, onText)).output : ((await executor.execute([input], context))[0]?.output ?? '');
     } catch (error) {
-      if (DemoHttpError.isInstance(error)) throw error;
-      const message = redactSecrets(error instanceof Error ? error.message : String(error));
-      const hint = Prompt2ModelError.isInstance(error) && error.hint ? ` ${redactSecrets(error.hint)}` : '';
-      log('warn', `model error: ${message}${hint}`);
-      // The full message stays in the server's log; the client never learns the server's paths.
-      throw new DemoHttpError(502, 'model_error', `The model failed: ${withoutPaths(message)}${withoutPaths(hint)}`);
+      throw modelFailure(error, log);
     }
     return { output, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
   };
@@ -256,69 +251,13 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   server.requestTimeout = 5 * 60_000;
   server.headersTimeout = 30_000;
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      server.off('listening', onListening);
-      reject(
-        error.code === 'EADDRINUSE'
-          ? new DemoConfigError({ message: `Port ${options.port ?? 7860} on ${host} is in use.`, hint: 'Pick another `port` (0 picks any free one).', cause: error })
-          : new DemoConfigError({ message: `Cannot listen on ${host}:${options.port ?? 7860}: ${error.message}`, hint: 'Check `host` and `port`.', cause: error }),
-      );
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      resolve();
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(options.port ?? 7860, host);
-  });
+  const port = await listen(server, host, options.port ?? 7860);
   if (options.unref) server.unref();
-  const port = (server.address() as AddressInfo).port;
   allowedHosts = allowedHostHeaders(host, port, options.allowedHosts);
   if (!loopback) {
     log('warn', `The demo listens on ${host}:${port}, reachable from other machines; only requests with the access token are answered.`);
   }
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  const url = `http://${urlHost}:${port}/${options.accessToken ? `?token=${encodeURIComponent(options.accessToken)}` : ''}`;
-
-  let resolveClosed!: () => void;
-  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
-  let closingPromise: Promise<void> | undefined;
-  const close = () => {
-    closingPromise ??= new Promise<void>((resolve) => {
-      closing.abort();
-      server.close(() => {
-        resolveClosed();
-        resolve();
-      });
-      server.closeAllConnections();
-    });
-    return closingPromise;
-  };
+  const url = `${baseUrl(host, port)}/${options.accessToken ? `?token=${encodeURIComponent(options.accessToken)}` : ''}`;
+  const { close, closed } = closeOnce(server, closing);
   return { url, host, port, close, closed };
-}
-
-function methodNotAllowed(allow: string): DemoHttpError {
-  return new DemoHttpError(405, 'method_not_allowed', `Use ${allow} here.`, { Allow: allow });
-}
-
-function asHttpError(error: unknown): DemoHttpError {
-  if (DemoHttpError.isInstance(error)) return error;
-  return new DemoHttpError(500, 'internal_error', 'The demo server failed on this request.');
-}
-
-/** Aborts when the client disconnects before its answer is sent, or when the server closes. */
-function requestGone(response: ServerResponse, closing: AbortSignal): AbortSignal {
-  const controller = new AbortController();
-  response.once('close', () => {
-    if (!response.writableFinished) controller.abort();
-  });
-  return AbortSignal.any([controller.signal, closing]);
-}
-
-/** A message with absolute file paths (POSIX or Windows) replaced by their last part, for clients. */
-export function withoutPaths(text: string): string {
-  return text
-    .replace(/(?:[A-Za-z]:)?(?:[\\/][^\\/\s'"`:,;()]+){2,}/g, (path) => `…/${path.split(/[\\/]/).pop()}`);
 }

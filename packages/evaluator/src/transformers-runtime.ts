@@ -29,12 +29,21 @@ export interface TransformersTokenizer {
 export interface TransformersModel {
   (inputs: Record<string, TransformersTensor>): Promise<Record<string, TransformersTensor>>;
   dispose(): Promise<unknown>;
+  /** The onnxruntime sessions, by transformers.js's name (`model`, `decoder_model_merged`). */
+  sessions: Record<string, unknown>;
+  config: Record<string, unknown>;
+  generation_config?: Record<string, unknown> | null;
 }
+
+type ModelClass = { from_pretrained(model: string, options?: Record<string, unknown>): Promise<TransformersModel> };
 
 export interface TransformersModule {
   env: { allowRemoteModels: boolean; allowLocalModels: boolean; localModelPath: string; cacheDir: string | null };
   AutoTokenizer: { from_pretrained(model: string, options?: Record<string, unknown>): Promise<TransformersTokenizer> };
-  AutoModel: { from_pretrained(model: string, options?: Record<string, unknown>): Promise<TransformersModel> };
+  AutoModel: ModelClass;
+  AutoModelForSeq2SeqLM: ModelClass;
+  AutoModelForCausalLM: ModelClass;
+  AutoConfig: { from_pretrained(model: string, options?: Record<string, unknown>): Promise<Record<string, unknown>> };
 }
 
 export interface ModelLoadOptions {
@@ -59,7 +68,7 @@ export interface OrtSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
   readonly inputMetadata: readonly OrtValueMetadata[];
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  run(feeds: Record<string, OrtTensor>, fetches?: readonly string[]): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
 
@@ -68,46 +77,47 @@ export interface OrtModule {
   Tensor: new (type: string, data: unknown, dims: readonly number[]) => OrtTensor;
 }
 
-let loaded: Promise<TransformersModule> | undefined;
-let loadedOrt: Promise<OrtModule> | undefined;
-
-/**
- * Loads onnxruntime-node once, on first use: the runtime @huggingface/transformers itself ships
- * (so the two never disagree on its version), driven directly by the generation loop.
- */
-export async function loadOnnxRuntime(): Promise<OrtModule> {
-  loadedOrt ??= importOptionalPackage('onnxruntime-node', () => import('onnxruntime-node'), 'run ONNX models in Node (evaluation, the demo, serve)').then(
-    (module) => module as unknown as OrtModule,
-  );
-  try {
-    return await loadedOrt;
-  } catch (error) {
-    loadedOrt = undefined;
-    if (MissingPackageError.isInstance(error)) throw markModelLoadError(error);
-    throw error;
-  }
+/** A loader that imports an optional package once, and again after a failure; a missing one is a model-load error. */
+function onceLoader<T>(name: string, load: () => Promise<unknown>, neededFor: string, otherError: (error: unknown) => unknown): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return async () => {
+    loading ??= importOptionalPackage(name, load, neededFor).then((module) => module as T);
+    try {
+      return await loading;
+    } catch (error) {
+      loading = undefined;
+      if (MissingPackageError.isInstance(error)) throw markModelLoadError(error);
+      throw otherError(error);
+    }
+  };
 }
 
 /**
  * Loads @huggingface/transformers once, on first use. It is an optional peer dependency (it brings
  * the ONNX runtimes, about 450 MB): without it, a MissingPackageError names the package to install.
  */
-export async function loadTransformers(): Promise<TransformersModule> {
-  loaded ??= importOptionalPackage('@huggingface/transformers', () => import('@huggingface/transformers'), 'run ONNX models in Node (evaluation, BERTScore, the demo)').then(
-    (module) => module as unknown as TransformersModule,
-  );
-  try {
-    return await loaded;
-  } catch (error) {
-    loaded = undefined;
-    if (MissingPackageError.isInstance(error)) throw markModelLoadError(error);
-    throw markModelLoadError(new Prompt2ModelError({
+export const loadTransformers: () => Promise<TransformersModule> = onceLoader(
+  '@huggingface/transformers',
+  () => import('@huggingface/transformers'),
+  'run ONNX models in Node (evaluation, BERTScore, the demo)',
+  (error) =>
+    markModelLoadError(new Prompt2ModelError({
       message: `Could not load @huggingface/transformers: ${(error as Error).message}`,
       cause: error,
       hint: 'Install it with `npm install @huggingface/transformers` (it brings onnxruntime-node).',
-    }));
-  }
-}
+    })),
+);
+
+/**
+ * Loads onnxruntime-node once, on first use: the runtime @huggingface/transformers itself ships
+ * (so the two never disagree on its version), driven directly by the generation loop.
+ */
+export const loadOnnxRuntime: () => Promise<OrtModule> = onceLoader(
+  'onnxruntime-node',
+  () => import('onnxruntime-node'),
+  'run ONNX models in Node (evaluation, the demo, serve)',
+  (error) => error,
+);
 
 /**
  * A local folder as an absolute path: transformers.js reads a relative name that looks like a Hub

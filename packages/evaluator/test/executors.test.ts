@@ -85,6 +85,27 @@ describe('OnnxExecutor', () => {
     await eight.dispose();
   });
 
+  it('threads the key/value cache through the steps, and keeps it right when finished rows leave the batch', async () => {
+    // The cached model never repeats a token it has seen: a → b → c → a ends after "b c" only if
+    // every step sees its own row's whole cache (prompt included, padding masked out).
+    const cachedDir = (await buildTinyCausalLM(join(root, 'cached'), { next: { a: 'b', b: 'c', c: 'a', d: 'e', e: 'd' }, kvCache: true })).dir;
+    const inputs = ['a', 'b c', 'c', 'the', 'a b', 'd', 'the the the c', 'e d'];
+    const expected = ['b c', 'a', 'a b', '', 'c', 'e', 'a b', ''];
+    const { context: ctx } = await context('onnx-kv');
+    const one = new OnnxExecutor({ model: cachedDir, batchSize: 1, maxNewTokens: 8 });
+    const eight = new OnnxExecutor({ model: cachedDir, batchSize: 8, maxNewTokens: 8 });
+    expect((await one.execute(inputs, ctx)).map((prediction) => prediction.output)).toEqual(expected);
+    // Rows end after 0 to 2 tokens: the batch shrinks three times on the way.
+    const batched = await eight.execute(inputs, ctx);
+    expect(batched.map((prediction) => prediction.output)).toEqual(expected);
+    expect(batched.map((prediction) => prediction.finishReason)).toEqual(expected.map(() => 'stop'));
+    const pieces: string[] = [];
+    expect((await eight.stream('c', ctx, (text) => pieces.push(text))).output).toBe('a b');
+    expect(pieces).toEqual(['a', ' b']);
+    await one.dispose();
+    await eight.dispose();
+  });
+
   it('stops between batches when cancelled', async () => {
     const controller = new AbortController();
     controller.abort();

@@ -52,6 +52,11 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, budget: 3, cancelled: 130 } a
 
 export { CliUsageError } from './cli-usage-error.js';
 
+/** A new empty folder in the system's temporary folder (a server's run folder when none is given). */
+export function temporaryFolder(prefix: string): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
 /** What the first Ctrl-C prints unless the verb says otherwise: run folder verbs resume where they stopped. */
 export const RESUMABLE_INTERRUPT_NOTICE = 'Stopping… finished work is saved; rerun the same command to resume.';
 
@@ -168,6 +173,15 @@ export class CliRuntime {
       ...(options.tpm !== undefined ? { tokensPerMinute: options.tpm } : {}),
       ...(options.concurrency !== undefined ? { maxConcurrency: options.concurrency } : {}),
     };
+  }
+
+  /** Resolves on Ctrl-C (the verb's signal) or when `closed` settles: how a server verb waits. */
+  untilInterrupted(closed: Promise<void>): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.signal.aborted) resolve();
+      this.signal.addEventListener('abort', () => resolve(), { once: true });
+      void closed.then(resolve);
+    });
   }
 
   /** Prints a result: JSON with --json, else the human text. Progress rendering stops first, so bars never land after it. */

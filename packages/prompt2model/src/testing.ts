@@ -11,11 +11,13 @@ import { importOptionalPackage } from '@prompt2model/core/internal';
 const testing = await importOptionalPackage('@prompt2model/testing', () => import('@prompt2model/testing'), 'use prompt2model/testing (mock models and loopback servers for tests)');
 
 export const {
+  LOOPBACK_JOB_HARDWARE,
   MockLanguageModel,
   SENTIMENT_LABELS,
   buildTinyCausalLM,
   buildTinyEncoder,
   buildTinySeq2Seq,
+  createHubJobs,
   dateNormalisationSpec,
   encodeModel,
   floatTensor,

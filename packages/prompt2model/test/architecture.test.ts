@@ -148,6 +148,7 @@ describe('docs/architecture.md dependency table', () => {
     'huggingface/src/hub/hub-dataset-options.ts': 'dataset functions: HF_DATASET_VIEWER_URL default',
     'huggingface/src/hub/hub-cache-dir.ts': 'Hub cache folder default',
     'huggingface/src/hub/push-model.ts': 'pushModel: HF_TOKEN required, from the option or the env object',
+    'huggingface/src/hub/repo-files.ts': 'uploadRepoFiles: the secret values (from the env object) no uploaded file may hold',
     'prompt-parser/src/deepl-provider.ts': 'createDeepLTranslator: DEEPL_AUTH_KEY, DEEPL_SERVER_URL',
     'trainer/src/python-environment.ts': 'P2M_PYTHON, P2M_PREDICT_COMMAND, the managed Python environment folder',
     'dataset-retriever/src/dataset-index.ts': 'default cache folder of a built dataset index',

@@ -1,11 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { buildTinySeq2Seq, lastUserText, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from './support/run-cli.js';
+import { startServerProcess } from './support/start-server.js';
 
 const cli = resolve(import.meta.dirname, '../src/cli.ts');
 const apiKey = 'sk-demo-cli-0123456789abcdefghijkl';
@@ -33,18 +32,9 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Starts the real CLI in a child process (so Ctrl-C is a real SIGINT) and reads its first stdout line. */
-async function startDemo(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; first: Record<string, unknown>; stderr: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'demo', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines = createInterface({ input: child.stdout! });
-  const first = await new Promise<string>((resolve, reject) => {
-    lines.once('line', resolve);
-    void exit.then((code) => reject(new Error(`demo exited with ${code} before listening: ${stderr}`)));
-  });
-  return { child, first: JSON.parse(first) as Record<string, unknown>, stderr: () => stderr, exit };
+/** Starts the real CLI's demo in a child process and reads its first stdout line. */
+function startDemo(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return startServerProcess(['--import', 'tsx', cli, 'demo', ...args], { ...process.env, ...env });
 }
 
 const post = (url: string, path: string, body: unknown) => fetch(new URL(path, url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHubJobs, type HubJobRecord, type HubJobsOptions } from './hub-jobs.js';
 import { hubListingPage, hubResponder, listenOnLoopback, readRequestBody, sendFileBytes } from './loopback-http.js';
 
 /** One model the loopback Hub serves; the rows of `hub/models.jsonl` fit as they are. */
@@ -54,11 +55,17 @@ export interface HubServerOptions {
   uploadBytesPerSecond?: number;
   /** LFS part numbers (1-based, counted over the server's life) whose first upload answers 500. */
   failLfsParts?: number[];
+  /** The account a valid token belongs to (`GET /api/whoami-v2`, the namespace of jobs). Default `tester`. */
+  user?: string;
+  /** Serve the Jobs API (hardware, run, status, logs, cancel); each job runs as a local process. */
+  jobs?: HubJobsOptions;
 }
 
 /** A repo created through the server (`POST /api/repos/create`) and what commits put in it. */
 export interface HubUploadedRepo {
   id: string;
+  /** `model` or `dataset`; dataset repos are keyed `datasets/<id>` in `HubServer.repos`. */
+  type: 'model' | 'dataset';
   private: boolean;
   /** Repo path → content, after every commit. */
   files: Map<string, Buffer>;
@@ -86,8 +93,10 @@ export interface HubServer {
   stats: HubServerStats;
   /** Request paths with query strings, in order. */
   requests: string[];
-  /** Repos created through the server, by id, with their committed files. */
+  /** Repos created through the server, by id (`datasets/<id>` for dataset repos), with their committed files. */
   repos: Map<string, HubUploadedRepo>;
+  /** Jobs run through the Jobs API (with `jobs` set), by id. */
+  jobs: Map<string, HubJobRecord>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -116,6 +125,14 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
   const lfsObjects = new Map<string, Buffer>();
   // Known once listening; pagination links name it.
   let baseUrl = '';
+  const jobs = options.jobs ? createHubJobs(options.jobs) : undefined;
+
+  /** The account of the request's token: any bearer token when the server checks none. */
+  function whoami(request: IncomingMessage): string | undefined {
+    const authorization = request.headers.authorization ?? '';
+    if (options.accessToken ? authorization !== `Bearer ${options.accessToken}` : !authorization.startsWith('Bearer ')) return undefined;
+    return options.user ?? 'tester';
+  }
 
 
   const { send, sendJson, sendFault } = hubResponder(stats.byStatus);
@@ -141,11 +158,28 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       sendFault(response, fault, options.retryAfterSeconds);
       return;
     }
-    if (options.accessToken && request.headers.authorization !== `Bearer ${options.accessToken}`) {
+    // Storage URLs (LFS uploads) carry no token, like the real signed URLs.
+    if (options.accessToken && !url.pathname.startsWith('/__lfs/') && request.headers.authorization !== `Bearer ${options.accessToken}`) {
       sendJson(response, 401, { error: 'Invalid credentials in Authorization header' });
       return;
     }
     const path = decodeURIComponent(url.pathname);
+    if (path === '/api/whoami-v2' && request.method === 'GET') {
+      const user = whoami(request);
+      if (!user) return sendJson(response, 401, { error: 'Invalid credentials in Authorization header' });
+      return sendJson(response, 200, { type: 'user', id: oidOf(user).slice(0, 24), name: user, fullname: user, orgs: [], auth: { type: 'access_token', accessToken: { displayName: 'loopback', role: 'write' } } });
+    }
+    if (
+      jobs &&
+      (await jobs.handle(request, response, path, {
+        baseUrl,
+        body: () => readRequestBody(request),
+        whoami: () => whoami(request),
+        sendJson,
+      }))
+    ) {
+      return;
+    }
     if (request.method === 'POST' || request.method === 'PUT') {
       stats.writeRequests++;
       const token = options.writeToken ?? options.accessToken;
@@ -160,6 +194,44 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     }
     if (request.method !== 'GET') {
       sendJson(response, 405, { error: 'Method not allowed' });
+      return;
+    }
+    const uploadedTree = /^\/api\/(models|datasets)\/(.+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(path);
+    const uploadedInTree = uploadedTree ? repos.get(repoKey(uploadedTree[1] === 'datasets' ? 'dataset' : 'model', uploadedTree[2]!)) : undefined;
+    if (uploadedInTree) {
+      stats.treeRequests++;
+      const prefix = uploadedTree![4] ? `${uploadedTree![4].replace(/\/$/, '')}/` : '';
+      const recursive = url.searchParams.get('recursive') === 'true';
+      const entries = new Map<string, Record<string, unknown>>();
+      for (const [file, content] of [...uploadedInTree.files].sort(([a], [b]) => a.localeCompare(b))) {
+        if (!file.startsWith(prefix)) continue;
+        const rest = file.slice(prefix.length);
+        if (!recursive && rest.includes('/')) {
+          const folder = prefix + rest.split('/')[0]!;
+          entries.set(folder, { type: 'directory', oid: oidOf(folder), size: 0, path: folder });
+          continue;
+        }
+        entries.set(file, { type: 'file', oid: createHash('sha1').update(content).digest('hex'), size: content.length, path: file });
+      }
+      if (recursive) {
+        for (const file of [...entries.keys()]) {
+          const parts = file.split('/');
+          for (let depth = 1; depth < parts.length; depth++) {
+            const folder = parts.slice(0, depth).join('/');
+            if (folder.startsWith(prefix.replace(/\/$/, '')) && !entries.has(folder)) entries.set(folder, { type: 'directory', oid: oidOf(folder), size: 0, path: folder });
+          }
+        }
+      }
+      sendJson(response, 200, [...entries.values()]);
+      return;
+    }
+    const uploadedFile = /^\/(datasets\/)?(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(path);
+    const uploadedRepo = uploadedFile ? repos.get(repoKey(uploadedFile[1] ? 'dataset' : 'model', uploadedFile[2]!)) : undefined;
+    if (uploadedRepo) {
+      const content = uploadedRepo.files.get(uploadedFile![4]!);
+      if (!content) return notFound(response, 'EntryNotFound');
+      const { status } = sendFileBytes(request, response, content, 'application/octet-stream');
+      stats.byStatus[status] = (stats.byStatus[status] ?? 0) + 1;
       return;
     }
     if (path === '/api/models') {
@@ -204,11 +276,15 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       const input = JSON.parse(body.toString('utf8')) as { name?: string; organization?: string; visibility?: string; private?: boolean; type?: string };
       if (!input.name || !input.organization) return sendJson(response, 400, { error: 'name and organization are required' });
       const id = `${input.organization}/${input.name}`;
-      if (repos.has(id) || byId.has(id)) return sendJson(response, 409, { error: 'You already created this model repo', url: `${baseUrl}/${id}` });
-      repos.set(id, { id, private: input.visibility === 'private' || input.private === true, files: new Map(), commits: [] });
-      return sendJson(response, 200, { url: `${baseUrl}/${id}`, name: id, id: oidOf(id).slice(0, 24) });
+      const type = input.type === 'dataset' ? 'dataset' : 'model';
+      const key = repoKey(type, id);
+      const url = `${baseUrl}/${type === 'dataset' ? 'datasets/' : ''}${id}`;
+      if (repos.has(key) || (type === 'model' && byId.has(id))) return sendJson(response, 409, { error: `You already created this ${type} repo`, url });
+      repos.set(key, { id, type, private: input.visibility === 'private' || input.private === true, files: new Map(), commits: [] });
+      return sendJson(response, 200, { url, name: id, id: oidOf(key).slice(0, 24) });
     }
-    const preupload = /^\/api\/models\/(.+)\/preupload\/([^/]+)$/.exec(path);
+    const preuploadMatch = /^\/api\/(models|datasets)\/(.+)\/preupload\/([^/]+)$/.exec(path);
+    const preupload = preuploadMatch ? [preuploadMatch[0], repoKey(preuploadMatch[1] === 'datasets' ? 'dataset' : 'model', preuploadMatch[2]!)] : undefined;
     if (preupload) {
       if (!repos.has(preupload[1]!)) return notFound(response, 'RepoNotFound');
       const input = JSON.parse(body.toString('utf8')) as { files: Array<{ path: string; size: number }> };
@@ -271,7 +347,8 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       lfsObjects.set(sha, body);
       return send(response, 200, '', { etag: `"${sha}"` });
     }
-    const commit = /^\/api\/models\/(.+)\/commit\/([^/]+)$/.exec(path);
+    const commitMatch = /^\/api\/(models|datasets)\/(.+)\/commit\/([^/]+)$/.exec(path);
+    const commit = commitMatch ? [commitMatch[0], repoKey(commitMatch[1] === 'datasets' ? 'dataset' : 'model', commitMatch[2]!)] : undefined;
     if (commit) {
       const repo = repos.get(commit[1]!);
       if (!repo) return notFound(response, 'RepoNotFound');
@@ -295,7 +372,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       repo.files = next;
       const oid = oidOf(`${repo.id}:${repo.commits.length}:${paths.join(',')}`);
       repo.commits.push({ oid, title: String(header.summary ?? ''), paths });
-      return sendJson(response, 200, { success: true, commitOid: oid, commitUrl: `${baseUrl}/${repo.id}/commit/${oid}` });
+      return sendJson(response, 200, { success: true, commitOid: oid, commitUrl: `${baseUrl}/${repo.type === 'dataset' ? 'datasets/' : ''}${repo.id}/commit/${oid}` });
     }
     sendJson(response, 404, { error: 'Not found' });
   }
@@ -393,6 +470,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     stats,
     requests,
     repos,
+    jobs: jobs?.jobs ?? new Map(),
     reset() {
       Object.assign(stats, emptyStats());
       requests.length = 0;
@@ -401,6 +479,7 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      jobs?.close();
       return server.close();
     },
   };
@@ -426,6 +505,11 @@ function cardDataOf(card: string): Record<string, unknown> | undefined {
   const data: Record<string, unknown> = {};
   if (license) data.license = license;
   return data;
+}
+
+/** Key of an uploaded repo in `repos`: the id for models, `datasets/<id>` for datasets. */
+function repoKey(type: 'model' | 'dataset', id: string): string {
+  return type === 'dataset' ? `datasets/${id}` : id;
 }
 
 function oidOf(text: string): string {

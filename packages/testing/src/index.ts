@@ -4,6 +4,7 @@ export * from './deepl-server.js';
 export * from './onnx/index.js';
 export * from './openai-finetuning-server.js';
 export * from './hub-server.js';
+export * from './hub-jobs.js';
 export * from './openai-batch-server.js';
 export * from './loopback-http.js';
 export * from './datasets-server.js';

@@ -36,5 +36,6 @@ export {
   downloadArgv,
   type SkyPilotTask,
 } from './backends/skypilot/index.js';
+export { HfJobsBackend, HF_JOBS_IMAGE, HF_JOBS_DEFAULT_FLAVOR, HF_JOBS_THROUGHPUT, pricingOf as hfJobsPricing, type HfJobsBackendOptions } from './backends/hf-jobs.js';
 export { actualTrainingCost } from './trainer.js';
 export { hubBaseModel, modelCardInputFromRun, modelCardFolders } from './model-card.js';

@@ -227,8 +227,9 @@ async function exportAfterTraining(
 
 /**
  * What a finished job cost: trained tokens × the per-token price (managed APIs report the tokens
- * they billed), or the measured GPU time × GPUs × the hourly price (local/command backends; the
- * time this machine watched the worker run, over every attempt of the job). Undefined when there is
+ * they billed), or the measured GPU time × GPUs × the hourly price: the run time the machine's
+ * provider billed (`metrics.billedSeconds`) when the backend reports it, else the time this
+ * machine watched the worker run, over every attempt of the job (local/command backends). Undefined when there is
  * no price (your own GPU) or nothing to price it by.
  */
 export function actualTrainingCost(
@@ -244,7 +245,11 @@ export function actualTrainingCost(
     return undefined;
   }
   if (!(pricing.gpuHourlyUsd > 0)) return undefined;
-  const gpuHours = (Math.max(0, watchedSeconds) / 3600) * pricing.gpus;
+  // A managed machine's billed run time (e.g. Hugging Face Jobs, by the minute) wins over the time
+  // this machine watched: a job left running while the CLI was stopped is billed all the same.
+  const billed = metrics.billedSeconds;
+  const seconds = typeof billed === 'number' && Number.isFinite(billed) && billed >= 0 ? billed : watchedSeconds;
+  const gpuHours = (Math.max(0, seconds) / 3600) * pricing.gpus;
   return { usd: gpuHours * pricing.gpuHourlyUsd, gpuHours };
 }
 

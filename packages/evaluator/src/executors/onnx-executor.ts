@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { throwIfAborted, ValidationError, type Executor, type GenerationOptions, type Prediction, type StageContext, type ValidationIssue } from '@prompt2model/core/internal';
-import { isModelLoadError, loadTransformers, modelLoadError, modelLocation, pretrainedOptions, type ModelLoadOptions, type TransformersModule } from '../transformers-runtime.js';
-import { OnnxGenerationModel, type GeneratedRow, type GenerationSettings, type GenerationTask } from './onnx-generation.js';
+import { isModelLoadError, loadOnnxRuntime, loadTransformers, modelLoadError, modelLocation, pretrainedOptions, type ModelLoadOptions } from '../transformers-runtime.js';
+import { OnnxGenerationModel, sessionOptions, type GeneratedRow, type GenerationSettings, type GenerationTask } from './onnx-generation.js';
 import { emptyStats, type ExecutionStats } from './run-stats.js';
 
 export type { GenerationTask };
@@ -16,7 +14,7 @@ export interface OnnxExecutorOptions extends ModelLoadOptions {
   batchSize?: number;
   /** Most tokens generated per input (default 128); a call's `maxNewTokens` overrides it. */
   maxNewTokens?: number;
-  /** Threads per operator (onnxruntime `intraOpNumThreads`). Default: the machine's cores, at most 4. */
+  /** Threads per operator (onnxruntime `intraOpNumThreads`). Default: half the machine's cores, 1 to 4. */
   threads?: number;
   /** Turns a raw input into the model's prompt (e.g. the training prompt format). Default: unchanged. */
   formatInput?: (input: string) => string;
@@ -27,8 +25,9 @@ export interface OnnxExecutorOptions extends ModelLoadOptions {
 }
 
 /**
- * Runs a local ONNX model in Node: transformers.js tokenizes, and the generation loop drives
- * onnxruntime-node directly (see `OnnxGenerationModel`). Batched, greedy unless a call asks for
+ * Runs a local ONNX model in Node: transformers.js tokenizes and opens the sessions (a local folder,
+ * or the Hub with `allowRemoteModels`), and the generation loop drives them on onnxruntime-node
+ * directly (see `OnnxGenerationModel`). Batched, greedy unless a call asks for
  * sampling (`temperature`, `topP`, `seed`), with stop strings, a token limit per call, streaming
  * (`stream`), and per answer its confidence (exp of the mean token log-probability), token counts
  * and finish reason. Progress events per batch, cancellation between steps. Remote loading is off
@@ -53,10 +52,20 @@ export class OnnxExecutor implements Executor {
   private load(): Promise<OnnxGenerationModel> {
     this.loading ??= (async () => {
       const transformers = await loadTransformers();
+      const ort = await loadOnnxRuntime();
       try {
-        const dir = await modelFolder(transformers, this.options);
-        const tokenizer = await transformers.AutoTokenizer.from_pretrained(dir, pretrainedOptions(this.options));
-        return await OnnxGenerationModel.load(dir, tokenizer, this.options.task, this.options);
+        const location = modelLocation(this.options.model);
+        const options = pretrainedOptions(this.options);
+        const task = this.options.task ?? ((await transformers.AutoConfig.from_pretrained(location, options)).is_encoder_decoder ? 'text2text-generation' : 'text-generation');
+        const tokenizer = await transformers.AutoTokenizer.from_pretrained(location, options);
+        const modelClass = task === 'text2text-generation' ? transformers.AutoModelForSeq2SeqLM : transformers.AutoModelForCausalLM;
+        const model = await modelClass.from_pretrained(location, { ...options, session_options: sessionOptions(this.options.threads) });
+        try {
+          return new OnnxGenerationModel(ort, task, model, tokenizer);
+        } catch (error) {
+          await model.dispose();
+          throw error;
+        }
       } catch (error) {
         if (isModelLoadError(error)) throw error;
         throw modelLoadError(this.options.model, error, this.options);
@@ -143,11 +152,4 @@ function prediction(row: GeneratedRow, latencyMs: number): Prediction {
     outputTokens: row.outputTokens,
     finishReason: row.finishReason,
   };
-}
-
-/** The local folder of the model (a Hub id with remote loading allowed is not supported here yet). */
-async function modelFolder(_transformers: TransformersModule, options: OnnxExecutorOptions): Promise<string> {
-  const location = modelLocation(options.model);
-  if (existsSync(join(location, 'config.json')) || existsSync(join(location, 'onnx'))) return location;
-  throw new Error(`${location} is not a model folder (no config.json)`);
 }

@@ -1,17 +1,16 @@
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { Prompt2ModelError, seededRandom, throwIfAborted } from '@prompt2model/core/internal';
-import { loadOnnxRuntime, type OrtModule, type OrtSession, type OrtTensor, type TransformersTokenizer } from '../transformers-runtime.js';
+import type { OrtModule, OrtSession, OrtTensor, TransformersModel, TransformersTokenizer } from '../transformers-runtime.js';
 
 /**
  * Greedy and sampled generation on onnxruntime-node directly, over the ONNX layout transformers.js
  * loads (`encoder_model.onnx` + `decoder_model_merged.onnx`, or `model.onnx`), with or without a
- * key/value cache. transformers.js still tokenizes; the loop is here because its `generate` cannot
- * report token probabilities, cannot be seeded, and spends more time per step than the model does
- * on small students (tensor copies, a processor chain, cache bookkeeping). The loop feeds each
- * step's `present.*` outputs back as the next step's `past_key_values.*` without copying them.
+ * key/value cache. transformers.js still tokenizes and opens the sessions; the loop is here
+ * because its `generate` cannot report token probabilities, cannot be seeded, has no stop strings,
+ * and adds work per step (tensor wrappers, a logits-processor chain, cache bookkeeping). Each
+ * step's `present.*` outputs go back as the next step's `past_key_values.*`. onnxruntime-node copies
+ * every fetched output into JavaScript (it has no io binding on CPU), so the loop fetches only
+ * what it uses and drops finished rows from the batch.
  */
 
 export type GenerationTask = 'text2text-generation' | 'text-generation';
@@ -42,90 +41,77 @@ export interface GeneratedRow {
   finishReason: 'stop' | 'length';
 }
 
-export interface OnnxSessionOptions {
-  /** Threads of one operator (onnxruntime `intraOpNumThreads`). */
-  threads?: number;
-  /** Weights variant: `fp32` (default), `fp16`, `q8`, `q4`, ... (transformers.js file name suffixes). */
-  dtype?: string;
-}
-
-/** transformers.js's file name suffix of each weights variant. */
-const DTYPE_SUFFIX: Record<string, string> = { fp32: '', fp16: '_fp16', int8: '_int8', uint8: '_uint8', q8: '_quantized', q4: '_q4', q4f16: '_q4f16', bnb4: '_bnb4' };
-
-/** Default threads per operator: the machine's cores, at most 4 (tiny students gain nothing past that). */
+/**
+ * Default threads per operator: half the machine's cores, 1 to 4. A student's operators are small,
+ * so threads past that add more hand-over than they save, and spinning pool threads take the cores
+ * the event loop and the rest of the app need (on a 2-core machine 2 threads were 2.7× slower than 1:
+ * docs/benchmarks.md).
+ */
 export function defaultThreads(): number {
-  return Math.max(1, Math.min(4, availableParallelism()));
+  return Math.max(1, Math.min(4, Math.floor(availableParallelism() / 2)));
 }
 
-interface ModelConfig {
-  is_encoder_decoder?: boolean;
-  eos_token_id?: number | number[] | null;
-  pad_token_id?: number | null;
-  decoder_start_token_id?: number | null;
-  bos_token_id?: number | null;
+/** onnxruntime session options: `threads` per operator, one stream of operators, every graph optimization. */
+export function sessionOptions(threads: number | undefined): Record<string, unknown> {
+  return {
+    intraOpNumThreads: Math.max(1, Math.floor(threads ?? defaultThreads())),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
 }
 
-async function readJson(path: string): Promise<ModelConfig | undefined> {
-  if (!existsSync(path)) return undefined;
-  return JSON.parse(await readFile(path, 'utf8')) as ModelConfig;
+type IdConfig = Record<string, unknown> | null | undefined;
+
+function idList(value: unknown): number[] {
+  return Array.isArray(value) ? value.filter((id): id is number => typeof id === 'number') : typeof value === 'number' ? [value] : [];
 }
 
-function idList(value: number | number[] | null | undefined): number[] {
-  return Array.isArray(value) ? value : typeof value === 'number' ? [value] : [];
+function firstId(...values: unknown[]): number | undefined {
+  for (const value of values) if (typeof value === 'number') return value;
+  return undefined;
 }
 
-/** The sessions of one model folder and what its loop needs to know about them. */
+/** The sessions of one model and what its loop needs to know about them. */
 export class OnnxGenerationModel {
-  private constructor(
+  private readonly endTokens: Set<number>;
+  private readonly padToken: number;
+  private readonly startToken: number;
+  private readonly encoder: OrtSession | undefined;
+  private readonly decoder: OrtSession;
+
+  /**
+   * `model` is a transformers.js model (it finds the files: a local folder or the Hub, the dtype's
+   * file names, external data; and opens the sessions with our options): the loop runs on its sessions.
+   */
+  constructor(
     private readonly ort: OrtModule,
     readonly task: GenerationTask,
-    private readonly encoder: OrtSession | undefined,
-    private readonly decoder: OrtSession,
+    private readonly model: TransformersModel,
     readonly tokenizer: TransformersTokenizer,
-    private readonly endTokens: Set<number>,
-    private readonly padToken: number,
-    private readonly startToken: number,
-  ) {}
-
-  static async load(dir: string, tokenizer: TransformersTokenizer, task: GenerationTask | undefined, options: OnnxSessionOptions): Promise<OnnxGenerationModel> {
-    const config = (await readJson(join(dir, 'config.json'))) ?? {};
-    const generationConfig = (await readJson(join(dir, 'generation_config.json'))) ?? {};
-    const resolvedTask = task ?? (config.is_encoder_decoder ? 'text2text-generation' : 'text-generation');
-    const suffix = DTYPE_SUFFIX[options.dtype ?? 'fp32'];
-    if (suffix === undefined) {
-      throw new Prompt2ModelError({ message: `Unknown ONNX weights variant "${options.dtype}".`, hint: `Use one of ${Object.keys(DTYPE_SUFFIX).join(', ')}.` });
+  ) {
+    const config = model.config as IdConfig;
+    const generation = model.generation_config as IdConfig;
+    this.endTokens = new Set(idList(generation?.eos_token_id ?? config?.eos_token_id));
+    this.padToken = firstId(generation?.pad_token_id, config?.pad_token_id, [...this.endTokens][0]) ?? 0;
+    this.startToken = firstId(generation?.decoder_start_token_id, config?.decoder_start_token_id) ?? this.padToken;
+    const sessions = model.sessions as Record<string, OrtSession | undefined>;
+    if (task === 'text2text-generation') {
+      this.encoder = sessions.model;
+      this.decoder = sessions.decoder_model_merged!;
+    } else {
+      this.decoder = (sessions.model ?? sessions.decoder_model_merged)!;
     }
-    const file = (name: string) => join(dir, 'onnx', `${name}${suffix}.onnx`);
-    const ort = await loadOnnxRuntime();
-    const sessionOptions = {
-      intraOpNumThreads: Math.max(1, Math.floor(options.threads ?? defaultThreads())),
-      interOpNumThreads: 1,
-      executionMode: 'sequential' as const,
-      graphOptimizationLevel: 'all' as const,
-    };
-    const open = async (name: string): Promise<OrtSession> => {
-      const path = file(name);
-      if (!existsSync(path)) throw new Error(`${path} does not exist`);
-      return ort.InferenceSession.create(path, sessionOptions);
-    };
-    const endTokens = new Set([...idList(generationConfig.eos_token_id ?? config.eos_token_id)]);
-    const pad = generationConfig.pad_token_id ?? config.pad_token_id ?? [...endTokens][0] ?? 0;
-    if (resolvedTask === 'text2text-generation') {
-      const encoder = await open('encoder_model');
-      const decoder = await open('decoder_model_merged').catch(async (error: unknown) => {
-        await encoder.release();
-        throw error;
+    if (!this.decoder || (task === 'text2text-generation' && !this.encoder)) {
+      throw new Prompt2ModelError({
+        message: `The ${task} model has no ${task === 'text2text-generation' ? 'encoder_model and decoder_model_merged' : 'model'} session (it has ${Object.keys(sessions).join(', ') || 'none'}).`,
+        hint: 'Check that the folder holds a generation model in the layout transformers.js loads (onnx/encoder_model.onnx + onnx/decoder_model_merged.onnx, or onnx/model.onnx).',
       });
-      const start = generationConfig.decoder_start_token_id ?? config.decoder_start_token_id ?? pad;
-      return new OnnxGenerationModel(ort, resolvedTask, encoder, decoder, tokenizer, endTokens, pad, start);
     }
-    const decoder = existsSync(file('model')) ? await open('model') : await open('decoder_model_merged');
-    return new OnnxGenerationModel(ort, resolvedTask, undefined, decoder, tokenizer, endTokens, pad, pad);
   }
 
   async dispose(): Promise<void> {
-    await this.encoder?.release();
-    await this.decoder.release();
+    await this.model.dispose();
   }
 
   /** Generates an answer for each prompt (one batch). */
@@ -139,23 +125,27 @@ export class OnnxGenerationModel {
     const mask = BigInt64Array.from(encoded.attention_mask.data as ArrayLike<bigint>, BigInt);
     const steps = decoderOnly ? new DecoderOnlySteps(this.ort, this.decoder, batch, width, ids, mask) : new Seq2SeqSteps(this.ort, this.encoder!, this.decoder, batch, width, ids, mask, this.startToken);
     const rows = Array.from({ length: batch }, (_, row) => new RowState(row, this.tokenizer, settings, countOnes(mask, row * width, width)));
-    const next = new Array<number>(batch).fill(this.padToken);
+    // The rows still generating, in the order the step runner holds them.
+    let active = rows;
     let logits = await steps.first();
     for (let step = 0; ; step++) {
       const vocab = logits.dims[2]!;
-      const last = logits.dims[1]! - 1;
+      const positions = logits.dims[1]!;
       const values = floatData(logits);
-      for (const state of rows) {
-        if (state.done) {
-          next[state.row] = this.padToken;
-          continue;
-        }
-        const offset = (state.row * logits.dims[1]! + last) * vocab;
-        next[state.row] = state.step(values.subarray(offset, offset + vocab), this.endTokens);
-      }
-      if (rows.every((state) => state.done) || step + 1 >= settings.maxNewTokens) break;
+      const next = active.map((state, index) => {
+        const offset = (index * positions + positions - 1) * vocab;
+        return state.step(values.subarray(offset, offset + vocab), this.endTokens);
+      });
+      if (step + 1 >= settings.maxNewTokens) break;
+      const keep = active.flatMap((state, index) => (state.done ? [] : [index]));
+      if (keep.length === 0) break;
       throwIfAborted(settings.signal);
-      logits = await steps.next(next);
+      // Finished rows leave the batch, so the steps left cost only what the rows still running need.
+      if (keep.length < active.length) {
+        steps.keepRows(keep);
+        active = keep.map((index) => active[index]!);
+      }
+      logits = await steps.next(keep.map((index) => next[index]!));
     }
     return rows.map((state) => state.finish());
   }
@@ -352,8 +342,25 @@ function emptyPast(ort: OrtModule, session: OrtSession, name: string, batch: num
 interface StepRunner {
   /** Runs the prompt; returns the logits. */
   first(): Promise<OrtTensor>;
+  /** Keeps only these rows (indices in the current batch, in order) for the next steps. */
+  keepRows(rows: number[]): void;
   /** Appends one token per row; returns the logits. */
   next(tokens: number[]): Promise<OrtTensor>;
+}
+
+type RowData = BigInt64Array | Float32Array | Uint16Array;
+
+/** The rows `rows` of a batch-major array of `batch` rows. */
+function selectRows<T extends RowData>(data: T, batch: number, rows: number[]): T {
+  const size = data.length / batch;
+  const out = new (data.constructor as new (length: number) => T)(rows.length * size);
+  rows.forEach((row, index) => out.set(data.subarray(row * size, (row + 1) * size) as never, index * size));
+  return out;
+}
+
+/** The rows `rows` of a batch-major tensor. */
+function selectTensorRows(ort: OrtModule, tensor: OrtTensor, rows: number[]): OrtTensor {
+  return new ort.Tensor(tensor.type, selectRows(tensor.data as RowData, tensor.dims[0]!, rows), [rows.length, ...tensor.dims.slice(1)]);
 }
 
 function int64(ort: OrtModule, values: BigInt64Array, dims: number[]): OrtTensor {
@@ -396,7 +403,7 @@ class DecoderOnlySteps implements StepRunner {
   constructor(
     private readonly ort: OrtModule,
     private readonly session: OrtSession,
-    private readonly batch: number,
+    private batch: number,
     private width: number,
     private ids: BigInt64Array,
     private mask: BigInt64Array,
@@ -426,6 +433,15 @@ class DecoderOnlySteps implements StepRunner {
     return outputs.logits!;
   }
 
+  keepRows(rows: number[]): void {
+    const { ort, batch } = this;
+    this.mask = selectRows(this.mask, batch, rows);
+    this.ids = selectRows(this.ids, batch, rows);
+    this.lastPositions = selectRows(this.lastPositions, batch, rows);
+    for (const name of this.past) this.feeds[name] = selectTensorRows(ort, this.feeds[name]!, rows);
+    this.batch = rows.length;
+  }
+
   async next(tokens: number[]): Promise<OrtTensor> {
     const { ort, batch } = this;
     this.mask = appendColumn(this.mask, batch, this.width, () => 1n);
@@ -448,6 +464,8 @@ class DecoderOnlySteps implements StepRunner {
 /** An encoder-decoder: the encoder once, then the (merged) decoder one token per step. */
 class Seq2SeqSteps implements StepRunner {
   private readonly past: string[];
+  private readonly selfAttentionPast: string[];
+  private readonly fetches: string[];
   private readonly feeds: Record<string, OrtTensor> = {};
   private decoderIds: BigInt64Array;
   private decoderWidth = 1;
@@ -456,13 +474,16 @@ class Seq2SeqSteps implements StepRunner {
     private readonly ort: OrtModule,
     private readonly encoder: OrtSession,
     private readonly decoder: OrtSession,
-    private readonly batch: number,
+    private batch: number,
     private readonly width: number,
     private readonly ids: BigInt64Array,
     private readonly mask: BigInt64Array,
     startToken: number,
   ) {
     this.past = pastNames(decoder);
+    this.selfAttentionPast = this.past.filter((name) => !name.includes('.encoder.'));
+    // Each step's outputs are copied into JavaScript: after the first, only the logits and the growing self-attention cache.
+    this.fetches = ['logits', ...this.selfAttentionPast.map((name) => name.replace('past_key_values.', 'present.'))];
     this.decoderIds = new BigInt64Array(batch).fill(BigInt(startToken));
   }
 
@@ -478,23 +499,32 @@ class Seq2SeqSteps implements StepRunner {
     for (const name of this.past) this.feeds[name] = emptyPast(ort, this.decoder, name, batch);
     if (this.decoder.inputNames.includes('use_cache_branch')) this.feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([0]), [1]);
     const outputs = await this.decoder.run(this.feeds);
-    // The cross-attention entries never change: keep the first step's.
+    // The cross-attention entries never change: keep the first step's, and fetch only the rest from now on.
     for (const name of this.past) this.feeds[name] = outputs[name.replace('past_key_values.', 'present.')]!;
+    if (this.feeds.use_cache_branch) this.feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([1]), [1]);
     return outputs.logits!;
+  }
+
+  keepRows(rows: number[]): void {
+    const { ort } = this;
+    for (const name of ['encoder_hidden_states', 'encoder_attention_mask', ...this.past]) {
+      if (this.feeds[name]) this.feeds[name] = selectTensorRows(ort, this.feeds[name]!, rows);
+    }
+    this.decoderIds = selectRows(this.decoderIds, this.batch, rows);
+    this.batch = rows.length;
   }
 
   async next(tokens: number[]): Promise<OrtTensor> {
     const { ort, batch } = this;
     if (this.past.length > 0) {
       this.feeds.input_ids = int64(ort, BigInt64Array.from(tokens, BigInt), [batch, 1]);
-      if (this.feeds.use_cache_branch) this.feeds.use_cache_branch = new ort.Tensor('bool', new Uint8Array([1]), [1]);
     } else {
       this.decoderIds = appendColumn(this.decoderIds, batch, this.decoderWidth, (row) => BigInt(tokens[row]!));
       this.decoderWidth += 1;
       this.feeds.input_ids = int64(ort, this.decoderIds, [batch, this.decoderWidth]);
     }
-    const outputs = await this.decoder.run(this.feeds);
-    for (const name of this.past) if (!name.includes('.encoder.')) this.feeds[name] = outputs[name.replace('past_key_values.', 'present.')]!;
+    const outputs = await this.decoder.run(this.feeds, this.fetches);
+    for (const name of this.selfAttentionPast) this.feeds[name] = outputs[name.replace('past_key_values.', 'present.')]!;
     return outputs.logits!;
   }
 }

@@ -28,3 +28,7 @@ export { readParquetRows, decodeParquetRows, plainParquetValue, type ParquetRows
 export { ParquetFileCache, type RemoteParquetFile } from './remote-parquet-file.js';
 export type { DatasetConfigInfo, DatasetFeature, DatasetRowsPage, DatasetSize, DatasetSplitEntry, ParquetFileEntry } from './dataset-viewer-types.js';
 export { getDatasetRevision } from './dataset-revision.js';
+
+// Repos as file stores (training jobs' data and results) and the Jobs API.
+export { uploadRepoFiles, downloadRepoFiles, type UploadRepoFilesOptions, type UploadRepoFilesResult, type DownloadRepoFilesOptions, type HubRepoType } from './repo-files.js';
+export { createHubJobsClient, type HubJobsClient, type HubJob, type HubJobHardware, type HubJobSpec } from './hub-jobs.js';

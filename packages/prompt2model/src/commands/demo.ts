@@ -1,23 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import type { ExecutorTable, LanguageModel, ProviderRegistry, TrainedModel } from '@prompt2model/core/internal';
-import { predictSettings, splitList, threadsOption } from '../flags/index.js';
-import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
+import { addServerOptions, predictSettings, serverSettings, splitList, threadsOption, warnWithoutInstruction, type ServerFlags } from '../flags/index.js';
+import { CliUsageError, parseNumber, temporaryFolder, type CliRuntime } from '../runtime.js';
 
-interface DemoOptions {
+interface DemoOptions extends ServerFlags {
   model?: string;
   spec?: string;
   instruction?: string;
-  host: string;
-  port: number;
   open: boolean;
   shareToken?: string;
-  allowedHost: string[];
   maxNewTokens?: number;
-  maxInputChars?: number;
-  maxQueue?: number;
-  timeout?: number;
   python?: string;
   threads?: number;
   export?: string;
@@ -33,20 +26,14 @@ export function register(program: Command, runtime: CliRuntime): void {
   const verb = program.command('demo');
   // A server: Ctrl-C ends it, there is nothing to resume.
   runtime.onInterrupt(verb, 'Stopping the demo…');
-  verb
+  addServerOptions(verb, { port: 7860, credential: 'an access token', queueDefault: 8 })
     .description("Serve a web page and HTTP API for a trained model (Ctrl-C stops it), or --export a static site that runs it in the browser")
     .option('--model <model>', "the model: a local folder (ONNX export, or PyTorch run by the Python worker), openai:<id> (also ft:... ids) or hf:<id>; default the run folder's trained model")
     .option('--spec <file>', "the task (a prompt spec file: instruction and examples); default the run folder's")
     .option('--instruction <text>', 'the task instruction the model was trained with (overrides the spec)')
-    .option('--host <address>', 'address to listen on; anything but 127.0.0.1/localhost is reachable by other machines and needs an access token', '127.0.0.1')
-    .addOption(new Option('--port <n>', 'port (0 picks a free one)').default(7860).argParser(parseNumber('--port', { integer: true, min: 0, max: 65535 })))
     .option('--open', 'open the page in a browser once it is up', false)
     .addOption(new Option('--share-token <token>', 'access token every request must carry (default with a non-loopback --host: a random one)').env('P2M_DEMO_TOKEN'))
-    .option('--allowed-host <name>', 'another Host header to answer, e.g. a reverse proxy name (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
     .addOption(new Option('--max-new-tokens <n>', 'most tokens generated per answer (local models, default 128)').argParser(parseNumber('--max-new-tokens', { integer: true, min: 1 })))
-    .addOption(new Option('--max-input-chars <n>', 'longest input accepted (default 4000)').argParser(parseNumber('--max-input-chars', { integer: true, min: 1 })))
-    .addOption(new Option('--max-queue <n>', 'requests that may wait for the model before 429 (default 8)').argParser(parseNumber('--max-queue', { integer: true, min: 0 })))
-    .addOption(new Option('--timeout <seconds>', 'per-request limit, waiting included (default 120)').argParser(parseNumber('--timeout', { min: 1 })))
     .option('--python <path>', 'Python with torch + transformers for a PyTorch model folder (default $P2M_PYTHON or python3)')
     .addOption(threadsOption())
     .option('--export <dir>', 'write a static site (page + transformers.js + onnxruntime-web wasm + ONNX model) instead of serving')
@@ -67,10 +54,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         });
         if (specFoundAt && !options.instruction) runtime.io.stderr(`Task from ${specFoundAt}\n`);
         if (model.kind === 'local-folder' && spec.instruction.trim() === '') {
-          runtime.io.stderr(
-            'warning: no task instruction: inputs are wrapped in the training prompt with an empty one, and a model trained with an instruction may answer worse.\n' +
-              'hint: pass --out RUN (its prompt spec), --spec FILE, or --instruction "…".\n',
-          );
+          warnWithoutInstruction(runtime, 'pass --out RUN (its prompt spec), --spec FILE, or --instruction "…".');
         }
 
         if (options.export) {
@@ -96,7 +80,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         const accessToken = options.shareToken ?? (loopback ? undefined : randomBytes(18).toString('base64url'));
         const context = await createStageContext({
           // Flags go to the run folder: --out, or the one the model's prompt spec was found in.
-          outDir: options.out ?? runDir ?? (await temporaryRunFolder()),
+          outDir: options.out ?? runDir ?? (await temporaryFolder('prompt2model-demo-')),
           events: runtime.progressEvents(options),
           signal: runtime.signal,
           cacheDir: false,
@@ -104,14 +88,9 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
         });
         const creator = demo.createDemoCreator({
-          host: options.host,
-          port: options.port,
+          ...serverSettings(options),
           keepAlive: true,
           ...(accessToken ? { accessToken } : {}),
-          allowedHosts: options.allowedHost,
-          ...(options.maxInputChars ? { maxInputChars: options.maxInputChars } : {}),
-          ...(options.maxQueue !== undefined ? { maxQueue: options.maxQueue } : {}),
-          ...(options.timeout ? { timeoutMs: options.timeout * 1000 } : {}),
           onnx: { ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}) },
           ...(await providerAndWorker(options, runtime, models, model)),
           log: (level, message) => {
@@ -127,20 +106,11 @@ export function register(program: Command, runtime: CliRuntime): void {
           runtime.io.stderr(`API: GET ${new URL('/api/info', served.url).href}, POST /api/predict {"input": "..."}; flags go to ${context.store.path(RUN_FILES.demoFlags)}\nPress Ctrl-C to stop.\n`);
         }
         if (options.open) openInBrowser(served.url, runtime);
-        await new Promise<void>((resolve) => {
-          if (runtime.signal.aborted) resolve();
-          runtime.signal.addEventListener('abort', () => resolve(), { once: true });
-          void served.closed.then(resolve);
-        });
+        await runtime.untilInterrupted(served.closed);
         await served.close();
         if (!options.json) runtime.io.stderr('Demo stopped.\n');
       }),
     );
-}
-
-async function temporaryRunFolder(): Promise<string> {
-  const [{ mkdtemp }, { tmpdir }] = await Promise.all([import('node:fs/promises'), import('node:os')]);
-  return mkdtemp(join(tmpdir(), 'prompt2model-demo-'));
 }
 
 /** How the managed model is called (through the model registry; its key stays in this process) and how a PyTorch folder runs. */

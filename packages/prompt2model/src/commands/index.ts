@@ -13,9 +13,10 @@ import { register as exportModel } from './export.js';
 import { register as push } from './push.js';
 import { register as demo } from './demo.js';
 import { register as datasets } from './datasets.js';
+import { register as serve } from './serve.js';
 
 /** A CLI verb: one file in this folder, listed once below. */
 export type RegisterCommand = (program: Command, runtime: CliRuntime) => void;
 
 /** Every verb of the CLI, in help order. Adding a verb is one file in this folder and one entry here. */
-export const commands: RegisterCommand[] = [parse, generate, models, indexBuild, train, evaluate, run, calibrate, datasets, setup, exportModel, push, demo];
+export const commands: RegisterCommand[] = [parse, generate, models, indexBuild, train, evaluate, run, calibrate, datasets, setup, exportModel, push, demo, serve];

@@ -13,7 +13,7 @@ interface TrainOptions extends TrainingFlags {
 }
 
 /**
- * `prompt2model train --backend local|openai|command|skypilot --data DIR --base-model ID [--out DIR]`:
+ * `prompt2model train --backend local|openai|command|skypilot|hf-jobs --data DIR --base-model ID [--out DIR]`:
  * validates the job and the data, prints the cost/time estimate (checked against --max-cost),
  * trains with progress, and prints the trained model's reference. Rerunning with the same --out
  * re-attaches to the job (remote id or last checkpoint) instead of starting over.
@@ -21,7 +21,7 @@ interface TrainOptions extends TrainingFlags {
 export function register(program: Command, runtime: CliRuntime): void {
   const command = program
     .command('train')
-    .description('Fine-tune a base model on DIR/train.jsonl (+ validation.jsonl): local GPU worker, OpenAI fine-tuning, or a remote command')
+    .description('Fine-tune a base model on DIR/train.jsonl (+ validation.jsonl): local GPU worker, OpenAI fine-tuning, Hugging Face Jobs, or a remote command')
     .requiredOption('--data <dir>', 'folder with train.jsonl and optionally validation.jsonl (a run folder from `generate` works)')
     .requiredOption('--base-model <model>', 'hf:<id> (or a bare Hub id) or a local folder for local/command; openai:<id> (or a bare id) for openai')
     .option('--estimate-only', 'validate and print the cost/time estimate, then stop', false)

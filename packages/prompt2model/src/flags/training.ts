@@ -4,6 +4,7 @@ import { loadSetting } from '@prompt2model/core/settings';
 import type { TrainingJobSpecInput } from '@prompt2model/core/internal';
 import type { TrainerBackend } from '@prompt2model/core/internal';
 import { trainingBackends, type TrainingBackendSettings } from '../registry/training-backends.js';
+import { askAboutRemoteJob } from '../remote-job-interrupt.js';
 import { CliUsageError, parseNumber, type CliRuntime, type GlobalOptions } from '../runtime.js';
 
 /** Flags of `addTrainingOptions`, shared by `train` and `run`. */
@@ -40,6 +41,11 @@ export interface TrainingFlags {
   lrMultiplier?: number;
   trainingPrice?: number;
   cancelRemote: boolean;
+  // hf-jobs
+  flavor?: string;
+  image?: string;
+  /** hf-jobs: install the pinned stack in the job (default on; `--no-install-requirements`). */
+  installRequirements?: boolean;
   // command
   launch?: string;
   attach?: string;
@@ -86,7 +92,10 @@ export function addTrainingOptions(command: Command): Command {
     .option('--suffix <text>', 'openai: suffix of the fine-tuned model name')
     .addOption(new Option('--lr-multiplier <x>', 'openai: learning-rate multiplier (default auto)').argParser(parseNumber('--lr-multiplier')))
     .addOption(new Option('--training-price <usd>', 'openai: USD per 1M training tokens, for models not in the price table').argParser(parseNumber('--training-price')))
-    .option('--cancel-remote', 'openai/skypilot: cancel the remote job on Ctrl-C (default: keep it running and re-attach on rerun; a terminal asks)', false)
+    .option('--cancel-remote', 'openai/skypilot/hf-jobs: cancel the remote job on Ctrl-C (default: it keeps running and a rerun re-attaches; skypilot and hf-jobs ask on a terminal)', false)
+    .option('--flavor <name>', `hf-jobs: hardware flavor from the Hub's Jobs hardware list, e.g. t4-small, l4x1, a100-large (default ${'a10g-small'})`)
+    .option('--image <ref>', 'hf-jobs: Docker image of the job (default: a pinned official PyTorch image; the job installs the pinned training stack over it)')
+    .option('--no-install-requirements', 'hf-jobs: the image already has the training stack (torch, transformers, peft, huggingface_hub): skip installing it')
     .option('--launch <cmd>', 'command: starts the worker remotely; its stdout carries the JSON-lines events ({jobDir} {jobName} {config} {workerDir})')
     .option('--attach <cmd>', 'command: re-attaches to a running remote job after a restart ({remoteJobId})')
     .option('--cancel-command <cmd>', 'command: stops the remote job on Ctrl-C ({remoteJobId})')
@@ -172,6 +181,15 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
       env,
       cancelOnAbort: options.cancelRemote || askToCancel(runtime),
     },
+    'hf-jobs': {
+      ...(options.flavor ? { flavor: options.flavor } : {}),
+      ...(options.image ? { image: options.image } : {}),
+      ...(options.installRequirements === false ? { installRequirements: false } : {}),
+      ...optionalSetting('accessToken', loadSetting({ environmentVariableName: 'HF_TOKEN', env })),
+      ...optionalSetting('hubUrl', loadSetting({ environmentVariableName: 'HF_ENDPOINT', env })),
+      env,
+      onInterrupt: options.cancelRemote ? async () => 'cancel' : askAboutRemoteJob(runtime),
+    },
     command: {
       ...(options.launch ? { launch: options.launch } : {}),
       ...(options.attach ? { attach: options.attach } : {}),
@@ -184,17 +202,17 @@ export function trainingBackendSettings(options: TrainingFlags & GlobalOptions &
 }
 
 /**
- * Ctrl-C while a remote job runs: on a terminal, ask whether to cancel it or leave it running (the
- * next run re-attaches); elsewhere leave it running (`--cancel-remote` cancels).
+ * Ctrl-C while a remote job runs, for backends that take a yes/no: on a terminal the one question
+ * of `askAboutRemoteJob`; elsewhere leave it running (`--cancel-remote` cancels).
  */
 function askToCancel(runtime: CliRuntime): boolean | ((jobId: string) => Promise<boolean>) {
   if (!runtime.io.isTTY || !process.stdin.isTTY) return false;
-  return async (jobId) => {
-    const { createInterface } = await import('node:readline/promises');
-    const prompt = createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await prompt.question(`\nCancel remote job ${jobId} too? Otherwise it keeps running (and costing) and the next run re-attaches. [y/N] `).finally(() => prompt.close());
-    return /^y/i.test(answer.trim());
-  };
+  const ask = askAboutRemoteJob(runtime);
+  return async (jobId) => (await ask({ id: jobId, url: '' })) === 'cancel';
+}
+
+function optionalSetting<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value ? ({ [key]: value } as Record<K, string>) : {};
 }
 
 /** The training backend `--backend` names, from the registry. */

@@ -1,7 +1,7 @@
 import { ValidationError } from '@prompt2model/core/errors';
 import { Registry } from '@prompt2model/core/registry';
 import type { OpenAIFineTuningBackendOptions } from '@prompt2model/openai/internal';
-import type { CommandBackendOptions, LocalBackendOptions, SkyPilotBackendOptions } from '@prompt2model/trainer/internal';
+import type { CommandBackendOptions, HfJobsBackendOptions, LocalBackendOptions, SkyPilotBackendOptions } from '@prompt2model/trainer/internal';
 import type { TrainerBackend } from '@prompt2model/core/internal';
 
 /** Each backend's options; the registry passes the named backend its own. */
@@ -10,6 +10,7 @@ export interface TrainingBackendSettings {
   openai?: OpenAIFineTuningBackendOptions;
   command?: Partial<CommandBackendOptions>;
   skypilot?: Partial<SkyPilotBackendOptions>;
+  'hf-jobs'?: HfJobsBackendOptions;
 }
 
 /**
@@ -53,5 +54,9 @@ export const trainingBackends = new Registry<Promise<TrainerBackend>, TrainingBa
       }
       return new (await import('@prompt2model/trainer/internal')).SkyPilotBackend({ bucket, ...rest });
     },
+  },
+  'hf-jobs': {
+    description: 'Hugging Face Jobs: a GPU by the minute (--flavor), data and model in private Hub repos',
+    factory: async (settings) => new (await import('@prompt2model/trainer/internal')).HfJobsBackend(settings['hf-jobs']),
   },
 });

@@ -267,11 +267,20 @@ export interface TinyCausalLMOptions {
    * answer at its first end token, or batched answers carry the rows' extra tokens.
    */
   afterEnd?: string;
+  /**
+   * With a key/value cache, in the layout transformers.js feeds (`input_ids`, `attention_mask`,
+   * `position_ids`, `past_key_values.0.key|value` → `logits`, `present.0.key|value`). The cache holds
+   * one-hot tokens, and the model never repeats a token it has seen (the prompt's or its own,
+   * padding masked out): a cycle in `next` ends with the end token once it comes around, which a
+   * runner that drops or mixes up the cache would not do.
+   */
+  kvCache?: boolean;
 }
 
 /**
- * A GPT-2-style decoder-only model (`model.onnx`, no KV cache) for `text-generation`: the next token
- * depends only on the last one, following `next`, until `<|endoftext|>`.
+ * A GPT-2-style decoder-only model (`model.onnx`) for `text-generation`: the next token depends
+ * only on the last one, following `next`, until `<|endoftext|>` (and, with `kvCache`, on the
+ * tokens in the cache).
  */
 export async function buildTinyCausalLM(dir: string, options: TinyCausalLMOptions = {}): Promise<TinyModelInfo> {
   const next = Object.fromEntries(Object.entries(options.next ?? {}).map(([from, to]) => [from.toLowerCase(), to.toLowerCase()]));
@@ -300,13 +309,15 @@ export async function buildTinyCausalLM(dir: string, options: TinyCausalLMOption
     const target = id === eos && afterEnd ? vocab.get(afterEnd)! : next[token] === undefined ? eos : vocab.get(next[token])!;
     transitions[id * size + target] = 10;
   }
-  const model = encodeModel({
-    name: 'tiny-causal-lm',
-    inputs: [valueInfo('input_ids', 'int64', ['batch_size', 'sequence_length'])],
-    outputs: [valueInfo('logits', 'float', ['batch_size', 'sequence_length', size])],
-    initializers: [floatTensor('transitions', [size, size], transitions)],
-    nodes: [node('Gather', ['transitions', 'input_ids'], ['logits'], { axis: 0 })],
-  });
+  const model = options.kvCache
+    ? cachedCausalGraph(size, transitions)
+    : encodeModel({
+        name: 'tiny-causal-lm',
+        inputs: [valueInfo('input_ids', 'int64', ['batch_size', 'sequence_length'])],
+        outputs: [valueInfo('logits', 'float', ['batch_size', 'sequence_length', size])],
+        initializers: [floatTensor('transitions', [size, size], transitions)],
+        nodes: [node('Gather', ['transitions', 'input_ids'], ['logits'], { axis: 0 })],
+      });
   await writeFolder(dir, {
     'config.json': JSON.stringify({
       model_type: 'gpt2',
@@ -325,6 +336,56 @@ export async function buildTinyCausalLM(dir: string, options: TinyCausalLMOption
     'onnx/model.onnx': model,
   });
   return { dir, vocab, specialIds: [eos, 1] };
+}
+
+/** The causal LM with a one-hot key/value cache: logits = transitions[token] − 20 × (times each token is in the unmasked cache). */
+function cachedCausalGraph(size: number, transitions: Float32Array): Uint8Array {
+  const identity = new Float32Array(size * size);
+  for (let index = 0; index < size; index++) identity[index * size + index] = 1;
+  const cache = ['batch_size', 1, 'past_sequence_length', size] as const;
+  const present = ['batch_size', 1, 'total_sequence_length', size] as const;
+  return encodeModel({
+    name: 'tiny-causal-lm-kv',
+    inputs: [
+      valueInfo('input_ids', 'int64', ['batch_size', 'sequence_length']),
+      valueInfo('attention_mask', 'int64', ['batch_size', 'total_sequence_length']),
+      valueInfo('position_ids', 'int64', ['batch_size', 'sequence_length']),
+      valueInfo('past_key_values.0.key', 'float', [...cache]),
+      valueInfo('past_key_values.0.value', 'float', [...cache]),
+    ],
+    outputs: [
+      valueInfo('logits', 'float', ['batch_size', 'sequence_length', size]),
+      valueInfo('present.0.key', 'float', [...present]),
+      valueInfo('present.0.value', 'float', [...present]),
+    ],
+    initializers: [
+      floatTensor('transitions', [size, size], transitions),
+      floatTensor('one_hot', [size, size], identity),
+      floatTensor('repeat_penalty', [], [-20]),
+      floatTensor('zero', [], [0]),
+      int64Tensor('axis_1', [1], [1]),
+      int64Tensor('axis_2', [1], [2]),
+      int64Tensor('axes_1_3', [2], [1, 3]),
+    ],
+    nodes: [
+      node('Gather', ['transitions', 'input_ids'], ['base_logits'], { axis: 0 }),
+      node('Gather', ['one_hot', 'input_ids'], ['new_tokens'], { axis: 0 }),
+      node('Unsqueeze', ['new_tokens', 'axis_1'], ['new_entries']),
+      node('Concat', ['past_key_values.0.key', 'new_entries'], ['present.0.key'], { axis: 2 }),
+      node('Concat', ['past_key_values.0.value', 'new_entries'], ['present.0.value'], { axis: 2 }),
+      // Padding (attention_mask 0) does not count; the positions only need to be accepted.
+      node('Cast', ['attention_mask'], ['mask_float'], { to: 1 }),
+      node('Unsqueeze', ['mask_float', 'axes_1_3'], ['mask_4d']),
+      node('Mul', ['present.0.key', 'mask_4d'], ['seen_entries']),
+      node('ReduceSum', ['seen_entries', 'axis_2'], ['seen_counts'], { keepdims: 0 }),
+      node('Mul', ['seen_counts', 'repeat_penalty'], ['penalty']),
+      node('Add', ['base_logits', 'penalty'], ['penalised_logits']),
+      node('Cast', ['position_ids'], ['positions_float'], { to: 1 }),
+      node('ReduceSum', ['positions_float'], ['position_sum'], { keepdims: 0 }),
+      node('Mul', ['position_sum', 'zero'], ['position_term']),
+      node('Add', ['penalised_logits', 'position_term'], ['logits']),
+    ],
+  });
 }
 
 export { wordsOf };
