@@ -37,6 +37,7 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   split: '--split',
   targetQuality: '--target-quality',
   teacher: '--teacher',
+  threshold: '--threshold',
   timeoutMs: '--request-timeout (seconds)',
   tokensPerMinute: '--tpm',
   'translate: false': '--no-translate',
