@@ -32,6 +32,7 @@ export const {
   node,
   noisyDateTeacher,
   readRequestBody,
+  sampleCascadeCalibration,
   sendFileBytes,
   startDatasetsServer,
   startDeepLServer,

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sampleCascadeCalibration } from '@prompt2model/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildRunReport, writeRunReport } from '../src/run/report.js';
 import { renderReportHtml } from '../src/run/report-html.js';
@@ -141,23 +142,7 @@ describe('the run report', () => {
   it('shows the cascade: a short coverage-quality table with the chosen threshold, and the cost per 1,000 calls of each way of answering', async () => {
     // The curve of the calibration-math test: 5 validation rows, exact match; gpt-4o-mini priced
     // from 1,000 input and 100 output tokens over 5 calls = $0.042 per 1,000, the cascade 20% of it.
-    const calibration = {
-      version: 1,
-      createdAt: 'now',
-      heldOut: { split: 'validation', file: 'validation.jsonl', count: 5 },
-      metric: 'exact_match',
-      targetQuality: 0.99,
-      student: { model: '/m/onnx', quality: 0.6, costPer1000Usd: 0 },
-      teacher: { model: 'gpt-4o-mini', quality: 0.8, requests: 5, cachedRequests: 0, inputTokens: 1000, outputTokens: 100, costUsd: 0.00021, price: { inputPer1M: 0.15, outputPer1M: 0.6 } },
-      curve: [
-        { threshold: 0.4, coverage: 0.8, quality: 0.8, relativeQuality: 1 },
-        { threshold: 0.6, coverage: 0.6, quality: 0.6, relativeQuality: 0.75 },
-        { threshold: 0.8, coverage: 0.4, quality: 0.8, relativeQuality: 1 },
-        { threshold: 0.9, coverage: 0.2, quality: 0.8, relativeQuality: 1 },
-      ],
-      chosen: { threshold: 0.4, coverage: 0.8, quality: 0.8, relativeQuality: 1 },
-      costPer1000: { teacherOnlyUsd: 0.042, studentOnlyUsd: 0, cascadeUsd: 0.0084, priced: true },
-    };
+    const calibration = sampleCascadeCalibration({ student: { model: '/m/onnx', quality: 0.6, costPer1000Usd: 0 } });
     const dir = await runFolder({ 'calibration.json': calibration, 'prompt-spec.json': { instruction: 'Label it.', examples: [], language: 'en' } });
     const report = await buildRunReport(dir);
     expect(report.cascade?.curve.map((row) => [row.threshold, row.chosen])).toEqual([[0.4, true], [0.6, false], [0.8, false], [0.9, false]]);

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import OpenAI from 'openai';
-import { buildTinySeq2Seq, lastKeywordSentiment, lastUserText, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
+import { buildTinySeq2Seq, lastKeywordSentiment, lastUserText, sampleCascadeCalibration, SENTIMENT_LABELS, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliCaptured } from './support/run-cli.js';
 import { startServerProcess } from './support/start-server.js';
@@ -15,18 +15,10 @@ let runDir: string;
 let teacher: OpenAICompatibleServer;
 
 /** A calibration whose chosen threshold sits between the keyword student's tie (about 0.5) and its clear answers (above 0.99). */
-const calibration = {
-  version: 1,
-  createdAt: 'now',
-  heldOut: { split: 'validation', file: 'validation.jsonl', count: 5 },
-  metric: 'exact_match',
-  targetQuality: 0.99,
-  student: { model: 'student', quality: 0.8, costPer1000Usd: 0 },
-  teacher: { model: 'gpt-4o-mini', quality: 1, requests: 5, cachedRequests: 0, inputTokens: 100, outputTokens: 5, costUsd: 0 },
+const calibration = sampleCascadeCalibration({
   curve: [{ threshold: 0.9, coverage: 0.6, quality: 1, relativeQuality: 1 }],
   chosen: { threshold: 0.9, coverage: 0.6, quality: 1, relativeQuality: 1 },
-  costPer1000: { teacherOnlyUsd: 0.003, studentOnlyUsd: 0, cascadeUsd: 0.0012, priced: true },
-};
+});
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'p2m-serve-cascade-'));

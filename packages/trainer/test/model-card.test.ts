@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sampleCascadeCalibration } from '@prompt2model/testing';
 import { describe, expect, it } from 'vitest';
 import type { TrainedModel } from '@prompt2model/core/internal';
 import { parseTrainingJob, renderModelCard, writeModelCard } from '../src/internal.js';
@@ -20,21 +21,7 @@ const model = (dir: string): TrainedModel => ({
 
 describe('model card', () => {
   it('shows the cascade with the teacher: the short coverage-quality table, the chosen threshold and the cost per 1,000 calls', () => {
-    const calibration = {
-      version: 1 as const,
-      createdAt: 'now',
-      heldOut: { split: 'validation', file: 'validation.jsonl', count: 5 },
-      metric: 'exact_match',
-      targetQuality: 0.99,
-      student: { model: '/m/onnx', quality: 0.6, costPer1000Usd: 0 },
-      teacher: { model: 'gpt-4o-mini', quality: 0.8, requests: 5, cachedRequests: 0, inputTokens: 1000, outputTokens: 100, costUsd: 0.00021 },
-      curve: [
-        { threshold: 0.4, coverage: 0.8, quality: 0.8, relativeQuality: 1 },
-        { threshold: 0.6, coverage: 0.6, quality: 0.6, relativeQuality: 0.75 },
-      ],
-      chosen: { threshold: 0.4, coverage: 0.8, quality: 0.8, relativeQuality: 1 },
-      costPer1000: { teacherOnlyUsd: 0.042, studentOnlyUsd: 0, cascadeUsd: 0.0084, priced: true },
-    };
+    const calibration = sampleCascadeCalibration();
     const card = renderModelCard({ model: model('/m'), calibration });
     expect(card).toContain('## Cascade with the teacher');
     expect(card).toContain('Calibrated on 5 held-out validation examples the model was not trained on (Exact match; teacher 0.8000, this model alone 0.6000)');
