@@ -28,6 +28,7 @@ export { ProgressEmitter, type ProgressEvent, type ProgressListener } from './ev
 export { readJsonl, readJsonlAll, JsonlWriter } from './jsonl.js';
 export { splitExamples, type ExampleSplits, type SplitRatios } from './splits.js';
 export type {
+  CalibrateRequest,
   DatasetGenerator,
   DatasetGeneratorOptions,
   DatasetRetriever,
@@ -60,6 +61,9 @@ export { SETTINGS, loadApiKey, loadSetting, type SettingName, type SettingsEnvir
 // table that picks the executor for a model format.
 export {
   RUN_FILES,
+  CascadeCalibrationSchema,
+  type CascadeCalibration,
+  type CalibrationPoint,
   locateModel,
   locateTrainedModel,
   MODEL_FORMATS,

@@ -4,6 +4,7 @@ import { createStageContext, type CreateStageContextOptions, type StageContext }
 import { ProgressEmitter } from './events.js';
 import { BudgetExceededError } from './errors/budget-exceeded-error.js';
 import { Prompt2ModelError } from './errors/prompt2model-error.js';
+import { ConfidenceUnavailableError } from './errors/confidence-unavailable-error.js';
 import { InsufficientDataError } from './errors/insufficient-data-error.js';
 import { hashableOptions } from './util/fingerprint.js';
 import { JsonlWriter } from './jsonl.js';
@@ -23,7 +24,7 @@ import {
   type TrainingJobSpecInput,
 } from './schemas.js';
 import { splitDatasetFiles, type SplitRatios } from './splits.js';
-import { GenerationSummaryFileSchema, RetrievedSummarySchema, type GenerationSummaryFile } from './run-folder/files.js';
+import { CascadeCalibrationSchema, GenerationSummaryFileSchema, RetrievedSummarySchema, type CascadeCalibration, type GenerationSummaryFile } from './run-folder/files.js';
 import { RUN_FILES } from './run-folder/layout.js';
 import { portableTrainedModel, portableTrainingJob, trainedModelFile } from './run-folder/portable.js';
 import { fingerprintOf, runStep, type StepOptions } from './run-step.js';
@@ -74,6 +75,12 @@ export interface PipelineOptions extends CreateStageContextOptions {
   /** Also run the teacher over the test set, for the teacher-vs-student comparison. Default true. */
   teacherBaseline?: boolean;
   /**
+   * After evaluation, calibrate the student→teacher cascade on the validation split (held out from
+   * training: it only picks the checkpoint): one teacher call per validation row, through the LLM
+   * cache. `false` skips it. Default: on, keeping 99% of the teacher's quality.
+   */
+  calibration?: false | { targetQuality?: number };
+  /**
    * Decontamination of retrieved rows against the test split (e.g. dataset-generator's
    * `ContaminationIndex`): retrieved rows go to train only, and those the check flags are dropped.
    */
@@ -97,6 +104,8 @@ export interface PipelineResult {
   evalReport?: EvalReport;
   /** The teacher on the same test set (the baseline the student is compared with). */
   teacherReport?: EvalReport;
+  /** The cascade's coverage-quality curve and chosen threshold, on the validation split. */
+  calibration?: CascadeCalibration;
   /** A running demo; call `close()` when done. */
   demo?: Demo;
   costUsd: number;
@@ -104,7 +113,7 @@ export interface PipelineResult {
 
 
 /** Names of the pipeline's steps, as recorded in the run manifest. */
-export const PIPELINE_STEPS = ['parse', 'retrieve-datasets', 'generate', 'split', 'retrieve-models', 'train', 'evaluate', 'evaluate-teacher'] as const;
+export const PIPELINE_STEPS = ['parse', 'retrieve-datasets', 'generate', 'split', 'retrieve-models', 'train', 'evaluate', 'evaluate-teacher', 'calibrate'] as const;
 
 /**
  * Composes the stages into one resumable run: prompt → spec → data (retrieved + generated) →
@@ -287,6 +296,19 @@ export class Pipeline {
       }
     }
 
+    const calibration = this.options.calibration;
+    if (evaluator?.calibrate && calibration !== false && context.teacher && result.trainedModel && result.splits) {
+      result.calibration = await calibrationStep(context, {
+        evaluator,
+        model: result.trainedModel,
+        splits: result.splits,
+        spec,
+        ...(calibration?.targetQuality !== undefined ? { targetQuality: calibration.targetQuality } : {}),
+        options: this.options.stepInputs?.calibrate,
+        skipWithoutConfidence: true,
+      });
+    }
+
     if (stages.demoCreator && result.trainedModel) {
       result.demo = await stages.demoCreator.create(result.trainedModel, spec, context);
     }
@@ -328,6 +350,71 @@ export class Pipeline {
     if (generated.stoppedBy === 'budget') throw new BudgetExceededError({ spentUsd: spent.usd, maxCostUsd: maxCostUsd ?? spent.usd, message, hint });
     throw new InsufficientDataError({ count: generated.count, target, message, hint });
   }
+}
+
+/** The teacher as a step input: which model at which endpoint (a change redoes the step). */
+function teacherIdentity(context: StageContext) {
+  return context.teacher ? { provider: context.teacher.model.provider, model: context.teacher.modelId, endpoint: context.teacher.model.endpoint } : null;
+}
+
+export interface CalibrationStepOptions {
+  evaluator: Evaluator;
+  model: TrainedModel;
+  splits: DatasetSplits;
+  spec: PromptSpec;
+  /** Default 0.99. */
+  targetQuality?: number;
+  /** Options of the evaluator that shape the calibration (its metrics), fingerprinted: a change redoes the step. */
+  options?: unknown;
+  /** Warn and return undefined, instead of failing, when the student reports no confidence (a pipeline run). */
+  skipWithoutConfidence?: boolean;
+}
+
+/**
+ * The `calibrate` step of a run folder (`calibration.json`): the evaluator's `calibrate` over the
+ * validation split, held out from training (it only picks the checkpoint) and apart from the test
+ * set the report's metrics come from. Skipped on a later run with the same inputs; redone, from
+ * the LLM cache, when the target or the model changes. The pipeline and `prompt2model calibrate`
+ * both run it. Undefined (with a warning) when the validation split is empty.
+ */
+export async function calibrationStep(context: StageContext, options: CalibrationStepOptions): Promise<CascadeCalibration | undefined> {
+  const { evaluator, model, splits, spec } = options;
+  const calibrate = evaluator.calibrate?.bind(evaluator);
+  if (!calibrate) throw new Prompt2ModelError({ message: `The evaluator "${evaluator.name}" cannot calibrate a cascade.`, hint: 'Use the default evaluator (createEvaluator), or give yours a `calibrate` method.' });
+  if (!splits.validation || splits.counts.validation === 0) {
+    context.events.log('warn', 'Cascade calibration skipped: the validation split is empty (raise split.validation or generate more examples).', 'calibrate');
+    return undefined;
+  }
+  const heldOut = splits.validation;
+  const targetQuality = options.targetQuality ?? 0.99;
+  const evalSpec = { instruction: spec.instruction, taskType: spec.taskType ?? null, labels: spec.labels ?? null };
+  const step = runStep(
+    context,
+    'calibrate',
+    RUN_FILES.calibration,
+    CascadeCalibrationSchema,
+    () => calibrate({ model, heldOutPath: context.store.path(heldOut), heldOutSplit: 'validation', spec, targetQuality }, context),
+    {
+      inputs: {
+        model: portableTrainedModel(model, context.store.dir),
+        heldOut: await fingerprintOf(context, heldOut),
+        teacher: teacherIdentity(context),
+        spec: evalSpec,
+        targetQuality,
+        evaluator: evaluator.name,
+        options: hashableOptions(options.options) ?? null,
+      },
+    },
+  );
+  if (!options.skipWithoutConfidence) return step;
+  return step.catch(async (error: unknown) => {
+    // A student that reports no confidence (no ONNX export) has no cascade: the run goes on, and
+    // the step is not left as a failure to resume.
+    if (!ConfidenceUnavailableError.isInstance(error)) throw error;
+    await context.store.resetStage('calibrate');
+    context.events.log('warn', `Cascade calibration skipped: ${error.message}${error.hint ? ` ${error.hint}` : ''}`, 'calibrate');
+    return undefined;
+  });
 }
 
 async function writeJsonl(path: string, rows: readonly unknown[]): Promise<void> {

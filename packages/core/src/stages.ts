@@ -1,5 +1,6 @@
 import type { StageContext } from './context.js';
 import type { DataFormatRules, TrainingPricing } from './trainer-backend.js';
+import type { CascadeCalibration } from './run-folder/files.js';
 import type {
   Example,
   EvalReport,
@@ -215,12 +216,28 @@ export interface EvaluateRequest {
   spec: PromptSpec;
 }
 
+export interface CalibrateRequest {
+  model: TrainedModel;
+  /** JSON Lines of held-out `{input, output}` rows the student was not trained on (the validation split). */
+  heldOutPath: string;
+  /** The split's name, recorded in the calibration (default `validation`). */
+  heldOutSplit?: string;
+  spec: PromptSpec;
+  /** The chosen threshold keeps this share of the teacher's quality (default 0.99). */
+  targetQuality?: number;
+}
+
 export interface Evaluator {
   readonly specificationVersion: 'v1';
   readonly name: string;
   evaluate(request: EvaluateRequest, context: StageContext): Promise<EvalReport>;
   /** The teacher (`context.teacher`) over the same test set with the same metrics: the baseline. */
   evaluateTeacher?(request: Omit<EvaluateRequest, 'model'>, context: StageContext): Promise<EvalReport>;
+  /**
+   * Calibrates the student→teacher cascade: the student and the teacher (`context.teacher`) over
+   * held-out rows, the coverage-quality curve of the confidence thresholds and the default one.
+   */
+  calibrate?(request: CalibrateRequest, context: StageContext): Promise<CascadeCalibration>;
 }
 
 export interface Demo {

@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  ConfidenceUnavailableError,
   JsonlWriter,
   Pipeline,
+  type CascadeCalibration,
+  type LanguageModel,
   Prompt2ModelError,
   type DatasetGenerator,
   type DatasetRetriever,
@@ -186,5 +189,71 @@ describe('Pipeline with an empty test split', () => {
     await pipeline.run('Do the task.');
     expect(logs.some((line) => line.includes('dataset.jsonl no longer matches what this step wrote'))).toBe(true);
     expect(calls[0]).toBe('generate:70');
+  });
+});
+
+describe('Pipeline: the cascade calibration step', () => {
+  const teacher: LanguageModel = { specificationVersion: 'v1', provider: 'fake', modelId: 'fake-teacher', doGenerate: async () => ({ choices: [{ text: 'y', finishReason: 'stop' }], usage: { inputTokens: 1, outputTokens: 1 } }) };
+  const calibration = (count: number, targetQuality: number): CascadeCalibration => ({
+    version: 1,
+    createdAt: 'now',
+    heldOut: { split: 'validation', file: 'validation.jsonl', count },
+    metric: 'exact_match',
+    targetQuality,
+    student: { model: 'm', quality: 1, costPer1000Usd: 0 },
+    teacher: { model: 'fake-teacher', quality: 1, requests: count, cachedRequests: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    curve: [{ threshold: 0.5, coverage: 1, quality: 1, relativeQuality: 1 }],
+    chosen: { threshold: 0.5, coverage: 1, quality: 1, relativeQuality: 1 },
+    costPer1000: { teacherOnlyUsd: 0, studentOnlyUsd: 0, cascadeUsd: 0, priced: false },
+  });
+
+  it('calibrates on the validation split after evaluation, skips it on a rerun, and redoes it for a new target', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'p2m-pipeline-calibrate-'));
+    dirs.push(outDir);
+    const make = (calls: string[]) => {
+      const fake = stages(calls).stages;
+      const evaluator: Evaluator = {
+        ...fake.evaluator,
+        calibrate: async (request) => {
+          calls.push(`calibrate:${request.targetQuality}`);
+          const rows = (await readFile(request.heldOutPath, 'utf8')).trim().split('\n');
+          return calibration(rows.length, request.targetQuality!);
+        },
+      };
+      return { ...fake, evaluator };
+    };
+    const calls: string[] = [];
+    const result = await new Pipeline({ outDir, teacher, stages: make(calls), numExamples: 70 }).run('Do the task.');
+    expect(calls.slice(-2)).toEqual(['eval', 'calibrate:0.99']);
+    // The validation split: held out from training, and not the test set the report's metrics use.
+    expect(result.calibration!.heldOut.count).toBe(result.splits!.counts.validation);
+    expect(JSON.parse(await readFile(join(outDir, 'calibration.json'), 'utf8'))).toMatchObject({ targetQuality: 0.99 });
+    const again: string[] = [];
+    await new Pipeline({ outDir, teacher, stages: make(again), numExamples: 70 }).run('Do the task.');
+    expect(again).toEqual([]);
+    const stricter: string[] = [];
+    const redone = await new Pipeline({ outDir, teacher, stages: make(stricter), numExamples: 70, calibration: { targetQuality: 0.9 } }).run('Do the task.');
+    expect(stricter).toEqual(['calibrate:0.9']);
+    expect(redone.calibration!.targetQuality).toBe(0.9);
+    const off: string[] = [];
+    const skipped = await new Pipeline({ outDir: join(outDir, 'off'), teacher, stages: make(off), numExamples: 70, calibration: false }).run('Do the task.');
+    expect(off.some((call) => call.startsWith('calibrate'))).toBe(false);
+    expect(skipped.calibration).toBeUndefined();
+  });
+
+  it('goes on without a cascade (a warning) when the student reports no confidence', async () => {
+    const outDir = await mkdtemp(join(tmpdir(), 'p2m-pipeline-calibrate-'));
+    dirs.push(outDir);
+    const fake = stages([]).stages;
+    const evaluator: Evaluator = { ...fake.evaluator, calibrate: async () => { throw new ConfidenceUnavailableError({ model: 'm', message: 'The student reports no confidence.' }); } };
+    const pipeline = new Pipeline({ outDir, teacher, stages: { ...fake, evaluator }, numExamples: 70 });
+    const warnings: string[] = [];
+    pipeline.events.on((event) => event.type === 'log' && event.level === 'warn' && warnings.push(event.message));
+    const result = await pipeline.run('Do the task.');
+    expect(result.evalReport).toBeDefined();
+    expect(result.calibration).toBeUndefined();
+    expect(warnings.some((message) => message.startsWith('Cascade calibration skipped: The student reports no confidence.'))).toBe(true);
+    const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8'));
+    expect(manifest.stages.calibrate).toBeUndefined();
   });
 });

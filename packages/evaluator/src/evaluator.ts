@@ -1,10 +1,12 @@
-import { isAbsolute } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import {
   ExampleSchema,
   executorForModel,
   formatTrainingPrompt,
   MODEL_FORMATS,
   readJsonlAll,
+  type CalibrateRequest,
+  type CascadeCalibration,
   type EvalReport,
   type EvaluateRequest,
   type Evaluator,
@@ -17,6 +19,7 @@ import {
   type StageContext,
   type TaskType,
 } from '@prompt2model/core/internal';
+import { calibrateCascade } from './cascade/calibration.js';
 import { LanguageModelExecutor } from './executors/language-model-executor.js';
 import { OnnxExecutor, type OnnxExecutorOptions } from './executors/onnx-executor.js';
 import type { ExecutionStats } from './executors/run-stats.js';
@@ -104,7 +107,13 @@ export async function scorePredictions(
     createdAt: new Date().toISOString(),
     ...(options.perExample === false
       ? {}
-      : { perExample: examples.map((example, index) => ({ input: example.input, prediction: outputs[index]!, reference: example.output })) }),
+      : {
+          perExample: examples.map((example, index) => {
+            // The student's confidence, so the cascade's threshold can be checked on this set too.
+            const confidence = predictions[index]?.confidence;
+            return { input: example.input, prediction: outputs[index]!, reference: example.output, ...(typeof confidence === 'number' ? { confidence } : {}) };
+          }),
+        }),
   };
 }
 
@@ -118,14 +127,18 @@ function statsOf(executor: Executor): ExecutionStats | undefined {
  * and scores it with the metrics its task type calls for.
  */
 export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
+  const automatic = options.metrics === undefined;
+  const metricsFor = (taskType: TaskType | undefined): MetricName[] => {
+    const chosen = automatic ? chooseMetrics(taskType) : parseMetricNames(options.metrics!);
+    // Exact-format tasks (a label, an extracted span) are judged by exact match whatever else is asked.
+    const exactFormat = taskType === 'classification' || taskType === 'extraction';
+    return exactFormat && !chosen.includes('exact_match') ? ['exact_match', ...chosen] : [...chosen];
+  };
+  const executorFor = (request: Pick<EvaluateRequest, 'model' | 'spec'>) => executorForModel(request.model, request.spec, { ...evaluatorExecutors(options), ...options.executors });
   const run = async (executor: Executor, request: Omit<EvaluateRequest, 'model'>, context: StageContext, stage: string): Promise<EvalReport> => {
     const testPath = isAbsolute(request.testPath) ? request.testPath : context.store.path(request.testPath);
     const examples = await readTestSet(testPath, options.maxExamples);
-    const automatic = options.metrics === undefined;
-    const chosen = automatic ? chooseMetrics(request.spec.taskType) : parseMetricNames(options.metrics!);
-    // Exact-format tasks (a label, an extracted span) are judged by exact match whatever else is asked.
-    const exactFormat = request.spec.taskType === 'classification' || request.spec.taskType === 'extraction';
-    const metrics: MetricName[] = exactFormat && !chosen.includes('exact_match') ? ['exact_match', ...chosen] : [...chosen];
+    const metrics = metricsFor(request.spec.taskType);
     const metricOptions: ComputeMetricsOptions = {
       ...options.metricOptions,
       // BERTScore picked by default must not sink the evaluation when its encoder is not here:
@@ -161,12 +174,37 @@ export function createEvaluator(options: EvaluatorOptions = {}): Evaluator {
     specificationVersion: 'v1',
     name: 'default-evaluator',
     async evaluate(request: EvaluateRequest, context: StageContext): Promise<EvalReport> {
-      const executor = executorForModel(request.model, request.spec, { ...evaluatorExecutors(options), ...options.executors });
-      return run(executor, request, context, 'evaluate');
+      return run(executorFor(request), request, context, 'evaluate');
     },
     async evaluateTeacher(request: Omit<EvaluateRequest, 'model'>, context: StageContext): Promise<EvalReport> {
       // The run's teacher (scheduler, cache, ledger) with the task instruction as its system message.
       return run(new LanguageModelExecutor({ instruction: request.spec.instruction, stage: 'evaluate-teacher' }), request, context, 'evaluate-teacher');
+    },
+    async calibrate(request: CalibrateRequest, context: StageContext): Promise<CascadeCalibration> {
+      const path = isAbsolute(request.heldOutPath) ? request.heldOutPath : context.store.path(request.heldOutPath);
+      const examples = await readTestSet(path);
+      const inside = relative(context.store.dir, path);
+      const file = inside.startsWith('..') || isAbsolute(inside) ? path : inside;
+      const student = executorFor(request);
+      // The run's teacher as in the test-set baseline (its instruction as the system message).
+      const teacher = new LanguageModelExecutor({ instruction: request.spec.instruction, stage: 'calibrate' });
+      try {
+        return await calibrateCascade(
+          {
+            student,
+            teacher,
+            examples,
+            heldOut: { split: request.heldOutSplit ?? 'validation', file },
+            metrics: metricsFor(request.spec.taskType),
+            ...(request.spec.taskType ? { taskType: request.spec.taskType } : {}),
+            ...(options.metricOptions ? { metricOptions: options.metricOptions } : {}),
+            ...(request.targetQuality !== undefined ? { targetQuality: request.targetQuality } : {}),
+          },
+          context,
+        );
+      } finally {
+        await student.dispose?.();
+      }
     },
   };
 }

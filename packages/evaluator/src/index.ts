@@ -10,6 +10,9 @@ export { computeMetrics, chooseMetrics, METRIC_NAMES, type ComputeMetricsOptions
 export { OnnxExecutor, type OnnxExecutorOptions, type GenerationTask } from './executors/onnx-executor.js';
 export { LanguageModelExecutor, type LanguageModelExecutorOptions } from './executors/language-model-executor.js';
 export type { ExecutionStats } from './executors/run-stats.js';
+export { createCascade, CascadeExecutor, type CascadeCounts, type CascadeExecutionStats, type CascadeOptions, type CascadePrediction, type CascadeSource } from './cascade/cascade.js';
+export { calibrateCascade, calibrationCurve, chooseThreshold, cascadeCostPer1000, DEFAULT_TARGET_QUALITY, type CalibrateCascadeOptions, type CalibrationCurve, type CalibrationCurveOptions, type CalibrationRow } from './cascade/calibration.js';
+export { choosePrimaryMetric } from './metrics/primary-metric.js';
 export { createEvaluator, scorePredictions, type EvaluatorOptions, type ScoreOptions } from './evaluator.js';
 export { readPredictionFiles, readTestSetFile, type PredictionFiles } from './input-files.js';
 export { compareTeacherStudent, comparisonMarkdown, type CompareOptions, type TeacherStudentComparison } from './compare.js';

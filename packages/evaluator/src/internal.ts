@@ -10,3 +10,5 @@ export { isPythonWhitespace, pythonSplit } from './metrics/python-text.js';
 export { parseMetricNames } from './metrics/compute.js';
 export { evaluatorExecutors, readTestSet, trainingPrompt } from './evaluator.js';
 export { loadTransformers } from './transformers-runtime.js';
+export { cascadeThreshold, studentKeeps } from './cascade/cascade.js';
+export { calibrationMetric, candidateThresholds, MAX_CALIBRATION_THRESHOLDS } from './cascade/calibration.js';

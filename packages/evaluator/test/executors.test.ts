@@ -296,7 +296,7 @@ describe('createEvaluator', () => {
     expect(report.metrics).toEqual({ exact_match: 0.75 });
     expect(report.count).toBe(4);
     expect(report.taskType).toBe('classification');
-    expect(report.perExample?.[3]).toEqual({ input: 'the man', prediction: 'the', reference: 'le' });
+    expect(report.perExample?.[3]).toEqual({ input: 'the man', prediction: 'the', reference: 'le', confidence: expect.any(Number) });
     expect(report.costPer1000Usd).toBe(0);
   });
 

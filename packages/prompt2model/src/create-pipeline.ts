@@ -1,11 +1,11 @@
-import { defaultLLMCacheDir, Pipeline, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages, type TrainerBackend } from '@prompt2model/core/internal';
+import { defaultLLMCacheDir, Pipeline, type CalibrateRequest, type Evaluator, type LanguageModel, type PipelineOptions, type PipelineStages, type StageContext, type TrainedModel, type TrainerBackend } from '@prompt2model/core/internal';
 import { ContaminationIndex, type PromptBasedDatasetGeneratorOptions } from '@prompt2model/dataset-generator/internal';
 import type { DatasetRetrieverConfig } from '@prompt2model/dataset-retriever/internal';
 import type { DemoCreatorOptions } from '@prompt2model/demo/internal';
 import type { EvaluatorOptions } from '@prompt2model/evaluator/internal';
 import type { ModelRetrieverConfig } from '@prompt2model/model-retriever/internal';
 import type { PromptParserOptions } from '@prompt2model/prompt-parser/internal';
-import { LocalBackend, modelCardInputFromRun, workerExecutors, writeModelCard, type CreateTrainerOptions, type WorkerExecutorOptions } from '@prompt2model/trainer/internal';
+import { LocalBackend, modelCardInputFromRun, workerExecutors, writeModelCard, type CreateTrainerOptions, type ModelCardInput, type WorkerExecutorOptions } from '@prompt2model/trainer/internal';
 import { pipelinePreflightChecks, runPreflight } from './run/preflight.js';
 import { createModelRegistry, type ModelProviderSettings } from './registry/model-providers.js';
 import { stageImplementations, type StageImplementationNames } from './registry/stages.js';
@@ -91,15 +91,7 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
       modelRetriever: pick('modelRetriever', () => stageImplementations.modelRetriever.create(implementation('modelRetriever'), stageOptions.modelRetriever)),
       // Local training ends with an ONNX export (fp32 + q8), so evaluation and the demo need no Python.
       trainer: pick('trainer', () => stageImplementations.trainer.create(implementation('trainer'), { backend, exportOnnx })),
-      evaluator: pick('evaluator', () =>
-        withModelCard(stageImplementations.evaluator.create(implementation('evaluator'), {
-          // The executor table: the evaluator's entries (ONNX exports in Node; managed fine-tunes,
-          // ft:..., called like any OpenAI model) plus the trainer's Python worker for PyTorch folders.
-          languageModelFor: (id) => models.languageModel(id),
-          executors: workerExecutors(stageOptions.predict),
-          ...stageOptions.evaluator,
-        })),
-      ),
+      evaluator: pick('evaluator', () => defaultEvaluator({ models, implementation: implementation('evaluator'), ...(stageOptions.predict ? { predict: stageOptions.predict } : {}), ...(stageOptions.evaluator ? { evaluator: stageOptions.evaluator } : {}) })),
       demoCreator: pick('demoCreator', () =>
         !demo ? null : stageImplementations.demoCreator.create(implementation('demoCreator'), {
           // The same executors as evaluation, so the page answers as the evaluation scored.
@@ -112,21 +104,52 @@ export function createPipeline(options: CreatePipelineOptions): Pipeline {
   });
 }
 
-/** The evaluator, and then the trained model's card rewritten with the measured test metrics. */
+/**
+ * The pipeline's evaluator (also `prompt2model calibrate`'s): the registered implementation over the
+ * executor table — the evaluator's entries (ONNX exports in Node; managed fine-tunes, ft:..., called
+ * like any OpenAI model) plus the trainer's Python worker for PyTorch folders — and the model card
+ * rewritten after evaluation and calibration.
+ */
+export function defaultEvaluator(options: { models: ReturnType<typeof createModelRegistry>; implementation?: string; predict?: WorkerExecutorOptions; evaluator?: EvaluatorOptions }): Evaluator {
+  return withModelCard(
+    stageImplementations.evaluator.create(options.implementation ?? 'default', {
+      languageModelFor: (id) => options.models.languageModel(id),
+      executors: workerExecutors(options.predict),
+      ...options.evaluator,
+    }),
+  );
+}
+
+/**
+ * The evaluator, and then the trained model's card rewritten with the measured test metrics, and
+ * again with the cascade's calibration once it is made.
+ */
 function withModelCard(evaluator: Evaluator): Evaluator {
+  const rewriteCard = async (context: StageContext, model: TrainedModel, extra: Partial<ModelCardInput>, stage: string) => {
+    if (model.kind !== 'local-folder') return;
+    await writeModelCard(await modelCardInputFromRun(context.store.dir, model, extra)).catch((error: unknown) =>
+      context.events.log('warn', `Could not update the model card: ${(error as Error).message}`, stage),
+    );
+  };
+  const calibrate = evaluator.calibrate?.bind(evaluator);
   return {
     specificationVersion: evaluator.specificationVersion,
     name: evaluator.name,
     async evaluate(request, context) {
       const report = await evaluator.evaluate(request, context);
-      if (request.model.kind === 'local-folder') {
-        await writeModelCard(await modelCardInputFromRun(context.store.dir, request.model, { evaluation: report, spec: request.spec })).catch((error: unknown) =>
-          context.events.log('warn', `Could not update the model card: ${(error as Error).message}`, 'evaluate'),
-        );
-      }
+      await rewriteCard(context, request.model, { evaluation: report, spec: request.spec }, 'evaluate');
       return report;
     },
     // The teacher baseline passes through unchanged (the report's teacher-vs-student table).
     ...(evaluator.evaluateTeacher ? { evaluateTeacher: evaluator.evaluateTeacher.bind(evaluator) } : {}),
+    ...(calibrate
+      ? {
+          async calibrate(request: CalibrateRequest, context: StageContext) {
+            const calibration = await calibrate(request, context);
+            await rewriteCard(context, request.model, { calibration, spec: request.spec }, 'calibrate');
+            return calibration;
+          },
+        }
+      : {}),
   };
 }

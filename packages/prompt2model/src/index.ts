@@ -59,6 +59,10 @@ export {
   computeMetrics,
   compareTeacherStudent,
   scorePredictions,
+  createCascade,
+  type CascadeOptions,
+  type CascadePrediction,
+  type CascadeCounts,
   type EvaluatorOptions,
   type MetricName,
 } from '@prompt2model/evaluator';

@@ -17,6 +17,7 @@ const ALLOWED = [
   'createModelRetriever', 'buildIndexFromHub',
   'createTrainer', 'LocalBackend', 'CommandBackend', 'createOpenAIFineTuningBackend',
   'createEvaluator', 'LanguageModelExecutor', 'OnnxExecutor', 'computeMetrics', 'compareTeacherStudent', 'scorePredictions',
+  'createCascade',
   'createDemoCreator', 'startDemoServer', 'exportStaticDemo',
   // Language models, providers and the cross-cutting services a stage context carries.
   'LanguageModelClient', 'RequestScheduler', 'LLMCallCache', 'CostLedger', 'ProgressEmitter',

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sampleCascadeCalibration } from '@prompt2model/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildRunReport, writeRunReport } from '../src/run/report.js';
 import { renderReportHtml } from '../src/run/report-html.js';
@@ -136,5 +137,41 @@ describe('the run report', () => {
     expect(VERDICT_THRESHOLDS.matchesRatio).toBeGreaterThan(VERDICT_THRESHOLDS.usableRatio);
     expect(stopReason({})).toBe('not recorded');
     expect(stopReason({ global_step: 300, max_steps: 300, epoch: 3 })).toBe('all planned steps ran (300 of 300, epoch 3.00)');
+  });
+
+  it('shows the cascade: a short coverage-quality table with the chosen threshold, and the cost per 1,000 calls of each way of answering', async () => {
+    // The curve of the calibration-math test: 5 validation rows, exact match; gpt-4o-mini priced
+    // from 1,000 input and 100 output tokens over 5 calls = $0.042 per 1,000, the cascade 20% of it.
+    const calibration = sampleCascadeCalibration({ student: { model: '/m/onnx', quality: 0.6, costPer1000Usd: 0 } });
+    const dir = await runFolder({ 'calibration.json': calibration, 'prompt-spec.json': { instruction: 'Label it.', examples: [], language: 'en' } });
+    const report = await buildRunReport(dir);
+    expect(report.cascade?.curve.map((row) => [row.threshold, row.chosen])).toEqual([[0.4, true], [0.6, false], [0.8, false], [0.9, false]]);
+    const markdown = renderReportMarkdown(report);
+    expect(markdown).toContain('## Cascade: student first, teacher when unsure');
+    expect(markdown).toContain('| 0.4000 (chosen) | 80% | 0.8000 | 100% |');
+    expect(markdown).toContain('| 0.6000 | 60% | 0.6000 | 75% |');
+    expect(markdown).toContain('| teacher only | 0% | 0.8000 | 100% |');
+    expect(markdown).toContain('Chosen threshold 0.4000: the student answers 80% of calls at 100% of the teacher\'s quality (target 99%).');
+    expect(markdown).toContain('Expected cost per 1,000 calls: teacher only $0.0420, student only $0.0000 (local compute not priced), cascade $0.0084 (the teacher\'s measured cost × the 20% of calls sent to it).');
+    expect(markdown).toContain('Measured on 5 validation examples the student was not trained on');
+    const html = renderReportHtml(report);
+    expect(html).toContain('<h2>Cascade: student first, teacher when unsure</h2>');
+    expect(html).toContain('<td class="n">80%</td>');
+    expect(html).not.toMatch(/<script/);
+    // The chosen threshold checked on the test set (not used to choose it): rows 1-3 are at or
+    // above 0.4 (student: right, right, wrong), row 4 goes to the teacher (right): 3 of 4 right
+    // against the teacher's 4 of 4.
+    const tested = await buildRunReport(
+      await runFolder({
+        'calibration.json': calibration,
+        'eval-report.json': { metrics: { exact_match: 0.5 }, count: 4, createdAt: 'now', perExample: [['a', 'a', 0.9], ['b', 'b', 0.5], ['c', 'x', 0.45], ['d', 'y', 0.1]].map(([reference, prediction, confidence]) => ({ input: String(reference), reference, prediction, confidence })) },
+        'teacher-eval-report.json': { metrics: { exact_match: 1 }, count: 4, createdAt: 'now', perExample: ['a', 'b', 'c', 'd'].map((reference) => ({ input: reference, reference, prediction: reference })) },
+      }),
+    );
+    expect(tested.cascade?.test).toEqual({ count: 4, coverage: 0.75, quality: 0.75, relativeQuality: 0.75 });
+    expect(renderReportMarkdown(tested)).toContain("On the 4 test examples, which took no part in the choice, the same threshold lets the student answer 75% of calls at 75% of the teacher's quality.");
+    // No threshold keeps the teacher's quality: every call goes to the teacher.
+    const none = await buildRunReport(await runFolder({ 'calibration.json': { ...calibration, chosen: { threshold: null, coverage: 0, quality: 0.8, relativeQuality: 1 }, costPer1000: { ...calibration.costPer1000, cascadeUsd: 0.042 } } }));
+    expect(renderReportMarkdown(none)).toContain("No threshold keeps 99% of the teacher's quality: the cascade sends every call to the teacher.");
   });
 });

@@ -233,7 +233,7 @@ describe('run --estimate-only', () => {
     expect(estimate.code).toBe(0);
     expect(server.stats.requests).toBe(before);
     const figures = JSON.parse(estimate.stdout);
-    expect(figures.stages.map((stage: { stage: string }) => stage.stage)).toEqual(['generate (inputs)', 'generate (labels)', 'retrieve-models (HyDE)', 'evaluate-teacher']);
+    expect(figures.stages.map((stage: { stage: string }) => stage.stage)).toEqual(['generate (inputs)', 'generate (labels)', 'retrieve-models (HyDE)', 'evaluate-teacher', 'calibrate']);
     expect(figures.training.backend).toBe('local');
 
     const full = await spawnCli([...runArgs('estimate', '--num-examples', '60', '--epochs', '1'), '--json'], { env: fresh });

@@ -9,3 +9,4 @@ export * from './openai-batch-server.js';
 export * from './loopback-http.js';
 export * from './datasets-server.js';
 export * from './noisy-date-teacher.js';
+export * from './cascade-calibration.js';

@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  calibrationTableRows,
+  CascadeCalibrationSchema,
   DatasetSplitsSchema,
   EvalReportSchema,
   formatTrainingPrompt,
@@ -14,6 +16,7 @@ import {
   RunManifestSchema,
   TRAINING_FILES,
   TrainingEstimateFileSchema,
+  type CascadeCalibration,
   type EvalReport,
   type PromptSpec,
   type TrainedModel,
@@ -43,6 +46,8 @@ export interface ModelCardInput {
   evaluation?: EvalReport;
   /** The teacher's, on the same test set. */
   teacher?: EvalReport;
+  /** The student→teacher cascade calibrated on held-out data (`calibration.json`). */
+  calibration?: CascadeCalibration;
   /** What the run cost (teacher calls + training). */
   costUsd?: number;
   /** Default `apache-2.0`; set it to the base model's and data's terms. */
@@ -196,6 +201,7 @@ export function renderModelCard(input: ModelCardInput): string {
   } else {
     sections.push('Not evaluated yet (`prompt2model eval --model <this folder> --data test.jsonl`).', '');
   }
+  if (input.calibration) sections.push(...cascadeSection(input.calibration));
   sections.push('## Cost', '');
   const cost = input.costUsd ?? model.metrics.costUsd;
   sections.push(cost !== undefined ? `$${cost.toFixed(4)} in total (teacher calls and training).` : 'Not recorded (your own hardware, no teacher calls billed).', '');
@@ -208,6 +214,36 @@ export function renderModelCard(input: ModelCardInput): string {
     '',
   );
   return `${sections.join('\n')}\n`;
+}
+
+const share = (value: number) => `${(value * 100).toFixed(0)}%`;
+const dollars = (value: number) => `$${value.toFixed(4)}`;
+
+/** The cascade: the coverage-quality table, the chosen threshold and the cost per 1,000 calls. */
+function cascadeSection(calibration: CascadeCalibration): string[] {
+  const { chosen, costPer1000, metric } = calibration;
+  const name = METRIC_NAMES[metric] ?? metric;
+  const lines = [
+    '## Cascade with the teacher',
+    '',
+    `Answer with this model when its confidence (exp of the mean token log-probability) is at least a threshold, and ask the teacher (\`${calibration.teacher.model}\`) otherwise. Calibrated on ${calibration.heldOut.count} held-out ${calibration.heldOut.split} examples the model was not trained on (${name}; teacher ${formatMetric(metric, calibration.teacher.quality)}, this model alone ${formatMetric(metric, calibration.student.quality)}):`,
+    '',
+    `| threshold | answered by this model | ${name} | of the teacher's |`,
+    '|---:|---:|---:|---:|',
+  ];
+  for (const row of calibrationTableRows(calibration)) {
+    lines.push(`| ${row.chosen ? `**${row.threshold.toFixed(4)}**` : row.threshold.toFixed(4)} | ${share(row.coverage)} | ${formatMetric(metric, row.quality)} | ${row.relativeQuality === undefined ? '–' : share(row.relativeQuality)} |`);
+  }
+  lines.push(`| teacher only | 0% | ${formatMetric(metric, calibration.teacher.quality)} | 100% |`, '');
+  lines.push(
+    chosen.threshold === null
+      ? `No threshold keeps ${share(calibration.targetQuality)} of the teacher's quality: a cascade sends every call to the teacher.`
+      : `Chosen threshold: **${chosen.threshold.toFixed(4)}**, the lowest that keeps ${share(calibration.targetQuality)} of the teacher's quality: this model answers ${share(chosen.coverage)} of calls.`,
+    '',
+    `Expected cost per 1,000 calls${costPer1000.priced ? '' : ' (the teacher has no known price: counted as $0)'}: teacher only ${dollars(costPer1000.teacherOnlyUsd)}, this model only ${dollars(costPer1000.studentOnlyUsd)}${costPer1000.studentOnlyUsd > 0 ? '' : ' (local compute not priced)'}, cascade ${dollars(costPer1000.cascadeUsd)}.`,
+    '',
+  );
+  return lines;
 }
 
 function firstLine(text: string): string {
@@ -251,6 +287,7 @@ export async function modelCardInputFromRun(runDir: string, model: TrainedModel,
   const retrieved = await quiet(readRunFile(runDir, RUN_FILES.retrievedSummary, RetrievedSummarySchema));
   const splits = (await quiet(readRunFile(runDir, RUN_FILES.splits, DatasetSplitsSchema)))?.counts;
   const evaluation = await quiet(readRunFile(runDir, RUN_FILES.evalReport, EvalReportSchema));
+  const calibration = await quiet(readRunFile(runDir, RUN_FILES.calibration, CascadeCalibrationSchema));
   const manifest = await quiet(readRunFile(runDir, RUN_FILES.manifest, RunManifestSchema));
   const estimate = await quiet(readRunFile(runDir, `${RUN_FILES.training}/${TRAINING_FILES.estimate}`, TrainingEstimateFileSchema));
   const data: NonNullable<ModelCardInput['data']> = {};
@@ -270,6 +307,7 @@ export async function modelCardInputFromRun(runDir: string, model: TrainedModel,
     ...(spec?.instruction !== undefined ? { spec } : {}),
     ...(Object.keys(data).length > 0 ? { data } : {}),
     ...(evaluation?.metrics ? { evaluation } : {}),
+    ...(calibration ? { calibration } : {}),
     ...(cost !== undefined ? { costUsd: cost } : {}),
     ...extra,
   };

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sampleCascadeCalibration } from '@prompt2model/testing';
 import { describe, expect, it } from 'vitest';
 import type { TrainedModel } from '@prompt2model/core/internal';
 import { parseTrainingJob, renderModelCard, writeModelCard } from '../src/internal.js';
@@ -19,6 +20,20 @@ const model = (dir: string): TrainedModel => ({
 });
 
 describe('model card', () => {
+  it('shows the cascade with the teacher: the short coverage-quality table, the chosen threshold and the cost per 1,000 calls', () => {
+    const calibration = sampleCascadeCalibration();
+    const card = renderModelCard({ model: model('/m'), calibration });
+    expect(card).toContain('## Cascade with the teacher');
+    expect(card).toContain('Calibrated on 5 held-out validation examples the model was not trained on (Exact match; teacher 0.8000, this model alone 0.6000)');
+    expect(card).toContain('| **0.4000** | 80% | 0.8000 | 100% |');
+    expect(card).toContain('| 0.6000 | 60% | 0.6000 | 75% |');
+    expect(card).toContain('| teacher only | 0% | 0.8000 | 100% |');
+    expect(card).toContain("Chosen threshold: **0.4000**, the lowest that keeps 99% of the teacher's quality: this model answers 80% of calls.");
+    expect(card).toContain('Expected cost per 1,000 calls: teacher only $0.0420, this model only $0.0000 (local compute not priced), cascade $0.0084.');
+    const none = renderModelCard({ model: model('/m'), calibration: { ...calibration, chosen: { threshold: null, coverage: 0, quality: 0.8 } } });
+    expect(none).toContain("No threshold keeps 99% of the teacher's quality: a cascade sends every call to the teacher.");
+  });
+
   it('has the Hub front matter with the measured metrics, the prompt format, data, settings and the teacher-vs-student table', () => {
     const job = parseTrainingJob({ baseModel: 'google/flan-t5-small', instruction: 'Classify the sentiment.', data: { train: 'train.jsonl' } });
     const card = renderModelCard({

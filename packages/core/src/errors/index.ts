@@ -11,3 +11,4 @@ export { InvalidArgumentError } from './invalid-argument-error.js';
 export { InsufficientDataError } from './insufficient-data-error.js';
 export { ModelNotFoundError } from './model-not-found-error.js';
 export { NoExecutorError } from './no-executor-error.js';
+export { ConfidenceUnavailableError } from './confidence-unavailable-error.js';

@@ -50,6 +50,71 @@ export const WorkerResultSchema = z.object({
 });
 export type WorkerResultFile = z.infer<typeof WorkerResultSchema>;
 
+/** One candidate threshold of the cascade: the student keeps answers whose confidence is at least `threshold`. */
+export const CalibrationPointSchema = z.object({
+  threshold: z.number(),
+  /** Share of the held-out inputs the student answers (the rest go to the teacher), 0..1. */
+  coverage: z.number().min(0).max(1),
+  /** The cascade's score on the held-out references with the primary metric. */
+  quality: z.number(),
+  /** `quality` over the teacher's own score (1 = as good as the teacher); absent when the teacher scored 0. */
+  relativeQuality: z.number().optional(),
+});
+export type CalibrationPoint = z.infer<typeof CalibrationPointSchema>;
+
+/**
+ * `calibration.json`: the student→teacher cascade calibrated on held-out data the student was not
+ * trained on. The evaluator writes it; the report, the model card and `serve --cascade` read it.
+ */
+export const CascadeCalibrationSchema = z
+  .object({
+    version: z.literal(1),
+    createdAt: z.string(),
+    /** Which split the curve was measured on (`validation`: never trained on), its file and size. */
+    heldOut: z.object({ split: z.string(), file: z.string(), count: z.number().int().nonnegative() }),
+    /** The primary metric (result key of the evaluator's metrics: `exact_match`, `chrf++`, ...). */
+    metric: z.string(),
+    /** The chosen threshold keeps at least this share of the teacher's quality. */
+    targetQuality: z.number(),
+    student: z.object({ model: z.string(), quality: z.number(), costPer1000Usd: z.number() }),
+    teacher: z.object({
+      model: z.string(),
+      quality: z.number(),
+      /** Measured on the held-out calls (cached ones included, at list price). */
+      requests: z.number().int().nonnegative(),
+      cachedRequests: z.number().int().nonnegative(),
+      inputTokens: z.number().nonnegative(),
+      outputTokens: z.number().nonnegative(),
+      costUsd: z.number().nonnegative(),
+      /** USD per 1M tokens, when the price table knows the model. */
+      price: z.object({ inputPer1M: z.number(), outputPer1M: z.number() }).optional(),
+    }),
+    /** Every candidate threshold, from the lowest (most traffic kept by the student) up. */
+    curve: z.array(CalibrationPointSchema),
+    /**
+     * The default threshold: the lowest that keeps the most traffic on the student while the
+     * cascade keeps `targetQuality` of the teacher's quality; `null` when none does (every call
+     * goes to the teacher).
+     */
+    chosen: z.object({ threshold: z.number().nullable(), coverage: z.number(), quality: z.number(), relativeQuality: z.number().optional() }),
+    /** Expected cost per 1,000 calls: the teacher alone, the student alone, the cascade at the chosen threshold. */
+    costPer1000: z.object({ teacherOnlyUsd: z.number(), studentOnlyUsd: z.number(), cascadeUsd: z.number(), priced: z.boolean() }),
+    /** The held-out rows: enough to redraw the curve with another target without calling anyone. */
+    rows: z
+      .array(
+        z.object({
+          input: z.string(),
+          reference: z.union([z.string(), z.array(z.string())]),
+          student: z.string(),
+          teacher: z.string(),
+          confidence: z.number().nullable(),
+        }),
+      )
+      .optional(),
+  })
+  .loose();
+export type CascadeCalibration = z.infer<typeof CascadeCalibrationSchema>;
+
 /**
  * Reads a JSON file of a run (or job) folder and checks it with its schema: undefined when the file
  * is not there, a ValidationError naming the file when it is damaged.

@@ -25,6 +25,11 @@ export const RUN_FILES = {
   trainedModel: 'trained-model.json',
   evalReport: 'eval-report.json',
   teacherEvalReport: 'teacher-eval-report.json',
+  /**
+   * The student→teacher cascade's calibration on held-out data: the coverage-quality curve, the
+   * chosen confidence threshold and the cost per 1,000 calls (`prompt2model run`, `calibrate`).
+   */
+  calibration: 'calibration.json',
   reportJson: 'report.json',
   reportMarkdown: 'report.md',
   reportHtml: 'report.html',

@@ -447,6 +447,29 @@ export function sentenceChrF(prediction: string, references: string | readonly s
   return { score: scorer.score(best), statistics: Array.from(best), name: scorer.name };
 }
 
+/**
+ * Each prediction's chrF statistics (against its best reference), in sacrebleu's layout; summed
+ * over any subset and given to `chrFScoreOf`, they give that subset's corpus chrF exactly, without
+ * scoring a sentence twice (the cascade's calibration scores many mixes of the same answers).
+ */
+export function chrFStatistics(
+  predictions: readonly string[],
+  references: ReadonlyArray<string | readonly string[]>,
+  options: ChrFOptions = {},
+): Float64Array[] {
+  const scorer = cachedScorer(options);
+  const best = scorer.best;
+  return predictions.map((prediction, index) => {
+    scorer.sentenceStatistics(prediction, asReferenceList(references[index]!, index), best);
+    return Float64Array.from(best);
+  });
+}
+
+/** Corpus chrF(++) from summed statistics (`chrFStatistics` rows added up), as `chrF` scores them. */
+export function chrFScoreOf(totals: ArrayLike<number>, options: ChrFOptions = {}): number {
+  return cachedScorer(options).score(totals);
+}
+
 /** Sentence-level chrF(++) of each prediction, in order (scored with one shared n-gram table). */
 export function sentenceChrFScores(
   predictions: readonly string[],

@@ -71,6 +71,11 @@ export interface ComputeMetricsOptions {
   onBertScoreUnavailable?: (error: Prompt2ModelError) => void;
 }
 
+/** The chrF options a metric name means: `chrf` is chrF2 (no word n-grams), `chrf++` chrF2++ (word bigrams unless set). */
+export function chrFOptionsFor(metric: 'chrf' | 'chrf++', options: ComputeMetricsOptions = {}): ChrFOptions {
+  return metric === 'chrf' ? { ...options.chrF, wordOrder: 0 } : { ...options.chrF, wordOrder: options.chrF?.wordOrder || 2 };
+}
+
 /**
  * Computes the named metrics. Result keys: `exact_match`, `squad_f1`, `chrf`, `chrf++`, and for
  * BERTScore `bertscore_precision`, `bertscore_recall`, `bertscore_f1` (means over examples).
@@ -91,10 +96,8 @@ export async function computeMetrics(
         result.squad_f1 = squadF1(predictions, references);
         break;
       case 'chrf':
-        result.chrf = chrF(predictions, references, { ...options.chrF, wordOrder: 0 }).score;
-        break;
       case 'chrf++':
-        result['chrf++'] = chrF(predictions, references, { ...options.chrF, wordOrder: options.chrF?.wordOrder || 2 }).score;
+        result[metric] = chrF(predictions, references, chrFOptionsFor(metric, options)).score;
         break;
       case 'bertscore': {
         let scores;

@@ -19,6 +19,8 @@ interface RunOptions extends TrainingFlags, LabelVoteFlags {
   gpuMemory?: string;
   train: boolean;
   evaluate: boolean;
+  calibrate: boolean;
+  targetQuality: number;
   metrics?: string;
   maxEvalExamples?: number;
   estimateOnly: boolean;
@@ -52,6 +54,8 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--no-hyde', 'query model cards with the instruction instead of a teacher-written hypothetical card')
     .option('--no-train', 'stop after data generation and model retrieval')
     .option('--no-evaluate', 'skip evaluation of the trained model')
+    .option('--no-calibrate', 'skip the student→teacher cascade calibration on the validation split (one teacher call per validation example)')
+    .addOption(new Option('--target-quality <share>', "the cascade's default threshold keeps this share of the teacher's quality").argParser(parseNumber('--target-quality', { min: 0.01, max: 1 })).default(0.99))
     .option('--metrics <list>', 'evaluation metrics, e.g. em,chrf++ (default: chosen from the task type)')
     .addOption(new Option('--max-eval-examples <n>', 'evaluate on the first N test examples only').argParser(parseNumber('--max-eval-examples', { integer: true, min: 1 })))
     .option('--estimate-only', "print the whole run's expected teacher tokens, cost and training cost/time, then stop (no paid call)", false)
@@ -122,6 +126,7 @@ export function register(program: Command, runtime: CliRuntime): void {
         hyde: options.hyde && retrieveModels,
         train: options.train,
         evaluate: options.evaluate,
+        calibrate: options.calibrate,
         ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
         generator: { maxChoicesPerRequest: teacher.maxChoicesPerRequest ?? 1, ...(options.samplesPerInput ? { samplesPerInput: options.samplesPerInput } : {}) },
         backend: trainerBackend,
@@ -177,12 +182,13 @@ export function register(program: Command, runtime: CliRuntime): void {
         topKModels: options.topK,
         acceptFewerExamples: options.acceptFewerExamples,
         maxRetrievedExamples: options.maxRows,
+        calibration: options.calibrate ? { targetQuality: options.targetQuality } : false,
         config: { command: 'run', prompt: options.prompt, teacher: options.teacher, numExamples: options.numExamples, backend: options.backend },
         training,
         trainerBackend,
         preflight: false,
         ...exportSettings(options),
-        stepInputs: { 'retrieve-datasets': datasetRetrieverOptions, generate: labelVotes, 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend } },
+        stepInputs: { 'retrieve-datasets': datasetRetrieverOptions, generate: labelVotes, 'retrieve-models': modelRetrieverOptions, evaluate: evaluatorOptions, train: { backend: options.backend }, calibrate: { metrics: options.metrics ?? null } },
         stageOptions: {
           datasetRetriever: datasetRetrieverOptions,
           datasetGenerator: labelVotes,
@@ -225,7 +231,8 @@ export function register(program: Command, runtime: CliRuntime): void {
         const report = await buildRunReport(result.outDir, { ...(options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}), baseModelGiven: Boolean(options.baseModel), notes });
         reportPaths = await writeRunReport(result.outDir, report);
       }
-      runtime.print(options, { ...summarize(result), ...(reportPaths ? { report: reportPaths } : {}) }, () => describe(result, reportPaths));
+      const cascadeLines = result.calibration ? (await import('../run/report-markdown.js')).describeCalibration(result.calibration) : [];
+      runtime.print(options, { ...summarize(result), ...(reportPaths ? { report: reportPaths } : {}) }, () => describe(result, reportPaths, cascadeLines));
     }),
   );
 }
@@ -235,7 +242,7 @@ function summarize(result: PipelineResult) {
   return rest;
 }
 
-function describe(result: PipelineResult, report?: { html: string }): string {
+function describe(result: PipelineResult, report: { html: string } | undefined, cascadeLines: string[]): string {
   const lines = [`Run folder: ${result.outDir}`, `Task: ${result.spec.instruction.slice(0, 120)}${result.spec.instruction.length > 120 ? '…' : ''}`];
   if (result.retrievedCount !== undefined) lines.push(`Retrieved examples: ${result.retrievedCount} (training data only)`);
   if (result.generatedCount !== undefined) lines.push(`Generated examples: ${result.generatedCount}`);
@@ -254,6 +261,7 @@ function describe(result: PipelineResult, report?: { html: string }): string {
       .join(', ');
     lines.push(`Teacher on the same test set: ${metrics}`);
   }
+  lines.push(...cascadeLines);
   if (report) lines.push(`Report: ${report.html} (also report.md, report.json)`);
   lines.push(`Cost: $${result.costUsd.toFixed(4)}`);
   return lines.join('\n');

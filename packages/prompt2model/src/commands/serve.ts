@@ -16,6 +16,8 @@ interface ServeOptions extends ServerFlags {
   batchWindow: number;
   python?: string;
   threads?: number;
+  cascade: boolean;
+  threshold?: number;
 }
 
 /**
@@ -38,6 +40,8 @@ export function register(program: Command, runtime: CliRuntime): void {
     .addOption(new Option('--max-batch <n>', 'most requests answered by one model call').default(8).argParser(parseNumber('--max-batch', { integer: true, min: 1 })))
     .addOption(new Option('--batch-window <ms>', 'how long a batch waits for more requests under load').default(5).argParser(parseNumber('--batch-window', { min: 0 })))
     .option('--python <path>', 'Python with torch + transformers for a PyTorch model folder (default $P2M_PYTHON or python3)')
+    .option('--cascade', "answer with the student when its confidence clears the run's calibrated threshold, else ask the teacher (--teacher; default the run's); each answer says who gave it (answered_by), /v1/stats counts both", false)
+    .addOption(new Option('--threshold <confidence>', "with --cascade: the student's answers with at least this confidence are kept (default: the run's calibrated threshold, calibration.json)").argParser(parseNumber('--threshold', { min: 0, max: 1 })))
     .addOption(new Option('--threads <n>', 'CPU threads of the model: per ONNX operator (default the cores, at most 4), or torch in the Python worker (env P2M_THREADS)').argParser(parseNumber('--threads', { integer: true, min: 1 })))
     .action(
       runtime.action(async (_options: ServeOptions, command: Command) => {
@@ -75,12 +79,35 @@ export function register(program: Command, runtime: CliRuntime): void {
           onnx: { batchSize: options.maxBatch, stage: 'serve', ...tokens, ...(options.threads ? { threads: options.threads } : {}) },
           predict: { ...predictSettings(options, runtime), batchSize: options.maxBatch, stage: 'serve', ...tokens },
         });
-        const executor = core.executorForModel(model, spec, table);
+        const student = core.executorForModel(model, spec, table);
+        if (options.threshold !== undefined && !options.cascade) throw new CliUsageError('--threshold goes with --cascade.', 'Add --cascade to ask the teacher when the student is unsure.');
+        let executor: import('@prompt2model/core/internal').Executor = student;
+        let cascadeLine: string | undefined;
+        if (options.cascade) {
+          // The run's own teacher unless one is named: the threshold was calibrated against it.
+          const { readRunFile, RunManifestSchema, RUN_FILES } = core;
+          const recorded = runDir ? (await readRunFile(runDir, RUN_FILES.manifest, RunManifestSchema).catch(() => undefined))?.config.teacher : undefined;
+          const named = command.getOptionValueSource('teacher') !== 'default' && command.parent?.getOptionValueSource('teacher') !== 'default';
+          const settings = { ...options, teacher: named || typeof recorded !== 'string' ? options.teacher : recorded };
+          const [{ createRunCascade }, { LanguageModelExecutor }] = await Promise.all([import('../run/run-cascade.js'), import('@prompt2model/evaluator/internal')]);
+          const teacherModel = await runtime.teacherModel(settings);
+          const { cascade, calibration } = await createRunCascade({
+            ...(runDir ? { runDir } : {}),
+            student,
+            teacher: new LanguageModelExecutor({ model: teacherModel, instruction: spec.instruction, stage: 'serve-teacher' }),
+            ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
+          });
+          await runtime.preflight({ ...settings, out: undefined }, teacherModel);
+          executor = cascade;
+          cascadeLine = `Cascade: the student answers when its confidence is at least ${cascade.threshold.toFixed(4)}${options.threshold === undefined && calibration ? ` (calibrated on ${calibration.heldOut.count} ${calibration.heldOut.split} examples: ${(calibration.chosen.coverage * 100).toFixed(0)}% of calls)` : ''}, else ${teacherModel.modelId}.`;
+        }
         const context = await core.createStageContext({
           outDir: runDir ?? (await temporaryFolder('prompt2model-serve-')),
           events: runtime.progressEvents(options),
           signal: runtime.signal,
           cacheDir: false,
+          // The cascade's teacher calls are paid: --max-cost caps them (a request past it gets an error).
+          ...(options.cascade && options.maxCost !== undefined ? { maxCostUsd: options.maxCost } : {}),
         });
         const modelName = options.modelName ?? basename(resolve(options.model));
         const server = await demo.startOpenAIServer({
@@ -97,6 +124,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           },
         });
         runtime.finish();
+        if (cascadeLine && options.json) runtime.io.stderr(`${cascadeLine}\n`);
         if (options.json) runtime.io.stdout(`${JSON.stringify({ url: server.url, model: modelName, ...(generated ? { apiKey } : {}) })}\n`);
         else {
           runtime.io.stdout(`Serving ${modelName} (${executor.name}) at ${server.url}\n`);
@@ -104,6 +132,7 @@ export function register(program: Command, runtime: CliRuntime): void {
             [
               `OpenAI API: OPENAI_BASE_URL=${server.url} with "model": "${modelName}" (POST /chat/completions, /completions; GET /models, /stats)`,
               ...(generated ? [`API key (send as Authorization: Bearer): ${apiKey}`] : []),
+              ...(cascadeLine ? [cascadeLine] : []),
               'Press Ctrl-C to stop.',
             ].join('\n') + '\n',
           );

@@ -39,6 +39,8 @@ export interface EstimateRunOptions {
   hyde: boolean;
   train: boolean;
   evaluate: boolean;
+  /** The cascade's calibration after evaluation: the teacher over the validation split (default: with `evaluate`). */
+  calibrate?: boolean;
   maxCostUsd?: number;
   job?: TrainingJobSpec;
   backend?: TrainerBackend;
@@ -113,6 +115,11 @@ export function estimateRun(options: EstimateRunOptions): RunEstimate {
   if (options.train && options.evaluate && testCount > 0) {
     const perRequest = estimateTokens(spec.instruction) + avgInputTokens + 8;
     add('evaluate-teacher', testCount, testCount * perRequest, testCount * Math.max(1, avgOutputTokens), `the teacher on ${testCount} test examples`);
+  }
+  const validationCount = Math.round(options.numExamples * (options.split?.validation ?? 0.1));
+  if (options.train && options.evaluate && (options.calibrate ?? true) && validationCount > 0) {
+    const perRequest = estimateTokens(spec.instruction) + avgInputTokens + 8;
+    add('calibrate', validationCount, validationCount * perRequest, validationCount * Math.max(1, avgOutputTokens), `the teacher on ${validationCount} validation examples (cascade calibration)`);
   }
 
   let training: RunEstimate['training'];

@@ -1,7 +1,7 @@
 import type { RunReport } from './report.js';
 import { metricText } from './report.js';
 import { labelAccuracyText } from './label-accuracy.js';
-import { clip, comparisonRows, extraFields, usd } from './report-markdown.js';
+import { cascadeRows, cascadeSentences, clip, comparisonRows, extraFields, usd } from './report-markdown.js';
 
 const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -152,6 +152,12 @@ export function renderReportHtml(report: RunReport): string {
             )}`
           : ''
       }${report.evaluation.notes.map((note) => `<p class="note">${esc(note)}</p>`).join('')}<p class="note">$ per 1,000 calls counts API list prices; a local student is priced at $0 (its compute is not counted).</p></section>`,
+    );
+  }
+  if (report.cascade) {
+    const { about, chosen, test, cost } = cascadeSentences(report.cascade);
+    sections.push(
+      `<section><h2>Cascade: student first, teacher when unsure</h2><p>${esc(about)}</p>${table(['threshold', 'student answers', 'quality', "of the teacher's"], cascadeRows(report.cascade))}<p><b>${esc(chosen)}</b></p>${test ? `<p>${esc(test)}</p>` : ''}<p>${esc(cost)}</p></section>`,
     );
   }
   sections.push(

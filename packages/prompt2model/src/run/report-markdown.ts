@@ -1,5 +1,6 @@
 import { labelAccuracyText } from './label-accuracy.js';
-import type { RunReport } from './report.js';
+import type { CascadeCalibration } from '@prompt2model/core/internal';
+import { cascadeSummary, type RunReport } from './report.js';
 
 export function formatMetric(name: string, value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '–';
@@ -25,6 +26,55 @@ export function comparisonRows(report: RunReport): Array<[string, string, string
     ['latency per example (ms)', teacher?.latencyMsPerExample?.toFixed(1) ?? '–', student.latencyMsPerExample?.toFixed(1) ?? '–'],
     ['$ per 1,000 calls', usd(teacher?.costPer1000Usd), usd(student.costPer1000Usd ?? 0)],
     ['test examples', String(teacher?.count ?? '–'), String(student.count)],
+  ];
+}
+
+const share = (value: number) => `${(value * 100).toFixed(0)}%`;
+
+/** Rows of the cascade's coverage-quality table: [threshold, share the student answers, quality, share of the teacher's]. */
+export function cascadeRows(cascade: NonNullable<RunReport['cascade']>): Array<[string, string, string, string]> {
+  return [
+    ...cascade.curve.map((row): [string, string, string, string] => [
+      `${row.threshold.toFixed(4)}${row.chosen ? ' (chosen)' : ''}`,
+      share(row.coverage),
+      formatMetric(cascade.metric, row.quality),
+      row.relativeQuality === undefined ? '–' : share(row.relativeQuality),
+    ]),
+    ['teacher only', '0%', formatMetric(cascade.metric, cascade.teacher.quality), '100%'],
+  ];
+}
+
+/** What the cascade's figures mean, as sentences: where they come from, the chosen threshold, the test-set check, the cost per 1,000 calls. */
+export function cascadeSentences(cascade: NonNullable<RunReport['cascade']>): { about: string; chosen: string; test?: string; cost: string } {
+  const { chosen, costPer1000: cost } = cascade;
+  const ofTeacher = (quality: number, relative: number | undefined) => (relative === undefined ? formatMetric(cascade.metric, quality) : `${share(relative)} of the teacher's quality`);
+  return {
+    about: `The student answers when its confidence (exp of its mean token log-probability) is at least the threshold, and the teacher (${cascade.teacher.model}) answers the rest. Measured on ${cascade.heldOut.count} ${cascade.heldOut.split} examples the student was not trained on (${cascade.metric}: teacher ${formatMetric(cascade.metric, cascade.teacher.quality)}, student alone ${formatMetric(cascade.metric, cascade.student.quality)}; ${cascade.thresholds} thresholds tried, calibration.json has them all).`,
+    chosen:
+      chosen.threshold === null
+        ? `No threshold keeps ${share(cascade.targetQuality)} of the teacher's quality: the cascade sends every call to the teacher.`
+        : `Chosen threshold ${chosen.threshold.toFixed(4)}: the student answers ${share(chosen.coverage)} of calls at ${ofTeacher(chosen.quality, chosen.relativeQuality)} (target ${share(cascade.targetQuality)}).`,
+    ...(cascade.test
+      ? { test: `On the ${cascade.test.count} test examples, which took no part in the choice, the same threshold lets the student answer ${share(cascade.test.coverage)} of calls at ${ofTeacher(cascade.test.quality, cascade.test.relativeQuality)}.` }
+      : {}),
+    cost: `Expected cost per 1,000 calls${cost.priced ? '' : ' (the teacher has no known price: counted as $0)'}: teacher only ${usd(cost.teacherOnlyUsd)}, student only ${usd(cost.studentOnlyUsd)}${cost.studentOnlyUsd > 0 ? '' : ' (local compute not priced)'}, cascade ${usd(cost.cascadeUsd)} (the teacher's measured cost × the ${share(1 - chosen.coverage)} of calls sent to it).`,
+  };
+}
+
+/** A calibration for the terminal: the chosen threshold, the cost per 1,000 calls, the short curve. */
+export function describeCalibration(calibration: CascadeCalibration): string[] {
+  const cascade = cascadeSummary(calibration);
+  const sentences = cascadeSentences(cascade);
+  const rows = cascadeRows(cascade);
+  const widths = [0, 1, 2, 3].map((column) => Math.max(...[['threshold', 'student answers', cascade.metric, "of the teacher's"], ...rows].map((row) => row[column]!.length)));
+  const line = (row: readonly string[]) => `  ${row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')}`;
+  return [
+    `Cascade calibrated on ${cascade.heldOut.count} ${cascade.heldOut.split} examples (${cascade.metric}: teacher ${formatMetric(cascade.metric, cascade.teacher.quality)}, student ${formatMetric(cascade.metric, cascade.student.quality)}):`,
+    line(['threshold', 'student answers', cascade.metric, "of the teacher's"]),
+    ...rows.map(line),
+    sentences.chosen,
+    ...(sentences.test ? [sentences.test] : []),
+    sentences.cost,
   ];
 }
 
@@ -103,6 +153,12 @@ export function renderReportMarkdown(report: RunReport): string {
     }
     for (const note of report.evaluation.notes) lines.push(`- ${note}`);
     lines.push('Cost per 1,000 calls counts API list prices; a local student is priced at $0 (its compute is not counted).', '');
+  }
+  if (report.cascade) {
+    const { about, chosen, test, cost } = cascadeSentences(report.cascade);
+    lines.push('## Cascade: student first, teacher when unsure', '', about, '', '| threshold | student answers | quality | of the teacher\'s |', '|---:|---:|---:|---:|');
+    for (const row of cascadeRows(report.cascade)) lines.push(`| ${row.join(' | ')} |`);
+    lines.push('', chosen, '', ...(test ? [test, ''] : []), cost, '');
   }
   lines.push('## Cost by stage', '', '| stage | spent | estimate | paid calls | cached calls |', '|---|---:|---:|---:|---:|');
   for (const stage of report.cost.byStage) lines.push(`| ${stage.stage} | ${usd(stage.usd)} | ${usd(stage.estimateUsd)} | ${stage.paidCalls} | ${stage.cachedCalls} |`);

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  calibrationTableRows,
+  CascadeCalibrationSchema,
   DatasetSplitsSchema,
   EvalReportSchema,
   GenerationSummaryFileSchema,
@@ -14,10 +16,12 @@ import {
   RunManifestSchema,
   writeFileAtomic,
   writeJsonAtomic,
+  type CalibrationTableRow,
+  type CascadeCalibration,
   type EvalReport,
   type ModelCandidate,
 } from '@prompt2model/core/internal';
-import { exactMatchScores } from '@prompt2model/evaluator/internal';
+import { calibrationCurve, choosePrimaryMetric, exactMatchScores } from '@prompt2model/evaluator/internal';
 import { formatBytes } from '@prompt2model/model-retriever/internal';
 import type { RunEstimate } from './estimate.js';
 import { labelAccuracy, type LabelAccuracy } from './label-accuracy.js';
@@ -75,6 +79,25 @@ export interface RunReport {
     /** Metrics left out and why (e.g. BERTScore without a local encoder). */
     notes: string[];
   };
+  /** The student→teacher cascade calibrated on held-out data (calibration.json), when the run has one. */
+  cascade?: {
+    heldOut: { split: string; count: number };
+    metric: string;
+    targetQuality: number;
+    teacher: { model: string; quality: number };
+    student: { model: string; quality: number };
+    chosen: CascadeCalibration['chosen'];
+    costPer1000: CascadeCalibration['costPer1000'];
+    /** A few points of the curve, the chosen one among them (calibration.json has every point). */
+    curve: CalibrationTableRow[];
+    /** Thresholds on the whole curve. */
+    thresholds: number;
+    /**
+     * The chosen threshold on the test set, which did not take part in the choice: the share the
+     * student answers and the cascade's quality there (from the evaluation's answers and confidences).
+     */
+    test?: { count: number; coverage: number; quality: number; relativeQuality?: number };
+  };
   cost: {
     byStage: Array<{ stage: string; usd: number; paidCalls: number; cachedCalls: number; inputTokens: number; outputTokens: number; estimateUsd?: number }>;
     totalUsd: number;
@@ -117,17 +140,7 @@ export const VERDICT_THRESHOLDS = {
 /** Test-set rows shown in the report. */
 export const SAMPLE_ROWS = 5;
 
-/** References this short and single-line are an exact format (a date, a label, a code), judged by exact match. */
-const SHORT_REFERENCE_CHARS = 48;
-const SHORT_REFERENCE_WORDS = 6;
-
-/** Exact match for classification and extraction, and for short single-line references; chrF++ otherwise. */
-export function choosePrimaryMetric(taskType: string | undefined, references: readonly string[], metrics: Record<string, number>): string {
-  const short =
-    references.length > 0 && references.every((ref) => !ref.includes('\n') && ref.trim().length <= SHORT_REFERENCE_CHARS && ref.trim().split(/\s+/).length <= SHORT_REFERENCE_WORDS);
-  if (taskType === 'classification' || taskType === 'extraction' || short) return 'exact_match';
-  return Object.keys(metrics).find((name) => name.startsWith('chrf')) ?? Object.keys(metrics)[0] ?? 'exact_match';
-}
+export { choosePrimaryMetric };
 
 const percent = (value: number) => `${(value * 100).toFixed(value > 0 && value < 0.01 ? 1 : 0)}%`;
 
@@ -310,6 +323,13 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
     if (studentScore !== undefined) report.verdict = judge(primaryMetric, studentScore, teacherReport?.metrics[primaryMetric]);
   }
 
+  const calibration = await read(RUN_FILES.calibration, CascadeCalibrationSchema);
+  if (calibration) {
+    report.cascade = cascadeSummary(calibration);
+    const test = await cascadeOnTestSet(calibration, student, teacher);
+    if (test) report.cascade.test = test;
+  }
+
   const estimateByStage = new Map<string, number>();
   for (const stage of estimate?.stages ?? []) estimateByStage.set(estimateStage(stage.stage), (estimateByStage.get(estimateStage(stage.stage)) ?? 0) + stage.usd);
   const stageNames = new Set([...Object.keys(record.spending), ...estimateByStage.keys()]);
@@ -326,6 +346,63 @@ export async function buildRunReport(outDir: string, options: { maxCostUsd?: num
   const maxCost = options.maxCostUsd ?? estimate?.maxCostUsd;
   if (maxCost !== undefined) report.cost.maxCostUsd = maxCost;
   return report;
+}
+
+/** The report's cascade section from a calibration: its figures and a few points of the curve. */
+export function cascadeSummary(calibration: CascadeCalibration): NonNullable<RunReport['cascade']> {
+  return {
+    heldOut: { split: calibration.heldOut.split, count: calibration.heldOut.count },
+    metric: calibration.metric,
+    targetQuality: calibration.targetQuality,
+    teacher: { model: calibration.teacher.model, quality: calibration.teacher.quality },
+    student: { model: calibration.student.model, quality: calibration.student.quality },
+    chosen: calibration.chosen,
+    costPer1000: calibration.costPer1000,
+    curve: calibrationTableRows(calibration),
+    thresholds: calibration.curve.length,
+  };
+}
+
+/**
+ * The calibrated threshold applied to the test set: the student's answers and confidences from
+ * the evaluation, the teacher's from its baseline on the same rows. Undefined when either is
+ * missing (an evaluation without per-example rows or confidences) or no threshold was chosen.
+ */
+async function cascadeOnTestSet(calibration: CascadeCalibration, student: EvalReport | undefined, teacher: EvalReport | undefined): Promise<NonNullable<RunReport['cascade']>['test']> {
+  const threshold = calibration.chosen.threshold;
+  const studentRows = student?.perExample;
+  const teacherRows = teacher?.perExample;
+  if (threshold === null || !studentRows?.length || !teacherRows || teacherRows.length !== studentRows.length) return undefined;
+  if (!studentRows.every((row) => typeof row.confidence === 'number')) return undefined;
+  const rows = studentRows.map((row, index) => ({
+    input: row.input ?? '',
+    reference: row.reference,
+    student: row.prediction,
+    teacher: teacherRows[index]!.prediction,
+    confidence: row.confidence as number,
+  }));
+  try {
+    const curve = await calibrationCurve(rows, { metric: calibration.metric, thresholds: [threshold], targetQuality: calibration.targetQuality });
+    const point = curve.curve[0]!;
+    return { count: rows.length, coverage: point.coverage, quality: point.quality, ...(point.relativeQuality !== undefined ? { relativeQuality: point.relativeQuality } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes the report of a run folder again from its artifacts (after a later step such as
+ * `prompt2model calibrate`), keeping what only the first report knew: its notes, why the base
+ * model was chosen, the budget cap.
+ */
+export async function rebuildRunReport(outDir: string): Promise<{ json: string; markdown: string; html: string }> {
+  const previous = await readJson<RunReport>(outDir, REPORT_FILES.json);
+  const report = await buildRunReport(outDir, {
+    ...(previous?.cost?.maxCostUsd !== undefined ? { maxCostUsd: previous.cost.maxCostUsd } : {}),
+    baseModelGiven: previous?.model?.reason === 'given with --base-model',
+    notes: previous?.evaluation?.notes ?? [],
+  });
+  return writeRunReport(outDir, report);
 }
 
 function numericRecord(value: unknown): Record<string, number> {

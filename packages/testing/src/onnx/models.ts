@@ -144,6 +144,17 @@ export interface TinySeq2SeqOptions {
 export const SENTIMENT_LABELS: Readonly<Record<string, string>> = { great: 'positive', good: 'positive', loved: 'positive', awful: 'negative', bad: 'negative', boring: 'negative' };
 
 /**
+ * The label a careful reader gives a review: the sentiment of its last keyword (so "great plot but
+ * awful acting" is negative), `neutral` without one. A teacher for the keyword student, which is
+ * unsure exactly where the keywords disagree (a tie of votes).
+ */
+export function lastKeywordSentiment(text: string): string {
+  const words = text.toLowerCase().match(/[a-z]+/g) ?? [];
+  const last = [...words].reverse().find((word) => SENTIMENT_LABELS[word] !== undefined);
+  return last ? SENTIMENT_LABELS[last]! : 'neutral';
+}
+
+/**
  * A T5-style encoder-decoder (`encoder_model.onnx` + `decoder_model_merged.onnx`, no KV cache) for
  * the `text2text-generation` task: it answers the mapped first input word (or the keywords' vote),
  * then `</s>`.
