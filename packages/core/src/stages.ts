@@ -133,7 +133,8 @@ export interface Prediction {
   latencyMs: number;
   /**
    * How sure a local model is of this answer, in (0, 1]: exp of the mean log-probability of the
-   * tokens it generated (1 for an empty answer). Set by executors that see token probabilities
+   * tokens it generated, the end token included (an empty answer is as sure as its end token).
+   * Set by executors that see token probabilities
    * (the ONNX executor); the cascade compares it with its calibrated threshold.
    */
   confidence?: number;

@@ -147,7 +147,7 @@ function prediction(row: GeneratedRow, latencyMs: number): Prediction {
   return {
     output: row.output,
     latencyMs,
-    confidence: row.outputTokens === 0 ? 1 : Math.exp(row.logProbSum / row.outputTokens),
+    confidence: row.confidence,
     promptTokens: row.promptTokens,
     outputTokens: row.outputTokens,
     finishReason: row.finishReason,

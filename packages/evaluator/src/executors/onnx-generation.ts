@@ -36,8 +36,8 @@ export interface GeneratedRow {
   promptTokens: number;
   /** Tokens generated, end token excluded. */
   outputTokens: number;
-  /** Sum of the natural-log probabilities (under the model's own distribution) of those tokens. */
-  logProbSum: number;
+  /** exp of the mean log-probability of the tokens chosen, the end token included (1 when none was). */
+  confidence: number;
   finishReason: 'stop' | 'length';
 }
 
@@ -180,6 +180,8 @@ class RowState {
   done = false;
   private readonly tokens: number[] = [];
   private logProbSum = 0;
+  /** Tokens whose log-probability is in the sum: the answer's, and the end token when it ended there. */
+  private scoredTokens = 0;
   private finishReason: 'stop' | 'length' = 'length';
   /** The answer cut before a stop string, once one appeared. */
   private stoppedText: string | undefined;
@@ -207,13 +209,16 @@ class RowState {
   }
 
   private accept(token: number, isEnd: boolean, logits: Float32Array): void {
+    // The end token counts too: deciding to stop is part of the answer (a model that is unsure
+    // whether to say anything at all gives an empty answer a low confidence, not a perfect one).
+    this.logProbSum += logProbability(logits, token);
+    this.scoredTokens++;
     if (isEnd) {
       this.finishReason = 'stop';
       this.done = true;
       return;
     }
     this.tokens.push(token);
-    this.logProbSum += logProbability(logits, token);
     if (this.settings.stop.length > 0 || this.settings.onText) {
       const text = this.text();
       const cut = firstStop(text, this.settings.stop);
@@ -248,7 +253,8 @@ class RowState {
   finish(): GeneratedRow {
     const output = (this.stoppedText ?? this.text()).trim();
     this.stream(output, true);
-    return { output, promptTokens: this.promptTokens, outputTokens: this.tokens.length, logProbSum: this.logProbSum, finishReason: this.finishReason };
+    const confidence = this.scoredTokens === 0 ? 1 : Math.exp(this.logProbSum / this.scoredTokens);
+    return { output, promptTokens: this.promptTokens, outputTokens: this.tokens.length, confidence, finishReason: this.finishReason };
   }
 }
 
