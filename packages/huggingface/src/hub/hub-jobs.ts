@@ -1,3 +1,4 @@
+import { AbortError } from '@prompt2model/core/internal';
 import { createHubCaller, type HubModule } from './create-hub-caller.js';
 import { resolveHubToken } from './hub-token.js';
 import { toHubError } from './to-hub-error.js';
@@ -48,7 +49,11 @@ export async function createHubJobsClient(options: HubClientOptions = {}): Promi
       const baseFetch = options.fetch ?? globalThis.fetch;
       const fetchWithSignal: typeof fetch = (input, init) => baseFetch(input, { ...init, signal });
       try {
-        for await (const entry of hub.streamJobLogs({ hubUrl: caller.hubUrl, accessToken: accessToken!, fetch: fetchWithSignal, namespace, jobId })) yield entry.message;
+        for await (const entry of hub.streamJobLogs({ hubUrl: caller.hubUrl, accessToken: accessToken!, fetch: fetchWithSignal, namespace, jobId })) {
+          // A line already read when the signal fired is not handed out: the stream ends at the abort.
+          if (signal.aborted) throw new AbortError(`The log stream of job ${jobId} was aborted.`, signal.reason);
+          yield entry.message;
+        }
       } catch (error) {
         throw toHubError(hub, error, `logs of job ${jobId}`, caller.hubUrl);
       }
