@@ -38,21 +38,16 @@ export async function lockFolder(dir: string, purpose: string): Promise<() => vo
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    let owner: { pid?: unknown; purpose?: unknown } = {};
-    try {
-      owner = JSON.parse(readFileSync(path, 'utf8')) as typeof owner;
-    } catch {
-      // Half-written or damaged: treated as stale.
-    }
-    const pid = typeof owner.pid === 'number' ? owner.pid : undefined;
-    if (pid === process.pid) {
+    const lock = folderLockState(dir);
+    if (lock.state === 'free') continue; // Released meanwhile: try again.
+    if (lock.state === 'held' && lock.pid === process.pid) {
       held.set(dir, path);
       return () => release(dir);
     }
-    if (pid !== undefined && alive(pid)) {
+    if (lock.state === 'held') {
       throw new Prompt2ModelError({
-        message: `${dir} is in use by another prompt2model process (pid ${pid}${typeof owner.purpose === 'string' ? `, ${owner.purpose}` : ''}).`,
-        hint: `Wait for it to finish, or stop it (kill ${pid}), then rerun. Two processes writing one folder would corrupt it.`,
+        message: `${dir} is in use by another prompt2model process (pid ${lock.pid}${lock.purpose ? `, ${lock.purpose}` : ''}).`,
+        hint: `Wait for it to finish, or stop it (kill ${lock.pid}), then rerun. Two processes writing one folder would corrupt it.`,
         exitCategory: 'configuration',
       });
     }
