@@ -11,7 +11,7 @@ import signal
 import sys
 import traceback
 
-from .config import ConfigError, load_config, read_examples
+from .config import ConfigError, load_config_or_report, read_examples
 from .deps import ModelLoadError, install_command, load_hint, missing_packages, offline_for_local, report_missing
 from .lock import run_locked
 from .protocol import EventWriter
@@ -34,10 +34,8 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
 
     events = EventWriter()
-    try:
-        config = load_config(options.config)
-    except (ConfigError, OSError) as error:
-        events.emit("error", message=str(error), code="invalid-config")
+    config = load_config_or_report(options.config, events)
+    if config is None:
         return 2
     try:
         choose_threads(config.threads)

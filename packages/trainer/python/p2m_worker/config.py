@@ -135,6 +135,15 @@ def load_config(path: str) -> JobConfig:
     return parse_config(raw, os.path.dirname(os.path.abspath(path)))
 
 
+def load_config_or_report(path: str, events) -> Optional[JobConfig]:
+    """The job's config, or None once an `invalid-config` error event says why (the caller exits 2)."""
+    try:
+        return load_config(path)
+    except (ConfigError, OSError) as error:
+        events.emit("error", message=str(error), code="invalid-config")
+        return None
+
+
 def _resolve(base_dir: str, path: str) -> str:
     return path if os.path.isabs(path) else os.path.normpath(os.path.join(base_dir, path))
 

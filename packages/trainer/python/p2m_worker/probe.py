@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 
-from .config import ConfigError, load_config
+from .config import load_config_or_report
 from .protocol import EventWriter
 
 
@@ -73,10 +73,8 @@ def main(argv=None) -> int:
     parser.add_argument("--budget-seconds", type=float, default=3.0)
     options = parser.parse_args(argv)
     events = EventWriter()
-    try:
-        config = load_config(options.config)
-    except (ConfigError, OSError) as error:
-        events.emit("error", message=str(error), code="invalid-config")
+    config = load_config_or_report(options.config, events)
+    if config is None:
         return 2
     try:
         import torch

@@ -34,7 +34,7 @@ import threading
 import time
 import traceback
 
-from .config import ConfigError, load_config, read_examples
+from .config import ConfigError, load_config_or_report, read_examples
 from .deps import ModelLoadError, load_hint, missing_packages, offline_for_local, report_missing
 from .lock import run_locked
 from .protocol import EventWriter
@@ -83,10 +83,12 @@ def main(argv=None) -> int:
     options = parse_args(argv)
     stream = protocol_stream()
     events = EventWriter(stream=stream, enabled=True)
+    config = load_config_or_report(options.config, events)
+    if config is None:
+        return 2
     try:
-        config = load_config(options.config)
         choose_threads(config.threads)
-    except (ConfigError, OSError, ValueError) as error:
+    except ValueError as error:
         events.emit("error", message=str(error), code="invalid-config")
         return 2
     events = EventWriter(stream=stream, log_path=os.path.join(config.output_dir, "events.jsonl"), enabled=True)
