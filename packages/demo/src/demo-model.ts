@@ -1,4 +1,4 @@
-import { executorForModel, type Executor, type ExecutorTable, type LanguageModel, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
+import { executorForModel, type Executor, type ExecutorTable, type LanguageModel, type ModelFormat, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
 import { evaluatorExecutors, type OnnxExecutorOptions } from '@prompt2model/evaluator/internal';
 
 export interface DemoModelOptions {
@@ -11,6 +11,8 @@ export interface DemoModelOptions {
   languageModelFor?: (modelId: string) => LanguageModel;
   /** Options of the default ONNX executor (`maxNewTokens`, `dtype`, `threads`, ...). */
   onnx?: Partial<Omit<OnnxExecutorOptions, 'model'>>;
+  /** Which of the model's formats to run (e.g. `onnx-q8` for the int8 weights); default the preferred one it has. */
+  format?: ModelFormat;
 }
 
 /**
@@ -21,10 +23,11 @@ export interface DemoModelOptions {
  * as they come.
  */
 export function demoExecutorFor(model: TrainedModel, spec: PromptSpec, options: DemoModelOptions = {}): Executor {
-  const onnxOptions = { batchSize: 1, stage: 'demo', ...options.onnx };
+  // A server stays up: onnxruntime's arena would keep the largest activations any input ever needed.
+  const onnxOptions = { batchSize: 1, stage: 'demo', memoryArena: false, ...options.onnx };
   const table: ExecutorTable = {
     ...evaluatorExecutors({ ...(options.languageModelFor ? { languageModelFor: options.languageModelFor } : {}), onnx: onnxOptions }),
     ...options.executors,
   };
-  return executorForModel(model, spec, table);
+  return executorForModel(model, spec, table, options.format ? { format: options.format } : {});
 }

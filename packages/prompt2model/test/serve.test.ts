@@ -102,5 +102,25 @@ describe('prompt2model serve', () => {
     expect(managed.stderr).toMatch(/API model.*\nhint: Pass --model RUN/s);
     const missing = await runCliCaptured(['serve', '--model', join(root, 'nope')]);
     expect(missing.code).toBe(2);
+    // --dtype q8 of an export without int8 weights: said before anything loads.
+    const noQ8 = await runCliCaptured(['serve', '--model', modelDir, '--instruction', instruction, '--dtype', 'q8', '--port', '0']);
+    expect(noQ8.code).toBe(2);
+    expect(noQ8.stderr).toMatch(/has no onnx-q8.*\nhint: Export it first/s);
+    const demoList = await runCliCaptured(['demo', '--model', modelDir, '--instruction', instruction, '--dtype', 'fp32,q8', '--port', '0']);
+    expect(demoList.code).toBe(2);
+    expect(demoList.stderr).toContain('a served model runs one ONNX weights variant');
   });
+
+  it('--dtype q8 serves the int8 weights of an export that has them', async () => {
+    const withQ8 = join(root, 'student-q8');
+    await buildTinySeq2Seq(withQ8, { answers: SENTIMENT_LABELS, answerFrom: 'keywords', quantizedCopy: true });
+    const served = await startServe(['--model', withQ8, '--instruction', instruction, '--dtype', 'q8', '--port', '0', '--json']);
+    try {
+      const client = new OpenAI({ baseURL: served.first.url, apiKey: 'unused-on-loopback', maxRetries: 0 });
+      expect((await client.completions.create({ model: served.first.model, prompt: 'so bad' })).choices[0]!.text).toBe('negative');
+    } finally {
+      served.child.kill('SIGINT');
+    }
+    expect(await served.exit).toBe(0);
+  }, 60_000);
 });

@@ -37,7 +37,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--python <path>', 'Python with torch + transformers for a PyTorch model folder (default $P2M_PYTHON or python3)')
     .addOption(threadsOption())
     .option('--export <dir>', 'write a static site (page + transformers.js + onnxruntime-web wasm + ONNX model) instead of serving')
-    .option('--dtype <list>', 'with --export: ONNX weight variants to ship, e.g. fp32,q8 (default all the folder has)')
+    .option('--dtype <list>', 'ONNX weights: the variant to serve, fp32 or q8 (int8, about a third of the memory; default fp32 when present), or with --export the variants to ship, e.g. fp32,q8 (default all the folder has)')
     .action(
       runtime.action(async (_options: DemoOptions, command: Command) => {
         const options = runtime.options<DemoOptions>(command);
@@ -75,6 +75,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           return;
         }
 
+        const format = options.dtype === undefined ? undefined : servedFormat(options.dtype);
         // As the server decides it: from the resolved address (a name starting with "127." is not loopback).
         const loopback = await demo.resolvesToLoopback(options.host);
         const accessToken = options.shareToken ?? (loopback ? undefined : randomBytes(18).toString('base64url'));
@@ -91,7 +92,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           ...serverSettings(options),
           keepAlive: true,
           ...(accessToken ? { accessToken } : {}),
-          onnx: { ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}) },
+          onnx: { ...(options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {}), ...(options.threads ? { threads: options.threads } : {}) },
+          ...(format ? { format } : {}),
           ...(await providerAndWorker(options, runtime, models, model)),
           log: (level, message) => {
             if (level === 'warn') runtime.io.stderr(`warning: ${message}\n`);
@@ -111,6 +113,12 @@ export function register(program: Command, runtime: CliRuntime): void {
         if (!options.json) runtime.io.stderr('Demo stopped.\n');
       }),
     );
+}
+
+/** `--dtype` of a served ONNX model: one weights variant. */
+export function servedFormat(dtype: string): 'onnx-fp32' | 'onnx-q8' {
+  if (dtype === 'fp32' || dtype === 'q8') return `onnx-${dtype}`;
+  throw new CliUsageError(`--dtype ${dtype}: a served model runs one ONNX weights variant, fp32 or q8.`, 'Pass --dtype fp32 or --dtype q8 (a list such as fp32,q8 goes with --export).');
 }
 
 /** How the managed model is called (through the model registry; its key stays in this process) and how a PyTorch folder runs. */

@@ -16,6 +16,7 @@ interface ServeOptions extends ServerFlags {
   batchWindow: number;
   python?: string;
   threads?: number;
+  dtype?: 'fp32' | 'q8';
   cascade: boolean;
   threshold?: number;
 }
@@ -42,6 +43,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .option('--python <path>', 'Python with torch + transformers for a PyTorch model folder (default $P2M_PYTHON or python3)')
     .option('--cascade', "answer with the student when its confidence clears the run's calibrated threshold, else ask the teacher (--teacher; default the run's); each answer says who gave it (answered_by), /v1/stats counts both", false)
     .addOption(new Option('--threshold <confidence>', "with --cascade: the student's answers with at least this confidence are kept (default: the run's calibrated threshold, calibration.json)").argParser(parseNumber('--threshold', { min: 0, max: 1 })))
+    .addOption(new Option('--dtype <dtype>', 'ONNX weights to serve: fp32 (default when present) or q8 (int8, about a third of the memory)').choices(['fp32', 'q8']))
     .addOption(new Option('--threads <n>', 'CPU threads of the model: per ONNX operator (default the cores, at most 4), or torch in the Python worker (env P2M_THREADS)').argParser(parseNumber('--threads', { integer: true, min: 1 })))
     .action(
       runtime.action(async (_options: ServeOptions, command: Command) => {
@@ -76,10 +78,11 @@ export function register(program: Command, runtime: CliRuntime): void {
         const tokens = options.maxNewTokens ? { maxNewTokens: options.maxNewTokens } : {};
         // Through core's executor table, as evaluation runs it: the training prompt, the preferred format, batches of --max-batch.
         const table = createExecutorTable({
-          onnx: { batchSize: options.maxBatch, stage: 'serve', ...tokens, ...(options.threads ? { threads: options.threads } : {}) },
+          // A server stays up: onnxruntime's arena would keep the largest batch's activations for good.
+          onnx: { batchSize: options.maxBatch, stage: 'serve', memoryArena: false, ...tokens, ...(options.threads ? { threads: options.threads } : {}) },
           predict: { ...predictSettings(options, runtime), batchSize: options.maxBatch, stage: 'serve', ...tokens },
         });
-        const student = core.executorForModel(model, spec, table);
+        const student = core.executorForModel(model, spec, table, options.dtype ? { format: `onnx-${options.dtype}` } : {});
         if (options.threshold !== undefined && !options.cascade) throw new CliUsageError('--threshold goes with --cascade.', 'Add --cascade to ask the teacher when the student is unsure.');
         let executor: import('@prompt2model/core/internal').Executor = student;
         let cascadeLine: string | undefined;
