@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { locateTrainedModel, Prompt2ModelError, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
+import { locateTrainedModel, ONNX_DTYPE_SUFFIX, ONNX_GRAPHS, Prompt2ModelError, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
 import { demoContent, promptParts, shownModelId, type DemoInfo } from './demo-info.js';
 import { contentSecurityPolicy } from './http-response.js';
 import { PAGE_DIR } from './static-files.js';
@@ -34,8 +34,6 @@ export interface StaticExportResult {
 const MODEL_PATH = 'models/student';
 const MARKER = '.prompt2model-demo-export';
 
-/** ONNX files of each weight variant, in transformers.js naming (`q8` is `<name>_quantized.onnx`). */
-const DTYPE_SUFFIX: Record<string, string> = { fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', bnb4: '_bnb4', q4f16: '_q4f16' };
 
 /**
  * Writes a self-contained static site: the page, the transformers.js browser bundle, the
@@ -48,9 +46,9 @@ export async function exportStaticDemo(options: StaticExportOptions): Promise<St
   const config = await readModelFile(modelDir, 'config.json');
   for (const required of ['tokenizer.json', 'tokenizer_config.json']) await readModelFile(modelDir, required);
   const task = (JSON.parse(config) as { is_encoder_decoder?: boolean }).is_encoder_decoder ? 'text2text-generation' : 'text-generation';
-  const graphs = task === 'text2text-generation' ? ['encoder_model', 'decoder_model_merged'] : ['model'];
+  const graphs = ONNX_GRAPHS[task];
   const onnxFiles = await readdir(join(modelDir, 'onnx')).catch(() => [] as string[]);
-  const available = Object.keys(DTYPE_SUFFIX).filter((dtype) => graphs.every((graph) => onnxFiles.includes(`${graph}${DTYPE_SUFFIX[dtype]}.onnx`)));
+  const available = Object.keys(ONNX_DTYPE_SUFFIX).filter((dtype) => graphs.every((graph) => onnxFiles.includes(`${graph}${ONNX_DTYPE_SUFFIX[dtype]}.onnx`)));
   const dtypes = options.dtypes ?? available.filter((dtype) => dtype === 'fp32' || dtype === 'q8');
   const missing = dtypes.filter((dtype) => !available.includes(dtype));
   if (dtypes.length === 0 || missing.length > 0) {
@@ -71,7 +69,7 @@ export async function exportStaticDemo(options: StaticExportOptions): Promise<St
   }
   for (const dtype of dtypes) {
     for (const graph of graphs) {
-      const base = `${graph}${DTYPE_SUFFIX[dtype]}.onnx`;
+      const base = `${graph}${ONNX_DTYPE_SUFFIX[dtype]}.onnx`;
       await copyFile(join(modelDir, 'onnx', base), join(modelOut, 'onnx', base));
       // Weights past 2 GB sit beside the graph in external data files.
       for (const external of onnxFiles.filter((file) => file.startsWith(`${base}_data`))) {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MissingPackageError, Prompt2ModelError } from '@prompt2model/core/internal';
 import { importOptionalPackage } from '@prompt2model/core/internal';
@@ -33,6 +33,14 @@ export interface TransformersModel {
   sessions: Record<string, unknown>;
   config: Record<string, unknown>;
   generation_config?: Record<string, unknown> | null;
+}
+
+/** What the generation loop needs of a loaded model: its configs and its onnxruntime sessions by transformers.js's names. */
+export interface OnnxSessionSet {
+  sessions: Record<string, unknown>;
+  config: Record<string, unknown>;
+  generation_config?: Record<string, unknown> | null;
+  dispose(): Promise<unknown>;
 }
 
 type ModelClass = { from_pretrained(model: string, options?: Record<string, unknown>): Promise<TransformersModel> };
@@ -125,6 +133,15 @@ export const loadOnnxRuntime: () => Promise<OrtModule> = onceLoader(
  */
 export function modelLocation(model: string): string {
   return existsSync(model) ? resolve(model) : model;
+}
+
+/** Whether `location` (from `modelLocation`) is a folder on this machine rather than a Hub id. */
+export function isLocalFolder(location: string): boolean {
+  try {
+    return statSync(location).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Options passed to every `from_pretrained`/`pipeline` call. */

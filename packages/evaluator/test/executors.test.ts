@@ -120,6 +120,17 @@ describe('OnnxExecutor', () => {
     expect(modelLocation('Xenova/xlm-roberta-base')).toBe('Xenova/xlm-roberta-base');
   });
 
+  it('runs the weights variant asked for, and names the file a variant lacks', async () => {
+    const { context: ctx } = await context('onnx-dtype');
+    const missing = await new OnnxExecutor({ model: seq2seqDir, dtype: 'q8' }).execute(['hello'], ctx).catch((caught: unknown) => caught);
+    expect(Prompt2ModelError.isInstance(missing)).toBe(true);
+    expect((missing as Error).message).toContain('onnx/encoder_model_quantized.onnx or onnx/decoder_model_merged_quantized.onnx (q8 weights');
+    const unknown = await new OnnxExecutor({ model: seq2seqDir, dtype: 'q3' }).execute(['hello'], ctx).catch((caught: unknown) => caught);
+    expect((unknown as Error).message).toContain('Unknown ONNX weights variant "q3"');
+    const withQ8 = (await buildTinySeq2Seq(join(root, 'seq2seq-q8'), { answers: { hello: 'bonjour' }, quantizedCopy: true })).dir;
+    expect((await new OnnxExecutor({ model: withQ8, dtype: 'q8' }).execute(['hello'], ctx)).map((row) => row.output)).toEqual(['bonjour']);
+  });
+
   it('explains a missing model folder', async () => {
     const { context: ctx } = await context('onnx-missing');
     const error = await new OnnxExecutor({ model: join(root, 'nope') }).execute(['x'], ctx).catch((caught: unknown) => caught);

@@ -61,6 +61,12 @@ export interface ModelLocation {
   trained?: TrainedModel;
 }
 
+/** The file-name suffix of each ONNX weights variant (transformers.js `dtype` naming: q8 is `<graph>_quantized.onnx`). */
+export const ONNX_DTYPE_SUFFIX: Readonly<Record<string, string>> = { fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', bnb4: '_bnb4', q4f16: '_q4f16' };
+
+/** The graphs of an ONNX export in the layout transformers.js loads, by task. */
+export const ONNX_GRAPHS = { 'text2text-generation': ['encoder_model', 'decoder_model_merged'], 'text-generation': ['model'] } as const;
+
 /** ONNX weight variants by file-name suffix (transformers.js naming); fp32 has none. */
 const ONNX_VARIANT_SUFFIX = /_(quantized|fp16|int8|uint8|q4|bnb4|q4f16)\.onnx$/;
 

@@ -1,6 +1,6 @@
 import { throwIfAborted, ValidationError, type Executor, type GenerationOptions, type Prediction, type StageContext, type ValidationIssue } from '@prompt2model/core/internal';
-import { isModelLoadError, loadOnnxRuntime, loadTransformers, modelLoadError, modelLocation, pretrainedOptions, type ModelLoadOptions } from '../transformers-runtime.js';
-import { OnnxGenerationModel, sessionOptions, type GeneratedRow, type GenerationSettings, type GenerationTask } from './onnx-generation.js';
+import { isLocalFolder, isModelLoadError, loadOnnxRuntime, loadTransformers, modelLoadError, modelLocation, pretrainedOptions, type ModelLoadOptions } from '../transformers-runtime.js';
+import { OnnxGenerationModel, openLocalSessions, sessionOptions, type GeneratedRow, type GenerationSettings, type GenerationTask } from './onnx-generation.js';
 import { emptyStats, type ExecutionStats } from './run-stats.js';
 
 export type { GenerationTask };
@@ -65,7 +65,11 @@ export class OnnxExecutor implements Executor {
         const task = this.options.task ?? ((await transformers.AutoConfig.from_pretrained(location, options)).is_encoder_decoder ? 'text2text-generation' : 'text-generation');
         const tokenizer = await transformers.AutoTokenizer.from_pretrained(location, options);
         const modelClass = task === 'text2text-generation' ? transformers.AutoModelForSeq2SeqLM : transformers.AutoModelForCausalLM;
-        const model = await modelClass.from_pretrained(location, { ...options, session_options: sessionOptions(this.options.threads, this.options.memoryArena) });
+        const session = sessionOptions(this.options.threads, this.options.memoryArena);
+        // A local folder opens on onnxruntime-node by path; a Hub id goes through transformers.js, which downloads it.
+        const model = isLocalFolder(location)
+          ? await openLocalSessions(ort, location, task, this.options.dtype ?? 'fp32', session)
+          : await modelClass.from_pretrained(location, { ...options, session_options: session });
         try {
           return new OnnxGenerationModel(ort, task, model, tokenizer);
         } catch (error) {

@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { Prompt2ModelError, seededRandom, throwIfAborted } from '@prompt2model/core/internal';
-import type { OrtModule, OrtSession, OrtTensor, TransformersModel, TransformersTokenizer } from '../transformers-runtime.js';
+import { join } from 'node:path';
+import { ONNX_DTYPE_SUFFIX, Prompt2ModelError, seededRandom, throwIfAborted } from '@prompt2model/core/internal';
+import type { OnnxSessionSet, OrtModule, OrtSession, OrtTensor, TransformersTokenizer } from '../transformers-runtime.js';
 
 /**
  * Greedy and sampled generation on onnxruntime-node directly, over the ONNX layout transformers.js
@@ -67,6 +70,44 @@ export function sessionOptions(threads: number | undefined, memoryArena = true):
   };
 }
 
+/**
+ * Opens the sessions of a local ONNX export (the transformers.js layout: `onnx/<graph><dtype suffix>.onnx`,
+ * external data beside it) on onnxruntime-node by path, one after the other. transformers.js's own
+ * sessions are not used for a local folder: run from this loop they held each call's first-step
+ * outputs (16 MB for a t5-small and a 512-token input) for good, so a served student grew by that
+ * much per request.
+ */
+export async function openLocalSessions(ort: OrtModule, folder: string, task: GenerationTask, dtype: string, options: Record<string, unknown>): Promise<OnnxSessionSet> {
+  const suffix = ONNX_DTYPE_SUFFIX[dtype];
+  if (suffix === undefined) throw new Prompt2ModelError({ message: `Unknown ONNX weights variant "${dtype}".`, hint: `Use one of ${Object.keys(ONNX_DTYPE_SUFFIX).join(', ')}.` });
+  const file = (graph: string) => join(folder, 'onnx', `${graph}${suffix}.onnx`);
+  // Decoder-only exports are `model.onnx`; some older ones are a merged decoder alone.
+  const names: Record<string, string> =
+    task === 'text2text-generation'
+      ? { model: 'encoder_model', decoder_model_merged: 'decoder_model_merged' }
+      : existsSync(file('model')) || !existsSync(file('decoder_model_merged')) ? { model: 'model' } : { decoder_model_merged: 'decoder_model_merged' };
+  const missing = Object.values(names).filter((graph) => !existsSync(file(graph)));
+  if (missing.length > 0) {
+    throw new Prompt2ModelError({
+      message: `${folder} has no ${missing.map((graph) => `onnx/${graph}${suffix}.onnx`).join(' or ')} (${dtype} weights of a ${task} model).`,
+      hint: dtype === 'fp32' ? 'Export the model to ONNX first (prompt2model export).' : `Export it with ${dtype} weights, or run the fp32 weights.`,
+    });
+  }
+  const sessions: Record<string, OrtSession> = {};
+  const dispose = async () => {
+    await Promise.all(Object.values(sessions).map((session) => session.release()));
+  };
+  try {
+    // One at a time: two loading at once need both models' parse buffers at the same moment.
+    for (const [name, graph] of Object.entries(names)) sessions[name] = await ort.InferenceSession.create(file(graph), options);
+  } catch (error) {
+    await dispose().catch(() => undefined);
+    throw error;
+  }
+  const readJson = async (name: string) => (existsSync(join(folder, name)) ? (JSON.parse(await readFile(join(folder, name), 'utf8')) as Record<string, unknown>) : null);
+  return { sessions, config: (await readJson('config.json')) ?? {}, generation_config: await readJson('generation_config.json'), dispose };
+}
+
 type IdConfig = Record<string, unknown> | null | undefined;
 
 function idList(value: unknown): number[] {
@@ -93,7 +134,7 @@ export class OnnxGenerationModel {
   constructor(
     private readonly ort: OrtModule,
     readonly task: GenerationTask,
-    private readonly model: TransformersModel,
+    private readonly model: OnnxSessionSet,
     readonly tokenizer: TransformersTokenizer,
   ) {
     const config = model.config as IdConfig;
