@@ -118,9 +118,18 @@ describe('prompt2model serve', () => {
     try {
       const client = new OpenAI({ baseURL: served.first.url, apiKey: 'unused-on-loopback', maxRetries: 0 });
       expect((await client.completions.create({ model: served.first.model, prompt: 'so bad' })).choices[0]!.text).toBe('negative');
+      expect(served.stderr()).not.toContain('--dtype q8');
     } finally {
       served.child.kill('SIGINT');
     }
     expect(await served.exit).toBe(0);
+    // Without --dtype it runs fp32 and says that q8 is there.
+    const fp32 = await startServe(['--model', withQ8, '--instruction', instruction, '--port', '0', '--json']);
+    try {
+      expect(fp32.stderr()).toContain('Serving the fp32 ONNX weights; --dtype q8 serves the int8 ones');
+    } finally {
+      fp32.child.kill('SIGINT');
+    }
+    expect(await fp32.exit).toBe(0);
   }, 60_000);
 });

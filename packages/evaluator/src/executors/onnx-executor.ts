@@ -31,9 +31,9 @@ export interface OnnxExecutorOptions extends ModelLoadOptions {
 }
 
 /**
- * Runs a local ONNX model in Node: transformers.js tokenizes and opens the sessions (a local folder,
- * or the Hub with `allowRemoteModels`), and the generation loop drives them on onnxruntime-node
- * directly (see `OnnxGenerationModel`). Batched, greedy unless a call asks for
+ * Runs a local ONNX model in Node: transformers.js tokenizes, onnxruntime-node opens the sessions of
+ * a local folder by path (`openLocalSessions`; a Hub id with `allowRemoteModels` goes through
+ * transformers.js, which downloads it), and the generation loop drives them (see `OnnxGenerationModel`). Batched, greedy unless a call asks for
  * sampling (`temperature`, `topP`, `seed`), with stop strings, a token limit per call, streaming
  * (`stream`), and per answer its confidence (exp of the mean token log-probability), token counts
  * and finish reason. Progress events per batch, cancellation between steps. Remote loading is off

@@ -8,7 +8,7 @@ import type { OnnxSessionSet, OrtModule, OrtSession, OrtTensor, TransformersToke
 /**
  * Greedy and sampled generation on onnxruntime-node directly, over the ONNX layout transformers.js
  * loads (`encoder_model.onnx` + `decoder_model_merged.onnx`, or `model.onnx`), with or without a
- * key/value cache. transformers.js still tokenizes and opens the sessions; the loop is here
+ * key/value cache. transformers.js tokenizes (and opens the sessions of a Hub model); the loop is here
  * because its `generate` cannot report token probabilities, cannot be seeded, has no stop strings,
  * and adds work per step (tensor wrappers, a logits-processor chain, cache bookkeeping). Each
  * step's `present.*` outputs go back as the next step's `past_key_values.*`. onnxruntime-node copies
@@ -128,8 +128,8 @@ export class OnnxGenerationModel {
   private readonly decoder: OrtSession;
 
   /**
-   * `model` is a transformers.js model (it finds the files: a local folder or the Hub, the dtype's
-   * file names, external data; and opens the sessions with our options): the loop runs on its sessions.
+   * `model` holds the sessions: `openLocalSessions` for a local folder, a transformers.js model for a
+   * Hub id (it downloads the files); the loop runs on its sessions.
    */
   constructor(
     private readonly ort: OrtModule,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import type { ExecutorTable, LanguageModel, ProviderRegistry, TrainedModel } from '@prompt2model/core/internal';
-import { addServerOptions, predictSettings, serverSettings, splitList, threadsOption, warnWithoutInstruction, type ServerFlags } from '../flags/index.js';
+import { addServerOptions, predictSettings, serverSettings, splitList, threadsOption, warnWithoutInstruction, weightsNote, type ServerFlags } from '../flags/index.js';
 import { CliUsageError, parseNumber, temporaryFolder, type CliRuntime } from '../runtime.js';
 
 interface DemoOptions extends ServerFlags {
@@ -41,7 +41,7 @@ export function register(program: Command, runtime: CliRuntime): void {
     .action(
       runtime.action(async (_options: DemoOptions, command: Command) => {
         const options = runtime.options<DemoOptions>(command);
-        const [{ createStageContext, RUN_FILES }, demo] = await Promise.all([import('@prompt2model/core/internal'), import('@prompt2model/demo/internal')]);
+        const [{ createStageContext, locateTrainedModel, RUN_FILES }, demo] = await Promise.all([import('@prompt2model/core/internal'), import('@prompt2model/demo/internal')]);
         const { createModelRegistry } = await import('../registry/model-providers.js');
         const models = createModelRegistry({ openai: options.baseUrl ? { baseURL: options.baseUrl } : {}, env: runtime.io.env });
         const { model, spec, runDir, specFoundAt } = await demo.resolveDemoTarget(
@@ -53,6 +53,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           throw error;
         });
         if (specFoundAt && !options.instruction) runtime.io.stderr(`Task from ${specFoundAt}\n`);
+        const note = model.kind === 'local-folder' && !options.export ? weightsNote(locateTrainedModel(model).formats, options.dtype) : undefined;
+        if (note) runtime.io.stderr(note);
         if (model.kind === 'local-folder' && spec.instruction.trim() === '') {
           warnWithoutInstruction(runtime, 'pass --out RUN (its prompt spec), --spec FILE, or --instruction "…".');
         }

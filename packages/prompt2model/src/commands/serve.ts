@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadSetting } from '@prompt2model/core/settings';
-import { addServerOptions, predictSettings, serverSettings, warnWithoutInstruction, type ServerFlags } from '../flags/index.js';
+import { addServerOptions, predictSettings, serverSettings, warnWithoutInstruction, weightsNote, type ServerFlags } from '../flags/index.js';
 import { CliUsageError, parseNumber, temporaryFolder, type CliRuntime } from '../runtime.js';
 
 interface ServeOptions extends ServerFlags {
@@ -66,6 +66,8 @@ export function register(program: Command, runtime: CliRuntime): void {
           throw new CliUsageError(`"${options.model}" is an API model; serve runs a trained student on this machine.`, 'Pass --model RUN (a run folder) or --model DIR (an ONNX export or PyTorch model folder).');
         }
         if (specFoundAt && !options.instruction) runtime.io.stderr(`Task from ${specFoundAt}\n`);
+        const note = model.kind === 'local-folder' ? weightsNote(core.locateTrainedModel(model).formats, options.dtype) : undefined;
+        if (note) runtime.io.stderr(note);
         if (spec.instruction.trim() === '') {
           warnWithoutInstruction(runtime, 'pass --model RUN (its prompt spec), --spec FILE, or --instruction "…".');
         }

@@ -42,3 +42,12 @@ export function serverSettings(options: ServerFlags): { host: string; port: numb
 export function warnWithoutInstruction(runtime: CliRuntime, hint: string): void {
   runtime.io.stderr(`warning: no task instruction: inputs are wrapped in the training prompt with an empty one, and a model trained with an instruction may answer worse.\nhint: ${hint}\n`);
 }
+
+/**
+ * The line a server prints when it runs a model's fp32 ONNX weights and the folder has int8 (q8)
+ * ones too: they answer in about half the memory (docs/demo.md, "Memory").
+ */
+export function weightsNote(formats: Partial<Record<string, string>>, dtype: string | undefined): string | undefined {
+  if (dtype !== undefined || formats['onnx-fp32'] === undefined || formats['onnx-q8'] === undefined) return undefined;
+  return 'Serving the fp32 ONNX weights; --dtype q8 serves the int8 ones, in about half the memory.\n';
+}
