@@ -1,9 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { InvalidArgumentError, PromptSpecSchema, RUN_FILES, ValidationError, type ModelLocation } from '@prompt2model/core/internal';
-
-/** How far above a model folder the run folder may sit: `<run>/training/<job>/output/onnx`. */
-const RUN_FOLDER_DEPTH = 4;
+import { join, resolve } from 'node:path';
+import { findRunPromptSpec, InvalidArgumentError, PromptSpecSchema, RUN_FILES, ValidationError, type ModelLocation } from '@prompt2model/core/internal';
 
 /**
  * The instruction the student was trained with, which its inputs are wrapped in: the one given,
@@ -13,13 +10,9 @@ const RUN_FOLDER_DEPTH = 4;
  */
 export function studentInstruction(model: string, location: ModelLocation, instruction: string | undefined): string {
   if (instruction !== undefined) return instruction;
-  let dir = location.kind === 'run' ? location.folder : resolve(model);
-  for (let level = 0; level <= RUN_FOLDER_DEPTH; level++) {
-    const path = join(dir, RUN_FILES.promptSpec);
-    if (existsSync(path)) return readInstruction(path);
-    if (location.kind === 'run' || dirname(dir) === dir) break;
-    dir = dirname(dir);
-  }
+  const own = join(location.folder, RUN_FILES.promptSpec);
+  const path = location.kind === 'run' ? (existsSync(own) ? own : undefined) : findRunPromptSpec(resolve(model));
+  if (path) return readInstruction(path);
   throw new InvalidArgumentError({
     argument: 'instruction',
     message: `No task instruction for the student ${model}: it is not in a run folder with a prompt spec (${RUN_FILES.promptSpec}).`,

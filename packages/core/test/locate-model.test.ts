@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executorForModel, locateModel, portableTrainedModel, preferredFormat, toRunRelative, type Executor, type TrainedModel } from '../src/internal.js';
+import { executorForModel, findRunPromptSpec, locateModel, portableTrainedModel, preferredFormat, toRunRelative, type Executor, type TrainedModel } from '../src/internal.js';
 
 let root: string;
 const touch = async (path: string, text = '') => {
@@ -71,6 +71,23 @@ describe('locateModel', () => {
     expect(toRunRelative('/runs/a', '/runs/a/training/x')).toBe('training/x');
     expect(toRunRelative('/runs/a', '/models/base')).toBe('/models/base');
     expect(toRunRelative('/runs/a', '/runs/ab/x')).toBe('/runs/ab/x');
+  });
+});
+
+describe('findRunPromptSpec', () => {
+  it("finds the run's prompt spec from the model folder itself up to <run>/training/<job>/output/onnx, the nearest first", async () => {
+    const run = join(root, 'spec-run');
+    const onnx = join(run, 'training', 'job-1', 'output', 'onnx');
+    await mkdir(onnx, { recursive: true });
+    expect(findRunPromptSpec(onnx)).toBeUndefined();
+    await writeFile(join(run, 'prompt-spec.json'), '{}');
+    expect(findRunPromptSpec(onnx)).toBe(join(run, 'prompt-spec.json'));
+    expect(findRunPromptSpec(run)).toBe(join(run, 'prompt-spec.json'));
+    // Five levels down is another run's business.
+    await mkdir(join(onnx, 'deeper'), { recursive: true });
+    expect(findRunPromptSpec(join(onnx, 'deeper'))).toBeUndefined();
+    await writeFile(join(run, 'training', 'prompt-spec.json'), '{}');
+    expect(findRunPromptSpec(onnx)).toBe(join(run, 'training', 'prompt-spec.json'));
   });
 });
 

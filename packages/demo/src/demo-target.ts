@@ -1,7 +1,8 @@
 import { DemoTargetError } from './demo-target-error.js';
 import { readFile, stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
+  findRunPromptSpec,
   PromptSpecSchema,
   Prompt2ModelError,
   readTrainedModelSync,
@@ -47,7 +48,7 @@ async function exists(path: string): Promise<boolean> {
 /**
  * What the demo shows: the model (a name through the model registry, a local folder, or the run
  * folder's trained model) and the task (the given spec file, else the run folder's prompt spec,
- * else one found up to three folders above a local model folder, else the instruction alone).
+ * else the one of the run a local model folder sits in (`findRunPromptSpec`), else the instruction alone).
  */
 export async function resolveDemoTarget(options: DemoTargetOptions, models: Pick<ProviderRegistry, 'parse'>): Promise<DemoTarget> {
   const { model, runFolder } = await demoModel(options, models);
@@ -57,11 +58,7 @@ export async function resolveDemoTarget(options: DemoTargetOptions, models: Pick
   let runDir: string | undefined = options.runDir ? undefined : runFolder;
   let specFoundAt: string | undefined = !options.specFile && runFolder && path ? path : undefined;
   if (!path && !taskFolder && options.model && model.kind === 'local-folder') {
-    let dir = resolve(model.reference);
-    for (let level = 0; level < 3 && !path; level++) {
-      dir = dirname(dir);
-      if (await exists(join(dir, RUN_FILES.promptSpec))) path = join(dir, RUN_FILES.promptSpec);
-    }
+    path = findRunPromptSpec(model.reference);
     if (path) {
       runDir = dirname(path);
       specFoundAt = path;

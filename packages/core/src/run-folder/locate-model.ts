@@ -106,6 +106,24 @@ export function formatsInFolder(dir: string): Partial<Record<ModelFormat, string
   return formats;
 }
 
+/** How far above a model folder its run folder may sit: `<run>/training/<job>/output/onnx`. */
+export const RUN_FOLDER_DEPTH = 4;
+
+/**
+ * The prompt spec of the run a model folder belongs to: `prompt-spec.json` in the folder itself or
+ * in one up to `RUN_FOLDER_DEPTH` levels above it (the nearest wins), else undefined.
+ */
+export function findRunPromptSpec(modelFolder: string): string | undefined {
+  let dir = resolve(modelFolder);
+  for (let level = 0; level <= RUN_FOLDER_DEPTH; level++) {
+    const path = join(dir, RUN_FILES.promptSpec);
+    if (existsSync(path)) return path;
+    if (dirname(dir) === dir) break;
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
 /**
  * Where the export of a model folder goes by default: `output/onnx` of its training job (beside
  * `merged/`, `model/`, `adapter/`), `<output>/onnx` for a job's `output/` folder, else `<folder>-onnx`.
