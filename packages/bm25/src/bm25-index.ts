@@ -175,7 +175,7 @@ export class Bm25Index {
   private accumulator: Float64Array | undefined;
   private marks: Uint8Array | undefined;
   private touched: Int32Array | undefined;
-  private termMaxima: Float32Array | undefined;
+  private scratch: QueryScratch | undefined;
 
   constructor(options: Bm25Options = {}) {
     this.prep = options.prep ?? cardTextPrep.name;
@@ -298,12 +298,14 @@ export class Bm25Index {
 
   /**
    * The `k` best matching documents by `relevance + prior[document]` (ties: higher relevance, then
-   * insertion order), best first, with exactly the scores `scoreAll` gives, but without scoring
-   * every match: document-at-a-time MaxScore over the term-major postings (each term's documents
-   * are in insertion order). A document whose best possible score (its terms' largest weights plus
-   * `maxPrior`) cannot beat the k-th best so far is skipped, and terms too weak to lift a document
-   * into the top k alone are only looked up for the documents the others bring. `skip[document]`
-   * other than 0 leaves a document out (a filter decided per document beforehand).
+   * insertion order), best first, with exactly the scores `scoreAll` gives, without ranking every
+   * match: term-at-a-time MaxScore. Every posting of the query is added into the score buffer in
+   * query order (the same additions as `scoreAll`, so the same doubles), noting each term's largest
+   * weight on the way; then only the documents of the strongest terms are ranked, strongest term
+   * first, until the terms left (their largest weights plus `maxPrior`) cannot lift a document they
+   * alone bring past the k-th best. `skip[document]` other than 0 leaves a document out (a filter
+   * decided per document beforehand). `maxPrior` (default: the largest prior) may be the largest
+   * prior among the documents not skipped.
    */
   topMatches(
     query: string,
@@ -311,99 +313,82 @@ export class Bm25Index {
     options: { prior?: Float64Array; maxPrior?: number; skip?: Uint8Array } = {},
   ): Array<{ document: number; relevance: number; score: number }> {
     this.consolidate();
-    const { terms, offsets, documents, weights } = this.postings!;
     const { prior, skip } = options;
-    const maxPrior = prior ? (options.maxPrior ?? maxOf(prior)) : 0;
     if (!(k >= 1) || query.trim() === '') return [];
-    // The query's terms: distinct ones (weakest first) and, per token in query order, which one.
-    const tokenTerms: number[] = [];
-    for (const token of this.analyze(query)) {
-      const term = terms.get(token);
-      if (term !== undefined) tokenTerms.push(term);
-    }
-    const distinct = [...new Set(tokenTerms)];
-    const count = distinct.length;
-    if (count === 0) return [];
-    // Per distinct term, weakest first: how often the query has it, and the most it can add.
-    const byTerm = distinct.map((term) => {
-      let repeats = 0;
-      for (const t of tokenTerms) if (t === term) repeats++;
-      return { term, repeats, upper: this.maxWeight(term) * repeats };
-    });
-    byTerm.sort((a, b) => a.upper - b.upper);
-    const sortedTerms = byTerm.map((entry) => entry.term);
-    const repeats = Int32Array.from(byTerm, (entry) => entry.repeats);
-    const bound = new Float64Array(count);
-    // bound[i]: the most terms 0..i (weakest first) can add together.
-    for (let i = 0, sum = 0; i < count; i++) bound[i] = sum += byTerm[i]!.upper;
-    const slotOf = new Int32Array(tokenTerms.length);
-    for (let i = 0; i < tokenTerms.length; i++) slotOf[i] = sortedTerms.indexOf(tokenTerms[i]!);
-    const cursor = new Int32Array(count);
-    const end = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      cursor[i] = offsets[sortedTerms[i]!]!;
-      end[i] = offsets[sortedTerms[i]! + 1]!;
-    }
-    const found = new Float64Array(count);
-    const top = new TopK(k);
-    // Terms below `essential` cannot bring a document into the top k on their own.
-    let essential = 0;
-    let threshold = Number.NEGATIVE_INFINITY;
-    for (;;) {
-      let document = 2147483647;
-      for (let i = essential; i < count; i++) if (cursor[i]! < end[i]! && documents[cursor[i]!]! < document) document = documents[cursor[i]!]!;
-      if (document === 2147483647) break;
-      found.fill(0);
-      let partial = 0;
-      for (let i = essential; i < count; i++) {
-        const at = cursor[i]!;
-        if (at < end[i]! && documents[at] === document) {
-          found[i] = weights[at]!;
-          partial += found[i]! * repeats[i]!;
-          cursor[i] = at + 1;
+    const maxPrior = prior ? (options.maxPrior ?? maxOf(prior)) : 0;
+    const { terms, offsets, documents, weights } = this.postings!;
+    const size = this.ids.length;
+    const scratch = (this.scratch ??= new QueryScratch(size, offsets.length - 1));
+    const accumulator = (this.accumulator ??= new Float64Array(size));
+    const { termSlot } = scratch;
+    // The query's distinct terms (slots in first-seen order), each with its largest weight × repeats.
+    let distinct = 0;
+    let postingCount = 0;
+    try {
+      for (const token of this.analyze(query)) {
+        const term = terms.get(token);
+        if (term === undefined) continue;
+        const from = offsets[term]!;
+        const to = offsets[term + 1]!;
+        postingCount += to - from;
+        let max = 0;
+        for (let slot = from; slot < to; slot++) {
+          const weight = weights[slot]!;
+          accumulator[documents[slot]!]! += weight;
+          if (weight > max) max = weight;
         }
-      }
-      if (skip && skip[document] !== 0) continue;
-      // The weak terms, strongest first, while they can still lift the document past the k-th.
-      let pruned = false;
-      for (let i = essential - 1; i >= 0; i--) {
-        if (below(partial + bound[i]! + maxPrior, threshold)) {
-          pruned = true;
-          break;
+        let at = termSlot[term]!;
+        if (at === -1) {
+          at = distinct++;
+          termSlot[term] = at;
+          scratch.reserve(distinct);
+          scratch.terms[at] = term;
+          scratch.upper[at] = 0;
         }
-        const at = seek(documents, cursor[i]!, end[i]!, document);
-        cursor[i] = at;
-        if (at < end[i]! && documents[at] === document) {
-          found[i] = weights[at]!;
-          partial += found[i]! * repeats[i]!;
-          cursor[i] = at + 1;
+        scratch.upper[at]! += max;
+      }
+      if (distinct === 0) return [];
+      const top = new TopK(k);
+      // Strongest first; `rest[i]`: the most the terms after the i-th can add together.
+      const order = scratch.order.subarray(0, distinct);
+      for (let i = 0; i < distinct; i++) order[i] = i;
+      const upper = scratch.upper;
+      sortBy(order, upper);
+      const rest = scratch.rest;
+      for (let i = distinct - 1, sum = 0; i >= 0; i--) {
+        rest[i] = sum;
+        sum += upper[order[i]!]!;
+      }
+      const stamps = scratch.stamps;
+      const stamp = scratch.nextStamp();
+      let threshold = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < distinct; i++) {
+        const term = scratch.terms[order[i]!]!;
+        for (let slot = offsets[term]!, to = offsets[term + 1]!; slot < to; slot++) {
+          const document = documents[slot]!;
+          if (stamps[document] === stamp) continue;
+          stamps[document] = stamp;
+          if (skip !== undefined && skip[document] !== 0) continue;
+          const relevance = accumulator[document]!;
+          const score = prior === undefined ? relevance : relevance + prior[document]!;
+          // Most matches cannot enter a full top k: one comparison, no call.
+          if (score < threshold) continue;
+          if (top.offer(document, relevance, score) && top.full) threshold = top.worstScore;
         }
+        // A document none of the terms so far has scores at most `rest[i] + maxPrior`.
+        if (top.full && below(rest[i]! + maxPrior, threshold)) break;
       }
-      if (pruned || below(partial + maxPrior, threshold)) continue;
-      // The exact score: the weights added in query order, as `scoreAll` adds them.
-      let relevance = 0;
-      for (let i = 0; i < slotOf.length; i++) relevance += found[slotOf[i]!]!;
-      const score = prior ? relevance + prior[document]! : relevance;
-      if (!top.offer(document, relevance, score)) continue;
-      if (top.full) {
-        threshold = top.worstScore;
-        while (essential < count && below(bound[essential]! + maxPrior, threshold)) essential++;
-      }
+      return top.items();
+    } finally {
+      for (let i = 0; i < distinct; i++) termSlot[scratch.terms[i]!] = -1;
+      // Clear the buffer: per posting when the query touched few, else all of it at once.
+      if (postingCount * 4 < size) {
+        for (let i = 0; i < distinct; i++) {
+          const term = scratch.terms[i]!;
+          for (let slot = offsets[term]!, to = offsets[term + 1]!; slot < to; slot++) accumulator[documents[slot]!] = 0;
+        }
+      } else accumulator.fill(0);
     }
-    return top.items();
-  }
-
-  /** The largest weight in a term's postings (kept once computed). */
-  private maxWeight(term: number): number {
-    const { offsets, weights } = this.postings!;
-    const cache = (this.termMaxima ??= new Float32Array(offsets.length - 1).fill(Number.NaN));
-    let max = cache[term]!;
-    if (Number.isNaN(max)) {
-      max = 0;
-      for (let slot = offsets[term]!, last = offsets[term + 1]!; slot < last; slot++) if (weights[slot]! > max) max = weights[slot]!;
-      cache[term] = max;
-    }
-    return max;
   }
 
   toJSON(): PersistedBm25 {
@@ -497,24 +482,58 @@ function below(best: number, threshold: number): boolean {
   return best < threshold - 1e-9 * Math.max(1, Math.abs(threshold));
 }
 
-/** The first slot in `[from, to)` whose document is at least `document` (postings ascend). */
-function seek(documents: Int32Array, from: number, to: number, document: number): number {
-  // Gallop from the cursor (the next document is usually near), then bisect.
-  let step = 1;
-  let low = from;
-  let high = from;
-  while (high < to && documents[high]! < document) {
-    low = high + 1;
-    high += step;
-    step *= 2;
+/** Sorts slots by their value, largest first (a handful of query terms: insertion sort; more: the built-in sort). */
+function sortBy(order: Int32Array, values: Float64Array): void {
+  if (order.length > 32) {
+    order.sort((a, b) => values[b]! - values[a]!);
+    return;
   }
-  if (high > to) high = to;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (documents[middle]! < document) low = middle + 1;
-    else high = middle;
+  for (let i = 1; i < order.length; i++) {
+    const slot = order[i]!;
+    const value = values[slot]!;
+    let at = i;
+    for (; at > 0 && values[order[at - 1]!]! < value; at--) order[at] = order[at - 1]!;
+    order[at] = slot;
   }
-  return low;
+}
+
+/** Buffers `topMatches` reuses from query to query (sized by the index, grown with the query). */
+class QueryScratch {
+  /** Per term: its slot among the current query's distinct terms, −1 when not in the query. */
+  readonly termSlot: Int32Array;
+  /** Per document: the query that last ranked it (to rank each document once). */
+  readonly stamps: Uint32Array;
+  private stamp = 0;
+  terms = new Int32Array(16);
+  upper = new Float64Array(16);
+  rest = new Float64Array(16);
+  order = new Int32Array(16);
+
+  constructor(documents: number, terms: number) {
+    this.termSlot = new Int32Array(terms).fill(-1);
+    this.stamps = new Uint32Array(documents);
+  }
+
+  reserve(distinct: number): void {
+    if (distinct <= this.terms.length) return;
+    const size = this.terms.length * 2;
+    const terms = new Int32Array(size);
+    const upper = new Float64Array(size);
+    terms.set(this.terms);
+    upper.set(this.upper);
+    this.terms = terms;
+    this.upper = upper;
+    this.rest = new Float64Array(size);
+    this.order = new Int32Array(size);
+  }
+
+  nextStamp(): number {
+    if (this.stamp === 0xffffffff) {
+      this.stamps.fill(0);
+      this.stamp = 0;
+    }
+    return ++this.stamp;
+  }
 }
 
 function maxOf(values: Float64Array): number {

@@ -14,7 +14,7 @@ import { Bm25Index, TopK, type Bm25Options } from '@prompt2model/bm25';
 import { parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type ModelIndexParts, type PersistedModelIndex } from './model-index-file.js';
 import { estimateFineTuneMemory } from './memory.js';
 import { cardSearchText, detectArchitecture, detectLicense, type ModelConfigHints } from './model-card.js';
-import { defaultModelScorer, POPULARITY_TIE_BREAK, popularityTieBreakScorer, type ModelScorer } from './scoring.js';
+import { defaultModelScorer, POPULARITY_TIE_BREAK, popularityTieBreakScorer, relevanceScorer, type ModelScorer } from './scoring.js';
 
 /** One model card to index: the `{id, card, sizeBytes, downloads}` rows of a JSON Lines snapshot, plus optional hints. */
 export const ModelCardRecordSchema = z
@@ -104,6 +104,14 @@ export interface ModelSearchResult {
 }
 
 export const DEFAULT_MAX_SIZE_BYTES = 3e9;
+
+interface SizeFilter {
+  dropUnknownSize: boolean;
+  limit: number;
+  verdicts: Uint8Array;
+  maxPopularity: number;
+}
+
 /**
  * Model cards indexed for retrieval: BM25 over the cleaned card text plus the metadata the filters
  * need (size, downloads, architecture, license). Build it from cards or a JSON Lines snapshot,
@@ -115,7 +123,7 @@ export class ModelIndex {
   private readonly byId: Map<string, number>;
   /** What every search reads per matching model, as typed arrays (no object access in the hot loop). */
   private readonly columns: { sizeBytes: Float64Array; hasParameters: Uint8Array; popularity: Float64Array };
-  private lastSizeFilter: { dropUnknownSize: boolean; limit: number; verdicts: Uint8Array } | undefined;
+  private lastSizeFilter: SizeFilter | undefined;
 
   private constructor(
     private readonly entries: IndexedModel[],
@@ -219,10 +227,18 @@ export class ModelIndex {
 
   /** Ranked candidates for a query (an instruction, or a HyDE model card). */
   search(query: string, options: ModelSearchOptions = {}): RankedModel[] {
-    // Not Bm25Index.topMatches: the popularity tie-break adds 0.3 × log10(downloads + 1) to a relevance of a few
-    // units, so MaxScore's bounds prune little here and its document-at-a-time walk cost more than
-    // the one pass below (measured with bench/vs-bm25s.ts: 0.32–0.38 against 0.12–0.19 ms of CPU a query).
-    return this.searchDetailed(query, options).candidates;
+    const scorer = options.scorer ?? defaultModelScorer;
+    const perModelFilters = Boolean(options.architectures?.length || options.licenses?.length) || options.gpuMemoryBytes !== undefined;
+    if (perModelFilters || (scorer !== popularityTieBreakScorer && scorer !== relevanceScorer)) return this.searchDetailed(query, options).candidates;
+    // No counts to report: rank only the matches that can reach the top k (MaxScore), with the
+    // size filter as a per-model verdict and popularity as a per-model prior. Same scores, same order.
+    const topK = options.topK ?? 5;
+    const maxSize = options.maxSizeBytes === undefined ? DEFAULT_MAX_SIZE_BYTES : options.maxSizeBytes;
+    const filter = this.sizeFilter(maxSize != null && !options.allowUnknownSize, maxSize ?? Number.POSITIVE_INFINITY);
+    const prior = scorer === popularityTieBreakScorer ? { prior: this.columns.popularity, maxPrior: filter.maxPopularity } : {};
+    return this.bm25
+      .topMatches(query, Math.min(topK, this.entries.length), { ...prior, skip: filter.verdicts })
+      .map(({ document, relevance, score }) => this.candidate(document, relevance, score, options));
   }
 
   /** `search`, plus how many models matched and how many each filter removed. */
@@ -238,7 +254,7 @@ export class ModelIndex {
     const kept = new TopK(Math.min(topK, this.entries.length));
     // The default scorer's popularity term is precomputed per model (the same doubles it computes).
     const popularity = scorer === popularityTieBreakScorer ? this.columns.popularity : undefined;
-    const sizeFilter = this.sizeFilter(needsSize && !options.allowUnknownSize, maxSize ?? Number.POSITIVE_INFINITY);
+    const sizeFilter = this.sizeFilter(needsSize && !options.allowUnknownSize, maxSize ?? Number.POSITIVE_INFINITY).verdicts;
     const perModelFilters = architectures !== undefined || licenses !== undefined || options.gpuMemoryBytes !== undefined;
     const hasParameters = this.columns.hasParameters;
     const sizes = this.columns.sizeBytes;
@@ -304,21 +320,23 @@ export class ModelIndex {
 
   /**
    * Per model: 0 when it passes the size filters, 1 when its size is unknown and that drops it, 2
-   * when it is over the limit. The same few option sets come back search after search (the
-   * defaults above all), so the last one is kept.
+   * when it is over the limit; and the largest popularity among the models that pass. The same
+   * few option sets come back search after search (the defaults above all), so the last one is kept.
    */
-  private sizeFilter(dropUnknownSize: boolean, limit: number): Uint8Array {
+  private sizeFilter(dropUnknownSize: boolean, limit: number): SizeFilter {
     const cached = this.lastSizeFilter;
-    if (cached && cached.dropUnknownSize === dropUnknownSize && Object.is(cached.limit, limit)) return cached.verdicts;
-    const { sizeBytes, hasParameters } = this.columns;
+    if (cached && cached.dropUnknownSize === dropUnknownSize && Object.is(cached.limit, limit)) return cached;
+    const { sizeBytes, hasParameters, popularity } = this.columns;
     const verdicts = new Uint8Array(sizeBytes.length);
+    let maxPopularity = 0;
     for (let i = 0; i < verdicts.length; i++) {
       const size = sizeBytes[i]!;
       const known = !Number.isNaN(size) || hasParameters[i] === 1;
       verdicts[i] = !known && dropUnknownSize ? 1 : size > limit ? 2 : 0;
+      if (verdicts[i] === 0 && popularity[i]! > maxPopularity) maxPopularity = popularity[i]!;
     }
-    this.lastSizeFilter = { dropUnknownSize, limit, verdicts };
-    return verdicts;
+    this.lastSizeFilter = { dropUnknownSize, limit, verdicts, maxPopularity };
+    return this.lastSizeFilter;
   }
 
   private estimateMemory(model: IndexedModel, options: ModelSearchOptions): ModelCandidate['estimatedMemory'] {
