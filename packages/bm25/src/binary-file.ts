@@ -61,7 +61,12 @@ export class BinaryFileWriter {
       end += value.length;
       ends[i] = end;
     });
-    return this.text(`${name}.text`, values.join('')).int32(`${name}.ends`, ends);
+    return this.packedStrings(name, values.join(''), ends);
+  }
+
+  /** A list of strings already end to end: `ends[i]` is where string i ends in `text` (UTF-16 offsets). */
+  packedStrings(name: string, text: string, ends: Int32Array): this {
+    return this.text(`${name}.text`, text).int32(`${name}.ends`, ends);
   }
 
   private add(name: string, kind: Kind, values: Typed): this {
@@ -169,8 +174,7 @@ export class BinaryFileReader {
   }
 
   strings(name: string): string[] {
-    const text = this.text(`${name}.text`);
-    const ends = this.int32(`${name}.ends`);
+    const { text, ends } = this.packedStrings(name);
     const values: string[] = new Array(ends.length);
     let start = 0;
     for (let i = 0; i < ends.length; i++) {
@@ -180,6 +184,11 @@ export class BinaryFileReader {
       start = end;
     }
     return values;
+  }
+
+  /** A string list as written (its text and each string's end offset), for callers that index it in place. */
+  packedStrings(name: string): { text: string; ends: Int32Array } {
+    return { text: this.text(`${name}.text`), ends: this.int32(`${name}.ends`) };
   }
 
   /** Throws the reader's ValidationError (with the rebuild hint) about one section. */

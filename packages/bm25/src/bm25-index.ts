@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
 import { z } from 'zod';
 import type { BinaryFileReader, BinaryFileWriter } from './binary-file.js';
+import { TermTable } from './term-table.js';
 import { cardTextPrep, getTextPrep, type PrepTask } from './text-prep.js';
 
 export interface Bm25Options {
@@ -49,7 +50,7 @@ const minimumDocuments = 3;
 
 /** Term-major postings (CSR): term t's documents and weights are `offsets[t] .. offsets[t+1]`. */
 interface Postings {
-  terms: Map<string, number>;
+  terms: TermTable;
   offsets: Int32Array;
   documents: Int32Array;
   weights: Float32Array;
@@ -137,7 +138,11 @@ class PostingsBuilder {
         weights[at] = roundTo4(Math.abs((count * (k1 + 1)) / (k1 * normalization + count)) * idf[term]!);
       }
     }
-    return { terms: this.terms, offsets, documents, weights };
+    // The builder's map keys are distinct, so the table cannot refuse them.
+    const terms = TermTable.fromList(termList(this.terms), (message) => {
+      throw new Prompt2ModelError({ message: `Internal error: the BM25 vocabulary ${message}.`, hint: 'Report this as a bug.' });
+    });
+    return { terms, offsets, documents, weights };
   }
 }
 
@@ -262,8 +267,8 @@ export class Bm25Index {
     let count = 0;
     try {
       for (const token of query.trim() === '' ? [] : this.analyze(query)) {
-        const term = terms.get(token);
-        if (term === undefined) continue;
+        const term = terms.id(token);
+        if (term === -1) continue;
         for (let slot = offsets[term]!, end = offsets[term + 1]!; slot < end; slot++) {
           const document = documents[slot]!;
           // Branch-free: always write the document at the end of the list, keep it only if new.
@@ -319,24 +324,21 @@ export class Bm25Index {
     const { terms, offsets, documents, weights } = this.postings!;
     const size = this.ids.length;
     const scratch = (this.scratch ??= new QueryScratch(size, offsets.length - 1));
-    const accumulator = (this.accumulator ??= new Float64Array(size));
+    const scores = (this.accumulator ??= new Float64Array(size));
     const { termSlot } = scratch;
-    // The query's distinct terms (slots in first-seen order), each with its largest weight × repeats.
+    // The hot loops are small functions of their own: V8 optimises those within the first
+    // queries, where one large function ran interpreted for dozens of queries while it compiled.
     let distinct = 0;
     let postingCount = 0;
     try {
+      // Every posting, in query order (the additions scoreAll makes); each distinct term's largest weight × repeats.
       for (const token of this.analyze(query)) {
-        const term = terms.get(token);
-        if (term === undefined) continue;
+        const term = terms.id(token);
+        if (term === -1) continue;
         const from = offsets[term]!;
         const to = offsets[term + 1]!;
         postingCount += to - from;
-        let max = 0;
-        for (let slot = from; slot < to; slot++) {
-          const weight = weights[slot]!;
-          accumulator[documents[slot]!]! += weight;
-          if (weight > max) max = weight;
-        }
+        const max = addPostings(scores, documents, weights, from, to);
         let at = termSlot[term]!;
         if (at === -1) {
           at = distinct++;
@@ -348,46 +350,33 @@ export class Bm25Index {
         scratch.upper[at]! += max;
       }
       if (distinct === 0) return [];
-      const top = new TopK(k);
       // Strongest first; `rest[i]`: the most the terms after the i-th can add together.
       const order = scratch.order.subarray(0, distinct);
       for (let i = 0; i < distinct; i++) order[i] = i;
-      const upper = scratch.upper;
-      sortBy(order, upper);
+      sortBy(order, scratch.upper);
       const rest = scratch.rest;
       for (let i = distinct - 1, sum = 0; i >= 0; i--) {
         rest[i] = sum;
-        sum += upper[order[i]!]!;
+        sum += scratch.upper[order[i]!]!;
       }
-      const stamps = scratch.stamps;
+      const top = new TopK(k);
       const stamp = scratch.nextStamp();
-      let threshold = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < distinct; i++) {
         const term = scratch.terms[order[i]!]!;
-        for (let slot = offsets[term]!, to = offsets[term + 1]!; slot < to; slot++) {
-          const document = documents[slot]!;
-          if (stamps[document] === stamp) continue;
-          stamps[document] = stamp;
-          if (skip !== undefined && skip[document] !== 0) continue;
-          const relevance = accumulator[document]!;
-          const score = prior === undefined ? relevance : relevance + prior[document]!;
-          // Most matches cannot enter a full top k: one comparison, no call.
-          if (score < threshold) continue;
-          if (top.offer(document, relevance, score) && top.full) threshold = top.worstScore;
-        }
+        rankPostings(top, documents, offsets[term]!, offsets[term + 1]!, scores, scratch.stamps, stamp, prior, skip);
         // A document none of the terms so far has scores at most `rest[i] + maxPrior`.
-        if (top.full && below(rest[i]! + maxPrior, threshold)) break;
+        if (top.full && below(rest[i]! + maxPrior, top.worstScore)) break;
       }
       return top.items();
     } finally {
-      for (let i = 0; i < distinct; i++) termSlot[scratch.terms[i]!] = -1;
       // Clear the buffer: per posting when the query touched few, else all of it at once.
-      if (postingCount * 4 < size) {
-        for (let i = 0; i < distinct; i++) {
-          const term = scratch.terms[i]!;
-          for (let slot = offsets[term]!, to = offsets[term + 1]!; slot < to; slot++) accumulator[documents[slot]!] = 0;
-        }
-      } else accumulator.fill(0);
+      const perPosting = postingCount * 4 < size;
+      for (let i = 0; i < distinct; i++) {
+        const term = scratch.terms[i]!;
+        termSlot[term] = -1;
+        if (perPosting) clearPostings(scores, documents, offsets[term]!, offsets[term + 1]!);
+      }
+      if (!perPosting) scores.fill(0);
     }
   }
 
@@ -399,7 +388,7 @@ export class Bm25Index {
       k1: this.k1,
       b: this.b,
       ids: this.ids,
-      terms: termList(postings.terms),
+      terms: postings.terms.list(),
       offsets: toBase64(postings.offsets),
       postingDocuments: toBase64(postings.documents),
       postingWeights: toBase64(postings.weights),
@@ -413,13 +402,12 @@ export class Bm25Index {
       throw ValidationError.fromZod('persisted BM25 index', parsed.error, 'Rebuild the index with `prompt2model index build`.');
     }
     const data = parsed.data;
-    return Bm25Index.restore(data, data.terms, {
-      offsets: new Int32Array(fromBase64(data.offsets)),
-      documents: new Int32Array(fromBase64(data.postingDocuments)),
-      weights: new Float32Array(fromBase64(data.postingWeights)),
-    }, (message) => {
+    const fail = (message: string): never => {
       throw new ValidationError({ subject: 'persisted BM25 index', issues: [{ path: 'postings', message }], hint: damagedHint });
-    });
+    };
+    const terms = TermTable.fromList(data.terms, fail);
+    const offsets = new Int32Array(fromBase64(data.offsets));
+    return Bm25Index.restore(data, terms, { offsets, documents: new Int32Array(fromBase64(data.postingDocuments)), weights: new Float32Array(fromBase64(data.postingWeights)) }, fail);
   }
 
   /** Writes the index as sections (`<prefix>.ids`, `<prefix>.weights`, ...) of a binary index file. */
@@ -430,7 +418,7 @@ export class Bm25Index {
       .text(`${prefix}.prep`, this.prep)
       .float64(`${prefix}.params`, Float64Array.of(this.k1, this.b))
       .strings(`${prefix}.ids`, this.ids)
-      .strings(`${prefix}.terms`, termList(postings.terms))
+      .packedStrings(`${prefix}.terms`, postings.terms.text, postings.terms.ends)
       .int32(`${prefix}.offsets`, postings.offsets)
       .int32(`${prefix}.documents`, postings.documents)
       .float32(`${prefix}.weights`, postings.weights);
@@ -441,9 +429,10 @@ export class Bm25Index {
     const params = reader.float64(`${prefix}.params`);
     if (params.length !== 2) reader.fail(`${prefix}.params`, 'expected k1 and b');
     const settings = { prep: reader.text(`${prefix}.prep`), k1: params[0]!, b: params[1]! };
+    const { text, ends } = reader.packedStrings(`${prefix}.terms`);
     return Bm25Index.restore(
       { ...settings, ids: reader.strings(`${prefix}.ids`) },
-      reader.strings(`${prefix}.terms`),
+      new TermTable(text, ends, (message) => reader.fail(`${prefix}.terms`, message)),
       { offsets: reader.int32(`${prefix}.offsets`), documents: reader.int32(`${prefix}.documents`), weights: reader.float32(`${prefix}.weights`) },
       (message) => reader.fail(`${prefix}.postings`, message),
     );
@@ -451,23 +440,21 @@ export class Bm25Index {
 
   private static restore(
     settings: { prep: string; k1: number; b: number; ids: string[] },
-    termTokens: string[],
+    terms: TermTable,
     arrays: Omit<Postings, 'terms'>,
     fail: (message: string) => never,
   ): Bm25Index {
     const index = new Bm25Index({ prep: settings.prep, k1: settings.k1, b: settings.b });
     const { offsets, documents, weights } = arrays;
     const count = settings.ids.length;
-    if (offsets.length !== termTokens.length + 1 || documents.length !== weights.length || offsets[0] !== 0 || offsets[termTokens.length] !== documents.length) {
+    if (offsets.length !== terms.size + 1 || documents.length !== weights.length || offsets[0] !== 0 || offsets[terms.size] !== documents.length) {
       fail('postings do not match the term and document lists');
     }
-    for (let term = 0; term < termTokens.length; term++) if (offsets[term]! > offsets[term + 1]!) fail('postings offsets are out of order');
+    for (let term = 0; term < terms.size; term++) if (offsets[term]! > offsets[term + 1]!) fail('postings offsets are out of order');
     for (let slot = 0; slot < documents.length; slot++) {
       const document = documents[slot]!;
       if (document < 0 || document >= count) fail('a posting names a document that does not exist');
     }
-    const terms = new Map<string, number>();
-    for (let term = 0; term < termTokens.length; term++) terms.set(termTokens[term]!, term);
     index.ids = settings.ids;
     index.postings = { terms, offsets, documents, weights };
     return index;
@@ -480,6 +467,50 @@ export class Bm25Index {
  */
 function below(best: number, threshold: number): boolean {
   return best < threshold - 1e-9 * Math.max(1, Math.abs(threshold));
+}
+
+/** Adds postings `from .. to` into `scores`; returns their largest weight. */
+function addPostings(scores: Float64Array, documents: Int32Array, weights: Float32Array, from: number, to: number): number {
+  let max = 0;
+  for (let slot = from; slot < to; slot++) {
+    const weight = weights[slot]!;
+    scores[documents[slot]!]! += weight;
+    if (weight > max) max = weight;
+  }
+  return max;
+}
+
+/**
+ * Offers the documents of postings `from .. to` not ranked yet in this query (`stamps`) and not
+ * skipped to `top`, by their full score plus prior.
+ */
+function rankPostings(
+  top: TopK,
+  documents: Int32Array,
+  from: number,
+  to: number,
+  scores: Float64Array,
+  stamps: Uint32Array,
+  stamp: number,
+  prior: Float64Array | undefined,
+  skip: Uint8Array | undefined,
+): void {
+  let threshold = top.worstScore;
+  for (let slot = from; slot < to; slot++) {
+    const document = documents[slot]!;
+    if (stamps[document] === stamp) continue;
+    stamps[document] = stamp;
+    if (skip !== undefined && skip[document] !== 0) continue;
+    const relevance = scores[document]!;
+    const score = prior === undefined ? relevance : relevance + prior[document]!;
+    // Most matches cannot enter a full top k: one comparison, no call.
+    if (score < threshold) continue;
+    if (top.offer(document, relevance, score)) threshold = top.worstScore;
+  }
+}
+
+function clearPostings(scores: Float64Array, documents: Int32Array, from: number, to: number): void {
+  for (let slot = from; slot < to; slot++) scores[documents[slot]!] = 0;
 }
 
 /** Sorts slots by their value, largest first (a handful of query terms: insertion sort; more: the built-in sort). */
