@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
 import { z } from 'zod';
-import type { BinaryFileReader, BinaryFileWriter } from './binary-file.js';
+import { unpackStrings, type BinaryFileReader, type BinaryFileWriter, type PackedStrings } from './binary-file.js';
 import { TermTable } from './term-table.js';
 import { cardTextPrep, getTextPrep, type PrepTask } from './text-prep.js';
 
@@ -175,7 +175,9 @@ export class Bm25Index {
   readonly b: number;
   private readonly prepTasks: PrepTask[];
   private builder: PostingsBuilder | undefined;
-  private ids: string[] = [];
+  private idList: string[] = [];
+  /** A loaded index's ids, made strings on first use (searching needs document positions only). */
+  private packedIds: PackedStrings | undefined;
   private postings: Postings | undefined;
   private accumulator: Float64Array | undefined;
   private marks: Uint8Array | undefined;
@@ -194,7 +196,15 @@ export class Bm25Index {
 
   /** Number of documents. */
   get size(): number {
-    return this.ids.length;
+    return this.packedIds ? this.packedIds.ends.length : this.idList.length;
+  }
+
+  private get ids(): string[] {
+    if (this.packedIds) {
+      this.idList = unpackStrings(this.packedIds);
+      this.packedIds = undefined;
+    }
+    return this.idList;
   }
 
   get isConsolidated(): boolean {
@@ -204,7 +214,7 @@ export class Bm25Index {
   /** Document id at a position (the order documents were added). */
   idAt(position: number): string {
     const id = this.ids[position];
-    if (id === undefined) throw new InvalidArgumentError({ argument: 'position', value: position, expected: `a document position below ${this.ids.length}` });
+    if (id === undefined) throw new InvalidArgumentError({ argument: 'position', value: position, expected: `a document position below ${this.size}` });
     return id;
   }
 
@@ -260,7 +270,7 @@ export class Bm25Index {
   withScores<T>(query: string, consume: (documents: Int32Array, count: number, scores: Float64Array) => T): T {
     this.consolidate();
     const { terms, offsets, documents, weights } = this.postings!;
-    const size = this.ids.length;
+    const size = this.size;
     const accumulator = (this.accumulator ??= new Float64Array(size));
     const marks = (this.marks ??= new Uint8Array(size));
     const touched = (this.touched ??= new Int32Array(size));
@@ -322,7 +332,7 @@ export class Bm25Index {
     if (!(k >= 1) || query.trim() === '') return [];
     const maxPrior = prior ? (options.maxPrior ?? maxOf(prior)) : 0;
     const { terms, offsets, documents, weights } = this.postings!;
-    const size = this.ids.length;
+    const size = this.size;
     const scratch = (this.scratch ??= new QueryScratch(size, offsets.length - 1));
     const scores = (this.accumulator ??= new Float64Array(size));
     const { termSlot } = scratch;
@@ -419,6 +429,7 @@ export class Bm25Index {
       .float64(`${prefix}.params`, Float64Array.of(this.k1, this.b))
       .strings(`${prefix}.ids`, this.ids)
       .packedStrings(`${prefix}.terms`, postings.terms.text, postings.terms.ends)
+      .int32(`${prefix}.termSlots`, postings.terms.slots)
       .int32(`${prefix}.offsets`, postings.offsets)
       .int32(`${prefix}.documents`, postings.documents)
       .float32(`${prefix}.weights`, postings.weights);
@@ -431,22 +442,23 @@ export class Bm25Index {
     const settings = { prep: reader.text(`${prefix}.prep`), k1: params[0]!, b: params[1]! };
     const { text, ends } = reader.packedStrings(`${prefix}.terms`);
     return Bm25Index.restore(
-      { ...settings, ids: reader.strings(`${prefix}.ids`) },
-      new TermTable(text, ends, (message) => reader.fail(`${prefix}.terms`, message)),
+      { ...settings, ids: reader.packedStrings(`${prefix}.ids`) },
+      // Files from before the saved term table: built here.
+      new TermTable(text, ends, (message) => reader.fail(`${prefix}.terms`, message), reader.has(`${prefix}.termSlots`) ? reader.int32(`${prefix}.termSlots`) : undefined),
       { offsets: reader.int32(`${prefix}.offsets`), documents: reader.int32(`${prefix}.documents`), weights: reader.float32(`${prefix}.weights`) },
       (message) => reader.fail(`${prefix}.postings`, message),
     );
   }
 
   private static restore(
-    settings: { prep: string; k1: number; b: number; ids: string[] },
+    settings: { prep: string; k1: number; b: number; ids: string[] | PackedStrings },
     terms: TermTable,
     arrays: Omit<Postings, 'terms'>,
     fail: (message: string) => never,
   ): Bm25Index {
     const index = new Bm25Index({ prep: settings.prep, k1: settings.k1, b: settings.b });
     const { offsets, documents, weights } = arrays;
-    const count = settings.ids.length;
+    const count = Array.isArray(settings.ids) ? settings.ids.length : settings.ids.ends.length;
     if (offsets.length !== terms.size + 1 || documents.length !== weights.length || offsets[0] !== 0 || offsets[terms.size] !== documents.length) {
       fail('postings do not match the term and document lists');
     }
@@ -455,7 +467,8 @@ export class Bm25Index {
       const document = documents[slot]!;
       if (document < 0 || document >= count) fail('a posting names a document that does not exist');
     }
-    index.ids = settings.ids;
+    if (Array.isArray(settings.ids)) index.idList = settings.ids;
+    else index.packedIds = settings.ids;
     index.postings = { terms, offsets, documents, weights };
     return index;
   }

@@ -1,38 +1,53 @@
 /**
  * The index's vocabulary: term → term id, over all the terms kept end to end in one string (as the
  * binary index file stores them: the text plus each term's end offset). An open-addressing hash
- * table of term ids in an Int32Array, so loading an index with 40,000+ terms creates no string and
- * no map entry per term (a Map of that many strings cost most of a load, and the first garbage
- * collection after it copied them all); a lookup hashes the token and compares characters in place.
+ * table of term ids in an Int32Array, so an index with 40,000+ terms has no string and no map entry
+ * per term (a Map of that many strings cost most of a load, and the first garbage collection after
+ * it copied them all); a lookup hashes the token and compares characters in place.
+ *
+ * The table itself (`slots`) is saved with the index, so a load does no hashing. Its layout is part
+ * of the file format: FNV-1a over UTF-16 code units, linear probing, a power-of-two capacity of at
+ * least 16 and twice the term count, terms inserted in id order. Changing any of it needs a new
+ * section name.
  */
 export class TermTable {
   /** Number of terms. */
   readonly size: number;
-  private readonly slots: Int32Array;
+  /** Term id per hash slot, −1 when empty. */
+  readonly slots: Int32Array;
   private readonly mask: number;
-  private readonly starts: Int32Array;
 
   /**
-   * `ends[i]` is where term i ends in `text` (UTF-16 offsets, ascending). `fail` is called for a
-   * term list that cannot be one (offsets out of order, a term listed twice).
+   * `ends[i]` is where term i ends in `text` (UTF-16 offsets, ascending: `BinaryFileReader.packedStrings`
+   * checks that). `slots`: the table as saved, checked instead of rebuilt. `fail` is called for a
+   * term list or table that cannot be one (a term listed twice, a slot naming no term).
    */
   constructor(
     readonly text: string,
     readonly ends: Int32Array,
     fail: (message: string) => never,
+    slots?: Int32Array,
   ) {
     const count = ends.length;
     this.size = count;
     let capacity = 16;
     while (capacity < count * 2) capacity *= 2;
     this.mask = capacity - 1;
+    if (slots) {
+      if (slots.length !== capacity) fail('has a term table of the wrong size');
+      let used = 0;
+      for (let slot = 0; slot < capacity; slot++) {
+        const term = slots[slot]!;
+        if (term < -1 || term >= count) fail('has a term table naming a term that does not exist');
+        if (term !== -1) used++;
+      }
+      if (used !== count) fail('has a term table that does not hold every term once');
+      this.slots = slots;
+      return;
+    }
     this.slots = new Int32Array(capacity).fill(-1);
-    this.starts = new Int32Array(count);
-    let start = 0;
-    for (let term = 0; term < count; term++) {
+    for (let term = 0, start = 0; term < count; term++) {
       const end = ends[term]!;
-      if (end < start || end > text.length) fail('has term offsets out of order');
-      this.starts[term] = start;
       let slot = hashRange(text, start, end) & this.mask;
       for (let other = this.slots[slot]!; other !== -1; other = this.slots[slot]!) {
         if (this.equals(other, text, start, end)) fail(`lists the term "${text.slice(start, end)}" twice`);
@@ -63,7 +78,7 @@ export class TermTable {
 
   /** Term `term` as a string. */
   term(term: number): string {
-    return this.text.slice(this.starts[term]!, this.ends[term]!);
+    return this.text.slice(term === 0 ? 0 : this.ends[term - 1]!, this.ends[term]!);
   }
 
   list(): string[] {
@@ -72,7 +87,7 @@ export class TermTable {
 
   /** Whether term `term` equals `source[start .. end)`. */
   private equals(term: number, source: string, start: number, end: number): boolean {
-    const from = this.starts[term]!;
+    const from = term === 0 ? 0 : this.ends[term - 1]!;
     if (this.ends[term]! - from !== end - start) return false;
     const { text } = this;
     for (let i = 0; i < end - start; i++) if (text.charCodeAt(from + i) !== source.charCodeAt(start + i)) return false;

@@ -120,7 +120,8 @@ interface SizeFilter {
 export class ModelIndex {
   readonly createdAt: string;
   readonly source: string | undefined;
-  private readonly byId: Map<string, number>;
+  /** Id → position, made on the first `get` (a search needs positions only). */
+  private byId: Map<string, number> | undefined;
   /** What every search reads per matching model, as typed arrays (no object access in the hot loop). */
   private readonly columns: { sizeBytes: Float64Array; hasParameters: Uint8Array; popularity: Float64Array };
   private lastSizeFilter: SizeFilter | undefined;
@@ -132,12 +133,10 @@ export class ModelIndex {
   ) {
     this.createdAt = meta.createdAt;
     this.source = meta.source;
-    this.byId = new Map();
     const count = entries.length;
     this.columns = { sizeBytes: new Float64Array(count), hasParameters: new Uint8Array(count), popularity: new Float64Array(count) };
     for (let i = 0; i < count; i++) {
       const entry = entries[i]!;
-      this.byId.set(entry.id, i);
       this.columns.sizeBytes[i] = entry.sizeBytes ?? Number.NaN;
       this.columns.hasParameters[i] = entry.parameters === undefined ? 0 : 1;
       this.columns.popularity[i] = POPULARITY_TIE_BREAK * Math.log10((entry.downloads ?? 0) + 1);
@@ -157,6 +156,10 @@ export class ModelIndex {
   }
 
   get(id: string): IndexedModel | undefined {
+    if (!this.byId) {
+      this.byId = new Map();
+      for (let i = 0; i < this.entries.length; i++) this.byId.set(this.entries[i]!.id, i);
+    }
     const index = this.byId.get(id);
     return index === undefined ? undefined : this.entries[index];
   }
@@ -306,16 +309,13 @@ export class ModelIndex {
   private candidate(position: number, relevance: number, score: number, options: ModelSearchOptions): RankedModel {
     const model = this.entries[position]!;
     const estimatedMemory = this.estimateMemory(model, options);
-    return {
-      id: model.id,
-      score,
-      relevance,
-      architecture: model.architecture,
-      ...(model.sizeBytes !== undefined ? { sizeBytes: model.sizeBytes } : {}),
-      ...(model.downloads !== undefined ? { downloads: model.downloads } : {}),
-      ...(model.license !== undefined ? { license: model.license } : {}),
-      ...(estimatedMemory ? { estimatedMemory } : {}),
-    };
+    // Optional fields assigned rather than spread: this runs for every result of every search.
+    const candidate: RankedModel = { id: model.id, score, relevance, architecture: model.architecture };
+    if (model.sizeBytes !== undefined) candidate.sizeBytes = model.sizeBytes;
+    if (model.downloads !== undefined) candidate.downloads = model.downloads;
+    if (model.license !== undefined) candidate.license = model.license;
+    if (estimatedMemory) candidate.estimatedMemory = estimatedMemory;
+    return candidate;
   }
 
   /**
@@ -341,12 +341,13 @@ export class ModelIndex {
 
   private estimateMemory(model: IndexedModel, options: ModelSearchOptions): ModelCandidate['estimatedMemory'] {
     if (model.sizeBytes === undefined && model.parameters === undefined) return undefined;
+    // Unset and 0 options mean the estimator's defaults.
     const estimate = estimateFineTuneMemory({
-      ...(model.parameters !== undefined ? { parameters: model.parameters } : {}),
-      ...(model.sizeBytes !== undefined ? { sizeBytes: model.sizeBytes } : {}),
-      ...(options.sequenceLength ? { sequenceLength: options.sequenceLength } : {}),
-      ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-      ...(options.precision ? { precision: options.precision } : {}),
+      parameters: model.parameters,
+      sizeBytes: model.sizeBytes,
+      sequenceLength: options.sequenceLength || undefined,
+      batchSize: options.batchSize || undefined,
+      precision: options.precision || undefined,
     });
     return { loraBytes: estimate.loraBytes, fullBytes: estimate.fullBytes };
   }
