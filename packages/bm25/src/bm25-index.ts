@@ -361,15 +361,15 @@ export class Bm25Index {
       }
       if (distinct === 0) return [];
       // Strongest first; `rest[i]`: the most the terms after the i-th can add together.
-      const order = scratch.order.subarray(0, distinct);
+      const order = scratch.order;
       for (let i = 0; i < distinct; i++) order[i] = i;
-      sortBy(order, scratch.upper);
+      sortBy(order, distinct, scratch.upper);
       const rest = scratch.rest;
       for (let i = distinct - 1, sum = 0; i >= 0; i--) {
         rest[i] = sum;
         sum += scratch.upper[order[i]!]!;
       }
-      const top = new TopK(k);
+      const top = scratch.topK(Math.min(k, size));
       const stamp = scratch.nextStamp();
       for (let i = 0; i < distinct; i++) {
         const term = scratch.terms[order[i]!]!;
@@ -380,7 +380,7 @@ export class Bm25Index {
       return top.items();
     } finally {
       // Clear the buffer: per posting when the query touched few, else all of it at once.
-      const perPosting = postingCount * 4 < size;
+      const perPosting = postingCount * 16 < size;
       for (let i = 0; i < distinct; i++) {
         const term = scratch.terms[i]!;
         termSlot[term] = -1;
@@ -526,13 +526,13 @@ function clearPostings(scores: Float64Array, documents: Int32Array, from: number
   for (let slot = from; slot < to; slot++) scores[documents[slot]!] = 0;
 }
 
-/** Sorts slots by their value, largest first (a handful of query terms: insertion sort; more: the built-in sort). */
-function sortBy(order: Int32Array, values: Float64Array): void {
-  if (order.length > 32) {
-    order.sort((a, b) => values[b]! - values[a]!);
+/** Sorts `order[0 .. count)` by value, largest first (a handful of query terms: insertion sort; more: the built-in sort). */
+function sortBy(order: Int32Array, count: number, values: Float64Array): void {
+  if (count > 32) {
+    order.subarray(0, count).sort((a, b) => values[b]! - values[a]!);
     return;
   }
-  for (let i = 1; i < order.length; i++) {
+  for (let i = 1; i < count; i++) {
     const slot = order[i]!;
     const value = values[slot]!;
     let at = i;
@@ -548,6 +548,7 @@ class QueryScratch {
   /** Per document: the query that last ranked it (to rank each document once). */
   readonly stamps: Uint32Array;
   private stamp = 0;
+  private top: TopK | undefined;
   terms = new Int32Array(16);
   upper = new Float64Array(16);
   rest = new Float64Array(16);
@@ -569,6 +570,13 @@ class QueryScratch {
     this.upper = upper;
     this.rest = new Float64Array(size);
     this.order = new Int32Array(size);
+  }
+
+  /** An empty TopK of capacity k (the last one again when k is the same). */
+  topK(k: number): TopK {
+    if (this.top?.capacity !== k) this.top = new TopK(k);
+    this.top.clear();
+    return this.top;
   }
 
   nextStamp(): number {
@@ -607,6 +615,16 @@ export class TopK {
 
   get full(): boolean {
     return this.size === this.k;
+  }
+
+  /** How many it keeps. */
+  get capacity(): number {
+    return this.k;
+  }
+
+  /** Forgets every match (to reuse the buffers for another query). */
+  clear(): void {
+    this.size = 0;
   }
 
   /** The score a match must reach to have a chance: the k-th best so far (−∞ until k are kept; +∞ when k is 0). */

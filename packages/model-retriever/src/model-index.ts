@@ -238,10 +238,14 @@ export class ModelIndex {
     const topK = options.topK ?? 5;
     const maxSize = options.maxSizeBytes === undefined ? DEFAULT_MAX_SIZE_BYTES : options.maxSizeBytes;
     const filter = this.sizeFilter(maxSize != null && !options.allowUnknownSize, maxSize ?? Number.POSITIVE_INFINITY);
-    const prior = scorer === popularityTieBreakScorer ? { prior: this.columns.popularity, maxPrior: filter.maxPopularity } : {};
-    return this.bm25
-      .topMatches(query, Math.min(topK, this.entries.length), { ...prior, skip: filter.verdicts })
-      .map(({ document, relevance, score }) => this.candidate(document, relevance, score, options));
+    const matches = this.bm25.topMatches(
+      query,
+      Math.min(topK, this.entries.length),
+      scorer === popularityTieBreakScorer ? { prior: this.columns.popularity, maxPrior: filter.maxPopularity, skip: filter.verdicts } : { skip: filter.verdicts },
+    );
+    const candidates = new Array<RankedModel>(matches.length);
+    for (let i = 0; i < matches.length; i++) candidates[i] = this.candidate(matches[i]!.document, matches[i]!.relevance, matches[i]!.score, options);
+    return candidates;
   }
 
   /** `search`, plus how many models matched and how many each filter removed. */
