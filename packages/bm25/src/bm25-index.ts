@@ -384,7 +384,7 @@ export class Bm25Index {
       for (let i = 0; i < distinct; i++) {
         const term = scratch.terms[i]!;
         termSlot[term] = -1;
-        if (perPosting) clearPostings(scores, documents, offsets[term]!, offsets[term + 1]!);
+        if (perPosting) for (let slot = offsets[term]!, to = offsets[term + 1]!; slot < to; slot++) scores[documents[slot]!] = 0;
       }
       if (!perPosting) scores.fill(0);
     }
@@ -520,10 +520,6 @@ function rankPostings(
     if (score < threshold) continue;
     if (top.offer(document, relevance, score)) threshold = top.worstScore;
   }
-}
-
-function clearPostings(scores: Float64Array, documents: Int32Array, from: number, to: number): void {
-  for (let slot = from; slot < to; slot++) scores[documents[slot]!] = 0;
 }
 
 /** Sorts `order[0 .. count)` by value, largest first (a handful of query terms: insertion sort; more: the built-in sort). */

@@ -67,10 +67,20 @@ export class TermTable {
 
   /** The term's id, or −1 when the index does not have it. */
   id(token: string): number {
-    const { slots, mask } = this;
-    let slot = hashRange(token, 0, token.length) & mask;
+    // Hashing and comparing inline (not through hashRange and equals): one function for V8 to
+    // optimise, early, rather than three, each optimised late in some query.
+    const { slots, mask, text, ends } = this;
+    const length = token.length;
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < length; i++) hash = Math.imul(hash ^ token.charCodeAt(i), 0x01000193);
+    let slot = (hash >>> 0) & mask;
     for (let term = slots[slot]!; term !== -1; term = slots[slot]!) {
-      if (this.equals(term, token, 0, token.length)) return term;
+      const from = term === 0 ? 0 : ends[term - 1]!;
+      if (ends[term]! - from === length) {
+        let i = 0;
+        while (i < length && text.charCodeAt(from + i) === token.charCodeAt(i)) i++;
+        if (i === length) return term;
+      }
       slot = (slot + 1) & mask;
     }
     return -1;
@@ -95,7 +105,7 @@ export class TermTable {
   }
 }
 
-/** FNV-1a over UTF-16 code units. */
+/** FNV-1a over UTF-16 code units (`id` has the same loop inline). */
 function hashRange(text: string, start: number, end: number): number {
   let hash = 0x811c9dc5;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
