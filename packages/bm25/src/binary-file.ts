@@ -61,7 +61,12 @@ export class BinaryFileWriter {
       end += value.length;
       ends[i] = end;
     });
-    return this.text(`${name}.text`, values.join('')).int32(`${name}.ends`, ends);
+    return this.packedStrings(name, values.join(''), ends);
+  }
+
+  /** A list of strings already end to end: `ends[i]` is where string i ends in `text` (UTF-16 offsets). */
+  packedStrings(name: string, text: string, ends: Int32Array): this {
+    return this.text(`${name}.text`, text).int32(`${name}.ends`, ends);
   }
 
   private add(name: string, kind: Kind, values: Typed): this {
@@ -169,17 +174,19 @@ export class BinaryFileReader {
   }
 
   strings(name: string): string[] {
+    return unpackStrings(this.packedStrings(name));
+  }
+
+  /** A string list as written (its text and each string's end offset), for callers that index it in place. */
+  packedStrings(name: string): PackedStrings {
     const text = this.text(`${name}.text`);
     const ends = this.int32(`${name}.ends`);
-    const values: string[] = new Array(ends.length);
-    let start = 0;
-    for (let i = 0; i < ends.length; i++) {
+    for (let i = 0, start = 0; i < ends.length; i++) {
       const end = ends[i]!;
       if (end < start || end > text.length) this.fail(name, 'has string offsets out of order');
-      values[i] = text.slice(start, end);
       start = end;
     }
-    return values;
+    return { text, ends };
   }
 
   /** Throws the reader's ValidationError (with the rebuild hint) about one section. */
@@ -194,6 +201,21 @@ export class BinaryFileReader {
     if (entry.length % unit !== 0) this.fail(name, 'has a partial element');
     return entry;
   }
+}
+
+/** A list of strings end to end: `ends[i]` is where string i ends in `text` (UTF-16 offsets, ascending). */
+export interface PackedStrings {
+  text: string;
+  ends: Int32Array;
+}
+
+export function unpackStrings({ text, ends }: PackedStrings): string[] {
+  const values: string[] = new Array(ends.length);
+  for (let i = 0, start = 0; i < ends.length; i++) {
+    values[i] = text.slice(start, ends[i]!);
+    start = ends[i]!;
+  }
+  return values;
 }
 
 function align(offset: number): number {

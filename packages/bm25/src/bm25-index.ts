@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
 import { z } from 'zod';
-import type { BinaryFileReader, BinaryFileWriter } from './binary-file.js';
+import { unpackStrings, type BinaryFileReader, type BinaryFileWriter, type PackedStrings } from './binary-file.js';
+import { TermTable } from './term-table.js';
 import { cardTextPrep, getTextPrep, type PrepTask } from './text-prep.js';
 
 export interface Bm25Options {
@@ -49,7 +50,7 @@ const minimumDocuments = 3;
 
 /** Term-major postings (CSR): term t's documents and weights are `offsets[t] .. offsets[t+1]`. */
 interface Postings {
-  terms: Map<string, number>;
+  terms: TermTable;
   offsets: Int32Array;
   documents: Int32Array;
   weights: Float32Array;
@@ -137,7 +138,11 @@ class PostingsBuilder {
         weights[at] = roundTo4(Math.abs((count * (k1 + 1)) / (k1 * normalization + count)) * idf[term]!);
       }
     }
-    return { terms: this.terms, offsets, documents, weights };
+    // The builder's map keys are distinct, so the table cannot refuse them.
+    const terms = TermTable.fromList(termList(this.terms), (message) => {
+      throw new Prompt2ModelError({ message: `Internal error: the BM25 vocabulary ${message}.`, hint: 'Report this as a bug.' });
+    });
+    return { terms, offsets, documents, weights };
   }
 }
 
@@ -170,12 +175,14 @@ export class Bm25Index {
   readonly b: number;
   private readonly prepTasks: PrepTask[];
   private builder: PostingsBuilder | undefined;
-  private ids: string[] = [];
+  private idList: string[] = [];
+  /** A loaded index's ids, made strings on first use (searching needs document positions only). */
+  private packedIds: PackedStrings | undefined;
   private postings: Postings | undefined;
   private accumulator: Float64Array | undefined;
   private marks: Uint8Array | undefined;
   private touched: Int32Array | undefined;
-  private termMaxima: Float32Array | undefined;
+  private scratch: QueryScratch | undefined;
 
   constructor(options: Bm25Options = {}) {
     this.prep = options.prep ?? cardTextPrep.name;
@@ -189,7 +196,15 @@ export class Bm25Index {
 
   /** Number of documents. */
   get size(): number {
-    return this.ids.length;
+    return this.packedIds ? this.packedIds.ends.length : this.idList.length;
+  }
+
+  private get ids(): string[] {
+    if (this.packedIds) {
+      this.idList = unpackStrings(this.packedIds);
+      this.packedIds = undefined;
+    }
+    return this.idList;
   }
 
   get isConsolidated(): boolean {
@@ -199,7 +214,7 @@ export class Bm25Index {
   /** Document id at a position (the order documents were added). */
   idAt(position: number): string {
     const id = this.ids[position];
-    if (id === undefined) throw new InvalidArgumentError({ argument: 'position', value: position, expected: `a document position below ${this.ids.length}` });
+    if (id === undefined) throw new InvalidArgumentError({ argument: 'position', value: position, expected: `a document position below ${this.size}` });
     return id;
   }
 
@@ -255,15 +270,15 @@ export class Bm25Index {
   withScores<T>(query: string, consume: (documents: Int32Array, count: number, scores: Float64Array) => T): T {
     this.consolidate();
     const { terms, offsets, documents, weights } = this.postings!;
-    const size = this.ids.length;
+    const size = this.size;
     const accumulator = (this.accumulator ??= new Float64Array(size));
     const marks = (this.marks ??= new Uint8Array(size));
     const touched = (this.touched ??= new Int32Array(size));
     let count = 0;
     try {
       for (const token of query.trim() === '' ? [] : this.analyze(query)) {
-        const term = terms.get(token);
-        if (term === undefined) continue;
+        const term = terms.id(token);
+        if (term === -1) continue;
         for (let slot = offsets[term]!, end = offsets[term + 1]!; slot < end; slot++) {
           const document = documents[slot]!;
           // Branch-free: always write the document at the end of the list, keep it only if new.
@@ -298,12 +313,14 @@ export class Bm25Index {
 
   /**
    * The `k` best matching documents by `relevance + prior[document]` (ties: higher relevance, then
-   * insertion order), best first, with exactly the scores `scoreAll` gives, but without scoring
-   * every match: document-at-a-time MaxScore over the term-major postings (each term's documents
-   * are in insertion order). A document whose best possible score (its terms' largest weights plus
-   * `maxPrior`) cannot beat the k-th best so far is skipped, and terms too weak to lift a document
-   * into the top k alone are only looked up for the documents the others bring. `skip[document]`
-   * other than 0 leaves a document out (a filter decided per document beforehand).
+   * insertion order), best first, with exactly the scores `scoreAll` gives, without ranking every
+   * match: term-at-a-time MaxScore. Every posting of the query is added into the score buffer in
+   * query order (the same additions as `scoreAll`, so the same doubles), noting each term's largest
+   * weight on the way; then only the documents of the strongest terms are ranked, strongest term
+   * first, until the terms left (their largest weights plus `maxPrior`) cannot lift a document they
+   * alone bring past the k-th best. `skip[document]` other than 0 leaves a document out (a filter
+   * decided per document beforehand). `maxPrior` (default: the largest prior) may be the largest
+   * prior among the documents not skipped.
    */
   topMatches(
     query: string,
@@ -311,99 +328,66 @@ export class Bm25Index {
     options: { prior?: Float64Array; maxPrior?: number; skip?: Uint8Array } = {},
   ): Array<{ document: number; relevance: number; score: number }> {
     this.consolidate();
-    const { terms, offsets, documents, weights } = this.postings!;
     const { prior, skip } = options;
-    const maxPrior = prior ? (options.maxPrior ?? maxOf(prior)) : 0;
     if (!(k >= 1) || query.trim() === '') return [];
-    // The query's terms: distinct ones (weakest first) and, per token in query order, which one.
-    const tokenTerms: number[] = [];
-    for (const token of this.analyze(query)) {
-      const term = terms.get(token);
-      if (term !== undefined) tokenTerms.push(term);
-    }
-    const distinct = [...new Set(tokenTerms)];
-    const count = distinct.length;
-    if (count === 0) return [];
-    // Per distinct term, weakest first: how often the query has it, and the most it can add.
-    const byTerm = distinct.map((term) => {
-      let repeats = 0;
-      for (const t of tokenTerms) if (t === term) repeats++;
-      return { term, repeats, upper: this.maxWeight(term) * repeats };
-    });
-    byTerm.sort((a, b) => a.upper - b.upper);
-    const sortedTerms = byTerm.map((entry) => entry.term);
-    const repeats = Int32Array.from(byTerm, (entry) => entry.repeats);
-    const bound = new Float64Array(count);
-    // bound[i]: the most terms 0..i (weakest first) can add together.
-    for (let i = 0, sum = 0; i < count; i++) bound[i] = sum += byTerm[i]!.upper;
-    const slotOf = new Int32Array(tokenTerms.length);
-    for (let i = 0; i < tokenTerms.length; i++) slotOf[i] = sortedTerms.indexOf(tokenTerms[i]!);
-    const cursor = new Int32Array(count);
-    const end = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      cursor[i] = offsets[sortedTerms[i]!]!;
-      end[i] = offsets[sortedTerms[i]! + 1]!;
-    }
-    const found = new Float64Array(count);
-    const top = new TopK(k);
-    // Terms below `essential` cannot bring a document into the top k on their own.
-    let essential = 0;
-    let threshold = Number.NEGATIVE_INFINITY;
-    for (;;) {
-      let document = 2147483647;
-      for (let i = essential; i < count; i++) if (cursor[i]! < end[i]! && documents[cursor[i]!]! < document) document = documents[cursor[i]!]!;
-      if (document === 2147483647) break;
-      found.fill(0);
-      let partial = 0;
-      for (let i = essential; i < count; i++) {
-        const at = cursor[i]!;
-        if (at < end[i]! && documents[at] === document) {
-          found[i] = weights[at]!;
-          partial += found[i]! * repeats[i]!;
-          cursor[i] = at + 1;
+    const maxPrior = prior ? (options.maxPrior ?? maxOf(prior)) : 0;
+    const { terms, offsets, documents, weights } = this.postings!;
+    const size = this.size;
+    const scratch = (this.scratch ??= new QueryScratch(size, offsets.length - 1));
+    const scores = (this.accumulator ??= new Float64Array(size));
+    const { termSlot } = scratch;
+    // The hot loops are small functions of their own: V8 optimises those within the first
+    // queries, where one large function ran interpreted for dozens of queries while it compiled.
+    let distinct = 0;
+    let postingCount = 0;
+    try {
+      // Every posting, in query order (the additions scoreAll makes); each distinct term's largest weight × repeats.
+      for (const token of this.analyze(query)) {
+        const term = terms.id(token);
+        if (term === -1) continue;
+        const from = offsets[term]!;
+        const to = offsets[term + 1]!;
+        postingCount += to - from;
+        const max = addPostings(scores, documents, weights, from, to);
+        let at = termSlot[term]!;
+        if (at === -1) {
+          at = distinct++;
+          termSlot[term] = at;
+          scratch.reserve(distinct);
+          scratch.terms[at] = term;
+          scratch.upper[at] = 0;
         }
+        scratch.upper[at]! += max;
       }
-      if (skip && skip[document] !== 0) continue;
-      // The weak terms, strongest first, while they can still lift the document past the k-th.
-      let pruned = false;
-      for (let i = essential - 1; i >= 0; i--) {
-        if (below(partial + bound[i]! + maxPrior, threshold)) {
-          pruned = true;
-          break;
-        }
-        const at = seek(documents, cursor[i]!, end[i]!, document);
-        cursor[i] = at;
-        if (at < end[i]! && documents[at] === document) {
-          found[i] = weights[at]!;
-          partial += found[i]! * repeats[i]!;
-          cursor[i] = at + 1;
-        }
+      if (distinct === 0) return [];
+      // Strongest first; `rest[i]`: the most the terms after the i-th can add together.
+      const order = scratch.order;
+      for (let i = 0; i < distinct; i++) order[i] = i;
+      sortBy(order, distinct, scratch.upper);
+      const rest = scratch.rest;
+      for (let i = distinct - 1, sum = 0; i >= 0; i--) {
+        rest[i] = sum;
+        sum += scratch.upper[order[i]!]!;
       }
-      if (pruned || below(partial + maxPrior, threshold)) continue;
-      // The exact score: the weights added in query order, as `scoreAll` adds them.
-      let relevance = 0;
-      for (let i = 0; i < slotOf.length; i++) relevance += found[slotOf[i]!]!;
-      const score = prior ? relevance + prior[document]! : relevance;
-      if (!top.offer(document, relevance, score)) continue;
-      if (top.full) {
-        threshold = top.worstScore;
-        while (essential < count && below(bound[essential]! + maxPrior, threshold)) essential++;
+      const top = scratch.topK(Math.min(k, size));
+      const stamp = scratch.nextStamp();
+      for (let i = 0; i < distinct; i++) {
+        const term = scratch.terms[order[i]!]!;
+        rankPostings(top, documents, offsets[term]!, offsets[term + 1]!, scores, scratch.stamps, stamp, prior, skip);
+        // A document none of the terms so far has scores at most `rest[i] + maxPrior`.
+        if (top.full && below(rest[i]! + maxPrior, top.worstScore)) break;
       }
+      return top.items();
+    } finally {
+      // Clear the buffer: per posting when the query touched few, else all of it at once.
+      const perPosting = postingCount * 16 < size;
+      for (let i = 0; i < distinct; i++) {
+        const term = scratch.terms[i]!;
+        termSlot[term] = -1;
+        if (perPosting) for (let slot = offsets[term]!, to = offsets[term + 1]!; slot < to; slot++) scores[documents[slot]!] = 0;
+      }
+      if (!perPosting) scores.fill(0);
     }
-    return top.items();
-  }
-
-  /** The largest weight in a term's postings (kept once computed). */
-  private maxWeight(term: number): number {
-    const { offsets, weights } = this.postings!;
-    const cache = (this.termMaxima ??= new Float32Array(offsets.length - 1).fill(Number.NaN));
-    let max = cache[term]!;
-    if (Number.isNaN(max)) {
-      max = 0;
-      for (let slot = offsets[term]!, last = offsets[term + 1]!; slot < last; slot++) if (weights[slot]! > max) max = weights[slot]!;
-      cache[term] = max;
-    }
-    return max;
   }
 
   toJSON(): PersistedBm25 {
@@ -414,7 +398,7 @@ export class Bm25Index {
       k1: this.k1,
       b: this.b,
       ids: this.ids,
-      terms: termList(postings.terms),
+      terms: postings.terms.list(),
       offsets: toBase64(postings.offsets),
       postingDocuments: toBase64(postings.documents),
       postingWeights: toBase64(postings.weights),
@@ -428,13 +412,12 @@ export class Bm25Index {
       throw ValidationError.fromZod('persisted BM25 index', parsed.error, 'Rebuild the index with `prompt2model index build`.');
     }
     const data = parsed.data;
-    return Bm25Index.restore(data, data.terms, {
-      offsets: new Int32Array(fromBase64(data.offsets)),
-      documents: new Int32Array(fromBase64(data.postingDocuments)),
-      weights: new Float32Array(fromBase64(data.postingWeights)),
-    }, (message) => {
+    const fail = (message: string): never => {
       throw new ValidationError({ subject: 'persisted BM25 index', issues: [{ path: 'postings', message }], hint: damagedHint });
-    });
+    };
+    const terms = TermTable.fromList(data.terms, fail);
+    const offsets = new Int32Array(fromBase64(data.offsets));
+    return Bm25Index.restore(data, terms, { offsets, documents: new Int32Array(fromBase64(data.postingDocuments)), weights: new Float32Array(fromBase64(data.postingWeights)) }, fail);
   }
 
   /** Writes the index as sections (`<prefix>.ids`, `<prefix>.weights`, ...) of a binary index file. */
@@ -445,7 +428,8 @@ export class Bm25Index {
       .text(`${prefix}.prep`, this.prep)
       .float64(`${prefix}.params`, Float64Array.of(this.k1, this.b))
       .strings(`${prefix}.ids`, this.ids)
-      .strings(`${prefix}.terms`, termList(postings.terms))
+      .packedStrings(`${prefix}.terms`, postings.terms.text, postings.terms.ends)
+      .int32(`${prefix}.termSlots`, postings.terms.slots)
       .int32(`${prefix}.offsets`, postings.offsets)
       .int32(`${prefix}.documents`, postings.documents)
       .float32(`${prefix}.weights`, postings.weights);
@@ -456,34 +440,35 @@ export class Bm25Index {
     const params = reader.float64(`${prefix}.params`);
     if (params.length !== 2) reader.fail(`${prefix}.params`, 'expected k1 and b');
     const settings = { prep: reader.text(`${prefix}.prep`), k1: params[0]!, b: params[1]! };
+    const { text, ends } = reader.packedStrings(`${prefix}.terms`);
     return Bm25Index.restore(
-      { ...settings, ids: reader.strings(`${prefix}.ids`) },
-      reader.strings(`${prefix}.terms`),
+      { ...settings, ids: reader.packedStrings(`${prefix}.ids`) },
+      // Files from before the saved term table: built here.
+      new TermTable(text, ends, (message) => reader.fail(`${prefix}.terms`, message), reader.has(`${prefix}.termSlots`) ? reader.int32(`${prefix}.termSlots`) : undefined),
       { offsets: reader.int32(`${prefix}.offsets`), documents: reader.int32(`${prefix}.documents`), weights: reader.float32(`${prefix}.weights`) },
       (message) => reader.fail(`${prefix}.postings`, message),
     );
   }
 
   private static restore(
-    settings: { prep: string; k1: number; b: number; ids: string[] },
-    termTokens: string[],
+    settings: { prep: string; k1: number; b: number; ids: string[] | PackedStrings },
+    terms: TermTable,
     arrays: Omit<Postings, 'terms'>,
     fail: (message: string) => never,
   ): Bm25Index {
     const index = new Bm25Index({ prep: settings.prep, k1: settings.k1, b: settings.b });
     const { offsets, documents, weights } = arrays;
-    const count = settings.ids.length;
-    if (offsets.length !== termTokens.length + 1 || documents.length !== weights.length || offsets[0] !== 0 || offsets[termTokens.length] !== documents.length) {
+    const count = Array.isArray(settings.ids) ? settings.ids.length : settings.ids.ends.length;
+    if (offsets.length !== terms.size + 1 || documents.length !== weights.length || offsets[0] !== 0 || offsets[terms.size] !== documents.length) {
       fail('postings do not match the term and document lists');
     }
-    for (let term = 0; term < termTokens.length; term++) if (offsets[term]! > offsets[term + 1]!) fail('postings offsets are out of order');
+    for (let term = 0; term < terms.size; term++) if (offsets[term]! > offsets[term + 1]!) fail('postings offsets are out of order');
     for (let slot = 0; slot < documents.length; slot++) {
       const document = documents[slot]!;
       if (document < 0 || document >= count) fail('a posting names a document that does not exist');
     }
-    const terms = new Map<string, number>();
-    for (let term = 0; term < termTokens.length; term++) terms.set(termTokens[term]!, term);
-    index.ids = settings.ids;
+    if (Array.isArray(settings.ids)) index.idList = settings.ids;
+    else index.packedIds = settings.ids;
     index.postings = { terms, offsets, documents, weights };
     return index;
   }
@@ -497,24 +482,106 @@ function below(best: number, threshold: number): boolean {
   return best < threshold - 1e-9 * Math.max(1, Math.abs(threshold));
 }
 
-/** The first slot in `[from, to)` whose document is at least `document` (postings ascend). */
-function seek(documents: Int32Array, from: number, to: number, document: number): number {
-  // Gallop from the cursor (the next document is usually near), then bisect.
-  let step = 1;
-  let low = from;
-  let high = from;
-  while (high < to && documents[high]! < document) {
-    low = high + 1;
-    high += step;
-    step *= 2;
+/** Adds postings `from .. to` into `scores`; returns their largest weight. */
+function addPostings(scores: Float64Array, documents: Int32Array, weights: Float32Array, from: number, to: number): number {
+  let max = 0;
+  for (let slot = from; slot < to; slot++) {
+    const weight = weights[slot]!;
+    scores[documents[slot]!]! += weight;
+    if (weight > max) max = weight;
   }
-  if (high > to) high = to;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (documents[middle]! < document) low = middle + 1;
-    else high = middle;
+  return max;
+}
+
+/**
+ * Offers the documents of postings `from .. to` not ranked yet in this query (`stamps`) and not
+ * skipped to `top`, by their full score plus prior.
+ */
+function rankPostings(
+  top: TopK,
+  documents: Int32Array,
+  from: number,
+  to: number,
+  scores: Float64Array,
+  stamps: Uint32Array,
+  stamp: number,
+  prior: Float64Array | undefined,
+  skip: Uint8Array | undefined,
+): void {
+  let threshold = top.worstScore;
+  for (let slot = from; slot < to; slot++) {
+    const document = documents[slot]!;
+    if (stamps[document] === stamp) continue;
+    stamps[document] = stamp;
+    if (skip !== undefined && skip[document] !== 0) continue;
+    const relevance = scores[document]!;
+    const score = prior === undefined ? relevance : relevance + prior[document]!;
+    // Most matches cannot enter a full top k: one comparison, no call.
+    if (score < threshold) continue;
+    if (top.offer(document, relevance, score)) threshold = top.worstScore;
   }
-  return low;
+}
+
+/** Sorts `order[0 .. count)` by value, largest first (a handful of query terms: insertion sort; more: the built-in sort). */
+function sortBy(order: Int32Array, count: number, values: Float64Array): void {
+  if (count > 32) {
+    order.subarray(0, count).sort((a, b) => values[b]! - values[a]!);
+    return;
+  }
+  for (let i = 1; i < count; i++) {
+    const slot = order[i]!;
+    const value = values[slot]!;
+    let at = i;
+    for (; at > 0 && values[order[at - 1]!]! < value; at--) order[at] = order[at - 1]!;
+    order[at] = slot;
+  }
+}
+
+/** Buffers `topMatches` reuses from query to query (sized by the index, grown with the query). */
+class QueryScratch {
+  /** Per term: its slot among the current query's distinct terms, −1 when not in the query. */
+  readonly termSlot: Int32Array;
+  /** Per document: the query that last ranked it (to rank each document once). */
+  readonly stamps: Uint32Array;
+  private stamp = 0;
+  private top: TopK | undefined;
+  terms = new Int32Array(16);
+  upper = new Float64Array(16);
+  rest = new Float64Array(16);
+  order = new Int32Array(16);
+
+  constructor(documents: number, terms: number) {
+    this.termSlot = new Int32Array(terms).fill(-1);
+    this.stamps = new Uint32Array(documents);
+  }
+
+  reserve(distinct: number): void {
+    if (distinct <= this.terms.length) return;
+    const size = this.terms.length * 2;
+    const terms = new Int32Array(size);
+    const upper = new Float64Array(size);
+    terms.set(this.terms);
+    upper.set(this.upper);
+    this.terms = terms;
+    this.upper = upper;
+    this.rest = new Float64Array(size);
+    this.order = new Int32Array(size);
+  }
+
+  /** An empty TopK of capacity k (the last one again when k is the same). */
+  topK(k: number): TopK {
+    if (this.top?.capacity !== k) this.top = new TopK(k);
+    this.top.clear();
+    return this.top;
+  }
+
+  nextStamp(): number {
+    if (this.stamp === 0xffffffff) {
+      this.stamps.fill(0);
+      this.stamp = 0;
+    }
+    return ++this.stamp;
+  }
 }
 
 function maxOf(values: Float64Array): number {
@@ -544,6 +611,16 @@ export class TopK {
 
   get full(): boolean {
     return this.size === this.k;
+  }
+
+  /** How many it keeps. */
+  get capacity(): number {
+    return this.k;
+  }
+
+  /** Forgets every match (to reuse the buffers for another query). */
+  clear(): void {
+    this.size = 0;
   }
 
   /** The score a match must reach to have a chance: the k-th best so far (−∞ until k are kept; +∞ when k is 0). */

@@ -49,8 +49,14 @@ const wink = {
   stem: require('wink-nlp-utils/src/tokens-stem.js') as (tokens: string[]) => string[],
 };
 
-const wordSeparator = /[^\p{L}\p{N}]+/u;
+const wordCharacter = /^[\p{L}\p{N}]$/u;
 const digitsOnly = /^\p{N}+$/u;
+/** Per UTF-16 code unit: 0 not looked up yet, 1 a letter or digit, 2 anything else. */
+const unitKinds = new Uint8Array(65536);
+
+function lookUpUnit(unit: number): number {
+  return (unitKinds[unit] = wordCharacter.test(String.fromCharCode(unit)) ? 1 : 2);
+}
 
 /**
  * The default pipeline for model cards, fused into one pass: lowercase, split on anything that is
@@ -65,17 +71,47 @@ export const cardTextPrep: TextPrep = {
   tasks() {
     const limit = 200_000;
     let memo = new Map<string, string | null>();
+    // One function (no callback, no helper per character): a query runs it a few hundred times
+    // before V8 optimises it, and each late optimisation is a pause in some query.
     const tokenize = (text: string): string[] => {
       const tokens: string[] = [];
-      for (const word of text.toLowerCase().split(wordSeparator)) {
-        if (word.length < 2) continue;
-        let token = memo.get(word);
-        if (token === undefined) {
-          token = stopWords.has(word) || digitsOnly.test(word) ? null : porter2Stem(word);
-          if (memo.size >= limit) memo = new Map();
-          memo.set(word, token);
+      const lower = text.toLowerCase();
+      const length = lower.length;
+      // Runs of letters and digits (Unicode \p{L}, \p{N}): the pieces `split(/[^\p{L}\p{N}]+/u)`
+      // keeps, without the regular expression or its array (a third of the time of indexing 11,000
+      // cards). Code points outside the BMP are judged whole, as the u flag does; a lone surrogate
+      // is not a letter.
+      let start = -1;
+      for (let i = 0; i <= length; i++) {
+        let inWord = false;
+        let pair = false;
+        if (i < length) {
+          const unit = lower.charCodeAt(i);
+          if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < length && lower.charCodeAt(i + 1) >= 0xdc00 && lower.charCodeAt(i + 1) <= 0xdfff) {
+            pair = true;
+            inWord = wordCharacter.test(lower.slice(i, i + 2));
+          } else {
+            let kind = unitKinds[unit]!;
+            if (kind === 0) kind = lookUpUnit(unit);
+            inWord = kind === 1;
+          }
         }
-        if (token !== null) tokens.push(token);
+        if (inWord) {
+          if (start < 0) start = i;
+        } else if (start >= 0) {
+          if (i - start >= 2) {
+            const word = lower.slice(start, i);
+            let token = memo.get(word);
+            if (token === undefined) {
+              token = stopWords.has(word) || digitsOnly.test(word) ? null : porter2Stem(word);
+              if (memo.size >= limit) memo = new Map();
+              memo.set(word, token);
+            }
+            if (token !== null) tokens.push(token);
+          }
+          start = -1;
+        }
+        if (pair) i++;
       }
       return tokens;
     };

@@ -114,6 +114,49 @@ describe('Bm25Index', () => {
     expect(catchError(() => Bm25Index.readFrom(reader, 'other')).message).toMatch(/other\.params.*missing/s);
   });
 
+  it('finds every term through the saved vocabulary table, and rebuilds it for files saved without one', () => {
+    // Many terms (hash collisions), non-Latin ones and prefixes of each other.
+    const words = [...Array.from({ length: 300 }, (_, i) => `term${i.toString(36)}`), 'café', 'naïve', '日本語', 'テキスト', 'ab', 'abc', 'abcd'];
+    const docs: Array<[string, string]> = Array.from({ length: 60 }, (_, d) => [`doc-${d}`, words.filter((_, w) => (w * 7 + d) % 13 === 0).join(' ')]);
+    registerTextPrep({ name: 'test-words', tasks: () => [(text: string) => text.split(/\s+/).filter(Boolean)] });
+    const index = build(docs, 'test-words');
+    const save = (drop?: string) => {
+      const writer = new BinaryFileWriter('TESTBM25', 1);
+      const int32 = writer.int32.bind(writer);
+      // A file from before the table was saved: the same sections less `bm25.termSlots`.
+      writer.int32 = (name: string, values: Int32Array) => (name === drop ? writer : int32(name, values));
+      index.writeTo(writer, 'bm25');
+      return new BinaryFileReader(writer.toBytes(), 'TESTBM25', 'test index', 'rebuild it');
+    };
+    const saved = save();
+    expect(saved.has('bm25.termSlots')).toBe(true);
+    const withTable = Bm25Index.readFrom(saved, 'bm25');
+    const older = save('bm25.termSlots');
+    expect(older.has('bm25.termSlots')).toBe(false);
+    const rebuilt = Bm25Index.readFrom(older, 'bm25');
+    for (const word of [...words, 'unknown', 'term', 'abcde', '']) {
+      expect(withTable.search(word)).toEqual(index.search(word));
+      expect(rebuilt.search(word)).toEqual(index.search(word));
+    }
+    // Every word is in some document, and found there (the table itself is what all three use).
+    for (const word of words) expect(withTable.search(word).map((hit) => hit.id).sort()).toEqual(docs.filter(([, text]) => text.split(' ').includes(word)).map(([id]) => id).sort());
+    // Ids are made strings on first use; they are the same.
+    expect(Array.from({ length: withTable.size }, (_, i) => withTable.idAt(i))).toEqual(docs.map(([id]) => id));
+
+    // A damaged table (a slot naming a term that does not exist) is refused with the hint.
+    const damagedWriter = new BinaryFileWriter('TESTBM25', 1);
+    const int32 = damagedWriter.int32.bind(damagedWriter);
+    damagedWriter.int32 = (name: string, values: Int32Array) => int32(name, name === 'bm25.termSlots' ? values.map((term) => (term === 0 ? 99_999 : term)) : values);
+    index.writeTo(damagedWriter, 'bm25');
+    const damaged = catchError(() => Bm25Index.readFrom(new BinaryFileReader(damagedWriter.toBytes(), 'TESTBM25', 'test index', 'rebuild it'), 'bm25'));
+    expect(damaged).toBeInstanceOf(ValidationError);
+    expect(damaged.message).toMatch(/term table/);
+    expect(damaged.hint).toBe('rebuild it');
+    // A term listed twice (JSON) is damage too, not a silent shadow.
+    const json = index.toJSON();
+    expect(catchError(() => Bm25Index.fromJSON({ ...json, terms: json.terms.map((term, i) => (i === 1 ? json.terms[0]! : term)) })).message).toMatch(/twice/);
+  });
+
   it('persists to JSON and re-attaches the prep pipeline on load', () => {
     const index = build(corpus);
     const restored = Bm25Index.fromJSON(JSON.parse(JSON.stringify(index.toJSON())));

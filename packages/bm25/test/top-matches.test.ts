@@ -28,7 +28,7 @@ function exhaustive(index: Bm25Index, query: string, k: number, prior?: Float64A
   return all.slice(0, k);
 }
 
-describe('Bm25Index.topMatches (MaxScore)', () => {
+describe('Bm25Index.topMatches (term-at-a-time MaxScore)', () => {
   it('gives the exhaustive top k, scores bit for bit, on a random corpus and random queries', () => {
     const { index, words, random } = randomCorpus(7, 2000);
     let queries = 0;
@@ -61,6 +61,34 @@ describe('Bm25Index.topMatches (MaxScore)', () => {
     for (let q = 0; q < 200; q++) {
       const query = Array.from({ length: 1 + Math.floor(random() * 8) }, () => words[Math.floor(random() * words.length)]!).join(' ');
       for (const k of [1, 5, 20]) expect(index.topMatches(query, k, { prior, skip })).toEqual(exhaustive(index, query, k, prior, skip));
+    }
+  });
+
+  it('ranks long queries (more distinct terms than the small sort handles) and ties as the exhaustive pass', () => {
+    const { index, words, random } = randomCorpus(13, 1500);
+    for (let q = 0; q < 40; q++) {
+      const query = Array.from({ length: 30 + Math.floor(random() * 120) }, () => words[Math.floor(random() * words.length)]!).join(' ');
+      for (const k of [1, 5, 50]) expect(index.topMatches(query, k)).toEqual(exhaustive(index, query, k));
+    }
+    // Identical documents and priors: equal scores and relevances, so insertion order decides.
+    const twins = new Bm25Index();
+    for (let d = 0; d < 40; d++) twins.add(`twin-${d}`, d % 2 === 0 ? 'alpha beta beta' : 'alpha gamma');
+    const prior = Float64Array.from({ length: 40 }, (_, d) => (d % 4 < 2 ? 0.5 : 0));
+    for (const k of [1, 3, 7, 40]) {
+      expect(twins.topMatches('alpha beta', k)).toEqual(exhaustive(twins, 'alpha beta', k));
+      expect(twins.topMatches('gamma alpha', k, { prior })).toEqual(exhaustive(twins, 'gamma alpha', k, prior));
+    }
+  });
+
+  it('leaves its buffers clear: the same query gives the same answer among other searches', () => {
+    const { index, words, random } = randomCorpus(17, 1200);
+    const queries = Array.from({ length: 30 }, () => Array.from({ length: 1 + Math.floor(random() * 6) }, () => words[Math.floor(random() * 60)]!).join(' '));
+    const first = queries.map((query) => index.topMatches(query, 5));
+    for (const [i, query] of queries.entries()) {
+      index.scoreAll(queries[(i + 7) % queries.length]!);
+      index.topMatches(queries[(i + 3) % queries.length]!, 100);
+      expect(index.topMatches(query, 5)).toEqual(first[i]);
+      expect(first[i]).toEqual(exhaustive(index, query, 5));
     }
   });
 

@@ -2,7 +2,7 @@
  * The model index against bm25s (Python, the fastest BM25 library we know), in one run, over the
  * 11,320 real model cards (../shared/data/hub/models.jsonl):
  *
- *   node --import tsx packages/model-retriever/bench/vs-bm25s.ts [--runs 3] [--python PATH] [--cards PATH] [--implementation DIR]
+ *   node --import tsx packages/model-retriever/bench/vs-bm25s.ts [--runs 3] [--python PATH] [--cards PATH] [--implementation DIR] [--baseline DIR]
  *
  * Four figures for each side, each from a fresh process, runs interleaved, median of `--runs`:
  * - build: from the raw cards to a searchable index. Ours includes validating each record, card
@@ -17,13 +17,15 @@
  * threads) is printed beside wall time: on a shared machine it moves less with the other load.
  *
  * `--implementation DIR` measures another checkout's model-retriever package (DIR holds its `src/`),
- * e.g. the version before a change, against the same bm25s figures.
+ * e.g. the version before a change, against the same bm25s figures. `--baseline DIR` adds a third
+ * column from another checkout, measured in the same interleaved runs (before and after a change
+ * side by side, with bm25s as the common reference).
  *
  * Needs a Python with bm25s, PyStemmer and numba (`pip install bm25s PyStemmer numba`); by default
  * $P2M_PYTHON, else `python3`.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { instructionQueries } from './queries.js';
@@ -117,6 +119,8 @@ async function main(): Promise<void> {
   const runs = Number(option('--runs') ?? 3);
   const python = option('--python') ?? process.env.P2M_PYTHON ?? 'python3';
   const implementation = resolve(option('--implementation') ?? join(here, '..'));
+  const baselineOption = option('--baseline');
+  const baseline = baselineOption === undefined ? undefined : resolve(baselineOption);
   try {
     execFileSync(python, ['-c', 'import bm25s, Stemmer, numba'], { stdio: 'pipe' });
   } catch {
@@ -126,7 +130,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'bench-bm25s-'));
   const queriesFile = join(work, 'queries.json');
   writeFileSync(queriesFile, JSON.stringify({ instructions: instructionQueries, rounds }));
-  console.log(`BM25 against bm25s: ${cardsPath}, ours from ${implementation}, ${runs} interleaved runs, median`);
+  console.log(`BM25 against bm25s: ${cardsPath}, ours from ${implementation}${baseline ? `, baseline from ${baseline}` : ''}, ${runs} interleaved runs, median`);
   try {
     const results: Record<string, Figures[]> = { 'bm25s-build': [], 'ours-build': [], 'bm25s-load': [], 'ours-load': [] };
     for (let run = 0; run < runs; run++) {
@@ -134,6 +138,13 @@ async function main(): Promise<void> {
       results['ours-build']!.push(runOurs('build', cardsPath, work, implementation));
       results['bm25s-load']!.push(runBm25s(python, 'load', queriesFile, work));
       results['ours-load']!.push(runOurs('load', cardsPath, work, implementation));
+      if (baseline) {
+        // Its own index file: the baseline may write another format.
+        const baselineWork = join(work, 'baseline');
+        mkdirSync(baselineWork, { recursive: true });
+        (results['baseline-build'] ??= []).push(runOurs('build', cardsPath, baselineWork, baseline));
+        (results['baseline-load'] ??= []).push(runOurs('load', cardsPath, baselineWork, baseline));
+      }
       process.stderr.write(`run ${run + 1}/${runs} done\n`);
     }
     const figure = (mode: string, key: string) => median(results[mode]!.map((result) => Number(result[key])));
@@ -146,7 +157,7 @@ async function main(): Promise<void> {
       ['load, CPU time (ms)', 'load', 'loadCpuMs'],
       ['query, mean CPU time (ms)', 'load', 'queryCpuMeanMs'],
     ];
-    const table = [['figure', 'bm25s', 'ours', 'bm25s / ours']];
+    const table = [['figure', 'bm25s', 'ours', 'bm25s / ours', ...(baseline ? ['baseline', 'bm25s / baseline'] : [])]];
     const ratios: Record<string, number> = {};
     for (const [label, phase, key] of rows) {
       const reference = figure(`bm25s-${phase}`, key);
@@ -154,9 +165,16 @@ async function main(): Promise<void> {
       ratios[key] = reference / ours;
       const digits = key.startsWith('query') ? 3 : 0;
       if (!Number.isFinite(reference) || !Number.isFinite(ours)) continue;
-      table.push([label, reference.toFixed(digits), ours.toFixed(digits), `${(reference / ours).toFixed(2)}×`]);
+      const row = [label, reference.toFixed(digits), ours.toFixed(digits), `${(reference / ours).toFixed(2)}×`];
+      if (baseline) {
+        const before = figure(`baseline-${phase}`, key);
+        row.push(before.toFixed(digits), `${(reference / before).toFixed(2)}×`);
+      }
+      table.push(row);
     }
-    table.push(['index files (MB)', (figure('bm25s-build', 'fileBytes') / 1e6).toFixed(1), (figure('ours-build', 'fileBytes') / 1e6).toFixed(1), '']);
+    const files = ['index files (MB)', (figure('bm25s-build', 'fileBytes') / 1e6).toFixed(1), (figure('ours-build', 'fileBytes') / 1e6).toFixed(1), ''];
+    if (baseline) files.push((figure('baseline-build', 'fileBytes') / 1e6).toFixed(1), '');
+    table.push(files);
     const widths = table[0]!.map((_, column) => Math.max(...table.map((row) => row[column]!.length)));
     for (const row of table) console.log(row.map((cell, column) => cell.padEnd(widths[column]!)).join('  '));
     const ahead = ['buildMs', 'loadMs', 'queryP50Ms', 'queryP99Ms'].filter((key) => ratios[key]! > 1).length;

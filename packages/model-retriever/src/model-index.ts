@@ -14,7 +14,7 @@ import { Bm25Index, TopK, type Bm25Options } from '@prompt2model/bm25';
 import { parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type ModelIndexParts, type PersistedModelIndex } from './model-index-file.js';
 import { estimateFineTuneMemory } from './memory.js';
 import { cardSearchText, detectArchitecture, detectLicense, type ModelConfigHints } from './model-card.js';
-import { defaultModelScorer, POPULARITY_TIE_BREAK, popularityTieBreakScorer, type ModelScorer } from './scoring.js';
+import { defaultModelScorer, POPULARITY_TIE_BREAK, popularityTieBreakScorer, relevanceScorer, type ModelScorer } from './scoring.js';
 
 /** One model card to index: the `{id, card, sizeBytes, downloads}` rows of a JSON Lines snapshot, plus optional hints. */
 export const ModelCardRecordSchema = z
@@ -104,6 +104,14 @@ export interface ModelSearchResult {
 }
 
 export const DEFAULT_MAX_SIZE_BYTES = 3e9;
+
+interface SizeFilter {
+  dropUnknownSize: boolean;
+  limit: number;
+  verdicts: Uint8Array;
+  maxPopularity: number;
+}
+
 /**
  * Model cards indexed for retrieval: BM25 over the cleaned card text plus the metadata the filters
  * need (size, downloads, architecture, license). Build it from cards or a JSON Lines snapshot,
@@ -112,10 +120,11 @@ export const DEFAULT_MAX_SIZE_BYTES = 3e9;
 export class ModelIndex {
   readonly createdAt: string;
   readonly source: string | undefined;
-  private readonly byId: Map<string, number>;
+  /** Id → position, made on the first `get` (a search needs positions only). */
+  private byId: Map<string, number> | undefined;
   /** What every search reads per matching model, as typed arrays (no object access in the hot loop). */
   private readonly columns: { sizeBytes: Float64Array; hasParameters: Uint8Array; popularity: Float64Array };
-  private lastSizeFilter: { dropUnknownSize: boolean; limit: number; verdicts: Uint8Array } | undefined;
+  private lastSizeFilter: SizeFilter | undefined;
 
   private constructor(
     private readonly entries: IndexedModel[],
@@ -124,12 +133,10 @@ export class ModelIndex {
   ) {
     this.createdAt = meta.createdAt;
     this.source = meta.source;
-    this.byId = new Map();
     const count = entries.length;
     this.columns = { sizeBytes: new Float64Array(count), hasParameters: new Uint8Array(count), popularity: new Float64Array(count) };
     for (let i = 0; i < count; i++) {
       const entry = entries[i]!;
-      this.byId.set(entry.id, i);
       this.columns.sizeBytes[i] = entry.sizeBytes ?? Number.NaN;
       this.columns.hasParameters[i] = entry.parameters === undefined ? 0 : 1;
       this.columns.popularity[i] = POPULARITY_TIE_BREAK * Math.log10((entry.downloads ?? 0) + 1);
@@ -149,6 +156,10 @@ export class ModelIndex {
   }
 
   get(id: string): IndexedModel | undefined {
+    if (!this.byId) {
+      this.byId = new Map();
+      for (let i = 0; i < this.entries.length; i++) this.byId.set(this.entries[i]!.id, i);
+    }
     const index = this.byId.get(id);
     return index === undefined ? undefined : this.entries[index];
   }
@@ -219,10 +230,22 @@ export class ModelIndex {
 
   /** Ranked candidates for a query (an instruction, or a HyDE model card). */
   search(query: string, options: ModelSearchOptions = {}): RankedModel[] {
-    // Not Bm25Index.topMatches: the popularity tie-break adds 0.3 × log10(downloads + 1) to a relevance of a few
-    // units, so MaxScore's bounds prune little here and its document-at-a-time walk cost more than
-    // the one pass below (measured with bench/vs-bm25s.ts: 0.32–0.38 against 0.12–0.19 ms of CPU a query).
-    return this.searchDetailed(query, options).candidates;
+    const scorer = options.scorer ?? defaultModelScorer;
+    const perModelFilters = Boolean(options.architectures?.length || options.licenses?.length) || options.gpuMemoryBytes !== undefined;
+    if (perModelFilters || (scorer !== popularityTieBreakScorer && scorer !== relevanceScorer)) return this.searchDetailed(query, options).candidates;
+    // No counts to report: rank only the matches that can reach the top k (MaxScore), with the
+    // size filter as a per-model verdict and popularity as a per-model prior. Same scores, same order.
+    const topK = options.topK ?? 5;
+    const maxSize = options.maxSizeBytes === undefined ? DEFAULT_MAX_SIZE_BYTES : options.maxSizeBytes;
+    const filter = this.sizeFilter(maxSize != null && !options.allowUnknownSize, maxSize ?? Number.POSITIVE_INFINITY);
+    const matches = this.bm25.topMatches(
+      query,
+      Math.min(topK, this.entries.length),
+      scorer === popularityTieBreakScorer ? { prior: this.columns.popularity, maxPrior: filter.maxPopularity, skip: filter.verdicts } : { skip: filter.verdicts },
+    );
+    const candidates = new Array<RankedModel>(matches.length);
+    for (let i = 0; i < matches.length; i++) candidates[i] = this.candidate(matches[i]!.document, matches[i]!.relevance, matches[i]!.score, options);
+    return candidates;
   }
 
   /** `search`, plus how many models matched and how many each filter removed. */
@@ -238,7 +261,7 @@ export class ModelIndex {
     const kept = new TopK(Math.min(topK, this.entries.length));
     // The default scorer's popularity term is precomputed per model (the same doubles it computes).
     const popularity = scorer === popularityTieBreakScorer ? this.columns.popularity : undefined;
-    const sizeFilter = this.sizeFilter(needsSize && !options.allowUnknownSize, maxSize ?? Number.POSITIVE_INFINITY);
+    const sizeFilter = this.sizeFilter(needsSize && !options.allowUnknownSize, maxSize ?? Number.POSITIVE_INFINITY).verdicts;
     const perModelFilters = architectures !== undefined || licenses !== undefined || options.gpuMemoryBytes !== undefined;
     const hasParameters = this.columns.hasParameters;
     const sizes = this.columns.sizeBytes;
@@ -290,45 +313,45 @@ export class ModelIndex {
   private candidate(position: number, relevance: number, score: number, options: ModelSearchOptions): RankedModel {
     const model = this.entries[position]!;
     const estimatedMemory = this.estimateMemory(model, options);
-    return {
-      id: model.id,
-      score,
-      relevance,
-      architecture: model.architecture,
-      ...(model.sizeBytes !== undefined ? { sizeBytes: model.sizeBytes } : {}),
-      ...(model.downloads !== undefined ? { downloads: model.downloads } : {}),
-      ...(model.license !== undefined ? { license: model.license } : {}),
-      ...(estimatedMemory ? { estimatedMemory } : {}),
-    };
+    // Optional fields assigned rather than spread: this runs for every result of every search.
+    const candidate: RankedModel = { id: model.id, score, relevance, architecture: model.architecture };
+    if (model.sizeBytes !== undefined) candidate.sizeBytes = model.sizeBytes;
+    if (model.downloads !== undefined) candidate.downloads = model.downloads;
+    if (model.license !== undefined) candidate.license = model.license;
+    if (estimatedMemory) candidate.estimatedMemory = estimatedMemory;
+    return candidate;
   }
 
   /**
    * Per model: 0 when it passes the size filters, 1 when its size is unknown and that drops it, 2
-   * when it is over the limit. The same few option sets come back search after search (the
-   * defaults above all), so the last one is kept.
+   * when it is over the limit; and the largest popularity among the models that pass. The same
+   * few option sets come back search after search (the defaults above all), so the last one is kept.
    */
-  private sizeFilter(dropUnknownSize: boolean, limit: number): Uint8Array {
+  private sizeFilter(dropUnknownSize: boolean, limit: number): SizeFilter {
     const cached = this.lastSizeFilter;
-    if (cached && cached.dropUnknownSize === dropUnknownSize && Object.is(cached.limit, limit)) return cached.verdicts;
-    const { sizeBytes, hasParameters } = this.columns;
+    if (cached && cached.dropUnknownSize === dropUnknownSize && Object.is(cached.limit, limit)) return cached;
+    const { sizeBytes, hasParameters, popularity } = this.columns;
     const verdicts = new Uint8Array(sizeBytes.length);
+    let maxPopularity = 0;
     for (let i = 0; i < verdicts.length; i++) {
       const size = sizeBytes[i]!;
       const known = !Number.isNaN(size) || hasParameters[i] === 1;
       verdicts[i] = !known && dropUnknownSize ? 1 : size > limit ? 2 : 0;
+      if (verdicts[i] === 0 && popularity[i]! > maxPopularity) maxPopularity = popularity[i]!;
     }
-    this.lastSizeFilter = { dropUnknownSize, limit, verdicts };
-    return verdicts;
+    this.lastSizeFilter = { dropUnknownSize, limit, verdicts, maxPopularity };
+    return this.lastSizeFilter;
   }
 
   private estimateMemory(model: IndexedModel, options: ModelSearchOptions): ModelCandidate['estimatedMemory'] {
     if (model.sizeBytes === undefined && model.parameters === undefined) return undefined;
+    // Unset and 0 options mean the estimator's defaults.
     const estimate = estimateFineTuneMemory({
-      ...(model.parameters !== undefined ? { parameters: model.parameters } : {}),
-      ...(model.sizeBytes !== undefined ? { sizeBytes: model.sizeBytes } : {}),
-      ...(options.sequenceLength ? { sequenceLength: options.sequenceLength } : {}),
-      ...(options.batchSize ? { batchSize: options.batchSize } : {}),
-      ...(options.precision ? { precision: options.precision } : {}),
+      parameters: model.parameters,
+      sizeBytes: model.sizeBytes,
+      sequenceLength: options.sequenceLength || undefined,
+      batchSize: options.batchSize || undefined,
+      precision: options.precision || undefined,
     });
     return { loraBytes: estimate.loraBytes, fullBytes: estimate.fullBytes };
   }

@@ -32,6 +32,50 @@ describe('ModelIndex scores', () => {
     expect(expected.queries.filter((query) => query.top.length > 0).length).toBeGreaterThan(15);
   });
 
+  it('search (MaxScore over the matches that can reach the top k) ranks and scores exactly as the full pass', () => {
+    // searchDetailed scores every match (it reports counts); search only the ones that can still
+    // enter the top k, with popularity as a prior and the size filter as a per-model verdict.
+    const optionSets = [
+      {},
+      { topK: 1 },
+      { topK: 50 },
+      { topK: Infinity },
+      { topK: 0 },
+      { maxSizeBytes: null },
+      { maxSizeBytes: 3e8, topK: 20 },
+      { allowUnknownSize: true, topK: 10 },
+      { scorer: relevanceScorer, topK: 10 },
+      { scorer: relevanceScorer, maxSizeBytes: null, allowUnknownSize: true, topK: 40 },
+      { licenses: ['apache-2.0'], topK: 10 },
+    ];
+    const words = snapshotQueries.join(' ').split(/\s+/);
+    const queries = [...snapshotQueries, ...Array.from({ length: 40 }, (_, i) => words.filter((_, j) => (j * 7 + i) % 11 === 0).join(' '))];
+    for (const query of queries) {
+      for (const options of optionSets) expect(index.search(query, options)).toEqual(index.searchDetailed(query, options).candidates);
+    }
+    expect(index.search('Translate English to German').length).toBe(5);
+  });
+
+  it('search ranks as the full pass on random cards where popularity and the size filter decide', async () => {
+    let state = 99;
+    const random = () => (state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32;
+    const words = Array.from({ length: 120 }, (_, i) => `word${i.toString(36)}x`);
+    const text = (length: number) => Array.from({ length }, () => words[Math.floor(words.length * random() ** 2)]!).join(' ');
+    const cards = Array.from({ length: 600 }, (_, i) => ({
+      id: `org/model-${i}`,
+      card: text(1 + Math.floor(random() * 40)),
+      // Downloads from 0 to 10⁹ (a prior up to 2.7), sizes known, unknown, small and large.
+      downloads: random() < 0.1 ? null : Math.floor(10 ** (random() * 9)),
+      sizeBytes: random() < 0.15 ? null : Math.floor(10 ** (6 + random() * 4)),
+    }));
+    const randomIndex = await ModelIndex.fromCards(cards);
+    const optionSets = [{}, { topK: 1 }, { topK: 20 }, { maxSizeBytes: 1e8 }, { allowUnknownSize: true, topK: 3 }, { scorer: relevanceScorer }];
+    for (let q = 0; q < 150; q++) {
+      const query = text(1 + Math.floor(random() * 8));
+      for (const options of optionSets) expect(randomIndex.search(query, options)).toEqual(randomIndex.searchDetailed(query, options).candidates);
+    }
+  });
+
   it('saves a binary index that loads back with identical results', async () => {
     const path = join(dir, 'index.bin');
     await index.save(path);
