@@ -34,7 +34,7 @@ export interface RequestSchedulerOptions {
    * is sent once more; the first answer wins and the other attempt is aborted. A hedge takes a
    * concurrency slot and a start from the RPM/TPM budget like any attempt, queues after every
    * waiting request, and hedges stay below `maxShare` of the requests started. `false` turns it off.
-   * Defaults: 4, 100 ms, 0.02.
+   * Defaults: 4, 500 ms (an answer within half a second is never worth paying twice for), 0.02.
    */
   hedging?: false | { latencyMultiple?: number; minDelayMs?: number; maxShare?: number };
   /** Retries after the first attempt for retryable errors. Default 6. */
@@ -173,7 +173,7 @@ export class RequestScheduler {
       hedging:
         options.hedging === false
           ? false
-          : { latencyMultiple: options.hedging?.latencyMultiple ?? 4, minDelayMs: options.hedging?.minDelayMs ?? 100, maxShare: options.hedging?.maxShare ?? 0.02 },
+          : { latencyMultiple: options.hedging?.latencyMultiple ?? 4, minDelayMs: options.hedging?.minDelayMs ?? 500, maxShare: options.hedging?.maxShare ?? 0.02 },
       maxRetries: options.maxRetries ?? 6,
       initialBackoffMs: options.initialBackoffMs ?? 1000,
       maxBackoffMs: options.maxBackoffMs ?? 60_000,

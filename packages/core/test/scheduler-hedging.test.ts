@@ -23,6 +23,9 @@ const after = <T>(ms: number, value: T, signal?: AbortSignal) =>
     );
   });
 
+/** Hedge past 4x the typical latency, with no floor of a second: the test latencies are 100 ms. */
+const HEDGE_FAST = { minDelayMs: 0 };
+
 /** Eight answers of 100 ms, so the scheduler knows the kind's typical latency (hedges after 400 ms). */
 async function learnLatency(scheduler: RequestScheduler, kind = 'vote'): Promise<void> {
   let done = false;
@@ -33,7 +36,7 @@ async function learnLatency(scheduler: RequestScheduler, kind = 'vote'): Promise
 
 describe('RequestScheduler hedging', () => {
   it('re-sends a call that runs far past the typical latency while the budget is idle; the first answer wins, the other is aborted', async () => {
-    const scheduler = new RequestScheduler({ maxConcurrency: 4 });
+    const scheduler = new RequestScheduler({ maxConcurrency: 4, hedging: HEDGE_FAST });
     await learnLatency(scheduler);
     const contexts: TaskContext[] = [];
     const call = scheduler.run(
@@ -55,8 +58,20 @@ describe('RequestScheduler hedging', () => {
     expect(scheduler.stats).toMatchObject({ started: 10, succeeded: 9, hedges: 1, hedgeWins: 1, inFlight: 0 });
   });
 
-  it('aborts the hedge when the first attempt answers first', async () => {
+  it('waits at least 500 ms by default, however fast the kind usually answers', async () => {
     const scheduler = new RequestScheduler({ maxConcurrency: 4 });
+    await learnLatency(scheduler);
+    let attempts = 0;
+    const call = scheduler.run((context) => (attempts++, after(context.hedge ? 100 : 3000, context.hedge ? 'hedge' : 'first', context.signal)), { hedge: { kind: 'vote' } });
+    await vi.advanceTimersByTimeAsync(499);
+    expect(attempts).toBe(1);
+    await vi.advanceTimersByTimeAsync(101);
+    await expect(call).resolves.toBe('hedge');
+    expect(attempts).toBe(2);
+  });
+
+  it('aborts the hedge when the first attempt answers first', async () => {
+    const scheduler = new RequestScheduler({ maxConcurrency: 4, hedging: HEDGE_FAST });
     await learnLatency(scheduler);
     const contexts: TaskContext[] = [];
     const call = scheduler.run(
@@ -74,7 +89,7 @@ describe('RequestScheduler hedging', () => {
   });
 
   it('never hedges calls that did not ask for it, nor before the typical latency of their kind is known', async () => {
-    const scheduler = new RequestScheduler({ maxConcurrency: 4 });
+    const scheduler = new RequestScheduler({ maxConcurrency: 4, hedging: HEDGE_FAST });
     await learnLatency(scheduler, 'vote');
     let attempts = 0;
     const plain = scheduler.run(() => (attempts++, after(3000, 'plain')));
@@ -87,7 +102,7 @@ describe('RequestScheduler hedging', () => {
 
   it('lets every waiting request start before a hedge, which takes its start from the RPM budget', async () => {
     // 600 RPM: a start every 100 ms.
-    const scheduler = new RequestScheduler({ requestsPerMinute: 600, maxConcurrency: 16 });
+    const scheduler = new RequestScheduler({ requestsPerMinute: 600, maxConcurrency: 16, hedging: HEDGE_FAST });
     await learnLatency(scheduler);
     await vi.advanceTimersByTimeAsync(1000);
     const started: string[] = [];
@@ -108,7 +123,7 @@ describe('RequestScheduler hedging', () => {
   });
 
   it('keeps hedges under their share of the requests started', async () => {
-    const scheduler = new RequestScheduler({ maxConcurrency: 8, hedging: { maxShare: 0.05 } });
+    const scheduler = new RequestScheduler({ maxConcurrency: 8, hedging: { ...HEDGE_FAST, maxShare: 0.05 } });
     await learnLatency(scheduler);
     // Twelve requests started with the hedge: 5% of them allows one; three slow calls at once get one hedge.
     let hedges = 0;
@@ -121,7 +136,7 @@ describe('RequestScheduler hedging', () => {
   });
 
   it('a failed hedge leaves the first attempt running, and a failed first attempt waits for the hedge', async () => {
-    const scheduler = new RequestScheduler({ maxConcurrency: 4, initialBackoffMs: 10_000, hedging: { maxShare: 1 } });
+    const scheduler = new RequestScheduler({ maxConcurrency: 4, initialBackoffMs: 10_000, hedging: { ...HEDGE_FAST, maxShare: 1 } });
     await learnLatency(scheduler);
     let hedges = 0;
     const call = scheduler.run(
@@ -161,7 +176,7 @@ describe('LanguageModelClient: hedged calls in the cost accounting', () => {
     const events = new ProgressEmitter();
     let usageEvents = 0;
     events.on((event) => void (event.type === 'usage' && usageEvents++));
-    const client = new LanguageModelClient({ model, ledger, events, scheduler: new RequestScheduler({ maxConcurrency: 4 }) });
+    const client = new LanguageModelClient({ model, ledger, events, scheduler: new RequestScheduler({ maxConcurrency: 4, hedging: HEDGE_FAST }) });
     const warm = Array.from({ length: 8 }, (_, i) => client.generate({ messages: [{ role: 'user', content: `warm ${i}` }], maxTokens: 100 }));
     await vi.advanceTimersByTimeAsync(200);
     await Promise.all(warm);
@@ -193,7 +208,7 @@ describe('LanguageModelClient: hedged calls in the cost accounting', () => {
         request.messages[0]!.content === 'slow' ? gate.then(() => answer(++calls === 1 ? 70 : 40)) : after(100, answer(40), request.abortSignal),
     };
     const ledger = new CostLedger();
-    const client = new LanguageModelClient({ model, ledger, scheduler: new RequestScheduler({ maxConcurrency: 4 }) });
+    const client = new LanguageModelClient({ model, ledger, scheduler: new RequestScheduler({ maxConcurrency: 4, hedging: HEDGE_FAST }) });
     const warm = Array.from({ length: 8 }, (_, i) => client.generate({ messages: [{ role: 'user', content: `warm ${i}` }], maxTokens: 100 }));
     await vi.advanceTimersByTimeAsync(200);
     await Promise.all(warm);
