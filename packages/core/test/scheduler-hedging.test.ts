@@ -34,19 +34,25 @@ async function learnLatency(scheduler: RequestScheduler, kind = 'vote'): Promise
   await calls;
 }
 
+/** A hedgeable call whose first attempt answers after `firstMs` and a hedge after `hedgeMs`, with the contexts of its attempts. */
+function slowCall(scheduler: RequestScheduler, firstMs: number, hedgeMs: number): { call: Promise<string>; contexts: TaskContext[] } {
+  const contexts: TaskContext[] = [];
+  const call = scheduler.run(
+    (context) => {
+      contexts.push(context);
+      return context.hedge ? after(hedgeMs, 'hedge', context.signal) : after(firstMs, 'first', context.signal);
+    },
+    { hedge: { kind: 'vote' } },
+  );
+  return { call, contexts };
+}
+
 describe('RequestScheduler hedging', () => {
   it('re-sends a call that runs far past the typical latency while the budget is idle; the first answer wins, the other is aborted', async () => {
     const scheduler = new RequestScheduler({ maxConcurrency: 4, hedging: HEDGE_FAST });
     await learnLatency(scheduler);
-    const contexts: TaskContext[] = [];
-    const call = scheduler.run(
-      (context) => {
-        contexts.push(context);
-        // The first attempt is a slow answer (3 s); the hedge answers in 100 ms.
-        return context.hedge ? after(100, 'hedge', context.signal) : after(3000, 'first', context.signal);
-      },
-      { hedge: { kind: 'vote' } },
-    );
+    // The first attempt is a slow answer (3 s); the hedge answers in 100 ms.
+    const { call, contexts } = slowCall(scheduler, 3000, 100);
     await vi.advanceTimersByTimeAsync(399);
     expect(contexts).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
@@ -61,26 +67,18 @@ describe('RequestScheduler hedging', () => {
   it('waits at least 500 ms by default, however fast the kind usually answers', async () => {
     const scheduler = new RequestScheduler({ maxConcurrency: 4 });
     await learnLatency(scheduler);
-    let attempts = 0;
-    const call = scheduler.run((context) => (attempts++, after(context.hedge ? 100 : 3000, context.hedge ? 'hedge' : 'first', context.signal)), { hedge: { kind: 'vote' } });
+    const { call, contexts } = slowCall(scheduler, 3000, 100);
     await vi.advanceTimersByTimeAsync(499);
-    expect(attempts).toBe(1);
+    expect(contexts).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(101);
     await expect(call).resolves.toBe('hedge');
-    expect(attempts).toBe(2);
+    expect(contexts).toHaveLength(2);
   });
 
   it('aborts the hedge when the first attempt answers first', async () => {
     const scheduler = new RequestScheduler({ maxConcurrency: 4, hedging: HEDGE_FAST });
     await learnLatency(scheduler);
-    const contexts: TaskContext[] = [];
-    const call = scheduler.run(
-      (context) => {
-        contexts.push(context);
-        return context.hedge ? after(3000, 'hedge', context.signal) : after(600, 'first', context.signal);
-      },
-      { hedge: { kind: 'vote' } },
-    );
+    const { call, contexts } = slowCall(scheduler, 600, 3000);
     await vi.advanceTimersByTimeAsync(600);
     await expect(call).resolves.toBe('first');
     expect(contexts).toHaveLength(2);

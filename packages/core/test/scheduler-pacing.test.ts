@@ -9,26 +9,26 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** When each of `count` calls queued at once started, in ms after they were queued. */
+async function startTimes(scheduler: RequestScheduler, count: number, runForMs: number): Promise<number[]> {
+  const starts: number[] = [];
+  const t0 = Date.now();
+  const calls = Array.from({ length: count }, () => scheduler.run(async () => void starts.push(Date.now() - t0)));
+  await vi.advanceTimersByTimeAsync(runForMs);
+  await Promise.all(calls);
+  return starts;
+}
+
 describe('RequestScheduler pacing at the full RPM budget', () => {
   it('spaces starts at the full rate and counts each against the next 60 s plus the window margin', async () => {
     // 6 RPM: a start every 10 s; the seventh may start only 60.5 s after the first.
     const scheduler = new RequestScheduler({ requestsPerMinute: 6, windowMarginMs: 500 });
-    const starts: number[] = [];
-    const t0 = Date.now();
-    const calls = Array.from({ length: 8 }, () => scheduler.run(async () => void starts.push(Date.now() - t0)));
-    await vi.advanceTimersByTimeAsync(80_000);
-    await Promise.all(calls);
-    expect(starts).toEqual([0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_500, 70_500]);
+    expect(await startTimes(scheduler, 8, 80_000)).toEqual([0, 10_000, 20_000, 30_000, 40_000, 50_000, 60_500, 70_500]);
   });
 
   it('an explicit headroom still scales the RPM budget', async () => {
     const scheduler = new RequestScheduler({ requestsPerMinute: 6, headroom: 0.5 });
-    const starts: number[] = [];
-    const t0 = Date.now();
-    const calls = Array.from({ length: 3 }, () => scheduler.run(async () => void starts.push(Date.now() - t0)));
-    await vi.advanceTimersByTimeAsync(60_000);
-    await Promise.all(calls);
-    expect(starts).toEqual([0, 20_000, 40_000]);
+    expect(await startTimes(scheduler, 3, 60_000)).toEqual([0, 20_000, 40_000]);
   });
 
   it('a 429 of a request within the RPM (the window full, not over) delays only its own retry', async () => {
