@@ -159,7 +159,8 @@ export class LanguageModelClient {
     try {
       response = await this.sendThrough(send, request, options, estimatedTokens);
     } catch (error) {
-      if (inFlight > 0 && (AbortError.isInstance(error) || (options.signal ?? request.abortSignal)?.aborted)) this.countCutOff(request, estimatedTokens, options.stage);
+      // Each send cut off counts (a call and its hedge may both have been in flight).
+      if (AbortError.isInstance(error) || (options.signal ?? request.abortSignal)?.aborted) for (; inFlight > 0; inFlight--) this.countCutOff(request, estimatedTokens, options.stage);
       throw error;
     }
     // A hedged call: the other attempt was billed too, in full if it answered, else at an estimate.

@@ -192,6 +192,31 @@ describe('LanguageModelClient: hedged calls in the cost accounting', () => {
     expect(usageEvents).toBe(10);
   });
 
+  it('a cancellation while a call and its hedge are both in flight counts both', async () => {
+    const model = {
+      specificationVersion: 'v1' as const,
+      provider: 'test',
+      modelId: 'gpt-4o-mini',
+      doGenerate: (request: { abortSignal?: AbortSignal; messages: Array<{ content: string }> }) => {
+        const answer = { choices: [{ text: 'ok', finishReason: 'stop' as const }], usage: { inputTokens: 100, outputTokens: 40 } };
+        return after(request.messages[0]!.content === 'slow' ? 60_000 : 100, answer, request.abortSignal);
+      },
+    };
+    const controller = new AbortController();
+    const client = new LanguageModelClient({ model, ledger: new CostLedger(), scheduler: new RequestScheduler({ maxConcurrency: 4, hedging: HEDGE_FAST, signal: controller.signal }) });
+    const warm = Array.from({ length: 8 }, (_, i) => client.generate({ messages: [{ role: 'user', content: `warm ${i}` }], maxTokens: 100 }));
+    await vi.advanceTimersByTimeAsync(200);
+    await Promise.all(warm);
+    const slow = client.generate({ messages: [{ role: 'user', content: 'slow' }], maxTokens: 100 });
+    const settled = slow.catch((error: unknown) => error);
+    // Hedged at 400 ms; both sends hang; Ctrl-C at 1 s.
+    await vi.advanceTimersByTimeAsync(1000);
+    controller.abort(new Error('interrupted'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(await settled).toBeInstanceOf(Error);
+    expect(client.cutOffCalls).toBe(2);
+  });
+
   it('a loser that answered too is counted at its own usage', async () => {
     const answer = (outputTokens: number) => ({ choices: [{ text: 'ok', finishReason: 'stop' as const }], usage: { inputTokens: 100, outputTokens } });
     let calls = 0;
