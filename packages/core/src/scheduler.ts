@@ -15,18 +15,12 @@ export interface RequestSchedulerOptions {
   /** Tokens-per-minute budget (prompt + completion, estimated before and corrected after each call). */
   tokensPerMinute?: number;
   /**
-   * Fraction of the RPM/TPM budget to use. Default: the whole RPM budget (requests are counted
-   * exactly; `windowMarginMs` absorbs arrival jitter) and 0.98 of the TPM budget (a request's tokens
-   * are estimated before it is sent, and the estimate can fall short). A value given applies to both.
+   * Fraction of the RPM/TPM budget to use (default 0.98): headroom for arrival jitter (network and
+   * event-loop delays on either side), so we never trip the limit ourselves, also where an endpoint
+   * enforces its per-minute limit in per-second slices (OpenAI documents that it may): at the full
+   * rate, evenly spaced requests fill a 1 s window exactly, and any jitter puts one too many in it.
    */
   headroom?: number;
-  /**
-   * How much longer than 60 s a start counts against the RPM budget (default 500 ms): the server
-   * stamps a request when it arrives, and a request that reached it late (a slow connection, a busy
-   * event loop on either side) must not make the one sent 60 s after it look early. With spacing at
-   * the full rate this costs one pause of this length per minute of sustained sending.
-   */
-  windowMarginMs?: number;
   /**
    * Hedging of calls that ask for it (`run(..., { hedge })`): when nothing waits for a slot or for the
    * rate budget and an attempt has run `latencyMultiple` times the typical latency of its kind (the
@@ -140,8 +134,8 @@ export function defaultConcurrency(requestsPerMinute?: number): number {
  * is shared by every stage, so the budgets hold across the whole run.
  */
 export class RequestScheduler {
-  readonly options: Required<Omit<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry' | 'headroom' | 'hedging'>> &
-    Pick<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry' | 'headroom'> & {
+  readonly options: Required<Omit<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry' | 'hedging'>> &
+    Pick<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry'> & {
       hedging: false | Required<Exclude<RequestSchedulerOptions['hedging'], false | undefined>>;
     };
   private active = 0;
@@ -168,8 +162,7 @@ export class RequestScheduler {
   constructor(options: RequestSchedulerOptions = {}) {
     this.options = {
       maxConcurrency: options.maxConcurrency ?? defaultConcurrency(options.requestsPerMinute),
-      ...(options.headroom !== undefined ? { headroom: options.headroom } : {}),
-      windowMarginMs: options.windowMarginMs ?? 500,
+      headroom: options.headroom ?? 0.98,
       hedging:
         options.hedging === false
           ? false
@@ -500,8 +493,8 @@ export class RequestScheduler {
 
   /**
    * True when the last 60 s (this attempt included) hold more requests than the configured RPM, or
-   * the configured TPM (tokens are estimates). Pacing at the full rate keeps exactly the RPM in the
-   * window, so a 429 of the RPM-th request is the server's own (a sporadic one), not our excess.
+   * the configured TPM (tokens are estimates): a 429 of a request within the RPM is the server's
+   * own (a sporadic one), not our excess.
    */
   private overOwnBudget(): boolean {
     const now = Date.now();
@@ -622,24 +615,21 @@ export class RequestScheduler {
 
   /** How long until one more request of `tokens` keeps RPM and TPM within budget (0: now). */
   private startWaitMs(tokens: number): number {
-    const rpm = this.rpmBudget();
-    const tpm = this.options.tokensPerMinute ? this.options.tokensPerMinute * (this.options.headroom ?? 0.98) : undefined;
+    const rpm = this.options.requestsPerMinute ? this.options.requestsPerMinute * this.options.headroom : undefined;
+    const tpm = this.options.tokensPerMinute ? this.options.tokensPerMinute * this.options.headroom : undefined;
     const now = Date.now();
-    // Starts count against RPM for the window plus the margin (arrival jitter), against TPM for the window.
-    const rpmWindowMs = WINDOW_MS + this.options.windowMarginMs;
-    while (this.window.length > 0 && this.window[0]!.at <= now - Math.max(rpmWindowMs, WINDOW_MS)) this.window.shift();
+    while (this.window.length > 0 && this.window[0]!.at <= now - WINDOW_MS) this.window.shift();
     let waitMs = Math.max(this.nextStartAt - now, this.cooldownUntil - now, 0);
     if (rpm && this.window.length >= Math.floor(rpm)) {
-      waitMs = Math.max(waitMs, this.window[this.window.length - Math.floor(rpm)]!.at + rpmWindowMs - now);
+      waitMs = Math.max(waitMs, this.window[this.window.length - Math.floor(rpm)]!.at + WINDOW_MS - now);
     }
     if (tpm && tokens > 0) {
-      const current = this.window.filter((entry) => entry.at > now - WINDOW_MS);
       let used = 0;
-      for (const entry of current) used += entry.tokens;
-      if (used + tokens > tpm && current.length > 0) {
+      for (const entry of this.window) used += entry.tokens;
+      if (used + tokens > tpm && this.window.length > 0) {
         // Wait until enough old entries leave the window.
         let freed = 0;
-        for (const entry of current) {
+        for (const entry of this.window) {
           freed += entry.tokens;
           if (used - freed + tokens <= tpm) {
             waitMs = Math.max(waitMs, entry.at + WINDOW_MS - now);
@@ -651,14 +641,9 @@ export class RequestScheduler {
     return waitMs;
   }
 
-  /** Requests per minute to pace at: the configured RPM, scaled only by a `headroom` given explicitly. */
-  private rpmBudget(): number | undefined {
-    return this.options.requestsPerMinute ? this.options.requestsPerMinute * (this.options.headroom ?? 1) : undefined;
-  }
-
   /** Counts a start in the window and spaces the next one. */
   private recordStart(tokens: number): WindowEntry {
-    const rpm = this.rpmBudget();
+    const rpm = this.options.requestsPerMinute ? this.options.requestsPerMinute * this.options.headroom : undefined;
     const spacing = rpm ? WINDOW_MS / rpm : 0;
     const entry = { at: Date.now(), tokens };
     this.window.push(entry);
