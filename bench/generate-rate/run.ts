@@ -14,10 +14,10 @@
 // see the same machine load.
 // Usage: node --import tsx bench/generate-rate/run.ts [--examples 1000] [--runs 3] [--rpm 1200]
 //          [--cli packages/prompt2model/bin/prompt2model.js] [--before OTHER/bin/prompt2model.js]
-//          [--cli-args "--concurrency 16"] [--latency-ms 100]
+//          [--cli-args "--concurrency 16"] [--latency-ms 100] [--dump DIR]
 // (after `npm run build`: the CLI runs from its dist).
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,6 +36,9 @@ const root = resolve(import.meta.dirname, '../..');
 const cli = resolve(option('--cli', join(root, 'packages/prompt2model/bin/prompt2model.js')));
 const beforeCli = args.includes('--before') ? resolve(option('--before', '')) : undefined;
 const cliArgs = option('--cli-args', '').split(' ').filter(Boolean);
+// --dump DIR: per run, the server's arrival times and the CLI's spawn and exit times as JSON, for
+// finding where the slots go (gaps in the steady state, start-up, tail).
+const dumpDir = args.includes('--dump') ? resolve(option('--dump', '')) : undefined;
 const WINDOW_MS = 10_000;
 
 interface ServerStats {
@@ -143,6 +146,13 @@ async function runOnce(name: string, cli: string, run: number): Promise<RunFigur
       return false;
     });
     const wallMs = timing.endedAt - timing.startedAt;
+    if (dumpDir) {
+      await mkdir(dumpDir, { recursive: true });
+      await writeFile(
+        join(dumpDir, `${name}-${run}.json`),
+        JSON.stringify({ startedAt: timing.startedAt, endedAt: timing.endedAt, arrivals: stats.arrivals, rateLimitedArrivals: stats.rateLimitedArrivals, byStatus: stats.byStatus }),
+      );
+    }
     const perMs = rpm / 60_000;
     const windows: number[] = [];
     for (let start = timing.startedAt; start + WINDOW_MS <= timing.endedAt; start += WINDOW_MS) {

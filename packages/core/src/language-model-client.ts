@@ -138,12 +138,16 @@ export class LanguageModelClient {
   ): Promise<LanguageModelResponse> {
     // Sent and not yet answered when a cancellation (Ctrl-C) cuts it off: the endpoint usually
     // finishes and bills such a call anyway, so it is counted at an estimate (see countCutOff).
+    // The same holds for the attempt that lost to a hedge (the scheduler aborts it).
     let inFlight = 0;
+    // Every answer the endpoint sent: with a hedge, the losing attempt may have answered too.
+    const answers: LanguageModelResponse[] = [];
     const send = async (signal: AbortSignal | undefined, firstByteTimeoutMs?: number) => {
       inFlight++;
       try {
         const result = await this.model.doGenerate({ ...request, ...(signal ? { abortSignal: signal } : {}), ...(firstByteTimeoutMs ? { firstByteTimeoutMs } : {}) });
         inFlight--;
+        answers.push(result);
         return result;
       } catch (error) {
         // Failed with an answer (an HTTP error) or before one was possible: nothing billed.
@@ -155,9 +159,13 @@ export class LanguageModelClient {
     try {
       response = await this.sendThrough(send, request, options, estimatedTokens);
     } catch (error) {
-      if (inFlight > 0 && (AbortError.isInstance(error) || (options.signal ?? request.abortSignal)?.aborted)) this.countCutOff(request, estimatedTokens, options.stage);
+      // Each send cut off counts (a call and its hedge may both have been in flight).
+      if (AbortError.isInstance(error) || (options.signal ?? request.abortSignal)?.aborted) for (; inFlight > 0; inFlight--) this.countCutOff(request, estimatedTokens, options.stage);
       throw error;
     }
+    // A hedged call: the other attempt was billed too, in full if it answered, else at an estimate.
+    for (const other of answers) if (other !== response) this.emitUsage(other, this.ledger ? this.ledger.record(this.model.modelId, other.usage) : 0, false, options.stage);
+    for (; inFlight > 0; inFlight--) this.countCutOff(request, estimatedTokens, options.stage);
     const cost = this.ledger ? this.ledger.record(this.model.modelId, response.usage) : 0;
     const seen = this.answered.get(callKind(request, options.stage)) ?? { choices: 0, outputTokens: 0, inputTokens: 0, estimatedInputTokens: 0 };
     seen.choices += Math.max(1, response.choices.length);
@@ -201,7 +209,7 @@ export class LanguageModelClient {
     });
   }
 
-  /** Calls cut off in flight by a cancellation and counted at an estimate (see countCutOff). */
+  /** Calls cut off in flight (by a cancellation, or a hedge that answered first) and counted at an estimate (see countCutOff). */
   cutOffCalls = 0;
 
   private async sendThrough(
@@ -213,8 +221,9 @@ export class LanguageModelClient {
     return this.scheduler
       ? await this.scheduler.run(
           async (context) => {
-            // Spending may have reached the cap while this call waited its turn: then it is not sent.
-            if (context.attempt === 0) this.ledger?.assertCanSpend(0);
+            // Spending may have reached the cap while this call waited its turn: then it is not sent
+            // (nor hedged).
+            if (context.attempt === 0 || context.hedge) this.ledger?.assertCanSpend(0);
             const waiting = this.waitingNotice(options.stage);
             try {
               const result = await send(context.signal, context.firstByteTimeoutMs);
@@ -224,7 +233,15 @@ export class LanguageModelClient {
               clearTimeout(waiting);
             }
           },
-          { estimatedTokens, signal: options.signal ?? request.abortSignal, target: this.target, ...(options.priority !== undefined ? { priority: options.priority } : {}) },
+          {
+            estimatedTokens,
+            signal: options.signal ?? request.abortSignal,
+            target: this.target,
+            ...(options.priority !== undefined ? { priority: options.priority } : {}),
+            // A completion is safe to send twice (the loser is aborted and its cost counted above);
+            // calls alike in what they cost are alike in how long they take.
+            hedge: { kind: callKind(request, options.stage) },
+          },
         )
       : await send(options.signal ?? request.abortSignal);
   }

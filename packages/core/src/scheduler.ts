@@ -15,10 +15,22 @@ export interface RequestSchedulerOptions {
   /** Tokens-per-minute budget (prompt + completion, estimated before and corrected after each call). */
   tokensPerMinute?: number;
   /**
-   * Fraction of the RPM/TPM budget to use (default 0.98): a little headroom for clock differences
-   * between us and the server, so we never trip the limit ourselves.
+   * Fraction of the RPM/TPM budget to use (default 0.98): headroom for arrival jitter (network and
+   * event-loop delays on either side), so we never trip the limit ourselves, also where an endpoint
+   * enforces its per-minute limit in per-second slices (OpenAI documents that it may): at the full
+   * rate, evenly spaced requests fill a 1 s window exactly, and any jitter puts one too many in it.
    */
   headroom?: number;
+  /**
+   * Hedging of calls that ask for it (`run(..., { hedge })`): when nothing waits for a slot or for the
+   * rate budget and an attempt has run `latencyMultiple` times the typical latency of its kind (the
+   * median of the last answers of that kind, once 8 are known; at least `minDelayMs`), the same call
+   * is sent once more; the first answer wins and the other attempt is aborted. A hedge takes a
+   * concurrency slot and a start from the RPM/TPM budget like any attempt, queues after every
+   * waiting request, and hedges stay below `maxShare` of the requests started. `false` turns it off.
+   * Defaults: 4, 500 ms (an answer within half a second is never worth paying twice for), 0.02.
+   */
+  hedging?: false | { latencyMultiple?: number; minDelayMs?: number; maxShare?: number };
   /** Retries after the first attempt for retryable errors. Default 6. */
   maxRetries?: number;
   /** First backoff delay; doubles each retry, with jitter. Default 1000 ms. */
@@ -74,6 +86,8 @@ export interface TaskContext {
   signal: AbortSignal;
   /** 0 for the first attempt. */
   attempt: number;
+  /** True for a hedge: a second attempt sent while the first is still running (see `hedging`). */
+  hedge: boolean;
   /** Reports the tokens this attempt really used, replacing the estimate in the TPM window. */
   reportTokens(tokens: number): void;
   /** The longest wait for response headers the task should allow (see `firstByteTimeoutMs`). */
@@ -88,6 +102,9 @@ export interface SchedulerStats {
   rateLimited: number;
   /** 429s judged "over the limit" (every request paused); the rest delayed only their own retry. */
   rateLimitPauses: number;
+  /** Hedges sent (each also counts in `started`), and those that answered before the first attempt. */
+  hedges: number;
+  hedgeWins: number;
   inFlight: number;
   queued: number;
 }
@@ -98,6 +115,9 @@ interface WindowEntry {
 }
 
 const WINDOW_MS = 60_000;
+/** Answers of one kind kept for its typical latency, and how many are needed before hedging. */
+const LATENCY_SAMPLES = 63;
+const MIN_LATENCY_SAMPLES = 8;
 
 /**
  * Concurrency when none is given: 8, or under an RPM budget as many requests as start in 10 s at
@@ -114,8 +134,10 @@ export function defaultConcurrency(requestsPerMinute?: number): number {
  * is shared by every stage, so the budgets hold across the whole run.
  */
 export class RequestScheduler {
-  readonly options: Required<Omit<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry'>> &
-    Pick<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry'>;
+  readonly options: Required<Omit<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry' | 'hedging'>> &
+    Pick<RequestSchedulerOptions, 'requestsPerMinute' | 'tokensPerMinute' | 'signal' | 'onRetry'> & {
+      hedging: false | Required<Exclude<RequestSchedulerOptions['hedging'], false | undefined>>;
+    };
   private active = 0;
   private readonly slotWaiters: SlotWaiter[] = [];
   private readonly startWaiters: StartWaiter[] = [];
@@ -132,12 +154,19 @@ export class RequestScheduler {
   private answered = false;
   /** Set once the endpoint proved unusable (never answered, timed out past `unansweredRetries`): every request fails with it. */
   private unusable: APICallError | undefined;
-  private readonly counters = { started: 0, succeeded: 0, failed: 0, retries: 0, rateLimited: 0, rateLimitPauses: 0, queued: 0 };
+  private readonly counters = { started: 0, succeeded: 0, failed: 0, retries: 0, rateLimited: 0, rateLimitPauses: 0, hedges: 0, hedgeWins: 0, queued: 0 };
+  private hedgesLaunched = 0;
+  /** Durations of the last answered attempts per hedge kind, oldest first. */
+  private readonly latencies = new Map<string, number[]>();
 
   constructor(options: RequestSchedulerOptions = {}) {
     this.options = {
       maxConcurrency: options.maxConcurrency ?? defaultConcurrency(options.requestsPerMinute),
       headroom: options.headroom ?? 0.98,
+      hedging:
+        options.hedging === false
+          ? false
+          : { latencyMultiple: options.hedging?.latencyMultiple ?? 4, minDelayMs: options.hedging?.minDelayMs ?? 500, maxShare: options.hedging?.maxShare ?? 0.02 },
       maxRetries: options.maxRetries ?? 6,
       initialBackoffMs: options.initialBackoffMs ?? 1000,
       maxBackoffMs: options.maxBackoffMs ?? 60_000,
@@ -179,6 +208,12 @@ export class RequestScheduler {
        * work it cannot use yet.
        */
       priority?: number;
+      /**
+       * Lets the scheduler hedge this call (see `hedging`): the task may run twice at once, so it
+       * must be safe to repeat (an LLM completion, not an upload). Calls of one kind take alike
+       * long; the kind names them (e.g. the stage and the token limit).
+       */
+      hedge?: { kind: string };
     } = {},
   ): Promise<T> {
     // Each call gets its own controller, so waits and attempts register listeners on it; the run's
@@ -187,7 +222,7 @@ export class RequestScheduler {
     const parents = [...new Set([this.options.signal, options.signal])].filter((s): s is AbortSignal => s !== undefined);
     for (const parent of parents) this.fanOut.subscribe(parent, controller);
     try {
-      return await this.runAttempts(task, controller.signal, options.estimatedTokens ?? 0, this.nextRequestId++, options.target, options.priority ?? 0);
+      return await this.runAttempts(task, controller.signal, options.estimatedTokens ?? 0, this.nextRequestId++, options.target, options.priority ?? 0, options.hedge?.kind);
     } finally {
       for (const parent of parents) this.fanOut.unsubscribe(parent, controller);
     }
@@ -200,6 +235,7 @@ export class RequestScheduler {
     requestId: number,
     target: string | undefined,
     priority: number,
+    hedgeKind: string | undefined,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       this.counters.queued++;
@@ -220,11 +256,19 @@ export class RequestScheduler {
         // One controller per attempt, aborted by the caller's signal or the attempt's timeout;
         // disposed after the attempt so nothing stays registered on the long-lived run signal.
         const attemptSignal = linkSignals([signal], this.options.timeoutMs);
+        const startedAt = Date.now();
         try {
-          const result = await raceAbort(
-            task({ signal: attemptSignal.signal, attempt, reportTokens: (tokens) => (entry.tokens = tokens), firstByteTimeoutMs: this.options.firstByteTimeoutMs }),
+          const first = raceAbort(
+            task({ signal: attemptSignal.signal, attempt, hedge: false, reportTokens: (tokens) => (entry.tokens = tokens), firstByteTimeoutMs: this.options.firstByteTimeoutMs }),
             attemptSignal.signal,
-          );
+          ).then((value) => {
+            if (hedgeKind !== undefined) this.recordLatency(hedgeKind, Date.now() - startedAt);
+            return value;
+          });
+          const result =
+            hedgeKind !== undefined && this.options.hedging
+              ? await this.withHedge(first, attemptSignal, signal, hedgeKind, (hedgeSignal) => this.runHedge(task, hedgeSignal, estimatedTokens, attempt, requestId, hedgeKind))
+              : await first;
           this.counters.succeeded++;
           this.answered = true;
           this.recordOutcome(requestId, false);
@@ -267,6 +311,152 @@ export class RequestScheduler {
     }
   }
 
+  /**
+   * Waits for `first`; if it runs far past the typical latency of its kind while the budget is idle,
+   * sends a hedge (`startHedge`) and settles with the first answer, aborting the other attempt. A
+   * failure of one waits for the other; when both fail, the first attempt's error is what the retry
+   * logic sees.
+   */
+  private withHedge<T>(
+    first: Promise<T>,
+    firstSignal: { abort(reason: unknown): void },
+    callSignal: AbortSignal,
+    kind: string,
+    startHedge: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const delayMs = this.hedgeDelayMs(kind);
+    if (delayMs === undefined) return first;
+    return new Promise<T>((resolve, reject) => {
+      // The hedge stops when the call is cancelled or the first attempt answers.
+      const hedgeSignal = linkSignals([callSignal]);
+      let settled = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let hedge: 'none' | 'running' | 'failed' = 'none';
+      let firstError: { error: unknown } | undefined;
+      const finish = (settle: () => void) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        hedgeSignal.dispose();
+        settle();
+      };
+      first.then(
+        (value) => {
+          if (!settled) hedgeSignal.abort(new AbortError('The first attempt answered first.'));
+          finish(() => resolve(value));
+        },
+        (error: unknown) => {
+          if (hedge === 'running') firstError = { error };
+          else finish(() => reject(error));
+        },
+      );
+      const tryHedge = () => {
+        timer = undefined;
+        if (settled) return;
+        if (!this.canHedge()) {
+          // Busy: real work goes first. Look again a little later (the tail is when this pays).
+          timer = setTimeout(tryHedge, Math.max(25, delayMs / 4));
+          return;
+        }
+        hedge = 'running';
+        this.hedgesLaunched++;
+        startHedge(hedgeSignal.signal).then(
+          (value) => {
+            if (settled) return;
+            this.counters.hedgeWins++;
+            firstSignal.abort(new AbortError('A hedge answered first.'));
+            finish(() => resolve(value));
+          },
+          (error: unknown) => {
+            hedge = 'failed';
+            if (firstError) {
+              finish(() => reject(firstError!.error));
+              return;
+            }
+            if (settled || hedgeSignal.signal.aborted) return;
+            // The first attempt still runs: another hedge later, no sooner than a Retry-After says.
+            const retryAfterMs = APICallError.isInstance(error) ? (error.retryAfterMs ?? 0) : 0;
+            hedge = 'none';
+            timer = setTimeout(tryHedge, Math.max(delayMs, retryAfterMs));
+          },
+        );
+      };
+      timer = setTimeout(tryHedge, delayMs);
+    });
+  }
+
+  /** A hedge of one attempt: a slot and a start like any attempt, but after every waiting request. */
+  private async runHedge<T>(
+    task: (context: TaskContext) => Promise<T>,
+    signal: AbortSignal,
+    estimatedTokens: number,
+    attempt: number,
+    requestId: number,
+    kind: string,
+  ): Promise<T> {
+    await this.acquireSlot(signal, Number.POSITIVE_INFINITY, requestId);
+    try {
+      const entry = await this.acquireStart(estimatedTokens, signal, Number.POSITIVE_INFINITY, requestId);
+      if (signal.aborted) throw new AbortError(undefined, signal.reason);
+      this.counters.started++;
+      this.counters.hedges++;
+      const hedgeSignal = linkSignals([signal], this.options.timeoutMs);
+      const startedAt = Date.now();
+      try {
+        const result = await raceAbort(
+          task({ signal: hedgeSignal.signal, attempt, hedge: true, reportTokens: (tokens) => (entry.tokens = tokens), firstByteTimeoutMs: this.options.firstByteTimeoutMs }),
+          hedgeSignal.signal,
+        );
+        this.recordLatency(kind, Date.now() - startedAt);
+        this.answered = true;
+        this.recordOutcome(requestId, false);
+        return result;
+      } catch (error) {
+        // A hedge's 429 tells about the endpoint like any other (the hedge itself is not retried).
+        if (!signal.aborted && APICallError.isInstance(error) && error.statusCode === 429) {
+          this.counters.rateLimited++;
+          this.recordOutcome(requestId, true);
+          this.onRateLimited(this.backoffDelay(attempt, error));
+        }
+        throw error;
+      } finally {
+        hedgeSignal.dispose();
+      }
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  /** Hedging only fills a budget nothing else uses: no request waits, no pause, hedges under their share. */
+  private canHedge(): boolean {
+    const hedging = this.options.hedging;
+    return (
+      hedging !== false &&
+      this.startWaiters.length === 0 &&
+      this.slotWaiters.length === 0 &&
+      this.active < this.options.maxConcurrency &&
+      this.cooldownUntil <= Date.now() &&
+      this.hedgesLaunched < Math.max(1, hedging.maxShare * this.counters.started)
+    );
+  }
+
+  /** How long an attempt of `kind` runs before a hedge is considered; undefined until its typical latency is known. */
+  private hedgeDelayMs(kind: string): number | undefined {
+    const hedging = this.options.hedging;
+    const samples = this.latencies.get(kind);
+    if (hedging === false || !samples || samples.length < MIN_LATENCY_SAMPLES) return undefined;
+    const sorted = [...samples].sort((a, b) => a - b);
+    const median = sorted[sorted.length >> 1]!;
+    return Math.max(hedging.minDelayMs, hedging.latencyMultiple * median);
+  }
+
+  private recordLatency(kind: string, ms: number): void {
+    let samples = this.latencies.get(kind);
+    if (!samples) this.latencies.set(kind, (samples = []));
+    samples.push(ms);
+    if (samples.length > LATENCY_SAMPLES) samples.shift();
+  }
+
   /** The endpoint timed out on every try and never answered anything: retrying cannot help. */
   private unusableError(error: APICallError, tries: number, target: string | undefined): APICallError {
     const bound = error.timeout === 'first-byte' ? this.options.firstByteTimeoutMs : this.options.timeoutMs;
@@ -301,7 +491,11 @@ export class RequestScheduler {
     }
   }
 
-  /** True when the last 60 s (this attempt included) already hold the configured RPM or TPM, not just the headroom-scaled budget. */
+  /**
+   * True when the last 60 s (this attempt included) hold more requests than the configured RPM, or
+   * the configured TPM (tokens are estimates): a 429 of a request within the RPM is the server's
+   * own (a sporadic one), not our excess.
+   */
   private overOwnBudget(): boolean {
     const now = Date.now();
     let requests = 0;
@@ -312,7 +506,7 @@ export class RequestScheduler {
       tokens += entry.tokens;
     }
     const { requestsPerMinute: rpm, tokensPerMinute: tpm } = this.options;
-    return (rpm !== undefined && requests >= rpm) || (tpm !== undefined && tokens >= tpm);
+    return (rpm !== undefined && requests > rpm) || (tpm !== undefined && tokens >= tpm);
   }
 
   /** True when recent 429s hit several requests and a large share of the attempts (not a sporadic one). */
@@ -542,7 +736,7 @@ class AbortFanOut {
 export function linkSignals(
   parents: readonly AbortSignal[],
   timeoutMs?: number,
-): { signal: AbortSignal; timedOut(): boolean; dispose(): void } {
+): { signal: AbortSignal; timedOut(): boolean; abort(reason: unknown): void; dispose(): void } {
   const controller = new AbortController();
   let timedOut = false;
   const onAbort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
@@ -563,6 +757,7 @@ export function linkSignals(
   return {
     signal: controller.signal,
     timedOut: () => timedOut,
+    abort: (reason: unknown) => controller.abort(reason),
     dispose() {
       if (timer) clearTimeout(timer);
       for (const parent of parents) parent.removeEventListener('abort', onAbort);
