@@ -62,6 +62,17 @@ describe('OnnxExecutor', () => {
     await executor.dispose();
   });
 
+  it('keeps a batch within maxBatchTokens (rows × its longest prompt): long prompts run in smaller batches, with the same answers', async () => {
+    const inputs = ['dog', 'cat', 'hello world and the cat on the mat and the dog', 'dog', 'cat'];
+    const expected = (await new OnnxExecutor({ model: seq2seqDir, batchSize: 8, maxNewTokens: 8 }).execute(inputs, (await context('onnx-budget-all')).context)).map((row) => row.output);
+    const executor = new OnnxExecutor({ model: seq2seqDir, batchSize: 8, maxNewTokens: 8, maxBatchTokens: 12 });
+    const { context: ctx, events } = await context('onnx-budget');
+    expect((await executor.execute(inputs, ctx)).map((row) => row.output)).toEqual(expected);
+    // 'dog' and 'cat' are 2 tokens with the end token: they pair up; the long one (11 tokens) runs alone.
+    expect(events.flatMap((event) => (event.type === 'progress' ? [event.done] : []))).toEqual([0, 2, 3, 5]);
+    await executor.dispose();
+  });
+
   it('detects a decoder-only model and returns only the completion', async () => {
     const executor = new OnnxExecutor({ model: causalDir, formatInput: (input) => `please ${input}` });
     const { context: ctx } = await context('onnx-causal');

@@ -12,6 +12,12 @@ export interface OnnxExecutorOptions extends ModelLoadOptions {
   task?: GenerationTask;
   /** Inputs per forward pass (default 8). */
   batchSize?: number;
+  /**
+   * Most prompt tokens in one forward pass, padding included (rows × the batch's longest prompt,
+   * default 2048): long inputs run in smaller batches, so a batch of 8 inputs at the model's 512-token
+   * limit does not need the activations of 4,096 tokens at once. A single input always runs.
+   */
+  maxBatchTokens?: number;
   /** Most tokens generated per input (default 128); a call's `maxNewTokens` overrides it. */
   maxNewTokens?: number;
   /** Threads per operator (onnxruntime `intraOpNumThreads`). Default: half the machine's cores, 1 to 4. */
@@ -118,9 +124,20 @@ export class OnnxExecutor implements Executor {
     const predictions: Prediction[] = [];
     const stats = emptyStats();
     context.events.emit({ type: 'progress', stage, done: 0, total: inputs.length });
-    for (let start = 0; start < inputs.length; start += batchSize) {
+    const prompts = inputs.map(format);
+    const lengths = model.promptLengths(prompts);
+    const maxBatchTokens = Math.max(1, this.options.maxBatchTokens ?? 2048);
+    for (let start = 0; start < inputs.length; ) {
       throwIfAborted(context.signal);
-      const batch = inputs.slice(start, start + batchSize).map(format);
+      // Up to batchSize rows, while the padded batch (rows × its longest prompt) stays within maxBatchTokens.
+      let end = start + 1;
+      let longest = lengths[start]!;
+      while (end < inputs.length && end - start < batchSize && (end - start + 1) * Math.max(longest, lengths[end]!) <= maxBatchTokens) {
+        longest = Math.max(longest, lengths[end]!);
+        end++;
+      }
+      const batch = prompts.slice(start, end);
+      start = end;
       const batchStarted = performance.now();
       const rows = await model.generate(batch, settings);
       const latencyMs = (performance.now() - batchStarted) / batch.length;

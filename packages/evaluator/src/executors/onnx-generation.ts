@@ -161,6 +161,15 @@ export class OnnxGenerationModel {
     await this.model.dispose();
   }
 
+  /** Each prompt's length in tokens as `generate` feeds it (special tokens added, cut at the model's input limit). */
+  promptLengths(prompts: string[]): number[] {
+    const limit = Number((this.tokenizer as { model_max_length?: unknown }).model_max_length);
+    return prompts.map((prompt) => {
+      const length = this.tokenizer.encode(prompt, { add_special_tokens: true }).length;
+      return Number.isFinite(limit) && limit > 0 ? Math.min(length, limit) : length;
+    });
+  }
+
   /** Generates an answer for each prompt (one batch). */
   async generate(prompts: string[], settings: GenerationSettings): Promise<GeneratedRow[]> {
     const decoderOnly = this.task === 'text-generation';
