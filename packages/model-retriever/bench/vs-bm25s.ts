@@ -2,7 +2,7 @@
  * The model index against bm25s (Python, the fastest BM25 library we know), in one run, over the
  * 11,320 real model cards (../shared/data/hub/models.jsonl):
  *
- *   node --import tsx packages/model-retriever/bench/vs-bm25s.ts [--runs 3] [--python PATH] [--cards PATH] [--implementation DIR] [--baseline DIR]
+ *   node --import tsx packages/model-retriever/bench/vs-bm25s.ts [--runs 3] [--python PATH] [--cards PATH] [--implementation DIR] [--baseline DIR] [--workers]
  *
  * Four figures for each side, each from a fresh process, runs interleaved, median of `--runs`:
  * - build: from the raw cards to a searchable index. Ours includes validating each record, card
@@ -19,7 +19,8 @@
  * `--implementation DIR` measures another checkout's model-retriever package (DIR holds its `src/`),
  * e.g. the version before a change, against the same bm25s figures. `--baseline DIR` adds a third
  * column from another checkout, measured in the same interleaved runs (before and after a change
- * side by side, with bm25s as the common reference).
+ * side by side, with bm25s as the common reference). `--workers` builds ours with
+ * `{ workers: true }` (cards prepared on a worker thread, its start-up included).
  *
  * Needs a Python with bm25s, PyStemmer and numba (`pip install bm25s PyStemmer numba`); by default
  * $P2M_PYTHON, else `python3`.
@@ -51,7 +52,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function child(mode: string, cardsPath: string, work: string, implementation: string): Promise<Figures> {
+async function child(mode: string, cardsPath: string, work: string, implementation: string, workers: boolean): Promise<Figures> {
   const { ModelIndex } = (await import(join(implementation, 'src/index.js'))) as typeof import('../src/internal.js');
   const file = join(work, 'model-index.bin');
   if (mode === 'build') {
@@ -61,7 +62,8 @@ async function child(mode: string, cardsPath: string, work: string, implementati
       .map((line) => JSON.parse(line));
     const start = performance.now();
     const cpu = cpuMs();
-    const index = await ModelIndex.fromCards(cards);
+    // `workers` only where asked: a checkout from before the option ignores it.
+    const index = await ModelIndex.fromCards(cards, workers ? { workers } : {});
     const buildCpuMs = cpuMs() - cpu;
     const buildMs = performance.now() - start;
     await index.save(file);
@@ -91,9 +93,9 @@ function lastJsonLine(output: string): Figures {
   return JSON.parse(output.trim().split('\n').pop()!) as Figures;
 }
 
-function runOurs(mode: string, cardsPath: string, work: string, implementation: string): Figures {
+function runOurs(mode: string, cardsPath: string, work: string, implementation: string, workers = false): Figures {
   return lastJsonLine(
-    execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', mode, cardsPath, work, implementation], {
+    execFileSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--child', mode, cardsPath, work, implementation, ...(workers ? ['--workers'] : [])], {
       encoding: 'utf8',
       maxBuffer: 1 << 20,
       cwd: implementation,
@@ -108,7 +110,7 @@ function runBm25s(python: string, mode: string, source: string, work: string): F
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') {
-    process.stdout.write(`${JSON.stringify(await child(args[1]!, args[2]!, args[3]!, args[4]!))}\n`);
+    process.stdout.write(`${JSON.stringify(await child(args[1]!, args[2]!, args[3]!, args[4]!, args[5] === '--workers'))}\n`);
     return;
   }
   const option = (name: string) => {
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
   const implementation = resolve(option('--implementation') ?? join(here, '..'));
   const baselineOption = option('--baseline');
   const baseline = baselineOption === undefined ? undefined : resolve(baselineOption);
+  const workers = args.includes('--workers');
   try {
     execFileSync(python, ['-c', 'import bm25s, Stemmer, numba'], { stdio: 'pipe' });
   } catch {
@@ -135,7 +138,7 @@ async function main(): Promise<void> {
     const results: Record<string, Figures[]> = { 'bm25s-build': [], 'ours-build': [], 'bm25s-load': [], 'ours-load': [] };
     for (let run = 0; run < runs; run++) {
       results['bm25s-build']!.push(runBm25s(python, 'build', cardsPath, work));
-      results['ours-build']!.push(runOurs('build', cardsPath, work, implementation));
+      results['ours-build']!.push(runOurs('build', cardsPath, work, implementation, workers));
       results['bm25s-load']!.push(runBm25s(python, 'load', queriesFile, work));
       results['ours-load']!.push(runOurs('load', cardsPath, work, implementation));
       if (baseline) {

@@ -385,6 +385,21 @@ function familyFromName(name: string, proseOnly = false): Family | undefined {
   return undefined;
 }
 
+// The family a word of prose names, remembered: a card body has thousands of words, mostly
+// the same few thousand across cards, and `familyFromName` splits and looks each one up.
+const proseFamilies = new Map<string, Family | null>();
+const maxRememberedWords = 100_000;
+
+function proseFamily(word: string): Family | undefined {
+  let family = proseFamilies.get(word);
+  if (family === undefined) {
+    family = familyFromName(word, true) ?? null;
+    if (proseFamilies.size >= maxRememberedWords) proseFamilies.clear();
+    proseFamilies.set(word, family);
+  }
+  return family ?? undefined;
+}
+
 function compoundFamily(word: string): Family | undefined {
   // `bert2bert`, `beto2beto`, `bert2gpt2`: a warm-started EncoderDecoderModel.
   if (/^[a-z]*(bert|beto|roberta|electra)[a-z]*2[a-z]*(bert|beto|gpt|roberta|electra)/.test(word)) return 'encoder-decoder';
@@ -465,7 +480,7 @@ function familyFromEvidence(input: ArchitectureInput, metadata: CardMetadata | u
   if (fromFineTune) return fromFineTune;
   const counts = new Map<Family, number>();
   for (const match of body.slice(0, 20_000).toLowerCase().matchAll(/[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*/g)) {
-    const family = familyFromName(match[0], true);
+    const family = proseFamily(match[0]);
     if (family) counts.set(family, (counts.get(family) ?? 0) + 1);
   }
   return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];

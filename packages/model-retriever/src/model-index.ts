@@ -13,7 +13,9 @@ import { z } from 'zod';
 import { Bm25Index, TopK, type Bm25Options } from '@prompt2model/bm25';
 import { parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type ModelIndexParts, type PersistedModelIndex } from './model-index-file.js';
 import { estimateFineTuneMemory } from './memory.js';
-import { cardSearchText, detectArchitecture, detectLicense, type ModelConfigHints } from './model-card.js';
+import type { ModelConfigHints } from './model-card.js';
+import { CardPreparer } from './card-preparer.js';
+import type { CardToPrepare, PreparedCard } from './card-prep.js';
 import { defaultModelScorer, POPULARITY_TIE_BREAK, popularityTieBreakScorer, relevanceScorer, type ModelScorer } from './scoring.js';
 
 /** One model card to index: the `{id, card, sizeBytes, downloads}` rows of a JSON Lines snapshot, plus optional hints. */
@@ -66,6 +68,11 @@ export interface BuildModelIndexOptions extends Bm25Options {
   source?: string;
   /** Stops indexing (AbortError) when aborted: building from 10,000+ cards takes seconds. */
   signal?: AbortSignal;
+  /**
+   * Prepare cards (cleaning, architecture and license detection) on a worker thread while this
+   * thread tokenises. The index is the same; it pays only where another core is free.
+   */
+  workers?: boolean;
 }
 
 export interface ModelSearchOptions {
@@ -174,17 +181,49 @@ export class ModelIndex {
     const seen = new Set<string>();
     let position = 0;
     const tick = cooperativeTicker(options.signal);
-    for await (const raw of cards) {
-      position++;
-      await tick();
-      const parsed = ModelCardRecordSchema.safeParse(raw);
-      if (!parsed.success) throw ValidationError.fromZod(`model card #${position}`, parsed.error);
-      const record = parsed.data;
-      if (seen.has(record.id)) continue;
-      seen.add(record.id);
-      bm25.add(String(entries.length), cardSearchText(record.id, record.card));
-      entries.push(toIndexedModel(record));
-      if (entries.length % 500 === 0) options.onProgress?.(entries.length);
+    // Cards are prepared (cleaned, architecture and license detected) a chunk at a time, on a
+    // worker thread when asked, while this thread tokenises the chunks already prepared; they
+    // are added in card order, so the index is the same either way.
+    const preparer = new CardPreparer(options.workers ?? false);
+    const inFlight: Array<{ records: ValidCardRecord[]; prepared: Promise<PreparedCard[]> }> = [];
+    const addPrepared = async (keep: number): Promise<void> => {
+      while (inFlight.length > keep) {
+        const { records, prepared } = inFlight.shift()!;
+        const cleaned = await prepared;
+        for (let i = 0; i < records.length; i++) {
+          bm25.add(String(entries.length), cleaned[i]!.text);
+          entries.push(toIndexedModel(records[i]!, cleaned[i]!));
+          if (entries.length % 500 === 0) options.onProgress?.(entries.length);
+        }
+      }
+    };
+    const send = (records: ValidCardRecord[]) => {
+      const prepared = preparer.prepare(records.map(toPrepare));
+      // Awaited in order below; a build stopped earlier (abort, invalid card) leaves the rest unawaited.
+      prepared.catch(() => undefined);
+      inFlight.push({ records, prepared });
+    };
+    let chunk: ValidCardRecord[] = [];
+    try {
+      for await (const raw of cards) {
+        position++;
+        await tick();
+        const parsed = ModelCardRecordSchema.safeParse(raw);
+        if (!parsed.success) throw ValidationError.fromZod(`model card #${position}`, parsed.error);
+        const record = parsed.data;
+        if (seen.has(record.id)) continue;
+        seen.add(record.id);
+        chunk.push(record);
+        if (chunk.length === cardsPerChunk) {
+          send(chunk);
+          chunk = [];
+          await addPrepared(preparer.useWorker ? chunksInFlight : 0);
+        }
+      }
+      if (chunk.length > 0) send(chunk);
+      await addPrepared(0);
+    } finally {
+      await preparer.close();
     }
     bm25.consolidate();
     options.onProgress?.(entries.length);
@@ -357,24 +396,27 @@ export class ModelIndex {
   }
 }
 
-function toIndexedModel(record: z.output<typeof ModelCardRecordSchema>): IndexedModel {
-  const license = record.license?.toLowerCase() ?? detectLicense(record.card);
-  const architecture =
-    record.architecture ??
-    detectArchitecture({
-      id: record.id,
-      card: record.card,
-      ...(record.config ? { config: record.config as ModelConfigHints } : {}),
-      ...(record.pipelineTag ? { pipelineTag: record.pipelineTag } : {}),
-      ...(record.tags ? { tags: record.tags } : {}),
-    });
+type ValidCardRecord = z.output<typeof ModelCardRecordSchema>;
+
+/** Cards per message to the preparing worker, and messages ahead of the tokeniser. */
+const cardsPerChunk = 256;
+const chunksInFlight = 4;
+
+function toPrepare(record: ValidCardRecord): CardToPrepare {
+  // Only the fields preparation reads: the rest of a loose record need not be cloneable.
+  const config = record.config
+    ? { architectures: record.config.architectures, model_type: record.config.model_type, is_encoder_decoder: record.config.is_encoder_decoder }
+    : record.config;
+  return { id: record.id, card: record.card, license: record.license, architecture: record.architecture, config, pipelineTag: record.pipelineTag, tags: record.tags };
+}
+
+function toIndexedModel(record: ValidCardRecord, prepared: PreparedCard): IndexedModel {
   return {
     id: record.id,
-    architecture,
+    architecture: prepared.architecture,
     ...(record.sizeBytes != null ? { sizeBytes: record.sizeBytes } : {}),
     ...(record.downloads != null ? { downloads: record.downloads } : {}),
     ...(record.parameters != null ? { parameters: record.parameters } : {}),
-    ...(license ? { license } : {}),
+    ...(prepared.license ? { license: prepared.license } : {}),
   };
 }
-

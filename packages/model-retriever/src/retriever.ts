@@ -27,6 +27,9 @@ export interface ModelRetrieverConfig extends ModelSearchOptions {
   hydeOptions?: Omit<HydeOptions, 'signal'>;
 }
 
+type MatchCounts = Pick<ModelSearchResult, 'matched' | 'excluded'>;
+
+/** A retrieval; `matched` and `excluded` are counted (a full pass over the matches) when first read. */
 export interface ModelRetrieval extends ModelSearchResult {
   /** The text that was searched (the HyDE card, or the instruction). */
   query: string;
@@ -93,22 +96,45 @@ export function createModelRetriever(config: ModelRetrieverConfig = {}): Default
       context.events.emit({ type: 'progress', stage, done: 2, total: steps });
     }
     const searchOptions = { ...config, topK: options.topK ?? config.topK ?? 5 };
-    let result = index.searchDetailed(query, searchOptions);
-    if (hyde && result.matched === 0) {
+    // The ranking goes through `search` (top-k only: the matches that cannot reach it are never
+    // ranked). How many models matched and how many each filter removed take a full pass over
+    // the matches: counted only when nothing passed (the error and the HyDE fallback need them)
+    // or when a caller reads them (`models search` prints them).
+    const countMatches = (text: string): MatchCounts => {
+      const { matched, excluded } = index.searchDetailed(text, { ...searchOptions, topK: 1 });
+      return { matched, excluded };
+    };
+    let candidates = index.search(query, searchOptions);
+    let counts = candidates.length === 0 ? countMatches(query) : undefined;
+    if (hyde && counts?.matched === 0) {
       // A card that matches nothing is worse than the plain instruction, which may.
       context.events.log('info', "HyDE: the teacher's model card matched no model card; searching with the instruction instead.", stage);
       query = plainQuery(spec);
       hyde = false;
-      result = index.searchDetailed(query, searchOptions);
+      candidates = index.search(query, searchOptions);
+      counts = candidates.length === 0 ? countMatches(query) : undefined;
     }
-    context.events.emit({ type: 'progress', stage, done: steps, total: steps, counters: { matched: result.matched, ...result.excluded } });
-    if (result.candidates.length === 0) {
+    context.events.emit({ type: 'progress', stage, done: steps, total: steps, ...(counts ? { counters: { matched: counts.matched, ...counts.excluded } } : {}) });
+    if (counts && candidates.length === 0) {
       throw new Prompt2ModelError({
-        message: `No base model passed the filters: ${describeExclusions(result, { maxSizeBytes: config.maxSizeBytes === undefined ? DEFAULT_MAX_SIZE_BYTES : config.maxSizeBytes })} (of ${index.size} indexed).`,
+        message: `No base model passed the filters: ${describeExclusions(counts, { maxSizeBytes: config.maxSizeBytes === undefined ? DEFAULT_MAX_SIZE_BYTES : config.maxSizeBytes })} (of ${index.size} indexed).`,
         hint: 'Raise `maxSizeBytes` or `gpuMemoryBytes`, widen the license allow-list, or use a larger index.',
       });
     }
-    return { ...result, query, hyde };
+    const searched = query;
+    return {
+      candidates,
+      query,
+      hyde,
+      get matched() {
+        counts ??= countMatches(searched);
+        return counts.matched;
+      },
+      get excluded() {
+        counts ??= countMatches(searched);
+        return counts.excluded;
+      },
+    };
   };
 
   return {
@@ -132,7 +158,7 @@ export function offFormatCard(card: string): string | undefined {
 }
 
 /** "412 matched; 40 too large, 3 of unknown size" — for logs and errors. */
-export function describeExclusions(result: ModelSearchResult, options: { maxSizeBytes?: number | null } = {}): string {
+export function describeExclusions(result: MatchCounts, options: { maxSizeBytes?: number | null } = {}): string {
   const { excluded } = result;
   const parts = [
     excluded.size ? `${excluded.size} larger than ${options.maxSizeBytes ? formatBytes(options.maxSizeBytes) : 'the size limit'}` : '',

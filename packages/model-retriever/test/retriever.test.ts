@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStageContext, Prompt2ModelError, type ProgressEvent, type PromptSpec } from '@prompt2model/core/internal';
 import { createOpenAI } from '@prompt2model/openai/internal';
 import { MockLanguageModel, lastUserText, startOpenAICompatibleServer, type OpenAICompatibleServer } from '@prompt2model/testing';
-import { ModelIndex, createModelRetriever, hydeMessages, plainQuery } from '../src/internal.js';
+import { ModelIndex, createModelRetriever, hydeMessages, plainQuery, relevanceScorer } from '../src/internal.js';
 import { fixturePath } from '@prompt2model/testing/fixtures';
 
 // Building the 11,320-card index takes ~3 s alone, but far longer while CI runs every package's
@@ -119,6 +119,48 @@ describe('createModelRetriever', () => {
     expect(Prompt2ModelError.isInstance(tiny)).toBe(true);
     expect(tiny.message).toMatch(/larger than 100 B/);
     expect(tiny.hint).toMatch(/`maxSizeBytes`/);
+  });
+
+  it('ranks through the top-k search and picks the same models as the full pass, with the same counts', async () => {
+    const context = await createStageContext({ outDir: join(dir, 'run-same'), cacheDir: false });
+    const progress: Array<Extract<ProgressEvent, { type: 'progress' }>> = [];
+    context.events.on((event) => event.type === 'progress' && progress.push(event));
+    const instructions = [
+      'Summarize news articles.',
+      'Translate the English sentence into German.',
+      'Answer questions about a passage.',
+      'Classify the sentiment of a movie review as positive or negative.',
+      'Extract the named entities (people, places, organisations) from a sentence.',
+      'Write a product description from its attributes.',
+      'Generate a question whose answer is the highlighted phrase.',
+      'Convert a date to ISO format.',
+      'Fix the grammar of a sentence.',
+      'Write Python code from a docstring.',
+    ];
+    const optionSets = [
+      {},
+      { topK: 1 },
+      { topK: 20 },
+      { maxSizeBytes: null },
+      { maxSizeBytes: 5e8, allowUnknownSize: true },
+      { scorer: relevanceScorer },
+      { architectures: ['encoder-decoder' as const] },
+      { licenses: ['apache-2.0', 'mit'], gpuMemoryBytes: 16e9 },
+    ];
+    for (const instruction of instructions) {
+      for (const { topK, ...config } of optionSets) {
+        const spec = { ...translationSpec, instruction };
+        const expected = index.searchDetailed(plainQuery(spec), { ...config, topK: topK ?? 5 });
+        const retriever = createModelRetriever({ index, hyde: false, ...config });
+        const chosen = await retriever.retrieve(spec, topK ? { topK } : {}, context);
+        expect(chosen, `${instruction} ${JSON.stringify(config)}`).toEqual(expected.candidates);
+        const detailed = await retriever.retrieveDetailed(spec, topK ? { topK } : {}, context);
+        expect(detailed.candidates).toEqual(expected.candidates);
+        expect({ matched: detailed.matched, excluded: detailed.excluded }).toEqual({ matched: expected.matched, excluded: expected.excluded });
+      }
+    }
+    // Counts are a full pass over the matches: not made for a progress line when models were found.
+    expect(progress.filter((event) => event.done === event.total).every((event) => event.counters === undefined)).toBe(true);
   });
 
   it('loads the index from a file once, lazily', async () => {
