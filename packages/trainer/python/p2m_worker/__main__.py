@@ -11,11 +11,10 @@ import signal
 import sys
 import traceback
 
-from .config import ConfigError, load_config_or_report, read_examples
+from .config import ConfigError, load_training_config_or_report, read_examples
 from .deps import ModelLoadError, install_command, load_hint, missing_packages, offline_for_local, report_missing
 from .lock import run_locked
 from .protocol import EventWriter
-from .threads import choose_threads
 
 
 def hint_for(error: BaseException) -> str | None:
@@ -34,13 +33,8 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
 
     events = EventWriter()
-    config = load_config_or_report(options.config, events)
+    config = load_training_config_or_report(options.config, events)
     if config is None:
-        return 2
-    try:
-        choose_threads(config.threads)
-    except ValueError as error:
-        events.emit("error", message=str(error), code="invalid-config")
         return 2
     events.close()
     events = EventWriter(log_path=os.path.join(config.output_dir, "events.jsonl"))

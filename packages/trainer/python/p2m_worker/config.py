@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from . import PROTOCOL_VERSION
+from .threads import choose_threads
 
 
 class ConfigError(ValueError):
@@ -142,6 +143,20 @@ def load_config_or_report(path: str, events) -> Optional[JobConfig]:
     except (ConfigError, OSError) as error:
         events.emit("error", message=str(error), code="invalid-config")
         return None
+
+
+def load_training_config_or_report(path: str, events) -> Optional[JobConfig]:
+    """`load_config_or_report`, then the thread count the job and P2M_THREADS ask for checked (the
+    training entry points, local and Ray): None once an `invalid-config` error event says why."""
+    config = load_config_or_report(path, events)
+    if config is None:
+        return None
+    try:
+        choose_threads(config.threads)
+    except ValueError as error:
+        events.emit("error", message=str(error), code="invalid-config")
+        return None
+    return config
 
 
 def _resolve(base_dir: str, path: str) -> str:

@@ -34,11 +34,10 @@ import threading
 import time
 import traceback
 
-from .config import ConfigError, load_config_or_report, read_examples
+from .config import ConfigError, load_training_config_or_report, read_examples
 from .deps import ModelLoadError, load_hint, missing_packages, offline_for_local, report_missing
 from .lock import run_locked
 from .protocol import EventWriter
-from .threads import choose_threads
 
 RAY_REQUIREMENTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "requirements-ray.txt")
 RAY_INSTALL_COMMAND = f'prompt2model setup --with ray (or: pip install -r "{RAY_REQUIREMENTS}")'
@@ -83,13 +82,8 @@ def main(argv=None) -> int:
     options = parse_args(argv)
     stream = protocol_stream()
     events = EventWriter(stream=stream, enabled=True)
-    config = load_config_or_report(options.config, events)
+    config = load_training_config_or_report(options.config, events)
     if config is None:
-        return 2
-    try:
-        choose_threads(config.threads)
-    except ValueError as error:
-        events.emit("error", message=str(error), code="invalid-config")
         return 2
     events = EventWriter(stream=stream, log_path=os.path.join(config.output_dir, "events.jsonl"), enabled=True)
     try:
