@@ -125,13 +125,14 @@ export class OnnxExecutor implements Executor {
     const stats = emptyStats();
     context.events.emit({ type: 'progress', stage, done: 0, total: inputs.length });
     const prompts = inputs.map(format);
-    const lengths = model.promptLengths(prompts);
+    // Token counts only where a batch could hold more than one input (generate tokenizes again).
+    const lengths = batchSize > 1 && prompts.length > 1 ? model.promptLengths(prompts) : [];
     const maxBatchTokens = Math.max(1, this.options.maxBatchTokens ?? 2048);
     for (let start = 0; start < inputs.length; ) {
       throwIfAborted(context.signal);
       // Up to batchSize rows, while the padded batch (rows × its longest prompt) stays within maxBatchTokens.
       let end = start + 1;
-      let longest = lengths[start]!;
+      let longest = lengths[start] ?? 0;
       while (end < inputs.length && end - start < batchSize && (end - start + 1) * Math.max(longest, lengths[end]!) <= maxBatchTokens) {
         longest = Math.max(longest, lengths[end]!);
         end++;

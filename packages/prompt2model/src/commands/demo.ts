@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import type { ExecutorTable, LanguageModel, ProviderRegistry, TrainedModel } from '@prompt2model/core/internal';
-import { addServerOptions, predictSettings, serverSettings, splitList, threadsOption, warnWithoutInstruction, weightsNote, type ServerFlags } from '../flags/index.js';
+import { addServerOptions, predictSettings, serverSettings, servedFormat, splitList, threadsOption, warnWithoutInstruction, weightsNote, type ServerFlags } from '../flags/index.js';
 import { CliUsageError, parseNumber, temporaryFolder, type CliRuntime } from '../runtime.js';
 
 interface DemoOptions extends ServerFlags {
@@ -115,12 +115,6 @@ export function register(program: Command, runtime: CliRuntime): void {
         if (!options.json) runtime.io.stderr('Demo stopped.\n');
       }),
     );
-}
-
-/** `--dtype` of a served ONNX model: one weights variant. */
-export function servedFormat(dtype: string): 'onnx-fp32' | 'onnx-q8' {
-  if (dtype === 'fp32' || dtype === 'q8') return `onnx-${dtype}`;
-  throw new CliUsageError(`--dtype ${dtype}: a served model runs one ONNX weights variant, fp32 or q8.`, 'Pass --dtype fp32 or --dtype q8 (a list such as fp32,q8 goes with --export).');
 }
 
 /** How the managed model is called (through the model registry; its key stays in this process) and how a PyTorch folder runs. */

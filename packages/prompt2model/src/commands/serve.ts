@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { loadSetting } from '@prompt2model/core/settings';
-import { addServerOptions, predictSettings, serverSettings, warnWithoutInstruction, weightsNote, type ServerFlags } from '../flags/index.js';
+import { addServerOptions, predictSettings, serverSettings, servedFormat, warnWithoutInstruction, weightsNote, type ServerFlags } from '../flags/index.js';
 import { CliUsageError, parseNumber, temporaryFolder, type CliRuntime } from '../runtime.js';
 
 interface ServeOptions extends ServerFlags {
@@ -84,7 +84,7 @@ export function register(program: Command, runtime: CliRuntime): void {
           onnx: { batchSize: options.maxBatch, stage: 'serve', memoryArena: false, ...tokens, ...(options.threads ? { threads: options.threads } : {}) },
           predict: { ...predictSettings(options, runtime), batchSize: options.maxBatch, stage: 'serve', ...tokens },
         });
-        const student = core.executorForModel(model, spec, table, options.dtype ? { format: `onnx-${options.dtype}` } : {});
+        const student = core.executorForModel(model, spec, table, options.dtype ? { format: servedFormat(options.dtype) } : {});
         if (options.threshold !== undefined && !options.cascade) throw new CliUsageError('--threshold goes with --cascade.', 'Add --cascade to ask the teacher when the student is unsure.');
         let executor: import('@prompt2model/core/internal').Executor = student;
         let cascadeLine: string | undefined;

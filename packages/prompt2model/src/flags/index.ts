@@ -5,4 +5,4 @@ export { readInputText, readPromptFile } from './input.js';
 export { splitList } from './lists.js';
 export { addDatasetHubOptions, retrieverConfig, type DatasetHubFlags } from './datasets.js';
 export { addLabelVoteOptions, labelVoteSettings, type LabelVoteFlags } from './label-votes.js';
-export { addServerOptions, serverSettings, warnWithoutInstruction, weightsNote, type ServerFlags } from './server.js';
+export { addServerOptions, serverSettings, servedFormat, warnWithoutInstruction, weightsNote, type ServerFlags } from './server.js';

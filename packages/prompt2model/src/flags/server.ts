@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { parseNumber, type CliRuntime } from '../runtime.js';
+import { CliUsageError, parseNumber, type CliRuntime } from '../runtime.js';
 
 /** Flags of the verbs that serve a model over HTTP (`demo`, `serve`). */
 export interface ServerFlags {
@@ -50,4 +50,10 @@ export function warnWithoutInstruction(runtime: CliRuntime, hint: string): void 
 export function weightsNote(formats: Partial<Record<string, string>>, dtype: string | undefined): string | undefined {
   if (dtype !== undefined || formats['onnx-fp32'] === undefined || formats['onnx-q8'] === undefined) return undefined;
   return 'Serving the fp32 ONNX weights; --dtype q8 serves the int8 ones, in about half the memory.\n';
+}
+
+/** `--dtype` of a served ONNX model (demo and serve): one weights variant, as its model format. */
+export function servedFormat(dtype: string): 'onnx-fp32' | 'onnx-q8' {
+  if (dtype === 'fp32' || dtype === 'q8') return `onnx-${dtype}`;
+  throw new CliUsageError(`--dtype ${dtype}: a served model runs one ONNX weights variant, fp32 or q8.`, 'Pass --dtype fp32 or --dtype q8 (a list such as fp32,q8 goes with --export).');
 }
