@@ -65,8 +65,9 @@ def main():
     def run(tokens):
         return retriever.retrieve([tokens], k=5, show_progress=False, n_threads=0)
 
-    for tokens in tokenized:
-        run(tokens)  # warm-up: the first call per shape compiles
+    for _ in range(queries.get("warmupRounds", 1)):
+        for tokens in tokenized:
+            run(tokens)  # warm-up: the first call per shape compiles
     times = []
     query_cpu = time.process_time()
     for _ in range(queries["rounds"]):
