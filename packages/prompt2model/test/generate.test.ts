@@ -47,6 +47,11 @@ describe('prompt2model generate', () => {
     const summary = JSON.parse(first.stdout);
     expect(summary).toMatchObject({ count: 20, target: 20, stoppedBy: 'target', path: join(out, 'dataset.jsonl') });
     expect(summary.rejected).toBeTypeOf('object');
+    // What this process sent, from the scheduler: every generation request at least; the server's
+    // injected 500s were retried; it never answered 429.
+    expect(summary.requests.sent).toBeGreaterThanOrEqual(summary.generationRequests);
+    expect(summary.requests.retries).toBeLessThanOrEqual(summary.requests.sent);
+    expect(summary.requests).toMatchObject({ rateLimited: 0, rateLimitPauses: 0 });
     const written = await rows(join(out, 'dataset.jsonl'));
     expect(written).toHaveLength(20);
     for (const row of written) {
@@ -61,6 +66,8 @@ describe('prompt2model generate', () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('Generated 20 of 20 examples');
     expect(server.stats.requests).toBe(requests);
+    // A finished run sends nothing, so it reports no requests; the first run's text names them.
+    expect(again.stdout).not.toContain('Requests this run');
 
     const more = await run(['generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '30', '--out', out, '--teacher', 'loopback-model']);
     expect(more.code).toBe(0);
@@ -126,6 +133,7 @@ describe('prompt2model generate', () => {
     const result = await run(['generate', '--prompt', join(dir, 'prompt.txt'), '--num-examples', '500', '--out', out, '--teacher', 'gpt-4o-mini', '--max-cost', '0.001']);
     expect(result.code).toBe(3);
     expect(result.stdout).toContain('budget cap');
+    expect(result.stdout).toMatch(/Requests this run: [1-9]\d* sent, \d+ retried/);
     const kept = await rows(join(out, 'dataset.jsonl'));
     expect(kept.length).toBeGreaterThan(0);
     expect(kept.length).toBeLessThan(500);

@@ -86,7 +86,10 @@ export function register(program: Command, runtime: CliRuntime): void {
           // redone from the LLM cache (as the pipeline's generate step does).
         }, { outputs: [RUN_FILES.dataset, RUN_FILES.datasetProgress] })) as { count: number } & Partial<GenerationSummary>;
         await context.store.saveCost(context.ledger.snapshot());
-        runtime.print(options, { path: outputPath, ...summary }, () => describe(summary, outputPath));
+        // What this process sent to the teacher (a resumed or cached run sends few or none).
+        const stats = context.scheduler.stats;
+        const requests = { sent: stats.started, retries: stats.retries, rateLimited: stats.rateLimited, rateLimitPauses: stats.rateLimitPauses, hedges: stats.hedges, hedgeWins: stats.hedgeWins };
+        runtime.print(options, { path: outputPath, ...summary, requests }, () => describe(summary, outputPath, requests));
         if (summary.stoppedBy === 'budget') runtime.exitCode = EXIT.budget;
       }),
     );
@@ -118,7 +121,17 @@ async function readEvaluationSet(file: string): Promise<Example[]> {
   return readJsonlAll(file, { schema: ExampleSchema });
 }
 
-function describe(summary: { count: number } & Partial<GenerationSummary>, path: string): string {
+/** This process's requests to the teacher, from the scheduler (hedges count in `sent` too). */
+interface RequestCounts {
+  sent: number;
+  retries: number;
+  rateLimited: number;
+  rateLimitPauses: number;
+  hedges: number;
+  hedgeWins: number;
+}
+
+function describe(summary: { count: number } & Partial<GenerationSummary>, path: string, requests: RequestCounts): string {
   const lines = [`Generated ${summary.count}${summary.target !== undefined ? ` of ${summary.target}` : ''} examples → ${path}`];
   if (summary.stoppedBy === 'budget') lines.push('Stopped at the budget cap (--max-cost); raise it and rerun the same command to continue.');
   if (summary.stoppedBy === 'exhausted') lines.push('Stopped early: the teacher kept producing inputs already in the dataset.');
@@ -134,6 +147,11 @@ function describe(summary: { count: number } & Partial<GenerationSummary>, path:
     );
   }
   if (summary.tokens) lines.push(`Tokens: ${summary.tokens.input} in, ${summary.tokens.output} out · cost $${(summary.costUsd ?? 0).toFixed(4)} (run total $${(summary.totalCostUsd ?? 0).toFixed(4)})`);
+  if (requests.sent > 0) {
+    const limited = requests.rateLimited > 0 ? ` · ${requests.rateLimited} rate-limited (429), ${requests.rateLimitPauses} of them paused every request` : '';
+    const hedged = requests.hedges > 0 ? ` · ${requests.hedges} slow calls sent again, ${requests.hedgeWins} of those answered first` : '';
+    lines.push(`Requests this run: ${requests.sent} sent, ${requests.retries} retried${limited}${hedged}`);
+  }
   return lines.join('\n');
 }
 
