@@ -253,18 +253,8 @@ export class RequestScheduler {
         // The endpoint proved unusable while this request waited: fail now rather than wait again.
         if (this.unusable) throw this.unusable;
         this.counters.started++;
-        // One controller per attempt, aborted by the caller's signal or the attempt's timeout;
-        // disposed after the attempt so nothing stays registered on the long-lived run signal.
-        const attemptSignal = linkSignals([signal], this.options.timeoutMs);
-        const startedAt = Date.now();
+        const { result: first, attemptSignal } = this.startAttempt(task, entry, attempt, false, signal, hedgeKind);
         try {
-          const first = raceAbort(
-            task({ signal: attemptSignal.signal, attempt, hedge: false, reportTokens: (tokens) => (entry.tokens = tokens), firstByteTimeoutMs: this.options.firstByteTimeoutMs }),
-            attemptSignal.signal,
-          ).then((value) => {
-            if (hedgeKind !== undefined) this.recordLatency(hedgeKind, Date.now() - startedAt);
-            return value;
-          });
           const result =
             hedgeKind !== undefined && this.options.hedging
               ? await this.withHedge(first, attemptSignal, signal, hedgeKind, (hedgeSignal) => this.runHedge(task, hedgeSignal, estimatedTokens, attempt, requestId, hedgeKind))
@@ -400,14 +390,9 @@ export class RequestScheduler {
       if (signal.aborted) throw new AbortError(undefined, signal.reason);
       this.counters.started++;
       this.counters.hedges++;
-      const hedgeSignal = linkSignals([signal], this.options.timeoutMs);
-      const startedAt = Date.now();
+      const { result: answer, attemptSignal: hedgeSignal } = this.startAttempt(task, entry, attempt, true, signal, kind);
       try {
-        const result = await raceAbort(
-          task({ signal: hedgeSignal.signal, attempt, hedge: true, reportTokens: (tokens) => (entry.tokens = tokens), firstByteTimeoutMs: this.options.firstByteTimeoutMs }),
-          hedgeSignal.signal,
-        );
-        this.recordLatency(kind, Date.now() - startedAt);
+        const result = await answer;
         this.answered = true;
         this.recordOutcome(requestId, false);
         return result;
@@ -425,6 +410,35 @@ export class RequestScheduler {
     } finally {
       this.releaseSlot();
     }
+  }
+
+  /**
+   * Starts one attempt of `task` (a first try, a retry or a hedge) under its own controller, aborted
+   * by `signal` or the attempt's timeout; the caller disposes it after the attempt, so nothing stays
+   * registered on the long-lived run signal. An answer's duration feeds the typical latency of `kind`.
+   */
+  private startAttempt<T>(
+    task: (context: TaskContext) => Promise<T>,
+    entry: WindowEntry,
+    attempt: number,
+    hedge: boolean,
+    signal: AbortSignal,
+    kind: string | undefined,
+  ): { result: Promise<T>; attemptSignal: ReturnType<typeof linkSignals> } {
+    const attemptSignal = linkSignals([signal], this.options.timeoutMs);
+    const startedAt = Date.now();
+    let started: Promise<T>;
+    try {
+      started = task({ signal: attemptSignal.signal, attempt, hedge, reportTokens: (tokens) => (entry.tokens = tokens), firstByteTimeoutMs: this.options.firstByteTimeoutMs });
+    } catch (error) {
+      // A task that throws before returning its promise fails like one that rejects.
+      started = Promise.reject(error);
+    }
+    const result = raceAbort(started, attemptSignal.signal).then((value) => {
+      if (kind !== undefined) this.recordLatency(kind, Date.now() - startedAt);
+      return value;
+    });
+    return { result, attemptSignal };
   }
 
   /** Hedging only fills a budget nothing else uses: no request waits, no pause, hedges under their share. */
