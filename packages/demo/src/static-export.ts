@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, cp, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { locateTrainedModel, ONNX_DTYPE_SUFFIX, ONNX_GRAPHS, Prompt2ModelError, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
+import { locateTrainedModel, ONNX_DTYPE_SUFFIX, ONNX_GRAPHS, type PromptSpec, type TrainedModel } from '@prompt2model/core/internal';
 import { demoContent, promptParts, shownModelId, type DemoInfo } from './demo-info.js';
 import { contentSecurityPolicy } from './http-response.js';
 import { PAGE_DIR } from './static-files.js';
@@ -33,7 +33,6 @@ export interface StaticExportResult {
 /** Where the model goes inside the export (relative: the site may live under any sub-path). */
 const MODEL_PATH = 'models/student';
 const MARKER = '.prompt2model-demo-export';
-
 
 /**
  * Writes a self-contained static site: the page, the transformers.js browser bundle, the

@@ -191,7 +191,7 @@ for (const kind of ['t5', 'llama'] as const) {
   const before = values['no-before'] ? undefined : await beforeSide(model, task, prompts);
   const sides = { python: python.run, ours: ours.run, ...(before ? { before: before.run } : {}) };
   const passes: Record<string, Record<number, Pass[]>> = {};
-  for (const [name, run] of Object.entries(sides)) for (const batch of batches) await run(batch, true);
+  for (const run of Object.values(sides)) for (const batch of batches) await run(batch, true);
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const batch of batches) {
       for (const [name, run] of Object.entries(sides)) ((passes[name] ??= {})[batch] ??= []).push(await run(batch, false));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APICallError, RequestScheduler } from '@prompt2model/core/internal';
+import { RequestScheduler } from '@prompt2model/core/internal';
 import { startDatasetsServer, type DatasetFixture, type DatasetsServer } from '@prompt2model/testing';
 import {
   DatasetNotFoundError,

@@ -1,7 +1,6 @@
 import { ModelNotFoundError } from '../errors/model-not-found-error.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { Prompt2ModelError } from '../errors/prompt2model-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { TrainedModelSchema, type TrainedModel } from '../schemas.js';
 import { WorkerResultSchema } from './files.js';

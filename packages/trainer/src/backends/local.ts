@@ -15,7 +15,7 @@ import {
 import type { TrainerBackend } from '@prompt2model/core/internal';
 import { TEXT_DATA_RULES } from '../data.js';
 import type { TrainingPricing } from '../estimate.js';
-import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readIntactWorkerResult, readWorkerResult, WORKER_PROTOCOL_VERSION } from '../job-folder.js';
+import { collectFromJobFolder, JOB_CONFIG_FILE, jobHashOf, prepareJobFolder, readIntactWorkerResult, WORKER_PROTOCOL_VERSION } from '../job-folder.js';
 import { PYTHON_INSTALL_HINT, resolveModelReference, TRAINING_JOB_SECRETS, workerEnv } from '../python-path.js';
 import { runWorkerProcess, type WorkerProcessOptions } from '../worker-process.js';
 import { defaultPython } from '../python-environment.js';
