@@ -66,8 +66,8 @@ export const ONNX_DTYPE_SUFFIX: Readonly<Record<string, string>> = { fp32: '', f
 /** The graphs of an ONNX export in the layout transformers.js loads, by task. */
 export const ONNX_GRAPHS = { 'text2text-generation': ['encoder_model', 'decoder_model_merged'], 'text-generation': ['model'] } as const;
 
-/** ONNX weight variants by file-name suffix (transformers.js naming); fp32 has none. */
-const ONNX_VARIANT_SUFFIX = /_(quantized|fp16|int8|uint8|q4|bnb4|q4f16)\.onnx$/;
+/** A file of an ONNX weight variant other than fp32 (which has no suffix), from `ONNX_DTYPE_SUFFIX`. */
+const ONNX_VARIANT_SUFFIX = new RegExp(`(${Object.values(ONNX_DTYPE_SUFFIX).filter(Boolean).join('|')})\\.onnx$`);
 
 function listDir(dir: string): string[] {
   try {
