@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
 import { z } from 'zod';
 import { unpackStrings, type BinaryFileReader, type BinaryFileWriter, type PackedStrings } from './binary-file.js';
+import { PostingKernels } from './kernels.js';
 import { TermTable } from './term-table.js';
 import { cardTextPrep, getTextPrep, type PrepTask } from './text-prep.js';
 
@@ -179,6 +180,8 @@ export class Bm25Index {
   /** A loaded index's ids, made strings on first use (searching needs document positions only). */
   private packedIds: PackedStrings | undefined;
   private postings: Postings | undefined;
+  /** The postings and score buffer in WebAssembly memory (`kernels.wat`); undefined where WebAssembly is unavailable. */
+  private kernels: PostingKernels | undefined;
   private accumulator: Float64Array | undefined;
   private marks: Uint8Array | undefined;
   private touched: Int32Array | undefined;
@@ -237,7 +240,7 @@ export class Bm25Index {
   /** Computes the BM25 weights and freezes them; called by the first search when needed. */
   consolidate(): void {
     if (this.postings) return;
-    this.postings = (this.builder ?? new PostingsBuilder()).build(this.k1, this.b);
+    this.postings = this.withKernels((this.builder ?? new PostingsBuilder()).build(this.k1, this.b));
     this.builder = undefined;
   }
 
@@ -348,7 +351,7 @@ export class Bm25Index {
         const from = offsets[term]!;
         const to = offsets[term + 1]!;
         postingCount += to - from;
-        const max = addPostings(scores, documents, weights, from, to);
+        const max = this.kernels ? this.kernels.addPostings(from, to) : addPostings(scores, documents, weights, from, to);
         let at = termSlot[term]!;
         if (at === -1) {
           at = distinct++;
@@ -450,6 +453,18 @@ export class Bm25Index {
     );
   }
 
+  /**
+   * The postings moved into WebAssembly memory (views on it replace the arrays, so they are not
+   * held twice), with the score buffer beside them; as they are where WebAssembly is unavailable.
+   */
+  private withKernels(postings: Postings): Postings {
+    const kernels = PostingKernels.create(postings.documents, postings.weights, this.size);
+    if (!kernels) return postings;
+    this.kernels = kernels;
+    this.accumulator = kernels.scores;
+    return { terms: postings.terms, offsets: postings.offsets, documents: kernels.documents, weights: kernels.weights };
+  }
+
   private static restore(
     settings: { prep: string; k1: number; b: number; ids: string[] | PackedStrings },
     terms: TermTable,
@@ -463,13 +478,12 @@ export class Bm25Index {
       fail('postings do not match the term and document lists');
     }
     for (let term = 0; term < terms.size; term++) if (offsets[term]! > offsets[term + 1]!) fail('postings offsets are out of order');
-    for (let slot = 0; slot < documents.length; slot++) {
-      const document = documents[slot]!;
-      if (document < 0 || document >= count) fail('a posting names a document that does not exist');
-    }
     if (Array.isArray(settings.ids)) index.idList = settings.ids;
     else index.packedIds = settings.ids;
-    index.postings = { terms, offsets, documents, weights };
+    const postings = index.withKernels({ terms, offsets, documents, weights });
+    // Every posting must name a document that exists: a damaged file must not write outside the score buffer.
+    if (index.kernels ? index.kernels.firstInvalidDocument(count) !== -1 : !allBelow(documents, count)) fail('a posting names a document that does not exist');
+    index.postings = postings;
     return index;
   }
 }
@@ -482,7 +496,13 @@ function below(best: number, threshold: number): boolean {
   return best < threshold - 1e-9 * Math.max(1, Math.abs(threshold));
 }
 
-/** Adds postings `from .. to` into `scores`; returns their largest weight. */
+/** Whether every value is in [0, limit). */
+function allBelow(values: Int32Array, limit: number): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i]! < 0 || values[i]! >= limit) return false;
+  return true;
+}
+
+/** Adds postings `from .. to` into `scores`; returns their largest weight (`addPostings` in kernels.wat, where WebAssembly is unavailable). */
 function addPostings(scores: Float64Array, documents: Int32Array, weights: Float32Array, from: number, to: number): number {
   let max = 0;
   for (let slot = from; slot < to; slot++) {

@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { compileKernels } from '../scripts/compile-wasm.mjs';
+import { Bm25Index } from '../src/index.js';
+import { useWebAssemblyKernels } from '../src/kernels.js';
+import { KERNELS_WASM_BASE64 } from '../src/kernels-wasm.js';
+
+function corpus(seed: number, documents: number): { index: Bm25Index; queries: string[] } {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const words = Array.from({ length: 300 }, (_, i) => `w${i.toString(36)}x`);
+  const word = () => words[Math.min(words.length - 1, Math.floor(words.length * random() ** 3))]!;
+  const index = new Bm25Index();
+  for (let d = 0; d < documents; d++) index.add(`doc-${d}`, Array.from({ length: 1 + Math.floor(random() * 40) }, word).join(' '));
+  const queries = Array.from({ length: 60 }, () => Array.from({ length: 1 + Math.floor(random() * 8) }, () => words[Math.floor(random() * (random() < 0.5 ? 20 : 300))]!).join(' '));
+  return { index, queries };
+}
+
+function usesKernels(index: Bm25Index): boolean {
+  return (index as unknown as { kernels?: object }).kernels !== undefined;
+}
+
+describe('the WebAssembly kernels', () => {
+  afterEach(() => useWebAssemblyKernels(true));
+
+  it('ship the bytes kernels.wat compiles to (run `npm run build:wasm -w @prompt2model/bm25` after editing it)', async () => {
+    const wat = readFileSync(new URL('../src/kernels.wat', import.meta.url), 'utf8');
+    expect(Buffer.from(await compileKernels(wat)).toString('base64')).toBe(KERNELS_WASM_BASE64);
+  });
+
+  it('rank and score as the JavaScript loops do, bit for bit, with a prior and skipped documents', () => {
+    const withKernels = corpus(3, 1500);
+    useWebAssemblyKernels(false);
+    const plain = corpus(3, 1500);
+    // The postings find their place when the index is consolidated (its first search, here).
+    plain.index.consolidate();
+    useWebAssemblyKernels(true);
+    const prior = Float64Array.from({ length: 1500 }, (_, i) => ((i * 7919) % 1000) / 2000);
+    const skip = Uint8Array.from({ length: 1500 }, (_, i) => (i % 13 === 0 ? 1 : 0));
+    for (const query of withKernels.queries) {
+      for (const k of [1, 5, 50]) {
+        const expected = plain.index.topMatches(query, k, { prior, skip });
+        expect(withKernels.index.topMatches(query, k, { prior, skip })).toEqual(expected);
+        expect(withKernels.index.topMatches(query, k)).toEqual(plain.index.topMatches(query, k));
+      }
+      expect(withKernels.index.scoreAll(query)).toEqual(plain.index.scoreAll(query));
+    }
+    expect(usesKernels(withKernels.index)).toBe(true);
+    expect(usesKernels(plain.index)).toBe(false);
+  });
+
+  it('without WebAssembly, the JavaScript path still refuses postings that name a missing document', () => {
+    useWebAssemblyKernels(false);
+    const { index } = corpus(5, 50);
+    const json = index.toJSON();
+    expect(() => Bm25Index.fromJSON({ ...json, ids: json.ids.slice(0, 2) })).toThrow(/does not exist/);
+    expect(usesKernels(Bm25Index.fromJSON(json))).toBe(false);
+    useWebAssemblyKernels(true);
+    expect(() => Bm25Index.fromJSON({ ...json, ids: json.ids.slice(0, 2) })).toThrow(/does not exist/);
+    expect(usesKernels(Bm25Index.fromJSON(json))).toBe(true);
+  });
+});
