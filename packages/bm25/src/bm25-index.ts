@@ -165,7 +165,8 @@ const damagedHint = 'The file is damaged; rebuild it with `prompt2model index bu
 /**
  * A BM25 index over one text field: documents are tokenised through a named prep pipeline, and
  * consolidation precomputes every (term, document) weight into a sparse term-major matrix of typed
- * arrays (CSR). A query then only adds up the postings of its terms in a reused score buffer. The
+ * arrays (CSR). A query then only adds up the postings of its terms in a reused score buffer (in
+ * WebAssembly where available: `kernels.wat`), and ranks the strongest terms' documents. The
  * index saves as JSON (base64 arrays) or into a binary index file (typed-array sections that load
  * as views), and re-attaches its prep pipeline by name when loaded. Works with 0, 1 or 2 documents,
  * and reports misuse as errors with a hint.
@@ -186,6 +187,8 @@ export class Bm25Index {
   private marks: Uint8Array | undefined;
   private touched: Int32Array | undefined;
   private scratch: QueryScratch | undefined;
+  /** `documentColumns` where WebAssembly is unavailable. */
+  private columns: { prior: Float64Array; skip: Uint8Array } | undefined;
 
   constructor(options: Bm25Options = {}) {
     this.prep = options.prep ?? cardTextPrep.name;
@@ -333,14 +336,15 @@ export class Bm25Index {
     this.consolidate();
     const { prior, skip } = options;
     if (!(k >= 1) || query.trim() === '') return [];
+    const size = this.size;
+    if (prior !== undefined && prior.length !== size) throw new InvalidArgumentError({ argument: 'prior', value: `${prior.length} values`, expected: `one per document (${size})` });
+    if (skip !== undefined && skip.length !== size) throw new InvalidArgumentError({ argument: 'skip', value: `${skip.length} flags`, expected: `one per document (${size})` });
     const maxPrior = prior ? (options.maxPrior ?? maxOf(prior)) : 0;
     const { terms, offsets, documents, weights } = this.postings!;
-    const size = this.size;
-    const scratch = (this.scratch ??= new QueryScratch(size, offsets.length - 1));
+    const kernels = this.kernels;
+    const scratch = (this.scratch ??= new QueryScratch(kernels?.stamps ?? new Uint32Array(size), offsets.length - 1));
     const scores = (this.accumulator ??= new Float64Array(size));
     const { termSlot } = scratch;
-    // The hot loops are small functions of their own: V8 optimises those within the first
-    // queries, where one large function ran interpreted for dozens of queries while it compiled.
     let distinct = 0;
     let postingCount = 0;
     try {
@@ -351,7 +355,7 @@ export class Bm25Index {
         const from = offsets[term]!;
         const to = offsets[term + 1]!;
         postingCount += to - from;
-        const max = this.kernels ? this.kernels.addPostings(from, to) : addPostings(scores, documents, weights, from, to);
+        const max = kernels ? kernels.addPostings(from, to) : addPostings(scores, documents, weights, from, to);
         let at = termSlot[term]!;
         if (at === -1) {
           at = distinct++;
@@ -372,12 +376,25 @@ export class Bm25Index {
         rest[i] = sum;
         sum += scratch.upper[order[i]!]!;
       }
-      const top = scratch.topK(Math.min(k, size));
       const stamp = scratch.nextStamp();
+      const limit = Math.min(k, size);
+      if (kernels) {
+        // The same ranking in WebAssembly, into the kernels' top k.
+        const priorAt = kernels.priorAt(prior);
+        const skipAt = kernels.skipAt(skip);
+        let count = 0;
+        for (let i = 0; i < distinct; i++) {
+          const term = scratch.terms[order[i]!]!;
+          count = kernels.rankPostings(offsets[term]!, offsets[term + 1]!, stamp, priorAt, skipAt, limit, count);
+          // A document none of the terms so far has scores at most `rest[i] + maxPrior`.
+          if (count === limit && below(rest[i]! + maxPrior, kernels.worstScore(limit))) break;
+        }
+        return kernels.topItems(limit, count);
+      }
+      const top = scratch.topK(limit);
       for (let i = 0; i < distinct; i++) {
         const term = scratch.terms[order[i]!]!;
         rankPostings(top, documents, offsets[term]!, offsets[term + 1]!, scores, scratch.stamps, stamp, prior, skip);
-        // A document none of the terms so far has scores at most `rest[i] + maxPrior`.
         if (top.full && below(rest[i]! + maxPrior, top.worstScore)) break;
       }
       return top.items();
@@ -387,10 +404,24 @@ export class Bm25Index {
       for (let i = 0; i < distinct; i++) {
         const term = scratch.terms[i]!;
         termSlot[term] = -1;
-        if (perPosting) for (let slot = offsets[term]!, to = offsets[term + 1]!; slot < to; slot++) scores[documents[slot]!] = 0;
+        if (!perPosting) continue;
+        if (kernels) kernels.clearPostings(offsets[term]!, offsets[term + 1]!);
+        else for (let slot = offsets[term]!, to = offsets[term + 1]!; slot < to; slot++) scores[documents[slot]!] = 0;
       }
       if (!perPosting) scores.fill(0);
     }
+  }
+
+  /**
+   * A per-document prior and skip flags (all 0 at first) that `topMatches` reads in place when
+   * they are passed back as its `prior` and `skip` (other arrays are copied at each query): for a
+   * caller that ranks many queries with the same columns, such as the model index's popularity and
+   * size filter. Fill them before a query, not during one.
+   */
+  documentColumns(): { prior: Float64Array; skip: Uint8Array } {
+    this.consolidate();
+    if (this.kernels) return { prior: this.kernels.prior, skip: this.kernels.skip };
+    return (this.columns ??= { prior: new Float64Array(this.size), skip: new Uint8Array(this.size) });
   }
 
   toJSON(): PersistedBm25 {
@@ -438,7 +469,7 @@ export class Bm25Index {
       .float32(`${prefix}.weights`, postings.weights);
   }
 
-  /** Reads an index written by `writeTo`; the postings stay views on the file's bytes. */
+  /** Reads an index written by `writeTo`: the term table stays a view on the file's bytes; the postings are copied into the query kernels' memory. */
   static readFrom(reader: BinaryFileReader, prefix = 'bm25'): Bm25Index {
     const params = reader.float64(`${prefix}.params`);
     if (params.length !== 2) reader.fail(`${prefix}.params`, 'expected k1 and b');
@@ -570,9 +601,9 @@ class QueryScratch {
   rest = new Float64Array(16);
   order = new Int32Array(16);
 
-  constructor(documents: number, terms: number) {
+  constructor(stamps: Uint32Array, terms: number) {
     this.termSlot = new Int32Array(terms).fill(-1);
-    this.stamps = new Uint32Array(documents);
+    this.stamps = stamps;
   }
 
   reserve(distinct: number): void {

@@ -3,9 +3,10 @@
 ;; interpreted, each double boxed on the heap, until V8 has optimised it), and about 3x faster
 ;; than V8's optimised JavaScript on the same loop (no bounds checks, no float32 boxing).
 ;;
-;; Memory (one per index, sized once): the postings' documents (i32) and weights (f32), then the
-;; score buffer (f64 per document, 8-byte aligned). JavaScript reads and writes all three through
-;; typed-array views on this memory; the pointers are byte offsets into it.
+;; Memory (one per index, sized once): the postings' documents (i32) and weights (f32); then, per
+;; document, the score buffer, the ranking prior (f64 each), the stamps (u32) and the skip flags
+;; (u8); and the top k (documents i32, relevances and scores f64, best first). JavaScript reads
+;; and writes them through typed-array views on this memory; the pointers are byte offsets into it.
 ;;
 ;; Regenerate src/kernels-wasm.ts after an edit: `npm run build:wasm -w @prompt2model/bm25`.
 (module
@@ -30,6 +31,105 @@
         (local.set $from (i32.add (local.get $from) (i32.const 1)))
         (br_if $next (i32.lt_u (local.get $from) (local.get $to)))))
     (local.get $max))
+
+  ;; scores[documents[slot]] = 0 for slot in [from, to): clears what addPostings added.
+  (func (export "clearPostings")
+    (param $documents i32) (param $scores i32) (param $from i32) (param $to i32)
+    (block $done
+      (br_if $done (i32.ge_u (local.get $from) (local.get $to)))
+      (loop $next
+        (f64.store
+          (i32.add (local.get $scores)
+            (i32.shl (i32.load (i32.add (local.get $documents) (i32.shl (local.get $from) (i32.const 2)))) (i32.const 3)))
+          (f64.const 0))
+        (local.set $from (i32.add (local.get $from) (i32.const 1)))
+        (br_if $next (i32.lt_u (local.get $from) (local.get $to))))))
+
+  ;; Whether (document, relevance, score) ranks before the top's entry `at`: higher score, then
+  ;; higher relevance, then the earlier document (TopK.before in bm25-index.ts).
+  (func $before
+    (param $top i32) (param $k i32) (param $document i32) (param $relevance f64) (param $score f64) (param $at i32)
+    (result i32)
+    (local $other f64)
+    (local.set $other (f64.load (call $topScore (local.get $top) (local.get $k) (local.get $at))))
+    (if (f64.ne (local.get $score) (local.get $other))
+      (then (return (f64.gt (local.get $score) (local.get $other)))))
+    (local.set $other (f64.load (call $topRelevance (local.get $top) (local.get $at))))
+    (if (f64.ne (local.get $relevance) (local.get $other))
+      (then (return (f64.gt (local.get $relevance) (local.get $other)))))
+    (i32.lt_s (local.get $document) (i32.load (call $topDocument (local.get $top) (local.get $k) (local.get $at)))))
+
+  ;; The top k lives at $top: relevances (f64 × k), scores (f64 × k), documents (i32 × k).
+  (func $topRelevance (param $top i32) (param $at i32) (result i32)
+    (i32.add (local.get $top) (i32.shl (local.get $at) (i32.const 3))))
+  (func $topScore (param $top i32) (param $k i32) (param $at i32) (result i32)
+    (i32.add (local.get $top) (i32.shl (i32.add (local.get $k) (local.get $at)) (i32.const 3))))
+  (func $topDocument (param $top i32) (param $k i32) (param $at i32) (result i32)
+    (i32.add (i32.add (local.get $top) (i32.shl (local.get $k) (i32.const 4))) (i32.shl (local.get $at) (i32.const 2))))
+
+  ;; Offers the documents of postings [from, to) that this query has not ranked yet (stamps[d] is
+  ;; not $stamp; it is set) and that are not skipped (skip[d] is 0, when $skip is not -1) to the
+  ;; top k, by relevance scores[d] plus prior[d] (when $prior is not -1). $count entries are in the
+  ;; top already; returns how many are after. The same comparisons, in the same order, as
+  ;; rankPostings and TopK.offer in bm25-index.ts.
+  (func (export "rankPostings")
+    (param $documents i32) (param $scores i32) (param $stamps i32) (param $prior i32) (param $skip i32)
+    (param $top i32) (param $k i32) (param $count i32) (param $from i32) (param $to i32) (param $stamp i32)
+    (result i32)
+    (local $document i32) (local $relevance f64) (local $score f64) (local $threshold f64)
+    (local $at i32) (local $stampAt i32)
+    (local.set $threshold
+      (if (result f64) (i32.eq (local.get $count) (local.get $k))
+        (then (f64.load (call $topScore (local.get $top) (local.get $k) (i32.sub (local.get $k) (i32.const 1)))))
+        (else (f64.const -inf))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $from) (local.get $to)))
+      (loop $next
+        (block $continue
+          (local.set $document (i32.load (i32.add (local.get $documents) (i32.shl (local.get $from) (i32.const 2)))))
+          (local.set $stampAt (i32.add (local.get $stamps) (i32.shl (local.get $document) (i32.const 2))))
+          (br_if $continue (i32.eq (i32.load (local.get $stampAt)) (local.get $stamp)))
+          (i32.store (local.get $stampAt) (local.get $stamp))
+          (if (i32.ne (local.get $skip) (i32.const -1))
+            (then (br_if $continue (i32.load8_u (i32.add (local.get $skip) (local.get $document))))))
+          (local.set $relevance (f64.load (i32.add (local.get $scores) (i32.shl (local.get $document) (i32.const 3)))))
+          (local.set $score
+            (if (result f64) (i32.eq (local.get $prior) (i32.const -1))
+              (then (local.get $relevance))
+              (else (f64.add (local.get $relevance)
+                (f64.load (i32.add (local.get $prior) (i32.shl (local.get $document) (i32.const 3))))))))
+          ;; Most matches cannot enter a full top k: one comparison.
+          (br_if $continue (f64.lt (local.get $score) (local.get $threshold)))
+          ;; TopK.offer: the place it takes, or none when the top is full and it does not beat the last.
+          (local.set $at (local.get $count))
+          (if (i32.eq (local.get $at) (local.get $k))
+            (then
+              (br_if $continue (i32.eqz (call $before (local.get $top) (local.get $k) (local.get $document) (local.get $relevance) (local.get $score) (i32.sub (local.get $k) (i32.const 1)))))
+              (local.set $at (i32.sub (local.get $k) (i32.const 1)))))
+          (block $placed
+            (loop $shift
+              (br_if $placed (i32.eqz (local.get $at)))
+              (br_if $placed (i32.eqz (call $before (local.get $top) (local.get $k) (local.get $document) (local.get $relevance) (local.get $score) (i32.sub (local.get $at) (i32.const 1)))))
+              (i32.store (call $topDocument (local.get $top) (local.get $k) (local.get $at))
+                (i32.load (call $topDocument (local.get $top) (local.get $k) (i32.sub (local.get $at) (i32.const 1)))))
+              (f64.store (call $topRelevance (local.get $top) (local.get $at))
+                (f64.load (call $topRelevance (local.get $top) (i32.sub (local.get $at) (i32.const 1)))))
+              (f64.store (call $topScore (local.get $top) (local.get $k) (local.get $at))
+                (f64.load (call $topScore (local.get $top) (local.get $k) (i32.sub (local.get $at) (i32.const 1)))))
+              (local.set $at (i32.sub (local.get $at) (i32.const 1)))
+              (br $shift)))
+          (i32.store (call $topDocument (local.get $top) (local.get $k) (local.get $at)) (local.get $document))
+          (f64.store (call $topRelevance (local.get $top) (local.get $at)) (local.get $relevance))
+          (f64.store (call $topScore (local.get $top) (local.get $k) (local.get $at)) (local.get $score))
+          (if (i32.lt_u (local.get $count) (local.get $k))
+            (then (local.set $count (i32.add (local.get $count) (i32.const 1)))))
+          (local.set $threshold
+            (if (result f64) (i32.eq (local.get $count) (local.get $k))
+              (then (f64.load (call $topScore (local.get $top) (local.get $k) (i32.sub (local.get $k) (i32.const 1)))))
+              (else (f64.const -inf)))))
+        (local.set $from (i32.add (local.get $from) (i32.const 1)))
+        (br_if $next (i32.lt_u (local.get $from) (local.get $to)))))
+    (local.get $count))
 
   ;; The first slot in [0, count) whose document is not in [0, documents), or -1: the load-time
   ;; check that every posting names a document that exists (a damaged file cannot write outside

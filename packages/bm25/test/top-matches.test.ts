@@ -92,7 +92,27 @@ describe('Bm25Index.topMatches (term-at-a-time MaxScore)', () => {
     }
   });
 
-  it('works on an index loaded from a binary file (postings as views on the file)', () => {
+  it('refuses a prior or skip column that is not one value per document, and reads its own columns in place', () => {
+    const { index, words } = randomCorpus(11, 300);
+    const query = words.slice(0, 5).join(' ');
+    expect(() => index.topMatches(query, 5, { prior: new Float64Array(299) })).toThrow(/prior.*one per document \(300\)/s);
+    expect(() => index.topMatches(query, 5, { skip: new Uint8Array(301) })).toThrow(/skip.*one per document \(300\)/s);
+    // The index's own columns, filled by the caller, rank as the same values in other arrays do.
+    const { prior, skip } = index.documentColumns();
+    for (let d = 0; d < 300; d++) {
+      prior[d] = (d % 17) / 10;
+      skip[d] = d % 5 === 0 ? 1 : 0;
+    }
+    const expected = exhaustive(index, query, 5, prior.slice(), skip.slice());
+    expect(index.topMatches(query, 5, { prior, skip, maxPrior: 1.6 })).toEqual(expected);
+    expect(index.topMatches(query, 5, { prior: prior.slice(), skip: skip.slice() })).toEqual(expected);
+    // Changed in place between queries: the next query reads the new values.
+    prior.fill(0);
+    skip.fill(0);
+    expect(index.topMatches(query, 5, { prior, skip, maxPrior: 0 })).toEqual(exhaustive(index, query, 5));
+  });
+
+  it('works on an index loaded from a binary file', () => {
     const { index, words } = randomCorpus(5, 500);
     const writer = new BinaryFileWriter('TESTBM25', 1);
     index.writeTo(writer);

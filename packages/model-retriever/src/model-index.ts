@@ -132,6 +132,12 @@ export class ModelIndex {
   /** What every search reads per matching model, as typed arrays (no object access in the hot loop). */
   private readonly columns: { sizeBytes: Float64Array; hasParameters: Uint8Array; popularity: Float64Array };
   private lastSizeFilter: SizeFilter | undefined;
+  /** `estimateMemory`'s answers (NaN: not asked yet) for one set of estimator options. */
+  private estimates:
+    | { sequenceLength: number | undefined; batchSize: number | undefined; precision: ModelSearchOptions['precision'] | undefined; loraBytes: Float64Array; fullBytes: Float64Array }
+    | undefined;
+  /** The last size filter's verdicts (one per model). */
+  private readonly verdicts: Uint8Array;
 
   private constructor(
     private readonly entries: IndexedModel[],
@@ -141,7 +147,11 @@ export class ModelIndex {
     this.createdAt = meta.createdAt;
     this.source = meta.source;
     const count = entries.length;
-    this.columns = { sizeBytes: new Float64Array(count), hasParameters: new Uint8Array(count), popularity: new Float64Array(count) };
+    // Popularity and the size filter's verdicts live in the BM25 index's own columns, which its
+    // ranking reads in place (no copy per search).
+    const { prior, skip } = bm25.documentColumns();
+    this.columns = { sizeBytes: new Float64Array(count), hasParameters: new Uint8Array(count), popularity: prior };
+    this.verdicts = skip;
     for (let i = 0; i < count; i++) {
       const entry = entries[i]!;
       this.columns.sizeBytes[i] = entry.sizeBytes ?? Number.NaN;
@@ -327,7 +337,7 @@ export class ModelIndex {
             continue;
           }
           if (options.gpuMemoryBytes !== undefined && (sizes[position] === sizes[position] || hasParameters[position] === 1)) {
-            const estimate = this.estimateMemory(model, options)!;
+            const estimate = this.estimateMemory(position, options)!;
             const needed = options.trainingMethod === 'full' ? estimate.fullBytes : estimate.loraBytes;
             if (needed > options.gpuMemoryBytes) {
               excluded.gpuMemory++;
@@ -351,7 +361,7 @@ export class ModelIndex {
 
   private candidate(position: number, relevance: number, score: number, options: ModelSearchOptions): RankedModel {
     const model = this.entries[position]!;
-    const estimatedMemory = this.estimateMemory(model, options);
+    const estimatedMemory = this.estimateMemory(position, options);
     // Optional fields assigned rather than spread: this runs for every result of every search.
     const candidate: RankedModel = { id: model.id, score, relevance, architecture: model.architecture };
     if (model.sizeBytes !== undefined) candidate.sizeBytes = model.sizeBytes;
@@ -364,13 +374,14 @@ export class ModelIndex {
   /**
    * Per model: 0 when it passes the size filters, 1 when its size is unknown and that drops it, 2
    * when it is over the limit; and the largest popularity among the models that pass. The same
-   * few option sets come back search after search (the defaults above all), so the last one is kept.
+   * few option sets come back search after search (the defaults above all), so the last one is kept
+   * (its verdicts in the one column the BM25 ranking reads).
    */
   private sizeFilter(dropUnknownSize: boolean, limit: number): SizeFilter {
     const cached = this.lastSizeFilter;
     if (cached && cached.dropUnknownSize === dropUnknownSize && Object.is(cached.limit, limit)) return cached;
     const { sizeBytes, hasParameters, popularity } = this.columns;
-    const verdicts = new Uint8Array(sizeBytes.length);
+    const verdicts = this.verdicts;
     let maxPopularity = 0;
     for (let i = 0; i < verdicts.length; i++) {
       const size = sizeBytes[i]!;
@@ -382,17 +393,29 @@ export class ModelIndex {
     return this.lastSizeFilter;
   }
 
-  private estimateMemory(model: IndexedModel, options: ModelSearchOptions): ModelCandidate['estimatedMemory'] {
+  /**
+   * A model's fine-tuning memory under the options' sequence length, batch size and precision
+   * (unset and 0 mean the estimator's defaults); undefined when its size is unknown. Remembered per
+   * model for the last such option set, as the size filter is: the GPU filter asks for every
+   * matching model of a search, and searches ask for the same few models again.
+   */
+  private estimateMemory(position: number, options: ModelSearchOptions): ModelCandidate['estimatedMemory'] {
+    const model = this.entries[position]!;
     if (model.sizeBytes === undefined && model.parameters === undefined) return undefined;
-    // Unset and 0 options mean the estimator's defaults.
-    const estimate = estimateFineTuneMemory({
-      parameters: model.parameters,
-      sizeBytes: model.sizeBytes,
-      sequenceLength: options.sequenceLength || undefined,
-      batchSize: options.batchSize || undefined,
-      precision: options.precision || undefined,
-    });
-    return { loraBytes: estimate.loraBytes, fullBytes: estimate.fullBytes };
+    const sequenceLength = options.sequenceLength || undefined;
+    const batchSize = options.batchSize || undefined;
+    const precision = options.precision || undefined;
+    let memo = this.estimates;
+    if (!memo || memo.sequenceLength !== sequenceLength || memo.batchSize !== batchSize || memo.precision !== precision) {
+      const count = this.entries.length;
+      memo = this.estimates = { sequenceLength, batchSize, precision, loraBytes: new Float64Array(count).fill(Number.NaN), fullBytes: new Float64Array(count) };
+    }
+    if (Number.isNaN(memo.loraBytes[position]!)) {
+      const estimate = estimateFineTuneMemory({ parameters: model.parameters, sizeBytes: model.sizeBytes, sequenceLength, batchSize, precision });
+      memo.loraBytes[position] = estimate.loraBytes;
+      memo.fullBytes[position] = estimate.fullBytes;
+    }
+    return { loraBytes: memo.loraBytes[position]!, fullBytes: memo.fullBytes[position]! };
   }
 }
 

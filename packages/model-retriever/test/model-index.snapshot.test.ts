@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '@prompt2model/core/internal';
-import { ModelIndex, POPULARITY_TIE_BREAK, plainQuery, relevanceScorer, type ModelScorer } from '../src/internal.js';
+import { ModelIndex, POPULARITY_TIE_BREAK, estimateFineTuneMemory, plainQuery, relevanceScorer, type ModelScorer } from '../src/internal.js';
 import { fixturePath } from '@prompt2model/testing/fixtures';
 
 // Building the 11,320-card index takes ~3 s alone, but far longer while CI runs every package's
@@ -107,6 +107,22 @@ describe('ModelIndex over the 11,320-card snapshot', () => {
     // A longer sequence needs more memory, so fewer models fit.
     const longer = index.searchDetailed(query, { topK: 20, maxSizeBytes: null, gpuMemoryBytes: budget, sequenceLength: 2048 });
     expect(longer.excluded.gpuMemory).toBeGreaterThan(lora.excluded.gpuMemory);
+  });
+
+  it('gives each result the memory estimate of the options searched with, search after search', () => {
+    // The estimates are remembered per model for the last option set: changing options must not reuse them.
+    const query = 'summarize news articles';
+    for (const options of [{}, { batchSize: 32 }, { sequenceLength: 1024, precision: 'fp32' as const }, {}, { batchSize: 32 }]) {
+      for (const candidate of index.search(query, { topK: 10, ...options })) {
+        const model = index.get(candidate.id)!;
+        if (model.sizeBytes === undefined && model.parameters === undefined) {
+          expect(candidate.estimatedMemory).toBeUndefined();
+          continue;
+        }
+        const expected = estimateFineTuneMemory({ parameters: model.parameters, sizeBytes: model.sizeBytes, ...options });
+        expect(candidate.estimatedMemory).toEqual({ loraBytes: expected.loraBytes, fullBytes: expected.fullBytes });
+      }
+    }
   });
 
   it('takes a pluggable scorer', () => {
