@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
 import { z } from 'zod';
 import { unpackStrings, type BinaryFileReader, type BinaryFileWriter, type PackedStrings } from './binary-file.js';
-import { PostingKernels } from './kernels.js';
+import { PostingKernels, TERMS_PER_CALL } from './kernels.js';
 import { TermTable } from './term-table.js';
 import { cardTextPrep, getTextPrep, type PrepTask } from './text-prep.js';
 
@@ -340,9 +340,25 @@ export class Bm25Index {
     if (prior !== undefined && prior.length !== size) throw new InvalidArgumentError({ argument: 'prior', value: `${prior.length} values`, expected: `one per document (${size})` });
     if (skip !== undefined && skip.length !== size) throw new InvalidArgumentError({ argument: 'skip', value: `${skip.length} flags`, expected: `one per document (${size})` });
     const maxPrior = prior ? (options.maxPrior ?? maxOf(prior)) : 0;
-    const { terms, offsets, documents, weights } = this.postings!;
+    const { offsets } = this.postings!;
     const kernels = this.kernels;
     const scratch = (this.scratch ??= new QueryScratch(kernels?.stamps ?? new Uint32Array(size), offsets.length - 1));
+    return kernels
+      ? this.topMatchesInKernels(kernels, scratch, query, Math.min(k, size), prior, skip, maxPrior)
+      : this.topMatchesInJavaScript(scratch, query, Math.min(k, size), prior, skip, maxPrior);
+  }
+
+  /** `topMatches` where WebAssembly is unavailable: the same steps as `topMatchesInKernels`, in JavaScript. */
+  private topMatchesInJavaScript(
+    scratch: QueryScratch,
+    query: string,
+    k: number,
+    prior: Float64Array | undefined,
+    skip: Uint8Array | undefined,
+    maxPrior: number,
+  ): Array<{ document: number; relevance: number; score: number }> {
+    const { terms, offsets, documents, weights } = this.postings!;
+    const size = this.size;
     const scores = (this.accumulator ??= new Float64Array(size));
     const { termSlot } = scratch;
     let distinct = 0;
@@ -355,46 +371,19 @@ export class Bm25Index {
         const from = offsets[term]!;
         const to = offsets[term + 1]!;
         postingCount += to - from;
-        const max = kernels ? kernels.addPostings(from, to) : addPostings(scores, documents, weights, from, to);
-        let at = termSlot[term]!;
-        if (at === -1) {
-          at = distinct++;
-          termSlot[term] = at;
-          scratch.reserve(distinct);
-          scratch.terms[at] = term;
-          scratch.upper[at] = 0;
-        }
-        scratch.upper[at]! += max;
+        const max = addPostings(scores, documents, weights, from, to);
+        scratch.upper[scratch.slotOf(term)]! += max;
+        distinct = scratch.distinct;
       }
       if (distinct === 0) return [];
-      // Strongest first; `rest[i]`: the most the terms after the i-th can add together.
-      const order = scratch.order;
-      for (let i = 0; i < distinct; i++) order[i] = i;
-      sortBy(order, distinct, scratch.upper);
+      const order = scratch.strongestFirst();
       const rest = scratch.rest;
-      for (let i = distinct - 1, sum = 0; i >= 0; i--) {
-        rest[i] = sum;
-        sum += scratch.upper[order[i]!]!;
-      }
+      const top = scratch.topK(k);
       const stamp = scratch.nextStamp();
-      const limit = Math.min(k, size);
-      if (kernels) {
-        // The same ranking in WebAssembly, into the kernels' top k.
-        const priorAt = kernels.priorAt(prior);
-        const skipAt = kernels.skipAt(skip);
-        let count = 0;
-        for (let i = 0; i < distinct; i++) {
-          const term = scratch.terms[order[i]!]!;
-          count = kernels.rankPostings(offsets[term]!, offsets[term + 1]!, stamp, priorAt, skipAt, limit, count);
-          // A document none of the terms so far has scores at most `rest[i] + maxPrior`.
-          if (count === limit && below(rest[i]! + maxPrior, kernels.worstScore(limit))) break;
-        }
-        return kernels.topItems(limit, count);
-      }
-      const top = scratch.topK(limit);
       for (let i = 0; i < distinct; i++) {
         const term = scratch.terms[order[i]!]!;
         rankPostings(top, documents, offsets[term]!, offsets[term + 1]!, scores, scratch.stamps, stamp, prior, skip);
+        // A document none of the terms so far has scores at most `rest[i] + maxPrior`.
         if (top.full && below(rest[i]! + maxPrior, top.worstScore)) break;
       }
       return top.items();
@@ -404,11 +393,79 @@ export class Bm25Index {
       for (let i = 0; i < distinct; i++) {
         const term = scratch.terms[i]!;
         termSlot[term] = -1;
-        if (!perPosting) continue;
-        if (kernels) kernels.clearPostings(offsets[term]!, offsets[term + 1]!);
-        else for (let slot = offsets[term]!, to = offsets[term + 1]!; slot < to; slot++) scores[documents[slot]!] = 0;
+        if (perPosting) for (let slot = offsets[term]!, to = offsets[term + 1]!; slot < to; slot++) scores[documents[slot]!] = 0;
       }
+      scratch.distinct = 0;
       if (!perPosting) scores.fill(0);
+    }
+  }
+
+  /**
+   * `topMatches`' additions, ranking and clearing in WebAssembly (`kernels.wat`): the same steps in
+   * the same order, one call each per query, the terms handed over as posting ranges.
+   */
+  private topMatchesInKernels(
+    kernels: PostingKernels,
+    scratch: QueryScratch,
+    query: string,
+    k: number,
+    prior: Float64Array | undefined,
+    skip: Uint8Array | undefined,
+    maxPrior: number,
+  ): Array<{ document: number; relevance: number; score: number }> {
+    const { terms, offsets } = this.postings!;
+    const { ranges } = kernels;
+    let postingCount = 0;
+    try {
+      // Every posting, in query order; each distinct term's largest weight × repeats.
+      let pending = 0;
+      for (const token of this.analyze(query)) {
+        const term = terms.id(token);
+        if (term === -1) continue;
+        ranges[2 * pending] = offsets[term]!;
+        ranges[2 * pending + 1] = offsets[term + 1]!;
+        postingCount += offsets[term + 1]! - offsets[term]!;
+        scratch.pendingSlots[pending++] = scratch.slotOf(term);
+        if (pending === TERMS_PER_CALL) pending = scratch.addPending(kernels, pending);
+      }
+      if (pending > 0) scratch.addPending(kernels, pending);
+      const distinct = scratch.distinct;
+      if (distinct === 0) return [];
+      const order = scratch.strongestFirst();
+      const stamp = scratch.nextStamp();
+      const priorAt = kernels.priorAt(prior);
+      const skipAt = kernels.skipAt(skip);
+      let filled = 0;
+      for (let first = 0; first < distinct; first += TERMS_PER_CALL) {
+        const count = Math.min(TERMS_PER_CALL, distinct - first);
+        for (let i = 0; i < count; i++) {
+          const term = scratch.terms[order[first + i]!]!;
+          ranges[2 * i] = offsets[term]!;
+          ranges[2 * i + 1] = offsets[term + 1]!;
+          kernels.rest[i] = scratch.rest[first + i]!;
+        }
+        filled = kernels.rankTerms(k, filled, count, maxPrior, stamp, priorAt, skipAt);
+        if (kernels.stopped) break;
+      }
+      return kernels.topItems(k, filled);
+    } finally {
+      // Clear the buffer: per posting when the query touched few, else all of it at once.
+      const distinct = scratch.distinct;
+      if (postingCount * 16 < this.size) {
+        for (let first = 0; first < distinct; first += TERMS_PER_CALL) {
+          const count = Math.min(TERMS_PER_CALL, distinct - first);
+          for (let i = 0; i < count; i++) {
+            const term = scratch.terms[first + i]!;
+            ranges[2 * i] = offsets[term]!;
+            ranges[2 * i + 1] = offsets[term + 1]!;
+          }
+          kernels.clearTerms(count);
+        }
+      } else {
+        kernels.scores.fill(0);
+      }
+      for (let i = 0; i < distinct; i++) scratch.termSlot[scratch.terms[i]!] = -1;
+      scratch.distinct = 0;
     }
   }
 
@@ -596,14 +653,51 @@ class QueryScratch {
   readonly stamps: Uint32Array;
   private stamp = 0;
   private top: TopK | undefined;
+  /** The current query's distinct terms (`terms[0 .. distinct)`), each with its largest weight × repeats (`upper`). */
+  distinct = 0;
   terms = new Int32Array(16);
   upper = new Float64Array(16);
   rest = new Float64Array(16);
   order = new Int32Array(16);
+  /** Per term of a kernel call: its slot among the distinct terms. */
+  readonly pendingSlots = new Int32Array(TERMS_PER_CALL);
 
   constructor(stamps: Uint32Array, terms: number) {
     this.termSlot = new Int32Array(terms).fill(-1);
     this.stamps = stamps;
+  }
+
+  /** The term's slot among the query's distinct terms, given one (its largest weight 0) when new. */
+  slotOf(term: number): number {
+    let at = this.termSlot[term]!;
+    if (at === -1) {
+      at = this.distinct++;
+      this.termSlot[term] = at;
+      this.reserve(this.distinct);
+      this.terms[at] = term;
+      this.upper[at] = 0;
+    }
+    return at;
+  }
+
+  /** Adds the postings of the `count` terms handed to the kernels, each distinct term's largest weight to its bound; returns 0 (none pending). */
+  addPending(kernels: PostingKernels, count: number): number {
+    kernels.addTerms(count);
+    const { maxima } = kernels;
+    for (let i = 0; i < count; i++) this.upper[this.pendingSlots[i]!]! += maxima[i]!;
+    return 0;
+  }
+
+  /** The distinct terms' slots, strongest first; `rest[i]`: the most the terms after the i-th can add together. */
+  strongestFirst(): Int32Array {
+    const { order, rest, upper, distinct } = this;
+    for (let i = 0; i < distinct; i++) order[i] = i;
+    sortBy(order, distinct, upper);
+    for (let i = distinct - 1, sum = 0; i >= 0; i--) {
+      rest[i] = sum;
+      sum += upper[order[i]!]!;
+    }
+    return order;
   }
 
   reserve(distinct: number): void {

@@ -17,9 +17,24 @@ declare namespace WebAssembly {
 
 interface KernelExports {
   memory: WebAssembly.Memory;
-  addPostings(documents: number, weights: number, scores: number, from: number, to: number): number;
-  clearPostings(documents: number, scores: number, from: number, to: number): void;
-  rankPostings(documents: number, scores: number, stamps: number, prior: number, skip: number, top: number, k: number, count: number, from: number, to: number, stamp: number): number;
+  addTerms(documents: number, weights: number, scores: number, ranges: number, count: number, maxima: number): void;
+  clearTerms(documents: number, scores: number, ranges: number, count: number): void;
+  rankTerms(
+    documents: number,
+    scores: number,
+    stamps: number,
+    prior: number,
+    skip: number,
+    top: number,
+    k: number,
+    filled: number,
+    ranges: number,
+    rest: number,
+    count: number,
+    maxPrior: number,
+    stamp: number,
+    stopped: number,
+  ): number;
   firstInvalidDocument(documents: number, count: number, limit: number): number;
 }
 
@@ -48,11 +63,15 @@ const PAGE = 65536;
 /** Wasm32 memory holds at most 65,536 pages (4 GiB); an index larger than that stays in JavaScript. */
 const MAX_PAGES = 65536;
 
+/** Terms per kernel call (a longer query is handed over in parts). */
+export const TERMS_PER_CALL = 4096;
+
 /**
- * An index's postings and per-query buffers in WebAssembly memory, with the loops of a query
- * (`kernels.wat`): adding a term's postings into the scores, ranking a term's documents into the
- * top k, clearing the scores. The arrays are views on that memory: JavaScript reads and writes them
- * as any typed array, and the memory never grows (views would be detached).
+ * An index's postings and per-query buffers in WebAssembly memory, with a query's loops
+ * (`kernels.wat`): adding its terms' postings into the scores, ranking its strongest terms'
+ * documents into the top k (MaxScore), clearing the scores. The arrays are views on that memory:
+ * JavaScript reads and writes them as any typed array, and the memory never grows (views would be
+ * detached). Each loop is one call per query, its terms handed over as (from, to) posting ranges.
  */
 export class PostingKernels {
   readonly documents: Int32Array;
@@ -62,31 +81,41 @@ export class PostingKernels {
   /** Per document: a prior and a skip flag that the index's owner fills (`Bm25Index.documentColumns`). */
   readonly prior: Float64Array;
   readonly skip: Uint8Array;
-  /** The same for a query whose prior or skip flags are other arrays: copied here for that query. */
-  private readonly priorCopy: Float64Array;
-  private readonly skipCopy: Uint8Array;
   /** Per document: the query that last ranked it (`QueryScratch` numbers the queries). */
   readonly stamps: Uint32Array;
+  /** A call's terms: `ranges[2i]`, `ranges[2i + 1]` are term i's posting slots; `maxima[i]` its largest weight (out); `rest[i]` what the terms after it can add. */
+  readonly ranges: Int32Array;
+  readonly maxima: Float32Array;
+  readonly rest: Float64Array;
+  /** The same as `prior` and `skip` for a query whose columns are other arrays: copied here for that query. */
+  private readonly priorCopy: Float64Array;
+  private readonly skipCopy: Uint8Array;
   /** The top k of the current query: relevances (k doubles), scores (k doubles), documents (k ints), from `top`. */
   private readonly topFloat: Float64Array;
   private readonly topInt: Int32Array;
+  private readonly stoppedFlag: Int32Array;
   private readonly exports: KernelExports;
-  private readonly at: { documents: number; weights: number; scores: number; prior: number; priorCopy: number; top: number; stamps: number; skip: number; skipCopy: number };
+  private readonly at: Record<'documents' | 'weights' | 'scores' | 'prior' | 'priorCopy' | 'rest' | 'top' | 'stamps' | 'ranges' | 'maxima' | 'stopped' | 'skip' | 'skipCopy', number>;
 
   private constructor(exports: KernelExports, at: PostingKernels['at'], postings: number, documentCount: number) {
     this.exports = exports;
     this.at = at;
     const { buffer } = exports.memory;
+    const n = documentCount;
     this.documents = new Int32Array(buffer, at.documents, postings);
     this.weights = new Float32Array(buffer, at.weights, postings);
-    this.scores = new Float64Array(buffer, at.scores, documentCount);
-    this.prior = new Float64Array(buffer, at.prior, documentCount);
-    this.priorCopy = new Float64Array(buffer, at.priorCopy, documentCount);
-    this.topFloat = new Float64Array(buffer, at.top, 2 * documentCount);
-    this.topInt = new Int32Array(buffer, at.top, 5 * documentCount);
-    this.stamps = new Uint32Array(buffer, at.stamps, documentCount);
-    this.skip = new Uint8Array(buffer, at.skip, documentCount);
-    this.skipCopy = new Uint8Array(buffer, at.skipCopy, documentCount);
+    this.scores = new Float64Array(buffer, at.scores, n);
+    this.prior = new Float64Array(buffer, at.prior, n);
+    this.priorCopy = new Float64Array(buffer, at.priorCopy, n);
+    this.rest = new Float64Array(buffer, at.rest, TERMS_PER_CALL);
+    this.topFloat = new Float64Array(buffer, at.top, 2 * n);
+    this.topInt = new Int32Array(buffer, at.top, 5 * n);
+    this.stamps = new Uint32Array(buffer, at.stamps, n);
+    this.ranges = new Int32Array(buffer, at.ranges, 2 * TERMS_PER_CALL);
+    this.maxima = new Float32Array(buffer, at.maxima, TERMS_PER_CALL);
+    this.stoppedFlag = new Int32Array(buffer, at.stopped, 1);
+    this.skip = new Uint8Array(buffer, at.skip, n);
+    this.skipCopy = new Uint8Array(buffer, at.skipCopy, n);
   }
 
   /**
@@ -98,20 +127,26 @@ export class PostingKernels {
     if (!module) return undefined;
     const postings = documents.length;
     const n = documentCount;
-    // Doubles first (8-byte aligned), then ints, then bytes.
-    const base = postings * 8;
-    const at = {
-      documents: 0,
-      weights: postings * 4,
-      scores: base,
-      prior: base + 8 * n,
-      priorCopy: base + 16 * n,
-      top: base + 24 * n,
-      stamps: base + 44 * n,
-      skip: base + 48 * n,
-      skipCopy: base + 49 * n,
+    const terms = TERMS_PER_CALL;
+    // Doubles first (8-byte aligned), then 4-byte values, then bytes.
+    const at = { documents: 0, weights: postings * 4 } as PostingKernels['at'];
+    let end = postings * 8;
+    const place = (name: keyof PostingKernels['at'], bytes: number) => {
+      at[name] = end;
+      end += bytes;
     };
-    const pages = Math.ceil((base + 50 * n) / PAGE);
+    place('scores', 8 * n);
+    place('prior', 8 * n);
+    place('priorCopy', 8 * n);
+    place('rest', 8 * terms);
+    place('top', 20 * n);
+    place('stamps', 4 * n);
+    place('ranges', 8 * terms);
+    place('maxima', 4 * terms);
+    place('stopped', 4);
+    place('skip', n);
+    place('skipCopy', n);
+    const pages = Math.ceil(end / PAGE);
     if (pages > MAX_PAGES - 1) return undefined;
     let exports: KernelExports;
     try {
@@ -127,14 +162,16 @@ export class PostingKernels {
     return kernels;
   }
 
-  /** Adds postings `from .. to` into `scores`; returns their largest weight (0 when none is positive). */
-  addPostings(from: number, to: number): number {
-    return this.exports.addPostings(this.at.documents, this.at.weights, this.at.scores, from, to);
+  /** Adds the postings of `ranges` 0 .. count into `scores`, in order; each range's largest weight (0 when none is positive) to `maxima`. */
+  addTerms(count: number): void {
+    const { at } = this;
+    this.exports.addTerms(at.documents, at.weights, at.scores, at.ranges, count, at.maxima);
   }
 
-  /** Sets `scores` back to 0 for the documents of postings `from .. to`. */
-  clearPostings(from: number, to: number): void {
-    this.exports.clearPostings(this.at.documents, this.at.scores, from, to);
+  /** Sets `scores` back to 0 for the documents of `ranges` 0 .. count. */
+  clearTerms(count: number): void {
+    const { at } = this;
+    this.exports.clearTerms(at.documents, at.scores, at.ranges, count);
   }
 
   /**
@@ -156,17 +193,18 @@ export class PostingKernels {
   }
 
   /**
-   * Offers the documents of postings `from .. to` not ranked yet in this query and not skipped to
-   * the top k (of which `count` are filled); returns how many are filled after.
+   * Ranks the documents of `ranges` 0 .. count (strongest term first; `rest[i]`: what the terms
+   * after the i-th can add) into the top k, of which `filled` are filled, until the rest plus
+   * `maxPrior` cannot reach the k-th best (then `stopped` is true). Returns how many are filled.
    */
-  rankPostings(from: number, to: number, stamp: number, priorAt: number, skipAt: number, k: number, count: number): number {
+  rankTerms(k: number, filled: number, count: number, maxPrior: number, stamp: number, priorAt: number, skipAt: number): number {
     const { at } = this;
-    return this.exports.rankPostings(at.documents, at.scores, at.stamps, priorAt, skipAt, at.top, k, count, from, to, stamp);
+    return this.exports.rankTerms(at.documents, at.scores, at.stamps, priorAt, skipAt, at.top, k, filled, at.ranges, at.rest, count, maxPrior, stamp, at.stopped);
   }
 
-  /** The score of the k-th best (the top must be full). */
-  worstScore(k: number): number {
-    return this.topFloat[2 * k - 1]!;
+  /** Whether the last `rankTerms` stopped at the bound (the terms after it need no ranking). */
+  get stopped(): boolean {
+    return this.stoppedFlag[0] === 1;
   }
 
   /** The top's `count` entries, best first. */

@@ -15,7 +15,7 @@
   ;; scores[documents[slot]] += weights[slot] for slot in [from, to), in that order (the same
   ;; float32-to-double additions as `scores[documents[slot]] += weights[slot]` in JavaScript, so
   ;; the same doubles); returns the largest weight added, or 0.
-  (func (export "addPostings")
+  (func $addPostings
     (param $documents i32) (param $weights i32) (param $scores i32) (param $from i32) (param $to i32)
     (result f32)
     (local $max f32) (local $weight f32) (local $at i32)
@@ -33,7 +33,7 @@
     (local.get $max))
 
   ;; scores[documents[slot]] = 0 for slot in [from, to): clears what addPostings added.
-  (func (export "clearPostings")
+  (func $clearPostings
     (param $documents i32) (param $scores i32) (param $from i32) (param $to i32)
     (block $done
       (br_if $done (i32.ge_u (local.get $from) (local.get $to)))
@@ -72,7 +72,7 @@
   ;; top k, by relevance scores[d] plus prior[d] (when $prior is not -1). $count entries are in the
   ;; top already; returns how many are after. The same comparisons, in the same order, as
   ;; rankPostings and TopK.offer in bm25-index.ts.
-  (func (export "rankPostings")
+  (func $rankPostings
     (param $documents i32) (param $scores i32) (param $stamps i32) (param $prior i32) (param $skip i32)
     (param $top i32) (param $k i32) (param $count i32) (param $from i32) (param $to i32) (param $stamp i32)
     (result i32)
@@ -130,6 +130,73 @@
         (local.set $from (i32.add (local.get $from) (i32.const 1)))
         (br_if $next (i32.lt_u (local.get $from) (local.get $to)))))
     (local.get $count))
+
+  ;; The query-level loops below are what JavaScript calls, once per query each: V8 calls an export
+  ;; through a generic wrapper until it has been called about 1,000 times, then compiles a wrapper
+  ;; for it on the main thread (a 0.3 ms pause), so one call per term would pause a process's
+  ;; 200th-odd query. $ranges holds (from, to) pairs of posting slots, one per term.
+
+  ;; addPostings for each of $count ranges, in order; each range's largest weight (f32) to $maxima.
+  (func (export "addTerms")
+    (param $documents i32) (param $weights i32) (param $scores i32) (param $ranges i32) (param $count i32) (param $maxima i32)
+    (local $term i32)
+    (block $done
+      (br_if $done (i32.ge_u (local.get $term) (local.get $count)))
+      (loop $next
+        (f32.store (i32.add (local.get $maxima) (i32.shl (local.get $term) (i32.const 2)))
+          (call $addPostings (local.get $documents) (local.get $weights) (local.get $scores)
+            (i32.load (i32.add (local.get $ranges) (i32.shl (local.get $term) (i32.const 3))))
+            (i32.load (i32.add (local.get $ranges) (i32.add (i32.shl (local.get $term) (i32.const 3)) (i32.const 4))))))
+        (local.set $term (i32.add (local.get $term) (i32.const 1)))
+        (br_if $next (i32.lt_u (local.get $term) (local.get $count))))))
+
+  ;; clearPostings for each of $count ranges.
+  (func (export "clearTerms")
+    (param $documents i32) (param $scores i32) (param $ranges i32) (param $count i32)
+    (local $term i32)
+    (block $done
+      (br_if $done (i32.ge_u (local.get $term) (local.get $count)))
+      (loop $next
+        (call $clearPostings (local.get $documents) (local.get $scores)
+          (i32.load (i32.add (local.get $ranges) (i32.shl (local.get $term) (i32.const 3))))
+          (i32.load (i32.add (local.get $ranges) (i32.add (i32.shl (local.get $term) (i32.const 3)) (i32.const 4)))))
+        (local.set $term (i32.add (local.get $term) (i32.const 1)))
+        (br_if $next (i32.lt_u (local.get $term) (local.get $count))))))
+
+  ;; MaxScore's ranking: rankPostings for each of $count ranges (the query's distinct terms,
+  ;; strongest first), until the top k is full and the most a document of the terms left can
+  ;; score, $rest[i] (f64: their largest weights together) + $maxPrior, is below the k-th best
+  ;; beyond rounding error (`below` in bm25-index.ts). $count entries are in the top at the start
+  ;; ($filled); returns how many are after, and stores at $stopped 1 when the bound stopped it, else 0.
+  (func (export "rankTerms")
+    (param $documents i32) (param $scores i32) (param $stamps i32) (param $prior i32) (param $skip i32)
+    (param $top i32) (param $k i32) (param $filled i32) (param $ranges i32) (param $rest i32) (param $count i32)
+    (param $maxPrior f64) (param $stamp i32) (param $stopped i32)
+    (result i32)
+    (local $term i32) (local $best f64) (local $threshold f64)
+    (i32.store (local.get $stopped) (i32.const 0))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $term) (local.get $count)))
+      (loop $next
+        (local.set $filled
+          (call $rankPostings (local.get $documents) (local.get $scores) (local.get $stamps) (local.get $prior) (local.get $skip)
+            (local.get $top) (local.get $k) (local.get $filled)
+            (i32.load (i32.add (local.get $ranges) (i32.shl (local.get $term) (i32.const 3))))
+            (i32.load (i32.add (local.get $ranges) (i32.add (i32.shl (local.get $term) (i32.const 3)) (i32.const 4))))
+            (local.get $stamp)))
+        (local.set $term (i32.add (local.get $term) (i32.const 1)))
+        (if (i32.eq (local.get $filled) (local.get $k))
+          (then
+            (local.set $best (f64.add (f64.load (i32.add (local.get $rest) (i32.shl (i32.sub (local.get $term) (i32.const 1)) (i32.const 3)))) (local.get $maxPrior)))
+            (local.set $threshold (f64.load (call $topScore (local.get $top) (local.get $k) (i32.sub (local.get $k) (i32.const 1)))))
+            ;; best < threshold − 1e-9 · max(1, |threshold|)
+            (if (f64.lt (local.get $best)
+                  (f64.sub (local.get $threshold) (f64.mul (f64.const 1e-9) (f64.max (f64.const 1) (f64.abs (local.get $threshold))))))
+              (then
+                (i32.store (local.get $stopped) (i32.const 1))
+                (br $done)))))
+        (br_if $next (i32.lt_u (local.get $term) (local.get $count)))))
+    (local.get $filled))
 
   ;; The first slot in [0, count) whose document is not in [0, documents), or -1: the load-time
   ;; check that every posting names a document that exists (a damaged file cannot write outside

@@ -52,6 +52,29 @@ describe('the WebAssembly kernels', () => {
     expect(usesKernels(plain.index)).toBe(false);
   });
 
+  it('take a query of more terms than one call holds in parts, with the same answers', () => {
+    // 90,000 documents, each with a word of its own: a query of 5,000 of those words touches few
+    // enough postings that the scores are cleared per posting, in parts too; a query of common
+    // words clears them all at once.
+    const words = Array.from({ length: 90_000 }, (_, i) => `q${i.toString(36)}z`);
+    const build = () => {
+      const index = new Bm25Index();
+      for (let d = 0; d < 90_000; d++) index.add(`d${d}`, `${words[d % words.length]} ${d % 3 === 0 ? 'common' : 'other'}`);
+      index.consolidate();
+      return index;
+    };
+    const withKernels = build();
+    useWebAssemblyKernels(false);
+    const plain = build();
+    useWebAssemblyKernels(true);
+    expect(usesKernels(withKernels)).toBe(true);
+    const rare = words.slice(0, 5000).join(' ');
+    const long = `${words.slice(0, 9000).join(' ')} common ${words.slice(0, 3000).join(' ')}`;
+    for (const query of [rare, long, 'common other', rare]) {
+      for (const k of [1, 10]) expect(withKernels.topMatches(query, k)).toEqual(plain.topMatches(query, k));
+    }
+  }, 60_000);
+
   it('without WebAssembly, the JavaScript path still refuses postings that name a missing document', () => {
     useWebAssemblyKernels(false);
     const { index } = corpus(5, 50);
