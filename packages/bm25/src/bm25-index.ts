@@ -361,7 +361,6 @@ export class Bm25Index {
     const size = this.size;
     const scores = (this.accumulator ??= new Float64Array(size));
     const { termSlot } = scratch;
-    let distinct = 0;
     let postingCount = 0;
     try {
       // Every posting, in query order (the additions scoreAll makes); each distinct term's largest weight × repeats.
@@ -373,8 +372,8 @@ export class Bm25Index {
         postingCount += to - from;
         const max = addPostings(scores, documents, weights, from, to);
         scratch.upper[scratch.slotOf(term)]! += max;
-        distinct = scratch.distinct;
       }
+      const distinct = scratch.distinct;
       if (distinct === 0) return [];
       const order = scratch.strongestFirst();
       const rest = scratch.rest;
@@ -390,7 +389,7 @@ export class Bm25Index {
     } finally {
       // Clear the buffer: per posting when the query touched few, else all of it at once.
       const perPosting = postingCount * 16 < size;
-      for (let i = 0; i < distinct; i++) {
+      for (let i = 0; i < scratch.distinct; i++) {
         const term = scratch.terms[i]!;
         termSlot[term] = -1;
         if (perPosting) for (let slot = offsets[term]!, to = offsets[term + 1]!; slot < to; slot++) scores[documents[slot]!] = 0;
