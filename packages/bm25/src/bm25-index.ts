@@ -525,7 +525,11 @@ export class Bm25Index {
       .float32(`${prefix}.weights`, postings.weights);
   }
 
-  /** Reads an index written by `writeTo`: the term table stays a view on the file's bytes; the postings are copied into the query kernels' memory. */
+  /**
+   * Reads an index written by `writeTo`: the term table stays a view on the file's bytes, and so do
+   * the postings when the bytes came from `readIndexFile` (else they are copied into the query
+   * kernels' memory).
+   */
   static readFrom(reader: BinaryFileReader, prefix = 'bm25'): Bm25Index {
     const params = reader.float64(`${prefix}.params`);
     if (params.length !== 2) reader.fail(`${prefix}.params`, 'expected k1 and b');

@@ -1,3 +1,4 @@
+import { open, readFile } from 'node:fs/promises';
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.js';
 
 /** The part of the WebAssembly JavaScript API used here (the project compiles without the DOM library's types). */
@@ -60,6 +61,49 @@ export function useWebAssemblyKernels(enabled: boolean): void {
 }
 
 const PAGE = 65536;
+
+/** Kernel memories that readIndexFile read a file into (by their buffer), until an index adopts its postings there. */
+const fileMemories = new WeakMap<object, { exports: KernelExports; bytes: number; adopted: boolean }>();
+
+/**
+ * Reads a binary index file into a fresh kernel memory, with room after it for an index's
+ * per-query buffers, and returns its bytes there: a `Bm25Index` read from them (`readFrom`) keeps
+ * its postings in place instead of copying them. A plain read where WebAssembly is unavailable.
+ */
+export async function readIndexFile(path: string): Promise<Buffer> {
+  const module = kernelModule();
+  if (!module) return readFile(path);
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    // The buffers take 50 bytes a document and 80 KB; a document costs a file at least its id's
+    // offset (4 bytes) and postings, so the file's size again, plus 1 MiB, is room enough for the
+    // indexes this package writes (others are copied, as an index built in memory is).
+    const pages = Math.ceil((Math.ceil(size / 8) * 8 + size + (1 << 20)) / PAGE);
+    let exports: KernelExports | undefined;
+    if (pages <= MAX_PAGES - 1) {
+      try {
+        exports = new WebAssembly.Instance(module).exports as unknown as KernelExports;
+        exports.memory.grow(pages);
+      } catch {
+        exports = undefined;
+      }
+    }
+    if (!exports) return await handle.readFile();
+    const target = Buffer.from(exports.memory.buffer, 0, size);
+    let read = 0;
+    while (read < size) {
+      const { bytesRead } = await handle.read(target, read, size - read, read);
+      // Shorter than its size a moment ago (truncated meanwhile): what is there, which the reader judges.
+      if (bytesRead === 0) break;
+      read += bytesRead;
+    }
+    fileMemories.set(exports.memory.buffer, { exports, bytes: read, adopted: false });
+    return target.subarray(0, read);
+  } finally {
+    await handle.close();
+  }
+}
 /** Wasm32 memory holds at most 65,536 pages (4 GiB); an index larger than that stays in JavaScript. */
 const MAX_PAGES = 65536;
 
@@ -126,11 +170,38 @@ export class PostingKernels {
     const module = kernelModule();
     if (!module) return undefined;
     const postings = documents.length;
-    const n = documentCount;
+    // Postings read into a kernel memory by readIndexFile stay where they are: only the buffers are placed after the file.
+    const file = fileMemories.get(documents.buffer);
+    if (file && !file.adopted && weights.buffer === documents.buffer && documents.byteOffset % 4 === 0 && weights.byteOffset % 4 === 0) {
+      const at = PostingKernels.layout(documents.byteOffset, weights.byteOffset, Math.ceil(file.bytes / 8) * 8, documentCount);
+      if (at.end <= file.exports.memory.buffer.byteLength) {
+        file.adopted = true;
+        return new PostingKernels(file.exports, at, postings, documentCount);
+      }
+    }
+    const at = PostingKernels.layout(0, postings * 4, postings * 8, documentCount);
+    const pages = Math.ceil(at.end / PAGE);
+    if (pages > MAX_PAGES - 1) return undefined;
+    let exports: KernelExports;
+    try {
+      exports = new WebAssembly.Instance(module).exports as unknown as KernelExports;
+      exports.memory.grow(pages);
+    } catch {
+      // Out of memory for the copy: the JavaScript path reads the original arrays.
+      return undefined;
+    }
+    const kernels = new PostingKernels(exports, at, postings, documentCount);
+    kernels.documents.set(documents);
+    kernels.weights.set(weights);
+    return kernels;
+  }
+
+  /** Where each array goes: the postings at the offsets given, the per-query buffers from `start` (8-byte aligned) on. */
+  private static layout(documents: number, weights: number, start: number, n: number): PostingKernels['at'] & { end: number } {
     const terms = TERMS_PER_CALL;
+    const at = { documents, weights } as PostingKernels['at'] & { end: number };
+    let end = start;
     // Doubles first (8-byte aligned), then 4-byte values, then bytes.
-    const at = { documents: 0, weights: postings * 4 } as PostingKernels['at'];
-    let end = postings * 8;
     const place = (name: keyof PostingKernels['at'], bytes: number) => {
       at[name] = end;
       end += bytes;
@@ -146,20 +217,8 @@ export class PostingKernels {
     place('stopped', 4);
     place('skip', n);
     place('skipCopy', n);
-    const pages = Math.ceil(end / PAGE);
-    if (pages > MAX_PAGES - 1) return undefined;
-    let exports: KernelExports;
-    try {
-      exports = new WebAssembly.Instance(module).exports as unknown as KernelExports;
-      exports.memory.grow(pages);
-    } catch {
-      // Out of memory for the copy: the JavaScript path reads the original arrays.
-      return undefined;
-    }
-    const kernels = new PostingKernels(exports, at, postings, documentCount);
-    kernels.documents.set(documents);
-    kernels.weights.set(weights);
-    return kernels;
+    at.end = end;
+    return at;
   }
 
   /** Adds the postings of `ranges` 0 .. count into `scores`, in order; each range's largest weight (0 when none is positive) to `maxima`. */

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compileKernels } from '../scripts/compile-wasm.mjs';
-import { Bm25Index } from '../src/index.js';
+import { BinaryFileReader, BinaryFileWriter, Bm25Index, readIndexFile } from '../src/index.js';
 import { useWebAssemblyKernels } from '../src/kernels.js';
 import { KERNELS_WASM_BASE64 } from '../src/kernels-wasm.js';
 
@@ -74,6 +76,37 @@ describe('the WebAssembly kernels', () => {
       for (const k of [1, 10]) expect(withKernels.topMatches(query, k)).toEqual(plain.topMatches(query, k));
     }
   }, 60_000);
+
+  it('search a file read by readIndexFile where it was read, and a second index from the same bytes in a copy', async () => {
+    const { index, queries } = corpus(9, 800);
+    const writer = new BinaryFileWriter('TESTBM25', 1);
+    index.writeTo(writer);
+    const folder = mkdtempSync(join(tmpdir(), 'bm25-kernels-'));
+    try {
+      const path = join(folder, 'index.bin');
+      writeFileSync(path, writer.toBytes());
+      const bytes = await readIndexFile(path);
+      const first = Bm25Index.readFrom(new BinaryFileReader(bytes, 'TESTBM25', 'test index', 'rebuild it'));
+      const second = Bm25Index.readFrom(new BinaryFileReader(bytes, 'TESTBM25', 'test index', 'rebuild it'));
+      const postingsOf = (loaded: Bm25Index) => (loaded as unknown as { kernels: { documents: Int32Array } }).kernels.documents;
+      // The first keeps its postings in the file's memory; the second has a memory of its own.
+      expect(postingsOf(first).buffer).toBe(bytes.buffer);
+      expect(postingsOf(second).buffer).not.toBe(bytes.buffer);
+      for (const query of queries) {
+        const expected = index.topMatches(query, 5);
+        expect(first.topMatches(query, 5)).toEqual(expected);
+        expect(second.topMatches(query, 5)).toEqual(expected);
+        expect(first.scoreAll(query)).toEqual(index.scoreAll(query));
+      }
+      // Without WebAssembly: a plain read, searched in JavaScript.
+      useWebAssemblyKernels(false);
+      const plain = Bm25Index.readFrom(new BinaryFileReader(await readIndexFile(path), 'TESTBM25', 'test index', 'rebuild it'));
+      expect(usesKernels(plain)).toBe(false);
+      expect(plain.topMatches(queries[0]!, 5)).toEqual(index.topMatches(queries[0]!, 5));
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 
   it('without WebAssembly, the JavaScript path still refuses postings that name a missing document', () => {
     useWebAssemblyKernels(false);

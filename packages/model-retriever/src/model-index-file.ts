@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { ModelArchitectureSchema, Prompt2ModelError, ValidationError, writeFileAtomic, type ModelArchitecture } from '@prompt2model/core/internal';
 import { z } from 'zod';
-import { BinaryFileReader, BinaryFileWriter, Bm25Index, PersistedBm25Schema } from '@prompt2model/bm25';
+import { BinaryFileReader, BinaryFileWriter, Bm25Index, PersistedBm25Schema, readIndexFile } from '@prompt2model/bm25';
 import type { IndexedModel } from './model-index.js';
 
 /**
@@ -47,7 +46,8 @@ export interface ModelIndexParts {
 export async function readModelIndexFile(path: string): Promise<ModelIndexParts & { entries: IndexedModel[] }> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(path);
+    // Into the BM25 kernels' memory: the postings are searched where they are read.
+    bytes = await readIndexFile(path);
   } catch (error) {
     throw new Prompt2ModelError({
       message: `Cannot read the model index ${path}: ${(error as Error).message}`,
