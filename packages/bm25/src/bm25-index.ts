@@ -275,6 +275,7 @@ export class Bm25Index {
    */
   withScores<T>(query: string, consume: (documents: Int32Array, count: number, scores: Float64Array) => T): T {
     this.consolidate();
+    if (this.kernels) return this.withScoresInKernels(this.kernels, query, consume);
     const { terms, offsets, documents, weights } = this.postings!;
     const size = this.size;
     const accumulator = (this.accumulator ??= new Float64Array(size));
@@ -301,6 +302,30 @@ export class Bm25Index {
         accumulator[document] = 0;
         marks[document] = 0;
       }
+    }
+  }
+
+  /** `withScores` in WebAssembly: the same additions, in query order, in one call per query. */
+  private withScoresInKernels<T>(kernels: PostingKernels, query: string, consume: (documents: Int32Array, count: number, scores: Float64Array) => T): T {
+    const { terms, offsets } = this.postings!;
+    const { ranges } = kernels;
+    let found = 0;
+    try {
+      let pending = 0;
+      for (const token of query.trim() === '' ? [] : this.analyze(query)) {
+        const term = terms.id(token);
+        if (term === -1) continue;
+        ranges[2 * pending] = offsets[term]!;
+        ranges[2 * pending + 1] = offsets[term + 1]!;
+        if (++pending === TERMS_PER_CALL) {
+          found = kernels.addTermsListed(pending, found);
+          pending = 0;
+        }
+      }
+      if (pending > 0) found = kernels.addTermsListed(pending, found);
+      return consume(kernels.touched, found, kernels.scores);
+    } finally {
+      kernels.clearListed(found);
     }
   }
 

@@ -20,6 +20,8 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   addTerms(documents: number, weights: number, scores: number, ranges: number, count: number, maxima: number): void;
   clearTerms(documents: number, scores: number, ranges: number, count: number): void;
+  addTermsListed(documents: number, weights: number, scores: number, marks: number, touched: number, ranges: number, count: number, found: number): number;
+  clearListed(scores: number, marks: number, touched: number, count: number): void;
   rankTerms(
     documents: number,
     scores: number,
@@ -76,7 +78,7 @@ export async function readIndexFile(path: string): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
-    // The buffers take 50 bytes a document and 80 KB; a document costs a file at least its id's
+    // The buffers take 55 bytes a document and 80 KB; a document costs a file at least its id's
     // offset (4 bytes) and postings, so the file's size again, plus 1 MiB, is room enough for the
     // indexes this package writes (others are copied, as an index built in memory is).
     const pages = Math.ceil((Math.ceil(size / 8) * 8 + size + (1 << 20)) / PAGE);
@@ -131,6 +133,8 @@ export class PostingKernels {
   readonly ranges: Int32Array;
   readonly maxima: Float32Array;
   readonly rest: Float64Array;
+  /** `withScores`' list of the documents a query matched (first `count` entries; room for one more than the documents). */
+  readonly touched: Int32Array;
   /** The same as `prior` and `skip` for a query whose columns are other arrays: copied here for that query. */
   private readonly priorCopy: Float64Array;
   private readonly skipCopy: Uint8Array;
@@ -139,7 +143,7 @@ export class PostingKernels {
   private readonly topInt: Int32Array;
   private readonly stoppedFlag: Int32Array;
   private readonly exports: KernelExports;
-  private readonly at: Record<'documents' | 'weights' | 'scores' | 'prior' | 'priorCopy' | 'rest' | 'top' | 'stamps' | 'ranges' | 'maxima' | 'stopped' | 'skip' | 'skipCopy', number>;
+  private readonly at: Record<'documents' | 'weights' | 'scores' | 'prior' | 'priorCopy' | 'rest' | 'top' | 'stamps' | 'ranges' | 'maxima' | 'stopped' | 'touched' | 'skip' | 'skipCopy' | 'marks', number>;
 
   private constructor(exports: KernelExports, at: PostingKernels['at'], postings: number, documentCount: number) {
     this.exports = exports;
@@ -158,6 +162,7 @@ export class PostingKernels {
     this.ranges = new Int32Array(buffer, at.ranges, 2 * TERMS_PER_CALL);
     this.maxima = new Float32Array(buffer, at.maxima, TERMS_PER_CALL);
     this.stoppedFlag = new Int32Array(buffer, at.stopped, 1);
+    this.touched = new Int32Array(buffer, at.touched, n + 1);
     this.skip = new Uint8Array(buffer, at.skip, n);
     this.skipCopy = new Uint8Array(buffer, at.skipCopy, n);
   }
@@ -215,8 +220,10 @@ export class PostingKernels {
     place('ranges', 8 * terms);
     place('maxima', 4 * terms);
     place('stopped', 4);
+    place('touched', 4 * (n + 1));
     place('skip', n);
     place('skipCopy', n);
+    place('marks', n);
     at.end = end;
     return at;
   }
@@ -231,6 +238,21 @@ export class PostingKernels {
   clearTerms(count: number): void {
     const { at } = this;
     this.exports.clearTerms(at.documents, at.scores, at.ranges, count);
+  }
+
+  /**
+   * Adds the postings of `ranges` 0 .. count into `scores` and lists each document met for the
+   * first time in `touched` after the `found` listed already; returns how many are listed.
+   */
+  addTermsListed(count: number, found: number): number {
+    const { at } = this;
+    return this.exports.addTermsListed(at.documents, at.weights, at.scores, at.marks, at.touched, at.ranges, count, found);
+  }
+
+  /** Clears the scores (and marks) of the first `count` listed documents. */
+  clearListed(count: number): void {
+    const { at } = this;
+    this.exports.clearListed(at.scores, at.marks, at.touched, count);
   }
 
   /**

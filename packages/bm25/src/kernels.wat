@@ -163,6 +163,51 @@
         (local.set $term (i32.add (local.get $term) (i32.const 1)))
         (br_if $next (i32.lt_u (local.get $term) (local.get $count))))))
 
+  ;; For scoring every match (Bm25Index.withScores): addPostings for each of $count ranges, also
+  ;; listing each document the first time it is met (touched[found++] = d, marks[d] = 1), branch-
+  ;; free as the JavaScript loop is ($touched has room for one more than the documents). $found
+  ;; are listed at the start; returns how many are after.
+  (func (export "addTermsListed")
+    (param $documents i32) (param $weights i32) (param $scores i32) (param $marks i32) (param $touched i32)
+    (param $ranges i32) (param $count i32) (param $found i32)
+    (result i32)
+    (local $term i32) (local $slot i32) (local $to i32) (local $document i32) (local $at i32)
+    (block $done
+      (br_if $done (i32.ge_u (local.get $term) (local.get $count)))
+      (loop $nextTerm
+        (local.set $slot (i32.load (i32.add (local.get $ranges) (i32.shl (local.get $term) (i32.const 3)))))
+        (local.set $to (i32.load (i32.add (local.get $ranges) (i32.add (i32.shl (local.get $term) (i32.const 3)) (i32.const 4)))))
+        (block $termDone
+          (br_if $termDone (i32.ge_u (local.get $slot) (local.get $to)))
+          (loop $nextSlot
+            (local.set $document (i32.load (i32.add (local.get $documents) (i32.shl (local.get $slot) (i32.const 2)))))
+            (i32.store (i32.add (local.get $touched) (i32.shl (local.get $found) (i32.const 2))) (local.get $document))
+            (local.set $found
+              (i32.sub (i32.add (local.get $found) (i32.const 1)) (i32.load8_u (i32.add (local.get $marks) (local.get $document)))))
+            (i32.store8 (i32.add (local.get $marks) (local.get $document)) (i32.const 1))
+            (local.set $at (i32.add (local.get $scores) (i32.shl (local.get $document) (i32.const 3))))
+            (f64.store (local.get $at)
+              (f64.add (f64.load (local.get $at))
+                (f64.promote_f32 (f32.load (i32.add (local.get $weights) (i32.shl (local.get $slot) (i32.const 2)))))))
+            (local.set $slot (i32.add (local.get $slot) (i32.const 1)))
+            (br_if $nextSlot (i32.lt_u (local.get $slot) (local.get $to)))))
+        (local.set $term (i32.add (local.get $term) (i32.const 1)))
+        (br_if $nextTerm (i32.lt_u (local.get $term) (local.get $count)))))
+    (local.get $found))
+
+  ;; Clears what addTermsListed added: scores and marks of the $count listed documents.
+  (func (export "clearListed")
+    (param $scores i32) (param $marks i32) (param $touched i32) (param $count i32)
+    (local $i i32) (local $document i32)
+    (block $done
+      (br_if $done (i32.ge_u (local.get $i) (local.get $count)))
+      (loop $next
+        (local.set $document (i32.load (i32.add (local.get $touched) (i32.shl (local.get $i) (i32.const 2)))))
+        (f64.store (i32.add (local.get $scores) (i32.shl (local.get $document) (i32.const 3))) (f64.const 0))
+        (i32.store8 (i32.add (local.get $marks) (local.get $document)) (i32.const 0))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $next (i32.lt_u (local.get $i) (local.get $count))))))
+
   ;; MaxScore's ranking: rankPostings for each of $count ranges (the query's distinct terms,
   ;; strongest first), until the top k is full and the most a document of the terms left can
   ;; score, $rest[i] (f64: their largest weights together) + $maxPrior, is below the k-th best

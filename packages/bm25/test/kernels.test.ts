@@ -61,7 +61,7 @@ describe('the WebAssembly kernels', () => {
     const words = Array.from({ length: 90_000 }, (_, i) => `q${i.toString(36)}z`);
     const build = () => {
       const index = new Bm25Index();
-      for (let d = 0; d < 90_000; d++) index.add(`d${d}`, `${words[d % words.length]} ${d % 3 === 0 ? 'common' : 'other'}`);
+      for (let d = 0; d < 90_000; d++) index.add(`d${d}`, `${words[d % words.length]} ${d % 3 === 0 ? 'common' : 'plenty'}`);
       index.consolidate();
       return index;
     };
@@ -72,9 +72,14 @@ describe('the WebAssembly kernels', () => {
     expect(usesKernels(withKernels)).toBe(true);
     const rare = words.slice(0, 5000).join(' ');
     const long = `${words.slice(0, 9000).join(' ')} common ${words.slice(0, 3000).join(' ')}`;
-    for (const query of [rare, long, 'common other', rare]) {
+    for (const query of [rare, long, 'common plenty', rare]) {
       for (const k of [1, 10]) expect(withKernels.topMatches(query, k)).toEqual(plain.topMatches(query, k));
+      expect(withKernels.scoreAll(query)).toEqual(plain.scoreAll(query));
     }
+    // Every document matched, with repeats: the list of matches is full and stays within its room.
+    const every = 'common plenty common';
+    expect(withKernels.scoreAll(every).documents.length).toBe(90_000);
+    expect(withKernels.scoreAll(every)).toEqual(plain.scoreAll(every));
   }, 60_000);
 
   it('search a file read by readIndexFile where it was read, and a second index from the same bytes in a copy', async () => {
