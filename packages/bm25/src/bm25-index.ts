@@ -315,8 +315,7 @@ export class Bm25Index {
       for (const token of query.trim() === '' ? [] : this.analyze(query)) {
         const term = terms.id(token);
         if (term === -1) continue;
-        ranges[2 * pending] = offsets[term]!;
-        ranges[2 * pending + 1] = offsets[term + 1]!;
+        putTerm(ranges, pending, offsets, term);
         if (++pending === TERMS_PER_CALL) {
           found = kernels.addTermsListed(pending, found);
           pending = 0;
@@ -446,11 +445,13 @@ export class Bm25Index {
       for (const token of this.analyze(query)) {
         const term = terms.id(token);
         if (term === -1) continue;
-        ranges[2 * pending] = offsets[term]!;
-        ranges[2 * pending + 1] = offsets[term + 1]!;
+        putTerm(ranges, pending, offsets, term);
         postingCount += offsets[term + 1]! - offsets[term]!;
         scratch.pendingSlots[pending++] = scratch.slotOf(term);
-        if (pending === TERMS_PER_CALL) pending = scratch.addPending(kernels, pending);
+        if (pending === TERMS_PER_CALL) {
+          scratch.addPending(kernels, pending);
+          pending = 0;
+        }
       }
       if (pending > 0) scratch.addPending(kernels, pending);
       const distinct = scratch.distinct;
@@ -463,9 +464,7 @@ export class Bm25Index {
       for (let first = 0; first < distinct; first += TERMS_PER_CALL) {
         const count = Math.min(TERMS_PER_CALL, distinct - first);
         for (let i = 0; i < count; i++) {
-          const term = scratch.terms[order[first + i]!]!;
-          ranges[2 * i] = offsets[term]!;
-          ranges[2 * i + 1] = offsets[term + 1]!;
+          putTerm(ranges, i, offsets, scratch.terms[order[first + i]!]!);
           kernels.rest[i] = scratch.rest[first + i]!;
         }
         filled = kernels.rankTerms(k, filled, count, maxPrior, stamp, priorAt, skipAt);
@@ -478,11 +477,7 @@ export class Bm25Index {
       if (postingCount * 16 < this.size) {
         for (let first = 0; first < distinct; first += TERMS_PER_CALL) {
           const count = Math.min(TERMS_PER_CALL, distinct - first);
-          for (let i = 0; i < count; i++) {
-            const term = scratch.terms[first + i]!;
-            ranges[2 * i] = offsets[term]!;
-            ranges[2 * i + 1] = offsets[term + 1]!;
-          }
+          for (let i = 0; i < count; i++) putTerm(ranges, i, offsets, scratch.terms[first + i]!);
           kernels.clearTerms(count);
         }
       } else {
@@ -612,6 +607,12 @@ function below(best: number, threshold: number): boolean {
   return best < threshold - 1e-9 * Math.max(1, Math.abs(threshold));
 }
 
+/** Hands term `term`'s postings to a kernel call as its `i`-th range (`PostingKernels.ranges`). */
+function putTerm(ranges: Int32Array, i: number, offsets: Int32Array, term: number): void {
+  ranges[2 * i] = offsets[term]!;
+  ranges[2 * i + 1] = offsets[term + 1]!;
+}
+
 /** Whether every value is in [0, limit). */
 function allBelow(values: Int32Array, limit: number): boolean {
   for (let i = 0; i < values.length; i++) if (values[i]! < 0 || values[i]! >= limit) return false;
@@ -708,12 +709,11 @@ class QueryScratch {
     return at;
   }
 
-  /** Adds the postings of the `count` terms handed to the kernels, each distinct term's largest weight to its bound; returns 0 (none pending). */
-  addPending(kernels: PostingKernels, count: number): number {
+  /** Adds the postings of the `count` terms handed to the kernels, each distinct term's largest weight to its bound. */
+  addPending(kernels: PostingKernels, count: number): void {
     kernels.addTerms(count);
     const { maxima } = kernels;
     for (let i = 0; i < count; i++) this.upper[this.pendingSlots[i]!]! += maxima[i]!;
-    return 0;
   }
 
   /** The distinct terms' slots, strongest first; `rest[i]`: the most the terms after the i-th can add together. */

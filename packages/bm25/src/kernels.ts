@@ -63,6 +63,21 @@ export function useWebAssemblyKernels(enabled: boolean): void {
 }
 
 const PAGE = 65536;
+/** Wasm32 memory holds at most 65,536 pages (4 GiB); an index larger than that stays in JavaScript. */
+const MAX_PAGES = 65536;
+
+/** A fresh instance of the kernels with at least `bytes` of memory; undefined when wasm32 cannot hold them or memory runs out. */
+function instantiate(module: WebAssembly.Module, bytes: number): KernelExports | undefined {
+  const pages = Math.ceil(bytes / PAGE);
+  if (pages > MAX_PAGES - 1) return undefined;
+  try {
+    const exports = new WebAssembly.Instance(module).exports as unknown as KernelExports;
+    exports.memory.grow(pages);
+    return exports;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Kernel memories that readIndexFile read a file into (by their buffer), until an index adopts its postings there. */
 const fileMemories = new WeakMap<object, { exports: KernelExports; bytes: number; adopted: boolean }>();
@@ -81,16 +96,7 @@ export async function readIndexFile(path: string): Promise<Buffer> {
     // The buffers take 55 bytes a document and 80 KB; a document costs a file at least its id's
     // offset (4 bytes) and postings, so the file's size again, plus 1 MiB, is room enough for the
     // indexes this package writes (others are copied, as an index built in memory is).
-    const pages = Math.ceil((Math.ceil(size / 8) * 8 + size + (1 << 20)) / PAGE);
-    let exports: KernelExports | undefined;
-    if (pages <= MAX_PAGES - 1) {
-      try {
-        exports = new WebAssembly.Instance(module).exports as unknown as KernelExports;
-        exports.memory.grow(pages);
-      } catch {
-        exports = undefined;
-      }
-    }
+    const exports = instantiate(module, Math.ceil(size / 8) * 8 + size + (1 << 20));
     if (!exports) return await handle.readFile();
     const target = Buffer.from(exports.memory.buffer, 0, size);
     let read = 0;
@@ -106,8 +112,6 @@ export async function readIndexFile(path: string): Promise<Buffer> {
     await handle.close();
   }
 }
-/** Wasm32 memory holds at most 65,536 pages (4 GiB); an index larger than that stays in JavaScript. */
-const MAX_PAGES = 65536;
 
 /** Terms per kernel call (a longer query is handed over in parts). */
 export const TERMS_PER_CALL = 4096;
@@ -185,16 +189,9 @@ export class PostingKernels {
       }
     }
     const at = PostingKernels.layout(0, postings * 4, postings * 8, documentCount);
-    const pages = Math.ceil(at.end / PAGE);
-    if (pages > MAX_PAGES - 1) return undefined;
-    let exports: KernelExports;
-    try {
-      exports = new WebAssembly.Instance(module).exports as unknown as KernelExports;
-      exports.memory.grow(pages);
-    } catch {
-      // Out of memory for the copy: the JavaScript path reads the original arrays.
-      return undefined;
-    }
+    const exports = instantiate(module, at.end);
+    // Too large, or out of memory for the copy: the JavaScript path reads the original arrays.
+    if (!exports) return undefined;
     const kernels = new PostingKernels(exports, at, postings, documentCount);
     kernels.documents.set(documents);
     kernels.weights.set(weights);

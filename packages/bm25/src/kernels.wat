@@ -136,6 +136,12 @@
   ;; for it on the main thread (a 0.3 ms pause), so one call per term would pause a process's
   ;; 200th-odd query. $ranges holds (from, to) pairs of posting slots, one per term.
 
+  ;; Term $term's first posting slot and the slot after its last, in $ranges.
+  (func $rangeFrom (param $ranges i32) (param $term i32) (result i32)
+    (i32.load (i32.add (local.get $ranges) (i32.shl (local.get $term) (i32.const 3)))))
+  (func $rangeTo (param $ranges i32) (param $term i32) (result i32)
+    (i32.load offset=4 (i32.add (local.get $ranges) (i32.shl (local.get $term) (i32.const 3)))))
+
   ;; addPostings for each of $count ranges, in order; each range's largest weight (f32) to $maxima.
   (func (export "addTerms")
     (param $documents i32) (param $weights i32) (param $scores i32) (param $ranges i32) (param $count i32) (param $maxima i32)
@@ -145,8 +151,8 @@
       (loop $next
         (f32.store (i32.add (local.get $maxima) (i32.shl (local.get $term) (i32.const 2)))
           (call $addPostings (local.get $documents) (local.get $weights) (local.get $scores)
-            (i32.load (i32.add (local.get $ranges) (i32.shl (local.get $term) (i32.const 3))))
-            (i32.load (i32.add (local.get $ranges) (i32.add (i32.shl (local.get $term) (i32.const 3)) (i32.const 4))))))
+            (call $rangeFrom (local.get $ranges) (local.get $term))
+            (call $rangeTo (local.get $ranges) (local.get $term))))
         (local.set $term (i32.add (local.get $term) (i32.const 1)))
         (br_if $next (i32.lt_u (local.get $term) (local.get $count))))))
 
@@ -158,8 +164,8 @@
       (br_if $done (i32.ge_u (local.get $term) (local.get $count)))
       (loop $next
         (call $clearPostings (local.get $documents) (local.get $scores)
-          (i32.load (i32.add (local.get $ranges) (i32.shl (local.get $term) (i32.const 3))))
-          (i32.load (i32.add (local.get $ranges) (i32.add (i32.shl (local.get $term) (i32.const 3)) (i32.const 4)))))
+          (call $rangeFrom (local.get $ranges) (local.get $term))
+          (call $rangeTo (local.get $ranges) (local.get $term)))
         (local.set $term (i32.add (local.get $term) (i32.const 1)))
         (br_if $next (i32.lt_u (local.get $term) (local.get $count))))))
 
@@ -175,8 +181,8 @@
     (block $done
       (br_if $done (i32.ge_u (local.get $term) (local.get $count)))
       (loop $nextTerm
-        (local.set $slot (i32.load (i32.add (local.get $ranges) (i32.shl (local.get $term) (i32.const 3)))))
-        (local.set $to (i32.load (i32.add (local.get $ranges) (i32.add (i32.shl (local.get $term) (i32.const 3)) (i32.const 4)))))
+        (local.set $slot (call $rangeFrom (local.get $ranges) (local.get $term)))
+        (local.set $to (call $rangeTo (local.get $ranges) (local.get $term)))
         (block $termDone
           (br_if $termDone (i32.ge_u (local.get $slot) (local.get $to)))
           (loop $nextSlot
@@ -226,8 +232,8 @@
         (local.set $filled
           (call $rankPostings (local.get $documents) (local.get $scores) (local.get $stamps) (local.get $prior) (local.get $skip)
             (local.get $top) (local.get $k) (local.get $filled)
-            (i32.load (i32.add (local.get $ranges) (i32.shl (local.get $term) (i32.const 3))))
-            (i32.load (i32.add (local.get $ranges) (i32.add (i32.shl (local.get $term) (i32.const 3)) (i32.const 4))))
+            (call $rangeFrom (local.get $ranges) (local.get $term))
+            (call $rangeTo (local.get $ranges) (local.get $term))
             (local.get $stamp)))
         (local.set $term (i32.add (local.get $term) (i32.const 1)))
         (if (i32.eq (local.get $filled) (local.get $k))
