@@ -152,8 +152,12 @@ export async function* runWorkerProcess(options: WorkerProcessOptions): AsyncGen
       while (queue.length > 0) {
         const event = queue.shift()!;
         if (event.type === 'done' || event.type === 'error') terminal = true;
-        // After a cancel, the worker's own "cancelled" report is part of stopping, not a failure.
-        if (cancelled && event.type === 'error') continue;
+        if (cancelled && event.type === 'error') {
+          // After a cancel, the worker's own "cancelled" report is part of stopping, not a failure;
+          // anything else went wrong while it stopped (its checkpoint, say), and must not go unseen.
+          if (event.cancelled !== true) yield { type: 'log', level: 'warn', message: `While stopping, the ${label} failed: ${event.message}` };
+          continue;
+        }
         yield event;
       }
       if (spawnError) {

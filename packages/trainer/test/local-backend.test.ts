@@ -56,6 +56,28 @@ describe('worker protocol', () => {
     }
   });
 
+  it('on a cancel, passes over the worker’s own "cancelled" but reports a failure while it stopped', async () => {
+    for (const [report, shown] of [
+      [{ type: 'error', message: 'cancelled', cancelled: true }, undefined],
+      [{ type: 'error', message: 'OSError: No space left on device' }, 'While stopping, the training worker failed: OSError: No space left on device'],
+    ] as const) {
+      // On SIGINT the worker reports, then exits as a stopped worker does.
+      const worker = `process.on('SIGINT', () => { console.log(${JSON.stringify(JSON.stringify(report))}); process.exit(130); }); console.log(JSON.stringify({ type: 'start' })); setInterval(() => {}, 1000)`;
+      const controller = new AbortController();
+      const events: Array<Record<string, unknown>> = [];
+      const error = await (async () => {
+        for await (const event of runWorkerProcess({ command: process.execPath, args: ['-e', worker], signal: controller.signal })) {
+          events.push(event);
+          if (event.type === 'start') controller.abort(new Error('Ctrl-C'));
+        }
+      })().catch((e: unknown) => e);
+      expect(AbortError.isInstance(error)).toBe(true);
+      expect(events.some((event) => event.type === 'error')).toBe(false);
+      const warnings = events.filter((event) => event.type === 'log').map((event) => event.message);
+      expect(warnings).toEqual(shown ? [shown] : []);
+    }
+  });
+
   it('names the install command when the interpreter is missing', async () => {
     const stream = runWorkerProcess({ command: 'surely-not-a-python-3', args: [], notFoundHint: 'pip install torch' });
     const error = await (async () => {

@@ -74,10 +74,11 @@ def _train(config, events: EventWriter) -> int:
     stop = StopFlag()
 
     def request_stop(signum, _frame):
+        # Flags only: the training callback reports the stop. An event written from here could land
+        # inside the main thread's own write of one (the handler runs wherever the main thread is).
         if stop.requested and signum == signal.SIGINT:
             raise KeyboardInterrupt
         stop.requested = True
-        events.emit("log", level="warn", message="stop requested: saving a checkpoint at the next step")
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)

@@ -248,9 +248,11 @@ def _fit(config, options, events, train_rows, eval_rows, label) -> int:
         ),
     )
 
-    stopping = {"requested": False}
+    stopping = {"requested": False, "relayed": False}
 
     def request_stop(signum, _frame):
+        # Flags only: the loop below reports the stop and relays it to the workers. An event written
+        # from here could land inside the main thread's own write of one.
         if not thread.is_alive():
             return  # training is over and Ray is shutting down
         if stopping["requested"]:
@@ -258,8 +260,6 @@ def _fit(config, options, events, train_rows, eval_rows, label) -> int:
                 raise KeyboardInterrupt  # a second Ctrl-C: stop now
             return
         stopping["requested"] = True
-        events.emit("log", level="warn", message="stop requested: saving a checkpoint at the next step")
-        channel.request_stop.remote()
 
     # fit() runs in a thread: then Ray Train registers no SIGINT handler of its own (it would abort
     # the run without a checkpoint), and this thread stays free to take signals.
@@ -278,6 +278,10 @@ def _fit(config, options, events, train_rows, eval_rows, label) -> int:
     try:
         while thread.is_alive():
             thread.join(timeout=0.5)
+            if stopping["requested"] and not stopping["relayed"]:
+                stopping["relayed"] = True
+                events.emit("log", level="warn", message="stop requested: saving a checkpoint at the next step")
+                channel.request_stop.remote()
     except KeyboardInterrupt:
         relay.drain()
         events.emit("error", message="cancelled", cancelled=True)

@@ -38,10 +38,11 @@ from .threads import apply_threads, describe
 
 
 class StopFlag:
-    """Set by the SIGINT/SIGTERM handler; the callback then checkpoints and stops at the next step."""
+    """Set by the SIGINT/SIGTERM handler; the callback then reports it, checkpoints and stops at the next step."""
 
     def __init__(self):
         self.requested = False
+        self.reported = False
 
 
 @dataclass
@@ -174,6 +175,9 @@ class ProtocolCallback(TrainerCallback):
             torch.distributed.all_reduce(flag, op=torch.distributed.ReduceOp.MAX)
             requested = bool(flag.item())
         if requested:
+            if not self.stop.reported:
+                self.stop.reported = True
+                self.events.emit("log", level="warn", message=f"stop requested: saving a checkpoint at step {state.global_step}")
             control.should_save = True
             control.should_training_stop = True
 
