@@ -1,5 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { APICallError, AbortError, RequestScheduler } from '../src/internal.js';
+
+// Fake clock: on a loaded machine a pause of one spacing between two queued calls lets the budget
+// start the later one at once, which is right for the scheduler but not what these tests assert.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('RequestScheduler priorities', () => {
   it('starts waiting requests by priority, then in arrival order, under an RPM budget', async () => {
@@ -16,6 +25,7 @@ describe('RequestScheduler priorities', () => {
     const first = call('first', 5);
     // Queued while `first` holds the budget: later units first, an earlier unit last.
     const rest = [call('unit 3 a', 3), call('unit 2', 2), call('unit 3 b', 3), call('no priority'), call('unit 1', 1)];
+    await vi.advanceTimersByTimeAsync(1_000);
     await Promise.all([first, ...rest]);
     expect(started).toEqual(['first', 'no priority', 'unit 1', 'unit 2', 'unit 3 a', 'unit 3 b']);
   });
@@ -33,6 +43,7 @@ describe('RequestScheduler priorities', () => {
     });
     // Six later requests queue behind the head's first attempt (one start per 20 ms).
     const later = Array.from({ length: 6 }, (_, i) => scheduler.run(async () => void started.push(`later ${i}`)));
+    await vi.advanceTimersByTimeAsync(1_000);
     await Promise.all([head, ...later]);
     // The retry comes back after 1 ms and goes before the later requests that are still waiting.
     expect(started.indexOf('head', 1)).toBeLessThan(3);
@@ -47,6 +58,7 @@ describe('RequestScheduler priorities', () => {
     const waiting = scheduler.run(async () => 'ran', { signal: controller.signal });
     controller.abort();
     await expect(waiting).rejects.toBeInstanceOf(AbortError);
+    await vi.advanceTimersByTimeAsync(2_000);
     expect(scheduler.stats.started).toBe(1);
   });
 });

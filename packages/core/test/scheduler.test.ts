@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { APICallError, AbortError, RequestScheduler } from '../src/internal.js';
 
 const retryable = (status = 500, retryAfterMs?: number) =>
@@ -65,48 +65,64 @@ describe('RequestScheduler', () => {
         starts.push({ id, at: Date.now() - t0 });
         if (remaining429-- > 0) throw retryable(429, 300);
       });
+    const calls = Array.from({ length: first429s }, (_, i) => limited(`r${i}`));
     const late = (async () => {
       await new Promise((r) => setTimeout(r, 50));
       await scheduler.run(async () => void starts.push({ id: 'late', at: Date.now() - t0 }));
     })();
-    await Promise.all([...Array.from({ length: first429s }, (_, i) => limited(`r${i}`)), late]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    await Promise.all([...calls, late]);
     return { starts, lateAt: starts.find((s) => s.id === 'late')!.at };
   }
 
-  it('retries after the Retry-After, not its own (much longer) backoff', async () => {
+  // On the fake clock, since what is asserted is when the scheduler let each request start: on a
+  // loaded machine the real clock adds pauses the scheduler did not choose.
+  const onFakeClock = (test: () => Promise<void>) => async () => {
+    vi.useFakeTimers();
+    try {
+      await test();
+    } finally {
+      vi.useRealTimers();
+    }
+  };
+
+  it('retries after the Retry-After, not its own (much longer) backoff', onFakeClock(async () => {
     const { starts } = await rateLimitScenario('request', 1);
     const retry = starts.filter((s) => s.id === 'r0')[1]!;
     expect(retry.at).toBeGreaterThanOrEqual(290);
     expect(retry.at).toBeLessThan(5000); // not the 10 s exponential backoff
-  });
+  }));
 
-  it('adaptive: a lone 429 delays only its own retry, a burst of 429s pauses every request', async () => {
+  it('adaptive: a lone 429 delays only its own retry, a burst of 429s pauses every request', onFakeClock(async () => {
     const lone = await rateLimitScenario('adaptive', 1);
     expect(lone.lateAt).toBeLessThan(290);
     const burst = await rateLimitScenario('adaptive', 2);
     expect(burst.lateAt).toBeGreaterThanOrEqual(290);
     const all = await rateLimitScenario('all', 1);
     expect(all.lateAt).toBeGreaterThanOrEqual(290);
-  });
+  }));
 
-  it('adaptive: sporadic 429s among many requests never pause the others', async () => {
+  it('adaptive: sporadic 429s among many requests never pause the others', onFakeClock(async () => {
     const scheduler = new RequestScheduler({ maxConcurrency: 8, random: () => 0 });
     let call = 0;
     const started = Date.now();
     // 200 requests, every 40th attempt answered 429 with a 2 s Retry-After (2.5%, like random 429s).
-    await Promise.all(
+    const finished = Promise.all(
       Array.from({ length: 200 }, () =>
         scheduler.run(async () => {
           await new Promise((r) => setTimeout(r, 2));
           if (++call % 40 === 0) throw retryable(429, 2000);
         }),
       ),
-    );
+    ).then(() => Date.now());
+    await vi.advanceTimersByTimeAsync(10_000);
+    const finishedAt = await finished;
     expect(scheduler.stats.rateLimited).toBe(5);
     expect(scheduler.stats.rateLimitPauses).toBe(0);
-    // Only the five 429'd requests waited 2 s each, in parallel with the rest.
-    expect(Date.now() - started).toBeLessThan(3500);
-  });
+    // Only the five 429'd requests waited 2 s each, in parallel with the rest: 25 rounds of 2 ms
+    // and one 2 s wait, where a pause of everyone at each 429 would take 5 × 2 s.
+    expect(finishedAt - started).toBeLessThan(3500);
+  }));
 
   it('adaptive: a 429 while our own TPM window is full pauses every request', async () => {
     const controller = new AbortController();
