@@ -1,5 +1,5 @@
-import { InvalidArgumentError, Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
-import { z } from 'zod';
+import { InvalidArgumentError, lazySchema, Prompt2ModelError, ValidationError } from '@prompt2model/core/internal';
+import type { z } from 'zod';
 import { unpackStrings, type BinaryFileReader, type BinaryFileWriter, type PackedStrings } from './binary-file.js';
 import { PostingKernels, TERMS_PER_CALL } from './kernels.js';
 import { TermTable } from './term-table.js';
@@ -28,17 +28,19 @@ export interface Bm25Scores {
 }
 
 /** What `Bm25Index.toJSON()` returns. Typed arrays are base64 so the file parses fast. */
-export const PersistedBm25Schema = z.object({
-  prep: z.string(),
-  k1: z.number(),
-  b: z.number(),
-  ids: z.array(z.string()),
-  /** Term → postings range: term i's postings are `offsets[i] .. offsets[i+1]`. */
-  terms: z.array(z.string()),
-  offsets: z.string(),
-  postingDocuments: z.string(),
-  postingWeights: z.string(),
-});
+export const PersistedBm25Schema = lazySchema((z) =>
+  z.object({
+    prep: z.string(),
+    k1: z.number(),
+    b: z.number(),
+    ids: z.array(z.string()),
+    /** Term → postings range: term i's postings are `offsets[i] .. offsets[i+1]`. */
+    terms: z.array(z.string()),
+    offsets: z.string(),
+    postingDocuments: z.string(),
+    postingWeights: z.string(),
+  }),
+);
 export type PersistedBm25 = z.infer<typeof PersistedBm25Schema>;
 
 /**

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { builtSchema, loadZod } from './util/lazy-zod.js';
 
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
@@ -114,7 +115,7 @@ export function contextWindowOf(model: Pick<LanguageModel, 'modelId' | 'contextW
 
 /** JSON schema for structured output, from a zod schema (zod 4's own converter). */
 export function jsonSchemaFrom(schema: z.ZodType): Record<string, unknown> {
-  const json = z.toJSONSchema(schema, { target: 'draft-7' }) as Record<string, unknown>;
+  const json = loadZod().toJSONSchema(builtSchema(schema), { target: 'draft-7' }) as Record<string, unknown>;
   delete json.$schema;
   return json;
 }

@@ -1,5 +1,5 @@
 import { rename, rm } from 'node:fs/promises';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { createStageContext, type CreateStageContextOptions, type StageContext } from './context.js';
 import { ProgressEmitter } from './events.js';
 import { BudgetExceededError } from './errors/budget-exceeded-error.js';
@@ -7,6 +7,7 @@ import { Prompt2ModelError } from './errors/prompt2model-error.js';
 import { ConfidenceUnavailableError } from './errors/confidence-unavailable-error.js';
 import { InsufficientDataError } from './errors/insufficient-data-error.js';
 import { hashableOptions } from './util/fingerprint.js';
+import { loadZod } from './util/lazy-zod.js';
 import { JsonlWriter } from './jsonl.js';
 import {
   DatasetSplitsSchema,
@@ -242,7 +243,7 @@ export class Pipeline {
       result.candidates = await step(
         'retrieve-models',
         RUN_FILES.models,
-        z.array(ModelCandidateSchema),
+        loadZod().array(ModelCandidateSchema),
         () => modelRetriever.retrieve(spec, { topK }, context),
         { inputs: { spec: { instruction: spec.instruction, examples: spec.examples, taskType: spec.taskType ?? null }, retriever: modelRetriever.name, topK, teacher, options: extra('retrieve-models') } },
       );

@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { JsonlWriter, ValidationError, readJsonl, repairJsonlTail, type Example } from '@prompt2model/core/internal';
-import { z } from 'zod';
+import { type Example, JsonlWriter, lazySchema, readJsonl, repairJsonlTail, ValidationError } from '@prompt2model/core/internal';
 import { truncateJsonlRows } from './jsonl-files.js';
 import type { AgreementStats } from './label-noise.js';
 import type { RejectionReason } from './quality.js';
@@ -20,25 +19,27 @@ export interface ProgressLine {
   labels?: AgreementStats & { keptConfidence?: number };
 }
 
-const ProgressLineSchema = z
-  .object({
-    unit: z.number().int().nonnegative(),
-    rows: z.number().int().nonnegative(),
-    candidates: z.number().int().nonnegative(),
-    rejected: z.record(z.string(), z.number().int().nonnegative()),
-    labels: z
-      .object({
-        inputs: z.number().nonnegative(),
-        votes: z.number().nonnegative(),
-        disagreeing: z.number().nonnegative(),
-        wrongPairs: z.number().nonnegative(),
-        equalWrongPairs: z.number().nonnegative(),
-        samples: z.number().nonnegative(),
-        keptConfidence: z.number().nonnegative().optional(),
-      })
-      .optional(),
-  })
-  .loose();
+const ProgressLineSchema = lazySchema((z) =>
+  z
+    .object({
+      unit: z.number().int().nonnegative(),
+      rows: z.number().int().nonnegative(),
+      candidates: z.number().int().nonnegative(),
+      rejected: z.record(z.string(), z.number().int().nonnegative()),
+      labels: z
+        .object({
+          inputs: z.number().nonnegative(),
+          votes: z.number().nonnegative(),
+          disagreeing: z.number().nonnegative(),
+          wrongPairs: z.number().nonnegative(),
+          equalWrongPairs: z.number().nonnegative(),
+          samples: z.number().nonnegative(),
+          keptConfidence: z.number().nonnegative().optional(),
+        })
+        .optional(),
+    })
+    .loose(),
+);
 
 /**
  * The dataset file and its progress log: one log line per committed unit, written after the unit's

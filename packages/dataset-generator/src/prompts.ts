@@ -1,5 +1,12 @@
-import { Prompt2ModelError, estimateTokens, extractJson, type ChatMessage, type Demonstration, type PromptSpec } from '@prompt2model/core/internal';
-import { z } from 'zod';
+import {
+  type ChatMessage,
+  type Demonstration,
+  estimateTokens,
+  extractJson,
+  lazySchema,
+  Prompt2ModelError,
+  type PromptSpec,
+} from '@prompt2model/core/internal';
 
 /** A candidate example as the teacher wrote it (the output is a hint only; labels come from voting). */
 export interface GeneratedCandidate {
@@ -135,13 +142,15 @@ function promptTooLong(tokens: number, budget: number): Prompt2ModelError {
   });
 }
 
-const CandidateSchema = z.object({
-  input: z.union([z.string(), z.number(), z.boolean()]).transform(String),
-  output: z
-    .union([z.string(), z.number(), z.boolean()])
-    .transform(String)
-    .optional(),
-});
+const CandidateSchema = lazySchema((z) =>
+  z.object({
+    input: z.union([z.string(), z.number(), z.boolean()]).transform(String),
+    output: z
+      .union([z.string(), z.number(), z.boolean()])
+      .transform(String)
+      .optional(),
+  }),
+);
 
 /**
  * The candidates in one teacher answer: `{"examples": [...]}`, a bare array, or a single

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { ValidationError, type LanguageModelClient, type PromptSpec } from '@prompt2model/core/internal';
+import { type LanguageModelClient, loadZod, type PromptSpec, ValidationError } from '@prompt2model/core/internal';
 import { evaluationEntries } from './dataset-record.js';
 import { pathReader, sampleRowText, type ColumnPath } from './features.js';
 import { demonstrationsText } from './prompt-text.js';
@@ -165,6 +164,7 @@ function languagePosition(instruction: string, code: string): number {
 
 /** The teacher's answer, validated against the dataset's real paths (unknown paths are rejected and asked again). */
 function answerSchema(paths: ColumnPath[]) {
+  const z = loadZod();
   const path = z.enum(paths.map((column) => column.path) as [string, ...string[]]);
   return z.object({
     input: z.array(path).min(1),

@@ -1,7 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
-import { Prompt2ModelError, ValidationError, hashValue, prompt2modelCacheDir, readJsonl, writeJsonAtomic } from '@prompt2model/core/internal';
+import type { z } from 'zod';
+import {
+  hashValue,
+  lazySchema,
+  prompt2modelCacheDir,
+  Prompt2ModelError,
+  readJsonl,
+  ValidationError,
+  writeJsonAtomic,
+} from '@prompt2model/core/internal';
 import { Bm25Index, PersistedBm25Schema } from '@prompt2model/bm25';
 import { DatasetRecordSchema, datasetSearchText, type DatasetRecord } from './dataset-record.js';
 
@@ -38,17 +46,19 @@ export interface DatasetSearchResult {
 }
 
 const FORMAT = 'prompt2model.dataset-index';
-const PersistedDatasetIndexSchema = z.object({
-  format: z.literal(FORMAT),
-  version: z.literal(1),
-  /** What the index was built from: a snapshot's path, size and modification time. */
-  key: z.string(),
-  source: z.string().optional(),
-  entries: z.array(
-    z.object({ id: z.string(), description: z.string(), downloads: z.number().optional(), gated: z.union([z.literal(false), z.string()]).optional(), evaluationMetadata: z.unknown().optional(), tags: z.array(z.string()).optional() }),
-  ),
-  bm25: PersistedBm25Schema,
-});
+const PersistedDatasetIndexSchema = lazySchema((z) =>
+  z.object({
+    format: z.literal(FORMAT),
+    version: z.literal(1),
+    /** What the index was built from: a snapshot's path, size and modification time. */
+    key: z.string(),
+    source: z.string().optional(),
+    entries: z.array(
+      z.object({ id: z.string(), description: z.string(), downloads: z.number().optional(), gated: z.union([z.literal(false), z.string()]).optional(), evaluationMetadata: z.unknown().optional(), tags: z.array(z.string()).optional() }),
+    ),
+    bm25: PersistedBm25Schema,
+  }),
+);
 
 /**
  * Popularity breaks near-ties and never outweighs relevance: each tenfold in downloads adds 1% of

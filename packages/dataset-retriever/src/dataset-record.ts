@@ -1,15 +1,17 @@
-import { z } from 'zod';
+import { lazySchema } from '@prompt2model/core/internal';
 
 /** One dataset to index: the rows of `datasets.jsonl` (`id`, `description`, `evaluationMetadata`), plus what a Hub listing adds. */
-export const DatasetRecordSchema = z.looseObject({
-  id: z.string().min(1),
-  description: z.string().nullish(),
-  /** The card's `train-eval-index`: `[{config, task, task_id, splits, col_mapping}]` (`{}` when absent). */
-  evaluationMetadata: z.unknown().optional(),
-  downloads: z.number().nullish(),
-  gated: z.union([z.literal(false), z.string()]).nullish(),
-  tags: z.array(z.string()).nullish(),
-});
+export const DatasetRecordSchema = lazySchema((z) =>
+  z.looseObject({
+    id: z.string().min(1),
+    description: z.string().nullish(),
+    /** The card's `train-eval-index`: `[{config, task, task_id, splits, col_mapping}]` (`{}` when absent). */
+    evaluationMetadata: z.unknown().optional(),
+    downloads: z.number().nullish(),
+    gated: z.union([z.literal(false), z.string()]).nullish(),
+    tags: z.array(z.string()).nullish(),
+  }),
+);
 export interface DatasetRecord {
   id: string;
   description?: string | null;

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { seededRandom, type LanguageModelClient, type PromptSpec } from '@prompt2model/core/internal';
+import { type LanguageModelClient, lazySchema, type PromptSpec, seededRandom } from '@prompt2model/core/internal';
 import type { RankedDataset } from './dataset-index.js';
 import { clip, demonstrationsText } from './prompt-text.js';
 
@@ -31,7 +30,7 @@ export interface RerankResult {
   tally: Record<string, number>;
 }
 
-const AnswerSchema = z.object({ dataset: z.string().nullable(), reason: z.string().default('') });
+const AnswerSchema = lazySchema((z) => z.object({ dataset: z.string().nullable(), reason: z.string().default('') }));
 
 /**
  * Asks the teacher, several times with the candidates shuffled differently each time (position

@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { AbortError, BudgetExceededError, type Example, type LanguageModelClient, type PromptSpec } from '@prompt2model/core/internal';
+import { AbortError, BudgetExceededError, type Example, type LanguageModelClient, lazySchema, type PromptSpec } from '@prompt2model/core/internal';
 import { demonstrationsText } from './prompt-text.js';
 
 export interface TransformOptions {
@@ -9,7 +8,7 @@ export interface TransformOptions {
   stage?: string;
 }
 
-const TransformedSchema = z.object({ input: z.string().min(1), output: z.string().min(1) });
+const TransformedSchema = lazySchema((z) => z.object({ input: z.string().min(1), output: z.string().min(1) }));
 
 /**
  * The reference's plan-then-transform: the teacher first writes a plan for turning this dataset's

@@ -3,13 +3,21 @@ import { createReadStream } from 'node:fs';
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import { z } from 'zod';
-import { canStream, ProgressEmitter, redactSecrets, RUN_FILES, type Executor, type StageContext } from '@prompt2model/core/internal';
+import { canStream, type Executor, lazySchema, ProgressEmitter, redactSecrets, RUN_FILES, type StageContext } from '@prompt2model/core/internal';
 import type { DemoContent, DemoInfo } from './demo-info.js';
 import { DemoHttpError, SECURITY_HEADERS, readJsonBody, sendError, sendJson } from './http-response.js';
 import { asHttpError, baseUrl, closeOnce, listen, methodNotAllowed, modelFailure, requestGone } from './http-server.js';
 import { ModelQueue } from './model-queue.js';
-import { RateLimiter, TOKEN_COOKIE, allowedHostHeaders, checkHost, checkPost, requestToken, resolvesToLoopback, tokenMatches } from './request-guards.js';
+import {
+  RateLimiter,
+  TOKEN_COOKIE,
+  allowedHostHeaders,
+  checkHost,
+  checkPost,
+  requestToken,
+  resolvesToLoopback,
+  tokenMatches,
+} from './request-guards.js';
 import { PAGE_DIR, contentTypeOf, resolveStaticFile } from './static-files.js';
 
 
@@ -59,15 +67,17 @@ export interface DemoServer {
   closed: Promise<void>;
 }
 
-const PredictBodySchema = z.object({ input: z.string() }).strict();
-const FlagBodySchema = z
-  .object({
-    input: z.string(),
-    output: z.string(),
-    verdict: z.enum(['correct', 'incorrect', 'other']),
-    comment: z.string().optional(),
-  })
-  .strict();
+const PredictBodySchema = lazySchema((z) => z.object({ input: z.string() }).strict());
+const FlagBodySchema = lazySchema((z) =>
+  z
+    .object({
+      input: z.string(),
+      output: z.string(),
+      verdict: z.enum(['correct', 'incorrect', 'other']),
+      comment: z.string().optional(),
+    })
+    .strict(),
+);
 
 /**
  * The served demo: the page, and an HTTP API beside it (`GET /api/info`, `POST /api/predict`,

@@ -1,5 +1,12 @@
-import { ModelArchitectureSchema, Prompt2ModelError, ValidationError, writeFileAtomic, type ModelArchitecture } from '@prompt2model/core/internal';
-import { z } from 'zod';
+import {
+  lazySchema,
+  type ModelArchitecture,
+  ModelArchitectureSchema,
+  Prompt2ModelError,
+  ValidationError,
+  writeFileAtomic,
+} from '@prompt2model/core/internal';
+import type { z } from 'zod';
 import { BinaryFileReader, BinaryFileWriter, Bm25Index, PersistedBm25Schema, readIndexFile } from '@prompt2model/bm25';
 import type { IndexedModel } from './model-index.js';
 
@@ -15,23 +22,25 @@ const MAGIC = 'P2MINDEX';
 const BINARY_VERSION = 2;
 const rebuildHint = 'Rebuild it with `prompt2model index build`.';
 
-const nullableNumbers = z.array(z.number().nullable());
-const PersistedModelIndexSchema = z.object({
-  format: z.literal(FORMAT),
-  version: z.literal(1),
-  createdAt: z.string(),
-  source: z.string().optional(),
-  // Columns rather than one object per model: smaller and faster to parse.
-  models: z.object({
-    id: z.array(z.string()),
-    sizeBytes: nullableNumbers,
-    downloads: nullableNumbers,
-    parameters: nullableNumbers,
-    architecture: z.array(ModelArchitectureSchema),
-    license: z.array(z.string().nullable()),
+const nullableNumbers = lazySchema((z) => z.array(z.number().nullable()));
+const PersistedModelIndexSchema = lazySchema((z) =>
+  z.object({
+    format: z.literal(FORMAT),
+    version: z.literal(1),
+    createdAt: z.string(),
+    source: z.string().optional(),
+    // Columns rather than one object per model: smaller and faster to parse.
+    models: z.object({
+      id: z.array(z.string()),
+      sizeBytes: nullableNumbers,
+      downloads: nullableNumbers,
+      parameters: nullableNumbers,
+      architecture: z.array(ModelArchitectureSchema),
+      license: z.array(z.string().nullable()),
+    }),
+    bm25: PersistedBm25Schema,
   }),
-  bm25: PersistedBm25Schema,
-});
+);
 export type PersistedModelIndex = z.infer<typeof PersistedModelIndexSchema>;
 
 /** What a ModelIndex is made of, as read from or written to the file. */

@@ -1,6 +1,7 @@
 import {
   ModelArchitectureSchema,
   cooperativeTicker,
+  lazySchema,
   throwIfAborted,
   ValidationError,
   readJsonl,
@@ -9,7 +10,7 @@ import {
   type Precision,
   type TrainingMethod,
 } from '@prompt2model/core/internal';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { Bm25Index, TopK, type Bm25Options } from '@prompt2model/bm25';
 import { parseModelIndex, readModelIndexFile, serializeModelIndex, writeModelIndexFile, type ModelIndexParts, type PersistedModelIndex } from './model-index-file.js';
 import { estimateFineTuneMemory } from './memory.js';
@@ -19,24 +20,26 @@ import type { CardToPrepare, PreparedCard } from './card-prep.js';
 import { defaultModelScorer, POPULARITY_TIE_BREAK, popularityTieBreakScorer, relevanceScorer, type ModelScorer } from './scoring.js';
 
 /** One model card to index: the `{id, card, sizeBytes, downloads}` rows of a JSON Lines snapshot, plus optional hints. */
-export const ModelCardRecordSchema = z
-  .object({
-    id: z.string().min(1),
-    card: z.string().default(''),
-    sizeBytes: z.number().nonnegative().nullish(),
-    downloads: z.number().nonnegative().nullish(),
-    /** Exact parameter count, when the source knows it (the Hub's safetensors metadata). */
-    parameters: z.number().positive().nullish(),
-    license: z.string().nullish(),
-    architecture: ModelArchitectureSchema.nullish(),
-    pipelineTag: z.string().nullish(),
-    tags: z.array(z.string()).nullish(),
-    config: z
-      .object({ architectures: z.array(z.string()).optional(), model_type: z.string().optional(), is_encoder_decoder: z.boolean().optional() })
-      .loose()
-      .nullish(),
-  })
-  .loose();
+export const ModelCardRecordSchema = lazySchema((z) =>
+  z
+    .object({
+      id: z.string().min(1),
+      card: z.string().default(''),
+      sizeBytes: z.number().nonnegative().nullish(),
+      downloads: z.number().nonnegative().nullish(),
+      /** Exact parameter count, when the source knows it (the Hub's safetensors metadata). */
+      parameters: z.number().positive().nullish(),
+      license: z.string().nullish(),
+      architecture: ModelArchitectureSchema.nullish(),
+      pipelineTag: z.string().nullish(),
+      tags: z.array(z.string()).nullish(),
+      config: z
+        .object({ architectures: z.array(z.string()).optional(), model_type: z.string().optional(), is_encoder_decoder: z.boolean().optional() })
+        .loose()
+        .nullish(),
+    })
+    .loose(),
+);
 /** One card to index (extra fields are allowed and ignored). */
 export interface ModelCardRecord {
   id: string;

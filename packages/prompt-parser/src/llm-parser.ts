@@ -1,4 +1,12 @@
-import { estimateTokens, Prompt2ModelError, PromptSpecSchema, type PromptParser, type PromptSpec, type StageContext } from '@prompt2model/core/internal';
+import {
+  estimateTokens,
+  lazySchema,
+  Prompt2ModelError,
+  PromptSpecSchema,
+  type PromptParser,
+  type PromptSpec,
+  type StageContext,
+} from '@prompt2model/core/internal';
 import { detectLanguage, languageName } from './language.js';
 import type { SplitPrompt } from './layouts.js';
 import { checkPromptBudget, checkPromptText, promptTokenBudget } from './prompt-checks.js';
@@ -28,7 +36,7 @@ Example reply:
 {"instruction": "Convert a date to ISO format.", "examples": [{"input": "March 3, 2021", "output": "2021-03-03"}, {"input": "1 Jan 1999", "output": "1999-01-01"}]}`;
 
 /** What the teacher must answer: core's PromptSpec fields (a non-empty instruction, {input, output} pairs). */
-const LLMAnswerSchema = PromptSpecSchema.pick({ instruction: true, examples: true });
+const LLMAnswerSchema = lazySchema(() => PromptSpecSchema.pick({ instruction: true, examples: true }));
 export type LLMParserAnswer = Pick<PromptSpec, 'instruction' | 'examples'>;
 
 /** Lower-case, quotes and whitespace removed: what "copied from the prompt" is checked on. */

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { lazySchema, type ZodNamespace } from '@prompt2model/core/internal';
 import type { GenerationOptions } from '@prompt2model/core/internal';
 import { DemoHttpError } from '../http-response.js';
 
@@ -37,9 +38,10 @@ export interface ParsedRequest {
   echo: boolean;
 }
 
-const StopSchema = z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).nullish();
+const StopSchema = lazySchema((z) => z.union([z.string().min(1), z.array(z.string().min(1)).max(4)]).nullish());
 
-const SamplingFields = {
+/** The sampling fields both endpoints take (a function of zod, which loads on the first request). */
+const samplingFields = (z: ZodNamespace) => ({
   model: z.string().min(1),
   n: z.number().int().min(1).nullish(),
   max_tokens: z.number().int().min(1).nullish(),
@@ -53,38 +55,42 @@ const SamplingFields = {
   presence_penalty: z.literal(0).nullish(),
   logit_bias: z.record(z.string(), z.number()).refine((bias) => Object.keys(bias).length === 0, 'logit_bias is not supported by this model').nullish(),
   user: z.string().nullish(),
-};
-
-const TextPart = z.object({ type: z.literal('text'), text: z.string() });
-const MessageContent = z.union([z.string(), z.array(TextPart), z.null()]);
-
-const ChatBodySchema = z.object({
-  ...SamplingFields,
-  messages: z
-    .array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']), content: MessageContent.optional(), name: z.string().optional() }).loose())
-    .min(1),
-  max_completion_tokens: z.number().int().min(1).nullish(),
-  logprobs: z.literal(false).nullish(),
-  top_logprobs: z.null().optional(),
-  tools: z.array(z.unknown()).max(0, 'tools are not supported: the student answers in text').nullish(),
-  functions: z.array(z.unknown()).max(0, 'functions are not supported: the student answers in text').nullish(),
-  tool_choice: z.union([z.literal('none'), z.literal('auto')]).nullish(),
-  parallel_tool_calls: z.boolean().nullish(),
-  response_format: z.object({ type: z.enum(['text', 'json_object', 'json_schema']) }).loose().nullish(),
-  store: z.boolean().nullish(),
-  metadata: z.record(z.string(), z.string()).nullish(),
-  reasoning_effort: z.string().nullish(),
-  modalities: z.array(z.literal('text')).nullish(),
 });
 
-const CompletionBodySchema = z.object({
-  ...SamplingFields,
-  prompt: z.union([z.string(), z.array(z.string()).min(1)], { error: 'prompt must be a string or an array of strings (token ids are not supported)' }),
-  echo: z.boolean().nullish(),
-  best_of: z.number().int().min(1).nullish(),
-  logprobs: z.null().optional(),
-  suffix: z.null().optional(),
-});
+const TextPart = lazySchema((z) => z.object({ type: z.literal('text'), text: z.string() }));
+const MessageContent = lazySchema((z) => z.union([z.string(), z.array(TextPart), z.null()]));
+
+const ChatBodySchema = lazySchema((z) =>
+  z.object({
+    ...samplingFields(z),
+    messages: z
+      .array(z.object({ role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']), content: MessageContent.optional(), name: z.string().optional() }).loose())
+      .min(1),
+    max_completion_tokens: z.number().int().min(1).nullish(),
+    logprobs: z.literal(false).nullish(),
+    top_logprobs: z.null().optional(),
+    tools: z.array(z.unknown()).max(0, 'tools are not supported: the student answers in text').nullish(),
+    functions: z.array(z.unknown()).max(0, 'functions are not supported: the student answers in text').nullish(),
+    tool_choice: z.union([z.literal('none'), z.literal('auto')]).nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    response_format: z.object({ type: z.enum(['text', 'json_object', 'json_schema']) }).loose().nullish(),
+    store: z.boolean().nullish(),
+    metadata: z.record(z.string(), z.string()).nullish(),
+    reasoning_effort: z.string().nullish(),
+    modalities: z.array(z.literal('text')).nullish(),
+  }),
+);
+
+const CompletionBodySchema = lazySchema((z) =>
+  z.object({
+    ...samplingFields(z),
+    prompt: z.union([z.string(), z.array(z.string()).min(1)], { error: 'prompt must be a string or an array of strings (token ids are not supported)' }),
+    echo: z.boolean().nullish(),
+    best_of: z.number().int().min(1).nullish(),
+    logprobs: z.null().optional(),
+    suffix: z.null().optional(),
+  }),
+);
 
 /** A 400 in OpenAI's words for a field the request got wrong. */
 export function invalidRequest(message: string, param: string | undefined, code = 'invalid_value'): DemoHttpError {
