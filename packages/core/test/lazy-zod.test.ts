@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { builtSchema, ExampleSchema, jsonSchemaFrom, lazySchema, loadZod, PromptSpecSchema, RunManifestSchema, TrainingJobSpecSchema } from '../src/internal.js';
@@ -17,6 +18,9 @@ describe('lazySchema', () => {
     expect(schema.parse).toBe(schema.parse);
     const { parse } = schema;
     expect(parse({ name: 'b' })).toEqual({ name: 'b' });
+    // Logged, it shows as the schema it stands for.
+    expect(inspect(schema)).toBe(inspect(builtSchema(schema)));
+    expect(inspect(schema)).toMatch(/^ZodObject /);
   });
 
   it('stands for its schema: instanceof, shape, composition, errors', () => {

@@ -48,7 +48,12 @@ export function lazySchema<T extends object>(build: (z: ZodNamespace) => T): T {
   let schema: T | undefined;
   const built = (): T => (schema ??= build(loadZod()));
   const bound = new Map<PropertyKey, { method: (...args: unknown[]) => unknown; bound: (...args: unknown[]) => unknown }>();
-  return new Proxy({} as T, {
+  // Node's util.inspect (console.log) formats a proxy's target, not the proxy: the target hands it
+  // the schema, so a logged schema shows as the zod schema it is rather than as {}.
+  const target = {
+    [Symbol.for('nodejs.util.inspect.custom')]: (_depth: number, options: object, inspect: (value: unknown, options: object) => string) => inspect(built(), options),
+  } as unknown as T;
+  return new Proxy(target, {
     get(_, key) {
       if (key === BUILT) return built();
       const target = built();
