@@ -83,7 +83,9 @@ export const DatasetSplitsSchema = lazySchema((z) =>
 );
 export type DatasetSplits = z.infer<typeof DatasetSplitsSchema>;
 
-export const ModelArchitectureSchema = lazySchema((z) => z.enum(['encoder-decoder', 'decoder-only', 'encoder-only', 'unknown']));
+/** The architectures a model can have, for checks that need no zod (an index file's load). */
+export const MODEL_ARCHITECTURES = ['encoder-decoder', 'decoder-only', 'encoder-only', 'unknown'] as const;
+export const ModelArchitectureSchema = lazySchema((z) => z.enum(MODEL_ARCHITECTURES));
 export type ModelArchitecture = z.infer<typeof ModelArchitectureSchema>;
 
 /** A ranked base-model candidate. */

@@ -1,5 +1,6 @@
 import {
   lazySchema,
+  MODEL_ARCHITECTURES,
   type ModelArchitecture,
   ModelArchitectureSchema,
   Prompt2ModelError,
@@ -92,7 +93,7 @@ export function encodeModelIndex(parts: ModelIndexParts): Uint8Array {
     entries.forEach((entry, i) => (column[i] = pick(entry) ?? Number.NaN));
     return column;
   };
-  const architectures = ModelArchitectureSchema.options;
+  const architectures = MODEL_ARCHITECTURES;
   const licenses = [...new Set(entries.flatMap((entry) => (entry.license === undefined ? [] : [entry.license])))];
   const licenseCode = new Map(licenses.map((license, code) => [license, code]));
   const writer = new BinaryFileWriter(MAGIC, BINARY_VERSION)
@@ -127,7 +128,7 @@ export function decodeModelIndex(bytes: Uint8Array, subject = 'model index'): Mo
   const parameters = column('models.parameters', reader.float64('models.parameters'));
   const architectureNames = reader.strings('models.architectureNames');
   for (const name of architectureNames) {
-    if (!ModelArchitectureSchema.safeParse(name).success) reader.fail('models.architectureNames', `unknown architecture "${name}"`);
+    if (!(MODEL_ARCHITECTURES as readonly string[]).includes(name)) reader.fail('models.architectureNames', `unknown architecture "${name}"`);
   }
   const architecture = column('models.architecture', reader.uint8('models.architecture'));
   const licenseNames = reader.strings('models.licenseNames');

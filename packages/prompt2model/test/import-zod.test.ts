@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ModelIndex } from '@prompt2model/model-retriever';
 import { describe, expect, it } from 'vitest';
 
 // zod is about 60 ms of CPU to load, most of what importing the library would cost, and importing
@@ -50,6 +53,27 @@ describe('importing the library does not load zod', () => {
       console.log(JSON.stringify({ loadedBy, parsed, afterParse, rejected, sameZod: loadZod().object === z.object }));
     `);
     expect(result).toEqual({ loadedBy: [], parsed: { input: 'a', output: 'b' }, afterParse: true, rejected: true, sameZod: true });
+  });
+
+  it('loads and searches a saved model index without loading zod (its load is a timed figure)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'p2m-import-zod-'));
+    try {
+      const cards = [
+        { id: 'org/t5-small', card: 'A text-to-text model that can translate English to German and summarize.', sizeBytes: 240_000_000, downloads: 10 },
+        { id: 'org/gpt-tiny', card: 'A causal language model for story generation.', sizeBytes: 100_000_000, downloads: 5 },
+      ];
+      const file = join(dir, 'models.index');
+      await (await ModelIndex.fromCards(cards)).save(file);
+      const result = runModule(`
+        const { ModelIndex } = await import('@prompt2model/model-retriever');
+        const index = await ModelIndex.load(${JSON.stringify(file)});
+        const top = index.search('translate English to German', { topK: 1 }).map((model) => model.id);
+        console.log(JSON.stringify({ top, zodLoaded: globalThis.__zod_globalConfig !== undefined }));
+      `);
+      expect(result).toEqual({ top: ['org/t5-small'], zodLoaded: false });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the CLI shows its help without loading zod', () => {
