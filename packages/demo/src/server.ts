@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname } from 'node:path';
-import { canStream, type Executor, lazySchema, ProgressEmitter, redactSecrets, RUN_FILES, type StageContext } from '@prompt2model/core/internal';
+import { builtSchema, canStream, type Executor, lazySchema, ProgressEmitter, redactSecrets, RUN_FILES, type StageContext } from '@prompt2model/core/internal';
 import type { DemoContent, DemoInfo } from './demo-info.js';
 import { DemoHttpError, SECURITY_HEADERS, readJsonBody, sendError, sendJson } from './http-response.js';
 import { asHttpError, baseUrl, closeOnce, listen, methodNotAllowed, modelFailure, requestGone } from './http-server.js';
@@ -261,6 +261,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   server.requestTimeout = 5 * 60_000;
   server.headersTimeout = 30_000;
 
+  // The request schemas are built (zod loaded) now, so the first request does not pay for it.
+  builtSchema(PredictBodySchema);
+  builtSchema(FlagBodySchema);
   const port = await listen(server, host, options.port ?? 7860);
   if (options.unref) server.unref();
   allowedHosts = allowedHostHeaders(host, port, options.allowedHosts);

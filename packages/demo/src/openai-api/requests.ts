@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { lazySchema, type ZodNamespace } from '@prompt2model/core/internal';
+import { builtSchema, lazySchema, type ZodNamespace } from '@prompt2model/core/internal';
 import type { GenerationOptions } from '@prompt2model/core/internal';
 import { DemoHttpError } from '../http-response.js';
 
@@ -123,6 +123,12 @@ export function chatInput(messages: ReadonlyArray<{ role: string; content?: z.in
     if (messages[index]!.role === 'user') return contentText(messages[index]!.content);
   }
   throw invalidRequest("The messages have no user message: the student answers the last user message's text.", 'messages');
+}
+
+/** Builds the request schemas (loading zod) when the server starts, so its first request does not pay for it. */
+export function prepareRequestSchemas(): void {
+  builtSchema(ChatBodySchema);
+  builtSchema(CompletionBodySchema);
 }
 
 export function parseChatRequest(body: unknown, limits: RequestLimits): ParsedRequest {

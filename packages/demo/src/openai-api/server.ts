@@ -5,7 +5,7 @@ import { DemoConfigError } from '../demo-config-error.js';
 import { DemoHttpError, SECURITY_HEADERS, readJsonBody, sendError, sendJson } from '../http-response.js';
 import { asHttpError, baseUrl, closeOnce, listen, methodNotAllowed, modelFailure, requestGone } from '../http-server.js';
 import { allowedHostHeaders, bearerToken, checkHost, checkPost, resolvesToLoopback, tokenMatches } from '../request-guards.js';
-import { parseChatRequest, parseCompletionRequest, type ParsedRequest, type RequestLimits } from './requests.js';
+import { parseChatRequest, parseCompletionRequest, prepareRequestSchemas, type ParsedRequest, type RequestLimits } from './requests.js';
 import { ServeStatistics, type ServeStats } from './stats.js';
 import { cutAtStop, StopStringFilter } from './stop-strings.js';
 import { answeredByOf, chatCompletion, chunk, completionId, openAIError, sendEvent, textCompletion, usageOf, type Choice, type ChunkChoice, type FinishReason, type ResponseHead } from './wire.js';
@@ -332,6 +332,7 @@ export async function startOpenAIServer(options: OpenAIServerOptions): Promise<O
   server.requestTimeout = 5 * 60_000;
   server.headersTimeout = 30_000;
 
+  prepareRequestSchemas();
   const port = await listen(server, host, options.port ?? 8000);
   if (options.unref) server.unref();
   allowedHosts = allowedHostHeaders(host, port, options.allowedHosts);
