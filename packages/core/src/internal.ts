@@ -22,7 +22,7 @@ export * from './pipeline.js';
 export { writeFileAtomic, writeJsonAtomic } from './util/atomic.js';
 export { hashValue, sha256, stableStringify } from './util/hash.js';
 export { sleep } from './util/sleep.js';
-export { builtSchema, lazySchema, loadZod, zodLoaded, type ZodNamespace } from './util/lazy-zod.js';
+export { builtSchema, lazySchema, loadZod, type ZodNamespace } from './util/lazy-zod.js';
 export * from './training-prompt.js';
 export * from './run-folder/index.js';
 export { MODEL_CARD_REPO_PLACEHOLDER } from './model-card-repo.js';

@@ -31,18 +31,13 @@ export function loadZod(): ZodNamespace {
   return zod;
 }
 
-/** Whether zod has been loaded in this process (by us or by anyone else). */
-export function zodLoaded(): boolean {
-  return (globalThis as { __zod_globalConfig?: unknown }).__zod_globalConfig !== undefined;
-}
-
 const BUILT = Symbol('prompt2model.lazySchema.built');
 
 /**
  * A zod schema built on first use. `build` runs, and zod loads, the first time anything reads
  * the schema (`.parse`, `.shape`, `z.array(it)`, `instanceof`, ...); the value stands for the
  * schema everywhere, typed as it, so a module can export a schema without loading zod at import.
- * Methods run on the built schema itself, so validation is as fast as with the schema in hand.
+ * Methods run bound to the built schema, so a call costs only the proxy's lookup more (about 25 ns).
  */
 export function lazySchema<T extends object>(build: (z: ZodNamespace) => T): T {
   let schema: T | undefined;

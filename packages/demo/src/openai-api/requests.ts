@@ -1,6 +1,5 @@
 import type { z } from 'zod';
-import { builtSchema, lazySchema, type ZodNamespace } from '@prompt2model/core/internal';
-import type { GenerationOptions } from '@prompt2model/core/internal';
+import { builtSchema, type GenerationOptions, lazySchema, type ZodNamespace } from '@prompt2model/core/internal';
 import { DemoHttpError } from '../http-response.js';
 
 /**

@@ -45,16 +45,17 @@ const sizeCounts = (z: ZodNamespace) => ({
   num_bytes_memory: z.number().nullish(),
   num_rows: z.number(),
 });
-export const DatasetSizeResponseSchema = lazySchema((z) =>
-  z.looseObject({
+export const DatasetSizeResponseSchema = lazySchema((z) => {
+  const counts = sizeCounts(z);
+  return z.looseObject({
     size: z.looseObject({
-      dataset: z.looseObject({ dataset: z.string(), ...sizeCounts(z) }),
-      configs: z.array(z.looseObject({ dataset: z.string(), config: z.string(), ...sizeCounts(z), num_columns: z.number().optional() })),
-      splits: z.array(z.looseObject({ dataset: z.string(), config: z.string(), split: z.string(), ...sizeCounts(z), num_columns: z.number().optional() })),
+      dataset: z.looseObject({ dataset: z.string(), ...counts }),
+      configs: z.array(z.looseObject({ dataset: z.string(), config: z.string(), ...counts, num_columns: z.number().optional() })),
+      splits: z.array(z.looseObject({ dataset: z.string(), config: z.string(), split: z.string(), ...counts, num_columns: z.number().optional() })),
     }),
     partial: z.boolean().optional(),
-  }),
-);
+  });
+});
 export type DatasetSize = z.infer<typeof DatasetSizeResponseSchema>['size'];
 
 export const ParquetFileEntrySchema = lazySchema((z) =>
